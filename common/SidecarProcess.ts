@@ -1,0 +1,210 @@
+import { fork, type ChildProcess } from "node:child_process";
+import {
+  CancellationTokenSource,
+  createMessageConnection,
+  IPCMessageReader,
+  IPCMessageWriter,
+  type MessageConnection,
+} from "vscode-jsonrpc/node";
+import {
+  PROTOCOL_VERSION,
+  type SidecarInfo,
+  type SidecarInitOptions,
+  type SidecarMethods,
+  type SidecarNotifications,
+  type StatusParams,
+} from "../sidecar/protocol";
+import { RestartPolicy } from "./RestartPolicy";
+import type { Disposable, SidecarApi } from "./SidecarApi";
+import { SidecarError, sidecarExited } from "./SidecarError";
+
+export interface SidecarProcessOptions {
+  /** Path of the built sidecar bundle (`dist/sidecar.mjs`). */
+  sidecarPath: string;
+  init: Omit<SidecarInitOptions, "protocolVersion">;
+  /** Restart after a crash (default true). */
+  restart?: boolean;
+  restartPolicy?: RestartPolicy;
+  /** Receives the sidecar's log lines (LSP `window/logMessage`): type 1 error … 4 log, 5 debug. */
+  onLog?: (type: number, message: string) => void;
+  /** Called after each (re)start with the sidecar's info. */
+  onStarted?: (info: SidecarInfo) => void;
+  /** Called when the process exits unexpectedly, with the restart delay (undefined: given up). */
+  onCrash?: (detail: string, restartInMs: number | undefined) => void;
+}
+
+/**
+ * A sidecar child process spoken to with vscode-jsonrpc over Node IPC: the CLI's, the tests' and the benchmarks'
+ * way in (the extension uses vscode-languageclient instead). Performs the LSP handshake (`initialize` with the
+ * protocol version, `initialized`), routes notifications, rejects every pending request with a SidecarExited
+ * error when the process dies, restarts it per {@link RestartPolicy}, and shuts down in two steps
+ * (`shutdown` request, then `exit` notification).
+ */
+export class SidecarProcess implements SidecarApi {
+  private child?: ChildProcess;
+  private connection?: MessageConnection;
+  private readonly handlers = new Map<string, Set<(params: unknown) => void>>();
+  private readonly pending = new Set<(error: SidecarError) => void>();
+  private stopping = false;
+  private startPromise?: Promise<SidecarInfo>;
+  private readonly policy: RestartPolicy;
+  private infoValue?: SidecarInfo;
+  private lastStatus?: StatusParams;
+
+  constructor(private readonly options: SidecarProcessOptions) {
+    this.policy = options.restartPolicy ?? new RestartPolicy();
+    this.onNotification("sidecar/status", (s) => (this.lastStatus = s));
+  }
+
+  /** Info from the last successful `initialize`. */
+  get info(): SidecarInfo | undefined {
+    return this.infoValue;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get status(): StatusParams | undefined {
+    return this.lastStatus;
+  }
+
+  /** Start the process and complete the handshake. Concurrent calls share one start. */
+  start(): Promise<SidecarInfo> {
+    this.startPromise ??= this.spawn().catch((error) => {
+      this.startPromise = undefined;
+      throw error;
+    });
+    return this.startPromise;
+  }
+
+  private async spawn(): Promise<SidecarInfo> {
+    this.stopping = false;
+    const child = fork(this.options.sidecarPath, ["--node-ipc"], {
+      stdio: ["ignore", "pipe", "pipe", "ipc"],
+      env: { ...process.env },
+    });
+    this.child = child;
+    // stdout must stay clean; anything that reaches it anyway is a bug worth seeing in the log.
+    child.stdout?.on("data", (d: Buffer) => this.options.onLog?.(2, `[stdout] ${d.toString().trimEnd()}`));
+    child.stderr?.on("data", (d: Buffer) => this.options.onLog?.(1, `[stderr] ${d.toString().trimEnd()}`));
+    const connection = createMessageConnection(new IPCMessageReader(child), new IPCMessageWriter(child));
+    this.connection = connection;
+    connection.onNotification((method, params) => {
+      if (method === "window/logMessage") {
+        const p = params as { type: number; message: string };
+        this.options.onLog?.(p.type, p.message);
+        return;
+      }
+      for (const handler of this.handlers.get(method) ?? []) handler(params);
+    });
+    child.once("exit", (code, signal) => this.onExit(child, code, signal));
+    connection.listen();
+
+    const result = (await this.guard(
+      connection.sendRequest("initialize", {
+        processId: process.pid,
+        rootUri: null,
+        capabilities: {},
+        initializationOptions: { protocolVersion: PROTOCOL_VERSION, ...this.options.init } satisfies SidecarInitOptions,
+      }),
+    )) as { capabilities: { experimental: { hearth: SidecarInfo } } };
+    await connection.sendNotification("initialized", {});
+    this.infoValue = result.capabilities.experimental.hearth;
+    this.options.onStarted?.(this.infoValue);
+    return this.infoValue;
+  }
+
+  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.child !== child) return;
+    const detail = signal ? `killed by ${signal}` : `exit code ${code}`;
+    this.connection?.dispose();
+    this.connection = undefined;
+    this.child = undefined;
+    this.startPromise = undefined;
+    for (const reject of [...this.pending]) reject(sidecarExited(detail));
+    this.pending.clear();
+    if (this.stopping || this.options.restart === false) return;
+    const delay = this.policy.onCrash();
+    this.options.onCrash?.(detail, delay);
+    if (delay !== undefined) {
+      setTimeout(() => {
+        if (!this.stopping) void this.start().catch(() => undefined);
+      }, delay).unref();
+    }
+  }
+
+  /** Race a promise against the process dying, converting errors to SidecarError. */
+  private guard<T>(promise: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const onExit = (error: SidecarError) => reject(error);
+      this.pending.add(onExit);
+      promise.then(
+        (value) => {
+          this.pending.delete(onExit);
+          resolve(value);
+        },
+        (error) => {
+          this.pending.delete(onExit);
+          reject(SidecarError.from(error));
+        },
+      );
+    });
+  }
+
+  async request<M extends keyof SidecarMethods>(
+    method: M,
+    params: SidecarMethods[M][0],
+    signal?: AbortSignal,
+  ): Promise<SidecarMethods[M][1]> {
+    await this.start();
+    const connection = this.connection;
+    if (!connection) throw sidecarExited("not running");
+    const source = new CancellationTokenSource();
+    const onAbort = () => source.cancel();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted) source.cancel();
+    try {
+      return (await this.guard(connection.sendRequest(method, params, source.token))) as SidecarMethods[M][1];
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      source.dispose();
+    }
+  }
+
+  onNotification<N extends keyof SidecarNotifications>(
+    method: N,
+    handler: (params: SidecarNotifications[N]) => void,
+  ): Disposable {
+    const set = this.handlers.get(method) ?? new Set();
+    this.handlers.set(method, set);
+    const h = handler as (params: unknown) => void;
+    set.add(h);
+    return { dispose: () => set.delete(h) };
+  }
+
+  /**
+   * Two-step shutdown: `shutdown` (the sidecar disposes every llama object), then `exit`. Kills the process if it
+   * has not exited within `timeoutMs`.
+   */
+  async stop(timeoutMs = 5000): Promise<void> {
+    this.stopping = true;
+    const child = this.child;
+    const connection = this.connection;
+    if (!child || !connection) return;
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    try {
+      await Promise.race([connection.sendRequest("shutdown"), delay(timeoutMs)]);
+      await connection.sendNotification("exit");
+    } catch {
+      // The process may already be gone; the kill below covers it.
+    }
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,126 @@
+import { ErrorCodes, GPU_SETTINGS, MODEL_ROLES } from "./protocol";
+import type {
+  ChatMessage,
+  ChatSendParams,
+  GenerationParams,
+  GpuSetting,
+  ModelListParams,
+  ModelLoadParams,
+  ModelRole,
+  ModelSpec,
+  RuntimeConfigureParams,
+} from "./protocol";
+import { HearthError } from "./errors";
+
+/*
+ * Runtime guards for every request the sidecar accepts. JSON-RPC gives us `unknown`; a malformed message must
+ * produce an InvalidParams error that names the field, never a crash deep inside llama.cpp.
+ */
+
+function fail(field: string, expected: string): never {
+  throw new HearthError(ErrorCodes.InvalidParams, `Invalid params: '${field}' must be ${expected}.`);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function optionalNumber(obj: Record<string, unknown>, key: string, field: string, min: number, max: number) {
+  const v = obj[key];
+  if (v === undefined) return undefined;
+  if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) fail(field, `a number in [${min}, ${max}]`);
+  return v;
+}
+
+function requireString(obj: Record<string, unknown>, key: string, field: string): string {
+  const v = obj[key];
+  if (typeof v !== "string" || v.length === 0) fail(field, "a non-empty string");
+  return v;
+}
+
+function parseRole(value: unknown): ModelRole {
+  if (!MODEL_ROLES.includes(value as ModelRole)) fail("role", `one of ${MODEL_ROLES.join(", ")}`);
+  return value as ModelRole;
+}
+
+/** Checks a {@link ModelSpec}. Throws HearthError(InvalidParams). */
+export function parseModelSpec(value: unknown, field = "model"): ModelSpec {
+  if (!isObject(value)) fail(field, "an object {uri, sha256?}");
+  const uri = requireString(value, "uri", `${field}.uri`);
+  const sha = value.sha256;
+  if (sha !== undefined && (typeof sha !== "string" || !/^[0-9a-f]{64}$/i.test(sha))) {
+    fail(`${field}.sha256`, "64 hex digits");
+  }
+  return { uri, sha256: typeof sha === "string" ? sha.toLowerCase() : undefined };
+}
+
+/** Checks `model/load` params. Throws HearthError(InvalidParams). */
+export function parseModelLoadParams(value: unknown): ModelLoadParams {
+  if (!isObject(value)) fail("params", "an object");
+  const progressId = value.progressId;
+  if (progressId !== undefined && typeof progressId !== "string") fail("progressId", "a string");
+  return {
+    role: parseRole(value.role),
+    model: parseModelSpec(value.model),
+    contextSize: optionalNumber(value, "contextSize", "contextSize", 16, 1 << 20),
+    progressId,
+  };
+}
+
+/** Checks `model/unload` params. */
+export function parseModelUnloadParams(value: unknown): { role: ModelRole } {
+  if (!isObject(value)) fail("params", "an object");
+  return { role: parseRole(value.role) };
+}
+
+/** Checks `model/list` params. */
+export function parseModelListParams(value: unknown): ModelListParams {
+  if (value === undefined || value === null) return {};
+  if (!isObject(value)) fail("params", "an object");
+  const folders = value.folders;
+  if (folders !== undefined && (!Array.isArray(folders) || folders.some((f) => typeof f !== "string"))) {
+    fail("folders", "an array of strings");
+  }
+  const home = value.home;
+  if (home !== undefined && typeof home !== "string") fail("home", "a string");
+  return { folders: folders as string[] | undefined, home };
+}
+
+/** Checks generation params; every field optional. */
+export function parseGenerationParams(value: unknown): GenerationParams {
+  if (value === undefined) return {};
+  if (!isObject(value)) fail("params", "an object");
+  return {
+    temperature: optionalNumber(value, "temperature", "params.temperature", 0, 5),
+    topP: optionalNumber(value, "topP", "params.topP", 0, 1),
+    topK: optionalNumber(value, "topK", "params.topK", 0, 100_000),
+    maxTokens: optionalNumber(value, "maxTokens", "params.maxTokens", 1, 1 << 20),
+    seed: optionalNumber(value, "seed", "params.seed", 0, Number.MAX_SAFE_INTEGER),
+  };
+}
+
+/** Checks `chat/send` params: a streamId, a non-empty message list ending with the user's turn. */
+export function parseChatSendParams(value: unknown): ChatSendParams {
+  if (!isObject(value)) fail("params", "an object");
+  const streamId = requireString(value, "streamId", "streamId");
+  const messages = value.messages;
+  if (!Array.isArray(messages) || messages.length === 0) fail("messages", "a non-empty array");
+  const parsed: ChatMessage[] = messages.map((m, i) => {
+    if (!isObject(m) || (m.role !== "user" && m.role !== "assistant") || typeof m.content !== "string") {
+      fail(`messages[${i}]`, "{role: 'user'|'assistant', content: string}");
+    }
+    return { role: m.role, content: m.content };
+  });
+  if (parsed[parsed.length - 1].role !== "user") fail("messages", "a list whose last message is the user's");
+  const system = value.system;
+  if (system !== undefined && typeof system !== "string") fail("system", "a string");
+  return { streamId, messages: parsed, system, params: parseGenerationParams(value.params) };
+}
+
+/** Checks `runtime/configure` params. */
+export function parseRuntimeConfigureParams(value: unknown): RuntimeConfigureParams {
+  if (!isObject(value)) fail("params", "an object");
+  const gpu = value.gpu;
+  if (gpu !== undefined && !GPU_SETTINGS.includes(gpu as GpuSetting)) fail("gpu", `one of ${GPU_SETTINGS.join(", ")}`);
+  return { gpu: gpu as GpuSetting | undefined, threads: optionalNumber(value, "threads", "threads", 0, 1024) };
+}

@@ -1,0 +1,167 @@
+import {
+  LlamaChatSession,
+  type ChatHistoryItem,
+  type LlamaContext,
+  type LlamaModel,
+} from "node-llama-cpp";
+import type { ChatMessage, ChatSendParams, ChatSendResult, GenerationParams, StopReason } from "../protocol";
+
+/** Sampling defaults used when the client leaves a field out. */
+export const DEFAULT_GENERATION: Required<Omit<GenerationParams, "seed">> = {
+  temperature: 0.7,
+  topP: 0.95,
+  topK: 40,
+  maxTokens: 512,
+};
+
+/**
+ * Generates chat answers with one model, one context and one context sequence.
+ *
+ * The conversation state lives in the client; every request carries the whole conversation. The session's
+ * history is replaced only when it differs from what the sequence already evaluated, so a follow-up question
+ * re-uses the KV cache of the earlier turns. Requests are served one at a time (a second request waits).
+ *
+ * When the rendered conversation (through the model's own chat template) plus the answer budget does not fit
+ * the context window, the oldest turns are dropped before generation and the count is returned as
+ * `droppedMessages` so the user can see it.
+ */
+export class ChatService {
+  private readonly session: LlamaChatSession;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly model: LlamaModel,
+    private readonly context: LlamaContext,
+  ) {
+    this.session = new LlamaChatSession({ contextSequence: context.getSequence(), autoDisposeSequence: true });
+  }
+
+  /** node-llama-cpp's name for the chat template in use (e.g. "Llama2Chat", "ChatML", "JinjaTemplate"). */
+  get chatWrapperName(): string {
+    return this.session.chatWrapper.wrapperName;
+  }
+
+  /**
+   * Answer the last user message of `params.messages`, calling `onDelta` with each piece of text.
+   * Cancelling `signal` stops decoding promptly and resolves with `stopReason: "cancelled"` and the partial text.
+   */
+  send(params: ChatSendParams, onDelta: (text: string) => void, signal: AbortSignal): Promise<ChatSendResult> {
+    const run = this.queue.then(() => this.generate(params, onDelta, signal));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async generate(
+    params: ChatSendParams,
+    onDelta: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<ChatSendResult> {
+    const start = performance.now();
+    const gen = { ...DEFAULT_GENERATION, ...stripUndefined(params.params ?? {}) };
+    const prompt = params.messages[params.messages.length - 1].content;
+    const { history, droppedMessages } = this.fitToContext(params.system, params.messages, gen.maxTokens);
+
+    if (!sameHistory(this.session.getChatHistory(), history)) this.session.setChatHistory(history);
+
+    const meter = this.session.sequence.tokenMeter;
+    const inputBefore = meter.usedInputTokens;
+    const outputBefore = meter.usedOutputTokens;
+    let firstTokenAt: number | undefined;
+    let text = "";
+    let stopReason: StopReason = "stop";
+    if (!signal.aborted) {
+      const response = await this.session.promptWithMeta(prompt, {
+        maxTokens: gen.maxTokens,
+        temperature: gen.temperature,
+        topP: gen.topP,
+        topK: gen.topK,
+        seed: params.params?.seed,
+        signal,
+        stopOnAbortSignal: true,
+        onTextChunk: (chunk) => {
+          firstTokenAt ??= performance.now();
+          onDelta(chunk);
+        },
+      });
+      text = response.responseText;
+      stopReason =
+        response.stopReason === "abort" ? "cancelled" : response.stopReason === "maxTokens" ? "maxTokens" : "stop";
+    } else {
+      stopReason = "cancelled";
+    }
+    const end = performance.now();
+    const completionTokens = meter.usedOutputTokens - outputBefore;
+    const ttft = (firstTokenAt ?? end) - start;
+    const decodeSeconds = (end - (firstTokenAt ?? end)) / 1000;
+    return {
+      text,
+      stopReason,
+      usage: { promptTokens: meter.usedInputTokens - inputBefore, completionTokens },
+      timings: {
+        ttftMs: round(ttft),
+        totalMs: round(end - start),
+        // The first token's time is in TTFT; the rate covers the tokens decoded after it.
+        tokensPerSecond: decodeSeconds > 0 && completionTokens > 1 ? round((completionTokens - 1) / decodeSeconds) : 0,
+      },
+      droppedMessages,
+    };
+  }
+
+  /**
+   * Build the node-llama-cpp chat history (without the final user prompt), dropping the oldest messages until
+   * the rendered prompt plus `answerBudget` tokens fits the context window. The system prompt and the final user
+   * message are always kept. Turns are dropped from the front; an assistant message left at the front is dropped
+   * with its user message so the history still alternates.
+   */
+  fitToContext(
+    system: string | undefined,
+    messages: ChatMessage[],
+    answerBudget: number,
+  ): { history: ChatHistoryItem[]; droppedMessages: number } {
+    const contextSize = this.context.contextSize;
+    // Keep at least a quarter of the window for the prompt, however large the requested answer.
+    const budget = contextSize - Math.min(answerBudget, Math.floor(contextSize * 0.75));
+    let first = 0;
+    const last = messages.length - 1;
+    for (;;) {
+      const history = toHistory(system, messages.slice(first, last));
+      if (first >= last || this.countTokens(history, messages[last].content) <= budget) {
+        return { history, droppedMessages: first };
+      }
+      first++;
+      while (first < last && messages[first].role !== "user") first++;
+    }
+  }
+
+  private countTokens(history: ChatHistoryItem[], prompt: string): number {
+    const { contextText } = this.session.chatWrapper.generateContextState({
+      chatHistory: [...history, { type: "user", text: prompt }, { type: "model", response: [] }],
+    });
+    return contextText.tokenize(this.model.tokenizer).length;
+  }
+
+  dispose(): void {
+    this.session.dispose();
+  }
+}
+
+function toHistory(system: string | undefined, messages: ChatMessage[]): ChatHistoryItem[] {
+  const history: ChatHistoryItem[] = [];
+  if (system) history.push({ type: "system", text: system });
+  for (const m of messages) {
+    history.push(m.role === "user" ? { type: "user", text: m.content } : { type: "model", response: [m.content] });
+  }
+  return history;
+}
+
+function sameHistory(a: ChatHistoryItem[], b: ChatHistoryItem[]): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function stripUndefined<T extends object>(obj: T): Partial<T> {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}

@@ -1,0 +1,313 @@
+import os from "node:os";
+import path from "node:path";
+import {
+  getLlama,
+  GgufInsights,
+  InsufficientMemoryError,
+  LlamaLogLevel,
+  type Llama,
+  type LlamaContext,
+  type LlamaModel,
+} from "node-llama-cpp";
+import { HearthError } from "../errors";
+import { inspectGguf, resolveModel, corrupt, type DownloadProgress } from "../models/resolveModel";
+import {
+  ErrorCodes,
+  type GpuSetting,
+  type ModelInfo,
+  type ModelLoadParams,
+  type ModelRole,
+  type RuntimeStatsResult,
+} from "../protocol";
+import { ChatService } from "./ChatService";
+import { defaultThreads } from "./threads";
+
+/** Where the runtime writes its log lines; the sidecar forwards them to the client's output channel. */
+export interface Logger {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+export interface RuntimeOptions {
+  modelsDir: string;
+  gpu: GpuSetting;
+  /** 0 = {@link defaultThreads}. */
+  threads: number;
+  allowDownload: boolean;
+  log: Logger;
+}
+
+interface LoadedModel {
+  info: ModelInfo;
+  params: ModelLoadParams;
+  model: LlamaModel;
+  context?: LlamaContext;
+  chat?: ChatService;
+}
+
+/** Default context window, in tokens, when neither the request nor the model asks for less. */
+export const DEFAULT_CONTEXT_SIZE = 4096;
+
+/**
+ * Owns node-llama-cpp inside the sidecar: the `Llama` backend (created lazily with `build: "never"`, so only
+ * prebuilt binaries are used), and one loaded model per {@link ModelRole}. Every llama object it creates is
+ * disposed by {@link dispose}.
+ */
+export class Runtime {
+  private llamaPromise?: Promise<Llama>;
+  private readonly models = new Map<ModelRole, LoadedModel>();
+  private gpu: GpuSetting;
+  private threadCount: number;
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.gpu = options.gpu;
+    this.threadCount = options.threads > 0 ? options.threads : defaultThreads();
+  }
+
+  /** Folder that `hf:` and URL models are downloaded into. */
+  get modelsDir(): string {
+    return this.options.modelsDir;
+  }
+
+  get threads(): number {
+    return this.threadCount;
+  }
+
+  /** The llama.cpp backend, created on first use. @throws HearthError BackendUnavailable */
+  llama(): Promise<Llama> {
+    this.llamaPromise ??= this.createLlama().catch((error) => {
+      this.llamaPromise = undefined;
+      throw error;
+    });
+    return this.llamaPromise;
+  }
+
+  private async createLlama(): Promise<Llama> {
+    const { log } = this.options;
+    try {
+      return await getLlama({
+        gpu: this.gpu === "off" ? false : this.gpu,
+        build: "never",
+        logLevel: LlamaLogLevel.warn,
+        logger: (level, message) => {
+          const line = message.trimEnd();
+          if (!line) return;
+          if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal) log.error(line);
+          else if (level === LlamaLogLevel.warn) log.warn(line);
+          else log.debug(line);
+        },
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new HearthError(
+        ErrorCodes.BackendUnavailable,
+        `The '${this.gpu}' backend is not available on this machine: ${reason}`,
+        "Set 'hearth.gpu' to 'auto' (or 'off' for CPU only).",
+      );
+    }
+  }
+
+  /**
+   * Resolve (downloading if needed), check and load a model for a role, replacing the role's current model.
+   * Chat models get a context and a {@link ChatService}.
+   *
+   * @throws HearthError ModelNotFound, ModelNotGguf, ModelCorrupt, ModelTooLarge, DownloadFailed,
+   *   ChecksumMismatch, BackendUnavailable, Cancelled.
+   */
+  async load(
+    params: ModelLoadParams,
+    onProgress: (phase: "download" | "load", fraction: number, bytes?: DownloadProgress) => void,
+    signal: AbortSignal,
+  ): Promise<ModelInfo> {
+    const started = performance.now();
+    const filePath = await resolveModel(params.model, {
+      modelsDir: this.options.modelsDir,
+      allowDownload: this.options.allowDownload,
+      signal,
+      onProgress: (p) => onProgress("download", p.totalBytes ? p.downloadedBytes / p.totalBytes : 0, p),
+    });
+    const fileInfo = await inspectGguf(filePath);
+    const llama = await this.llama();
+    const trainContextSize = Number(fileInfo.architectureMetadata?.context_length ?? DEFAULT_CONTEXT_SIZE);
+    const contextSize = Math.min(params.contextSize ?? DEFAULT_CONTEXT_SIZE, trainContextSize);
+    await this.checkFits(filePath, fileInfo, llama, contextSize, params.role === "embedding");
+
+    // Only now drop the old model: a failed load above leaves the previous one serving.
+    await this.unload(params.role);
+    let model: LlamaModel;
+    try {
+      model = await llama.loadModel({
+        modelPath: filePath,
+        loadSignal: signal,
+        onLoadProgress: (fraction) => onProgress("load", fraction),
+      });
+    } catch (error) {
+      if (signal.aborted) throw new HearthError(ErrorCodes.Cancelled, "Model load cancelled.");
+      throw this.loadError(filePath, error);
+    }
+    const entry: LoadedModel = {
+      params,
+      model,
+      info: {
+        role: params.role,
+        path: filePath,
+        name: path.basename(filePath),
+        architecture: String(fileInfo.metadata.general.architecture),
+        sizeBytes: model.size,
+        trainContextSize: model.trainContextSize,
+        contextSize,
+        infillSupported: model.tokens.infill.prefix != null && model.tokens.infill.suffix != null,
+        gpuLayers: model.gpuLayers,
+        loadMs: 0,
+      },
+    };
+    if (params.role === "chat") {
+      try {
+        entry.context = await model.createContext({ contextSize, threads: this.threadCount, sequences: 1 });
+      } catch (error) {
+        await model.dispose();
+        throw this.loadError(filePath, error);
+      }
+      entry.chat = new ChatService(model, entry.context);
+      entry.info.chatWrapper = entry.chat.chatWrapperName;
+    }
+    entry.info.loadMs = Math.round(performance.now() - started);
+    this.models.set(params.role, entry);
+    this.options.log.info(
+      `Loaded ${entry.info.name} for ${params.role} (${entry.info.architecture}, context ${contextSize}, ` +
+        `${this.threadCount} threads, ${entry.info.loadMs} ms).`,
+    );
+    return entry.info;
+  }
+
+  private async checkFits(
+    filePath: string,
+    fileInfo: Awaited<ReturnType<typeof inspectGguf>>,
+    llama: Llama,
+    contextSize: number,
+    embeddingContext: boolean,
+  ): Promise<void> {
+    let resolved;
+    try {
+      const insights = await GgufInsights.from(fileInfo, llama);
+      resolved = await insights.configurationResolver.resolveAndScoreConfig({
+        targetContextSize: contextSize,
+        embeddingContext,
+      });
+    } catch (error) {
+      // Insights only estimate; an estimate we cannot make is no reason to refuse the model.
+      this.options.log.warn(`Could not estimate memory for ${path.basename(filePath)}: ${String(error)}`);
+      return;
+    }
+    if (resolved.compatibilityScore === 0) {
+      const need = resolved.resolvedValues.totalRamUsage + resolved.resolvedValues.totalVramUsage;
+      throw new HearthError(
+        ErrorCodes.ModelTooLarge,
+        `${path.basename(filePath)} with a ${contextSize}-token context needs about ${gib(need)} GiB, ` +
+          `more than this machine has free (${gib(os.freemem())} GiB RAM).`,
+        "Pick a smaller or more quantized model, or lower 'hearth.contextSize'.",
+      );
+    }
+  }
+
+  private loadError(filePath: string, error: unknown): HearthError {
+    if (error instanceof HearthError) return error;
+    if (error instanceof InsufficientMemoryError) {
+      return new HearthError(
+        ErrorCodes.ModelTooLarge,
+        `Not enough memory to load ${path.basename(filePath)}: ${error.message}`,
+        "Pick a smaller model or lower 'hearth.contextSize'.",
+      );
+    }
+    return corrupt(filePath, `llama.cpp could not load it (${error instanceof Error ? error.message : String(error)})`);
+  }
+
+  /** The chat service of the loaded chat model. @throws HearthError NoModelLoaded */
+  chat(): ChatService {
+    const chat = this.models.get("chat")?.chat;
+    if (!chat) {
+      throw new HearthError(
+        ErrorCodes.NoModelLoaded,
+        "No chat model is loaded.",
+        "Set 'hearth.models.chat' or run '/model <path.gguf>'.",
+      );
+    }
+    return chat;
+  }
+
+  /** Info of every loaded model. */
+  loaded(): ModelInfo[] {
+    return [...this.models.values()].map((m) => m.info);
+  }
+
+  /** Dispose the model of a role (no-op when none). */
+  async unload(role: ModelRole): Promise<void> {
+    const entry = this.models.get(role);
+    if (!entry) return;
+    this.models.delete(role);
+    entry.chat?.dispose();
+    await entry.context?.dispose();
+    await entry.model.dispose();
+  }
+
+  /**
+   * Switch backend and/or thread count. The backend is re-created and loaded models are reloaded from their
+   * original specs. @throws HearthError BackendUnavailable (the previous backend is restored)
+   */
+  async configure(change: { gpu?: GpuSetting; threads?: number }): Promise<void> {
+    const previousGpu = this.gpu;
+    const reload = [...this.models.values()].map((m) => m.params);
+    if (change.threads !== undefined) this.threadCount = change.threads > 0 ? change.threads : defaultThreads();
+    if (change.gpu !== undefined && change.gpu !== this.gpu) {
+      for (const role of [...this.models.keys()]) await this.unload(role);
+      const old = this.llamaPromise;
+      this.llamaPromise = undefined;
+      await (await old?.catch(() => undefined))?.dispose();
+      this.gpu = change.gpu;
+      try {
+        await this.llama();
+      } catch (error) {
+        this.gpu = previousGpu;
+        await this.reload(reload);
+        throw error;
+      }
+    } else {
+      for (const role of [...this.models.keys()]) await this.unload(role);
+    }
+    await this.reload(reload);
+  }
+
+  private async reload(all: ModelLoadParams[]): Promise<void> {
+    const never = new AbortController().signal;
+    for (const params of all) await this.load({ ...params, progressId: undefined }, () => {}, never);
+  }
+
+  /** Backend, devices, memory and loaded models. */
+  async stats(): Promise<RuntimeStatsResult> {
+    const llama = await this.llama();
+    const vram = await llama.getVramState().catch(() => ({ total: 0, used: 0 }));
+    const devices = await llama.getGpuDeviceNames().catch(() => [] as string[]);
+    return {
+      backend: llama.gpu === false ? "cpu" : llama.gpu,
+      devices: devices.length > 0 ? devices : [`CPU (${os.cpus()[0]?.model?.trim() ?? "unknown"})`],
+      threads: this.threadCount,
+      vram: { totalBytes: vram.total, usedBytes: vram.used },
+      ram: { totalBytes: os.totalmem(), freeBytes: os.freemem(), sidecarRssBytes: process.memoryUsage().rss },
+      models: this.loaded(),
+    };
+  }
+
+  /** Dispose every model, context and the backend. Safe to call twice. */
+  async dispose(): Promise<void> {
+    for (const role of [...this.models.keys()]) await this.unload(role);
+    const llama = await this.llamaPromise?.catch(() => undefined);
+    this.llamaPromise = undefined;
+    await llama?.dispose();
+  }
+}
+
+function gib(bytes: number): string {
+  return (bytes / 1024 ** 3).toFixed(1);
+}

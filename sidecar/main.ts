@@ -1,0 +1,21 @@
+/**
+ * Entry point of the sidecar process. Started by the extension through vscode-languageclient (forked module,
+ * `--node-ipc`) or by the CLI with `child_process.fork`. Talks JSON-RPC over the IPC channel only: stdout is
+ * never written by the protocol, and stray console output from libraries is routed into the log.
+ */
+import { createConnection, ProposedFeatures } from "vscode-languageserver/node";
+import { startServer } from "./server";
+
+const connection = createConnection(ProposedFeatures.all);
+
+// Libraries that print (node-llama-cpp's CLI helpers, warnings) must not touch stdout; send it to the log.
+console.log = (...args: unknown[]) => connection.console.log(args.map(String).join(" "));
+console.info = (...args: unknown[]) => connection.console.info(args.map(String).join(" "));
+console.warn = (...args: unknown[]) => connection.console.warn(args.map(String).join(" "));
+console.error = (...args: unknown[]) => connection.console.error(args.map(String).join(" "));
+console.debug = (...args: unknown[]) => connection.console.debug(args.map(String).join(" "));
+
+// If the client process goes away (IPC channel closed), nothing can talk to us any more: exit.
+process.on("disconnect", () => process.exit(0));
+
+startServer(connection);

@@ -1,0 +1,201 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { resolveModelFile, readGgufFileInfo, type GgufFileInfo } from "node-llama-cpp";
+import { HearthError } from "../errors";
+import { ErrorCodes, type ModelSpec } from "../protocol";
+
+/** Progress of a model download, in bytes. */
+export interface DownloadProgress {
+  downloadedBytes: number;
+  totalBytes: number;
+}
+
+export interface ResolveOptions {
+  /** Folder that `hf:` and URL models are downloaded into (created if missing). */
+  modelsDir: string;
+  /** false: a missing remote model is an error instead of a download. */
+  allowDownload: boolean;
+  onProgress?: (progress: DownloadProgress) => void;
+  signal?: AbortSignal;
+  /** Download attempts before giving up (a failed attempt deletes its partial file). Default 3. */
+  attempts?: number;
+}
+
+/** True for `hf:` URIs and http(s) URLs, which are downloaded; false for local paths. */
+export function isRemoteModel(uri: string): boolean {
+  return /^(hf:|huggingface:|https?:\/\/)/i.test(uri);
+}
+
+/** Expand `~` and make a local model path absolute (relative to the sidecar's working directory). */
+export function expandLocalPath(uri: string): string {
+  const expanded = uri === "~" || uri.startsWith("~/") ? path.join(os.homedir(), uri.slice(1)) : uri;
+  return path.resolve(expanded);
+}
+
+/** Lower-case hex sha256 of a file, streamed. */
+export async function sha256File(filePath: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(filePath)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
+
+/**
+ * Turns a {@link ModelSpec} into a local GGUF path, downloading `hf:` URIs and URLs with node-llama-cpp's
+ * `resolveModelFile` into `modelsDir`. A failed or truncated download is retried from scratch (the partial file is
+ * removed first) up to `attempts` times. When `spec.sha256` is set the file's hash is checked, and a mismatching
+ * file is deleted so that the next try downloads it again.
+ *
+ * @returns absolute path of the GGUF file.
+ * @throws HearthError ModelNotFound (missing local file, or remote with downloads off), DownloadFailed,
+ *   ChecksumMismatch, Cancelled (signal aborted).
+ */
+export async function resolveModel(spec: ModelSpec, options: ResolveOptions): Promise<string> {
+  let filePath: string;
+  if (isRemoteModel(spec.uri)) {
+    filePath = await download(spec.uri, options);
+  } else {
+    filePath = expandLocalPath(spec.uri);
+    const stat = await fs.stat(filePath).catch(() => undefined);
+    if (!stat?.isFile()) {
+      throw new HearthError(
+        ErrorCodes.ModelNotFound,
+        `Model file not found: ${filePath}`,
+        "Check the path in the 'hearth.models.chat' setting, or pick a model with 'Hearth: Select Chat Model'.",
+      );
+    }
+  }
+  if (spec.sha256) {
+    const actual = await sha256File(filePath);
+    if (actual !== spec.sha256) {
+      if (isRemoteModel(spec.uri)) await fs.rm(filePath, { force: true });
+      throw new HearthError(
+        ErrorCodes.ChecksumMismatch,
+        `Checksum mismatch for ${path.basename(filePath)}: expected sha256 ${spec.sha256}, got ${actual}.` +
+          (isRemoteModel(spec.uri) ? " The downloaded file was deleted." : ""),
+        "The file on the server changed or the download was corrupted; check the pinned sha256 or try again.",
+      );
+    }
+  }
+  return filePath;
+}
+
+async function download(uri: string, options: ResolveOptions): Promise<string> {
+  await fs.mkdir(options.modelsDir, { recursive: true });
+  const attempts = Math.max(1, options.attempts ?? 3);
+  let lastError: unknown;
+  for (let attempt = 1; attempt <= attempts; attempt++) {
+    if (options.signal?.aborted) throw cancelled();
+    try {
+      const filePath = await resolveModelFile(uri, {
+        directory: options.modelsDir,
+        download: options.allowDownload ? "auto" : false,
+        // Re-check the size of an existing file against the server only when we may download anyway.
+        verify: false,
+        cli: false,
+        signal: options.signal,
+        deleteTempFileOnCancel: true,
+        onProgress: ({ totalSize, downloadedSize }) =>
+          options.onProgress?.({ totalBytes: totalSize, downloadedBytes: downloadedSize }),
+      });
+      try {
+        await inspectGguf(filePath);
+      } catch (error) {
+        // A cut-short body can pass the downloader's own checks; delete it so the next attempt starts clean.
+        if (error instanceof HearthError && error.code === ErrorCodes.ModelCorrupt) await fs.rm(filePath, { force: true });
+        throw error;
+      }
+      return filePath;
+    } catch (error) {
+      if (options.signal?.aborted) throw cancelled();
+      if (error instanceof HearthError && error.code !== ErrorCodes.ModelCorrupt) throw error;
+      lastError = error;
+      if (!options.allowDownload) {
+        throw new HearthError(
+          ErrorCodes.ModelNotFound,
+          `Model ${uri} is not downloaded and downloads are turned off.`,
+          "Allow downloads, or point the setting at a local .gguf file.",
+        );
+      }
+      // Clean retry: remove whatever a failed attempt left so the next one starts from zero.
+      await removeDownloadLeftovers(uri, options.modelsDir);
+    }
+  }
+  const message = lastError instanceof Error ? lastError.message : String(lastError);
+  throw new HearthError(
+    ErrorCodes.DownloadFailed,
+    `Download of ${uri} failed after ${attempts} attempts: ${message}`,
+    "Check the network connection and the model URI, then try again.",
+  );
+}
+
+function cancelled(): HearthError {
+  return new HearthError(ErrorCodes.Cancelled, "Model download cancelled.");
+}
+
+/** The file name node-llama-cpp gives a URL download (its last path segment). */
+function urlFileName(uri: string): string | undefined {
+  if (!/^https?:/i.test(uri)) return undefined;
+  return decodeURIComponent(new URL(uri).pathname.split("/").pop() ?? "") || undefined;
+}
+
+async function removeDownloadLeftovers(uri: string, dir: string): Promise<void> {
+  const name = urlFileName(uri);
+  if (!name) return;
+  const entries = await fs.readdir(dir).catch(() => [] as string[]);
+  await Promise.all(
+    entries.filter((e) => e.startsWith(name)).map((e) => fs.rm(path.join(dir, e), { force: true, recursive: true })),
+  );
+}
+
+/**
+ * Reads a GGUF's header and tensor table and checks that the file is a GGUF and is not cut short.
+ *
+ * @throws HearthError ModelNotGguf (bad magic bytes), ModelCorrupt (unreadable header or tensor data past EOF).
+ */
+export async function inspectGguf(filePath: string): Promise<GgufFileInfo> {
+  const handle = await fs.open(filePath, "r");
+  try {
+    const magic = Buffer.alloc(4);
+    const { bytesRead } = await handle.read(magic, 0, 4, 0);
+    if (bytesRead < 4 || magic.toString("latin1") !== "GGUF") {
+      throw new HearthError(
+        ErrorCodes.ModelNotGguf,
+        `${path.basename(filePath)} is not a GGUF model file (it does not start with the GGUF magic bytes).`,
+        "Pick a .gguf model file; other formats (safetensors, .bin) must be converted to GGUF first.",
+      );
+    }
+  } finally {
+    await handle.close();
+  }
+  let info: GgufFileInfo;
+  try {
+    info = await readGgufFileInfo(filePath, { logWarnings: false });
+  } catch (error) {
+    throw corrupt(filePath, error instanceof Error ? error.message : String(error));
+  }
+  if (!info.metadata?.general?.architecture) throw corrupt(filePath, "the header has no general.architecture");
+  await checkTensorsInsideFile(filePath, info);
+  return info;
+}
+
+async function checkTensorsInsideFile(filePath: string, info: GgufFileInfo): Promise<void> {
+  const { size } = await fs.stat(filePath);
+  const tensors = info.fullTensorInfo ?? info.tensorInfo ?? [];
+  if (tensors.length === 0) throw corrupt(filePath, "the header lists no tensors");
+  const lastOffset = tensors.reduce((max, t) => Math.max(max, Number(t.fileOffset)), 0);
+  if (lastOffset >= size) {
+    throw corrupt(filePath, `the file is truncated (${size} bytes, tensor data expected past byte ${lastOffset})`);
+  }
+}
+
+/** A {@link HearthError} with code ModelCorrupt for a file that looks like GGUF but cannot be used. */
+export function corrupt(filePath: string, reason: string): HearthError {
+  return new HearthError(
+    ErrorCodes.ModelCorrupt,
+    `${path.basename(filePath)} is not a usable GGUF: ${reason}.`,
+    "The file is probably truncated or corrupt: download it again.",
+  );
+}

@@ -1,0 +1,281 @@
+/**
+ * The typed protocol between a client (the VS Code extension or the headless CLI) and the Hearth sidecar.
+ *
+ * Transport: JSON-RPC 2.0 over Node IPC, with the LSP lifecycle (`initialize` → `initialized` … `shutdown` →
+ * `exit`), because the extension speaks to the sidecar through `vscode-languageclient`. Every custom method is
+ * named `namespace/verb`. This module is the only place a message shape is defined; the extension and the CLI
+ * import it with `import type` (plus the constants, which are plain values).
+ *
+ * Streams: a request that streams (`chat/send`) carries a client-chosen `streamId`; the sidecar sends
+ * `chat/delta` notifications tagged with it and then answers the request once with the final result.
+ *
+ * Errors: every failure the client may act on carries a fixed numeric code from {@link ErrorCodes}; clients
+ * switch on the code, never on the message text.
+ */
+
+/** Bumped on any incompatible change. The sidecar refuses an `initialize` that names another version. */
+export const PROTOCOL_VERSION = 1;
+
+/**
+ * Fixed error codes carried in `ResponseError.code`. The range −33000…−33099 is ours; −32800 is the LSP
+ * "request cancelled" code, kept so generic clients understand it.
+ */
+export const ErrorCodes = {
+  /** The client cancelled the request (`$/cancelRequest`) before it produced a usable result. */
+  Cancelled: -32800,
+  /** Params did not match the method's shape. `message` names the offending field. */
+  InvalidParams: -32602,
+  /** `initialize` named a protocol version the sidecar does not speak. */
+  ProtocolMismatch: -33000,
+  /** The model path does not exist (or an `hf:`/URL model is not downloaded and downloads are off). */
+  ModelNotFound: -33001,
+  /** The file exists but is not a GGUF file (wrong magic bytes: e.g. a text file renamed `.gguf`). */
+  ModelNotGguf: -33002,
+  /** The file starts like a GGUF but cannot be read or loaded (truncated, corrupt tensors, unknown arch). */
+  ModelCorrupt: -33003,
+  /** The model (plus its context) does not fit the memory available for the chosen backend. */
+  ModelTooLarge: -33004,
+  /** A chat request arrived while no model is loaded for the role. */
+  NoModelLoaded: -33005,
+  /** Downloading a model failed (network, HTTP status, truncated body after retries). */
+  DownloadFailed: -33006,
+  /** A downloaded file's sha256 differs from the pinned one; the file was deleted. */
+  ChecksumMismatch: -33007,
+  /** The requested GPU backend is not available on this machine (no prebuilt binary or no device). */
+  BackendUnavailable: -33008,
+  /** The model cannot do what was asked (e.g. no chat template and no fallback, no infill tokens). */
+  Unsupported: -33009,
+  /** Client side only: the sidecar process exited while the request was pending. */
+  SidecarExited: -33010,
+  /** Anything else; the message says what, the log has the stack. */
+  Internal: -33099,
+} as const;
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** Roles a model can be loaded for. Only `chat` is used by the foundation; the others are reserved. */
+export type ModelRole = "chat" | "completion" | "embedding" | "rerank";
+export const MODEL_ROLES: readonly ModelRole[] = ["chat", "completion", "embedding", "rerank"];
+
+/** GPU backend choice; `off` forces CPU. Maps to node-llama-cpp's `getLlama({gpu})`. */
+export type GpuSetting = "auto" | "cuda" | "vulkan" | "metal" | "off";
+export const GPU_SETTINGS: readonly GpuSetting[] = ["auto", "cuda", "vulkan", "metal", "off"];
+
+/** Sent by the client as `initializationOptions` in the LSP `initialize` request. */
+export interface SidecarInitOptions {
+  protocolVersion: number;
+  /** Folder where `hf:` and URL models are downloaded (the extension's global storage or the CLI's cache). */
+  modelsDir: string;
+  /** CPU threads for generation; 0 = the sidecar's default ({@link defaultThreads} in the sidecar). */
+  threads?: number;
+  gpu?: GpuSetting;
+  /** Whether `model/load` may download a missing `hf:`/URL model. Default true. */
+  allowDownload?: boolean;
+}
+
+/** Returned inside `InitializeResult.capabilities.experimental.hearth`. */
+export interface SidecarInfo {
+  protocolVersion: number;
+  /** Sidecar process id (for diagnostics and for crash tests). */
+  pid: number;
+  version: string;
+  nodeLlamaCppVersion: string;
+  threads: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Status and progress (sidecar → client notifications)
+
+export type SidecarState = "starting" | "idle" | "loading" | "ready" | "busy" | "error";
+
+/** `sidecar/status` — sidecar → client whenever its state changes; drives the status-bar item. */
+export interface StatusParams {
+  state: SidecarState;
+  health: "ok" | "warning" | "error";
+  /** One human sentence, e.g. "Loading stories260K.gguf (42 %)". */
+  message?: string;
+  /** File name of the loaded chat model, when there is one. */
+  model?: string;
+}
+
+/** `model/progress` — sidecar → client while `model/load` downloads or loads; tagged with the load's progressId. */
+export interface ModelProgressParams {
+  progressId: string;
+  phase: "download" | "load";
+  /** 0…1 */
+  fraction: number;
+  downloadedBytes?: number;
+  totalBytes?: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Models
+
+/**
+ * A model reference as the user writes it: an absolute or relative local `.gguf` path, an `hf:user/repo:quant`
+ * URI, or an `http(s)://` URL. `sha256` pins the content of a downloaded file (hex, lower case).
+ */
+export interface ModelSpec {
+  uri: string;
+  sha256?: string;
+}
+
+/** `model/load` — client → sidecar: resolve (download if needed), check it fits, load it for a role. */
+export interface ModelLoadParams {
+  role: ModelRole;
+  model: ModelSpec;
+  /** Context window in tokens; default min(train context, 4096). */
+  contextSize?: number;
+  /** Tag for `model/progress` notifications; none are sent without it. */
+  progressId?: string;
+}
+
+export interface ModelInfo {
+  role: ModelRole;
+  /** Absolute path of the GGUF that was loaded. */
+  path: string;
+  /** File name, for display. */
+  name: string;
+  architecture: string;
+  sizeBytes: number;
+  trainContextSize: number;
+  /** Context window actually allocated, in tokens. */
+  contextSize: number;
+  /** node-llama-cpp chat wrapper chosen from the model's template (e.g. "Llama2Chat", "ChatML"). */
+  chatWrapper?: string;
+  /** Whether the model declares FIM (infill) tokens. */
+  infillSupported: boolean;
+  gpuLayers: number;
+  loadMs: number;
+}
+export type ModelLoadResult = ModelInfo;
+
+/** `model/unload` — client → sidecar: dispose the model of a role. */
+export interface ModelUnloadParams {
+  role: ModelRole;
+}
+
+/** `model/list` — client → sidecar: list GGUF files already on disk (no download). */
+export interface ModelListParams {
+  /** Extra folders to scan (e.g. the `hearth.models.folder` setting), searched recursively to depth 4. */
+  folders?: string[];
+  /** Override the home directory used to find Ollama / LM Studio / HF caches (tests). */
+  home?: string;
+}
+export interface DiscoveredModel {
+  path: string;
+  /** Display name, e.g. "llama3.2:1b" for Ollama or "Qwen2.5-Coder-1.5B-Q4_K_M.gguf". */
+  name: string;
+  source: "folder" | "ollama" | "lmstudio" | "huggingface" | "hearth";
+  sizeBytes: number;
+}
+export interface ModelListResult {
+  models: DiscoveredModel[];
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Chat
+
+export interface ChatMessage {
+  role: "user" | "assistant";
+  content: string;
+}
+
+/** Sampling parameters; omitted fields take the sidecar's defaults. */
+export interface GenerationParams {
+  /** 0 = greedy. Default 0.7. */
+  temperature?: number;
+  /** Nucleus sampling mass, 0…1. Default 0.95. */
+  topP?: number;
+  /** Default 40. */
+  topK?: number;
+  /** Upper bound on generated tokens. Default 512. */
+  maxTokens?: number;
+  /** RNG seed for reproducible sampling. */
+  seed?: number;
+}
+
+/** `chat/send` — client → sidecar: generate the assistant's answer to the last user message, streaming deltas. */
+export interface ChatSendParams {
+  streamId: string;
+  /** The conversation so far; the last message must be the user's. */
+  messages: ChatMessage[];
+  system?: string;
+  params?: GenerationParams;
+}
+
+/** Why generation ended: end-of-generation token, token limit, or cancellation. */
+export type StopReason = "stop" | "maxTokens" | "cancelled";
+
+export interface ChatSendResult {
+  text: string;
+  stopReason: StopReason;
+  usage: {
+    /** Prompt tokens the model evaluated for this answer (less than the prompt when the KV cache was reused). */
+    promptTokens: number;
+    /** Tokens generated. */
+    completionTokens: number;
+  };
+  timings: {
+    /** Time to first token, ms, from the request's arrival in the sidecar. */
+    ttftMs: number;
+    /** Whole request, ms. */
+    totalMs: number;
+    /** completionTokens / decode time (s), excluding time to first token. */
+    tokensPerSecond: number;
+  };
+  /**
+   * How many of the oldest messages were left out because the conversation outgrew the context window
+   * (0 when everything fit). The client shows this to the user.
+   */
+  droppedMessages: number;
+}
+
+/** `chat/delta` — sidecar → client while `chat/send` runs: the next piece of the answer. */
+export interface ChatDeltaParams {
+  streamId: string;
+  text: string;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Runtime
+
+/** `runtime/configure` — client → sidecar: change backend or threads; loaded models are reloaded. */
+export interface RuntimeConfigureParams {
+  gpu?: GpuSetting;
+  threads?: number;
+}
+
+/** `runtime/stats` — client → sidecar: backend, devices and memory. */
+export interface RuntimeStatsResult {
+  /** "cpu", "cuda", "vulkan" or "metal". */
+  backend: string;
+  devices: string[];
+  threads: number;
+  vram: { totalBytes: number; usedBytes: number };
+  ram: { totalBytes: number; freeBytes: number; sidecarRssBytes: number };
+  models: ModelInfo[];
+}
+
+/** The method table: name → [params, result]. Notifications have `void` results. */
+export interface SidecarMethods {
+  "model/load": [ModelLoadParams, ModelLoadResult];
+  "model/unload": [ModelUnloadParams, null];
+  "model/list": [ModelListParams, ModelListResult];
+  "chat/send": [ChatSendParams, ChatSendResult];
+  "runtime/configure": [RuntimeConfigureParams, RuntimeStatsResult];
+  "runtime/stats": [Record<string, never>, RuntimeStatsResult];
+}
+export type SidecarMethod = keyof SidecarMethods;
+
+export interface SidecarNotifications {
+  "sidecar/status": StatusParams;
+  "model/progress": ModelProgressParams;
+  "chat/delta": ChatDeltaParams;
+}
+export type SidecarNotification = keyof SidecarNotifications;
+
+/** The `data` of a ResponseError from the sidecar. */
+export interface ErrorData {
+  /** A sentence telling the user what to do next. */
+  hint?: string;
+}

@@ -1,0 +1,205 @@
+import {
+  ResponseError,
+  type CancellationToken,
+  type Connection,
+  type InitializeError,
+  type InitializeParams,
+  type InitializeResult,
+} from "vscode-languageserver/node";
+import { HearthError, toHearthError } from "./errors";
+import {
+  parseChatSendParams,
+  parseModelListParams,
+  parseModelLoadParams,
+  parseModelUnloadParams,
+  parseRuntimeConfigureParams,
+} from "./guards";
+import { Runtime, type Logger } from "./llama/Runtime";
+import { discoverModels } from "./models/discoverModels";
+import {
+  ErrorCodes,
+  PROTOCOL_VERSION,
+  type ErrorData,
+  type SidecarInfo,
+  type SidecarInitOptions,
+  type SidecarMethods,
+  type SidecarNotifications,
+  type StatusParams,
+} from "./protocol";
+import os from "node:os";
+
+declare const HEARTH_VERSION: string;
+declare const NODE_LLAMA_CPP_VERSION: string;
+
+/**
+ * Wires the sidecar's method table onto an LSP connection: the `initialize` handshake with the protocol version
+ * check, one handler per method of {@link SidecarMethods} (each validating its params, mapping
+ * `$/cancelRequest` to an AbortSignal and errors to fixed codes), status notifications, and the two-step
+ * `shutdown` / `exit` that disposes every llama object.
+ */
+export function startServer(connection: Connection): void {
+  let runtime: Runtime | undefined;
+
+  const log: Logger = {
+    debug: (m) => connection.console.debug(m),
+    info: (m) => connection.console.info(m),
+    warn: (m) => connection.console.warn(m),
+    error: (m) => connection.console.error(m),
+  };
+
+  function notify<N extends keyof SidecarNotifications>(method: N, params: SidecarNotifications[N]): void {
+    void connection.sendNotification(method, params);
+  }
+
+  function setStatus(next: StatusParams): void {
+    notify("sidecar/status", next);
+  }
+
+  function chatModelName(): string | undefined {
+    return runtime?.loaded().find((m) => m.role === "chat")?.name;
+  }
+
+  function readyStatus(): StatusParams {
+    const model = chatModelName();
+    return model
+      ? { state: "ready", health: "ok", model, message: `${model} ready` }
+      : { state: "idle", health: "ok", message: "No model loaded" };
+  }
+
+  function requireRuntime(): Runtime {
+    if (!runtime) throw new HearthError(ErrorCodes.Internal, "The sidecar was not initialized.");
+    return runtime;
+  }
+
+  /** Register a typed handler: params are validated by `parse`; cancellation becomes an AbortSignal. */
+  function handle<M extends keyof SidecarMethods>(
+    method: M,
+    parse: (raw: unknown) => SidecarMethods[M][0],
+    run: (params: SidecarMethods[M][0], signal: AbortSignal) => Promise<SidecarMethods[M][1]>,
+  ): void {
+    connection.onRequest(method, async (raw: unknown, token: CancellationToken) => {
+      const abort = new AbortController();
+      const subscription = token.onCancellationRequested(() => abort.abort());
+      try {
+        return await run(parse(raw), abort.signal);
+      } catch (error) {
+        const hearthError = toHearthError(error);
+        if (hearthError.code === ErrorCodes.Internal) {
+          log.error(`${method} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        } else {
+          log.warn(`${method}: ${hearthError.message}`);
+        }
+        return new ResponseError<ErrorData | undefined>(hearthError.code, hearthError.message, hearthError.data);
+      } finally {
+        subscription.dispose();
+      }
+    });
+  }
+
+  connection.onInitialize((params: InitializeParams): InitializeResult | ResponseError<InitializeError> => {
+    const options = params.initializationOptions as Partial<SidecarInitOptions> | undefined;
+    if (options?.protocolVersion !== PROTOCOL_VERSION) {
+      return new ResponseError(
+        ErrorCodes.ProtocolMismatch,
+        `Protocol mismatch: the client speaks version ${String(options?.protocolVersion)}, ` +
+          `this sidecar speaks ${PROTOCOL_VERSION}. Reinstall or rebuild Hearth so both sides match.`,
+        { retry: false },
+      );
+    }
+    runtime = new Runtime({
+      modelsDir: options.modelsDir ?? `${os.homedir()}/.cache/hearth/models`,
+      gpu: options.gpu ?? "auto",
+      threads: options.threads ?? 0,
+      allowDownload: options.allowDownload ?? true,
+      log,
+    });
+    const info: SidecarInfo = {
+      protocolVersion: PROTOCOL_VERSION,
+      pid: process.pid,
+      version: typeof HEARTH_VERSION === "string" ? HEARTH_VERSION : "dev",
+      nodeLlamaCppVersion: typeof NODE_LLAMA_CPP_VERSION === "string" ? NODE_LLAMA_CPP_VERSION : "unknown",
+      threads: runtime.threads,
+    };
+    return { capabilities: { experimental: { hearth: info } }, serverInfo: { name: "hearth-sidecar", version: info.version } };
+  });
+
+  connection.onInitialized(() => setStatus(readyStatus()));
+
+  handle("model/load", parseModelLoadParams, async (params, signal) => {
+    const rt = requireRuntime();
+    const name = params.model.uri.split(/[\\/]/).pop() ?? params.model.uri;
+    setStatus({ state: "loading", health: "ok", message: `Loading ${name}`, model: chatModelName() });
+    let lastSent = 0;
+    try {
+      const info = await rt.load(
+        params,
+        (phase, fraction, bytes) => {
+          if (!params.progressId) return;
+          // Throttle to ~20 notifications per second; always send completion.
+          const now = Date.now();
+          if (fraction < 1 && now - lastSent < 50) return;
+          lastSent = now;
+          notify("model/progress", {
+            progressId: params.progressId,
+            phase,
+            fraction,
+            downloadedBytes: bytes?.downloadedBytes,
+            totalBytes: bytes?.totalBytes,
+          });
+        },
+        signal,
+      );
+      setStatus(readyStatus());
+      return info;
+    } catch (error) {
+      const e = toHearthError(error);
+      setStatus({ ...readyStatus(), health: "warning", message: e.message });
+      throw e;
+    }
+  });
+
+  handle("model/unload", parseModelUnloadParams, async (params) => {
+    await requireRuntime().unload(params.role);
+    setStatus(readyStatus());
+    return null;
+  });
+
+  handle("model/list", parseModelListParams, async (params) => ({
+    models: await discoverModels({
+      home: params.home ?? os.homedir(),
+      folders: params.folders,
+      hearthModelsDir: runtime?.modelsDir,
+      hfHome: process.env.HF_HOME,
+    }),
+  }));
+
+  handle("chat/send", parseChatSendParams, async (params, signal) => {
+    const chat = requireRuntime().chat();
+    setStatus({ state: "busy", health: "ok", model: chatModelName(), message: "Generating" });
+    try {
+      return await chat.send(params, (text) => notify("chat/delta", { streamId: params.streamId, text }), signal);
+    } finally {
+      setStatus(readyStatus());
+    }
+  });
+
+  handle("runtime/configure", parseRuntimeConfigureParams, async (params) => {
+    const rt = requireRuntime();
+    setStatus({ state: "loading", health: "ok", message: "Reconfiguring backend", model: chatModelName() });
+    try {
+      await rt.configure(params);
+    } finally {
+      setStatus(readyStatus());
+    }
+    return rt.stats();
+  });
+
+  handle("runtime/stats", () => ({}), async () => requireRuntime().stats());
+
+  connection.onShutdown(async () => {
+    await runtime?.dispose();
+    runtime = undefined;
+  });
+
+  connection.listen();
+}
