@@ -29,6 +29,8 @@ export interface SidecarProcessOptions {
   onLog?: (type: number, message: string) => void;
   /** Called after each (re)start with the sidecar's info. */
   onStarted?: (info: SidecarInfo) => void;
+  /** Called after a restart that followed a crash (not after the first start). */
+  onRestarted?: (info: SidecarInfo) => void;
   /** Called when the process exits unexpectedly, with the restart delay (undefined: given up). */
   onCrash?: (detail: string, restartInMs: number | undefined) => void;
 }
@@ -129,7 +131,11 @@ export class SidecarProcess implements SidecarApi {
     this.options.onCrash?.(detail, delay);
     if (delay !== undefined) {
       setTimeout(() => {
-        if (!this.stopping) void this.start().catch(() => undefined);
+        if (this.stopping) return;
+        this.start().then(
+          (info) => this.options.onRestarted?.(info),
+          () => undefined,
+        );
       }, delay).unref();
     }
   }

@@ -63,7 +63,7 @@ export async function resolveModel(spec: ModelSpec, options: ResolveOptions): Pr
       throw new HearthError(
         ErrorCodes.ModelNotFound,
         `Model file not found: ${filePath}`,
-        "Check the path in the 'hearth.models.chat' setting, or pick a model with 'Hearth: Select Chat Model'.",
+        "Check the model path (the 'hearth.models.chat' setting, /model, or --model).",
       );
     }
   }

@@ -1,0 +1,204 @@
+/**
+ * `hearth` — the headless CLI. Drives the same sidecar bundle as the extension, over the same protocol
+ * (vscode-jsonrpc over Node IPC), with the same slash commands.
+ *
+ *   hearth chat [--model <path|hf:uri>] [-p "prompt"] [flags]     REPL, or one-shot with -p
+ */
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { ChatController } from "../common/ChatController";
+import { parseConversation, serializeConversation } from "../common/conversation";
+import { defaultModelsDir, resolveModelArg } from "../common/models";
+import { SidecarError } from "../common/SidecarError";
+import { SidecarProcess } from "../common/SidecarProcess";
+import { GPU_SETTINGS, type GenerationParams, type GpuSetting, type ModelInfo } from "../sidecar/protocol";
+import { runRepl } from "./repl";
+
+declare const HEARTH_VERSION: string;
+
+const USAGE = `Usage: hearth chat [options]
+
+Chat with a local GGUF model through the Hearth sidecar.
+
+Options:
+  -m, --model <path|hf:uri>   chat model (a .gguf path, a file name in --models-dir, an hf: URI or URL)
+  -p, --prompt <text>         one-shot: print the answer to this prompt and exit
+  -s, --system <text>         system prompt
+      --max-tokens <n>        maximum tokens to generate (default 512)
+      --temperature <x>       sampling temperature, 0 = greedy (default 0.7)
+      --top-p <x>             nucleus sampling mass (default 0.95)
+      --top-k <n>             top-k sampling (default 40)
+      --seed <n>              sampling seed
+      --threads <n>           CPU threads (default: 1 on ≤2 cores, else half the cores, max 8)
+      --gpu <auto|cuda|vulkan|metal|off>   compute backend (default auto)
+      --context-size <n>      context window in tokens (default min(model, 4096))
+      --history <file>        conversation JSON to resume from and save to after each answer
+      --models-dir <dir>      where hf:/URL models are downloaded and bare names are found
+                              (default $HEARTH_MODELS_DIR or ~/.cache/hearth/models)
+      --no-download           never download; fail if the model is not on disk
+  -v, --verbose               print the sidecar's log to stderr
+  -h, --help                  show this help
+
+In the REPL, type /help for slash commands; end a line with \\ (or wrap text in """) for multi-line input;
+Ctrl-C stops an answer, Ctrl-D or /exit leaves.`;
+
+function fail(message: string, code = 2): never {
+  process.stderr.write(`hearth: ${message}\n`);
+  process.exit(code);
+}
+
+function num(value: string | undefined, name: string, integer = false): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) fail(`--${name} must be ${integer ? "an integer" : "a number"}, got '${value}'`);
+  return n;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      model: { type: "string", short: "m" },
+      prompt: { type: "string", short: "p" },
+      system: { type: "string", short: "s" },
+      "max-tokens": { type: "string" },
+      temperature: { type: "string" },
+      "top-p": { type: "string" },
+      "top-k": { type: "string" },
+      seed: { type: "string" },
+      threads: { type: "string" },
+      gpu: { type: "string" },
+      "context-size": { type: "string" },
+      history: { type: "string" },
+      "models-dir": { type: "string" },
+      "no-download": { type: "boolean" },
+      verbose: { type: "boolean", short: "v" },
+      help: { type: "boolean", short: "h" },
+      version: { type: "boolean" },
+    },
+  });
+  if (values.version) {
+    process.stdout.write(`${typeof HEARTH_VERSION === "string" ? HEARTH_VERSION : "dev"}\n`);
+    return 0;
+  }
+  const command = positionals[0];
+  if (values.help || !command) {
+    process.stdout.write(`${USAGE}\n`);
+    return values.help ? 0 : 2;
+  }
+  if (command !== "chat") fail(`unknown command '${command}'. Try 'hearth --help'.`);
+
+  const gpu = values.gpu as GpuSetting | undefined;
+  if (gpu !== undefined && !GPU_SETTINGS.includes(gpu)) fail(`--gpu must be one of ${GPU_SETTINGS.join(", ")}`);
+  const params: GenerationParams = {
+    maxTokens: num(values["max-tokens"], "max-tokens", true),
+    temperature: num(values.temperature, "temperature"),
+    topP: num(values["top-p"], "top-p"),
+    topK: num(values["top-k"], "top-k", true),
+    seed: num(values.seed, "seed", true),
+  };
+  for (const key of Object.keys(params) as (keyof GenerationParams)[]) if (params[key] === undefined) delete params[key];
+  const modelsDir = path.resolve(values["models-dir"] ?? defaultModelsDir());
+  const contextSize = num(values["context-size"], "context-size", true);
+  const verbose = values.verbose ?? false;
+  const tty = process.stderr.isTTY;
+
+  let onRestarted = () => {};
+  const sidecar = new SidecarProcess({
+    onRestarted: () => onRestarted(),
+    sidecarPath: path.join(path.dirname(fileURLToPath(import.meta.url)), "sidecar.mjs"),
+    init: {
+      modelsDir,
+      threads: num(values.threads, "threads", true) ?? 0,
+      gpu: gpu ?? "auto",
+      allowDownload: !values["no-download"],
+    },
+    onLog: (type, message) => {
+      if (verbose || type === 1) process.stderr.write(`[sidecar] ${message}\n`);
+    },
+    onCrash: (detail, delay) =>
+      process.stderr.write(
+        `hearth: the sidecar stopped (${detail}); ${delay === undefined ? "giving up" : `restarting in ${delay} ms`}\n`,
+      ),
+  });
+
+  let modelUri = values.model;
+  const loadChatModel = async (uri: string): Promise<ModelInfo> => {
+    const resolved = resolveModelArg(uri, modelsDir);
+    const progressId = "cli-load";
+    const sub = sidecar.onNotification("model/progress", (p) => {
+      if (!tty || p.progressId !== progressId || p.phase !== "download") return;
+      const pct = Math.round(p.fraction * 100);
+      process.stderr.write(`\rDownloading ${uri}: ${pct}% (${mib(p.downloadedBytes)}/${mib(p.totalBytes)} MiB)`);
+      if (p.fraction >= 1) process.stderr.write("\n");
+    });
+    try {
+      const info = await sidecar.request("model/load", { role: "chat", model: { uri: resolved }, contextSize, progressId });
+      modelUri = uri;
+      return info;
+    } finally {
+      sub.dispose();
+    }
+  };
+
+  // Resume a conversation from --history, if the file exists.
+  let controller: ChatController;
+  const historyFile = values.history ? path.resolve(values.history) : undefined;
+  if (historyFile) {
+    const text = await fs.readFile(historyFile, "utf8").catch(() => undefined);
+    controller = new ChatController(sidecar, {
+      params,
+      system: values.system,
+      conversation: text === undefined ? undefined : parseConversation(text, historyFile),
+    });
+  } else {
+    controller = new ChatController(sidecar, { params, system: values.system });
+  }
+  if (values.system !== undefined) controller.conversation.system = values.system;
+  const saveHistory = async () => {
+    if (historyFile) await fs.writeFile(historyFile, serializeConversation(controller.snapshot()));
+  };
+
+  // When the sidecar restarts after a crash, load the model again so the next message just works.
+  onRestarted = () => {
+    if (modelUri) void loadChatModel(modelUri).catch(() => undefined);
+  };
+
+  try {
+    await sidecar.start();
+    if (modelUri) {
+      await loadChatModel(modelUri);
+    } else if (values.prompt !== undefined) {
+      fail("one-shot mode needs a model: pass --model <path|hf:uri>", 2);
+    }
+    if (values.prompt !== undefined) {
+      const result = await controller.send(values.prompt, { onDelta: (t) => process.stdout.write(t) });
+      process.stdout.write("\n");
+      await saveHistory();
+      if (result.droppedMessages > 0) process.stderr.write(`(${result.droppedMessages} older messages did not fit the context window)\n`);
+      return 0;
+    }
+    return await runRepl({ sidecar, controller, loadChatModel, modelsDir, configuredModel: () => modelUri, saveHistory });
+  } catch (e) {
+    const err = SidecarError.from(e);
+    process.stderr.write(`hearth: ${err.userMessage}\n`);
+    return 1;
+  } finally {
+    await sidecar.stop();
+  }
+}
+
+function mib(bytes: number | undefined): string {
+  return ((bytes ?? 0) / 1024 / 1024).toFixed(1);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (e) => {
+    process.stderr.write(`hearth: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,138 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import readline from "node:readline";
+import type { ChatController } from "../common/ChatController";
+import { SidecarError } from "../common/SidecarError";
+import type { SidecarProcess } from "../common/SidecarProcess";
+import { parseSlash, runSlash, type SlashHost } from "../common/slashCommands";
+import type { ModelInfo } from "../sidecar/protocol";
+
+export interface ReplOptions {
+  sidecar: SidecarProcess;
+  controller: ChatController;
+  loadChatModel(uri: string): Promise<ModelInfo>;
+  modelsDir: string;
+  configuredModel(): string | undefined;
+  saveHistory(): Promise<void>;
+}
+
+/**
+ * Collects one logical input from raw lines: a line ending in `\` continues on the next line; a line that is
+ * exactly `"""` opens a block that runs to the next `"""`. Returns the finished input, or undefined while more
+ * lines are needed. Pure, for tests.
+ */
+export class MultilineBuffer {
+  private lines: string[] = [];
+  private inBlock = false;
+
+  push(line: string): string | undefined {
+    if (this.inBlock) {
+      if (line.trim() === '"""') {
+        this.inBlock = false;
+        return this.flush();
+      }
+      this.lines.push(line);
+      return undefined;
+    }
+    if (line.trim() === '"""' && this.lines.length === 0) {
+      this.inBlock = true;
+      return undefined;
+    }
+    if (line.endsWith("\\")) {
+      this.lines.push(line.slice(0, -1));
+      return undefined;
+    }
+    this.lines.push(line);
+    return this.flush();
+  }
+
+  get pending(): boolean {
+    return this.inBlock || this.lines.length > 0;
+  }
+
+  private flush(): string {
+    const text = this.lines.join("\n");
+    this.lines = [];
+    return text;
+  }
+}
+
+/**
+ * The interactive loop: `You> ` prompt, streamed `Assistant> ` answers, slash commands through the shared
+ * engine. Ctrl-C cancels a running answer (the partial answer is kept); at the prompt it exits. Works with piped
+ * stdin too (prompts are still printed, so transcripts read naturally). Returns the exit code.
+ */
+export async function runRepl(options: ReplOptions): Promise<number> {
+  const { controller, sidecar } = options;
+  const out = process.stdout;
+  const rl = readline.createInterface({ input: process.stdin, output: out, terminal: process.stdin.isTTY });
+  const buffer = new MultilineBuffer();
+  let current: AbortController | undefined;
+  let exitCode = 0;
+
+  const host: SlashHost = {
+    kind: "cli",
+    readFile: (p) => fs.readFile(p, "utf8"),
+    writeFile: (p, text) => fs.writeFile(p, text),
+    resolvePath: (p) => path.resolve(p),
+    defaultChatFile: () => `hearth-chat-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-")}.json`,
+    loadChatModel: options.loadChatModel,
+    configuredModel: options.configuredModel,
+  };
+
+  rl.on("SIGINT", () => {
+    if (current) {
+      current.abort();
+    } else {
+      rl.close();
+    }
+  });
+
+  const prompt = () => {
+    rl.setPrompt(buffer.pending ? "...> " : "You> ");
+    rl.prompt();
+  };
+
+  out.write("Hearth chat. Type /help for commands, /exit to leave.\n");
+  prompt();
+  for await (const line of rl) {
+    const input = buffer.push(line);
+    if (input === undefined) {
+      prompt();
+      continue;
+    }
+    if (!process.stdin.isTTY) out.write(`${input}\n`);
+    if (!input.trim()) {
+      prompt();
+      continue;
+    }
+    const slash = parseSlash(input);
+    if (slash) {
+      const result = await runSlash(slash, { controller, api: sidecar, host });
+      (result.isError ? process.stderr : out).write(`${result.output}\n`);
+      if (result.exit) break;
+      prompt();
+      continue;
+    }
+    const text = input.startsWith("//") ? input.slice(1) : input;
+    current = new AbortController();
+    out.write("Assistant> ");
+    try {
+      const result = await controller.send(text, { onDelta: (t) => out.write(t), signal: current.signal });
+      out.write(result.stopReason === "cancelled" ? " [stopped]\n" : "\n");
+      if (result.droppedMessages > 0) {
+        out.write(`(${result.droppedMessages} older messages were left out: the conversation outgrew the context window)\n`);
+      }
+      await options.saveHistory();
+    } catch (e) {
+      out.write("\n");
+      process.stderr.write(`Error: ${SidecarError.from(e).userMessage}\n`);
+      exitCode = 1;
+    } finally {
+      current = undefined;
+    }
+    prompt();
+  }
+  rl.close();
+  return exitCode;
+}

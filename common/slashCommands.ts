@@ -1,0 +1,248 @@
+import { ErrorCodes, type GenerationParams, type GpuSetting, type ModelInfo } from "../sidecar/protocol";
+import type { ChatController } from "./ChatController";
+import { parseConversation, serializeConversation } from "./conversation";
+import type { SidecarApi } from "./SidecarApi";
+import { SidecarError } from "./SidecarError";
+import { SLASH_COMMANDS, type SlashCommandSpec } from "./slashSpec";
+
+/** A parsed slash command line: `/name rest of line`. */
+export interface SlashInvocation {
+  name: string;
+  /** Everything after the name, trimmed (may contain spaces and newlines). */
+  rest: string;
+  /** `rest` split on whitespace. */
+  args: string[];
+}
+
+/**
+ * Parse a line typed in the chat box or the REPL. Returns undefined for ordinary text (no leading `/`), and also
+ * for `//text`, which sends the literal text `/text`.
+ */
+export function parseSlash(input: string): SlashInvocation | undefined {
+  const trimmed = input.trimStart();
+  if (!trimmed.startsWith("/") || trimmed.startsWith("//")) return undefined;
+  const match = /^\/([A-Za-z][\w-]*)(?:\s+([\s\S]*))?$/.exec(trimmed.trimEnd());
+  if (!match) return { name: "", rest: trimmed.slice(1), args: [] };
+  const rest = (match[2] ?? "").trim();
+  return { name: match[1].toLowerCase(), rest, args: rest ? rest.split(/\s+/) : [] };
+}
+
+/** Host services the engine needs; the CLI and the extension each provide them. */
+export interface SlashHost {
+  /** "cli" shows CLI-only commands (/exit). */
+  kind: "cli" | "vscode";
+  readFile(path: string): Promise<string>;
+  writeFile(path: string, text: string): Promise<void>;
+  /** Make a user-typed path absolute (relative to the workspace or the current directory). */
+  resolvePath(path: string): string;
+  /** Default file for `/save` and `/load` without an argument. */
+  defaultChatFile(): string;
+  /** Load a chat model; hosts show progress their own way. */
+  loadChatModel(uri: string): Promise<ModelInfo>;
+  /** The chat model's URI as configured, for `/model` without arguments when none is loaded yet. */
+  configuredModel(): string | undefined;
+  /** Called after `/clear` or `/load` replaced the conversation. */
+  conversationReplaced?(): void;
+}
+
+export interface SlashContext {
+  controller: ChatController;
+  api: SidecarApi;
+  host: SlashHost;
+}
+
+/** What a command produced: text for the user (markdown-light), and effects the host acts on. */
+export interface SlashResult {
+  output: string;
+  isError?: boolean;
+  exit?: boolean;
+}
+
+const PARAM_KEYS: Record<string, { key: keyof GenerationParams; min: number; max: number; integer: boolean }> = {
+  temperature: { key: "temperature", min: 0, max: 5, integer: false },
+  "top-p": { key: "topP", min: 0, max: 1, integer: false },
+  "top-k": { key: "topK", min: 0, max: 100_000, integer: true },
+  "max-tokens": { key: "maxTokens", min: 1, max: 1 << 20, integer: true },
+};
+
+const BACKENDS: Record<string, GpuSetting> = { auto: "auto", cpu: "off", off: "off", cuda: "cuda", vulkan: "vulkan", metal: "metal" };
+
+/** The commands available in a host, in `/help` order. */
+export function commandsFor(kind: SlashHost["kind"]): SlashCommandSpec[] {
+  return SLASH_COMMANDS.filter((c) => kind === "cli" || !c.cliOnly);
+}
+
+/** `/help` text: one line per command with its arguments. */
+export function helpText(kind: SlashHost["kind"]): string {
+  const rows = commandsFor(kind).map((c) => `/${c.name}${c.args ? ` ${c.args}` : ""}`);
+  const width = Math.max(...rows.map((r) => r.length));
+  return [
+    "Commands:",
+    ...commandsFor(kind).map((c, i) => `  ${rows[i].padEnd(width)}  ${c.description}`),
+    "Anything else is sent to the model. Start a line with // to send a literal '/'.",
+  ].join("\n");
+}
+
+function error(output: string): SlashResult {
+  return { output, isError: true };
+}
+
+/**
+ * Run a parsed slash command. Never throws for user mistakes: unknown commands and bad arguments come back as
+ * `isError` results with a helpful message; sidecar failures come back the same way with the sidecar's hint.
+ */
+export async function runSlash(invocation: SlashInvocation, ctx: SlashContext): Promise<SlashResult> {
+  const spec = commandsFor(ctx.host.kind).find((c) => c.name === invocation.name);
+  if (!spec) {
+    const names = commandsFor(ctx.host.kind).map((c) => c.name);
+    const guess = names.find((n) => n.startsWith(invocation.name.slice(0, 2)) && invocation.name.length > 0);
+    return error(
+      `Unknown command '/${invocation.name}'.${guess ? ` Did you mean '/${guess}'?` : ""} Type /help for the list.`,
+    );
+  }
+  try {
+    return await COMMANDS[spec.name](invocation, ctx);
+  } catch (e) {
+    const err = SidecarError.from(e);
+    return error(err.userMessage);
+  }
+}
+
+type Handler = (inv: SlashInvocation, ctx: SlashContext) => Promise<SlashResult>;
+
+const COMMANDS: Record<string, Handler> = {
+  async help(_inv, ctx) {
+    return { output: helpText(ctx.host.kind) };
+  },
+
+  async clear(_inv, ctx) {
+    ctx.controller.newChat();
+    ctx.host.conversationReplaced?.();
+    return { output: "Started a new chat." };
+  },
+
+  async system(inv, ctx) {
+    const c = ctx.controller.conversation;
+    if (!inv.rest) return { output: c.system ? `System prompt: ${c.system}` : "No system prompt is set." };
+    if (inv.rest === "-") {
+      delete c.system;
+      return { output: "System prompt cleared." };
+    }
+    c.system = inv.rest;
+    return { output: "System prompt set." };
+  },
+
+  async model(inv, ctx) {
+    if (!inv.rest) {
+      const stats = await ctx.api.request("runtime/stats", {});
+      const chat = stats.models.find((m) => m.role === "chat");
+      if (!chat) {
+        const configured = ctx.host.configuredModel();
+        return { output: `No chat model loaded.${configured ? ` Configured: ${configured}.` : ""} Use /model <path|hf:uri>.` };
+      }
+      return { output: describeModel(chat) };
+    }
+    const info = await ctx.host.loadChatModel(inv.rest);
+    return { output: `Loaded ${describeModel(info)}` };
+  },
+
+  async backend(inv, ctx) {
+    if (!inv.rest) {
+      const stats = await ctx.api.request("runtime/stats", {});
+      return { output: `Backend: ${stats.backend} (${stats.devices.join(", ")}), ${stats.threads} threads.` };
+    }
+    const gpu = BACKENDS[inv.args[0].toLowerCase()];
+    if (!gpu || inv.args.length > 1) return error(`Usage: /backend [auto|cpu|cuda|vulkan|metal] (got '${inv.rest}').`);
+    const stats = await ctx.api.request("runtime/configure", { gpu });
+    return { output: `Backend: ${stats.backend} (${stats.devices.join(", ")}).` };
+  },
+
+  async params(inv, ctx) {
+    const p = ctx.controller.params;
+    if (inv.args.length === 0) {
+      return {
+        output: Object.entries(PARAM_KEYS)
+          .map(([name, { key }]) => `${name}: ${p[key] ?? "default"}`)
+          .join("\n"),
+      };
+    }
+    const entry = PARAM_KEYS[inv.args[0].toLowerCase()];
+    if (!entry) return error(`Unknown parameter '${inv.args[0]}'. Use one of: ${Object.keys(PARAM_KEYS).join(", ")}.`);
+    if (inv.args.length !== 2) return error(`Usage: /params ${inv.args[0]} <value>`);
+    const value = Number(inv.args[1]);
+    if (!Number.isFinite(value) || value < entry.min || value > entry.max || (entry.integer && !Number.isInteger(value))) {
+      return error(
+        `${inv.args[0]} must be ${entry.integer ? "an integer" : "a number"} in [${entry.min}, ${entry.max}] (got '${inv.args[1]}').`,
+      );
+    }
+    p[entry.key] = value;
+    return { output: `${inv.args[0]} = ${value}` };
+  },
+
+  async stats(_inv, ctx) {
+    const rt = await ctx.api.request("runtime/stats", {});
+    const s = ctx.controller.stats;
+    const chat = rt.models.find((m) => m.role === "chat");
+    const lines = [
+      `Model: ${chat ? `${chat.name} (context ${chat.contextSize} tokens)` : "none loaded"}`,
+      `Backend: ${rt.backend}, ${rt.threads} threads; devices: ${rt.devices.join(", ")}`,
+      `Memory: VRAM ${mib(rt.vram.usedBytes)}/${mib(rt.vram.totalBytes)} MiB, RAM free ${mib(rt.ram.freeBytes)}/${mib(rt.ram.totalBytes)} MiB, sidecar RSS ${mib(rt.ram.sidecarRssBytes)} MiB`,
+    ];
+    if (s.last) {
+      lines.push(
+        `Last answer: ${s.last.promptTokens} prompt tokens, ${s.last.completionTokens} generated tokens, ` +
+          `TTFT ${s.last.ttftMs.toFixed(1)} ms, ${s.last.tokensPerSecond.toFixed(1)} tokens/s`,
+      );
+    } else {
+      lines.push("Last answer: none yet");
+    }
+    lines.push(
+      `Session: ${s.answers} answers, ${s.promptTokens} prompt tokens, ${s.completionTokens} generated tokens, ` +
+        `${ctx.controller.sessionTokensPerSecond} tokens/s`,
+    );
+    return { output: lines.join("\n") };
+  },
+
+  async save(inv, ctx) {
+    const file = ctx.host.resolvePath(inv.rest || ctx.host.defaultChatFile());
+    await ctx.host.writeFile(file, serializeConversation(ctx.controller.snapshot()));
+    return { output: `Saved ${ctx.controller.conversation.messages.length} messages to ${file}` };
+  },
+
+  async load(inv, ctx) {
+    const file = ctx.host.resolvePath(inv.rest || ctx.host.defaultChatFile());
+    let text: string;
+    try {
+      text = await ctx.host.readFile(file);
+    } catch (e) {
+      return error(`Cannot read ${file}: ${(e as Error).message}`);
+    }
+    try {
+      ctx.controller.setConversation(parseConversation(text, file));
+    } catch (e) {
+      return error((e as Error).message);
+    }
+    ctx.host.conversationReplaced?.();
+    return { output: `Loaded ${ctx.controller.conversation.messages.length} messages from ${file}` };
+  },
+
+  async exit() {
+    return { output: "Bye.", exit: true };
+  },
+};
+
+function describeModel(m: ModelInfo): string {
+  return (
+    `${m.name} (${m.architecture}, ${mib(m.sizeBytes)} MiB, context ${m.contextSize}/${m.trainContextSize} tokens, ` +
+    `template ${m.chatWrapper ?? "none"}, ${m.gpuLayers} GPU layers)`
+  );
+}
+
+function mib(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0);
+}
+
+/** True when an error means "no model": hosts offer to pick one. */
+export function isNoModelError(e: unknown): boolean {
+  return SidecarError.from(e).code === ErrorCodes.NoModelLoaded;
+}

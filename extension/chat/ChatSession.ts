@@ -1,0 +1,224 @@
+import * as path from "node:path";
+import * as vscode from "vscode";
+import { ChatController } from "../../common/ChatController";
+import { ChatHistoryStore } from "../../common/ChatHistoryStore";
+import { SidecarError } from "../../common/SidecarError";
+import { commandsFor, isNoModelError, parseSlash, runSlash, type SlashHost } from "../../common/slashCommands";
+import { ErrorCodes, type ModelInfo } from "../../sidecar/protocol";
+import type { ViewState } from "../../webview/protocol";
+import { readConfig } from "../config";
+import { loadChatModel } from "../models";
+import type { SidecarClient } from "../sidecar/SidecarClient";
+
+/** A piece of editor context attached to the next message. */
+export interface Attachment {
+  label: string;
+  languageId: string;
+  text: string;
+}
+
+/**
+ * The chat's state on the extension side: the conversation ({@link ChatController}), pending attachments,
+ * whether an answer is being generated, and the per-workspace history. The webview only renders
+ * {@link viewState}; it survives webview reloads and sidecar restarts because it lives here and on disk.
+ */
+export class ChatSession implements vscode.Disposable {
+  readonly controller: ChatController;
+  private attachments: Attachment[] = [];
+  private abort?: AbortController;
+  private chatModel?: ModelInfo;
+  private status?: string;
+  private readonly changed = new vscode.EventEmitter<ViewState>();
+  private readonly delta = new vscode.EventEmitter<{ conversationId: string; text: string }>();
+  private readonly notice = new vscode.EventEmitter<{ kind: "info" | "error"; text: string }>();
+  readonly onDidChange = this.changed.event;
+  readonly onDelta = this.delta.event;
+  readonly onNotice = this.notice.event;
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(
+    private readonly sidecar: SidecarClient,
+    readonly history: ChatHistoryStore,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    const cfg = readConfig();
+    this.controller = new ChatController(sidecar, { params: cfg.generation, system: cfg.systemPrompt || undefined });
+    this.subscriptions.push(
+      sidecar.onStatus((s) => {
+        this.status = s.state === "ready" || s.state === "idle" ? undefined : s.message;
+        if (s.state === "idle" || s.state === "error") this.chatModel = s.model ? this.chatModel : undefined;
+        this.fire();
+      }),
+      // After a crash the new sidecar has no model: load the one we had, so the next message just works.
+      sidecar.onRestarted(() => {
+        const uri = this.chatModel?.path;
+        this.chatModel = undefined;
+        if (uri) void this.loadModel(uri).catch((e) => this.log.warn(`Reload after restart failed: ${String(e)}`));
+      }),
+    );
+  }
+
+  get generating(): boolean {
+    return this.abort !== undefined;
+  }
+
+  viewState(): ViewState {
+    const c = this.controller.conversation;
+    return {
+      conversationId: c.id,
+      title: c.title,
+      messages: c.messages.map((m) => ({ ...m })),
+      attachments: this.attachments.map((a) => ({ label: a.label })),
+      generating: this.generating,
+      model: this.chatModel?.name,
+      status: this.status,
+      commands: commandsFor("vscode").map(({ name, args, description }) => ({ name, args, description })),
+    };
+  }
+
+  private fire(): void {
+    void vscode.commands.executeCommand("setContext", "hearth.generating", this.generating);
+    this.changed.fire(this.viewState());
+  }
+
+  /** Load a chat model (progress notification) and remember it for restarts. */
+  async loadModel(uri: string): Promise<ModelInfo> {
+    const info = await loadChatModel(this.sidecar, uri, readConfig());
+    this.chatModel = info;
+    this.fire();
+    return info;
+  }
+
+  /** Make sure a chat model is loaded: the configured one, or tell the user how to pick one. */
+  private async ensureModel(): Promise<boolean> {
+    if (this.chatModel) return true;
+    const stats = await this.sidecar.request("runtime/stats", {});
+    const loaded = stats.models.find((m) => m.role === "chat");
+    if (loaded) {
+      this.chatModel = loaded;
+      return true;
+    }
+    const configured = readConfig().models.chat;
+    if (!configured) {
+      this.notice.fire({
+        kind: "error",
+        text: "No chat model is set. Run 'Hearth: Select Chat Model', set 'hearth.models.chat', or type /model <path.gguf>.",
+      });
+      void vscode.window
+        .showInformationMessage("Hearth needs a chat model.", "Select Chat Model")
+        .then((c) => c && vscode.commands.executeCommand("hearth.selectChatModel"));
+      return false;
+    }
+    await this.loadModel(configured);
+    return true;
+  }
+
+  /** Handle what the user typed: a slash command or a message. Errors become notices; nothing is lost. */
+  async submit(text: string): Promise<void> {
+    const slash = parseSlash(text);
+    if (slash) {
+      const result = await runSlash(slash, { controller: this.controller, api: this.sidecar, host: this.slashHost() });
+      this.notice.fire({ kind: result.isError ? "error" : "info", text: result.output });
+      this.fire();
+      return;
+    }
+    if (this.generating) return;
+    const message = this.compose(text.startsWith("//") ? text.slice(1) : text);
+    this.abort = new AbortController();
+    this.fire();
+    try {
+      if (!(await this.ensureModel())) return;
+      this.attachments = [];
+      const id = this.controller.conversation.id;
+      this.fire();
+      await this.controller.send(message, {
+        signal: this.abort.signal,
+        onDelta: (t) => this.delta.fire({ conversationId: id, text: t }),
+      });
+    } catch (error) {
+      const e = SidecarError.from(error);
+      if (isNoModelError(e)) this.chatModel = undefined;
+      this.log.error(`chat/send failed (${e.code}): ${e.message}`);
+      this.notice.fire({ kind: "error", text: e.userMessage });
+      if (e.code !== ErrorCodes.SidecarExited && e.code !== ErrorCodes.Cancelled) {
+        void vscode.window.showErrorMessage(`Hearth: ${e.message}`, "Show Log").then((c) => c && this.log.show());
+      }
+    } finally {
+      this.abort = undefined;
+      await this.persist();
+      this.fire();
+    }
+  }
+
+  /** The message text with attached context as fenced blocks before the question. */
+  private compose(text: string): string {
+    if (this.attachments.length === 0) return text;
+    const blocks = this.attachments.map((a) => `${a.label}:\n\`\`\`${a.languageId}\n${a.text}\n\`\`\``);
+    return `${blocks.join("\n\n")}\n\n${text}`;
+  }
+
+  stop(): void {
+    this.abort?.abort();
+  }
+
+  async newChat(): Promise<void> {
+    this.stop();
+    await this.persist();
+    this.controller.newChat();
+    this.attachments = [];
+    this.fire();
+  }
+
+  async open(id: string): Promise<void> {
+    this.stop();
+    await this.persist();
+    try {
+      this.controller.setConversation(await this.history.load(id));
+    } catch (error) {
+      this.notice.fire({ kind: "error", text: `Cannot open that chat: ${(error as Error).message}` });
+    }
+    this.fire();
+  }
+
+  async persist(): Promise<void> {
+    try {
+      await this.history.save(this.controller.snapshot());
+    } catch (error) {
+      this.log.error(`Saving chat history failed: ${String(error)}`);
+    }
+  }
+
+  attach(attachment: Attachment): void {
+    this.attachments.push(attachment);
+    this.fire();
+  }
+
+  removeAttachment(index: number): void {
+    this.attachments.splice(index, 1);
+    this.fire();
+  }
+
+  private slashHost(): SlashHost {
+    const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? this.history.dir;
+    return {
+      kind: "vscode",
+      readFile: async (p) => Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(p))).toString("utf8"),
+      writeFile: async (p, t) => vscode.workspace.fs.writeFile(vscode.Uri.file(p), Buffer.from(t, "utf8")),
+      resolvePath: (p) => (path.isAbsolute(p) ? p : path.join(root, p)),
+      defaultChatFile: () => path.join(".hearth", "chats", `${this.controller.conversation.id}.json`),
+      loadChatModel: (uri) => this.loadModel(uri),
+      configuredModel: () => readConfig().models.chat || undefined,
+      conversationReplaced: () => {
+        this.attachments = [];
+      },
+    };
+  }
+
+  dispose(): void {
+    this.stop();
+    this.subscriptions.forEach((s) => s.dispose());
+    this.changed.dispose();
+    this.delta.dispose();
+    this.notice.dispose();
+  }
+}

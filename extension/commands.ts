@@ -1,0 +1,110 @@
+import * as vscode from "vscode";
+import type { ChatSession } from "./chat/ChatSession";
+import type { ChatViewProvider } from "./chat/ChatViewProvider";
+import { readConfig } from "./config";
+import { pickChatModel, showModelError } from "./models";
+import type { SidecarClient } from "./sidecar/SidecarClient";
+
+interface Deps {
+  sidecar: SidecarClient;
+  session: ChatSession;
+  log: vscode.LogOutputChannel;
+}
+
+/** The selection (or the whole file when `wholeFile`) of the active editor as a chat attachment. */
+function editorAttachment(wholeFile: boolean) {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) return undefined;
+  const doc = editor.document;
+  const rel = vscode.workspace.asRelativePath(doc.uri);
+  if (wholeFile || editor.selection.isEmpty) {
+    return { label: rel, languageId: doc.languageId, text: doc.getText() };
+  }
+  const s = editor.selection;
+  return {
+    label: `${rel}:${s.start.line + 1}-${s.end.line + 1}`,
+    languageId: doc.languageId,
+    text: doc.getText(s),
+  };
+}
+
+/**
+ * Registers every `hearth.*` command (one small factory each, in one table). Commands that need the sidecar
+ * start it on demand; each failure ends in one actionable message with a Show Log button.
+ */
+export function registerCommands(context: vscode.ExtensionContext, deps: Deps) {
+  const { sidecar, session, log } = deps;
+  let provider: ChatViewProvider | undefined;
+
+  const attachSelection = () => {
+    const a = editorAttachment(false);
+    if (!a) return void vscode.window.showInformationMessage("Hearth: open an editor to attach its selection.");
+    session.attach(a);
+  };
+  const attachFile = async () => {
+    const a = editorAttachment(true);
+    if (!a) return void vscode.window.showInformationMessage("Hearth: open an editor to attach its file.");
+    session.attach(a);
+  };
+  const insertCode = async (code: string) => {
+    const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
+    if (!editor) return void vscode.window.showInformationMessage("Hearth: open an editor to insert the code into.");
+    await editor.edit((b) => b.replace(editor.selection, code));
+  };
+
+  const table: Record<string, (...args: unknown[]) => unknown> = {
+    "hearth.openChat": () => provider?.reveal(),
+    "hearth.newChat": () => session.newChat(),
+    "hearth.stopGeneration": () => session.stop(),
+    "hearth.showLog": () => log.show(),
+    "hearth.addSelectionToChat": async () => {
+      attachSelection();
+      await provider?.reveal();
+    },
+    "hearth.addFileToChat": async () => {
+      await attachFile();
+      await provider?.reveal();
+    },
+    "hearth.showHistory": async () => {
+      const items = await session.history.list();
+      const pick = await vscode.window.showQuickPick(
+        items.map((i) => ({ label: i.title, description: `${i.messageCount} messages · ${new Date(i.updatedAt).toLocaleString()}`, id: i.id })),
+        { title: "Hearth: Chat History", placeHolder: items.length ? "Open a chat" : "No saved chats yet" },
+      );
+      if (pick) {
+        await session.open(pick.id);
+        await provider?.reveal();
+      }
+    },
+    "hearth.selectChatModel": async () => {
+      try {
+        const uri = await pickChatModel(sidecar, readConfig());
+        if (!uri) return;
+        await vscode.workspace.getConfiguration("hearth").update("models.chat", uri, vscode.ConfigurationTarget.Global);
+        await session.loadModel(uri);
+      } catch (error) {
+        await showModelError(error, log);
+      }
+    },
+    "hearth.restartSidecar": async () => {
+      try {
+        await sidecar.restart();
+        const model = readConfig().models.chat;
+        if (model) await session.loadModel(model);
+      } catch (error) {
+        await showModelError(error, log);
+      }
+    },
+    "hearth.showStats": async () => {
+      await provider?.reveal();
+      await session.submit("/stats");
+    },
+  };
+  for (const [id, run] of Object.entries(table)) {
+    context.subscriptions.push(vscode.commands.registerCommand(id, run));
+  }
+  return {
+    setProvider: (p: ChatViewProvider) => (provider = p),
+    viewActions: { attachSelection, attachFile, insertCode },
+  };
+}

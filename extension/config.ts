@@ -1,0 +1,38 @@
+import * as vscode from "vscode";
+import type { GenerationParams, GpuSetting, ModelRole } from "../sidecar/protocol";
+
+/** Typed view of the `hearth.*` settings. Read fresh each time: settings can change at any moment. */
+export interface HearthConfig {
+  models: Record<ModelRole, string> & { folder: string; allowDownload: boolean };
+  gpu: GpuSetting;
+  threads: number;
+  contextSize: number;
+  systemPrompt: string;
+  generation: GenerationParams;
+  startOnActivation: boolean;
+}
+
+export function readConfig(): HearthConfig {
+  const c = vscode.workspace.getConfiguration("hearth");
+  return {
+    models: {
+      chat: c.get<string>("models.chat", "").trim(),
+      completion: c.get<string>("models.completion", "").trim(),
+      embedding: c.get<string>("models.embedding", "").trim(),
+      rerank: c.get<string>("models.rerank", "").trim(),
+      folder: c.get<string>("models.folder", "").trim(),
+      allowDownload: c.get<boolean>("models.allowDownload", true),
+    },
+    gpu: c.get<GpuSetting>("gpu", "auto"),
+    threads: c.get<number>("threads", 0),
+    contextSize: c.get<number>("contextSize", 4096),
+    systemPrompt: c.get<string>("chat.systemPrompt", ""),
+    generation: {
+      temperature: c.get<number>("chat.temperature", 0.7),
+      topP: c.get<number>("chat.topP", 0.95),
+      topK: c.get<number>("chat.topK", 40),
+      maxTokens: c.get<number>("chat.maxTokens", 512),
+    },
+    startOnActivation: c.get<boolean>("sidecar.startOnActivation", false),
+  };
+}

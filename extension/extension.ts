@@ -1,0 +1,59 @@
+/**
+ * Hearth's VS Code entry point. Activation is cheap: it registers the chat view, the commands and the status
+ * bar, and creates objects; the sidecar process starts (and a model loads) only on first use, unless
+ * `hearth.sidecar.startOnActivation` is set.
+ */
+import * as vscode from "vscode";
+import { ChatHistoryStore } from "../common/ChatHistoryStore";
+import { ChatSession } from "./chat/ChatSession";
+import { ChatViewProvider } from "./chat/ChatViewProvider";
+import { registerCommands } from "./commands";
+import { readConfig } from "./config";
+import { SidecarClient } from "./sidecar/SidecarClient";
+import { StatusBar } from "./statusBar";
+
+/** What activation hands to tests (`vscode.extensions.getExtension(...).exports`). */
+export interface HearthApi {
+  sidecar: SidecarClient;
+  session: ChatSession;
+  statusBar: StatusBar;
+}
+
+export function activate(context: vscode.ExtensionContext): HearthApi {
+  const log = vscode.window.createOutputChannel("Hearth", { log: true });
+  const statusBar = new StatusBar();
+  const sidecar = new SidecarClient(context, log, readConfig);
+  const historyDir = vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, "chats").fsPath;
+  const session = new ChatSession(sidecar, new ChatHistoryStore(historyDir), log);
+  const commands = registerCommands(context, { sidecar, session, log });
+  const provider = new ChatViewProvider(context.extensionUri, session, commands.viewActions);
+  commands.setProvider(provider);
+
+  context.subscriptions.push(
+    log,
+    statusBar,
+    sidecar,
+    session,
+    provider,
+    sidecar.onStatus((s) => statusBar.update(s)),
+    vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, provider, {
+      webviewOptions: { retainContextWhenHidden: false },
+    }),
+    vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration("hearth.gpu") || e.affectsConfiguration("hearth.threads")) {
+        const cfg = readConfig();
+        if (sidecar.running) void sidecar.request("runtime/configure", { gpu: cfg.gpu, threads: cfg.threads });
+      }
+    }),
+  );
+
+  if (readConfig().startOnActivation) {
+    const model = readConfig().models.chat;
+    void sidecar.start().then(() => (model ? session.loadModel(model) : undefined)).catch((e) => log.error(String(e)));
+  }
+  return { sidecar, session, statusBar };
+}
+
+export function deactivate(): void {
+  // Everything is in context.subscriptions; SidecarClient.dispose performs the two-step shutdown.
+}

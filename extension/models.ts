@@ -1,0 +1,92 @@
+import * as os from "node:os";
+import * as vscode from "vscode";
+import { DEFAULT_MODELS } from "../common/models";
+import { SidecarError } from "../common/SidecarError";
+import { ErrorCodes, type ModelInfo } from "../sidecar/protocol";
+import type { HearthConfig } from "./config";
+import type { SidecarClient } from "./sidecar/SidecarClient";
+
+/**
+ * Load a chat model with a cancellable progress notification (download %, then load %).
+ * @throws SidecarError from the sidecar (ModelNotFound, ModelNotGguf, ModelCorrupt, ModelTooLarge, …).
+ */
+export async function loadChatModel(sidecar: SidecarClient, uri: string, config: HearthConfig): Promise<ModelInfo> {
+  const name = uri.split(/[\\/]/).pop() ?? uri;
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Hearth: loading ${name}`, cancellable: true },
+    async (progress, token) => {
+      const abort = new AbortController();
+      token.onCancellationRequested(() => abort.abort());
+      const progressId = `load-${Date.now()}`;
+      let reported = 0;
+      const sub = sidecar.onNotification("model/progress", (p) => {
+        if (p.progressId !== progressId) return;
+        const pct = Math.round(p.fraction * 100);
+        const message =
+          p.phase === "download"
+            ? `downloading ${pct}% (${mib(p.downloadedBytes)} / ${mib(p.totalBytes)} MiB)`
+            : `loading ${pct}%`;
+        // withProgress takes increments; reset per phase by reporting the delta only when it grows.
+        const increment = Math.max(0, pct - reported);
+        reported = p.fraction >= 1 ? 0 : pct;
+        progress.report({ message, increment });
+      });
+      try {
+        return await sidecar.request(
+          "model/load",
+          { role: "chat", model: { uri }, contextSize: config.contextSize, progressId },
+          abort.signal,
+        );
+      } finally {
+        sub.dispose();
+      }
+    },
+  );
+}
+
+/** The quick pick of "Hearth: Select Chat Model": models on disk, the default download, or browse. */
+export async function pickChatModel(sidecar: SidecarClient, config: HearthConfig): Promise<string | undefined> {
+  const listing = sidecar.request("model/list", { folders: config.models.folder ? [config.models.folder] : [] });
+  type Item = vscode.QuickPickItem & { uri?: string; browse?: boolean };
+  const items: Promise<Item[]> = listing.then(({ models }) => [
+    ...models.map((m) => ({
+      label: m.name,
+      description: `${m.source} · ${(m.sizeBytes / 1024 ** 3).toFixed(2)} GiB`,
+      detail: m.path.replace(os.homedir(), "~"),
+      uri: m.path,
+    })),
+    { label: "", kind: vscode.QuickPickItemKind.Separator },
+    { label: "$(cloud-download) Download the default model", description: DEFAULT_MODELS.chat, uri: DEFAULT_MODELS.chat },
+    { label: "$(folder-opened) Browse for a .gguf file…", browse: true },
+  ]);
+  const choice = await vscode.window.showQuickPick(items, {
+    title: "Hearth: Select Chat Model",
+    placeHolder: "GGUF models found on this machine (Ollama, LM Studio, Hugging Face cache, your folder)",
+    matchOnDescription: true,
+    matchOnDetail: true,
+  });
+  if (!choice) return undefined;
+  if (choice.browse) {
+    const files = await vscode.window.showOpenDialog({
+      canSelectMany: false,
+      filters: { "GGUF models": ["gguf"] },
+      title: "Select a GGUF chat model",
+    });
+    return files?.[0]?.fsPath;
+  }
+  return choice.uri;
+}
+
+/** One actionable sentence for a failed load, with buttons that help. */
+export async function showModelError(error: unknown, log: vscode.LogOutputChannel): Promise<void> {
+  const e = SidecarError.from(error);
+  if (e.code === ErrorCodes.Cancelled) return;
+  log.error(`Model load failed (${e.code}): ${e.message}`);
+  const choice = await vscode.window.showErrorMessage(e.userMessage, "Select Chat Model", "Show Log");
+  if (choice === "Select Chat Model") void vscode.commands.executeCommand("hearth.selectChatModel");
+  if (choice === "Show Log") log.show();
+}
+
+function mib(bytes?: number): string {
+  return ((bytes ?? 0) / 1024 / 1024).toFixed(1);
+}

@@ -1,0 +1,212 @@
+import * as path from "node:path";
+import * as vscode from "vscode";
+import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  State,
+  TransportKind,
+  type LanguageClientOptions,
+  type ServerOptions,
+} from "vscode-languageclient/node";
+import { RestartPolicy } from "../../common/RestartPolicy";
+import type { Disposable, SidecarApi } from "../../common/SidecarApi";
+import { SidecarError, sidecarExited } from "../../common/SidecarError";
+import {
+  PROTOCOL_VERSION,
+  type SidecarInfo,
+  type SidecarInitOptions,
+  type SidecarMethods,
+  type SidecarNotifications,
+  type StatusParams,
+} from "../../sidecar/protocol";
+import type { HearthConfig } from "../config";
+
+/**
+ * The extension's connection to the sidecar, through vscode-languageclient (forked Node module over IPC, so it
+ * runs on VS Code's own Node). Starts lazily on the first request. On a crash every pending request is
+ * rejected with SidecarExited, and the sidecar is restarted after a backoff delay ({@link RestartPolicy});
+ * after too many crashes it stays down and the user gets a notification with Restart / Show Log buttons.
+ */
+export class SidecarClient implements SidecarApi, vscode.Disposable {
+  private client?: LanguageClient;
+  private startPromise?: Promise<SidecarInfo>;
+  private readonly pending = new Set<(error: SidecarError) => void>();
+  private readonly handlers = new Map<string, Set<(params: unknown) => void>>();
+  private readonly policy = new RestartPolicy();
+  private stopping = false;
+  private readonly statusEmitter = new vscode.EventEmitter<StatusParams>();
+  private readonly restartEmitter = new vscode.EventEmitter<SidecarInfo>();
+  /** Status notifications, plus synthetic ones for "not started", "starting" and "crashed". */
+  readonly onStatus = this.statusEmitter.event;
+  /** Fires after the sidecar came back from a crash (listeners reload models). */
+  readonly onRestarted = this.restartEmitter.event;
+  info?: SidecarInfo;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly log: vscode.LogOutputChannel,
+    private readonly config: () => HearthConfig,
+  ) {}
+
+  get running(): boolean {
+    return this.client?.state === State.Running;
+  }
+
+  /** Start the sidecar if needed (concurrent calls share one start). */
+  start(): Promise<SidecarInfo> {
+    this.startPromise ??= this.doStart().catch((error) => {
+      this.startPromise = undefined;
+      this.statusEmitter.fire({ state: "error", health: "error", message: `Sidecar failed to start: ${String(error)}` });
+      throw SidecarError.from(error);
+    });
+    return this.startPromise;
+  }
+
+  private async doStart(): Promise<SidecarInfo> {
+    this.stopping = false;
+    this.statusEmitter.fire({ state: "starting", health: "ok", message: "Starting sidecar" });
+    const cfg = this.config();
+    const module = this.context.asAbsolutePath(path.join("dist", "sidecar.mjs"));
+    const serverOptions: ServerOptions = {
+      run: { module, transport: TransportKind.ipc },
+      debug: { module, transport: TransportKind.ipc, options: { execArgv: ["--inspect=6010"] } },
+    };
+    const initializationOptions: SidecarInitOptions = {
+      protocolVersion: PROTOCOL_VERSION,
+      modelsDir: vscode.Uri.joinPath(this.context.globalStorageUri, "models").fsPath,
+      threads: cfg.threads,
+      gpu: cfg.gpu,
+      allowDownload: cfg.models.allowDownload,
+    };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [],
+      outputChannel: this.log,
+      initializationOptions,
+      // Only our own supervision restarts the sidecar, with backoff; see onClosed.
+      errorHandler: {
+        error: () => ({ action: ErrorAction.Continue }),
+        closed: () => {
+          this.onClosed();
+          return { action: CloseAction.DoNotRestart, handled: true };
+        },
+      },
+      initializationFailedHandler: () => false,
+    };
+    const client = new LanguageClient("hearth", "Hearth", serverOptions, clientOptions);
+    this.client = client;
+    client.onNotification("sidecar/status", (s: StatusParams) => this.statusEmitter.fire(s));
+    for (const [method, set] of this.handlers) {
+      if (method === "sidecar/status") continue;
+      client.onNotification(method, (params: unknown) => set.forEach((h) => h(params)));
+    }
+    await client.start();
+    this.info = (client.initializeResult?.capabilities.experimental as { hearth: SidecarInfo }).hearth;
+    this.log.info(`Sidecar ${this.info.version} started (pid ${this.info.pid}, ${this.info.threads} threads).`);
+    return this.info;
+  }
+
+  private onClosed(): void {
+    for (const reject of [...this.pending]) reject(sidecarExited("the process exited"));
+    this.pending.clear();
+    this.startPromise = undefined;
+    if (this.stopping) return;
+    const delay = this.policy.onCrash();
+    const old = this.client;
+    this.client = undefined;
+    void old?.dispose().catch(() => undefined);
+    if (delay === undefined) {
+      this.statusEmitter.fire({ state: "error", health: "error", message: "Sidecar crashed repeatedly; stopped" });
+      void vscode.window
+        .showErrorMessage("The Hearth sidecar crashed repeatedly and was stopped.", "Restart", "Show Log")
+        .then((choice) => {
+          if (choice === "Restart") void this.restart();
+          if (choice === "Show Log") this.log.show();
+        });
+      return;
+    }
+    this.log.warn(`Sidecar exited unexpectedly; restarting in ${delay} ms.`);
+    this.statusEmitter.fire({ state: "error", health: "warning", message: `Sidecar stopped; restarting` });
+    setTimeout(() => {
+      if (this.stopping) return;
+      this.start().then(
+        (info) => this.restartEmitter.fire(info),
+        (error) => this.log.error(`Sidecar restart failed: ${String(error)}`),
+      );
+    }, delay);
+  }
+
+  async request<M extends keyof SidecarMethods>(
+    method: M,
+    params: SidecarMethods[M][0],
+    signal?: AbortSignal,
+  ): Promise<SidecarMethods[M][1]> {
+    await this.start();
+    const client = this.client;
+    if (!client) throw sidecarExited("not running");
+    const source = new vscode.CancellationTokenSource();
+    const onAbort = () => source.cancel();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted) source.cancel();
+    try {
+      return await new Promise<SidecarMethods[M][1]>((resolve, reject) => {
+        const onExit = (error: SidecarError) => reject(error);
+        this.pending.add(onExit);
+        client.sendRequest<SidecarMethods[M][1]>(method, params, source.token).then(
+          (value) => {
+            this.pending.delete(onExit);
+            resolve(value);
+          },
+          (error) => {
+            this.pending.delete(onExit);
+            reject(SidecarError.from(error));
+          },
+        );
+      });
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      source.dispose();
+    }
+  }
+
+  onNotification<N extends keyof SidecarNotifications>(
+    method: N,
+    handler: (params: SidecarNotifications[N]) => void,
+  ): Disposable {
+    let set = this.handlers.get(method);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(method, set);
+      const s = set;
+      // Register on a running client too; clients started later pick the table up in doStart.
+      this.client?.onNotification(method, (params: unknown) => s.forEach((h) => h(params)));
+    }
+    const h = handler as (params: unknown) => void;
+    set.add(h);
+    return { dispose: () => set.delete(h) };
+  }
+
+  /** Stop and start again (user command); resets the crash budget. */
+  async restart(): Promise<SidecarInfo> {
+    await this.stop();
+    this.policy.reset();
+    return this.start();
+  }
+
+  /** Two-step shutdown (`shutdown` then `exit`, done by the language client). */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const client = this.client;
+    this.client = undefined;
+    this.startPromise = undefined;
+    if (client?.isRunning()) await client.stop(5000).catch(() => undefined);
+    await client?.dispose().catch(() => undefined);
+    this.statusEmitter.fire({ state: "idle", health: "ok", message: "Sidecar stopped" });
+  }
+
+  dispose(): void {
+    void this.stop();
+    this.statusEmitter.dispose();
+    this.restartEmitter.dispose();
+  }
+}

@@ -1,0 +1,213 @@
+/**
+ * The chat view: renders the extension's {@link ViewState} projection, streams deltas into the last answer,
+ * and sends user intents back. Browser code only: no Node modules, no file system, no network (the CSP
+ * forbids it anyway).
+ */
+import DOMPurify from "dompurify";
+import { renderMarkdown } from "./markdown";
+import { ExtensionChannel } from "./messaging";
+import type { HistoryItem, ViewMessage, ViewState } from "./protocol";
+
+const channel = new ExtensionChannel();
+const purify = DOMPurify(window);
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const messagesEl = $<HTMLDivElement>("messages");
+const inputEl = $<HTMLTextAreaElement>("input");
+const sendBtn = $<HTMLButtonElement>("send");
+const stopBtn = $<HTMLButtonElement>("stop");
+const statusEl = $<HTMLDivElement>("status");
+const attachmentsEl = $<HTMLDivElement>("attachments");
+const hintEl = $<HTMLDivElement>("hint");
+const historyEl = $<HTMLDivElement>("history");
+
+let state: ViewState | undefined;
+/** Text streamed into the answer being generated, rendered on the next animation frame. */
+let streaming: { el: HTMLElement; text: string; scheduled: boolean } | undefined;
+
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** Render markdown into `target` and give each code block Copy / Insert buttons. */
+function renderInto(target: HTMLElement, markdown: string): void {
+  target.innerHTML = renderMarkdown(markdown, purify);
+  for (const pre of target.querySelectorAll("pre")) {
+    const code = pre.textContent ?? "";
+    const bar = el("div", "code-actions");
+    const copy = el("button", "code-button", "Copy");
+    copy.title = "Copy to clipboard";
+    copy.addEventListener("click", () => channel.notify("code/copy", { code }));
+    const insert = el("button", "code-button", "Insert");
+    insert.title = "Insert at the cursor";
+    insert.addEventListener("click", () => channel.notify("code/insert", { code }));
+    bar.append(copy, insert);
+    pre.before(bar);
+  }
+}
+
+function messageView(m: ViewMessage): HTMLElement {
+  const item = el("div", `message ${m.role}`);
+  const header = el("div", "message-header", m.role === "user" ? "You" : "Hearth");
+  const time = el("span", "time", new Date(m.timestamp).toLocaleTimeString());
+  header.append(time);
+  const body = el("div", "message-body");
+  if (m.role === "user") body.textContent = m.content;
+  else renderInto(body, m.content);
+  item.append(header, body);
+  if (m.stopReason === "cancelled") item.append(el("div", "note", "Stopped."));
+  if (m.stopReason === "maxTokens") item.append(el("div", "note", "Stopped at the token limit (/params max-tokens)."));
+  if (m.droppedMessages) {
+    item.append(el("div", "note", `${m.droppedMessages} older messages were left out: the chat outgrew the context window.`));
+  }
+  return item;
+}
+
+function render(next: ViewState): void {
+  state = next;
+  streaming = undefined;
+  messagesEl.replaceChildren(...next.messages.map(messageView));
+  if (next.messages.length === 0) {
+    messagesEl.append(el("div", "empty", "Ask about your code, or type / for commands."));
+  }
+  if (next.generating) {
+    const last = next.messages[next.messages.length - 1];
+    if (!last || last.role !== "assistant") {
+      const item = el("div", "message assistant generating");
+      item.append(el("div", "message-header", "Hearth"));
+      const body = el("div", "message-body");
+      item.append(body);
+      messagesEl.append(item);
+      streaming = { el: body, text: "", scheduled: false };
+    }
+  }
+  attachmentsEl.replaceChildren(
+    ...next.attachments.map((a, index) => {
+      const chip = el("span", "chip", a.label);
+      const remove = el("button", "chip-remove", "×");
+      remove.title = "Remove";
+      remove.addEventListener("click", () => channel.notify("context/remove", { index }));
+      chip.append(remove);
+      return chip;
+    }),
+  );
+  statusEl.textContent = next.status ?? (next.model ? next.model : "No model");
+  sendBtn.hidden = next.generating;
+  stopBtn.hidden = !next.generating;
+  document.body.classList.toggle("is-generating", next.generating);
+  messagesEl.scrollTop = messagesEl.scrollHeight;
+}
+
+channel.on("state/set", render);
+channel.on("chat/delta", ({ conversationId, text }) => {
+  if (!streaming || conversationId !== state?.conversationId) return;
+  streaming.text += text;
+  if (streaming.scheduled) return;
+  streaming.scheduled = true;
+  requestAnimationFrame(() => {
+    if (!streaming) return;
+    streaming.scheduled = false;
+    renderInto(streaming.el, streaming.text);
+    messagesEl.scrollTop = messagesEl.scrollHeight;
+  });
+});
+channel.on("chat/notice", ({ kind, text }) => {
+  const note = el("div", `notice ${kind}`);
+  note.append(el("pre", "notice-text", text));
+  messagesEl.append(note);
+  messagesEl.scrollTop = messagesEl.scrollHeight;
+});
+channel.on("input/set", ({ text }) => {
+  inputEl.value = text;
+  inputEl.focus();
+});
+
+function submit(): void {
+  const text = inputEl.value;
+  if (!text.trim() || state?.generating) return;
+  inputEl.value = "";
+  updateHint();
+  channel.notify("chat/submit", { text });
+}
+
+function updateHint(): void {
+  const value = inputEl.value;
+  if (!value.startsWith("/") || value.includes(" ") || !state) {
+    hintEl.hidden = true;
+    return;
+  }
+  const prefix = value.slice(1).toLowerCase();
+  const matches = state.commands.filter((c) => c.name.startsWith(prefix));
+  hintEl.replaceChildren(
+    ...matches.map((c) => {
+      const row = el("div", "hint-row");
+      row.append(el("code", undefined, `/${c.name}${c.args ? ` ${c.args}` : ""}`), el("span", undefined, ` ${c.description}`));
+      row.addEventListener("click", () => {
+        inputEl.value = `/${c.name} `;
+        inputEl.focus();
+        updateHint();
+      });
+      return row;
+    }),
+  );
+  hintEl.hidden = matches.length === 0;
+}
+
+async function showHistory(): Promise<void> {
+  if (!historyEl.hidden) {
+    historyEl.hidden = true;
+    return;
+  }
+  const items: HistoryItem[] = await channel.request("history/list", {});
+  historyEl.replaceChildren(
+    el("div", "history-title", items.length ? "Chats" : "No saved chats yet."),
+    ...items.map((item) => {
+      const row = el("div", "history-row");
+      const open = el("button", "history-open", `${item.title} · ${item.messageCount} messages`);
+      open.title = new Date(item.updatedAt).toLocaleString();
+      open.addEventListener("click", () => {
+        historyEl.hidden = true;
+        channel.notify("history/open", { id: item.id });
+      });
+      const del = el("button", "history-delete", "Delete");
+      del.addEventListener("click", async () => {
+        await channel.request("history/delete", { id: item.id });
+        historyEl.hidden = true;
+        void showHistory();
+      });
+      row.append(open, del);
+      return row;
+    }),
+  );
+  historyEl.hidden = false;
+}
+
+inputEl.addEventListener("keydown", (event) => {
+  if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+    event.preventDefault();
+    submit();
+  } else if (event.key === "Escape" && state?.generating) {
+    channel.notify("chat/stop", {});
+  }
+});
+inputEl.addEventListener("input", updateHint);
+sendBtn.addEventListener("click", submit);
+stopBtn.addEventListener("click", () => channel.notify("chat/stop", {}));
+$("new-chat").addEventListener("click", () => channel.notify("chat/new", {}));
+$("history-button").addEventListener("click", () => void showHistory());
+$("attach-selection").addEventListener("click", () => channel.notify("context/attachSelection", {}));
+$("attach-file").addEventListener("click", () => channel.notify("context/attachFile", {}));
+
+// Links in answers: never navigate the webview; ask the extension to open http(s) links externally.
+messagesEl.addEventListener("click", (event) => {
+  const anchor = (event.target as HTMLElement).closest("a");
+  if (!anchor) return;
+  event.preventDefault();
+  const href = anchor.getAttribute("href") ?? "";
+  if (/^https?:/i.test(href)) channel.notify("link/open", { href });
+});
+
+void channel.request("view/ready", {}).then(render);
