@@ -70,6 +70,8 @@ export interface SidecarInitOptions {
   gpu?: GpuSetting;
   /** Whether `model/load` may download a missing `hf:`/URL model. Default true. */
   allowDownload?: boolean;
+  /** A download attempt with no new bytes for this long is abandoned and retried (ms, default 30 000). */
+  downloadStallTimeoutMs?: number;
 }
 
 /** Returned inside `InitializeResult.capabilities.experimental.hearth`. */

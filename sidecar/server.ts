@@ -111,6 +111,7 @@ export function startServer(connection: Connection): void {
       gpu: options.gpu ?? "auto",
       threads: options.threads ?? 0,
       allowDownload: options.allowDownload ?? true,
+      downloadStallTimeoutMs: options.downloadStallTimeoutMs,
       log,
     });
     const info: SidecarInfo = {

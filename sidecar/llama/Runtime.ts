@@ -18,6 +18,7 @@ import {
   type ModelLoadParams,
   type ModelRole,
   type RuntimeStatsResult,
+  type SidecarInitOptions,
 } from "../protocol";
 import { ChatService } from "./ChatService";
 import { defaultThreads } from "./threads";
@@ -36,6 +37,8 @@ export interface RuntimeOptions {
   /** 0 = {@link defaultThreads}. */
   threads: number;
   allowDownload: boolean;
+  /** See {@link SidecarInitOptions.downloadStallTimeoutMs}. */
+  downloadStallTimeoutMs?: number;
   log: Logger;
 }
 
@@ -125,6 +128,7 @@ export class Runtime {
     const filePath = await resolveModel(params.model, {
       modelsDir: this.options.modelsDir,
       allowDownload: this.options.allowDownload,
+      stallTimeoutMs: this.options.downloadStallTimeoutMs,
       signal,
       onProgress: (p) => onProgress("download", p.totalBytes ? p.downloadedBytes / p.totalBytes : 0, p),
     });

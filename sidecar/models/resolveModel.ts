@@ -22,6 +22,12 @@ export interface ResolveOptions {
   signal?: AbortSignal;
   /** Download attempts before giving up (a failed attempt deletes its partial file). Default 3. */
   attempts?: number;
+  /**
+   * An attempt that receives no new bytes for this long is abandoned (ms, default 30 000). The downloader
+   * retries a dropped connection by itself with growing pauses, so without this a server that keeps cutting the
+   * body short would hold the request forever.
+   */
+  stallTimeoutMs?: number;
 }
 
 /** True for `hf:` URIs and http(s) URLs, which are downloaded; false for local paths. */
@@ -88,18 +94,38 @@ async function download(uri: string, options: ResolveOptions): Promise<string> {
   let lastError: unknown;
   for (let attempt = 1; attempt <= attempts; attempt++) {
     if (options.signal?.aborted) throw cancelled();
+    const attempt = new AbortController();
+    const onAbort = () => attempt.abort();
+    options.signal?.addEventListener("abort", onAbort, { once: true });
+    const stallMs = options.stallTimeoutMs ?? 30_000;
+    let stalled = false;
+    let mostBytes = -1;
+    let watchdog: NodeJS.Timeout | undefined;
+    const armWatchdog = () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => {
+        stalled = true;
+        attempt.abort();
+      }, stallMs);
+    };
+    armWatchdog();
     try {
       const filePath = await resolveModelFile(uri, {
         directory: options.modelsDir,
         download: options.allowDownload ? "auto" : false,
-        // Re-check the size of an existing file against the server only when we may download anyway.
         verify: false,
         cli: false,
-        signal: options.signal,
+        signal: attempt.signal,
         deleteTempFileOnCancel: true,
-        onProgress: ({ totalSize, downloadedSize }) =>
-          options.onProgress?.({ totalBytes: totalSize, downloadedBytes: downloadedSize }),
+        onProgress: ({ totalSize, downloadedSize }) => {
+          if (downloadedSize > mostBytes) {
+            mostBytes = downloadedSize;
+            armWatchdog();
+          }
+          options.onProgress?.({ totalBytes: totalSize, downloadedBytes: downloadedSize });
+        },
       });
+      if (stalled) throw new Error(`no data for ${stallMs} ms`);
       try {
         await inspectGguf(filePath);
       } catch (error) {
@@ -111,7 +137,7 @@ async function download(uri: string, options: ResolveOptions): Promise<string> {
     } catch (error) {
       if (options.signal?.aborted) throw cancelled();
       if (error instanceof HearthError && error.code !== ErrorCodes.ModelCorrupt) throw error;
-      lastError = error;
+      lastError = stalled ? new Error(`the download stalled (no data for ${stallMs} ms)`) : error;
       if (!options.allowDownload) {
         throw new HearthError(
           ErrorCodes.ModelNotFound,
@@ -121,6 +147,9 @@ async function download(uri: string, options: ResolveOptions): Promise<string> {
       }
       // Clean retry: remove whatever a failed attempt left so the next one starts from zero.
       await removeDownloadLeftovers(uri, options.modelsDir);
+    } finally {
+      clearTimeout(watchdog);
+      options.signal?.removeEventListener("abort", onAbort);
     }
   }
   const message = lastError instanceof Error ? lastError.message : String(lastError);

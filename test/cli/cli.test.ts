@@ -1,0 +1,90 @@
+import { spawn } from "node:child_process";
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { parseConversation } from "../../common/conversation";
+import { CLI_PATH, testModel } from "../models";
+
+/** Run the built CLI (dist/cli.mjs) as a user would, with optional piped stdin. */
+function hearth(args: string[], stdin = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+let model: string;
+beforeAll(async () => {
+  model = await testModel("stories260K");
+});
+
+describe("hearth chat (CLI)", () => {
+  it("one-shot mode prints real model text and exits 0", async () => {
+    const r = await hearth(["chat", "--model", model, "-p", "Once upon a time", "--max-tokens", "40", "--temperature", "0", "--threads", "1"]);
+    expect(r.stderr).toBe("");
+    expect(r.code).toBe(0);
+    // stories260K continues with TinyStories prose: several real words, not an error.
+    expect(r.stdout.trim().split(/\s+/).length).toBeGreaterThan(8);
+    expect(r.stdout).toMatch(/[a-z]+ [a-z]+/);
+  });
+
+  it("one-shot mode exits non-zero with the sidecar's message when the model is missing", async () => {
+    const r = await hearth(["chat", "--model", "/nonexistent/model.gguf", "-p", "hi"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/Model file not found: \/nonexistent\/model.gguf/);
+    expect(r.stdout).toBe("");
+  });
+
+  it("rejects bad flags with usage errors", async () => {
+    expect((await hearth(["chat", "--gpu", "rocm"])).stderr).toMatch(/--gpu must be one of/);
+    expect((await hearth(["chat", "--max-tokens", "many"])).stderr).toMatch(/--max-tokens must be an integer/);
+    expect((await hearth(["frobnicate"])).code).toBe(2);
+  });
+
+  it("REPL: answers, /stats shows non-zero token counts, /params and /help work, /exit leaves", async () => {
+    const input = ["Once upon a time", "/params max-tokens 12", "Lily saw a dog", "/stats", "/hepl", "/help", "/exit", ""].join("\n");
+    const r = await hearth(["chat", "--model", model, "--temperature", "0", "--max-tokens", "30", "--threads", "1"], input);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("You> Once upon a time");
+    expect(r.stdout.match(/Assistant> \S+/g)?.length).toBe(2);
+    const promptTokens = Number(/Session: 2 answers, (\d+) prompt tokens/.exec(r.stdout)?.[1]);
+    const generated = Number(/prompt tokens, (\d+) generated tokens/.exec(r.stdout)?.[1]);
+    expect(promptTokens).toBeGreaterThan(0);
+    expect(generated).toBe(12);
+    expect(r.stdout).toMatch(/Model: stories260K.gguf/);
+    expect(r.stdout).toMatch(/TTFT \d+(\.\d+)? ms, \d+(\.\d+)? tokens\/s/);
+    expect(r.stderr).toMatch(/Unknown command '\/hepl'/);
+    expect(r.stdout).toMatch(/\/backend \[auto\|cpu\|cuda\|vulkan\|metal\]/);
+    expect(r.stdout).toContain("Bye.");
+  });
+
+  it("--history resumes and saves the conversation as JSON", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-cli-"));
+    const file = path.join(dir, "chat.json");
+    const args = ["chat", "--model", model, "--temperature", "0", "--max-tokens", "8", "--threads", "1", "--history", file];
+    expect((await hearth([...args, "-p", "Once upon a time"])).code).toBe(0);
+    expect((await hearth([...args, "-p", "Then"])).code).toBe(0);
+    const saved = parseConversation(await fs.readFile(file, "utf8"), file);
+    expect(saved.messages.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant"]);
+    expect(saved.messages[2].content).toBe("Then");
+  });
+
+  it("multi-line input: a trailing backslash continues the message", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-cli-"));
+    const file = path.join(dir, "chat.json");
+    const r = await hearth(
+      ["chat", "--model", model, "--max-tokens", "4", "--threads", "1", "--history", file],
+      "first line \\\nsecond line\n/exit\n",
+    );
+    expect(r.code).toBe(0);
+    const saved = parseConversation(await fs.readFile(file, "utf8"));
+    expect(saved.messages[0].content).toBe("first line \nsecond line");
+  });
+});

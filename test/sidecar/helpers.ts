@@ -1,0 +1,38 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { SidecarProcess, type SidecarProcessOptions } from "../../common/SidecarProcess";
+import type { SidecarInitOptions } from "../../sidecar/protocol";
+import { SIDECAR_PATH } from "../models";
+
+/** Log lines the sidecar sent, for assertions and for debugging failures. */
+export type LogLine = { type: number; message: string };
+
+/**
+ * Spawn the real sidecar bundle (dist/sidecar.mjs) over IPC with one thread on the CPU backend, as the
+ * extension and the CLI do. The returned `logs` array collects its log lines.
+ */
+export async function spawnSidecar(
+  overrides: Partial<SidecarProcessOptions> = {},
+  init: Partial<SidecarInitOptions> = {},
+): Promise<{ sidecar: SidecarProcess; logs: LogLine[]; modelsDir: string }> {
+  const modelsDir = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-models-"));
+  const logs: LogLine[] = [];
+  const sidecar = new SidecarProcess({
+    sidecarPath: SIDECAR_PATH,
+    init: { modelsDir, threads: 1, gpu: "off", allowDownload: true, ...init },
+    onLog: (type, message) => logs.push({ type, message }),
+    ...overrides,
+  });
+  await sidecar.start();
+  return { sidecar, logs, modelsDir };
+}
+
+/** Resolve when `predicate` holds, polling every 20 ms; reject after `timeoutMs`. */
+export async function waitFor(predicate: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > timeoutMs) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

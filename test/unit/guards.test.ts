@@ -1,0 +1,56 @@
+import { describe, expect, it } from "vitest";
+import { HearthError } from "../../sidecar/errors";
+import {
+  parseChatSendParams,
+  parseModelListParams,
+  parseModelLoadParams,
+  parseRuntimeConfigureParams,
+} from "../../sidecar/guards";
+import { ErrorCodes } from "../../sidecar/protocol";
+
+function codeOf(fn: () => unknown): number | undefined {
+  try {
+    fn();
+  } catch (e) {
+    return e instanceof HearthError ? e.code : -1;
+  }
+  return undefined;
+}
+
+describe("protocol guards", () => {
+  it("accept well-formed params", () => {
+    expect(
+      parseChatSendParams({
+        streamId: "s",
+        messages: [
+          { role: "user", content: "a" },
+          { role: "assistant", content: "b" },
+          { role: "user", content: "c" },
+        ],
+        params: { temperature: 0, maxTokens: 5 },
+      }).params,
+    ).toEqual({ temperature: 0, maxTokens: 5, topK: undefined, topP: undefined, seed: undefined });
+    expect(parseModelLoadParams({ role: "chat", model: { uri: "a.gguf", sha256: "A".repeat(64) } }).model.sha256).toBe(
+      "a".repeat(64),
+    );
+  });
+  it.each([
+    ["null params", () => parseChatSendParams(null)],
+    ["no streamId", () => parseChatSendParams({ messages: [{ role: "user", content: "x" }] })],
+    ["empty messages", () => parseChatSendParams({ streamId: "s", messages: [] })],
+    ["bad role", () => parseChatSendParams({ streamId: "s", messages: [{ role: "system", content: "x" }] })],
+    ["last not user", () => parseChatSendParams({ streamId: "s", messages: [{ role: "assistant", content: "x" }] })],
+    ["temperature NaN", () => parseChatSendParams({ streamId: "s", messages: [{ role: "user", content: "x" }], params: { temperature: "hot" } })],
+    ["maxTokens 0", () => parseChatSendParams({ streamId: "s", messages: [{ role: "user", content: "x" }], params: { maxTokens: 0 } })],
+    ["unknown role", () => parseModelLoadParams({ role: "vision", model: { uri: "x" } })],
+    ["model as string", () => parseModelLoadParams({ role: "chat", model: "x.gguf" })],
+    ["short sha256", () => parseModelLoadParams({ role: "chat", model: { uri: "x", sha256: "abc" } })],
+    ["folders not strings", () => parseModelListParams({ folders: [1] })],
+    ["unknown gpu", () => parseRuntimeConfigureParams({ gpu: "rocm" })],
+  ])("reject %s with InvalidParams", (_name, fn) => {
+    expect(codeOf(fn)).toBe(ErrorCodes.InvalidParams);
+  });
+  it("name the offending field", () => {
+    expect(() => parseChatSendParams({ streamId: "s", messages: [{ role: "user", content: 3 }] })).toThrow(/'messages\[0\]'/);
+  });
+});

