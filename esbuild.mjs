@@ -3,6 +3,7 @@
 //   dist/sidecar.mjs   sidecar process (ESM, `node-llama-cpp` external: it ships native binaries in node_modules)
 //   dist/cli.mjs       headless CLI (ESM; spawns dist/sidecar.mjs)
 //   dist/webview.js    chat view (browser IIFE)
+//   dist/bench-chat.mjs `npm run bench` (not shipped)
 import * as esbuild from "esbuild";
 import { readFileSync } from "node:fs";
 
@@ -57,6 +58,16 @@ const targets = [
     target: "node20",
     external: ["node-llama-cpp"],
     banner: { js: "#!/usr/bin/env node\n" + esmRequireBanner.js },
+  },
+  {
+    ...common,
+    entryPoints: ["bench/chat.ts"],
+    outfile: "dist/bench-chat.mjs",
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    external: ["node-llama-cpp"],
+    banner: esmRequireBanner,
   },
   {
     ...common,

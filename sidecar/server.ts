@@ -6,6 +6,7 @@ import {
   type InitializeParams,
   type InitializeResult,
 } from "vscode-languageserver/node";
+import { DeltaCoalescer } from "./DeltaCoalescer";
 import { HearthError, toHearthError } from "./errors";
 import {
   parseChatSendParams,
@@ -177,9 +178,12 @@ export function startServer(connection: Connection): void {
   handle("chat/send", parseChatSendParams, async (params, signal) => {
     const chat = requireRuntime().chat();
     setStatus({ state: "busy", health: "ok", model: chatModelName(), message: "Generating" });
+    const stream = new DeltaCoalescer((text) => notify("chat/delta", { streamId: params.streamId, text }));
     try {
-      return await chat.send(params, (text) => notify("chat/delta", { streamId: params.streamId, text }), signal);
+      return await chat.send(params, (text) => stream.push(text), signal);
     } finally {
+      // Every delta is on the wire before the result: clients rely on that order.
+      stream.flush();
       setStatus(readyStatus());
     }
   });
@@ -204,3 +208,4 @@ export function startServer(connection: Connection): void {
 
   connection.listen();
 }
+

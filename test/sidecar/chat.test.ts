@@ -57,18 +57,19 @@ describe("chat over the sidecar", () => {
     const result = await sidecar.request("chat/send", {
       streamId: "s1",
       messages: [{ role: "user", content: "Once upon a time" }],
-      params: { temperature: 0, maxTokens: 40 },
+      params: { temperature: 0, maxTokens: 120 },
     });
     events.push("result");
     sub.dispose();
-    expect(deltas.length).toBeGreaterThan(5);
+    // Deltas are coalesced to at most one per 16 ms; 120 tokens still arrive in several pieces.
+    expect(deltas.length).toBeGreaterThan(2);
     expect(events.indexOf("delta")).toBe(0);
     expect(events.at(-1)).toBe("result");
     expect(deltas.every((d) => d.streamId === "s1")).toBe(true);
     expect(deltas.map((d) => d.text).join("")).toBe(result.text);
     expect(result.text.trim().split(/\s+/).length).toBeGreaterThan(5);
     expect(result.stopReason).toBe("maxTokens");
-    expect(result.usage.completionTokens).toBe(40);
+    expect(result.usage.completionTokens).toBe(120);
     expect(result.usage.promptTokens).toBeGreaterThan(0);
     expect(result.timings.ttftMs).toBeGreaterThan(0);
     expect(result.timings.tokensPerSecond).toBeGreaterThan(0);

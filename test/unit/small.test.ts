@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { MultilineBuffer } from "../../cli/repl";
 import { resolveModelArg } from "../../common/models";
 import { RestartPolicy } from "../../common/RestartPolicy";
+import { DeltaCoalescer } from "../../sidecar/DeltaCoalescer";
 import { defaultThreads } from "../../sidecar/llama/threads";
 
 describe("RestartPolicy", () => {
@@ -39,5 +40,28 @@ describe("resolveModelArg", () => {
     expect(resolveModelArg("models.ts", undefined, __dirname + "/../../common")).toMatch(/common\/models.ts$/);
     expect(resolveModelArg("small.test.ts", __dirname, "/")).toBe(`${__dirname}/small.test.ts`);
     expect(resolveModelArg("nope.gguf", __dirname, "/x")).toBe("/x/nope.gguf");
+  });
+});
+
+describe("DeltaCoalescer", () => {
+  it("sends the first piece at once, batches pieces within the interval, and flushes the rest", async () => {
+    const sent: string[] = [];
+    const c = new DeltaCoalescer((t) => sent.push(t), 1000);
+    c.push("a");
+    c.push("b");
+    c.push("c");
+    expect(sent).toEqual(["a"]);
+    c.flush();
+    expect(sent).toEqual(["a", "bc"]);
+    c.flush();
+    expect(sent).toEqual(["a", "bc"]);
+  });
+  it("sends a held piece when the interval ends, without a flush", async () => {
+    const sent: string[] = [];
+    const c = new DeltaCoalescer((t) => sent.push(t), 20);
+    c.push("a");
+    c.push("b");
+    await new Promise((r) => setTimeout(r, 60));
+    expect(sent).toEqual(["a", "b"]);
   });
 });
