@@ -10,5 +10,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Real sidecar processes and HTTP servers: fork workers, not threads, so native handles are isolated.
     pool: "forks",
+    // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.
+    reporters: ["default", "json"],
+    outputFile: { json: "test-results/vitest.json" },
   },
 });

@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ChatController } from "../common/ChatController";
 import { parseConversation, serializeConversation } from "../common/conversation";
-import { defaultModelsDir, resolveModelArg } from "../common/models";
+import { DEFAULT_MODELS, defaultModelsDir, resolveModelArg } from "../common/models";
 import { SidecarError } from "../common/SidecarError";
 import { SidecarProcess } from "../common/SidecarProcess";
 import { GPU_SETTINGS, type GenerationParams, type GpuSetting, type ModelInfo } from "../sidecar/protocol";
@@ -23,7 +23,8 @@ const USAGE = `Usage: hearth chat [options]
 Chat with a local GGUF model through the Hearth sidecar.
 
 Options:
-  -m, --model <path|hf:uri>   chat model (a .gguf path, a file name in --models-dir, an hf: URI or URL)
+  -m, --model <path|hf:uri>   chat model (a .gguf path, a file name in --models-dir, an hf: URI or URL;
+                              default: ${DEFAULT_MODELS.chat}, downloaded once)
   -p, --prompt <text>         one-shot: print the answer to this prompt and exit
   -s, --system <text>         system prompt
       --max-tokens <n>        maximum tokens to generate (default 512)
@@ -169,11 +170,11 @@ async function main(argv: string[]): Promise<number> {
 
   try {
     await sidecar.start();
-    if (modelUri) {
-      await loadChatModel(modelUri);
-    } else if (values.prompt !== undefined) {
-      fail("one-shot mode needs a model: pass --model <path|hf:uri>", 2);
+    if (!modelUri) {
+      modelUri = DEFAULT_MODELS.chat;
+      process.stderr.write(`hearth: no --model given; using the default ${modelUri} (downloaded once into ${modelsDir})\n`);
     }
+    await loadChatModel(modelUri);
     if (values.prompt !== undefined) {
       const result = await controller.send(values.prompt, { onDelta: (t) => process.stdout.write(t) });
       process.stdout.write("\n");

@@ -28,7 +28,8 @@ export class SidecarError extends Error {
 
   /** Message plus hint, for a terminal or a notification. */
   get userMessage(): string {
-    return this.hint ? `${this.message} ${this.hint}` : this.message;
+    if (!this.hint) return this.message;
+    return /[.!?)]$/.test(this.message) ? `${this.message} ${this.hint}` : `${this.message}. ${this.hint}`;
   }
 }
 
