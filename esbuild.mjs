@@ -79,6 +79,28 @@ const targets = [
   },
 ];
 
+// Test bundles (not shipped): the extension test suite runs inside VS Code's extension host (CommonJS), and the
+// test model helper is shared with the Node scripts that start the real-VS-Code runs.
+targets.push(
+  {
+    ...common,
+    entryPoints: ["test/integration/suite/index.ts"],
+    outfile: "dist/test/suite/index.js",
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    external: ["vscode"],
+  },
+  {
+    ...common,
+    entryPoints: ["test/models.ts"],
+    outfile: "dist/test/models.mjs",
+    platform: "node",
+    format: "esm",
+    target: "node20",
+  },
+);
+
 if (watch) {
   const contexts = await Promise.all(targets.map((t) => esbuild.context(t)));
   await Promise.all(contexts.map((c) => c.watch()));

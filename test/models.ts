@@ -5,8 +5,16 @@ import https from "node:https";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-/** Repository root (this file is test/models.ts). */
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+/** Repository root: the nearest folder above this file with Hearth's package.json (works from test/ and dist/test/). */
+export const REPO_ROOT = findRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function findRoot(dir: string): string {
+  for (let d = dir; d !== path.dirname(d); d = path.dirname(d)) {
+    const pkg = path.join(d, "package.json");
+    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, "utf8")).name === "hearth") return d;
+  }
+  throw new Error(`No Hearth package.json above ${dir}`);
+}
 /** The built sidecar bundle the tests spawn (built by `npm test` before vitest runs). */
 export const SIDECAR_PATH = path.join(REPO_ROOT, "dist", "sidecar.mjs");
 export const CLI_PATH = path.join(REPO_ROOT, "dist", "cli.mjs");

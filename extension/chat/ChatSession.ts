@@ -27,6 +27,8 @@ export class ChatSession implements vscode.Disposable {
   private attachments: Attachment[] = [];
   private abort?: AbortController;
   private chatModel?: ModelInfo;
+  /** The model the user last loaded; reloaded after a sidecar crash. Survives the crash, unlike chatModel. */
+  private chatModelUri?: string;
   private status?: string;
   private readonly changed = new vscode.EventEmitter<ViewState>();
   private readonly delta = new vscode.EventEmitter<{ conversationId: string; text: string }>();
@@ -46,13 +48,14 @@ export class ChatSession implements vscode.Disposable {
     this.subscriptions.push(
       sidecar.onStatus((s) => {
         this.status = s.state === "ready" || s.state === "idle" ? undefined : s.message;
+        // A sidecar that stopped or crashed has no model any more.
         if (s.state === "idle" || s.state === "error") this.chatModel = s.model ? this.chatModel : undefined;
         this.fire();
       }),
       // After a crash the new sidecar has no model: load the one we had, so the next message just works.
       sidecar.onRestarted(() => {
-        const uri = this.chatModel?.path;
         this.chatModel = undefined;
+        const uri = this.chatModelUri;
         if (uri) void this.loadModel(uri).catch((e) => this.log.warn(`Reload after restart failed: ${String(e)}`));
       }),
     );
@@ -85,6 +88,7 @@ export class ChatSession implements vscode.Disposable {
   async loadModel(uri: string): Promise<ModelInfo> {
     const info = await loadChatModel(this.sidecar, uri, readConfig());
     this.chatModel = info;
+    this.chatModelUri = uri;
     this.fire();
     return info;
   }
@@ -96,6 +100,7 @@ export class ChatSession implements vscode.Disposable {
     const loaded = stats.models.find((m) => m.role === "chat");
     if (loaded) {
       this.chatModel = loaded;
+      this.chatModelUri ??= loaded.path;
       return true;
     }
     const configured = readConfig().models.chat;

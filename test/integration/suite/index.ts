@@ -1,0 +1,126 @@
+/**
+ * Extension tests inside a real VS Code (test/integration/runTests.mjs). They drive the extension through its
+ * commands and its exported API with the real sidecar and the real stories260K model, and wait on real signals
+ * (events, state), never on fixed sleeps.
+ */
+import * as assert from "node:assert/strict";
+import * as vscode from "vscode";
+import type { HearthApi } from "../../../extension/extension";
+import { runAll, test, waitFor } from "./harness";
+
+const EXTENSION_ID = "hearth.hearth";
+let api: HearthApi;
+
+function lastMessage() {
+  return api.session.controller.conversation.messages.at(-1);
+}
+
+test("activation is cheap: no sidecar process, no model", async () => {
+  const ext = vscode.extensions.getExtension<HearthApi>(EXTENSION_ID);
+  assert.ok(ext, "extension not found");
+  const started = performance.now();
+  api = await ext.activate();
+  console.log(`    activation: ${(performance.now() - started).toFixed(1)} ms`);
+  assert.equal(api.sidecar.running, false);
+  assert.equal(api.sidecar.info, undefined);
+  assert.equal(api.statusBar.state, "idle");
+});
+
+test("every contributed command is registered", async () => {
+  const contributed = (vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands as { command: string }[]).map(
+    (c) => c.command,
+  );
+  const registered = new Set(await vscode.commands.getCommands(true));
+  const missing = contributed.filter((c) => !registered.has(c));
+  assert.deepEqual(missing, []);
+  assert.ok(contributed.length >= 10);
+});
+
+test("commands run without an editor or a model, or fail with a message, never throw", async () => {
+  for (const id of ["hearth.openChat", "hearth.newChat", "hearth.stopGeneration", "hearth.showLog", "hearth.addSelectionToChat", "hearth.addFileToChat"]) {
+    await vscode.commands.executeCommand(id);
+  }
+  // Commands that open a quick pick: close it, and the command must settle.
+  for (const id of ["hearth.showHistory", "hearth.selectChatModel"]) {
+    const run = vscode.commands.executeCommand(id);
+    await new Promise((r) => setTimeout(r, 1500));
+    await vscode.commands.executeCommand("workbench.action.closeQuickOpen");
+    await run;
+  }
+});
+
+test("chat streams an answer from the real model through the sidecar", async () => {
+  const model = process.env.HEARTH_TEST_MODEL;
+  assert.ok(model, "HEARTH_TEST_MODEL is not set");
+  await vscode.workspace.getConfiguration("hearth").update("models.chat", model, vscode.ConfigurationTarget.Global);
+  await vscode.workspace.getConfiguration("hearth").update("threads", 1, vscode.ConfigurationTarget.Global);
+  await api.session.newChat();
+  await api.session.submit("/params temperature 0");
+  await api.session.submit("/params max-tokens 48");
+  const deltas: string[] = [];
+  const sub = api.session.onDelta((d) => deltas.push(d.text));
+  await api.session.submit("Once upon a time");
+  sub.dispose();
+  const answer = lastMessage();
+  assert.equal(answer?.role, "assistant");
+  assert.ok(deltas.length >= 1, "no deltas");
+  assert.equal(deltas.join(""), answer?.content);
+  assert.ok((answer?.content.split(/\s+/).length ?? 0) > 5, `answer too short: ${answer?.content}`);
+  assert.equal(api.sidecar.running, true);
+  await waitFor(() => api.statusBar.state === "ready", "status bar 'ready'");
+}, 90_000);
+
+test("stop cancels a long answer; the partial answer is kept as cancelled", async () => {
+  await api.session.submit("/params max-tokens 4000");
+  let deltas = 0;
+  const sub = api.session.onDelta(() => deltas++);
+  const running = api.session.submit("Tell me a very long story");
+  await waitFor(() => deltas >= 2, "first deltas");
+  await vscode.commands.executeCommand("hearth.stopGeneration");
+  await running;
+  sub.dispose();
+  assert.equal(lastMessage()?.stopReason, "cancelled");
+  assert.equal(api.session.generating, false);
+});
+
+test("killing the sidecar mid-answer shows an error, restarts it, keeps the chat, and chat works again", async () => {
+  const notices: { kind: string; text: string }[] = [];
+  const subNotice = api.session.onNotice((n) => notices.push(n));
+  const pid = api.sidecar.info!.pid;
+  let deltas = 0;
+  const sub = api.session.onDelta(() => deltas++);
+  const before = api.session.controller.conversation.messages.length;
+  const running = api.session.submit("Once upon a time there was a dragon");
+  await waitFor(() => deltas >= 2, "deltas before the kill");
+  process.kill(pid, "SIGKILL");
+  await running;
+  sub.dispose();
+  assert.ok(notices.some((n) => n.kind === "error" && /stopped unexpectedly/.test(n.text)), JSON.stringify(notices));
+  // The user's message is still in the conversation.
+  const messages = api.session.controller.conversation.messages;
+  assert.equal(messages.length, before + 1);
+  assert.equal(messages.at(-1)?.content, "Once upon a time there was a dragon");
+  // The sidecar comes back (new process) and the model is reloaded.
+  await waitFor(() => api.sidecar.running && api.sidecar.info?.pid !== pid, "sidecar restart", 30_000);
+  await waitFor(() => api.statusBar.state === "ready", "model reloaded", 30_000);
+  await api.session.submit("/params max-tokens 12");
+  await api.session.submit("The dragon");
+  assert.equal(lastMessage()?.role, "assistant");
+  // And the whole chat is in the on-disk history.
+  const saved = await api.session.history.load(api.session.controller.conversation.id);
+  assert.equal(saved.messages.length, api.session.controller.conversation.messages.length);
+  subNotice.dispose();
+}, 90_000);
+
+test("unknown slash commands answer with a helpful notice", async () => {
+  const notices: string[] = [];
+  const sub = api.session.onNotice((n) => notices.push(n.text));
+  await api.session.submit("/frobnicate");
+  sub.dispose();
+  assert.match(notices.join("\n"), /Unknown command '\/frobnicate'/);
+});
+
+/** Entry point called by VS Code's test runner. */
+export function run(): Promise<void> {
+  return runAll();
+}
