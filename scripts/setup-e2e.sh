@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the real-VS-Code tests need into ./.e2e (git-ignored, reused between runs):
+# Installs what the real-VS-Code tests need into $HEARTH_E2E_DIR or ./.e2e (git-ignored, reused between runs):
 #   - Debian's chromium (the browser that drives the VS Code web UI) and libkrb5-dev (code-server's native build)
 #   - Node 24 from the npm registry (package "node"), which code-server 4.x requires
 #   - code-server from npm: a real VS Code (workbench + Node extension host), plus its plain VS Code server
@@ -9,7 +9,7 @@
 # instead (see test/integration/runTests.mjs).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
-E2E="${E2E_DIR:-$ROOT/.e2e}"
+E2E="${HEARTH_E2E_DIR:-$ROOT/.e2e}"
 CODE_SERVER_VERSION="${CODE_SERVER_VERSION:-4.139.1}"
 PLAYWRIGHT_VERSION="${PLAYWRIGHT_VERSION:-1.64.1}"
 mkdir -p "$E2E/node24" "$E2E/cs" "$E2E/tools"

@@ -22,6 +22,12 @@ const hintEl = $<HTMLDivElement>("hint");
 const historyEl = $<HTMLDivElement>("history");
 
 let state: ViewState | undefined;
+/**
+ * Notices (slash-command output, errors) are not part of the conversation; the webview keeps them, each placed
+ * after the message count it arrived at, so re-rendering the state does not wipe them. A new conversation
+ * clears them.
+ */
+let notices: { conversationId: string; after: number; kind: "info" | "error"; text: string }[] = [];
 /** Text streamed into the answer being generated, rendered on the next animation frame. */
 let streaming: { el: HTMLElement; text: string; scheduled: boolean } | undefined;
 
@@ -66,11 +72,24 @@ function messageView(m: ViewMessage): HTMLElement {
   return item;
 }
 
+function noticeView(kind: "info" | "error", text: string): HTMLElement {
+  const note = el("div", `notice ${kind}`);
+  note.append(el("pre", "notice-text", text));
+  return note;
+}
+
 function render(next: ViewState): void {
   state = next;
   streaming = undefined;
-  messagesEl.replaceChildren(...next.messages.map(messageView));
-  if (next.messages.length === 0) {
+  notices = notices.filter((n) => n.conversationId === next.conversationId);
+  const items: HTMLElement[] = [];
+  next.messages.forEach((m, i) => {
+    items.push(...notices.filter((n) => n.after === i).map((n) => noticeView(n.kind, n.text)));
+    items.push(messageView(m));
+  });
+  items.push(...notices.filter((n) => n.after >= next.messages.length).map((n) => noticeView(n.kind, n.text)));
+  messagesEl.replaceChildren(...items);
+  if (next.messages.length === 0 && notices.length === 0) {
     messagesEl.append(el("div", "empty", "Ask about your code, or type / for commands."));
   }
   if (next.generating) {
@@ -115,9 +134,10 @@ channel.on("chat/delta", ({ conversationId, text }) => {
   });
 });
 channel.on("chat/notice", ({ kind, text }) => {
-  const note = el("div", `notice ${kind}`);
-  note.append(el("pre", "notice-text", text));
-  messagesEl.append(note);
+  if (!state) return;
+  notices.push({ conversationId: state.conversationId, after: state.messages.length, kind, text });
+  messagesEl.querySelector(".empty")?.remove();
+  messagesEl.append(noticeView(kind, text));
   messagesEl.scrollTop = messagesEl.scrollHeight;
 });
 channel.on("input/set", ({ text }) => {

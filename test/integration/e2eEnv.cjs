@@ -3,7 +3,7 @@ const path = require("node:path");
 const fs = require("node:fs");
 
 const root = path.resolve(__dirname, "..", "..");
-const e2e = process.env.E2E_DIR || path.join(root, ".e2e");
+const e2e = process.env.HEARTH_E2E_DIR || path.join(root, ".e2e");
 const paths = {
   root,
   node24: path.join(e2e, "node24", "node_modules", "node", "bin", "node"),

@@ -3,6 +3,9 @@
  * and `runAll` throws when anything failed, which makes VS Code exit with code 1. (Mocha would do; this keeps
  * the extension test bundle dependency-free.)
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
+
 type Test = { name: string; fn: () => Promise<void> | void; timeoutMs: number };
 const tests: Test[] = [];
 
@@ -28,6 +31,11 @@ export async function runAll(): Promise<void> {
     }
   }
   console.log(`extension tests: ${passed} passed, ${failed.length} failed`);
+  const dir = process.env.HEARTH_TEST_RESULTS_DIR;
+  if (dir) {
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, "extension.json"), JSON.stringify({ passed, failed: failed.length, failures: failed }));
+  }
   if (failed.length > 0) throw new Error(`${failed.length} extension test(s) failed: ${failed.join("; ")}`);
 }
 
