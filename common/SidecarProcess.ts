@@ -1,6 +1,5 @@
 import { fork, type ChildProcess } from "node:child_process";
 import {
-  CancellationTokenSource,
   createMessageConnection,
   IPCMessageReader,
   IPCMessageWriter,
@@ -16,7 +15,8 @@ import {
 } from "../sidecar/protocol";
 import { RestartPolicy } from "./RestartPolicy";
 import type { Disposable, SidecarApi } from "./SidecarApi";
-import { SidecarError, sidecarExited } from "./SidecarError";
+import { PendingRequests } from "./PendingRequests";
+import { sidecarExited } from "./SidecarError";
 
 export interface SidecarProcessOptions {
   /** Path of the built sidecar bundle (`dist/sidecar.mjs`). */
@@ -46,7 +46,7 @@ export class SidecarProcess implements SidecarApi {
   private child?: ChildProcess;
   private connection?: MessageConnection;
   private readonly handlers = new Map<string, Set<(params: unknown) => void>>();
-  private readonly pending = new Set<(error: SidecarError) => void>();
+  private readonly pending = new PendingRequests();
   private stopping = false;
   private startPromise?: Promise<SidecarInfo>;
   private readonly policy: RestartPolicy;
@@ -103,7 +103,7 @@ export class SidecarProcess implements SidecarApi {
     child.once("exit", (code, signal) => this.onExit(child, code, signal));
     connection.listen();
 
-    const result = (await this.guard(
+    const result = (await this.pending.run(() =>
       connection.sendRequest("initialize", {
         processId: process.pid,
         rootUri: null,
@@ -124,8 +124,7 @@ export class SidecarProcess implements SidecarApi {
     this.connection = undefined;
     this.child = undefined;
     this.startPromise = undefined;
-    for (const reject of [...this.pending]) reject(sidecarExited(detail));
-    this.pending.clear();
+    this.pending.rejectAll(sidecarExited(detail));
     if (this.stopping || this.options.restart === false) return;
     const delay = this.policy.onCrash();
     this.options.onCrash?.(detail, delay);
@@ -140,24 +139,6 @@ export class SidecarProcess implements SidecarApi {
     }
   }
 
-  /** Race a promise against the process dying, converting errors to SidecarError. */
-  private guard<T>(promise: Promise<T>): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const onExit = (error: SidecarError) => reject(error);
-      this.pending.add(onExit);
-      promise.then(
-        (value) => {
-          this.pending.delete(onExit);
-          resolve(value);
-        },
-        (error) => {
-          this.pending.delete(onExit);
-          reject(SidecarError.from(error));
-        },
-      );
-    });
-  }
-
   async request<M extends keyof SidecarMethods>(
     method: M,
     params: SidecarMethods[M][0],
@@ -166,16 +147,7 @@ export class SidecarProcess implements SidecarApi {
     await this.start();
     const connection = this.connection;
     if (!connection) throw sidecarExited("not running");
-    const source = new CancellationTokenSource();
-    const onAbort = () => source.cancel();
-    signal?.addEventListener("abort", onAbort, { once: true });
-    if (signal?.aborted) source.cancel();
-    try {
-      return (await this.guard(connection.sendRequest(method, params, source.token))) as SidecarMethods[M][1];
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
-      source.dispose();
-    }
+    return this.pending.run((token) => connection.sendRequest<SidecarMethods[M][1]>(method, params, token), signal);
   }
 
   onNotification<N extends keyof SidecarNotifications>(

@@ -11,6 +11,7 @@ import {
 } from "vscode-languageclient/node";
 import { RestartPolicy } from "../../common/RestartPolicy";
 import type { Disposable, SidecarApi } from "../../common/SidecarApi";
+import { PendingRequests } from "../../common/PendingRequests";
 import { SidecarError, sidecarExited } from "../../common/SidecarError";
 import {
   PROTOCOL_VERSION,
@@ -31,7 +32,7 @@ import type { HearthConfig } from "../config";
 export class SidecarClient implements SidecarApi, vscode.Disposable {
   private client?: LanguageClient;
   private startPromise?: Promise<SidecarInfo>;
-  private readonly pending = new Set<(error: SidecarError) => void>();
+  private readonly pending = new PendingRequests();
   private readonly handlers = new Map<string, Set<(params: unknown) => void>>();
   private readonly policy = new RestartPolicy();
   private stopping = false;
@@ -107,8 +108,7 @@ export class SidecarClient implements SidecarApi, vscode.Disposable {
   }
 
   private onClosed(): void {
-    for (const reject of [...this.pending]) reject(sidecarExited("the process exited"));
-    this.pending.clear();
+    this.pending.rejectAll(sidecarExited("the process exited"));
     this.startPromise = undefined;
     if (this.stopping) return;
     const delay = this.policy.onCrash();
@@ -144,29 +144,7 @@ export class SidecarClient implements SidecarApi, vscode.Disposable {
     await this.start();
     const client = this.client;
     if (!client) throw sidecarExited("not running");
-    const source = new vscode.CancellationTokenSource();
-    const onAbort = () => source.cancel();
-    signal?.addEventListener("abort", onAbort, { once: true });
-    if (signal?.aborted) source.cancel();
-    try {
-      return await new Promise<SidecarMethods[M][1]>((resolve, reject) => {
-        const onExit = (error: SidecarError) => reject(error);
-        this.pending.add(onExit);
-        client.sendRequest<SidecarMethods[M][1]>(method, params, source.token).then(
-          (value) => {
-            this.pending.delete(onExit);
-            resolve(value);
-          },
-          (error) => {
-            this.pending.delete(onExit);
-            reject(SidecarError.from(error));
-          },
-        );
-      });
-    } finally {
-      signal?.removeEventListener("abort", onAbort);
-      source.dispose();
-    }
+    return this.pending.run((token) => client.sendRequest<SidecarMethods[M][1]>(method, params, token), signal);
   }
 
   onNotification<N extends keyof SidecarNotifications>(

@@ -3,11 +3,10 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChatController } from "../../common/ChatController";
-import { SidecarError } from "../../common/SidecarError";
 import type { SidecarProcess } from "../../common/SidecarProcess";
 import { ErrorCodes, type ChatDeltaParams, type StatusParams } from "../../sidecar/protocol";
 import { testModel } from "../models";
-import { spawnSidecar, waitFor, type LogLine } from "./helpers";
+import { errorOf, spawnSidecar, waitFor, type LogLine } from "./helpers";
 
 /*
  * The real sidecar bundle, over real JSON-RPC (Node IPC), with the real stories260K model. Its answers are
@@ -35,15 +34,6 @@ async function badFile(name: string, content: Buffer | string): Promise<string> 
   const file = path.join(dir, name);
   await fs.writeFile(file, content);
   return file;
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<SidecarError> {
-  try {
-    await promise;
-  } catch (e) {
-    return SidecarError.from(e);
-  }
-  throw new Error("expected the request to fail");
 }
 
 describe("chat over the sidecar", () => {

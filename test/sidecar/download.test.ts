@@ -4,11 +4,10 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { SidecarError } from "../../common/SidecarError";
 import type { SidecarProcess } from "../../common/SidecarProcess";
 import { ErrorCodes, type ModelProgressParams } from "../../sidecar/protocol";
 import { testModel } from "../models";
-import { spawnSidecar } from "./helpers";
+import { errorOf, spawnSidecar } from "./helpers";
 
 /*
  * The real download path (node-llama-cpp's resolveModelFile inside the real sidecar) against a GGUF served from
@@ -63,15 +62,6 @@ async function withSidecar<T>(fn: (s: SidecarProcess, modelsDir: string) => Prom
   }
 }
 
-async function failure(promise: Promise<unknown>): Promise<SidecarError> {
-  try {
-    await promise;
-  } catch (e) {
-    return SidecarError.from(e);
-  }
-  throw new Error("expected failure");
-}
-
 describe("model download over loopback HTTP", () => {
   it("downloads with progress events, verifies the sha256, loads, and reuses the file next time", async () => {
     await withSidecar(async (sidecar, modelsDir) => {
@@ -109,7 +99,7 @@ describe("model download over loopback HTTP", () => {
 
   it("rejects a body that stays truncated with DownloadFailed and leaves no partial file", async () => {
     await withSidecar(async (sidecar, modelsDir) => {
-      const error = await failure(
+      const error = await errorOf(
         sidecar.request("model/load", { role: "chat", model: { uri: `${base}/always-truncated/stories.gguf` } }),
       );
       expect(error.code).toBe(ErrorCodes.DownloadFailed);
@@ -120,7 +110,7 @@ describe("model download over loopback HTTP", () => {
 
   it("rejects a bad checksum and deletes the file", async () => {
     await withSidecar(async (sidecar, modelsDir) => {
-      const error = await failure(
+      const error = await errorOf(
         sidecar.request("model/load", {
           role: "chat",
           model: { uri: `${base}/pinned/stories.gguf`, sha256: "0".repeat(64) },
@@ -134,7 +124,7 @@ describe("model download over loopback HTTP", () => {
 
   it("reports an HTTP 404 as DownloadFailed", async () => {
     await withSidecar(async (sidecar) => {
-      const error = await failure(
+      const error = await errorOf(
         sidecar.request("model/load", { role: "chat", model: { uri: `${base}/missing/x.gguf` } }),
       );
       expect(error.code).toBe(ErrorCodes.DownloadFailed);

@@ -1,6 +1,7 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { SidecarError } from "../../common/SidecarError";
 import { SidecarProcess, type SidecarProcessOptions } from "../../common/SidecarProcess";
 import type { SidecarInitOptions } from "../../sidecar/protocol";
 import { SIDECAR_PATH } from "../models";
@@ -35,4 +36,14 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 10_000, what
     if (Date.now() - start > timeoutMs) throw new Error(`Timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** The SidecarError a request failed with; fails the test when it succeeded. */
+export async function errorOf(promise: Promise<unknown>): Promise<SidecarError> {
+  try {
+    await promise;
+  } catch (e) {
+    return SidecarError.from(e);
+  }
+  throw new Error("expected the request to fail");
 }

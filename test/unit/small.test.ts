@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MultilineBuffer } from "../../cli/repl";
+import { PendingRequests } from "../../common/PendingRequests";
+import { SidecarError } from "../../common/SidecarError";
 import { resolveModelArg } from "../../common/models";
 import { RestartPolicy } from "../../common/RestartPolicy";
 import { DeltaCoalescer } from "../../sidecar/DeltaCoalescer";
@@ -63,5 +65,30 @@ describe("DeltaCoalescer", () => {
     c.push("b");
     await new Promise((r) => setTimeout(r, 60));
     expect(sent).toEqual(["a", "b"]);
+  });
+});
+
+describe("PendingRequests", () => {
+  it("turns an abort into a cancelled token, and forgets settled requests", async () => {
+    const pending = new PendingRequests();
+    const abort = new AbortController();
+    const result = pending.run(
+      (token) => new Promise<string>((resolve) => token.onCancellationRequested(() => resolve("cancelled"))),
+      abort.signal,
+    );
+    expect(pending.size).toBe(1);
+    abort.abort();
+    expect(await result).toBe("cancelled");
+    expect(pending.size).toBe(0);
+  });
+  it("rejects everything in flight on rejectAll, and converts other errors to SidecarError", async () => {
+    const pending = new PendingRequests();
+    const never = pending.run(() => new Promise(() => {}));
+    pending.rejectAll(new SidecarError(-33010, "gone"));
+    await expect(never).rejects.toMatchObject({ code: -33010, message: "gone" });
+    await expect(pending.run(() => Promise.reject({ code: -33001, message: "x", data: { hint: "h" } }))).rejects.toMatchObject({
+      code: -33001,
+      hint: "h",
+    });
   });
 });
