@@ -59,7 +59,9 @@ export const DEFAULT_CONTEXT_SIZE = 4096;
  * disposed by {@link dispose}.
  */
 export class Runtime {
-  private llamaPromise?: Promise<Llama>;
+  private readonly llamas = new Map<GpuSetting, Promise<Llama>>();
+  /** Llamas created for a backend that turned out unavailable; disposed with the rest. */
+  private readonly strays: Llama[] = [];
   private readonly models = new Map<ModelRole, LoadedModel>();
   private gpu: GpuSetting;
   private threadCount: number;
@@ -78,20 +80,34 @@ export class Runtime {
     return this.threadCount;
   }
 
-  /** The llama.cpp backend, created on first use. @throws HearthError BackendUnavailable */
+  /** The llama.cpp backend of the current GPU setting, created on first use. @throws HearthError BackendUnavailable */
   llama(): Promise<Llama> {
-    this.llamaPromise ??= this.createLlama().catch((error) => {
-      this.llamaPromise = undefined;
-      throw error;
-    });
-    return this.llamaPromise;
+    return this.llamaFor(this.gpu);
   }
 
-  private async createLlama(): Promise<Llama> {
+  /**
+   * One `Llama` per GPU setting, kept until {@link dispose}. They are cached rather than disposed on a backend
+   * switch because node-llama-cpp routes llama.cpp's native log through the first Llama of a binding: after that
+   * one is disposed, a new Llama's native log goes to stdout, which must stay clean.
+   */
+  private llamaFor(gpu: GpuSetting): Promise<Llama> {
+    let llama = this.llamas.get(gpu);
+    if (!llama) {
+      llama = this.createLlama(gpu).catch((error) => {
+        this.llamas.delete(gpu);
+        throw error;
+      });
+      this.llamas.set(gpu, llama);
+    }
+    return llama;
+  }
+
+  private async createLlama(gpu: GpuSetting): Promise<Llama> {
     const { log } = this.options;
+    let llama: Llama;
     try {
-      return await getLlama({
-        gpu: this.gpu === "off" ? false : this.gpu,
+      llama = await getLlama({
+        gpu: gpu === "off" ? false : gpu,
         build: "never",
         logLevel: LlamaLogLevel.warn,
         logger: (level, message) => {
@@ -103,13 +119,15 @@ export class Runtime {
         },
       });
     } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      throw new HearthError(
-        ErrorCodes.BackendUnavailable,
-        `The '${this.gpu}' backend is not available on this machine: ${reason}`,
-        "Set 'hearth.gpu' to 'auto' (or 'off' for CPU only).",
-      );
+      throw backendUnavailable(gpu, error instanceof Error ? error.message : String(error));
     }
+    // node-llama-cpp falls back to the CPU when an explicitly requested GPU type has no binary or no device;
+    // asking for one and silently getting another would mislead the user.
+    if (gpu !== "auto" && gpu !== "off" && llama.gpu !== gpu) {
+      this.strays.push(llama);
+      throw backendUnavailable(gpu, `llama.cpp would run on ${llama.gpu === false ? "the CPU" : llama.gpu}`);
+    }
+    return llama;
   }
 
   /**
@@ -257,29 +275,17 @@ export class Runtime {
   }
 
   /**
-   * Switch backend and/or thread count. The backend is re-created and loaded models are reloaded from their
-   * original specs. @throws HearthError BackendUnavailable (the previous backend is restored)
+   * Switch backend and/or thread count; loaded models are reloaded from their original specs.
+   * @throws HearthError BackendUnavailable — nothing changes: the current backend and models stay.
    */
   async configure(change: { gpu?: GpuSetting; threads?: number }): Promise<void> {
-    const previousGpu = this.gpu;
-    const reload = [...this.models.values()].map((m) => m.params);
-    if (change.threads !== undefined) this.threadCount = change.threads > 0 ? change.threads : defaultThreads();
     if (change.gpu !== undefined && change.gpu !== this.gpu) {
-      for (const role of [...this.models.keys()]) await this.unload(role);
-      const old = this.llamaPromise;
-      this.llamaPromise = undefined;
-      await (await old?.catch(() => undefined))?.dispose();
+      await this.llamaFor(change.gpu);
       this.gpu = change.gpu;
-      try {
-        await this.llama();
-      } catch (error) {
-        this.gpu = previousGpu;
-        await this.reload(reload);
-        throw error;
-      }
-    } else {
-      for (const role of [...this.models.keys()]) await this.unload(role);
     }
+    if (change.threads !== undefined) this.threadCount = change.threads > 0 ? change.threads : defaultThreads();
+    const reload = [...this.models.values()].map((m) => m.params);
+    for (const role of [...this.models.keys()]) await this.unload(role);
     await this.reload(reload);
   }
 
@@ -303,13 +309,21 @@ export class Runtime {
     };
   }
 
-  /** Dispose every model, context and the backend. Safe to call twice. */
+  /** Dispose every model, context and backend. Safe to call twice. */
   async dispose(): Promise<void> {
     for (const role of [...this.models.keys()]) await this.unload(role);
-    const llama = await this.llamaPromise?.catch(() => undefined);
-    this.llamaPromise = undefined;
-    await llama?.dispose();
+    const llamas = await Promise.all([...this.llamas.values()].map((l) => l.catch(() => undefined)));
+    this.llamas.clear();
+    for (const llama of [...llamas, ...this.strays.splice(0)]) await llama?.dispose();
   }
+}
+
+function backendUnavailable(gpu: GpuSetting, reason: string): HearthError {
+  return new HearthError(
+    ErrorCodes.BackendUnavailable,
+    `The '${gpu}' backend is not available on this machine: ${reason}.`,
+    "Set 'hearth.gpu' (or /backend) to 'auto', or 'off' for CPU only.",
+  );
 }
 
 function gib(bytes: number): string {

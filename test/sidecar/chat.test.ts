@@ -170,6 +170,29 @@ describe("chat over the sidecar", () => {
     expect(stats.ram.sidecarRssBytes).toBeGreaterThan(10 * 1024 * 1024);
   });
 
+  it("lists GGUFs on disk through model/list", async () => {
+    const home = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-home-"));
+    const folder = path.join(home, "models");
+    await fs.mkdir(folder);
+    await fs.copyFile(model, path.join(folder, "copy.gguf"));
+    const { models } = await sidecar.request("model/list", { folders: [folder], home });
+    expect(models).toEqual([{ path: path.join(folder, "copy.gguf"), name: "copy.gguf", source: "folder", sizeBytes: (await fs.stat(model)).size }]);
+  });
+
+  it("/backend: switching to CPU reloads the model; an unavailable backend fails clearly and keeps the old one", async () => {
+    const cpu = await sidecar.request("runtime/configure", { gpu: "off" });
+    expect(cpu.backend).toBe("cpu");
+    expect(cpu.models.map((m) => m.name)).toEqual(["stories260K.gguf"]);
+    // This machine has no Apple GPU: Metal cannot be had, whatever binaries are installed.
+    const error = await errorOf(sidecar.request("runtime/configure", { gpu: "metal" }));
+    expect(error.code).toBe(ErrorCodes.BackendUnavailable);
+    expect(error.message).toMatch(/'metal' backend is not available/);
+    const after = await sidecar.request("runtime/stats", {});
+    expect(after.backend).toBe("cpu");
+    const answer = await sidecar.request("chat/send", { streamId: "b", messages: [{ role: "user", content: "Hi" }], params: { maxTokens: 4 } });
+    expect(answer.usage.completionTokens).toBe(4);
+  });
+
   it("sends status notifications and routes llama.cpp logs to the client (nothing on stdout)", () => {
     expect(statuses.map((s) => s.state)).toContain("loading");
     expect(statuses.map((s) => s.state)).toContain("ready");
