@@ -2,6 +2,7 @@ import os from "node:os";
 import path from "node:path";
 import {
   getLlama,
+  getLlamaGpuTypes,
   GgufInsights,
   InsufficientMemoryError,
   LlamaLogLevel,
@@ -59,7 +60,7 @@ export const DEFAULT_CONTEXT_SIZE = 4096;
  * disposed by {@link dispose}.
  */
 export class Runtime {
-  private readonly llamas = new Map<GpuSetting, Promise<Llama>>();
+  private readonly llamas = new Map<string, Promise<Llama>>();
   /** Llamas created for a backend that turned out unavailable; disposed with the rest. */
   private readonly strays: Llama[] = [];
   private readonly models = new Map<ModelRole, LoadedModel>();
@@ -86,18 +87,27 @@ export class Runtime {
   }
 
   /**
-   * One `Llama` per GPU setting, kept until {@link dispose}. They are cached rather than disposed on a backend
-   * switch because node-llama-cpp routes llama.cpp's native log through the first Llama of a binding: after that
-   * one is disposed, a new Llama's native log goes to stdout, which must stay clean.
+   * One `Llama` per effective backend ("cpu", "cuda", "vulkan", "metal"), kept until {@link dispose}: "off" and an
+   * "auto" that finds no GPU share the CPU one. Instances are neither duplicated nor disposed on a backend switch
+   * because node-llama-cpp routes llama.cpp's native log through one Llama per binding; a second Llama on the same
+   * binding, or one created after another was disposed, has its native log written to stdout, which must stay
+   * clean. An explicitly requested GPU type this machine cannot run is refused before anything is created.
    */
-  private llamaFor(gpu: GpuSetting): Promise<Llama> {
-    let llama = this.llamas.get(gpu);
+  private async llamaFor(gpu: GpuSetting): Promise<Llama> {
+    const supported = await getLlamaGpuTypes("supported");
+    if (gpu !== "auto" && gpu !== "off" && !supported.includes(gpu)) {
+      const usable = supported.filter((g) => g !== false);
+      throw backendUnavailable(gpu, usable.length ? `usable here: ${usable.join(", ")}` : "this machine has no usable GPU backend");
+    }
+    const firstGpu = supported.find((g) => g !== false);
+    const key = gpu === "off" || (gpu === "auto" && !firstGpu) ? "cpu" : gpu === "auto" ? String(firstGpu) : gpu;
+    let llama = this.llamas.get(key);
     if (!llama) {
       llama = this.createLlama(gpu).catch((error) => {
-        this.llamas.delete(gpu);
+        this.llamas.delete(key);
         throw error;
       });
-      this.llamas.set(gpu, llama);
+      this.llamas.set(key, llama);
     }
     return llama;
   }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChatController } from "../../common/ChatController";
 import type { SidecarProcess } from "../../common/SidecarProcess";
 import { ErrorCodes, type ChatDeltaParams, type StatusParams } from "../../sidecar/protocol";
+import { writeSyntheticFimModel } from "../fixtures/synthetic/syntheticModels";
 import { testModel } from "../models";
 import { errorOf, spawnSidecar, waitFor, type LogLine } from "./helpers";
 
@@ -186,11 +187,23 @@ describe("chat over the sidecar", () => {
     // This machine has no Apple GPU: Metal cannot be had, whatever binaries are installed.
     const error = await errorOf(sidecar.request("runtime/configure", { gpu: "metal" }));
     expect(error.code).toBe(ErrorCodes.BackendUnavailable);
-    expect(error.message).toMatch(/'metal' backend is not available/);
+    expect(error.message).toMatch(/'metal' backend is not available on this machine/);
     const after = await sidecar.request("runtime/stats", {});
     expect(after.backend).toBe("cpu");
     const answer = await sidecar.request("chat/send", { streamId: "b", messages: [{ role: "user", content: "Hi" }], params: { maxTokens: 4 } });
     expect(answer.usage.completionTokens).toBe(4);
+  });
+
+  it("loads models for other roles and reports FIM support (SYNTHETIC FIM fixture vs stories260K)", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-fim-"));
+    const fim = path.join(dir, "synthetic-fim.gguf");
+    writeSyntheticFimModel(fim);
+    const withFim = await sidecar.request("model/load", { role: "completion", model: { uri: fim } });
+    expect(withFim).toMatchObject({ role: "completion", architecture: "llama", infillSupported: true });
+    const without = await sidecar.request("model/load", { role: "completion", model: { uri: model } });
+    expect(without.infillSupported).toBe(false);
+    await sidecar.request("model/unload", { role: "completion" });
+    expect((await sidecar.request("runtime/stats", {})).models.map((m) => m.role)).toEqual(["chat"]);
   });
 
   it("sends status notifications and routes llama.cpp logs to the client (nothing on stdout)", () => {
