@@ -14,13 +14,17 @@ import { DEFAULT_MODELS, defaultModelsDir, resolveModelArg } from "../common/mod
 import { SidecarError } from "../common/SidecarError";
 import { SidecarProcess } from "../common/SidecarProcess";
 import { GPU_SETTINGS, type GenerationParams, type GpuSetting, type ModelInfo } from "../sidecar/protocol";
+import { runComplete } from "./complete";
 import { runRepl } from "./repl";
 
 declare const HEARTH_VERSION: string;
 
 const USAGE = `Usage: hearth chat [options]
+       hearth complete <file> --line L --column C [--model <path|hf:uri>] [--json]
 
-Chat with a local GGUF model through the Hearth sidecar.
+chat:      chat with a local GGUF model through the Hearth sidecar.
+complete:  fill-in-the-middle suggestion at a 1-based line/column of a file, with a FIM code model
+           (--json adds the reason, prompt/evaluated/generated token counts and timings).
 
 Options:
   -m, --model <path|hf:uri>   chat model (a .gguf path, a file name in --models-dir, an hf: URI or URL;
@@ -78,6 +82,9 @@ async function main(argv: string[]): Promise<number> {
       "no-download": { type: "boolean" },
       verbose: { type: "boolean", short: "v" },
       help: { type: "boolean", short: "h" },
+      line: { type: "string" },
+      column: { type: "string" },
+      json: { type: "boolean" },
       version: { type: "boolean" },
     },
   });
@@ -90,7 +97,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
-  if (command !== "chat") fail(`unknown command '${command}'. Try 'hearth --help'.`);
+  if (command !== "chat" && command !== "complete") fail(`unknown command '${command}'. Try 'hearth --help'.`);
+  if (command === "complete") {
+    if (!positionals[1]) fail("complete needs a file: hearth complete <file> --line L --column C");
+    if (!values.model) fail("complete needs a FIM-capable model: --model <path|hf:uri>");
+    if (values.line === undefined || values.column === undefined) fail("complete needs --line and --column (1-based)");
+  }
 
   const gpu = values.gpu as GpuSetting | undefined;
   if (gpu !== undefined && !GPU_SETTINGS.includes(gpu)) fail(`--gpu must be one of ${GPU_SETTINGS.join(", ")}`);
@@ -167,6 +179,29 @@ async function main(argv: string[]): Promise<number> {
   onRestarted = () => {
     if (modelUri) void loadChatModel(modelUri).catch(() => undefined);
   };
+
+  if (command === "complete") {
+    try {
+      await sidecar.start();
+      await sidecar.request("model/load", {
+        role: "completion",
+        model: { uri: resolveModelArg(values.model!, modelsDir) },
+        contextSize: contextSize ?? 2048,
+      });
+      return await runComplete(sidecar, {
+        file: path.resolve(positionals[1]),
+        line: num(values.line, "line", true)!,
+        column: num(values.column, "column", true)!,
+        json: values.json ?? false,
+        maxTokens: params.maxTokens,
+      });
+    } catch (e) {
+      process.stderr.write(`hearth: ${e instanceof Error && !("code" in e) ? e.message : SidecarError.from(e).userMessage}\n`);
+      return 1;
+    } finally {
+      await sidecar.stop();
+    }
+  }
 
   try {
     await sidecar.start();

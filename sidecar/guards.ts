@@ -4,6 +4,7 @@ import type {
   ChatSendParams,
   GenerationParams,
   GpuSetting,
+  InfillParams,
   ModelListParams,
   ModelLoadParams,
   ModelRole,
@@ -123,4 +124,21 @@ export function parseRuntimeConfigureParams(value: unknown): RuntimeConfigurePar
   const gpu = value.gpu;
   if (gpu !== undefined && !GPU_SETTINGS.includes(gpu as GpuSetting)) fail("gpu", `one of ${GPU_SETTINGS.join(", ")}`);
   return { gpu: gpu as GpuSetting | undefined, threads: optionalNumber(value, "threads", "threads", 0, 1024) };
+}
+
+/** Checks `completion/infill` params. */
+export function parseInfillParams(value: unknown): InfillParams {
+  if (!isObject(value)) fail("params", "an object");
+  if (typeof value.prefix !== "string") fail("prefix", "a string");
+  if (typeof value.suffix !== "string") fail("suffix", "a string");
+  if (value.singleLine !== undefined && typeof value.singleLine !== "boolean") fail("singleLine", "a boolean");
+  return {
+    prefix: value.prefix,
+    suffix: value.suffix,
+    prefixTokens: optionalNumber(value, "prefixTokens", "prefixTokens", 1, 1 << 20),
+    suffixTokens: optionalNumber(value, "suffixTokens", "suffixTokens", 0, 1 << 20),
+    maxTokens: optionalNumber(value, "maxTokens", "maxTokens", 1, 4096),
+    singleLine: value.singleLine as boolean | undefined,
+    timeBudgetMs: optionalNumber(value, "timeBudgetMs", "timeBudgetMs", 1, 600_000),
+  };
 }

@@ -239,6 +239,40 @@ export interface ChatDeltaParams {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Completion (fill-in-the-middle)
+
+/** `completion/infill` — client → sidecar: the text to insert at the cursor between `prefix` and `suffix`. */
+export interface InfillParams {
+  /** Text before the cursor (the sidecar keeps its last `prefixTokens` tokens). */
+  prefix: string;
+  /** Text after the cursor (the sidecar keeps its first `suffixTokens` tokens). */
+  suffix: string;
+  /** Prefix window in tokens. Default 1024. */
+  prefixTokens?: number;
+  /** Suffix window in tokens. Default 256. */
+  suffixTokens?: number;
+  /** Upper bound on generated tokens. Default 64. */
+  maxTokens?: number;
+  /** Stop at the first newline (single-line suggestion). */
+  singleLine?: boolean;
+  /** Stop generating after this many ms and return what there is (stopReason "timeBudget"). */
+  timeBudgetMs?: number;
+}
+
+export interface InfillResult {
+  text: string;
+  stopReason: "stop" | "maxTokens" | "cancelled" | "timeBudget" | "newline";
+  usage: {
+    /** Tokens of the FIM prompt (prefix + suffix + FIM tokens). */
+    promptTokens: number;
+    /** Prompt tokens actually evaluated: fewer than promptTokens when the KV cache held a shared prefix. */
+    evaluatedTokens: number;
+    completionTokens: number;
+  };
+  timings: { totalMs: number; ttftMs: number };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Runtime
 
 /** `runtime/configure` — client → sidecar: change backend or threads; loaded models are reloaded. */
@@ -264,6 +298,7 @@ export interface SidecarMethods {
   "model/unload": [ModelUnloadParams, null];
   "model/list": [ModelListParams, ModelListResult];
   "chat/send": [ChatSendParams, ChatSendResult];
+  "completion/infill": [InfillParams, InfillResult];
   "runtime/configure": [RuntimeConfigureParams, RuntimeStatsResult];
   "runtime/stats": [Record<string, never>, RuntimeStatsResult];
 }

@@ -10,6 +10,7 @@ import { DeltaCoalescer } from "./DeltaCoalescer";
 import { HearthError, toHearthError } from "./errors";
 import {
   parseChatSendParams,
+  parseInfillParams,
   parseModelListParams,
   parseModelLoadParams,
   parseModelUnloadParams,
@@ -187,6 +188,8 @@ export function startServer(connection: Connection): void {
       setStatus(readyStatus());
     }
   });
+
+  handle("completion/infill", parseInfillParams, async (params, signal) => requireRuntime().completion().infill(params, signal));
 
   handle("runtime/configure", parseRuntimeConfigureParams, async (params) => {
     const rt = requireRuntime();

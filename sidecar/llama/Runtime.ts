@@ -22,6 +22,7 @@ import {
   type SidecarInitOptions,
 } from "../protocol";
 import { ChatService } from "./ChatService";
+import { CompletionService } from "./CompletionService";
 import { defaultThreads } from "./threads";
 
 /** Where the runtime writes its log lines; the sidecar forwards them to the client's output channel. */
@@ -49,6 +50,7 @@ interface LoadedModel {
   model: LlamaModel;
   context?: LlamaContext;
   chat?: ChatService;
+  completion?: CompletionService;
 }
 
 /** Default context window, in tokens, when neither the request nor the model asks for less. */
@@ -195,15 +197,19 @@ export class Runtime {
         loadMs: 0,
       },
     };
-    if (params.role === "chat") {
+    if (params.role === "chat" || params.role === "completion") {
       try {
         entry.context = await model.createContext({ contextSize, threads: this.threadCount, sequences: 1 });
       } catch (error) {
         await model.dispose();
         throw this.loadError(filePath, error);
       }
-      entry.chat = new ChatService(model, entry.context);
-      entry.info.chatWrapper = entry.chat.chatWrapperName;
+      if (params.role === "chat") {
+        entry.chat = new ChatService(model, entry.context);
+        entry.info.chatWrapper = entry.chat.chatWrapperName;
+      } else {
+        entry.completion = new CompletionService(model, entry.context);
+      }
     }
     entry.info.loadMs = Math.round(performance.now() - started);
     this.models.set(params.role, entry);
@@ -269,6 +275,19 @@ export class Runtime {
     return chat;
   }
 
+  /** The FIM service of the loaded completion model. @throws HearthError NoModelLoaded */
+  completion(): CompletionService {
+    const completion = this.models.get("completion")?.completion;
+    if (!completion) {
+      throw new HearthError(
+        ErrorCodes.NoModelLoaded,
+        "No completion model is loaded.",
+        "Set 'hearth.models.completion' to a FIM-capable code model (or pass --model to 'hearth complete').",
+      );
+    }
+    return completion;
+  }
+
   /** Info of every loaded model. */
   loaded(): ModelInfo[] {
     return [...this.models.values()].map((m) => m.info);
@@ -280,6 +299,7 @@ export class Runtime {
     if (!entry) return;
     this.models.delete(role);
     entry.chat?.dispose();
+    entry.completion?.dispose();
     await entry.context?.dispose();
     await entry.model.dispose();
   }

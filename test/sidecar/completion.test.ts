@@ -1,0 +1,114 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CompletionEngine, explainReason } from "../../common/completion/CompletionEngine";
+import type { SidecarProcess } from "../../common/SidecarProcess";
+import { ErrorCodes } from "../../sidecar/protocol";
+import { writeSyntheticFimModel } from "../fixtures/synthetic/syntheticModels";
+import { testModel } from "../models";
+import { errorOf, spawnSidecar } from "./helpers";
+
+/*
+ * Inline-completion plumbing through the real sidecar. The FIM model is a SYNTHETIC fixture (random weights, real
+ * llama architecture with FIM tokens): its suggestions are noise, which is fine — these tests check requests,
+ * cancellation, caching, type-ahead, KV reuse and error reasons, not quality.
+ */
+let sidecar: SidecarProcess;
+let fimModel: string;
+const source = "export function add(a: number, b: number): number {\n  return a + b;\n}\n\nexport function sub(a: number, b: number) {\n  return ";
+const suffix = ";\n}\n";
+
+beforeAll(async () => {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-fim-"));
+  fimModel = path.join(dir, "synthetic-fim.gguf");
+  writeSyntheticFimModel(fimModel);
+  ({ sidecar } = await spawnSidecar());
+});
+afterAll(async () => {
+  await sidecar?.stop();
+});
+
+describe("completion/infill and the completion engine", () => {
+  it("without a completion model: a clear noModel reason, no crash", async () => {
+    const engine = new CompletionEngine(sidecar, { debounceMs: 0 });
+    const outcome = await engine.complete("const x = ", ";");
+    expect(outcome.reason).toBe("noModel");
+    expect(explainReason(outcome)).toMatch(/No completion model is loaded/);
+  });
+
+  it("a model without FIM tokens gives the clear reason instead of garbage", async () => {
+    await sidecar.request("model/load", { role: "completion", model: { uri: await testModel("stories260K") } });
+    const error = await errorOf(sidecar.request("completion/infill", { prefix: "a", suffix: "b" }));
+    expect(error.code).toBe(ErrorCodes.Unsupported);
+    const outcome = await new CompletionEngine(sidecar, { debounceMs: 0 }).complete("const x = ", ";");
+    expect(outcome.reason).toBe("noFim");
+    expect(explainReason(outcome)).toMatch(/no fill-in-the-middle \(FIM\) tokens.*Qwen2.5-Coder/);
+  });
+
+  it("returns a suggestion from a FIM-capable model, with token counts and timings", async () => {
+    const info = await sidecar.request("model/load", { role: "completion", model: { uri: fimModel }, contextSize: 1024 });
+    expect(info.infillSupported).toBe(true);
+    const engine = new CompletionEngine(sidecar, { debounceMs: 0, maxTokens: 8 });
+    const outcome = await engine.complete(source, suffix);
+    expect(outcome.result?.usage.completionTokens).toBeGreaterThan(0);
+    expect(outcome.result?.usage.promptTokens).toBeGreaterThan(20);
+    expect(outcome.result?.timings.totalMs).toBeGreaterThan(0);
+    expect(["shown", "filtered"]).toContain(outcome.reason);
+    expect(engine.stats.modelCalls).toBe(1);
+  });
+
+  it("reuses the KV cache for the shared prefix of consecutive requests", async () => {
+    const first = await sidecar.request("completion/infill", { prefix: source, suffix, maxTokens: 2 });
+    const next = await sidecar.request("completion/infill", { prefix: `${source}a`, suffix, maxTokens: 2 });
+    expect(first.usage.promptTokens).toBeGreaterThan(20);
+    expect(next.usage.evaluatedTokens).toBeLessThan(next.usage.promptTokens / 2);
+  });
+
+  it("cache hits and type-ahead hits do not reach the model", async () => {
+    const engine = new CompletionEngine(sidecar, { debounceMs: 0, maxTokens: 12 });
+    // Find a position where the (noise) suggestion survives post-processing and is long enough to type into.
+    let prefix = source;
+    let first = await engine.complete(prefix, suffix);
+    for (let i = 0; (!first.text || first.text.length < 2) && i < 10; i++) {
+      prefix = `${source}${"xyzwvutsrq"[i]}`;
+      first = await engine.complete(prefix, suffix);
+    }
+    expect(first.text && first.text.length >= 2).toBe(true);
+    const calls = engine.stats.modelCalls;
+    const again = await engine.complete(prefix, suffix);
+    expect(again).toMatchObject({ reason: "cacheHit", text: first.text });
+    const typed = await engine.complete(prefix + first.text![0], suffix);
+    expect(typed).toMatchObject({ reason: "typeAhead", text: first.text!.slice(1) });
+    expect(engine.stats.modelCalls).toBe(calls);
+    expect(engine.stats).toMatchObject({ cacheHits: 1, typeAheadHits: 1 });
+  });
+
+  it("a keystroke during the debounce cancels before the model is called", async () => {
+    const engine = new CompletionEngine(sidecar, { debounceMs: 200 });
+    const abort = new AbortController();
+    const pending = engine.complete(`${source}q`, suffix, abort.signal);
+    setTimeout(() => abort.abort(), 20);
+    expect((await pending).reason).toBe("cancelled");
+    expect(engine.stats.modelCalls).toBe(0);
+  });
+
+  it("a keystroke during generation stops decoding promptly", async () => {
+    const engine = new CompletionEngine(sidecar, { debounceMs: 0, maxTokens: 2000, timeBudgetMs: 60_000 });
+    const abort = new AbortController();
+    const started = performance.now();
+    const pending = engine.complete(`${source}\n`, "", abort.signal);
+    setTimeout(() => abort.abort(), 30);
+    const outcome = await pending;
+    expect(outcome.reason).toBe("cancelled");
+    expect(outcome.result?.usage.completionTokens ?? 0).toBeLessThan(2000);
+    // Bounded, not timed: stopped long before 2000 tokens would have taken.
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
+
+  it("the time budget returns what there is with stopReason 'timeBudget'", async () => {
+    const result = await sidecar.request("completion/infill", { prefix: `${source}\n`, suffix: "", maxTokens: 2000, timeBudgetMs: 30 });
+    expect(result.stopReason).toBe("timeBudget");
+    expect(result.usage.completionTokens).toBeLessThan(2000);
+  });
+});
