@@ -71,6 +71,16 @@ const targets = [
   },
   {
     ...common,
+    entryPoints: ["bench/completion.ts"],
+    outfile: "dist/bench-completion.mjs",
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    external: ["node-llama-cpp"],
+    banner: esmRequireBanner,
+  },
+  {
+    ...common,
     entryPoints: ["webview/main.ts"],
     outfile: "dist/webview.js",
     platform: "browser",

@@ -1,6 +1,7 @@
 import * as vscode from "vscode";
 import type { ChatSession } from "./chat/ChatSession";
 import type { ChatViewProvider } from "./chat/ChatViewProvider";
+import { whyNoCompletion, type HearthInlineCompletionProvider } from "./completions/InlineCompletionProvider";
 import { readConfig } from "./config";
 import { pickChatModel, showModelError } from "./models";
 import type { SidecarClient } from "./sidecar/SidecarClient";
@@ -9,6 +10,7 @@ interface Deps {
   sidecar: SidecarClient;
   session: ChatSession;
   log: vscode.LogOutputChannel;
+  completions: HearthInlineCompletionProvider;
 }
 
 /** The selection (or the whole file when `wholeFile`) of the active editor as a chat attachment. */
@@ -33,7 +35,7 @@ function editorAttachment(wholeFile: boolean) {
  * start it on demand; each failure ends in one actionable message with a Show Log button.
  */
 export function registerCommands(context: vscode.ExtensionContext, deps: Deps) {
-  const { sidecar, session, log } = deps;
+  const { sidecar, session, log, completions } = deps;
   let provider: ChatViewProvider | undefined;
 
   const attachSelection = () => {
@@ -94,6 +96,14 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps) {
       } catch (error) {
         await showModelError(error, log);
       }
+    },
+    // Not awaited: a command must not stay pending until the user dismisses a notification.
+    "hearth.whyNoCompletion": () => {
+      void vscode.window.showInformationMessage(`Hearth: ${whyNoCompletion(completions)}`);
+    },
+    "hearth.toggleCompletions": async () => {
+      const config = vscode.workspace.getConfiguration("hearth");
+      await config.update("completion.enabled", !config.get<boolean>("completion.enabled", true), vscode.ConfigurationTarget.Global);
     },
     "hearth.showStats": async () => {
       await provider?.reveal();

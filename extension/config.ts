@@ -10,6 +10,16 @@ export interface HearthConfig {
   systemPrompt: string;
   generation: GenerationParams;
   startOnActivation: boolean;
+  completion: {
+    enabled: boolean;
+    disabledLanguages: string[];
+    prefixTokens: number;
+    suffixTokens: number;
+    maxTokens: number;
+    timeBudgetMs: number;
+    debounceMs: number;
+    contextSize: number;
+  };
 }
 
 export function readConfig(): HearthConfig {
@@ -34,5 +44,15 @@ export function readConfig(): HearthConfig {
       maxTokens: c.get<number>("chat.maxTokens", 512),
     },
     startOnActivation: c.get<boolean>("sidecar.startOnActivation", false),
+    completion: {
+      enabled: c.get<boolean>("completion.enabled", true),
+      disabledLanguages: c.get<string[]>("completion.disabledLanguages", []),
+      prefixTokens: c.get<number>("completion.prefixTokens", 1024),
+      suffixTokens: c.get<number>("completion.suffixTokens", 256),
+      maxTokens: c.get<number>("completion.maxTokens", 64),
+      timeBudgetMs: c.get<number>("completion.timeBudgetMs", 1500),
+      debounceMs: c.get<number>("completion.debounceMs", 75),
+      contextSize: c.get<number>("completion.contextSize", 2048),
+    },
   };
 }

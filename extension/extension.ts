@@ -8,6 +8,7 @@ import { ChatHistoryStore } from "../common/ChatHistoryStore";
 import { ChatSession } from "./chat/ChatSession";
 import { ChatViewProvider } from "./chat/ChatViewProvider";
 import { registerCommands } from "./commands";
+import { HearthInlineCompletionProvider } from "./completions/InlineCompletionProvider";
 import { readConfig } from "./config";
 import { SidecarClient } from "./sidecar/SidecarClient";
 import { StatusBar } from "./statusBar";
@@ -17,6 +18,7 @@ export interface HearthApi {
   sidecar: SidecarClient;
   session: ChatSession;
   statusBar: StatusBar;
+  completions: HearthInlineCompletionProvider;
 }
 
 export function activate(context: vscode.ExtensionContext): HearthApi {
@@ -25,7 +27,8 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
   const sidecar = new SidecarClient(context, log, readConfig);
   const historyDir = vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, "chats").fsPath;
   const session = new ChatSession(sidecar, new ChatHistoryStore(historyDir), log);
-  const commands = registerCommands(context, { sidecar, session, log });
+  const completions = new HearthInlineCompletionProvider(sidecar, statusBar, log);
+  const commands = registerCommands(context, { sidecar, session, log, completions });
   const provider = new ChatViewProvider(context.extensionUri, session, commands.viewActions);
   commands.setProvider(provider);
 
@@ -39,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, provider, {
       webviewOptions: { retainContextWhenHidden: false },
     }),
+    vscode.languages.registerInlineCompletionItemProvider({ pattern: "**" }, completions),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration("hearth.gpu") || e.affectsConfiguration("hearth.threads")) {
         const cfg = readConfig();
@@ -51,7 +55,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     const model = readConfig().models.chat;
     void sidecar.start().then(() => (model ? session.loadModel(model) : undefined)).catch((e) => log.error(String(e)));
   }
-  return { sidecar, session, statusBar };
+  return { sidecar, session, statusBar, completions };
 }
 
 export function deactivate(): void {

@@ -7,6 +7,9 @@ import type { StatusParams } from "../sidecar/protocol";
  */
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem("hearth.status", vscode.StatusBarAlignment.Right, 100);
+  private readonly completionItem = vscode.window.createStatusBarItem("hearth.completion", vscode.StatusBarAlignment.Right, 99);
+  /** Last inline-completion state shown, for tests and diagnostics. */
+  completionState: "idle" | "thinking" | "off" | "error" = "idle";
 
   constructor() {
     this.item.name = "Hearth";
@@ -35,7 +38,22 @@ export class StatusBar implements vscode.Disposable {
       status.health === "error" ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
   }
 
+  /**
+   * The inline-completion item: idle, thinking (a request in flight), off (disabled), or error with the reason.
+   * Click: "Hearth: Why No Completion?". Shown from the first completion request on.
+   */
+  completion(state: "idle" | "thinking" | "off" | "error", reason?: string): void {
+    this.completionState = state;
+    const icon = { idle: "$(sparkle)", thinking: "$(loading~spin)", off: "$(circle-slash)", error: "$(warning)" }[state];
+    this.completionItem.name = "Hearth Completions";
+    this.completionItem.text = icon;
+    this.completionItem.tooltip = `Hearth completions: ${state}${reason ? ` — ${reason}` : ""}`;
+    this.completionItem.command = "hearth.whyNoCompletion";
+    this.completionItem.show();
+  }
+
   dispose(): void {
     this.item.dispose();
+    this.completionItem.dispose();
   }
 }

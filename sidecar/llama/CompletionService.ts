@@ -15,11 +15,13 @@ export class CompletionService {
   private readonly completion: LlamaCompletion;
   private readonly sequence: LlamaContextSequence;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly contextSize: number;
 
   constructor(
     private readonly model: LlamaModel,
     context: LlamaContext,
   ) {
+    this.contextSize = context.contextSize;
     this.sequence = context.getSequence();
     this.completion = new LlamaCompletion({ contextSequence: this.sequence, autoDisposeSequence: true });
   }
@@ -42,11 +44,22 @@ export class CompletionService {
 
   private async generate(params: InfillParams, signal: AbortSignal): Promise<InfillResult> {
     const started = performance.now();
-    const prefixTokens = this.model.tokenize(params.prefix).slice(-(params.prefixTokens ?? INFILL_DEFAULTS.prefixTokens));
+    const maxTokens = params.maxTokens ?? INFILL_DEFAULTS.maxTokens;
     const suffixTokens = this.model.tokenize(params.suffix).slice(0, params.suffixTokens ?? INFILL_DEFAULTS.suffixTokens);
+    // Fit the prompt into the context ourselves (leaving node-llama-cpp's context-shift reserve of a tenth, the
+    // answer and the FIM tokens), so node-llama-cpp never trims it: its trimming slides with every keystroke.
+    const room = Math.floor(this.contextSize * 0.9) - suffixTokens.length - maxTokens - 4;
+    const prefixTokens = snapWindow(this.model.tokenize(params.prefix), Math.max(16, Math.min(room, params.prefixTokens ?? INFILL_DEFAULTS.prefixTokens)));
     const meter = this.sequence.tokenMeter;
-    const inputBefore = meter.usedInputTokens;
     const outputBefore = meter.usedOutputTokens;
+    // What the KV cache already holds decides how much of this prompt needs evaluating: node-llama-cpp keeps the
+    // longest common prefix of the cached tokens and the new input (PRE prefix SUF suffix MID, after BOS).
+    const { infill, bos } = this.model.tokens;
+    const prompt = [infill.prefix, ...prefixTokens, infill.suffix, ...suffixTokens, infill.middle];
+    const cached = this.sequence.contextTokens;
+    const offset = bos != null && cached[0] === bos ? 1 : 0;
+    let reused = offset;
+    while (reused - offset < prompt.length && cached[reused] === prompt[reused - offset]) reused++;
     const abort = new AbortController();
     const onAbort = () => abort.abort();
     signal.addEventListener("abort", onAbort, { once: true });
@@ -64,7 +77,7 @@ export class CompletionService {
     try {
       if (!signal.aborted) {
         const response = await this.completion.generateInfillCompletionWithMeta(prefixTokens as Token[], suffixTokens as Token[], {
-          maxTokens: params.maxTokens ?? INFILL_DEFAULTS.maxTokens,
+          maxTokens,
           temperature: 0,
           signal: abort.signal,
           stopOnAbortSignal: true,
@@ -101,8 +114,8 @@ export class CompletionService {
       stopReason,
       usage: {
         // PRE + prefix + SUF + suffix + MID (+ BOS when the model adds one).
-        promptTokens: prefixTokens.length + suffixTokens.length + 3,
-        evaluatedTokens: meter.usedInputTokens - inputBefore,
+        promptTokens: prompt.length + offset,
+        evaluatedTokens: prompt.length + offset - reused,
         completionTokens: meter.usedOutputTokens - outputBefore,
       },
       timings: { totalMs: round(end - started), ttftMs: round((firstAt ?? end) - started) },
@@ -112,6 +125,21 @@ export class CompletionService {
   dispose(): void {
     this.completion.dispose();
   }
+}
+
+/** Tokens the prefix window's start moves by at a time (see {@link snapWindow}). */
+export const WINDOW_STEP = 64;
+
+/**
+ * The last ≤ `size` tokens of the prefix, with the window's start snapped to a multiple of {@link WINDOW_STEP}.
+ * A window that slid by one token per keystroke would change the first token of every prompt and defeat KV-cache
+ * reuse; a snapped start stays put for up to 64 keystrokes' worth of tokens, so each request only evaluates what
+ * changed at the cursor (plus the suffix, which follows the prefix in the FIM prompt).
+ */
+export function snapWindow<T>(tokens: T[], size: number): T[] {
+  if (tokens.length <= size) return tokens;
+  const start = Math.ceil((tokens.length - size) / WINDOW_STEP) * WINDOW_STEP;
+  return tokens.slice(start);
 }
 
 function round(n: number): number {

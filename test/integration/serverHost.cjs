@@ -87,7 +87,8 @@ const log = (...a) => console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}
     } catch {
       // already gone
     }
-    fs.rmSync(run, { recursive: true, force: true });
+    if (process.env.HEARTH_E2E_KEEP) console.log(`kept ${run}`);
+    else fs.rmSync(run, { recursive: true, force: true });
   }
   process.exit(code === 0 ? 0 : 1);
 })();

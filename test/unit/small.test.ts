@@ -5,6 +5,7 @@ import { SidecarError } from "../../common/SidecarError";
 import { resolveModelArg } from "../../common/models";
 import { RestartPolicy } from "../../common/RestartPolicy";
 import { DeltaCoalescer } from "../../sidecar/DeltaCoalescer";
+import { snapWindow, WINDOW_STEP } from "../../sidecar/llama/CompletionService";
 import { defaultThreads } from "../../sidecar/llama/threads";
 
 describe("RestartPolicy", () => {
@@ -90,5 +91,21 @@ describe("PendingRequests", () => {
       code: -33001,
       hint: "h",
     });
+  });
+});
+
+describe("snapWindow", () => {
+  it("keeps at most `size` tokens and moves the window start only in steps", () => {
+    const tokens = (n: number) => Array.from({ length: n }, (_, i) => i);
+    expect(snapWindow(tokens(10), 100)).toHaveLength(10);
+    const starts = new Set<number>();
+    for (let n = 101; n < 101 + WINDOW_STEP; n++) {
+      const w = snapWindow(tokens(n), 100);
+      expect(w.length).toBeLessThanOrEqual(100);
+      expect(w.at(-1)).toBe(n - 1);
+      starts.add(w[0]);
+    }
+    // 64 consecutive keystrokes share at most two window starts.
+    expect(starts.size).toBeLessThanOrEqual(2);
   });
 });

@@ -4,8 +4,12 @@
  * (events, state), never on fixed sleeps.
  */
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 import * as vscode from "vscode";
 import type { HearthApi } from "../../../extension/extension";
+import { writeSyntheticFimModel } from "../../fixtures/synthetic/syntheticModels";
 import { runAll, test, waitFor } from "./harness";
 
 const EXTENSION_ID = "hearth.hearth";
@@ -110,6 +114,41 @@ test("killing the sidecar mid-answer shows an error, restarts it, keeps the chat
   const saved = await api.session.history.load(api.session.controller.conversation.id);
   assert.equal(saved.messages.length, api.session.controller.conversation.messages.length);
   subNotice.dispose();
+}, 90_000);
+
+test("inline completions: a SYNTHETIC FIM model gives suggestions; a model without FIM says why", async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hearth-fim-"));
+  const fim = path.join(dir, "synthetic-fim.gguf");
+  writeSyntheticFimModel(fim);
+  const config = vscode.workspace.getConfiguration("hearth");
+  await config.update("models.completion", fim, vscode.ConfigurationTarget.Global);
+  await config.update("completion.debounceMs", 0, vscode.ConfigurationTarget.Global);
+  const doc = await vscode.workspace.openTextDocument({ language: "typescript", content: "function add(a: number, b: number) {\n  return a + b;\n}\nconst total = add(" });
+  const token = new vscode.CancellationTokenSource().token;
+  const context = { triggerKind: vscode.InlineCompletionTriggerKind.Automatic, selectedCompletionInfo: undefined };
+  let items: vscode.InlineCompletionItem[] | undefined;
+  // The synthetic model's output is noise that post-processing may filter; try a few cursor positions.
+  for (let column = 18; column >= 10 && !items?.length; column--) {
+    items = (await api.completions.provideInlineCompletionItems(doc, new vscode.Position(3, column), context, token)) ?? undefined;
+  }
+  console.log(`    suggestion after ${api.completions.stats.modelCalls} model call(s)`);
+  assert.ok(items?.length, `no suggestion: ${JSON.stringify(api.completions.lastOutcome)}`);
+  assert.ok(typeof items[0].insertText === "string" && items[0].insertText.length > 0);
+  assert.ok(api.completions.stats.modelCalls >= 1);
+  assert.equal(api.statusBar.completionState, "idle");
+
+  await config.update("models.completion", process.env.HEARTH_TEST_MODEL, vscode.ConfigurationTarget.Global);
+  // A new model URI is loaded on the next request.
+  const none = await api.completions.provideInlineCompletionItems(doc, new vscode.Position(3, 18), context, token);
+  assert.equal(none, undefined);
+  assert.equal(api.completions.lastOutcome?.reason, "noFim");
+  assert.equal(api.statusBar.completionState, "error");
+  await vscode.commands.executeCommand("hearth.whyNoCompletion");
+
+  await config.update("completion.disabledLanguages", ["typescript"], vscode.ConfigurationTarget.Global);
+  assert.equal(await api.completions.provideInlineCompletionItems(doc, new vscode.Position(3, 18), context, token), undefined);
+  assert.equal(api.completions.lastOutcome?.reason, "disabled");
+  await config.update("completion.disabledLanguages", undefined, vscode.ConfigurationTarget.Global);
 }, 90_000);
 
 test("unknown slash commands answer with a helpful notice", async () => {

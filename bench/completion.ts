@@ -1,0 +1,149 @@
+/**
+ * `npm run bench:completion` — inline-completion latency through the extension's path (CompletionEngine →
+ * sidecar over IPC) against a raw node-llama-cpp infill call in this process, on the same model, positions,
+ * token windows and thread count; plus cache-hit latency, cancel latency, and prompt tokens evaluated per
+ * keystroke with and without KV-prefix reuse while replaying typing on a real source file.
+ *
+ *   npm run bench:completion [-- --model <fim.gguf>] [--file <source>] [--positions N] [--threads N]
+ *
+ * Without --model it writes the SYNTHETIC FIM fixture (random weights): the figures then measure plumbing
+ * overhead, not a real model's speed. Nothing here asserts a speed; it reports.
+ */
+import { mkdtempSync, readFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { getLlama, LlamaCompletion, LlamaLogLevel } from "node-llama-cpp";
+import { CompletionEngine } from "../common/completion/CompletionEngine";
+import { wantsMultiline } from "../common/completion/postprocess";
+import { snapWindow } from "../sidecar/llama/CompletionService";
+import { SidecarProcess } from "../common/SidecarProcess";
+import { writeSyntheticFimModel } from "../test/fixtures/synthetic/syntheticModels";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "..");
+const { values } = parseArgs({
+  options: {
+    model: { type: "string" },
+    file: { type: "string", default: path.join(root, "node_modules", "semver", "classes", "semver.js") },
+    positions: { type: "string", default: "20" },
+    threads: { type: "string", default: "1" },
+  },
+});
+const threads = Number(values.threads);
+const PREFIX_TOKENS = 512;
+const SUFFIX_TOKENS = 128;
+const MAX_TOKENS = 16;
+let modelPath = values.model;
+if (!modelPath) {
+  modelPath = path.join(mkdtempSync(path.join(os.tmpdir(), "hearth-bench-")), "synthetic-fim.gguf");
+  writeSyntheticFimModel(modelPath);
+}
+const source = readFileSync(values.file!, "utf8");
+
+// Cursor positions: ends of non-blank lines spread over the file (where people pause and wait for a suggestion).
+const lineEnds: number[] = [];
+for (let i = source.indexOf("\n"); i !== -1; i = source.indexOf("\n", i + 1)) {
+  if (source.slice(source.lastIndexOf("\n", i - 1) + 1, i).trim()) lineEnds.push(i);
+}
+const count = Math.min(Number(values.positions), lineEnds.length);
+const positions = Array.from({ length: count }, (_, k) => lineEnds[Math.floor(((k + 0.5) * lineEnds.length) / count)]);
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+const f = (n: number) => n.toFixed(2).padStart(8);
+
+// 1. Raw node-llama-cpp infill, in process.
+const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
+const model = await llama.loadModel({ modelPath });
+const context = await model.createContext({ contextSize: 2048, threads });
+const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
+const raw: number[] = [];
+for (const [i, pos] of [positions[0], ...positions].entries()) {
+  // Timed from the text, like the editor path: tokenizing the windows is part of every request.
+  const t = performance.now();
+  const prefix = snapWindow(model.tokenize(source.slice(0, pos)), PREFIX_TOKENS);
+  const suffix = model.tokenize(source.slice(pos)).slice(0, SUFFIX_TOKENS);
+  // Same stop rule as the engine: one line unless the cursor opens a block.
+  const singleLine = !wantsMultiline(source.slice(0, pos), source.slice(pos));
+  await completion.generateInfillCompletion(prefix, suffix, {
+    maxTokens: MAX_TOKENS,
+    temperature: 0,
+    customStopTriggers: singleLine ? ["\n"] : undefined,
+  });
+  if (i > 0) raw.push(performance.now() - t);
+}
+await llama.dispose();
+
+// 2. The extension's path: engine → sidecar (IPC) → node-llama-cpp.
+const sidecar = new SidecarProcess({
+  sidecarPath: path.join(here, "sidecar.mjs"),
+  init: { modelsDir: os.tmpdir(), threads, gpu: "off" },
+  restart: false,
+});
+await sidecar.start();
+await sidecar.request("model/load", { role: "completion", model: { uri: modelPath }, contextSize: 2048 });
+const engine = new CompletionEngine(sidecar, { debounceMs: 0, maxTokens: MAX_TOKENS, prefixTokens: PREFIX_TOKENS, suffixTokens: SUFFIX_TOKENS, timeBudgetMs: 60_000 });
+const viaEngine: number[] = [];
+for (const [i, pos] of [positions[0], ...positions].entries()) {
+  const t = performance.now();
+  // A fresh engine for the warm-up so the measured first position is not a cache hit.
+  await (i === 0 ? new CompletionEngine(sidecar, engine.options) : engine).complete(source.slice(0, pos), source.slice(pos));
+  if (i > 0) viaEngine.push(performance.now() - t);
+}
+
+// 3. Cache hits: the same positions again.
+const hits: number[] = [];
+for (const pos of positions) {
+  const t = performance.now();
+  const outcome = await engine.complete(source.slice(0, pos), source.slice(pos));
+  if (outcome.reason === "cacheHit") hits.push(performance.now() - t);
+}
+
+// 4. Cancel latency: keystroke (abort) → the request settles with decoding stopped.
+const cancels: number[] = [];
+const longEngine = new CompletionEngine(sidecar, { debounceMs: 0, maxTokens: 4000, timeBudgetMs: 60_000 });
+for (const pos of positions.slice(0, 10)) {
+  const abort = new AbortController();
+  const pending = longEngine.complete(`${source.slice(0, pos)}\n`, "", abort.signal);
+  await new Promise((r) => setTimeout(r, 30));
+  const t = performance.now();
+  abort.abort();
+  const outcome = await pending;
+  if (outcome.reason === "cancelled") cancels.push(performance.now() - t);
+}
+
+// 5. Typing trace: replay the keystrokes of a stretch of the file, one request per keystroke.
+const start = positions[Math.floor(positions.length / 2)] + 1;
+const typed = source.slice(start, start + 80);
+let prompt = 0;
+let evaluated = 0;
+for (let k = 1; k <= typed.length; k++) {
+  const cursor = start + k;
+  const result = await sidecar.request("completion/infill", {
+    prefix: source.slice(0, cursor),
+    suffix: source.slice(start + typed.length),
+    prefixTokens: PREFIX_TOKENS,
+    suffixTokens: SUFFIX_TOKENS,
+    maxTokens: 4,
+  });
+  prompt += result.usage.promptTokens;
+  evaluated += result.usage.evaluatedTokens;
+}
+await sidecar.stop();
+
+console.log(`model ${path.basename(modelPath)}${values.model ? "" : " (SYNTHETIC: plumbing figures, not model speed)"}, ${threads} thread(s)`);
+console.log(`source ${path.relative(root, values.file!)}, ${count} positions, windows ${PREFIX_TOKENS}/${SUFFIX_TOKENS} tokens, ${MAX_TOKENS} max tokens\n`);
+console.log("request → suggestion           p50 ms   p95 ms");
+console.log(`node-llama-cpp infill (raw)  ${f(pct(raw, 50))} ${f(pct(raw, 95))}`);
+console.log(`engine → sidecar (editor)    ${f(pct(viaEngine, 50))} ${f(pct(viaEngine, 95))}`);
+console.log(`overhead                     ${f((pct(viaEngine, 50) / pct(raw, 50) - 1) * 100)} % ${f((pct(viaEngine, 95) / pct(raw, 95) - 1) * 100)} %`);
+console.log(`cache hit                    ${f(pct(hits, 50))} ${f(pct(hits, 95))}   (${hits.length} hits)`);
+console.log(`cancel → decoding stopped    ${f(pct(cancels, 50))} ${f(pct(cancels, 95))}   (${cancels.length} cancels)`);
+console.log(
+  `\ntyping trace (${typed.length} keystrokes): prompt tokens per request ${(prompt / typed.length).toFixed(0)} without KV-prefix reuse, ` +
+    `${(evaluated / typed.length).toFixed(1)} evaluated with it (${((1 - evaluated / prompt) * 100).toFixed(1)} % saved)`,
+);

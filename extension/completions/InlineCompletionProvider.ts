@@ -1,0 +1,128 @@
+import * as vscode from "vscode";
+import { CompletionEngine, explainReason, type CompletionOutcome } from "../../common/completion/CompletionEngine";
+import { SidecarError } from "../../common/SidecarError";
+import { readConfig } from "../config";
+import type { SidecarClient } from "../sidecar/SidecarClient";
+import type { StatusBar } from "../statusBar";
+
+/** Characters of context sent around the cursor; the sidecar then keeps the configured number of tokens. */
+const PREFIX_CHARS = 16_000;
+const SUFFIX_CHARS = 4_000;
+
+/**
+ * Ghost-text suggestions through the VS Code inline-completion API (registered for every file). The editor's
+ * cancellation token becomes an AbortSignal that reaches node-llama-cpp (`$/cancelRequest`), so the next
+ * keystroke stops decoding. Everything else — debounce, cache, type-ahead, post-processing, reasons — lives in
+ * the host-agnostic {@link CompletionEngine}. The completion model loads on first use.
+ */
+export class HearthInlineCompletionProvider implements vscode.InlineCompletionItemProvider {
+  private engine: CompletionEngine;
+  private engineKey = "";
+  private modelLoad?: Promise<void>;
+  private loadedUri?: string;
+
+  constructor(
+    private readonly sidecar: SidecarClient,
+    private readonly statusBar: StatusBar,
+    private readonly log: vscode.LogOutputChannel,
+  ) {
+    this.engine = this.createEngine();
+    sidecar.onRestarted(() => {
+      this.loadedUri = undefined;
+      this.modelLoad = undefined;
+    });
+  }
+
+  /** What the engine's cache depends on: the completion settings and the model. */
+  private static key(): string {
+    const cfg = readConfig();
+    return JSON.stringify([cfg.completion, cfg.models.completion]);
+  }
+
+  /** The engine, re-created when the completion settings or model change (its cache would be stale). */
+  private createEngine(): CompletionEngine {
+    const c = readConfig().completion;
+    this.engineKey = HearthInlineCompletionProvider.key();
+    return new CompletionEngine(this.sidecar, {
+      prefixTokens: c.prefixTokens,
+      suffixTokens: c.suffixTokens,
+      maxTokens: c.maxTokens,
+      timeBudgetMs: c.timeBudgetMs,
+      debounceMs: c.debounceMs,
+    });
+  }
+
+  get lastOutcome(): (CompletionOutcome & { at: Date }) | undefined {
+    return this.engine.lastOutcome;
+  }
+
+  get stats() {
+    return this.engine.stats;
+  }
+
+  private async ensureModel(uri: string): Promise<void> {
+    if (this.loadedUri === uri) return;
+    this.modelLoad ??= (async () => {
+      await this.sidecar.request("model/load", { role: "completion", model: { uri }, contextSize: readConfig().completion.contextSize });
+      this.loadedUri = uri;
+    })().finally(() => {
+      this.modelLoad = undefined;
+    });
+    await this.modelLoad;
+  }
+
+  async provideInlineCompletionItems(
+    document: vscode.TextDocument,
+    position: vscode.Position,
+    _context: vscode.InlineCompletionContext,
+    token: vscode.CancellationToken,
+  ): Promise<vscode.InlineCompletionItem[] | undefined> {
+    const cfg = readConfig();
+    if (!cfg.completion.enabled || cfg.completion.disabledLanguages.includes(document.languageId)) {
+      this.engine.note("disabled", `for ${document.languageId}`);
+      this.statusBar.completion("off");
+      return undefined;
+    }
+    if (!cfg.models.completion) {
+      this.engine.note("noModel", "Set 'hearth.models.completion' to a FIM-capable code model.");
+      this.statusBar.completion("error", "no completion model");
+      return undefined;
+    }
+    if (HearthInlineCompletionProvider.key() !== this.engineKey) this.engine = this.createEngine();
+    const abort = new AbortController();
+    const subscription = token.onCancellationRequested(() => abort.abort());
+    try {
+      this.statusBar.completion("thinking");
+      this.log.debug(`Inline completion requested at ${document.uri.toString()}:${position.line + 1}:${position.character + 1}`);
+      await this.ensureModel(cfg.models.completion);
+      if (token.isCancellationRequested) return undefined;
+      const offset = document.offsetAt(position);
+      const text = document.getText();
+      const prefix = text.slice(Math.max(0, offset - PREFIX_CHARS), offset);
+      const suffix = text.slice(offset, offset + SUFFIX_CHARS);
+      const outcome = await this.engine.complete(prefix, suffix, abort.signal);
+      this.log.debug(`Inline completion: ${outcome.reason}${outcome.detail ? ` (${outcome.detail})` : ""}`);
+      this.statusBar.completion(
+        outcome.reason === "error" || outcome.reason === "noFim" || outcome.reason === "noModel" ? "error" : "idle",
+        outcome.reason === "error" || outcome.reason === "noFim" || outcome.reason === "noModel" ? explainReason(outcome) : undefined,
+      );
+      if (!outcome.text || token.isCancellationRequested) return undefined;
+      return [new vscode.InlineCompletionItem(outcome.text, new vscode.Range(position, position))];
+    } catch (error) {
+      const e = SidecarError.from(error);
+      this.engine.note("error", e.userMessage);
+      this.statusBar.completion("error", e.message);
+      this.log.warn(`Inline completion failed (${e.code}): ${e.message}`);
+      return undefined;
+    } finally {
+      subscription.dispose();
+    }
+  }
+}
+
+/** "Hearth: Why No Completion?" — the reason of the last request, in one sentence. */
+export function whyNoCompletion(provider: HearthInlineCompletionProvider): string {
+  const last = provider.lastOutcome;
+  if (!last) return "Hearth has not been asked for a completion yet: type in an editor.";
+  return `${explainReason(last)} (${last.at.toLocaleTimeString()})`;
+}
