@@ -103,6 +103,14 @@ targets.push(
   },
   {
     ...common,
+    entryPoints: ["test/fixtures/synthetic/syntheticModels.ts"],
+    outfile: "dist/test/synthetic.mjs",
+    platform: "node",
+    format: "esm",
+    target: "node20",
+  },
+  {
+    ...common,
     entryPoints: ["test/models.ts"],
     outfile: "dist/test/models.mjs",
     platform: "node",

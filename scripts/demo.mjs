@@ -7,14 +7,17 @@
 //   ../shared/models                      the project's sibling model folder, when it exists
 //   the default small chat model          downloaded once into ~/.cache/hearth/models (needs internet)
 import { spawn } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const cli = path.join(root, "dist", "cli.mjs");
-const { values } = parseArgs({ options: { model: { type: "string" }, "models-dir": { type: "string" } } });
+const { values } = parseArgs({
+  options: { model: { type: "string" }, "models-dir": { type: "string" }, "completion-model": { type: "string" } },
+});
 
 function pickFromDir(dir) {
   const ggufs = readdirSync(dir).filter((f) => f.toLowerCase().endsWith(".gguf")).sort();
@@ -39,12 +42,50 @@ for (const [dir, name] of dirs) {
 }
 if (!model) source = "the CLI's default model, downloaded once (needs internet)";
 
-function run(args, input) {
+function run(args, input, capture = false) {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [cli, ...args], { stdio: [input === undefined ? "ignore" : "pipe", "inherit", "inherit"] });
+    const child = spawn(process.execPath, [cli, ...args], {
+      stdio: [input === undefined ? "ignore" : "pipe", capture ? "pipe" : "inherit", "inherit"],
+    });
+    let stdout = "";
+    child.stdout?.on("data", (d) => (stdout += d));
     if (input !== undefined) child.stdin.end(input);
-    child.on("close", (code) => resolve(code ?? 1));
+    child.on("close", (code) => resolve(capture ? { code: code ?? 1, stdout } : (code ?? 1)));
   });
+}
+
+/** Inline completion at a few line ends of a real source file from an installed npm package. */
+async function completionDemo() {
+  let completionModel = values["completion-model"] ?? process.env.HEARTH_COMPLETION_MODEL;
+  let label = completionModel;
+  if (!completionModel) {
+    // No FIM model on this machine: a SYNTHETIC one (random weights) shows the plumbing, not useful suggestions.
+    const { writeSyntheticFimModel } = await import(path.join(root, "dist", "test", "synthetic.mjs"));
+    completionModel = path.join(mkdtempSync(path.join(os.tmpdir(), "hearth-demo-")), "synthetic-fim.gguf");
+    writeSyntheticFimModel(completionModel);
+    label = "SYNTHETIC FIM fixture (random weights: the text is noise; set --completion-model for a real one)";
+  }
+  const file = path.join(root, "node_modules", "semver", "classes", "semver.js");
+  const lines = readFileSync(file, "utf8").split("\n");
+  const picks = [0.25, 0.5, 0.75].map((f) => {
+    let i = Math.floor(lines.length * f);
+    while (i < lines.length - 1 && !lines[i].trim()) i++;
+    return i + 1;
+  });
+  console.log(`\n$ hearth complete node_modules/semver/classes/semver.js --line L --column C --json   [${label}]`);
+  for (const line of picks) {
+    const column = lines[line - 1].length + 1;
+    const r = await run(["complete", file, "--line", String(line), "--column", String(column), "--model", completionModel, "--json", "--max-tokens", "16"], undefined, true);
+    let out;
+    try {
+      out = JSON.parse(r.stdout);
+    } catch {
+      console.log(`  line ${line}: no JSON output (exit ${r.code})`);
+      continue;
+    }
+    const shown = out.suggestion === null ? `(none: ${out.reason})` : JSON.stringify(out.suggestion).slice(0, 50);
+    console.log(`  line ${String(line).padStart(3)} ${JSON.stringify(lines[line - 1].trim().slice(0, 40)).padEnd(44)} → ${shown}  [${out.timings.latencyMs} ms, ${out.promptTokens} prompt tokens]`);
+  }
 }
 
 const common = ["chat", ...(model ? ["--model", model] : []), "--temperature", "0", "--max-tokens", "96"];
@@ -56,4 +97,5 @@ if (code === 0) {
   console.log(`\n$ hearth chat${shown}   (a short REPL session)`);
   code = await run(common, "Tell me about a little dog.\n/stats\n/exit\n");
 }
+if (code === 0) await completionDemo();
 process.exit(code);

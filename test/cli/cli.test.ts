@@ -4,6 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseConversation } from "../../common/conversation";
+import { writeSyntheticFimModel } from "../fixtures/synthetic/syntheticModels";
 import { CLI_PATH, testModel } from "../models";
 
 /** Run the built CLI (dist/cli.mjs) as a user would, with optional piped stdin. */
@@ -86,5 +87,36 @@ describe("hearth chat (CLI)", () => {
     expect(r.code).toBe(0);
     const saved = parseConversation(await fs.readFile(file, "utf8"));
     expect(saved.messages[0].content).toBe("first line \nsecond line");
+  });
+});
+
+describe("hearth complete (CLI)", () => {
+  const file = path.join(os.tmpdir(), `hearth-complete-${process.pid}.ts`);
+  const fim = path.join(os.tmpdir(), `hearth-synthetic-fim-${process.pid}.gguf`);
+  beforeAll(async () => {
+    await fs.writeFile(file, "export function add(a: number, b: number) {\n  return a + b;\n}\nconst total = add(1, \n");
+    writeSyntheticFimModel(fim); // SYNTHETIC: its suggestion is noise; this checks the command's plumbing.
+  });
+
+  it("--json reports the suggestion, token counts and timings (SYNTHETIC FIM model)", async () => {
+    const r = await hearth(["complete", file, "--line", "4", "--column", "22", "--model", fim, "--json", "--threads", "1", "--max-tokens", "6"]);
+    const out = JSON.parse(r.stdout);
+    expect(out.promptTokens).toBeGreaterThan(20);
+    expect(out.generatedTokens).toBeGreaterThan(0);
+    expect(out.timings.latencyMs).toBeGreaterThan(0);
+    expect(["shown", "filtered"]).toContain(out.reason);
+    expect(r.code).toBe(out.suggestion === null ? 1 : 0);
+  });
+
+  it("a model without FIM tokens: exit 1 with the reason", async () => {
+    const r = await hearth(["complete", file, "--line", "4", "--column", "22", "--model", model, "--threads", "1"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/no fill-in-the-middle \(FIM\) tokens/);
+  });
+
+  it("rejects a position outside the file", async () => {
+    const r = await hearth(["complete", file, "--line", "99", "--column", "1", "--model", fim]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--line 99 is outside the file/);
   });
 });
