@@ -19,6 +19,7 @@ export interface HearthConfig {
     timeBudgetMs: number;
     debounceMs: number;
     contextSize: number;
+    contextTokens: number;
   };
 }
 
@@ -53,6 +54,7 @@ export function readConfig(): HearthConfig {
       timeBudgetMs: c.get<number>("completion.timeBudgetMs", 1500),
       debounceMs: c.get<number>("completion.debounceMs", 75),
       contextSize: c.get<number>("completion.contextSize", 2048),
+      contextTokens: c.get<number>("completion.contextTokens", 512),
     },
   };
 }

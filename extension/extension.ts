@@ -42,6 +42,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, provider, {
       webviewOptions: { retainContextWhenHidden: false },
     }),
+    completions,
     vscode.languages.registerInlineCompletionItemProvider({ pattern: "**" }, completions),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration("hearth.gpu") || e.affectsConfiguration("hearth.threads")) {

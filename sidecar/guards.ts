@@ -132,6 +132,7 @@ export function parseInfillParams(value: unknown): InfillParams {
   if (typeof value.prefix !== "string") fail("prefix", "a string");
   if (typeof value.suffix !== "string") fail("suffix", "a string");
   if (value.singleLine !== undefined && typeof value.singleLine !== "boolean") fail("singleLine", "a boolean");
+  if (value.context !== undefined && typeof value.context !== "string") fail("context", "a string");
   return {
     prefix: value.prefix,
     suffix: value.suffix,
@@ -140,5 +141,7 @@ export function parseInfillParams(value: unknown): InfillParams {
     maxTokens: optionalNumber(value, "maxTokens", "maxTokens", 1, 4096),
     singleLine: value.singleLine as boolean | undefined,
     timeBudgetMs: optionalNumber(value, "timeBudgetMs", "timeBudgetMs", 1, 600_000),
+    context: value.context as string | undefined,
+    contextTokens: optionalNumber(value, "contextTokens", "contextTokens", 0, 1 << 20),
   };
 }

@@ -257,6 +257,14 @@ export interface InfillParams {
   singleLine?: boolean;
   /** Stop generating after this many ms and return what there is (stopReason "timeBudget"). */
   timeBudgetMs?: number;
+  /**
+   * Context from other files (recently edited and viewed ranges, the file's imports), already formatted by the
+   * client as comments of the file's language. Placed before the prefix window; its end is kept when it exceeds
+   * `contextTokens`.
+   */
+  context?: string;
+  /** Token budget for `context`. Default 512. */
+  contextTokens?: number;
 }
 
 export interface InfillResult {

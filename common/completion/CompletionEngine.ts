@@ -35,6 +35,8 @@ export interface CompletionEngineOptions {
   debounceMs?: number;
   /** Entries in the prefix/suffix LRU cache. */
   cacheSize?: number;
+  /** Token budget for context from other files (0: none). */
+  contextTokens?: number;
 }
 
 const DEFAULTS: Required<CompletionEngineOptions> = {
@@ -44,6 +46,7 @@ const DEFAULTS: Required<CompletionEngineOptions> = {
   timeBudgetMs: 1500,
   debounceMs: 75,
   cacheSize: 200,
+  contextTokens: 512,
 };
 
 /** Counters for tests and the benchmark. */
@@ -77,10 +80,13 @@ export class CompletionEngine {
     this.debounce = this.options.debounceMs;
   }
 
-  /** Suggestion for the cursor between `prefix` and `suffix`; aborting `signal` (the next keystroke) cancels it. */
-  async complete(prefix: string, suffix: string, signal?: AbortSignal): Promise<CompletionOutcome> {
+  /**
+   * Suggestion for the cursor between `prefix` and `suffix`; aborting `signal` (the next keystroke) cancels it.
+   * `context` is text from other files, formatted as comments (see {@link formatContext}).
+   */
+  async complete(prefix: string, suffix: string, signal?: AbortSignal, context?: string): Promise<CompletionOutcome> {
     this.stats.requests++;
-    const outcome = await this.run(prefix, suffix, signal);
+    const outcome = await this.run(prefix, suffix, signal, context);
     this.lastOutcome = { ...outcome, at: new Date() };
     if (outcome.text) this.last = { prefix, suffix, text: outcome.text };
     return outcome;
@@ -91,7 +97,7 @@ export class CompletionEngine {
     this.lastOutcome = { reason, detail, at: new Date() };
   }
 
-  private async run(prefix: string, suffix: string, signal?: AbortSignal): Promise<CompletionOutcome> {
+  private async run(prefix: string, suffix: string, signal?: AbortSignal, context?: string): Promise<CompletionOutcome> {
     // Type-ahead: the user typed the start of the suggestion on screen; keep serving the rest.
     const last = this.last;
     if (last && suffix === last.suffix && prefix.startsWith(last.prefix)) {
@@ -129,6 +135,8 @@ export class CompletionEngine {
           maxTokens: this.options.maxTokens,
           singleLine: !multiline,
           timeBudgetMs: this.options.timeBudgetMs,
+          context: this.options.contextTokens > 0 ? context : undefined,
+          contextTokens: this.options.contextTokens,
         },
         signal,
       );
@@ -194,4 +202,26 @@ export function explainReason(outcome: Pick<CompletionOutcome, "reason" | "detai
     return outcome.detail;
   }
   return outcome.detail ? `${base[outcome.reason]} (${outcome.detail})` : base[outcome.reason];
+}
+
+/** A snippet of another file (or of the current file's head) offered to the model as context. */
+export interface ContextSnippet {
+  /** Workspace-relative path. */
+  path: string;
+  text: string;
+}
+
+const HASH_COMMENT = new Set(["python", "shellscript", "ruby", "perl", "r", "yaml", "toml", "dockerfile", "makefile", "powershell", "elixir", "julia", "coffeescript"]);
+const DASH_COMMENT = new Set(["sql", "lua", "haskell", "elm"]);
+
+/**
+ * Context snippets as a comment block in the file's language, e.g. `// Path: src/util.ts` followed by the
+ * snippet's lines commented out, the way Continue and Copilot give FIM models context from other files when the
+ * model has no repository-level tokens. Returns undefined for no snippets.
+ */
+export function formatContext(snippets: ContextSnippet[], languageId: string): string | undefined {
+  if (snippets.length === 0) return undefined;
+  const comment = HASH_COMMENT.has(languageId) ? "#" : DASH_COMMENT.has(languageId) ? "--" : "//";
+  const blocks = snippets.map((s) => [`${comment} Path: ${s.path}`, ...s.text.split("\n").map((l) => `${comment} ${l}`)].join("\n"));
+  return `${blocks.join("\n")}\n`;
 }

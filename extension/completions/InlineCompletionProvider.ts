@@ -1,9 +1,10 @@
 import * as vscode from "vscode";
-import { CompletionEngine, explainReason, type CompletionOutcome } from "../../common/completion/CompletionEngine";
+import { CompletionEngine, explainReason, formatContext, type CompletionOutcome } from "../../common/completion/CompletionEngine";
 import { SidecarError } from "../../common/SidecarError";
 import { readConfig } from "../config";
 import type { SidecarClient } from "../sidecar/SidecarClient";
 import type { StatusBar } from "../statusBar";
+import { ContextTracker } from "./ContextTracker";
 
 /** Characters of context sent around the cursor; the sidecar then keeps the configured number of tokens. */
 const PREFIX_CHARS = 16_000;
@@ -15,7 +16,8 @@ const SUFFIX_CHARS = 4_000;
  * keystroke stops decoding. Everything else — debounce, cache, type-ahead, post-processing, reasons — lives in
  * the host-agnostic {@link CompletionEngine}. The completion model loads on first use.
  */
-export class HearthInlineCompletionProvider implements vscode.InlineCompletionItemProvider {
+export class HearthInlineCompletionProvider implements vscode.InlineCompletionItemProvider, vscode.Disposable {
+  readonly contextTracker = new ContextTracker();
   private engine: CompletionEngine;
   private engineKey = "";
   private modelLoad?: Promise<void>;
@@ -49,6 +51,7 @@ export class HearthInlineCompletionProvider implements vscode.InlineCompletionIt
       maxTokens: c.maxTokens,
       timeBudgetMs: c.timeBudgetMs,
       debounceMs: c.debounceMs,
+      contextTokens: c.contextTokens,
     });
   }
 
@@ -69,6 +72,10 @@ export class HearthInlineCompletionProvider implements vscode.InlineCompletionIt
       this.modelLoad = undefined;
     });
     await this.modelLoad;
+  }
+
+  dispose(): void {
+    this.contextTracker.dispose();
   }
 
   async provideInlineCompletionItems(
@@ -98,9 +105,11 @@ export class HearthInlineCompletionProvider implements vscode.InlineCompletionIt
       if (token.isCancellationRequested) return undefined;
       const offset = document.offsetAt(position);
       const text = document.getText();
-      const prefix = text.slice(Math.max(0, offset - PREFIX_CHARS), offset);
+      const start = Math.max(0, offset - PREFIX_CHARS);
+      const prefix = text.slice(start, offset);
       const suffix = text.slice(offset, offset + SUFFIX_CHARS);
-      const outcome = await this.engine.complete(prefix, suffix, abort.signal);
+      const context = cfg.completion.contextTokens > 0 ? formatContext(this.contextTracker.snippets(document, start), document.languageId) : undefined;
+      const outcome = await this.engine.complete(prefix, suffix, abort.signal, context);
       this.log.debug(`Inline completion: ${outcome.reason}${outcome.detail ? ` (${outcome.detail})` : ""}`);
       this.statusBar.completion(
         outcome.reason === "error" || outcome.reason === "noFim" || outcome.reason === "noModel" ? "error" : "idle",

@@ -48,8 +48,11 @@ export class CompletionService {
     const suffixTokens = this.model.tokenize(params.suffix).slice(0, params.suffixTokens ?? INFILL_DEFAULTS.suffixTokens);
     // Fit the prompt into the context ourselves (leaving node-llama-cpp's context-shift reserve of a tenth, the
     // answer and the FIM tokens), so node-llama-cpp never trims it: its trimming slides with every keystroke.
-    const room = Math.floor(this.contextSize * 0.9) - suffixTokens.length - maxTokens - 4;
-    const prefixTokens = snapWindow(this.model.tokenize(params.prefix), Math.max(16, Math.min(room, params.prefixTokens ?? INFILL_DEFAULTS.prefixTokens)));
+    // Context from other files goes first: it changes rarely while typing, so it stays in the KV cache.
+    const contextTokens = params.context ? this.model.tokenize(params.context).slice(-(params.contextTokens ?? 512)) : [];
+    const room = Math.floor(this.contextSize * 0.9) - suffixTokens.length - contextTokens.length - maxTokens - 4;
+    const windowTokens = snapWindow(this.model.tokenize(params.prefix), Math.max(16, Math.min(room, params.prefixTokens ?? INFILL_DEFAULTS.prefixTokens)));
+    const prefixTokens = contextTokens.length ? [...contextTokens, ...windowTokens] : windowTokens;
     const meter = this.sequence.tokenMeter;
     const outputBefore = meter.usedOutputTokens;
     // What the KV cache already holds decides how much of this prompt needs evaluating: node-llama-cpp keeps the

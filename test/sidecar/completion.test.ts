@@ -65,6 +65,17 @@ describe("completion/infill and the completion engine", () => {
     expect(next.usage.evaluatedTokens).toBeLessThan(next.usage.promptTokens / 2);
   });
 
+  it("puts context from other files before the prefix, within its token budget, and keeps KV reuse", async () => {
+    const context = "// Path: src/math.ts\n// export function mul(a: number, b: number) { return a * b; }\n";
+    const without = await sidecar.request("completion/infill", { prefix: source, suffix, maxTokens: 2 });
+    const withContext = await sidecar.request("completion/infill", { prefix: source, suffix, maxTokens: 2, context });
+    expect(withContext.usage.promptTokens).toBeGreaterThan(without.usage.promptTokens + 40);
+    const capped = await sidecar.request("completion/infill", { prefix: source, suffix, maxTokens: 2, context, contextTokens: 10 });
+    expect(capped.usage.promptTokens).toBe(without.usage.promptTokens + 10);
+    const typed = await sidecar.request("completion/infill", { prefix: `${source}b`, suffix, maxTokens: 2, context, contextTokens: 10 });
+    expect(typed.usage.evaluatedTokens).toBeLessThan(typed.usage.promptTokens / 2);
+  });
+
   it("cache hits and type-ahead hits do not reach the model", async () => {
     const engine = new CompletionEngine(sidecar, { debounceMs: 0, maxTokens: 12 });
     // Find a position where the (noise) suggestion survives post-processing and is long enough to type into.

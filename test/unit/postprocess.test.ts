@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { formatContext } from "../../common/completion/CompletionEngine";
 import { postprocess, wantsMultiline } from "../../common/completion/postprocess";
 
 describe("wantsMultiline", () => {
@@ -46,5 +47,15 @@ describe("postprocess", () => {
   });
   it("normalises CRLF", () => {
     expect(postprocess("a\r\nb", "f() {\n", "\n", true)).toEqual({ text: "a\nb" });
+  });
+});
+
+describe("formatContext", () => {
+  it("comments snippets out in the file's language, with their paths", () => {
+    expect(formatContext([{ path: "src/a.ts", text: "export const a = 1;\nexport const b = 2;" }], "typescript")).toBe(
+      "// Path: src/a.ts\n// export const a = 1;\n// export const b = 2;\n",
+    );
+    expect(formatContext([{ path: "util.py", text: "def f(): pass" }], "python")).toBe("# Path: util.py\n# def f(): pass\n");
+    expect(formatContext([], "typescript")).toBeUndefined();
   });
 });

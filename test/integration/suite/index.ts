@@ -137,6 +137,14 @@ test("inline completions: a SYNTHETIC FIM model gives suggestions; a model witho
   assert.ok(api.completions.stats.modelCalls >= 1);
   assert.equal(api.statusBar.completionState, "idle");
 
+  // Recently edited ranges of other files become context (ring buffer), as comments with their path.
+  const other = await vscode.workspace.openTextDocument({ language: "typescript", content: "export const RATE = 0.2;\n" });
+  const edit = new vscode.WorkspaceEdit();
+  edit.insert(other.uri, new vscode.Position(1, 0), "export function tax(x: number) { return x * RATE; }\n");
+  await vscode.workspace.applyEdit(edit);
+  const snippets = api.completions.contextTracker.snippets(doc, 0);
+  assert.ok(snippets.some((s) => s.text.includes("function tax")), JSON.stringify(snippets));
+
   await config.update("models.completion", process.env.HEARTH_TEST_MODEL, vscode.ConfigurationTarget.Global);
   // A new model URI is loaded on the next request.
   const none = await api.completions.provideInlineCompletionItems(doc, new vscode.Position(3, 18), context, token);
