@@ -3,7 +3,8 @@
 //   dist/sidecar.mjs   sidecar process (ESM, `node-llama-cpp` external: it ships native binaries in node_modules)
 //   dist/cli.mjs       headless CLI (ESM; spawns dist/sidecar.mjs)
 //   dist/webview.js    chat view (browser IIFE)
-//   dist/bench-chat.mjs `npm run bench` (not shipped)
+//   dist/bench-*.mjs   `npm run bench`, `npm run bench:completion` (not shipped)
+//   dist/test/*        test bundles: extension test suite, test model helper, synthetic GGUF fixtures
 import * as esbuild from "esbuild";
 import { readFileSync } from "node:fs";
 
@@ -28,96 +29,25 @@ const esmRequireBanner = {
   js: "import { createRequire as __hearthCreateRequire } from 'node:module'; const require = __hearthCreateRequire(import.meta.url);",
 };
 
+/** A Node ESM bundle with node-llama-cpp left external (it ships native binaries in node_modules). */
+function nodeEsm(entry, outfile, banner = esmRequireBanner.js) {
+  return { ...common, entryPoints: [entry], outfile, platform: "node", format: "esm", target: "node20", external: ["node-llama-cpp"], banner: { js: banner } };
+}
+
 /** @type {esbuild.BuildOptions[]} */
 const targets = [
-  {
-    ...common,
-    entryPoints: ["extension/extension.ts"],
-    outfile: "dist/extension.js",
-    platform: "node",
-    format: "cjs",
-    target: "node20",
-    external: ["vscode"],
-  },
-  {
-    ...common,
-    entryPoints: ["sidecar/main.ts"],
-    outfile: "dist/sidecar.mjs",
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    external: ["node-llama-cpp"],
-    banner: esmRequireBanner,
-  },
-  {
-    ...common,
-    entryPoints: ["cli/main.ts"],
-    outfile: "dist/cli.mjs",
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    external: ["node-llama-cpp"],
-    banner: { js: "#!/usr/bin/env node\n" + esmRequireBanner.js },
-  },
-  {
-    ...common,
-    entryPoints: ["bench/chat.ts"],
-    outfile: "dist/bench-chat.mjs",
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    external: ["node-llama-cpp"],
-    banner: esmRequireBanner,
-  },
-  {
-    ...common,
-    entryPoints: ["bench/completion.ts"],
-    outfile: "dist/bench-completion.mjs",
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    external: ["node-llama-cpp"],
-    banner: esmRequireBanner,
-  },
-  {
-    ...common,
-    entryPoints: ["webview/main.ts"],
-    outfile: "dist/webview.js",
-    platform: "browser",
-    format: "iife",
-    target: "es2022",
-  },
+  { ...common, entryPoints: ["extension/extension.ts"], outfile: "dist/extension.js", platform: "node", format: "cjs", target: "node20", external: ["vscode"] },
+  nodeEsm("sidecar/main.ts", "dist/sidecar.mjs"),
+  nodeEsm("cli/main.ts", "dist/cli.mjs", `#!/usr/bin/env node\n${esmRequireBanner.js}`),
+  nodeEsm("bench/chat.ts", "dist/bench-chat.mjs"),
+  nodeEsm("bench/completion.ts", "dist/bench-completion.mjs"),
+  { ...common, entryPoints: ["webview/main.ts"], outfile: "dist/webview.js", platform: "browser", format: "iife", target: "es2022" },
+  // Test bundles (not shipped): the extension test suite runs inside VS Code's extension host (CommonJS); the
+  // test model helper and the synthetic fixtures are shared with the Node scripts of the real-VS-Code runs.
+  { ...common, entryPoints: ["test/integration/suite/index.ts"], outfile: "dist/test/suite/index.js", platform: "node", format: "cjs", target: "node20", external: ["vscode"] },
+  nodeEsm("test/fixtures/synthetic/syntheticModels.ts", "dist/test/synthetic.mjs"),
+  nodeEsm("test/models.ts", "dist/test/models.mjs"),
 ];
-
-// Test bundles (not shipped): the extension test suite runs inside VS Code's extension host (CommonJS), and the
-// test model helper is shared with the Node scripts that start the real-VS-Code runs.
-targets.push(
-  {
-    ...common,
-    entryPoints: ["test/integration/suite/index.ts"],
-    outfile: "dist/test/suite/index.js",
-    platform: "node",
-    format: "cjs",
-    target: "node20",
-    external: ["vscode"],
-  },
-  {
-    ...common,
-    entryPoints: ["test/fixtures/synthetic/syntheticModels.ts"],
-    outfile: "dist/test/synthetic.mjs",
-    platform: "node",
-    format: "esm",
-    target: "node20",
-  },
-  {
-    ...common,
-    entryPoints: ["test/models.ts"],
-    outfile: "dist/test/models.mjs",
-    platform: "node",
-    format: "esm",
-    target: "node20",
-  },
-);
 
 if (watch) {
   const contexts = await Promise.all(targets.map((t) => esbuild.context(t)));
