@@ -1,7 +1,7 @@
 import * as vscode from "vscode";
 import { CompletionEngine, explainReason, formatContext, type CompletionOutcome } from "../../common/completion/CompletionEngine";
 import { SidecarError } from "../../common/SidecarError";
-import { readConfig } from "../config";
+import { readConfig, type HearthConfig } from "../config";
 import type { SidecarClient } from "../sidecar/SidecarClient";
 import type { StatusBar } from "../statusBar";
 import { ContextTracker } from "./ContextTracker";
@@ -18,9 +18,9 @@ const SUFFIX_CHARS = 4_000;
  */
 export class HearthInlineCompletionProvider implements vscode.InlineCompletionItemProvider, vscode.Disposable {
   readonly contextTracker = new ContextTracker();
-  private engine: CompletionEngine;
+  private engine!: CompletionEngine;
   private engineKey = "";
-  private modelLoad?: Promise<void>;
+  private modelLoad?: { uri: string; done: Promise<void> };
   private loadedUri?: string;
 
   constructor(
@@ -28,31 +28,28 @@ export class HearthInlineCompletionProvider implements vscode.InlineCompletionIt
     private readonly statusBar: StatusBar,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    this.engine = this.createEngine();
+    this.engine = this.engineFor(readConfig());
     sidecar.onRestarted(() => {
       this.loadedUri = undefined;
-      this.modelLoad = undefined;
     });
   }
 
-  /** What the engine's cache depends on: the completion settings and the model. */
-  private static key(): string {
-    const cfg = readConfig();
-    return JSON.stringify([cfg.completion, cfg.models.completion]);
-  }
-
-  /** The engine, re-created when the completion settings or model change (its cache would be stale). */
-  private createEngine(): CompletionEngine {
-    const c = readConfig().completion;
-    this.engineKey = HearthInlineCompletionProvider.key();
-    return new CompletionEngine(this.sidecar, {
-      prefixTokens: c.prefixTokens,
-      suffixTokens: c.suffixTokens,
-      maxTokens: c.maxTokens,
-      timeBudgetMs: c.timeBudgetMs,
-      debounceMs: c.debounceMs,
-      contextTokens: c.contextTokens,
-    });
+  /** The engine for these settings; re-created when the completion settings or model change (stale cache). */
+  private engineFor(cfg: HearthConfig): CompletionEngine {
+    const key = JSON.stringify([cfg.completion, cfg.models.completion]);
+    if (key !== this.engineKey) {
+      const c = cfg.completion;
+      this.engineKey = key;
+      this.engine = new CompletionEngine(this.sidecar, {
+        prefixTokens: c.prefixTokens,
+        suffixTokens: c.suffixTokens,
+        maxTokens: c.maxTokens,
+        timeBudgetMs: c.timeBudgetMs,
+        debounceMs: c.debounceMs,
+        contextTokens: c.contextTokens,
+      });
+    }
+    return this.engine;
   }
 
   get lastOutcome(): (CompletionOutcome & { at: Date }) | undefined {
@@ -63,15 +60,21 @@ export class HearthInlineCompletionProvider implements vscode.InlineCompletionIt
     return this.engine.stats;
   }
 
-  private async ensureModel(uri: string): Promise<void> {
+  /** Load the completion model once per URI (concurrent keystrokes share one load). */
+  private async ensureModel(uri: string, contextSize: number): Promise<void> {
     if (this.loadedUri === uri) return;
-    this.modelLoad ??= (async () => {
-      await this.sidecar.request("model/load", { role: "completion", model: { uri }, contextSize: readConfig().completion.contextSize });
-      this.loadedUri = uri;
-    })().finally(() => {
-      this.modelLoad = undefined;
-    });
-    await this.modelLoad;
+    if (this.modelLoad?.uri !== uri) {
+      const done = this.sidecar
+        .request("model/load", { role: "completion", model: { uri }, contextSize })
+        .then(() => {
+          this.loadedUri = uri;
+        })
+        .finally(() => {
+          if (this.modelLoad?.done === done) this.modelLoad = undefined;
+        });
+      this.modelLoad = { uri, done };
+    }
+    await this.modelLoad.done;
   }
 
   dispose(): void {
@@ -95,31 +98,29 @@ export class HearthInlineCompletionProvider implements vscode.InlineCompletionIt
       this.statusBar.completion("error", "no completion model");
       return undefined;
     }
-    if (HearthInlineCompletionProvider.key() !== this.engineKey) this.engine = this.createEngine();
+    const engine = this.engineFor(cfg);
     const abort = new AbortController();
     const subscription = token.onCancellationRequested(() => abort.abort());
     try {
       this.statusBar.completion("thinking");
       this.log.debug(`Inline completion requested at ${document.uri.toString()}:${position.line + 1}:${position.character + 1}`);
-      await this.ensureModel(cfg.models.completion);
+      await this.ensureModel(cfg.models.completion, cfg.completion.contextSize);
       if (token.isCancellationRequested) return undefined;
+      // Only the characters the token windows can use: no whole-document copy per keystroke.
       const offset = document.offsetAt(position);
-      const text = document.getText();
       const start = Math.max(0, offset - PREFIX_CHARS);
-      const prefix = text.slice(start, offset);
-      const suffix = text.slice(offset, offset + SUFFIX_CHARS);
+      const prefix = document.getText(new vscode.Range(document.positionAt(start), position));
+      const suffix = document.getText(new vscode.Range(position, document.positionAt(offset + SUFFIX_CHARS)));
       const context = cfg.completion.contextTokens > 0 ? formatContext(this.contextTracker.snippets(document, start), document.languageId) : undefined;
-      const outcome = await this.engine.complete(prefix, suffix, abort.signal, context);
+      const outcome = await engine.complete(prefix, suffix, abort.signal, context);
       this.log.debug(`Inline completion: ${outcome.reason}${outcome.detail ? ` (${outcome.detail})` : ""}`);
-      this.statusBar.completion(
-        outcome.reason === "error" || outcome.reason === "noFim" || outcome.reason === "noModel" ? "error" : "idle",
-        outcome.reason === "error" || outcome.reason === "noFim" || outcome.reason === "noModel" ? explainReason(outcome) : undefined,
-      );
+      const failed = outcome.reason === "error" || outcome.reason === "noFim" || outcome.reason === "noModel";
+      this.statusBar.completion(failed ? "error" : "idle", failed ? explainReason(outcome) : undefined);
       if (!outcome.text || token.isCancellationRequested) return undefined;
       return [new vscode.InlineCompletionItem(outcome.text, new vscode.Range(position, position))];
     } catch (error) {
       const e = SidecarError.from(error);
-      this.engine.note("error", e.userMessage);
+      engine.note("error", e.userMessage);
       this.statusBar.completion("error", e.message);
       this.log.warn(`Inline completion failed (${e.code}): ${e.message}`);
       return undefined;
