@@ -11,10 +11,10 @@ import {
   type SidecarInitOptions,
   type SidecarMethods,
   type SidecarNotifications,
-  type StatusParams,
 } from "../sidecar/protocol";
 import { RestartPolicy } from "./RestartPolicy";
 import type { Disposable, SidecarApi } from "./SidecarApi";
+import { NotificationHandlers } from "./NotificationHandlers";
 import { PendingRequests } from "./PendingRequests";
 import { sidecarExited } from "./SidecarError";
 
@@ -27,8 +27,6 @@ export interface SidecarProcessOptions {
   restartPolicy?: RestartPolicy;
   /** Receives the sidecar's log lines (LSP `window/logMessage`): type 1 error … 4 log, 5 debug. */
   onLog?: (type: number, message: string) => void;
-  /** Called after each (re)start with the sidecar's info. */
-  onStarted?: (info: SidecarInfo) => void;
   /** Called after a restart that followed a crash (not after the first start). */
   onRestarted?: (info: SidecarInfo) => void;
   /** Called when the process exits unexpectedly, with the restart delay (undefined: given up). */
@@ -45,17 +43,15 @@ export interface SidecarProcessOptions {
 export class SidecarProcess implements SidecarApi {
   private child?: ChildProcess;
   private connection?: MessageConnection;
-  private readonly handlers = new Map<string, Set<(params: unknown) => void>>();
+  private readonly handlers = new NotificationHandlers();
   private readonly pending = new PendingRequests();
   private stopping = false;
   private startPromise?: Promise<SidecarInfo>;
   private readonly policy: RestartPolicy;
   private infoValue?: SidecarInfo;
-  private lastStatus?: StatusParams;
 
   constructor(private readonly options: SidecarProcessOptions) {
     this.policy = options.restartPolicy ?? new RestartPolicy();
-    this.onNotification("sidecar/status", (s) => (this.lastStatus = s));
   }
 
   /** Info from the last successful `initialize`. */
@@ -65,10 +61,6 @@ export class SidecarProcess implements SidecarApi {
 
   get pid(): number | undefined {
     return this.child?.pid;
-  }
-
-  get status(): StatusParams | undefined {
-    return this.lastStatus;
   }
 
   /** Start the process and complete the handshake. Concurrent calls share one start. */
@@ -98,7 +90,7 @@ export class SidecarProcess implements SidecarApi {
         this.options.onLog?.(p.type, p.message);
         return;
       }
-      for (const handler of this.handlers.get(method) ?? []) handler(params);
+      this.handlers.dispatch(method, params);
     });
     child.once("exit", (code, signal) => this.onExit(child, code, signal));
     connection.listen();
@@ -113,7 +105,6 @@ export class SidecarProcess implements SidecarApi {
     )) as { capabilities: { experimental: { hearth: SidecarInfo } } };
     await connection.sendNotification("initialized", {});
     this.infoValue = result.capabilities.experimental.hearth;
-    this.options.onStarted?.(this.infoValue);
     return this.infoValue;
   }
 
@@ -154,11 +145,7 @@ export class SidecarProcess implements SidecarApi {
     method: N,
     handler: (params: SidecarNotifications[N]) => void,
   ): Disposable {
-    const set = this.handlers.get(method) ?? new Set();
-    this.handlers.set(method, set);
-    const h = handler as (params: unknown) => void;
-    set.add(h);
-    return { dispose: () => set.delete(h) };
+    return this.handlers.add(method, handler);
   }
 
   /**

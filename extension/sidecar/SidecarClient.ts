@@ -11,6 +11,7 @@ import {
 } from "vscode-languageclient/node";
 import { RestartPolicy } from "../../common/RestartPolicy";
 import type { Disposable, SidecarApi } from "../../common/SidecarApi";
+import { NotificationHandlers } from "../../common/NotificationHandlers";
 import { PendingRequests } from "../../common/PendingRequests";
 import { SidecarError, sidecarExited } from "../../common/SidecarError";
 import {
@@ -33,7 +34,7 @@ export class SidecarClient implements SidecarApi, vscode.Disposable {
   private client?: LanguageClient;
   private startPromise?: Promise<SidecarInfo>;
   private readonly pending = new PendingRequests();
-  private readonly handlers = new Map<string, Set<(params: unknown) => void>>();
+  private readonly handlers = new NotificationHandlers();
   private readonly policy = new RestartPolicy();
   private stopping = false;
   private readonly statusEmitter = new vscode.EventEmitter<StatusParams>();
@@ -48,7 +49,10 @@ export class SidecarClient implements SidecarApi, vscode.Disposable {
     private readonly context: vscode.ExtensionContext,
     private readonly log: vscode.LogOutputChannel,
     private readonly config: () => HearthConfig,
-  ) {}
+  ) {
+    // Through the handler table like every notification: vscode-languageclient keeps one handler per method.
+    this.handlers.add("sidecar/status", (s) => this.statusEmitter.fire(s));
+  }
 
   get running(): boolean {
     return this.client?.state === State.Running;
@@ -96,11 +100,7 @@ export class SidecarClient implements SidecarApi, vscode.Disposable {
     };
     const client = new LanguageClient("hearth", "Hearth", serverOptions, clientOptions);
     this.client = client;
-    client.onNotification("sidecar/status", (s: StatusParams) => this.statusEmitter.fire(s));
-    for (const [method, set] of this.handlers) {
-      if (method === "sidecar/status") continue;
-      client.onNotification(method, (params: unknown) => set.forEach((h) => h(params)));
-    }
+    for (const method of this.handlers.methods()) this.route(client, method);
     await client.start();
     this.info = (client.initializeResult?.capabilities.experimental as { hearth: SidecarInfo }).hearth;
     this.log.info(`Sidecar ${this.info.version} started (pid ${this.info.pid}, ${this.info.threads} threads).`);
@@ -151,17 +151,12 @@ export class SidecarClient implements SidecarApi, vscode.Disposable {
     method: N,
     handler: (params: SidecarNotifications[N]) => void,
   ): Disposable {
-    let set = this.handlers.get(method);
-    if (!set) {
-      set = new Set();
-      this.handlers.set(method, set);
-      const s = set;
-      // Register on a running client too; clients started later pick the table up in doStart.
-      this.client?.onNotification(method, (params: unknown) => s.forEach((h) => h(params)));
-    }
-    const h = handler as (params: unknown) => void;
-    set.add(h);
-    return { dispose: () => set.delete(h) };
+    // A running client subscribes now; clients started later subscribe to the whole table in doStart.
+    return this.handlers.add(method, handler, (m) => this.client && this.route(this.client, m));
+  }
+
+  private route(client: LanguageClient, method: string): void {
+    client.onNotification(method, (params: unknown) => this.handlers.dispatch(method, params));
   }
 
   /** Stop and start again (user command); resets the crash budget. */
