@@ -1,6 +1,6 @@
 // Builds every Hearth bundle. Usage: node esbuild.mjs [--watch] [--production]
 //   dist/extension.js  VS Code host side (CommonJS, `vscode` external)
-//   dist/sidecar.mjs   sidecar process (ESM, `node-llama-cpp` external: it ships native binaries in node_modules)
+//   dist/sidecar.mjs   sidecar process (ESM; native packages stay external, see NODE_EXTERNALS)
 //   dist/cli.mjs       headless CLI (ESM; spawns dist/sidecar.mjs)
 //   dist/webview.js    chat view (browser IIFE)
 //   dist/bench-*.mjs   `npm run bench`, `npm run bench:completion` (not shipped)
@@ -29,9 +29,16 @@ const esmRequireBanner = {
   js: "import { createRequire as __hearthCreateRequire } from 'node:module'; const require = __hearthCreateRequire(import.meta.url);",
 };
 
-/** A Node ESM bundle with node-llama-cpp left external (it ships native binaries in node_modules). */
+/**
+ * Packages left in node_modules (and shipped there in the VSIX): node-llama-cpp and LanceDB load native
+ * binaries; apache-arrow must be the very copy LanceDB uses; the tree-sitter runtime finds its WASM files next
+ * to itself.
+ */
+const NODE_EXTERNALS = ["node-llama-cpp", "@lancedb/lancedb", "apache-arrow", "@vscode/tree-sitter-wasm"];
+
+/** A Node ESM bundle with the {@link NODE_EXTERNALS} left external. */
 function nodeEsm(entry, outfile, banner = esmRequireBanner.js) {
-  return { ...common, entryPoints: [entry], outfile, platform: "node", format: "esm", target: "node20", external: ["node-llama-cpp"], banner: { js: banner } };
+  return { ...common, entryPoints: [entry], outfile, platform: "node", format: "esm", target: "node20", external: NODE_EXTERNALS, banner: { js: banner } };
 }
 
 /** @type {esbuild.BuildOptions[]} */

@@ -3,6 +3,9 @@
  * (vscode-jsonrpc over Node IPC), with the same slash commands.
  *
  *   hearth chat [--model <path|hf:uri>] [-p "prompt"] [flags]     REPL, or one-shot with -p
+ *   hearth complete <file> --line L --column C --model <fim.gguf>  one FIM suggestion
+ *   hearth index <dir> [--embedding-model m]                       build or update the code index
+ *   hearth search <dir> "query" [--mode m] [--json] | --queries f  search it
  */
 import { promises as fs } from "node:fs";
 import path from "node:path";
@@ -14,17 +17,40 @@ import { DEFAULT_MODELS, defaultModelsDir, resolveModelArg } from "../common/mod
 import { SidecarError } from "../common/SidecarError";
 import { SidecarProcess } from "../common/SidecarProcess";
 import { GPU_SETTINGS, type GenerationParams, type GpuSetting, type ModelInfo } from "../sidecar/protocol";
+import { defaultIndexDir } from "../common/search/format";
+import { SEARCH_MODES, type SearchMode } from "../sidecar/protocol";
 import { runComplete } from "./complete";
+import { runIndex, runSearch } from "./search";
 import { runRepl } from "./repl";
 
 declare const HEARTH_VERSION: string;
 
 const USAGE = `Usage: hearth chat [options]
        hearth complete <file> --line L --column C [--model <path|hf:uri>] [--json]
+       hearth index <dir> [--embedding-model <path|hf:uri>] [--verbose] [--force]
+       hearth search <dir> "<query>" [--top N] [--mode lexical|vector|hybrid] [--rerank-model <path|hf:uri>]
+                     [--no-rerank] [--json]
+       hearth search <dir> --queries <file.jsonl> [same flags] --json
 
 chat:      chat with a local GGUF model through the Hearth sidecar.
 complete:  fill-in-the-middle suggestion at a 1-based line/column of a file, with a FIM code model
            (--json adds the reason, prompt/evaluated/generated token counts and timings).
+index:     build or update the code index of a folder (unchanged files are not re-embedded). Without an
+           embedding model the index is lexical only (BM25 over identifier-split terms).
+search:    best chunks for a query, with every score (lexical, vector, fused, rerank). Indexes the folder
+           first if it has no index yet. --json prints [{path, startLine, endLine, symbol, score, scores, text}];
+           --queries reads one {"q": "..."} per line and prints one {"q", "hits"} line per query.
+
+Index and search options:
+      --embedding-model <m>   embedding GGUF (path, file name in --models-dir, hf: URI or URL)
+      --rerank-model <m>      reranker GGUF (cross-encoder with a classification head)
+      --no-rerank             do not rerank even with --rerank-model
+      --mode <m>              lexical | vector | hybrid (default hybrid with an embedding model, else lexical)
+      --top <n>               hits to print (default 10)
+      --index-dir <dir>       where the index lives (default $HEARTH_INDEX_DIR or ~/.cache/hearth/index/<dir>-<hash>)
+      --force                 re-chunk and re-embed every file
+      --max-file-bytes <n>    skip larger files (default 1000000)
+      --batch-size <n>        chunks embedded and written per batch (default 32)
 
 Options:
   -m, --model <path|hf:uri>   chat model (a .gguf path, a file name in --models-dir, an hf: URI or URL;
@@ -86,6 +112,16 @@ async function main(argv: string[]): Promise<number> {
       column: { type: "string" },
       json: { type: "boolean" },
       version: { type: "boolean" },
+      "embedding-model": { type: "string" },
+      "rerank-model": { type: "string" },
+      "no-rerank": { type: "boolean" },
+      mode: { type: "string" },
+      top: { type: "string" },
+      queries: { type: "string" },
+      "index-dir": { type: "string" },
+      force: { type: "boolean" },
+      "max-file-bytes": { type: "string" },
+      "batch-size": { type: "string" },
     },
   });
   if (values.version) {
@@ -97,7 +133,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
-  if (command !== "chat" && command !== "complete") fail(`unknown command '${command}'. Try 'hearth --help'.`);
+  if (!["chat", "complete", "index", "search"].includes(command)) fail(`unknown command '${command}'. Try 'hearth --help'.`);
+  if (command === "index" || command === "search") {
+    if (!positionals[1]) fail(`${command} needs a folder: hearth ${command} <dir>${command === "search" ? ' "<query>"' : ""}`);
+    if (command === "search" && positionals[2] === undefined && !values.queries) fail('search needs a query: hearth search <dir> "<query>" (or --queries <file.jsonl>)');
+    if (values.mode !== undefined && !SEARCH_MODES.includes(values.mode as SearchMode)) fail(`--mode must be one of ${SEARCH_MODES.join(", ")}`);
+  }
   if (command === "complete") {
     if (!positionals[1]) fail("complete needs a file: hearth complete <file> --line L --column C");
     if (!values.model) fail("complete needs a FIM-capable model: --model <path|hf:uri>");
@@ -179,6 +220,48 @@ async function main(argv: string[]): Promise<number> {
   onRestarted = () => {
     if (modelUri) void loadChatModel(modelUri).catch(() => undefined);
   };
+
+  if (command === "index" || command === "search") {
+    const root = path.resolve(positionals[1]);
+    const storageDir = path.resolve(values["index-dir"] ?? defaultIndexDir(root));
+    try {
+      await sidecar.start();
+      for (const [role, uri] of [["embedding", values["embedding-model"]], ["rerank", values["rerank-model"]]] as const) {
+        if (!uri || (role === "rerank" && values["no-rerank"])) continue;
+        await sidecar.request("model/load", { role, model: { uri: resolveModelArg(uri, modelsDir) }, contextSize: contextSize ?? 1024 });
+      }
+      const indexOptions = {
+        root,
+        storageDir,
+        verbose,
+        tty,
+        force: values.force,
+        maxFileBytes: num(values["max-file-bytes"], "max-file-bytes", true),
+        batchSize: num(values["batch-size"], "batch-size", true),
+      };
+      if (command === "index") {
+        await runIndex(sidecar, indexOptions);
+        return 0;
+      }
+      const status = await sidecar.request("index/status", { root, storageDir });
+      if (!status.exists || values.force) await runIndex(sidecar, indexOptions);
+      return await runSearch(sidecar, {
+        root,
+        storageDir,
+        query: positionals[2],
+        queriesFile: values.queries,
+        topK: num(values.top, "top", true) ?? 10,
+        mode: values.mode as SearchMode | undefined,
+        rerank: values["no-rerank"] ? false : undefined,
+        json: values.json ?? false,
+      });
+    } catch (e) {
+      process.stderr.write(`hearth: ${e instanceof Error && !("code" in e) ? e.message : SidecarError.from(e).userMessage}\n`);
+      return 1;
+    } finally {
+      await sidecar.stop();
+    }
+  }
 
   if (command === "complete") {
     try {

@@ -1,5 +1,12 @@
-import { ErrorCodes, GPU_SETTINGS, MODEL_ROLES } from "./protocol";
+import { ErrorCodes, GPU_SETTINGS, MODEL_ROLES, SEARCH_MODES } from "./protocol";
 import type {
+  IndexBuildParams,
+  IndexDiscoveryOptions,
+  IndexDropParams,
+  IndexSearchParams,
+  IndexTarget,
+  IndexUpdateParams,
+  SearchMode,
   ChatMessage,
   ChatSendParams,
   GenerationParams,
@@ -65,6 +72,7 @@ export function parseModelLoadParams(value: unknown): ModelLoadParams {
     model: parseModelSpec(value.model),
     contextSize: optionalNumber(value, "contextSize", "contextSize", 16, 1 << 20),
     progressId,
+    batchSize: optionalNumber(value, "batchSize", "batchSize", 1, 1 << 16),
   };
 }
 
@@ -144,4 +152,69 @@ export function parseInfillParams(value: unknown): InfillParams {
     context: value.context as string | undefined,
     contextTokens: optionalNumber(value, "contextTokens", "contextTokens", 0, 1 << 20),
   };
+}
+
+function optionalStrings(obj: Record<string, unknown>, key: string): string[] | undefined {
+  const v = obj[key];
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) fail(key, "an array of strings");
+  return v as string[];
+}
+
+/** Checks the {@link IndexTarget} part of every `index/*` request. Throws HearthError(InvalidParams). */
+export function parseIndexTarget(value: unknown): IndexTarget {
+  if (!isObject(value)) fail("params", "an object");
+  return { root: requireString(value, "root", "root"), storageDir: requireString(value, "storageDir", "storageDir") };
+}
+
+function parseDiscovery(value: Record<string, unknown>): IndexDiscoveryOptions {
+  return {
+    exclude: optionalStrings(value, "exclude"),
+    maxFileBytes: optionalNumber(value, "maxFileBytes", "maxFileBytes", 1, 1 << 30),
+    chunkTokens: optionalNumber(value, "chunkTokens", "chunkTokens", 16, 8192),
+    overlapTokens: optionalNumber(value, "overlapTokens", "overlapTokens", 0, 4096),
+    batchSize: optionalNumber(value, "batchSize", "batchSize", 1, 4096),
+  };
+}
+
+/** Checks `index/build` params. */
+export function parseIndexBuildParams(value: unknown): IndexBuildParams {
+  const target = parseIndexTarget(value);
+  const v = value as Record<string, unknown>;
+  if (v.progressId !== undefined && typeof v.progressId !== "string") fail("progressId", "a string");
+  if (v.force !== undefined && typeof v.force !== "boolean") fail("force", "a boolean");
+  return { ...target, ...parseDiscovery(v), progressId: v.progressId as string | undefined, force: v.force as boolean | undefined };
+}
+
+/** Checks `index/update` params. */
+export function parseIndexUpdateParams(value: unknown): IndexUpdateParams {
+  const target = parseIndexTarget(value);
+  const v = value as Record<string, unknown>;
+  return { ...target, ...parseDiscovery(v), changed: optionalStrings(v, "changed"), deleted: optionalStrings(v, "deleted") };
+}
+
+/** Checks `index/search` params. */
+export function parseIndexSearchParams(value: unknown): IndexSearchParams {
+  const target = parseIndexTarget(value);
+  const v = value as Record<string, unknown>;
+  if (typeof v.query !== "string") fail("query", "a string");
+  if (v.mode !== undefined && !SEARCH_MODES.includes(v.mode as SearchMode)) fail("mode", `one of ${SEARCH_MODES.join(", ")}`);
+  if (v.rerank !== undefined && typeof v.rerank !== "boolean") fail("rerank", "a boolean");
+  return {
+    ...target,
+    query: v.query,
+    mode: v.mode as SearchMode | undefined,
+    rerank: v.rerank as boolean | undefined,
+    topK: optionalNumber(v, "topK", "topK", 1, 1000),
+    rerankTopN: optionalNumber(v, "rerankTopN", "rerankTopN", 1, 200),
+    candidates: optionalNumber(v, "candidates", "candidates", 1, 1000),
+  };
+}
+
+/** Checks `index/drop` params. */
+export function parseIndexDropParams(value: unknown): IndexDropParams {
+  const target = parseIndexTarget(value);
+  const which = (value as Record<string, unknown>).which;
+  if (which !== "stale" && which !== "all") fail("which", "'stale' or 'all'");
+  return { ...target, which };
 }

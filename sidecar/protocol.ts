@@ -52,7 +52,7 @@ export const ErrorCodes = {
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
-/** Roles a model can be loaded for. Only `chat` is used by the foundation; the others are reserved. */
+/** Roles a model can be loaded for: chat, FIM completion, embedding (code search), rerank (code search). */
 export type ModelRole = "chat" | "completion" | "embedding" | "rerank";
 export const MODEL_ROLES: readonly ModelRole[] = ["chat", "completion", "embedding", "rerank"];
 
@@ -129,6 +129,8 @@ export interface ModelLoadParams {
   contextSize?: number;
   /** Tag for `model/progress` notifications; none are sent without it. */
   progressId?: string;
+  /** Embedding / rerank roles: tokens per decode batch (≤ contextSize). Default 512. */
+  batchSize?: number;
 }
 
 export interface ModelInfo {
@@ -146,6 +148,8 @@ export interface ModelInfo {
   chatWrapper?: string;
   /** Whether the model declares FIM (infill) tokens. */
   infillSupported: boolean;
+  /** Embedding role: length of the vectors it produces. */
+  embeddingDimensions?: number;
   gpuLayers: number;
   loadMs: number;
 }
@@ -300,6 +304,174 @@ export interface RuntimeStatsResult {
   models: ModelInfo[];
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Code index and search
+
+/** Where an index lives and which folder it covers; every `index/*` request carries it. */
+export interface IndexTarget {
+  /** Absolute path of the workspace folder that is indexed. Hit paths are relative to it. */
+  root: string;
+  /** Folder of the LanceDB database (the extension's workspace storage, or the CLI's cache). */
+  storageDir: string;
+}
+
+/** Discovery settings shared by `index/build` and `index/update`. */
+export interface IndexDiscoveryOptions {
+  /** Globs to leave out (VS Code `files.exclude` + `search.exclude` keys). Default: VS Code's defaults. */
+  exclude?: string[];
+  /** Files above this size are skipped, bytes. Default 1 000 000. */
+  maxFileBytes?: number;
+  /** Largest chunk, estimated tokens. Default 384. */
+  chunkTokens?: number;
+  /** Overlap between pieces of a split chunk, estimated tokens. Default 48. */
+  overlapTokens?: number;
+  /** Chunks embedded and written per batch. Default 32. */
+  batchSize?: number;
+}
+
+/** A path left out of the index, and why (binary, too large, not UTF-8, ignored lockfile, symlink loop, …). */
+export interface SkippedPath {
+  path: string;
+  reason: string;
+}
+
+/**
+ * `index/build` — client → sidecar: create or update the index of `root`. Unchanged files (same sha256) are
+ * not re-embedded; files gone from disk are removed. Uses the loaded embedding model, or builds a lexical-only
+ * index when none is loaded. Cancelling keeps everything written so far: the next build resumes.
+ */
+export interface IndexBuildParams extends IndexTarget, IndexDiscoveryOptions {
+  /** Tag for `index/progress` notifications. */
+  progressId?: string;
+  /** Re-chunk and re-embed every file, even unchanged ones. */
+  force?: boolean;
+}
+
+export interface IndexBuildResult {
+  /** Files in the index after the build, and their chunks. */
+  files: number;
+  chunks: number;
+  /** Files (re)indexed by this build, unchanged files skipped, files removed because they are gone. */
+  indexedFiles: number;
+  unchangedFiles: number;
+  removedFiles: number;
+  /** Chunks written by this build. */
+  newChunks: number;
+  skipped: SkippedPath[];
+  /** Embedding model file name; undefined for a lexical-only index. */
+  embeddingModel?: string;
+  table: string;
+  timings: {
+    totalMs: number;
+    /** Time spent in the embedding model. */
+    embedMs: number;
+    /** Tokens embedded (after prefixes, cut to the context window). */
+    embedTokens: number;
+  };
+}
+
+/** `index/progress` — sidecar → client during `index/build`, at most ~10 per second. */
+export interface IndexProgressParams {
+  progressId: string;
+  phase: "discover" | "index" | "finalize";
+  filesDone: number;
+  filesTotal: number;
+  chunksDone: number;
+  /** Estimated time left, ms (from bytes per second so far); undefined until there is a rate. */
+  etaMs?: number;
+}
+
+/** `index/update` — client → sidecar: re-index changed files and drop deleted ones (file-watcher events). */
+export interface IndexUpdateParams extends IndexTarget, IndexDiscoveryOptions {
+  /** Created or changed files: absolute, or relative to `root`. Ignored/binary ones are removed if indexed. */
+  changed?: string[];
+  /** Deleted files (or the old side of a rename): absolute, or relative to `root`. */
+  deleted?: string[];
+}
+
+export interface IndexUpdateResult {
+  updated: number;
+  removed: number;
+  unchanged: number;
+  skipped: SkippedPath[];
+  chunks: number;
+  timings: { totalMs: number; embedMs: number };
+}
+
+export type SearchMode = "lexical" | "vector" | "hybrid";
+export const SEARCH_MODES: readonly SearchMode[] = ["lexical", "vector", "hybrid"];
+
+/** `index/search` — client → sidecar: the best chunks for a natural-language or identifier query. */
+export interface IndexSearchParams extends IndexTarget {
+  query: string;
+  /** Hits to return. Default 10. */
+  topK?: number;
+  /** Default `hybrid` when an embedding model is loaded, else `lexical` (which needs no model). */
+  mode?: SearchMode;
+  /** Rerank the top candidates with the loaded reranker. Default: true when one is loaded. */
+  rerank?: boolean;
+  /** How many fused candidates the reranker sees. Default 20. */
+  rerankTopN?: number;
+  /** Candidates taken from each of the lexical and vector lists before fusion. Default 50. */
+  candidates?: number;
+}
+
+/** Every score that placed a hit, so the user can see why it ranked where it did. */
+export interface HitScores {
+  /** BM25 score of the full-text match (higher is better) and the hit's rank in the lexical list (1-based). */
+  lexical?: number;
+  lexicalRank?: number;
+  /** Cosine similarity of query and chunk embeddings, −1…1, and the rank in the vector list. */
+  vector?: number;
+  vectorRank?: number;
+  /** Reciprocal-rank fusion score (hybrid mode). */
+  fused?: number;
+  /** Cross-encoder relevance, 0…1 (when reranked). */
+  rerank?: number;
+}
+
+export interface SearchHit {
+  /** Relative to the index root, `/`-separated. */
+  path: string;
+  /** 1-based, inclusive. */
+  startLine: number;
+  endLine: number;
+  /** Enclosing definition (`Class.method`), when the chunk is one. */
+  symbol?: string;
+  language: string;
+  text: string;
+  /** The score the hit was ordered by: rerank, else fused, else vector, else lexical. */
+  score: number;
+  scores: HitScores;
+}
+
+export interface IndexSearchResult {
+  hits: SearchHit[];
+  mode: SearchMode;
+  reranked: boolean;
+  /** Chunk table searched (its name says which embedding model built it). */
+  table: string;
+  timings: { totalMs: number; embedMs: number; lexicalMs: number; vectorMs: number; rerankMs: number };
+}
+
+/** `index/status` — client → sidecar: what the index of `root` holds. */
+export interface IndexStatusResult {
+  exists: boolean;
+  files: number;
+  chunks: number;
+  table: string;
+  embeddingModel?: string;
+  dimensions?: number;
+  /** Every chunk table in the database (others are stale: another model or dimension). */
+  tables: string[];
+  diskBytes: number;
+}
+
+/** `index/drop` — client → sidecar: delete the tables of other models (`stale`) or everything (`all`). */
+export interface IndexDropParams extends IndexTarget {
+  which: "stale" | "all";
+}
+
 /** The method table: name → [params, result]. Notifications have `void` results. */
 export interface SidecarMethods {
   "model/load": [ModelLoadParams, ModelLoadResult];
@@ -309,6 +481,11 @@ export interface SidecarMethods {
   "completion/infill": [InfillParams, InfillResult];
   "runtime/configure": [RuntimeConfigureParams, RuntimeStatsResult];
   "runtime/stats": [Record<string, never>, RuntimeStatsResult];
+  "index/build": [IndexBuildParams, IndexBuildResult];
+  "index/update": [IndexUpdateParams, IndexUpdateResult];
+  "index/search": [IndexSearchParams, IndexSearchResult];
+  "index/status": [IndexTarget, IndexStatusResult];
+  "index/drop": [IndexDropParams, { dropped: string[] }];
 }
 export type SidecarMethod = keyof SidecarMethods;
 
@@ -316,6 +493,7 @@ export interface SidecarNotifications {
   "sidecar/status": StatusParams;
   "model/progress": ModelProgressParams;
   "chat/delta": ChatDeltaParams;
+  "index/progress": IndexProgressParams;
 }
 export type SidecarNotification = keyof SidecarNotifications;
 

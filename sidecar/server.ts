@@ -10,12 +10,18 @@ import { DeltaCoalescer } from "./DeltaCoalescer";
 import { HearthError, toHearthError } from "./errors";
 import {
   parseChatSendParams,
+  parseIndexBuildParams,
+  parseIndexDropParams,
+  parseIndexSearchParams,
+  parseIndexTarget,
+  parseIndexUpdateParams,
   parseInfillParams,
   parseModelListParams,
   parseModelLoadParams,
   parseModelUnloadParams,
   parseRuntimeConfigureParams,
 } from "./guards";
+import { IndexManager } from "./index/IndexManager";
 import { Runtime, type Logger } from "./llama/Runtime";
 import { discoverModels } from "./models/discoverModels";
 import {
@@ -41,6 +47,7 @@ declare const NODE_LLAMA_CPP_VERSION: string;
  */
 export function startServer(connection: Connection): void {
   let runtime: Runtime | undefined;
+  let indexes: IndexManager | undefined;
 
   const log: Logger = {
     debug: (m) => connection.console.debug(m),
@@ -71,6 +78,11 @@ export function startServer(connection: Connection): void {
   function requireRuntime(): Runtime {
     if (!runtime) throw new HearthError(ErrorCodes.Internal, "The sidecar was not initialized.");
     return runtime;
+  }
+
+  function requireIndexes(): IndexManager {
+    indexes ??= new IndexManager(requireRuntime(), (m) => log.info(m));
+    return indexes;
   }
 
   /** Register a typed handler: params are validated by `parse`; cancellation becomes an AbortSignal. */
@@ -204,7 +216,40 @@ export function startServer(connection: Connection): void {
 
   handle("runtime/stats", () => ({}), async () => requireRuntime().stats());
 
+  handle("index/build", parseIndexBuildParams, async (params, signal) => {
+    const index = await requireIndexes().get(params);
+    setStatus({ state: "busy", health: "ok", model: chatModelName(), message: "Indexing" });
+    let last = 0;
+    try {
+      return await index.build(
+        params,
+        (p) => {
+          if (!params.progressId) return;
+          const now = Date.now();
+          if (p.phase === "index" && now - last < 100) return;
+          last = now;
+          notify("index/progress", { progressId: params.progressId, ...p });
+        },
+        signal,
+      );
+    } finally {
+      setStatus(readyStatus());
+    }
+  });
+
+  handle("index/update", parseIndexUpdateParams, async (params, signal) => (await requireIndexes().get(params)).update(params, signal));
+
+  handle("index/search", parseIndexSearchParams, async (params, signal) =>
+    (await requireIndexes().get(params, true)).search(params, requireRuntime().rerankOrUndefined(), signal),
+  );
+
+  handle("index/status", parseIndexTarget, async (params) => (await requireIndexes().get(params, true)).status());
+
+  handle("index/drop", parseIndexDropParams, async (params) => ({ dropped: await requireIndexes().drop(params, params.which) }));
+
   connection.onShutdown(async () => {
+    await indexes?.dispose();
+    indexes = undefined;
     await runtime?.dispose();
     runtime = undefined;
   });

@@ -23,6 +23,7 @@ import {
 } from "../protocol";
 import { ChatService } from "./ChatService";
 import { CompletionService } from "./CompletionService";
+import { EmbeddingService, RerankService } from "./EmbeddingService";
 import { defaultThreads } from "./threads";
 
 /** Where the runtime writes its log lines; the sidecar forwards them to the client's output channel. */
@@ -51,6 +52,8 @@ interface LoadedModel {
   context?: LlamaContext;
   chat?: ChatService;
   completion?: CompletionService;
+  embedding?: EmbeddingService;
+  rerank?: RerankService;
 }
 
 /** Default context window, in tokens, when neither the request nor the model asks for less. */
@@ -211,6 +214,21 @@ export class Runtime {
         entry.completion = new CompletionService(model, entry.context);
       }
     }
+    if (params.role === "embedding" || params.role === "rerank") {
+      try {
+        const options = { contextSize, threads: this.threadCount, batchSize: Math.min(contextSize, params.batchSize ?? 512) };
+        if (params.role === "embedding") {
+          const name = `${entry.info.name} ${String(fileInfo.metadata.general.name ?? "")}`;
+          entry.embedding = new EmbeddingService(model, await model.createEmbeddingContext(options), name, contextSize);
+          entry.info.embeddingDimensions = entry.embedding.dimensions;
+        } else {
+          entry.rerank = new RerankService(model, await model.createRankingContext(options), contextSize);
+        }
+      } catch (error) {
+        await model.dispose();
+        throw this.loadError(filePath, error);
+      }
+    }
     entry.info.loadMs = Math.round(performance.now() - started);
     this.models.set(params.role, entry);
     this.options.log.info(
@@ -288,6 +306,16 @@ export class Runtime {
     return completion;
   }
 
+  /** The loaded embedding model, or undefined when none is loaded. */
+  embeddingOrUndefined(): EmbeddingService | undefined {
+    return this.models.get("embedding")?.embedding;
+  }
+
+  /** The loaded reranker, or undefined when none is loaded. */
+  rerankOrUndefined(): RerankService | undefined {
+    return this.models.get("rerank")?.rerank;
+  }
+
   /** Info of every loaded model. */
   loaded(): ModelInfo[] {
     return [...this.models.values()].map((m) => m.info);
@@ -300,6 +328,8 @@ export class Runtime {
     this.models.delete(role);
     entry.chat?.dispose();
     entry.completion?.dispose();
+    await entry.embedding?.dispose();
+    await entry.rerank?.dispose();
     await entry.context?.dispose();
     await entry.model.dispose();
   }

@@ -1,0 +1,359 @@
+import path from "node:path";
+import { HearthError } from "../errors";
+import type { EmbeddingService, RerankService } from "../llama/EmbeddingService";
+import {
+  ErrorCodes,
+  type IndexBuildParams,
+  type IndexBuildResult,
+  type IndexDiscoveryOptions,
+  type IndexProgressParams,
+  type IndexSearchParams,
+  type IndexSearchResult,
+  type IndexStatusResult,
+  type IndexUpdateParams,
+  type IndexUpdateResult,
+  type SearchHit,
+  type SearchMode,
+  type SkippedPath,
+} from "../protocol";
+import type { Chunk, Chunker } from "./chunker";
+import { discoverFiles, isIndexable, readIndexableFile, type DiscoveredFile } from "./discover";
+import { reciprocalRankFusion } from "./fusion";
+import { lexicalTerms, queryTerms } from "./identifiers";
+import { languageOf } from "./languages";
+import { IndexStore, type ChunkRow, type FileRow } from "./store";
+
+const COLUMNS = ["id", "path", "language", "startLine", "endLine", "symbol", "text"];
+
+/** The text a chunk is embedded (and reranked) as: its path and symbol, then its code. */
+export function embeddingText(c: { path: string; symbol?: string; text: string }): string {
+  return `${c.path}${c.symbol ? ` ${c.symbol}` : ""}\n${c.text}`;
+}
+
+function cancelled(): HearthError {
+  return new HearthError(ErrorCodes.Cancelled, "Indexing cancelled; what was indexed so far is kept and the next run resumes.");
+}
+
+/**
+ * One workspace folder's code index: discovery → tree-sitter chunks → embeddings → LanceDB, and search over
+ * it (lexical BM25, vector, hybrid by reciprocal-rank fusion, optional cross-encoder rerank). The embedding
+ * model in use decides the table (see {@link IndexStore}); without one the index is lexical only.
+ */
+export class CodeIndex {
+  constructor(
+    readonly root: string,
+    readonly store: IndexStore,
+    private readonly chunker: Chunker,
+    private readonly embedding: EmbeddingService | undefined,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  private async chunkFile(rel: string, language: string, text: string, options: IndexDiscoveryOptions): Promise<Chunk[]> {
+    return this.chunker.chunk(rel, language, text, { maxTokens: options.chunkTokens, overlapTokens: options.overlapTokens });
+  }
+
+  private async rows(chunks: Chunk[], signal?: AbortSignal): Promise<{ rows: ChunkRow[]; embedMs: number; tokens: number }> {
+    let embedMs = 0;
+    let tokens = 0;
+    let vectors: Float32Array[] | undefined;
+    if (this.embedding && chunks.length) {
+      const t = performance.now();
+      const out = await this.embedding.embed(chunks.map(embeddingText), "document", signal);
+      embedMs = performance.now() - t;
+      tokens = out.tokens;
+      vectors = out.vectors;
+    }
+    const rows = chunks.map((c, i): ChunkRow => ({
+      id: `${c.path}#${c.startLine}-${c.endLine}#${i}`,
+      path: c.path,
+      language: c.language,
+      startLine: c.startLine,
+      endLine: c.endLine,
+      symbol: c.symbol ?? "",
+      text: c.text,
+      terms: lexicalTerms(`${c.path} ${c.symbol ?? ""} ${c.text}`),
+      ...(vectors ? { vector: Array.from(vectors[i]) } : {}),
+    }));
+    return { rows, embedMs, tokens };
+  }
+
+  /** See `index/build` in the protocol. @throws HearthError Cancelled (work so far is kept). */
+  async build(
+    params: IndexBuildParams,
+    onProgress: (p: Omit<IndexProgressParams, "progressId">) => void,
+    signal: AbortSignal,
+  ): Promise<IndexBuildResult> {
+    const started = performance.now();
+    onProgress({ phase: "discover", filesDone: 0, filesTotal: 0, chunksDone: 0 });
+    const { files, skipped } = await discoverFiles(this.root, { exclude: params.exclude, maxFileBytes: params.maxFileBytes, signal });
+    if (signal.aborted) throw cancelled();
+    const known = params.force ? new Map<string, string>() : await this.store.fileHashes();
+    const present = new Set(files.map((f) => f.path));
+    const removed = [...(await this.store.fileHashes()).keys()].filter((p) => !present.has(p));
+
+    const batchSize = params.batchSize ?? 32;
+    const totalBytes = files.reduce((s, f) => s + f.sizeBytes, 0);
+    let doneBytes = 0;
+    let filesDone = 0;
+    let newChunks = 0;
+    let indexed = 0;
+    let unchanged = 0;
+    let embedMs = 0;
+    let embedTokens = 0;
+    let pendingFiles: FileRow[] = [];
+    let pendingChunks: Chunk[] = [];
+    let lastProgress = 0;
+    const progress = (force = false) => {
+      const now = performance.now();
+      if (!force && now - lastProgress < 100) return;
+      lastProgress = now;
+      const elapsed = now - started;
+      const rate = doneBytes / elapsed;
+      onProgress({
+        phase: "index",
+        filesDone,
+        filesTotal: files.length,
+        chunksDone: newChunks,
+        etaMs: rate > 0 && filesDone > 0 ? Math.round((totalBytes - doneBytes) / rate) : undefined,
+      });
+    };
+    const flush = async () => {
+      if (!pendingFiles.length) return;
+      const { rows, embedMs: ms, tokens } = await this.rows(pendingChunks, signal);
+      await this.store.replaceFiles(pendingFiles, rows);
+      embedMs += ms;
+      embedTokens += tokens;
+      newChunks += rows.length;
+      pendingFiles = [];
+      pendingChunks = [];
+    };
+
+    try {
+      for (const file of files) {
+        if (signal.aborted) throw cancelled();
+        const read = await readIndexableFile(file.absPath, params.maxFileBytes);
+        filesDone++;
+        doneBytes += file.sizeBytes;
+        if ("skip" in read) {
+          skipped.push({ path: file.path, reason: read.skip });
+          if (known.has(file.path)) removed.push(file.path);
+          continue;
+        }
+        if (known.get(file.path) === read.hash) {
+          unchanged++;
+          progress();
+          continue;
+        }
+        const chunks = await this.chunkFile(file.path, file.language, read.text, params);
+        pendingFiles.push({ path: file.path, hash: read.hash, chunks: chunks.length });
+        pendingChunks.push(...chunks);
+        indexed++;
+        if (pendingChunks.length >= batchSize) await flush();
+        progress();
+      }
+      await flush();
+    } catch (error) {
+      if (signal.aborted || (error instanceof Error && error.name === "AbortError")) throw cancelled();
+      throw error;
+    }
+    if (removed.length) await this.store.replaceFiles([], [], removed);
+    progress(true);
+    onProgress({ phase: "finalize", filesDone, filesTotal: files.length, chunksDone: newChunks });
+    await this.store.finalize();
+    this.store.ftsReady = true;
+    this.store.updatesSinceFinalize = 0;
+    await this.store.touchMeta(this.root);
+    for (const s of skipped) this.log(`index: skipped ${s.path}: ${s.reason}`);
+    const counts = await this.store.counts();
+    return {
+      ...counts,
+      indexedFiles: indexed,
+      unchangedFiles: unchanged,
+      removedFiles: removed.length,
+      newChunks,
+      skipped,
+      embeddingModel: this.store.key.model,
+      table: this.store.chunkTable,
+      timings: { totalMs: Math.round(performance.now() - started), embedMs: Math.round(embedMs), embedTokens },
+    };
+  }
+
+  /** `root`-relative, `/`-separated form of a path from a watcher event. */
+  private relative(p: string): string | undefined {
+    const rel = path.isAbsolute(p) ? path.relative(this.root, p) : p;
+    if (!rel || rel.startsWith("..") || path.isAbsolute(rel)) return undefined;
+    return rel.split(path.sep).join("/");
+  }
+
+  /** See `index/update` in the protocol. */
+  async update(params: IndexUpdateParams, signal: AbortSignal): Promise<IndexUpdateResult> {
+    const started = performance.now();
+    const skipped: SkippedPath[] = [];
+    const removed = new Set((params.deleted ?? []).map((p) => this.relative(p)).filter((p): p is string => !!p));
+    const changed = [...new Set((params.changed ?? []).map((p) => this.relative(p)).filter((p): p is string => !!p))];
+    const known = await this.store.fileHashes();
+    const files: FileRow[] = [];
+    const chunks: Chunk[] = [];
+    let unchanged = 0;
+    for (const rel of changed) {
+      signal.throwIfAborted();
+      removed.delete(rel);
+      const language = languageOf(rel);
+      if (!language || !(await isIndexable(this.root, rel, { exclude: params.exclude }))) {
+        if (known.has(rel)) removed.add(rel);
+        continue;
+      }
+      const read = await readIndexableFile(path.join(this.root, rel), params.maxFileBytes);
+      if ("skip" in read) {
+        // A file that vanished between the event and now is a delete.
+        skipped.push({ path: rel, reason: read.skip });
+        if (known.has(rel)) removed.add(rel);
+        continue;
+      }
+      if (known.get(rel) === read.hash) {
+        unchanged++;
+        continue;
+      }
+      const c = await this.chunkFile(rel, language, read.text, params);
+      files.push({ path: rel, hash: read.hash, chunks: c.length });
+      chunks.push(...c);
+    }
+    const toRemove = [...removed].filter((p) => known.has(p));
+    const { rows, embedMs } = await this.rows(chunks, signal);
+    await this.store.replaceFiles(files, rows, toRemove);
+    this.store.updatesSinceFinalize += files.length + toRemove.length;
+    // New rows are searched by a flat scan until folded into the indices; fold them in now and then.
+    if (this.store.updatesSinceFinalize >= 200) {
+      await this.store.finalize();
+      this.store.updatesSinceFinalize = 0;
+    }
+    for (const s of skipped) this.log(`index: skipped ${s.path}: ${s.reason}`);
+    return {
+      updated: files.length,
+      removed: toRemove.length,
+      unchanged,
+      skipped,
+      chunks: rows.length,
+      timings: { totalMs: Math.round(performance.now() - started), embedMs: Math.round(embedMs) },
+    };
+  }
+
+  /** See `index/search` in the protocol. @throws HearthError NoModelLoaded for vector/hybrid without a model. */
+  async search(params: IndexSearchParams, rerankService: RerankService | undefined, signal: AbortSignal): Promise<IndexSearchResult> {
+    const started = performance.now();
+    const mode: SearchMode = params.mode ?? (this.embedding ? "hybrid" : "lexical");
+    const topK = params.topK ?? 10;
+    const candidates = Math.max(params.candidates ?? 50, topK);
+    if (mode !== "lexical" && !this.embedding) {
+      throw new HearthError(
+        ErrorCodes.NoModelLoaded,
+        `${mode} search needs an embedding model, and none is loaded.`,
+        "Set 'hearth.models.embedding' (CLI: --embedding-model), or search with mode 'lexical'.",
+      );
+    }
+    const timings = { totalMs: 0, embedMs: 0, lexicalMs: 0, vectorMs: 0, rerankMs: 0 };
+    const table = await this.store.chunks();
+    type Row = { id: string; path: string; language: string; startLine: number; endLine: number; symbol: string; text: string };
+    const byId = new Map<string, Row>();
+    const scores = new Map<string, SearchHit["scores"]>();
+    const scoreOf = (id: string) => scores.get(id) ?? (scores.set(id, {}), scores.get(id)!);
+    let lexicalIds: string[] = [];
+    let vectorIds: string[] = [];
+
+    if (mode !== "vector") {
+      const t = performance.now();
+      const terms = queryTerms(params.query);
+      if (terms) {
+        if (!this.store.ftsReady) {
+          await this.store.finalize();
+          this.store.ftsReady = true;
+        }
+        const rows = (await table.search(terms, "fts", "terms").select([...COLUMNS, "_score"]).limit(candidates).toArray()) as Array<Row & { _score: number }>;
+        rows.forEach((r, i) => {
+          byId.set(r.id, r);
+          Object.assign(scoreOf(r.id), { lexical: r._score, lexicalRank: i + 1 });
+        });
+        lexicalIds = rows.map((r) => r.id);
+      }
+      timings.lexicalMs = performance.now() - t;
+    }
+    if (mode !== "lexical" && this.embedding) {
+      let t = performance.now();
+      const { vectors } = await this.embedding.embed([params.query], "query", signal);
+      timings.embedMs = performance.now() - t;
+      t = performance.now();
+      const rows = (await table
+        .vectorSearch(Array.from(vectors[0]))
+        .distanceType("cosine")
+        .select(COLUMNS)
+        .limit(candidates)
+        .toArray()) as Array<Row & { _distance: number }>;
+      rows.forEach((r, i) => {
+        byId.set(r.id, r);
+        Object.assign(scoreOf(r.id), { vector: 1 - r._distance, vectorRank: i + 1 });
+      });
+      vectorIds = rows.map((r) => r.id);
+      timings.vectorMs = performance.now() - t;
+    }
+
+    let order: string[];
+    if (mode === "hybrid") {
+      const fused = reciprocalRankFusion([{ ids: lexicalIds }, { ids: vectorIds }]);
+      for (const f of fused) scoreOf(f.id).fused = f.score;
+      order = fused.map((f) => f.id);
+    } else {
+      order = mode === "lexical" ? lexicalIds : vectorIds;
+    }
+
+    const doRerank = (params.rerank ?? rerankService !== undefined) && order.length > 1;
+    if (doRerank && !rerankService) {
+      throw new HearthError(
+        ErrorCodes.NoModelLoaded,
+        "Reranking was asked for, but no reranker is loaded.",
+        "Set 'hearth.models.rerank' (CLI: --rerank-model), or search without rerank.",
+      );
+    }
+    if (doRerank && rerankService) {
+      const t = performance.now();
+      const head = order.slice(0, Math.max(params.rerankTopN ?? 20, 1));
+      const rs = await rerankService.rank(params.query, head.map((id) => embeddingText(byId.get(id)!)), signal);
+      head.forEach((id, i) => (scoreOf(id).rerank = rs[i]));
+      const reordered = head.map((id, i) => ({ id, s: rs[i], i })).sort((a, b) => b.s - a.s || a.i - b.i);
+      order = [...reordered.map((r) => r.id), ...order.slice(head.length)];
+      timings.rerankMs = performance.now() - t;
+    }
+
+    const hits: SearchHit[] = order.slice(0, topK).map((id) => {
+      const r = byId.get(id)!;
+      const s = scoreOf(id);
+      return {
+        path: r.path,
+        startLine: r.startLine,
+        endLine: r.endLine,
+        symbol: r.symbol || undefined,
+        language: r.language,
+        text: r.text,
+        score: s.rerank ?? s.fused ?? s.vector ?? s.lexical ?? 0,
+        scores: s,
+      };
+    });
+    timings.totalMs = performance.now() - started;
+    for (const k of Object.keys(timings) as (keyof typeof timings)[]) timings[k] = Math.round(timings[k] * 100) / 100;
+    return { hits, mode, reranked: doRerank, table: this.store.chunkTable, timings };
+  }
+
+  async status(): Promise<IndexStatusResult> {
+    const counts = await this.store.counts();
+    return {
+      exists: await this.store.exists(),
+      ...counts,
+      table: this.store.chunkTable,
+      embeddingModel: this.store.key.model,
+      dimensions: this.store.key.dimensions,
+      tables: (await this.store.tableSuffixes()).map((t) => `chunks_${t.suffix}`),
+      diskBytes: await this.store.diskBytes(),
+    };
+  }
+}
+
+export type { DiscoveredFile };

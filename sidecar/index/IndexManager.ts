@@ -1,0 +1,91 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { HearthError } from "../errors";
+import type { Runtime } from "../llama/Runtime";
+import { ErrorCodes, type IndexTarget } from "../protocol";
+import { Chunker } from "./chunker";
+import { CodeIndex } from "./CodeIndex";
+import { IndexStore, type TableKey } from "./store";
+
+/**
+ * The sidecar's open index databases, one {@link IndexStore} per (database folder, embedding model); a
+ * {@link CodeIndex} is made per request for the workspace root it names.
+ * The embedding model loaded in the runtime decides which table a request uses; with none loaded, a search
+ * uses the lexical table or, when there is none, the most recently built table (its full-text index needs no
+ * model). Writes to one store are serialised by its write queue.
+ */
+export class IndexManager {
+  private chunker?: Promise<Chunker>;
+  private readonly stores = new Map<string, Promise<IndexStore>>();
+
+  constructor(
+    private readonly runtime: Runtime,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  private getChunker(): Promise<Chunker> {
+    this.chunker ??= Chunker.create();
+    return this.chunker;
+  }
+
+  private key(): TableKey {
+    const embedding = this.runtime.embeddingOrUndefined();
+    if (!embedding) return {};
+    const info = this.runtime.loaded().find((m) => m.role === "embedding")!;
+    return { model: info.name, modelId: `${info.name}:${info.sizeBytes}`, dimensions: embedding.dimensions };
+  }
+
+  private async checkRoot(target: IndexTarget): Promise<void> {
+    if (!path.isAbsolute(target.root) || !path.isAbsolute(target.storageDir)) {
+      throw new HearthError(ErrorCodes.InvalidParams, "Invalid params: 'root' and 'storageDir' must be absolute paths.");
+    }
+    const st = await fs.stat(target.root).catch(() => undefined);
+    if (!st?.isDirectory()) {
+      throw new HearthError(ErrorCodes.InvalidParams, `Cannot index ${target.root}: it is not a folder.`, "Open or pass an existing folder.");
+    }
+  }
+
+  /**
+   * The index for a target under the loaded embedding model.
+   * @param forSearch when true and no embedding model is loaded, fall back to the newest existing table.
+   */
+  async get(target: IndexTarget, forSearch = false): Promise<CodeIndex> {
+    await this.checkRoot(target);
+    let key = this.key();
+    const embedding = this.runtime.embeddingOrUndefined();
+    const probe = await this.store(target.storageDir, key);
+    if (forSearch && !embedding && !(await probe.exists())) {
+      const newest = (await probe.tableSuffixes())[0];
+      if (newest) key = { model: newest.model, dimensions: newest.dimensions, suffixOverride: newest.suffix } as TableKey;
+    }
+    const id = `${target.storageDir}\0${JSON.stringify(key)}`;
+    let store = this.stores.get(id);
+    if (!store) {
+      store = this.store(target.storageDir, key);
+      store.catch(() => this.stores.delete(id));
+      this.stores.set(id, store);
+    }
+    // A table found by suffix for a lexical-only search gets no embedding service, so it is never written to
+    // with vectors of another model.
+    return new CodeIndex(path.resolve(target.root), await store, await this.getChunker(), embedding, this.log);
+  }
+
+  private async store(dir: string, key: TableKey & { suffixOverride?: string }): Promise<IndexStore> {
+    const base = await IndexStore.open(dir, key);
+    return key.suffixOverride ? base.withSuffix(key.suffixOverride, key) : base;
+  }
+
+  /** Drop stale tables (other models) or all tables of a database, and forget open indexes on it. */
+  async drop(target: IndexTarget, which: "stale" | "all"): Promise<string[]> {
+    const store = await IndexStore.open(target.storageDir, this.key());
+    for (const id of [...this.stores.keys()]) if (id.startsWith(`${target.storageDir}\0`)) this.stores.delete(id);
+    return store.dropTables(which === "stale" ? store.suffix : undefined);
+  }
+
+  /** Close every open database. */
+  async dispose(): Promise<void> {
+    const stores = await Promise.all([...this.stores.values()].map((s) => s.catch(() => undefined)));
+    this.stores.clear();
+    for (const s of stores) s?.close();
+  }
+}

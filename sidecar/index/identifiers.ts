@@ -1,0 +1,56 @@
+/**
+ * Identifier splitting for lexical code search: `parseConfigFile`, `parse_config_file` and `PARSE_CONFIG` all
+ * yield the terms `parse config file`, so a natural-language query ("parse the config") meets code that only
+ * spells the words inside identifiers. The idea is standard in code retrieval (e.g. Sourcegraph's and
+ * GitHub's code search tokenizers); the exact rules here are ours.
+ */
+
+const WORD = /[A-Za-z_$][A-Za-z0-9_$]*|[0-9]+/g;
+/** camelCase / PascalCase / acronym boundaries: `HTTPServer` → `HTTP Server`, `parseJSON2` → `parse JSON 2`. */
+const BOUNDARY = /([a-z0-9])([A-Z])|([A-Z]+)([A-Z][a-z])|([A-Za-z])([0-9])/g;
+
+/**
+ * The lower-case parts of one identifier, in order: `getHTTPResponse` → ["get", "http", "response"],
+ * `__proto__` → ["proto"]. Returns [] for a string with no letters or digits.
+ */
+export function splitIdentifier(identifier: string): string[] {
+  return identifier
+    .replace(BOUNDARY, (_m, a, b, c, d, e, f) => (a !== undefined ? `${a} ${b}` : c !== undefined ? `${c} ${d}` : `${e} ${f}`))
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((p) => p.toLowerCase());
+}
+
+/**
+ * Text → the space-separated terms a full-text index should see: every word lower-cased, plus the parts of
+ * each compound identifier (the whole word is kept too, so an exact identifier query still matches best).
+ * Words are capped at 64 characters (longer ones are data, not names).
+ */
+export function lexicalTerms(text: string): string {
+  const out: string[] = [];
+  for (const match of text.matchAll(WORD)) {
+    const word = match[0];
+    if (word.length > 64) continue;
+    const parts = splitIdentifier(word);
+    const whole = word.replace(/[_$]/g, "").toLowerCase();
+    if (whole) out.push(whole);
+    if (parts.length > 1) out.push(...parts);
+  }
+  return out.join(" ");
+}
+
+/** Words that carry no meaning in a search query ("where is the config parsed" → "config parsed"). */
+const QUERY_STOP_WORDS = new Set(
+  ("a an and are as at be by do does for from how i in into is it its of on or that the this to was what when " +
+    "where which who why with we our you your can should find show me get code function method").split(" "),
+);
+
+/**
+ * The terms of a search query: {@link lexicalTerms} without English stop words (unless nothing else is left,
+ * as in a query for the identifier `get`).
+ */
+export function queryTerms(query: string): string {
+  const all = lexicalTerms(query).split(" ").filter(Boolean);
+  const kept = all.filter((t) => !QUERY_STOP_WORDS.has(t));
+  return (kept.length ? kept : all).join(" ");
+}

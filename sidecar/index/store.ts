@@ -1,0 +1,281 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import type * as LanceDb from "@lancedb/lancedb";
+import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from "apache-arrow";
+
+/** One stored chunk. `terms` is the identifier-split text the full-text index sees (see lexicalTerms). */
+export interface ChunkRow {
+  id: string;
+  path: string;
+  language: string;
+  startLine: number;
+  endLine: number;
+  symbol: string;
+  text: string;
+  terms: string;
+  vector?: number[];
+}
+
+/** One indexed file: the content hash its chunks were made from. Written only after its chunks. */
+export interface FileRow {
+  path: string;
+  hash: string;
+  chunks: number;
+}
+
+/** What identifies a chunk table: the embedding model (none = lexical only) and its vector size. */
+export interface TableKey {
+  /** Display name of the embedding model; undefined for a lexical-only index. */
+  model?: string;
+  /** Identity of the model file (name + size), so a different file under the same name gets a new table. */
+  modelId?: string;
+  dimensions?: number;
+}
+
+interface Meta {
+  tables: Record<string, { model?: string; dimensions?: number; root: string; updatedAt: number }>;
+}
+
+let lanceDbModule: Promise<typeof LanceDb> | undefined;
+
+/**
+ * LanceDB, imported on first use: its native logger reads `LANCEDB_LOG` once, when the module loads, and we
+ * want only errors on the sidecar's stderr (warnings such as "no existing dataset, it will be created" are
+ * normal here).
+ */
+function loadLanceDb(): Promise<typeof LanceDb> {
+  process.env.LANCEDB_LOG ??= "error";
+  lanceDbModule ??= import("@lancedb/lancedb");
+  return lanceDbModule;
+}
+
+/** `'` doubled for a SQL string literal in a LanceDB filter. */
+export const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+
+/** Table-name suffix for a key: `lexical`, or a slug of the model plus a short hash plus the dimension. */
+export function tableSuffix(key: TableKey): string {
+  if (!key.model || !key.dimensions) return "lexical";
+  const slug = key.model.toLowerCase().replace(/\.gguf$/, "").replace(/[^a-z0-9]+/g, "_").slice(0, 40);
+  let h = 0x811c9dc5; // FNV-1a of the model identity
+  for (const c of key.modelId ?? key.model) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  return `${slug}_${h.toString(16)}_${key.dimensions}`;
+}
+
+/**
+ * The code index on disk: a LanceDB database in `dir` with, per workspace and embedding model, a chunk table
+ * (`chunks_<suffix>`: text, identifier terms with a full-text index, optional vector) and a file table
+ * (`files_<suffix>`: path → content hash). A change of model or dimension means another suffix, hence another
+ * pair of tables; old pairs stay until {@link dropTables}.
+ *
+ * Crash safety: {@link replaceFiles} first deletes the files' rows in the file table, then their chunks, then
+ * adds the new chunks, and only then the new file rows. Each step is one atomic LanceDB commit, so an
+ * interruption at any point leaves those files without a file row, and the next run indexes them again.
+ */
+export class IndexStore {
+  private tablePromises = new Map<string, Promise<LanceDb.Table>>();
+  private writes: Promise<unknown> = Promise.resolve();
+  /** Whether the full-text index is known to exist (checked before the first lexical search). */
+  ftsReady = false;
+  /** Files written since the last {@link finalize}; updates fold them into the indices every 200. */
+  updatesSinceFinalize = 0;
+
+  private constructor(
+    readonly dir: string,
+    private readonly db: LanceDb.Connection,
+    readonly suffix: string,
+    readonly key: TableKey,
+  ) {}
+
+  /** Open (creating if needed) the database in `dir` for one table key. */
+  static async open(dir: string, key: TableKey): Promise<IndexStore> {
+    await fs.mkdir(dir, { recursive: true });
+    const lancedb = await loadLanceDb();
+    const db = await lancedb.connect(dir);
+    return new IndexStore(dir, db, tableSuffix(key), key);
+  }
+
+  get chunkTable(): string {
+    return `chunks_${this.suffix}`;
+  }
+  get fileTable(): string {
+    return `files_${this.suffix}`;
+  }
+
+  private chunkSchema(): Schema {
+    const fields: Field[] = [
+      new Field("id", new Utf8(), false),
+      new Field("path", new Utf8(), false),
+      new Field("language", new Utf8(), false),
+      new Field("startLine", new Int32(), false),
+      new Field("endLine", new Int32(), false),
+      new Field("symbol", new Utf8(), false),
+      new Field("text", new Utf8(), false),
+      new Field("terms", new Utf8(), false),
+    ];
+    if (this.key.dimensions) {
+      fields.push(new Field("vector", new FixedSizeList(this.key.dimensions, new Field("item", new Float32(), true)), false));
+    }
+    return new Schema(fields);
+  }
+
+  private fileSchema(): Schema {
+    return new Schema([new Field("path", new Utf8(), false), new Field("hash", new Utf8(), false), new Field("chunks", new Int32(), false)]);
+  }
+
+  private table(name: string, schema: () => Schema): Promise<LanceDb.Table> {
+    let t = this.tablePromises.get(name);
+    if (!t) {
+      t = (async () => {
+        const names = await this.db.tableNames();
+        return names.includes(name) ? this.db.openTable(name) : this.db.createEmptyTable(name, schema(), { existOk: true });
+      })();
+      t.catch(() => this.tablePromises.delete(name));
+      this.tablePromises.set(name, t);
+    }
+    return t;
+  }
+
+  chunks(): Promise<LanceDb.Table> {
+    return this.table(this.chunkTable, () => this.chunkSchema());
+  }
+
+  files(): Promise<LanceDb.Table> {
+    return this.table(this.fileTable, () => this.fileSchema());
+  }
+
+  /** Whether this key's tables exist on disk already. */
+  async exists(): Promise<boolean> {
+    return (await this.db.tableNames()).includes(this.chunkTable);
+  }
+
+  /** Serialise writes: LanceDB commits from one process must not race each other on the same table. */
+  private write<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.writes.then(fn, fn);
+    this.writes = run.catch(() => undefined);
+    return run;
+  }
+
+  /** path → content hash of every indexed file. */
+  async fileHashes(): Promise<Map<string, string>> {
+    const rows = (await (await this.files()).query().select(["path", "hash"]).toArray()) as FileRow[];
+    return new Map(rows.map((r) => [r.path, r.hash]));
+  }
+
+  /**
+   * Replace the chunks of `files` (new or changed) with `chunks`, and remove the files in `removed`.
+   * See the class comment for the write order that keeps an interrupted run recoverable.
+   */
+  replaceFiles(files: FileRow[], chunks: ChunkRow[], removed: string[] = []): Promise<void> {
+    return this.write(async () => {
+      const paths = [...files.map((f) => f.path), ...removed];
+      if (paths.length === 0) return;
+      const chunkTable = await this.chunks();
+      const fileTable = await this.files();
+      // Bounded IN lists: LanceDB parses the filter as SQL.
+      for (let i = 0; i < paths.length; i += 500) {
+        const list = paths.slice(i, i + 500).map(sqlString).join(", ");
+        await fileTable.delete(`path IN (${list})`);
+        await chunkTable.delete(`path IN (${list})`);
+      }
+      if (chunks.length) await chunkTable.add(chunks as unknown as Record<string, unknown>[]);
+      if (files.length) await fileTable.add(files as unknown as Record<string, unknown>[]);
+    });
+  }
+
+  /**
+   * Bring indices up to date after writes: create the full-text index on `terms` when missing (LanceDB's BM25
+   * index; rows added later are searched by a flat scan until the next optimize), otherwise fold new rows
+   * into it; compact fragments and drop old versions.
+   */
+  finalize(): Promise<void> {
+    return this.write(async () => {
+      const table = await this.chunks();
+      const indices = await table.listIndices();
+      if (!indices.some((i) => i.columns.includes("terms"))) {
+        await table.createIndex("terms", {
+          config: (await loadLanceDb()).Index.fts({ baseTokenizer: "whitespace", lowercase: true, stem: false, removeStopWords: false, withPosition: false }),
+        });
+      }
+      await table.optimize({ cleanupOlderThan: new Date() });
+      await (await this.files()).optimize({ cleanupOlderThan: new Date() });
+    });
+  }
+
+  /** Record which root and model the tables serve (for `index/status` and choosing a table for lexical search). */
+  async touchMeta(root: string): Promise<void> {
+    const meta = await readMeta(this.dir);
+    meta.tables[this.suffix] = { model: this.key.model, dimensions: this.key.dimensions, root, updatedAt: Date.now() };
+    await writeMetaAtomic(this.dir, meta);
+  }
+
+  async counts(): Promise<{ files: number; chunks: number }> {
+    if (!(await this.exists())) return { files: 0, chunks: 0 };
+    return { files: await (await this.files()).countRows(), chunks: await (await this.chunks()).countRows() };
+  }
+
+  /** Drop every table pair except `keep` (a suffix), or all when `keep` is undefined. Returns dropped names. */
+  async dropTables(keep?: string): Promise<string[]> {
+    const dropped: string[] = [];
+    const meta = await readMeta(this.dir);
+    for (const name of await this.db.tableNames()) {
+      const m = /^(chunks|files)_(.+)$/.exec(name);
+      if (!m || m[2] === keep) continue;
+      await this.db.dropTable(name);
+      this.tablePromises.delete(name);
+      delete meta.tables[m[2]];
+      dropped.push(name);
+    }
+    await writeMetaAtomic(this.dir, meta);
+    return dropped;
+  }
+
+  /** Suffixes of the chunk tables on disk, most recently updated first. */
+  async tableSuffixes(): Promise<Array<{ suffix: string; model?: string; dimensions?: number; updatedAt: number }>> {
+    const meta = await readMeta(this.dir);
+    const names = await this.db.tableNames();
+    return names
+      .filter((n) => n.startsWith("chunks_"))
+      .map((n) => n.slice("chunks_".length))
+      .map((suffix) => ({ suffix, ...(meta.tables[suffix] ?? { updatedAt: 0 }) }))
+      .sort((a, b) => b.updatedAt - a.updatedAt);
+  }
+
+  /** Another store on the same database for an existing suffix (used to search the latest table lexically). */
+  async withSuffix(suffix: string, key: TableKey): Promise<IndexStore> {
+    return new IndexStore(this.dir, this.db, suffix, key);
+  }
+
+  /** Bytes on disk of the whole database folder. */
+  async diskBytes(): Promise<number> {
+    return dirSize(this.dir);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+async function readMeta(dir: string): Promise<Meta> {
+  try {
+    const meta = JSON.parse(await fs.readFile(path.join(dir, "hearth-index.json"), "utf8")) as Meta;
+    return meta && typeof meta.tables === "object" ? meta : { tables: {} };
+  } catch {
+    return { tables: {} };
+  }
+}
+
+async function writeMetaAtomic(dir: string, meta: Meta): Promise<void> {
+  const file = path.join(dir, "hearth-index.json");
+  await fs.writeFile(`${file}.tmp`, JSON.stringify(meta, null, 2));
+  await fs.rename(`${file}.tmp`, file);
+}
+
+async function dirSize(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) total += await dirSize(p);
+    else if (entry.isFile()) total += (await fs.stat(p)).size;
+  }
+  return total;
+}

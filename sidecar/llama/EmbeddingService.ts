@@ -1,0 +1,93 @@
+import type { LlamaEmbeddingContext, LlamaModel, LlamaRankingContext, Token } from "node-llama-cpp";
+import { embeddingPrefixes, type EmbeddingPrefixes } from "../index/prefixes";
+
+/** Scale a vector to unit L2 norm in place (a zero vector stays zero). Returns it. */
+export function l2Normalize(vector: Float32Array): Float32Array {
+  let sum = 0;
+  for (const x of vector) sum += x * x;
+  const norm = Math.sqrt(sum);
+  if (norm > 0) for (let i = 0; i < vector.length; i++) vector[i] /= norm;
+  return vector;
+}
+
+/**
+ * Text embeddings from one loaded embedding model (node-llama-cpp `LlamaEmbeddingContext`): adds the model
+ * family's query / document prefix, cuts inputs to the context window, and returns L2-normalised vectors so
+ * that a dot product is the cosine similarity. node-llama-cpp evaluates one text per decode on its single
+ * sequence; `embed` takes a batch so callers write whole batches to the store, and checks `signal` between texts.
+ */
+export class EmbeddingService {
+  readonly dimensions: number;
+  readonly prefixes: EmbeddingPrefixes;
+
+  constructor(
+    private readonly model: LlamaModel,
+    private readonly context: LlamaEmbeddingContext,
+    /** File name plus `general.name`, used to pick the prefixes. */
+    readonly modelName: string,
+    private readonly contextSize: number,
+    prefixOverride?: Partial<EmbeddingPrefixes>,
+  ) {
+    this.dimensions = model.embeddingVectorSize;
+    this.prefixes = embeddingPrefixes(modelName, prefixOverride);
+  }
+
+  /** Tokens of `text` as the model counts them (no special tokens). */
+  countTokens(text: string): number {
+    return this.model.tokenize(text).length;
+  }
+
+  /**
+   * Embed texts, in order. `kind` picks the prefix. Returns unit vectors of length {@link dimensions}.
+   * @returns also the number of tokens evaluated (for tokens/s figures).
+   * @throws Error "aborted" when `signal` fires (texts done so far are dropped).
+   */
+  async embed(texts: string[], kind: "query" | "document", signal?: AbortSignal): Promise<{ vectors: Float32Array[]; tokens: number }> {
+    const prefix = kind === "query" ? this.prefixes.query : this.prefixes.document;
+    const vectors: Float32Array[] = [];
+    let tokens = 0;
+    // Room for BOS/CLS and EOS/SEP that the context adds.
+    const room = this.contextSize - 3;
+    for (const text of texts) {
+      signal?.throwIfAborted();
+      let input: Token[] = this.model.tokenize(prefix + text);
+      if (input.length > room) input = input.slice(0, room);
+      tokens += input.length;
+      const embedding = await this.context.getEmbeddingFor(input);
+      vectors.push(l2Normalize(Float32Array.from(embedding.vector)));
+    }
+    return { vectors, tokens };
+  }
+
+  async dispose(): Promise<void> {
+    await this.context.dispose();
+  }
+}
+
+/**
+ * Cross-encoder reranking with one loaded reranker (node-llama-cpp `LlamaRankingContext`, which needs a GGUF
+ * with a classification head, e.g. bge-reranker, jina-reranker). Scores are in 0…1, higher is more relevant.
+ */
+export class RerankService {
+  constructor(
+    private readonly model: LlamaModel,
+    private readonly context: LlamaRankingContext,
+    private readonly contextSize: number,
+  ) {}
+
+  /** One score per document, in the documents' order. Long documents are cut to fit with the query. */
+  async rank(query: string, documents: string[], signal?: AbortSignal): Promise<number[]> {
+    const q = this.model.tokenize(query).slice(0, Math.floor(this.contextSize / 4));
+    const room = this.contextSize - q.length - 8;
+    const scores: number[] = [];
+    for (const doc of documents) {
+      signal?.throwIfAborted();
+      scores.push(await this.context.rank(q, this.model.tokenize(doc).slice(0, Math.max(16, room))));
+    }
+    return scores;
+  }
+
+  async dispose(): Promise<void> {
+    await this.context.dispose();
+  }
+}
