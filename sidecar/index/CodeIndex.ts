@@ -71,7 +71,8 @@ export class CodeIndex {
       endLine: c.endLine,
       symbol: c.symbol ?? "",
       text: c.text,
-      terms: lexicalTerms(`${c.path} ${c.symbol ?? ""} ${c.text}`),
+      // The symbol twice: a match on the definition's own name outweighs one on a mere use of it.
+      terms: lexicalTerms(`${c.path} ${c.symbol ?? ""} ${c.symbol ?? ""} ${c.text}`),
       ...(vectors ? { vector: Array.from(vectors[i]) } : {}),
     }));
     return { rows, embedMs, tokens };

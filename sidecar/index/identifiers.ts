@@ -14,8 +14,10 @@ const BOUNDARY = /([a-z0-9])([A-Z])|([A-Z]+)([A-Z][a-z])|([A-Za-z])([0-9])/g;
  * `__proto__` → ["proto"]. Returns [] for a string with no letters or digits.
  */
 export function splitIdentifier(identifier: string): string[] {
-  return identifier
-    .replace(BOUNDARY, (_m, a, b, c, d, e, f) => (a !== undefined ? `${a} ${b}` : c !== undefined ? `${c} ${d}` : `${e} ${f}`))
+  const split = (s: string) =>
+    s.replace(BOUNDARY, (_m, a, b, c, d, e, f) => (a !== undefined ? `${a} ${b}` : c !== undefined ? `${c} ${d}` : `${e} ${f}`));
+  // Twice: boundaries that share a character (`utf8Decode`: `f|8` and `8|D`) are found one per pass.
+  return split(split(identifier))
     .split(/[^A-Za-z0-9]+/)
     .filter(Boolean)
     .map((p) => p.toLowerCase());

@@ -120,3 +120,54 @@ describe("hearth complete (CLI)", () => {
     expect(r.stderr).toMatch(/--line 99 is outside the file/);
   });
 });
+
+describe("hearth index / hearth search (CLI contract)", () => {
+  let root: string;
+  let indexDir: string;
+  beforeAll(async () => {
+    // A real codebase: a copy of Hearth's own sidecar sources, plus one file discovery must skip.
+    root = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-cli-code-"));
+    await fs.cp(path.resolve(__dirname, "../../sidecar"), root, { recursive: true });
+    await fs.writeFile(path.join(root, "data.ts"), Buffer.from([0xff, 0xfe, 0x00, 0x41]));
+    indexDir = path.join(root, "..", `${path.basename(root)}-index`);
+  });
+
+  it("index builds a lexical index without a model and --verbose lists skipped files with reasons", async () => {
+    const r = await hearth(["index", root, "--index-dir", indexDir, "--verbose"]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/skipped data\.ts: binary \(NUL bytes\)/);
+    expect(r.stderr).toMatch(/Indexed \d+ files \(\d+ chunks\).*Lexical only/s);
+    const again = await hearth(["index", root, "--index-dir", indexDir]);
+    expect(again.stderr).toMatch(/0 new or changed, \d+ unchanged/);
+  });
+
+  it("search --json prints the documented hit shape, best first, paths relative to the folder", async () => {
+    const r = await hearth(["search", root, "reciprocal rank fusion", "--index-dir", indexDir, "--mode", "lexical", "--top", "3", "--json"]);
+    expect(r.code).toBe(0);
+    const hits = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
+    expect(hits).toHaveLength(3);
+    expect(Object.keys(hits[0]).sort()).toEqual(["endLine", "path", "score", "scores", "startLine", "symbol", "text"]);
+    expect(hits[0]).toMatchObject({ path: "index/fusion.ts", symbol: "reciprocalRankFusion" });
+    expect((hits[0].scores as Record<string, number>).lexicalRank).toBe(1);
+    expect(hits.map((h) => h.score as number)).toEqual(hits.map((h) => h.score as number).sort((a, b) => b - a));
+  });
+
+  it("search prints readable hits with their scores, and --queries answers one JSON line per query", async () => {
+    const human = await hearth(["search", root, "split identifier", "--index-dir", indexDir, "--top", "2"]);
+    expect(human.stdout).toMatch(/^1\. index\/identifiers\.ts:\d+-\d+ {2}splitIdentifier {2}score [\d.]+\n {3}lexical [\d.]+ \(#1\)/);
+    const queries = path.join(root, "..", "queries.jsonl");
+    await fs.writeFile(queries, '{"q": "split identifier"}\n\n{"q": "download a model file with a stall watchdog"}\n');
+    const batch = await hearth(["search", root, "--queries", queries, "--index-dir", indexDir, "--json", "--top", "5"]);
+    expect(batch.code).toBe(0);
+    const lines = batch.stdout.trim().split("\n").map((l) => JSON.parse(l) as { q: string; hits: Array<{ path: string }> });
+    expect(lines.map((l) => l.q)).toEqual(["split identifier", "download a model file with a stall watchdog"]);
+    expect(lines[1].hits.map((h) => h.path)).toContain("models/resolveModel.ts");
+  });
+
+  it("vector search without an embedding model fails with exit 1 and says what to set", async () => {
+    const r = await hearth(["search", root, "anything", "--index-dir", indexDir, "--mode", "vector"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/needs an embedding model/);
+    expect((await hearth(["search", root])).stderr).toMatch(/search needs a query/);
+  });
+});
