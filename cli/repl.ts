@@ -4,6 +4,8 @@ import readline from "node:readline";
 import type { ChatController } from "../common/ChatController";
 import { SidecarError } from "../common/SidecarError";
 import type { SidecarProcess } from "../common/SidecarProcess";
+import { codebaseContext, mentionsCodebase, withoutMention } from "../common/search/codebaseContext";
+import { defaultIndexDir, hitLocation } from "../common/search/format";
 import { parseSlash, runSlash, type SlashHost } from "../common/slashCommands";
 import type { ModelInfo } from "../sidecar/protocol";
 
@@ -78,6 +80,17 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     defaultChatFile: () => `hearth-chat-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-")}.json`,
     loadChatModel: options.loadChatModel,
     configuredModel: options.configuredModel,
+    // The REPL's codebase is the current directory, indexed (lexical unless an embedding model is loaded) on
+    // first use into the same place `hearth index .` uses.
+    search: async (query) => {
+      const target = { root: process.cwd(), storageDir: defaultIndexDir(process.cwd()) };
+      const status = await sidecar.request("index/status", target);
+      if (!status.exists) {
+        process.stderr.write(`Indexing ${target.root} (first search)…\n`);
+        await sidecar.request("index/build", target);
+      }
+      return sidecar.request("index/search", { ...target, query, topK: 5 });
+    },
   };
 
   rl.on("SIGINT", () => {
@@ -116,9 +129,17 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     }
     const text = input.startsWith("//") ? input.slice(1) : input;
     current = new AbortController();
-    out.write("Assistant> ");
     try {
-      const result = await controller.send(text, { onDelta: (t) => out.write(t), signal: current.signal });
+      let retrieved = {};
+      if (mentionsCodebase(text)) {
+        const found = await host.search!(withoutMention(text) || text);
+        if (found.hits.length) {
+          retrieved = codebaseContext(found.hits);
+          out.write(`(using ${found.hits.map((h) => hitLocation(h)).join(", ")})\n`);
+        }
+      }
+      out.write("Assistant> ");
+      const result = await controller.send(text, { onDelta: (t) => out.write(t), signal: current.signal, ...retrieved });
       out.write(result.stopReason === "cancelled" ? " [stopped]\n" : "\n");
       if (result.droppedMessages > 0) {
         out.write(`(${result.droppedMessages} older messages were left out: the conversation outgrew the context window)\n`);

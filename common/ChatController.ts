@@ -1,6 +1,6 @@
 import type { ChatSendResult, GenerationParams } from "../sidecar/protocol";
 import type { SidecarApi } from "./SidecarApi";
-import { newConversation, randomId, titleFrom, type Conversation } from "./conversation";
+import { newConversation, randomId, titleFrom, type Conversation, type SourceRef } from "./conversation";
 
 /** Figures of one answer, as shown by `/stats`. */
 export interface AnswerStats {
@@ -24,6 +24,10 @@ export interface SessionStats {
 export interface SendOptions {
   onDelta?: (text: string) => void;
   signal?: AbortSignal;
+  /** Retrieved context the model sees before the message (e.g. `@codebase` chunks); stored with the message. */
+  context?: string;
+  /** The chunks in `context`, shown to the user with their scores. */
+  sources?: SourceRef[];
 }
 
 /**
@@ -54,7 +58,13 @@ export class ChatController {
     const now = new Date().toISOString();
     const c = this.conversation;
     if (c.messages.length === 0) c.title = titleFrom(text);
-    c.messages.push({ role: "user", content: text, timestamp: now });
+    c.messages.push({
+      role: "user",
+      content: text,
+      timestamp: now,
+      ...(options.context ? { context: options.context } : {}),
+      ...(options.sources?.length ? { sources: options.sources } : {}),
+    });
     c.updatedAt = now;
     const streamId = randomId();
     const subscription = this.api.onNotification("chat/delta", (d) => {
@@ -67,7 +77,7 @@ export class ChatController {
           streamId,
           system: c.system,
           params: this.params,
-          messages: c.messages.map(({ role, content }) => ({ role, content })),
+          messages: c.messages.map(({ role, content, context }) => ({ role, content: context ? `${context}\n\n${content}` : content })),
         },
         options.signal,
       );

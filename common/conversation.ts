@@ -13,6 +13,24 @@ export interface StoredMessage {
   stopReason?: ChatSendResult["stopReason"];
   /** Assistant turns: how many older messages had to be left out of the context window for this answer. */
   droppedMessages?: number;
+  /**
+   * User turns: retrieved context the model saw before `content` (code chunks from `@codebase`), kept apart
+   * from what the user typed so the chat shows the question and lists the chunks as {@link sources}.
+   */
+  context?: string;
+  /** User turns: the chunks in `context`, with the scores that selected them. */
+  sources?: SourceRef[];
+}
+
+/** A code chunk used as context: where it is and why it was picked. */
+export interface SourceRef {
+  path: string;
+  startLine: number;
+  endLine: number;
+  symbol?: string;
+  score: number;
+  /** Human-readable scores, e.g. "lexical 7.12 (#1) · vector 0.613 (#3) · fused 0.0325". */
+  why: string;
 }
 
 /** A chat as saved to disk (`/save`, the per-workspace history) and loaded back (`/load`). */
@@ -97,6 +115,8 @@ export function parseConversation(text: string, source = "conversation"): Conver
     if (typeof msg.timestamp !== "string" || Number.isNaN(Date.parse(msg.timestamp))) {
       fail(`messages[${i}].timestamp`, "an ISO-8601 timestamp");
     }
+    if (msg.context !== undefined && typeof msg.context !== "string") fail(`messages[${i}].context`, "a string");
+    if (msg.sources !== undefined && !Array.isArray(msg.sources)) fail(`messages[${i}].sources`, "an array");
     return msg as unknown as StoredMessage;
   });
   return { ...(c as unknown as Conversation), messages };

@@ -1,4 +1,5 @@
-import { ErrorCodes, type GenerationParams, type GpuSetting, type ModelInfo } from "../sidecar/protocol";
+import { ErrorCodes, type GenerationParams, type GpuSetting, type IndexSearchResult, type ModelInfo, type SearchHit } from "../sidecar/protocol";
+import { describeScores, hitLocation, snippet } from "./search/format";
 import type { ChatController } from "./ChatController";
 import { parseConversation, serializeConversation } from "./conversation";
 import type { SidecarApi } from "./SidecarApi";
@@ -43,6 +44,8 @@ export interface SlashHost {
   configuredModel(): string | undefined;
   /** Called after `/clear` or `/load` replaced the conversation. */
   conversationReplaced?(): void;
+  /** Search the codebase index of the host's folder (building it first if needed); absent where there is none. */
+  search?(query: string): Promise<IndexSearchResult>;
 }
 
 export interface SlashContext {
@@ -56,6 +59,8 @@ export interface SlashResult {
   output: string;
   isError?: boolean;
   exit?: boolean;
+  /** `/search`: the hits, for hosts that render them as links (the chat view). */
+  hits?: SearchHit[];
 }
 
 const PARAM_KEYS: Record<string, { key: keyof GenerationParams; min: number; max: number; integer: boolean }> = {
@@ -228,6 +233,19 @@ const COMMANDS: Record<string, Handler> = {
 
   async exit() {
     return { output: "Bye.", exit: true };
+  },
+
+  async search(inv, ctx) {
+    if (!inv.rest) return error("Usage: /search <query>, e.g. /search where is the config parsed");
+    if (!ctx.host.search) return error("Code search needs a folder: open one in VS Code, or run 'hearth search <dir> \"<query>\"'.");
+    const result = await ctx.host.search(inv.rest);
+    if (!result.hits.length) return { output: `No hits for '${inv.rest}'.`, hits: [] };
+    const lines = result.hits.map((h, i) => {
+      const head = `${i + 1}. ${hitLocation(h)}${h.symbol ? `  ${h.symbol}` : ""}  (${describeScores(h.scores)})`;
+      return [head, ...snippet(h.text, 2).map((l) => `     ${l}`)].join("\n");
+    });
+    const how = `${result.mode}${result.reranked ? " + rerank" : ""}, ${result.timings.totalMs.toFixed(0)} ms`;
+    return { output: `Search '${inv.rest}' (${how}):\n${lines.join("\n")}`, hits: result.hits };
   },
 };
 

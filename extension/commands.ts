@@ -1,6 +1,8 @@
 import * as vscode from "vscode";
 import type { ChatSession } from "./chat/ChatSession";
 import type { ChatViewProvider } from "./chat/ChatViewProvider";
+import type { IndexController } from "./index/IndexController";
+import { searchCodeQuickPick } from "./index/searchQuickPick";
 import { whyNoCompletion, type HearthInlineCompletionProvider } from "./completions/InlineCompletionProvider";
 import { readConfig } from "./config";
 import { pickChatModel, showModelError } from "./models";
@@ -11,6 +13,7 @@ interface Deps {
   session: ChatSession;
   log: vscode.LogOutputChannel;
   completions: HearthInlineCompletionProvider;
+  index: IndexController;
 }
 
 /** The selection (or the whole file when `wholeFile`) of the active editor as a chat attachment. */
@@ -35,7 +38,7 @@ function editorAttachment(wholeFile: boolean) {
  * start it on demand; each failure ends in one actionable message with a Show Log button.
  */
 export function registerCommands(context: vscode.ExtensionContext, deps: Deps) {
-  const { sidecar, session, log, completions } = deps;
+  const { sidecar, session, log, completions, index } = deps;
   let provider: ChatViewProvider | undefined;
 
   const attachSelection = () => {
@@ -108,6 +111,34 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps) {
     "hearth.showStats": async () => {
       await provider?.reveal();
       await session.submit("/stats");
+    },
+    "hearth.searchCode": (query?: unknown) => searchCodeQuickPick(index, typeof query === "string" ? query : ""),
+    // Not awaited: indexing reports through the status bar and may take minutes.
+    "hearth.indexWorkspace": () => void index.build(),
+    "hearth.reindexWorkspace": () => void index.build(true),
+    "hearth.pauseIndexing": () => index.pause(),
+    "hearth.cancelIndexing": () => index.cancel(),
+    "hearth.indexActions": async () => {
+      const items = index.isBuilding
+        ? [
+            { label: "$(debug-pause) Pause Indexing", id: "hearth.pauseIndexing" },
+            { label: "$(close) Cancel Indexing", id: "hearth.cancelIndexing" },
+          ]
+        : [
+            { label: "$(search) Search Code", id: "hearth.searchCode" },
+            { label: "$(sync) Index Workspace (resume / update)", id: "hearth.indexWorkspace" },
+            { label: "$(refresh) Re-index Workspace (re-embed everything)", id: "hearth.reindexWorkspace" },
+          ];
+      const pick = await vscode.window.showQuickPick([...items, { label: "$(output) Show Log", id: "hearth.showLog" }], { title: "Hearth: Code Index" });
+      if (pick) await vscode.commands.executeCommand(pick.id);
+    },
+    "hearth.deleteOldIndexes": async () => {
+      try {
+        const dropped = await index.dropStale();
+        void vscode.window.showInformationMessage(dropped.length ? `Hearth: deleted ${dropped.length / 2} old index(es).` : "Hearth: no indexes of other models to delete.");
+      } catch (error) {
+        await showModelError(error, log);
+      }
     },
   };
   for (const [id, run] of Object.entries(table)) {

@@ -1,5 +1,5 @@
 import * as vscode from "vscode";
-import type { GenerationParams, GpuSetting, ModelRole } from "../sidecar/protocol";
+import type { GenerationParams, GpuSetting, ModelRole, SearchMode } from "../sidecar/protocol";
 
 /** Typed view of the `hearth.*` settings. Read fresh each time: settings can change at any moment. */
 export interface HearthConfig {
@@ -10,6 +10,18 @@ export interface HearthConfig {
   systemPrompt: string;
   generation: GenerationParams;
   startOnActivation: boolean;
+  index: {
+    maxFileBytes: number;
+    /** Chunks embedded and written per batch. */
+    batchSize: number;
+    /** Tokens per llama.cpp decode batch of the embedding model. */
+    batchTokens: number;
+    watch: boolean;
+    /** null: the model family's own prefix. */
+    queryPrefix: string | null;
+    documentPrefix: string | null;
+  };
+  search: { mode: SearchMode | "auto"; topK: number; rerank: boolean; codebaseChunks: number };
   completion: {
     enabled: boolean;
     disabledLanguages: string[];
@@ -45,6 +57,20 @@ export function readConfig(): HearthConfig {
       maxTokens: c.get<number>("chat.maxTokens", 512),
     },
     startOnActivation: c.get<boolean>("sidecar.startOnActivation", false),
+    index: {
+      maxFileBytes: c.get<number>("index.maxFileBytes", 1_000_000),
+      batchSize: c.get<number>("index.batchSize", 32),
+      batchTokens: c.get<number>("index.batchTokens", 512),
+      watch: c.get<boolean>("index.watch", true),
+      queryPrefix: c.get<string | null>("index.queryPrefix", null),
+      documentPrefix: c.get<string | null>("index.documentPrefix", null),
+    },
+    search: {
+      mode: c.get<SearchMode | "auto">("search.mode", "auto"),
+      topK: c.get<number>("search.topK", 10),
+      rerank: c.get<boolean>("search.rerank", true),
+      codebaseChunks: c.get<number>("search.codebaseChunks", 5),
+    },
     completion: {
       enabled: c.get<boolean>("completion.enabled", true),
       disabledLanguages: c.get<string[]>("completion.disabledLanguages", []),

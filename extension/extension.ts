@@ -10,6 +10,7 @@ import { ChatViewProvider } from "./chat/ChatViewProvider";
 import { registerCommands } from "./commands";
 import { HearthInlineCompletionProvider } from "./completions/InlineCompletionProvider";
 import { readConfig } from "./config";
+import { IndexController } from "./index/IndexController";
 import { SidecarClient } from "./sidecar/SidecarClient";
 import { StatusBar } from "./statusBar";
 
@@ -19,6 +20,7 @@ export interface HearthApi {
   session: ChatSession;
   statusBar: StatusBar;
   completions: HearthInlineCompletionProvider;
+  index: IndexController;
 }
 
 export function activate(context: vscode.ExtensionContext): HearthApi {
@@ -26,9 +28,10 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
   const statusBar = new StatusBar();
   const sidecar = new SidecarClient(context, log, readConfig);
   const historyDir = vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, "chats").fsPath;
-  const session = new ChatSession(sidecar, new ChatHistoryStore(historyDir), log);
+  const index = new IndexController(sidecar, context.storageUri ?? context.globalStorageUri, log);
+  const session = new ChatSession(sidecar, new ChatHistoryStore(historyDir), log, index);
   const completions = new HearthInlineCompletionProvider(sidecar, statusBar, log);
-  const commands = registerCommands(context, { sidecar, session, log, completions });
+  const commands = registerCommands(context, { sidecar, session, log, completions, index });
   const provider = new ChatViewProvider(context.extensionUri, session, commands.viewActions);
   commands.setProvider(provider);
 
@@ -37,6 +40,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     statusBar,
     sidecar,
     session,
+    index,
     provider,
     sidecar.onStatus((s) => statusBar.update(s)),
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, provider, {
@@ -56,7 +60,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     const model = readConfig().models.chat;
     void sidecar.start().then(() => (model ? session.loadModel(model) : undefined)).catch((e) => log.error(String(e)));
   }
-  return { sidecar, session, statusBar, completions };
+  return { sidecar, session, statusBar, completions, index };
 }
 
 export function deactivate(): void {

@@ -73,7 +73,17 @@ export function parseModelLoadParams(value: unknown): ModelLoadParams {
     contextSize: optionalNumber(value, "contextSize", "contextSize", 16, 1 << 20),
     progressId,
     batchSize: optionalNumber(value, "batchSize", "batchSize", 1, 1 << 16),
+    prefixes: parsePrefixes(value.prefixes),
   };
+}
+
+function parsePrefixes(value: unknown): ModelLoadParams["prefixes"] {
+  if (value === undefined) return undefined;
+  if (!isObject(value)) fail("prefixes", "an object {query?, document?}");
+  for (const k of ["query", "document"] as const) {
+    if (value[k] !== undefined && typeof value[k] !== "string") fail(`prefixes.${k}`, "a string");
+  }
+  return { query: value.query as string | undefined, document: value.document as string | undefined };
 }
 
 /** Checks `model/unload` params. */

@@ -131,6 +131,11 @@ export interface ModelLoadParams {
   progressId?: string;
   /** Embedding / rerank roles: tokens per decode batch (≤ contextSize). Default 512. */
   batchSize?: number;
+  /**
+   * Embedding role: query / document prefixes to use instead of the model family's own (see
+   * `sidecar/index/prefixes.ts`); an omitted side keeps the family's.
+   */
+  prefixes?: { query?: string; document?: string };
 }
 
 export interface ModelInfo {

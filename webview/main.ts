@@ -6,7 +6,7 @@
 import DOMPurify from "dompurify";
 import { renderMarkdown } from "./markdown";
 import { ExtensionChannel } from "./messaging";
-import type { HistoryItem, ViewMessage, ViewState } from "./protocol";
+import type { HistoryItem, ViewHit, ViewMessage, ViewState } from "./protocol";
 
 const channel = new ExtensionChannel();
 const purify = DOMPurify(window);
@@ -27,7 +27,7 @@ let state: ViewState | undefined;
  * after the message count it arrived at, so re-rendering the state does not wipe them. A new conversation
  * clears them.
  */
-let notices: { conversationId: string; after: number; kind: "info" | "error"; text: string }[] = [];
+let notices: { conversationId: string; after: number; kind: "info" | "error"; text: string; hits?: ViewHit[] }[] = [];
 /** Text streamed into the answer being generated, rendered on the next animation frame. */
 let streaming: { el: HTMLElement; text: string; scheduled: boolean } | undefined;
 
@@ -55,6 +55,20 @@ function renderInto(target: HTMLElement, markdown: string): void {
   }
 }
 
+/** Clickable code locations (search hits, `@codebase` sources) with the scores that picked them. */
+function hitsView(hits: ViewHit[]): HTMLElement {
+  const list = el("ol", "hits");
+  for (const h of hits) {
+    const row = el("li", "hit");
+    const link = el("button", "hit-link", `${h.path}:${h.startLine}-${h.endLine}${h.symbol ? `  ${h.symbol}` : ""}`);
+    link.title = "Open at these lines";
+    link.addEventListener("click", () => channel.notify("location/open", { path: h.path, startLine: h.startLine, endLine: h.endLine }));
+    row.append(link, el("div", "hit-why", h.why));
+    list.append(row);
+  }
+  return list;
+}
+
 function messageView(m: ViewMessage): HTMLElement {
   const item = el("div", `message ${m.role}`);
   const header = el("div", "message-header", m.role === "user" ? "You" : "Hearth");
@@ -64,6 +78,11 @@ function messageView(m: ViewMessage): HTMLElement {
   if (m.role === "user") body.textContent = m.content;
   else renderInto(body, m.content);
   item.append(header, body);
+  if (m.sources?.length) {
+    const details = el("details", "sources");
+    details.append(el("summary", undefined, `Used ${m.sources.length} chunks from the codebase`), hitsView(m.sources));
+    item.append(details);
+  }
   if (m.stopReason === "cancelled") item.append(el("div", "note", "Stopped."));
   if (m.stopReason === "maxTokens") item.append(el("div", "note", "Stopped at the token limit (/params max-tokens)."));
   if (m.droppedMessages) {
@@ -72,9 +91,10 @@ function messageView(m: ViewMessage): HTMLElement {
   return item;
 }
 
-function noticeView(kind: "info" | "error", text: string): HTMLElement {
+function noticeView(kind: "info" | "error", text: string, hits?: ViewHit[]): HTMLElement {
   const note = el("div", `notice ${kind}`);
   note.append(el("pre", "notice-text", text));
+  if (hits?.length) note.append(hitsView(hits));
   return note;
 }
 
@@ -84,10 +104,10 @@ function render(next: ViewState): void {
   notices = notices.filter((n) => n.conversationId === next.conversationId);
   const items: HTMLElement[] = [];
   next.messages.forEach((m, i) => {
-    items.push(...notices.filter((n) => n.after === i).map((n) => noticeView(n.kind, n.text)));
+    items.push(...notices.filter((n) => n.after === i).map((n) => noticeView(n.kind, n.text, n.hits)));
     items.push(messageView(m));
   });
-  items.push(...notices.filter((n) => n.after >= next.messages.length).map((n) => noticeView(n.kind, n.text)));
+  items.push(...notices.filter((n) => n.after >= next.messages.length).map((n) => noticeView(n.kind, n.text, n.hits)));
   messagesEl.replaceChildren(...items);
   if (next.messages.length === 0 && notices.length === 0) {
     messagesEl.append(el("div", "empty", "Ask about your code, or type / for commands."));
@@ -133,11 +153,11 @@ channel.on("chat/delta", ({ conversationId, text }) => {
     messagesEl.scrollTop = messagesEl.scrollHeight;
   });
 });
-channel.on("chat/notice", ({ kind, text }) => {
+channel.on("chat/notice", ({ kind, text, hits }) => {
   if (!state) return;
-  notices.push({ conversationId: state.conversationId, after: state.messages.length, kind, text });
+  notices.push({ conversationId: state.conversationId, after: state.messages.length, kind, text, hits });
   messagesEl.querySelector(".empty")?.remove();
-  messagesEl.append(noticeView(kind, text));
+  messagesEl.append(noticeView(kind, text, hits));
   messagesEl.scrollTop = messagesEl.scrollHeight;
 });
 channel.on("input/set", ({ text }) => {

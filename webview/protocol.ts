@@ -15,6 +15,21 @@ export interface ViewMessage {
   timestamp: string;
   stopReason?: "stop" | "maxTokens" | "cancelled";
   droppedMessages?: number;
+  /** User turns with `@codebase`: the chunks the model was given, with why each was picked. */
+  sources?: ViewHit[];
+}
+
+/** A code location shown as a link: a `/search` hit or a chunk used as `@codebase` context. */
+export interface ViewHit {
+  /** Relative to the workspace folder. */
+  path: string;
+  /** 1-based, inclusive. */
+  startLine: number;
+  endLine: number;
+  symbol?: string;
+  score: number;
+  /** The scores as text, e.g. "lexical 7.12 (#1) · vector 0.613 (#3) · fused 0.0325". */
+  why: string;
 }
 
 /** Something attached to the next message as context. */
@@ -72,6 +87,8 @@ export interface WebviewToExtension {
   "code/insert": [{ code: string }, void];
   /** Open a link from the rendered answer (http/https only; the extension asks VS Code to open it). */
   "link/open": [{ href: string }, void];
+  /** Open a workspace file at a line range (a search hit or a source was clicked). */
+  "location/open": [{ path: string; startLine: number; endLine: number }, void];
 }
 
 /** Extension → webview. */
@@ -81,7 +98,7 @@ export interface ExtensionToWebview {
   /** Append streamed text to the answer being generated (the last message). */
   "chat/delta": [{ conversationId: string; text: string }, void];
   /** A line for the user that is not part of the conversation: slash-command output or an error. */
-  "chat/notice": [{ kind: "info" | "error"; text: string }, void];
+  "chat/notice": [{ kind: "info" | "error"; text: string; hits?: ViewHit[] }, void];
   /** Put text into the input box (e.g. "Open Chat with Selection"). */
   "input/set": [{ text: string }, void];
 }

@@ -2,11 +2,15 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { ChatController } from "../../common/ChatController";
 import { ChatHistoryStore } from "../../common/ChatHistoryStore";
+import { codebaseContext, mentionsCodebase, withoutMention } from "../../common/search/codebaseContext";
 import { SidecarError } from "../../common/SidecarError";
 import { commandsFor, isNoModelError, parseSlash, runSlash, type SlashHost } from "../../common/slashCommands";
 import { ErrorCodes, type ModelInfo } from "../../sidecar/protocol";
-import type { ViewState } from "../../webview/protocol";
+import type { ViewHit, ViewState } from "../../webview/protocol";
+import type { IndexController } from "../index/IndexController";
 import { readConfig } from "../config";
+import { openHit } from "../index/searchQuickPick";
+import { describeScores } from "../../common/search/format";
 import { loadChatModel } from "../models";
 import type { SidecarClient } from "../sidecar/SidecarClient";
 
@@ -32,7 +36,7 @@ export class ChatSession implements vscode.Disposable {
   private status?: string;
   private readonly changed = new vscode.EventEmitter<ViewState>();
   private readonly delta = new vscode.EventEmitter<{ conversationId: string; text: string }>();
-  private readonly notice = new vscode.EventEmitter<{ kind: "info" | "error"; text: string }>();
+  private readonly notice = new vscode.EventEmitter<{ kind: "info" | "error"; text: string; hits?: ViewHit[] }>();
   readonly onDidChange = this.changed.event;
   readonly onDelta = this.delta.event;
   readonly onNotice = this.notice.event;
@@ -42,6 +46,7 @@ export class ChatSession implements vscode.Disposable {
     private readonly sidecar: SidecarClient,
     readonly history: ChatHistoryStore,
     private readonly log: vscode.LogOutputChannel,
+    private readonly index?: IndexController,
   ) {
     const cfg = readConfig();
     this.controller = new ChatController(sidecar, { params: cfg.generation, system: cfg.systemPrompt || undefined });
@@ -70,7 +75,8 @@ export class ChatSession implements vscode.Disposable {
     return {
       conversationId: c.id,
       title: c.title,
-      messages: c.messages.map((m) => ({ ...m })),
+      // The retrieved context stays out of the view: the sources list says what it was.
+      messages: c.messages.map(({ context: _context, ...m }) => ({ ...m })),
       attachments: this.attachments.map((a) => ({ label: a.label })),
       generating: this.generating,
       model: this.chatModel?.name,
@@ -123,7 +129,8 @@ export class ChatSession implements vscode.Disposable {
     const slash = parseSlash(text);
     if (slash) {
       const result = await runSlash(slash, { controller: this.controller, api: this.sidecar, host: this.slashHost() });
-      this.notice.fire({ kind: result.isError ? "error" : "info", text: result.output });
+      const hits = result.hits?.map(({ path: p, startLine, endLine, symbol, score, scores }) => ({ path: p, startLine, endLine, symbol, score, why: describeScores(scores) }));
+      this.notice.fire({ kind: result.isError ? "error" : "info", text: hits?.length ? result.output.split("\n")[0] : result.output, hits });
       this.fire();
       return;
     }
@@ -133,12 +140,14 @@ export class ChatSession implements vscode.Disposable {
     this.fire();
     try {
       if (!(await this.ensureModel())) return;
+      const retrieved = await this.retrieve(text);
       this.attachments = [];
       const id = this.controller.conversation.id;
       this.fire();
       await this.controller.send(message, {
         signal: this.abort.signal,
         onDelta: (t) => this.delta.fire({ conversationId: id, text: t }),
+        ...retrieved,
       });
     } catch (error) {
       const e = SidecarError.from(error);
@@ -153,6 +162,36 @@ export class ChatSession implements vscode.Disposable {
       await this.persist();
       this.fire();
     }
+  }
+
+  /** `@codebase` in the message: the top chunks for it as context (shown under the message with their scores). */
+  private async retrieve(text: string): Promise<{ context?: string; sources?: ReturnType<typeof codebaseContext>["sources"] }> {
+    if (!mentionsCodebase(text)) return {};
+    if (!this.index?.target()) {
+      this.notice.fire({ kind: "error", text: "@codebase needs a folder open in VS Code; sending without codebase context." });
+      return {};
+    }
+    try {
+      const query = withoutMention(text) || text;
+      const result = await this.index.search(query, { topK: readConfig().search.codebaseChunks, signal: this.abort?.signal });
+      if (!result.hits.length) {
+        this.notice.fire({ kind: "info", text: "@codebase: the index has nothing for this question; sending without codebase context." });
+        return {};
+      }
+      return codebaseContext(result.hits);
+    } catch (error) {
+      const e = SidecarError.from(error);
+      if (e.code === ErrorCodes.Cancelled) throw error;
+      this.notice.fire({ kind: "error", text: `@codebase search failed (${e.userMessage}); sending without codebase context.` });
+      return {};
+    }
+  }
+
+  /** Open a file of the workspace at a line range (a source or a search hit clicked in the chat). */
+  async openLocation(relPath: string, startLine: number, endLine: number): Promise<void> {
+    const root = this.index?.target()?.root;
+    if (!root) return;
+    await openHit(root, { path: relPath, startLine, endLine });
   }
 
   /** The message text with attached context as fenced blocks before the question. */
@@ -216,6 +255,7 @@ export class ChatSession implements vscode.Disposable {
       conversationReplaced: () => {
         this.attachments = [];
       },
+      ...(this.index?.target() ? { search: (query: string) => this.index!.search(query) } : {}),
     };
   }
 

@@ -59,6 +59,12 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       "link/open": ({ href }) => {
         if (/^https?:/i.test(href)) void vscode.env.openExternal(vscode.Uri.parse(href));
       },
+      "location/open": ({ path, startLine, endLine }) => {
+        // Only a relative path inside the workspace with sane line numbers; anything else is ignored.
+        if (typeof path !== "string" || path.startsWith("/") || path.split(/[\\/]/).includes("..")) return;
+        if (!Number.isInteger(startLine) || !Number.isInteger(endLine) || startLine < 1 || endLine < startLine) return;
+        return this.session.openLocation(path, startLine, endLine);
+      },
     };
     for (const [method, handler] of Object.entries(handlers)) {
       server.addMethod(method, (params: unknown) => (handler as (p: unknown) => unknown)(params ?? {}));

@@ -162,7 +162,6 @@ export class CodeIndex {
     onProgress({ phase: "finalize", filesDone, filesTotal: files.length, chunksDone: newChunks });
     await this.store.finalize();
     this.store.ftsReady = true;
-    this.store.updatesSinceFinalize = 0;
     await this.store.touchMeta(this.root);
     for (const s of skipped) this.log(`index: skipped ${s.path}: ${s.reason}`);
     const counts = await this.store.counts();
@@ -222,12 +221,11 @@ export class CodeIndex {
     const toRemove = [...removed].filter((p) => known.has(p));
     const { rows, embedMs } = await this.rows(chunks, signal);
     await this.store.replaceFiles(files, rows, toRemove);
-    this.store.updatesSinceFinalize += files.length + toRemove.length;
-    // New rows are searched by a flat scan until folded into the indices; fold them in now and then.
-    if (this.store.updatesSinceFinalize >= 200) {
-      await this.store.finalize();
-      this.store.updatesSinceFinalize = 0;
-    }
+    // Fold the new rows into the full-text index now. LanceDB (0.30) does scan rows added after the index
+    // was built, but a query term the index has never seen matches nothing among them (seen with a freshly
+    // opened table: the new function's name was not found until optimize), so an update is not searchable
+    // by its new words until this runs.
+    if (files.length || toRemove.length) await this.store.finalize();
     for (const s of skipped) this.log(`index: skipped ${s.path}: ${s.reason}`);
     return {
       updated: files.length,

@@ -38,6 +38,9 @@ interface Meta {
 
 let lanceDbModule: Promise<typeof LanceDb> | undefined;
 
+/** How long superseded table versions stay on disk before `finalize` deletes them, ms. */
+const VERSION_RETENTION_MS = 10 * 60_000;
+
 /**
  * LanceDB, imported on first use: its native logger reads `LANCEDB_LOG` once, when the module loads, and we
  * want only errors on the sidecar's stderr (warnings such as "no existing dataset, it will be created" are
@@ -76,8 +79,6 @@ export class IndexStore {
   private writes: Promise<unknown> = Promise.resolve();
   /** Whether the full-text index is known to exist (checked before the first lexical search). */
   ftsReady = false;
-  /** Files written since the last {@link finalize}; updates fold them into the indices every 200. */
-  updatesSinceFinalize = 0;
 
   private constructor(
     readonly dir: string,
@@ -90,7 +91,9 @@ export class IndexStore {
   static async open(dir: string, key: TableKey): Promise<IndexStore> {
     await fs.mkdir(dir, { recursive: true });
     const lancedb = await loadLanceDb();
-    const db = await lancedb.connect(dir);
+    // Strong consistency: every read sees the latest commit, also one made by another process on the same
+    // folder (a second VS Code window, `hearth index` beside the extension). A local manifest check is cheap.
+    const db = await lancedb.connect(dir, { readConsistencyInterval: 0 });
     return new IndexStore(dir, db, tableSuffix(key), key);
   }
 
@@ -184,8 +187,7 @@ export class IndexStore {
 
   /**
    * Bring indices up to date after writes: create the full-text index on `terms` when missing (LanceDB's BM25
-   * index; rows added later are searched by a flat scan until the next optimize), otherwise fold new rows
-   * into it; compact fragments and drop old versions.
+   * index), otherwise fold new rows into it; compact fragments and drop old versions.
    */
   finalize(): Promise<void> {
     return this.write(async () => {
@@ -196,8 +198,10 @@ export class IndexStore {
           config: (await loadLanceDb()).Index.fts({ baseTokenizer: "whitespace", lowercase: true, stem: false, removeStopWords: false, withPosition: false }),
         });
       }
-      await table.optimize({ cleanupOlderThan: new Date() });
-      await (await this.files()).optimize({ cleanupOlderThan: new Date() });
+      // Old versions are kept for a while: another process may still be reading one.
+      const cleanupOlderThan = new Date(Date.now() - VERSION_RETENTION_MS);
+      await table.optimize({ cleanupOlderThan });
+      await (await this.files()).optimize({ cleanupOlderThan });
     });
   }
 

@@ -219,7 +219,7 @@ export class Runtime {
         const options = { contextSize, threads: this.threadCount, batchSize: Math.min(contextSize, params.batchSize ?? 512) };
         if (params.role === "embedding") {
           const name = `${entry.info.name} ${String(fileInfo.metadata.general.name ?? "")}`;
-          entry.embedding = new EmbeddingService(model, await model.createEmbeddingContext(options), name, contextSize);
+          entry.embedding = new EmbeddingService(model, await model.createEmbeddingContext(options), name, contextSize, params.prefixes);
           entry.info.embeddingDimensions = entry.embedding.dimensions;
         } else {
           entry.rerank = new RerankService(model, await model.createRankingContext(options), contextSize);

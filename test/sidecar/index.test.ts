@@ -85,6 +85,22 @@ describe("lexical index on a real codebase (no model)", () => {
     expect(await sidecar.request("index/update", { ...t, changed: ["errors.ts"] })).toMatchObject({ updated: 0, unchanged: 1 });
   });
 
+  it("a new file with words the index has never seen is searchable right after index/update, in a fresh sidecar", async () => {
+    // Regression: LanceDB's flat scan of rows added after the full-text index was built missed query terms
+    // unknown to the index when the table was opened by another process; index/update now folds rows in.
+    const { sidecar: fresh } = await spawnSidecar();
+    try {
+      expect((await fresh.request("index/search", { ...t, query: "transmogrify gizmos" })).hits).toEqual([]);
+      await fs.writeFile(path.join(t.root, "gizmo.ts"), "export function transmogrifyGizmos() {\n  return 1;\n}\n");
+      await fresh.request("index/update", { ...t, changed: ["gizmo.ts"] });
+      expect((await fresh.request("index/search", { ...t, query: "transmogrify gizmos" })).hits[0]).toMatchObject({ path: "gizmo.ts" });
+      await fs.rm(path.join(t.root, "gizmo.ts"));
+      await fresh.request("index/update", { ...t, deleted: ["gizmo.ts"] });
+    } finally {
+      await fresh.stop();
+    }
+  });
+
   it("handles a rename (delete + create) and a delete", async () => {
     await fs.rename(path.join(t.root, "errors.ts"), path.join(t.root, "failures.ts"));
     await sidecar.request("index/update", { ...t, deleted: ["errors.ts"], changed: ["failures.ts"] });

@@ -15,6 +15,17 @@ import { runAll, test, waitFor } from "./harness";
 const EXTENSION_ID = "hearth.hearth";
 let api: HearthApi;
 
+/** Call `fn` until its result satisfies `ok` (every 100 ms, at most `timeoutMs`); returns that result. */
+async function eventually<T>(fn: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
+  const start = Date.now();
+  for (;;) {
+    const value = await fn();
+    if (ok(value)) return value;
+    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value).slice(0, 500)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 function lastMessage() {
   return api.session.controller.conversation.messages.at(-1);
 }
@@ -45,7 +56,7 @@ test("commands run without an editor or a model, or fail with a message, never t
     await vscode.commands.executeCommand(id);
   }
   // Commands that open a quick pick: close it, and the command must settle.
-  for (const id of ["hearth.showHistory", "hearth.selectChatModel"]) {
+  for (const id of ["hearth.showHistory", "hearth.selectChatModel", "hearth.indexActions"]) {
     const run = vscode.commands.executeCommand(id);
     await new Promise((r) => setTimeout(r, 1500));
     await vscode.commands.executeCommand("workbench.action.closeQuickOpen");
@@ -157,6 +168,40 @@ test("inline completions: a SYNTHETIC FIM model gives suggestions; a model witho
   assert.equal(await api.completions.provideInlineCompletionItems(doc, new vscode.Position(3, 18), context, token), undefined);
   assert.equal(api.completions.lastOutcome?.reason, "disabled");
   await config.update("completion.disabledLanguages", undefined, vscode.ConfigurationTarget.Global);
+}, 90_000);
+
+test("code search: indexes the workspace, finds code, picks up a new file and its deletion, /search and @codebase in chat", async () => {
+  const root = vscode.workspace.workspaceFolders![0].uri;
+  const first = await api.index.search("greet someone by name");
+  assert.equal(api.index.state, "ready");
+  assert.ok(api.index.lastBuild && api.index.lastBuild.files >= 1, JSON.stringify(api.index.lastBuild));
+  assert.equal(first.mode, "lexical");
+  assert.equal(first.hits[0]?.path, "hello.ts", JSON.stringify(first.hits));
+
+  const file = vscode.Uri.joinPath(root, "widgets-under-test.ts");
+  try {
+    await vscode.workspace.fs.writeFile(file, Buffer.from("/** Turns widgets inside out. */\nexport function frobnicateWidgets(n: number) {\n  return -n;\n}\n"));
+    // The watcher may report the create (empty file) and the write separately: wait until the content is in.
+    const found = await eventually(() => api.index.search("frobnicate widgets"), (r) => r.hits[0]?.path === "widgets-under-test.ts", "the new file to become searchable");
+    assert.equal(found.hits[0]?.symbol, "frobnicateWidgets");
+    assert.equal(found.hits[0]?.startLine, 1);
+
+    const notices: { text: string; hits?: unknown[] }[] = [];
+    const sub = api.session.onNotice((n) => notices.push(n));
+    await api.session.submit("/search frobnicate widgets");
+    assert.equal((notices.at(-1)?.hits?.[0] as { path: string } | undefined)?.path, "widgets-under-test.ts", JSON.stringify(notices));
+    await api.session.submit("/params max-tokens 8");
+    await api.session.submit("@codebase what does frobnicateWidgets do?");
+    sub.dispose();
+    const asked = api.session.controller.conversation.messages.at(-2);
+    assert.equal(asked?.role, "user");
+    assert.equal(asked?.content, "@codebase what does frobnicateWidgets do?");
+    assert.ok(asked?.sources?.some((s) => s.path === "widgets-under-test.ts"), JSON.stringify(asked?.sources));
+    assert.match(asked?.context ?? "", /widgets-under-test\.ts:1-4/);
+  } finally {
+    await vscode.workspace.fs.delete(file);
+  }
+  await eventually(() => api.index.search("frobnicate widgets"), (r) => !r.hits.some((h) => h.path === "widgets-under-test.ts"), "the deleted file to leave the index");
 }, 90_000);
 
 test("unknown slash commands answer with a helpful notice", async () => {
