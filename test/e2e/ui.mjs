@@ -243,6 +243,29 @@ try {
     await chat().locator(".notice", { hasText: /Session: \d+ answers/ }).waitFor();
   });
 
+  await step("Hearth: Search Code indexes the workspace, lists hits with their scores, Enter opens the range", async () => {
+    await runCommand("Search Code");
+    const input = page.locator(".quick-input-widget input");
+    await input.fill("greet someone by name");
+    const hit = page.locator(".quick-input-list .monaco-list-row", { hasText: "hello.ts:1-4" }).first();
+    await hit.waitFor({ timeout: 60_000 });
+    await page.locator(".quick-input-list .monaco-list-row", { hasText: /lexical [\d.]+ \(#1\)/ }).first().waitFor();
+    await input.press("Enter");
+    await page.locator(".tab.active", { hasText: "hello.ts" }).waitFor();
+  });
+
+  await step("/search in chat shows clickable hits; a click opens the file", async () => {
+    await runCommand("Open Chat");
+    await page.locator(".tab.active", { hasText: "hello.ts" }).click().catch(() => undefined);
+    await page.keyboard.press("Control+W");
+    await send("/search greet");
+    const link = chat().locator(".hit-link", { hasText: "hello.ts:1-4" }).first();
+    await link.waitFor();
+    await chat().locator(".hit-why", { hasText: /lexical/ }).first().waitFor();
+    await link.click();
+    await page.locator(".tab.active", { hasText: "hello.ts" }).waitFor();
+  });
+
   await step("hostile model output renders inert", async () => {
     await send("/load hostile-chat.json");
     await chat().locator(".message.assistant", { hasText: "Here is the answer." }).waitFor();
