@@ -3,7 +3,7 @@
 //   dist/sidecar.mjs   sidecar process (ESM; native packages stay external, see NODE_EXTERNALS)
 //   dist/cli.mjs       headless CLI (ESM; spawns dist/sidecar.mjs)
 //   dist/webview.js    chat view (browser IIFE)
-//   dist/bench-*.mjs   `npm run bench`, `npm run bench:completion` (not shipped)
+//   dist/bench-*.mjs   `npm run bench`, `bench:completion`, `bench:index`; dist/eval-search.mjs `eval:search` (not shipped)
 //   dist/test/*        test bundles: extension test suite, test model helper, synthetic GGUF fixtures
 import * as esbuild from "esbuild";
 import { readFileSync } from "node:fs";
@@ -37,8 +37,8 @@ const esmRequireBanner = {
 const NODE_EXTERNALS = ["node-llama-cpp", "@lancedb/lancedb", "apache-arrow", "@vscode/tree-sitter-wasm"];
 
 /** A Node ESM bundle with the {@link NODE_EXTERNALS} left external. */
-function nodeEsm(entry, outfile, banner = esmRequireBanner.js) {
-  return { ...common, entryPoints: [entry], outfile, platform: "node", format: "esm", target: "node20", external: NODE_EXTERNALS, banner: { js: banner } };
+function nodeEsm(entry, outfile, banner = esmRequireBanner.js, external = []) {
+  return { ...common, entryPoints: [entry], outfile, platform: "node", format: "esm", target: "node20", external: [...NODE_EXTERNALS, ...external], banner: { js: banner } };
 }
 
 /** @type {esbuild.BuildOptions[]} */
@@ -48,6 +48,9 @@ const targets = [
   nodeEsm("cli/main.ts", "dist/cli.mjs", `#!/usr/bin/env node\n${esmRequireBanner.js}`),
   nodeEsm("bench/chat.ts", "dist/bench-chat.mjs"),
   nodeEsm("bench/completion.ts", "dist/bench-completion.mjs"),
+  // TypeScript (comment stripping for the search benchmark) stays in node_modules: it does not bundle as ESM.
+  nodeEsm("bench/evalSearch.ts", "dist/eval-search.mjs", undefined, ["typescript"]),
+  nodeEsm("bench/index.ts", "dist/bench-index.mjs"),
   { ...common, entryPoints: ["webview/main.ts"], outfile: "dist/webview.js", platform: "browser", format: "iife", target: "es2022" },
   // Test bundles (not shipped): the extension test suite runs inside VS Code's extension host (CommonJS); the
   // test model helper and the synthetic fixtures are shared with the Node scripts of the real-VS-Code runs.

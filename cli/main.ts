@@ -50,7 +50,7 @@ Index and search options:
       --index-dir <dir>       where the index lives (default $HEARTH_INDEX_DIR or ~/.cache/hearth/index/<dir>-<hash>)
       --force                 re-chunk and re-embed every file
       --max-file-bytes <n>    skip larger files (default 1000000)
-      --batch-size <n>        chunks embedded and written per batch (default 32)
+      --batch-size <n>        chunks embedded and written per batch (default 128)
 
 Options:
   -m, --model <path|hf:uri>   chat model (a .gguf path, a file name in --models-dir, an hf: URI or URL;

@@ -330,7 +330,7 @@ export interface IndexDiscoveryOptions {
   chunkTokens?: number;
   /** Overlap between pieces of a split chunk, estimated tokens. Default 48. */
   overlapTokens?: number;
-  /** Chunks embedded and written per batch. Default 32. */
+  /** Chunks embedded and written per batch (an interrupted build loses at most one batch). Default 128. */
   batchSize?: number;
 }
 

@@ -88,11 +88,13 @@ export class CodeIndex {
     onProgress({ phase: "discover", filesDone: 0, filesTotal: 0, chunksDone: 0 });
     const { files, skipped } = await discoverFiles(this.root, { exclude: params.exclude, maxFileBytes: params.maxFileBytes, signal });
     if (signal.aborted) throw cancelled();
-    const known = params.force ? new Map<string, string>() : await this.store.fileHashes();
+    const indexedHashes = await this.store.fileHashes();
+    const known = params.force ? new Map<string, string>() : indexedHashes;
+    const indexedPaths = new Set(indexedHashes.keys());
     const present = new Set(files.map((f) => f.path));
-    const removed = [...(await this.store.fileHashes()).keys()].filter((p) => !present.has(p));
+    const removed = [...indexedPaths].filter((p) => !present.has(p));
 
-    const batchSize = params.batchSize ?? 32;
+    const batchSize = params.batchSize ?? 128;
     const totalBytes = files.reduce((s, f) => s + f.sizeBytes, 0);
     let doneBytes = 0;
     let filesDone = 0;
@@ -121,7 +123,7 @@ export class CodeIndex {
     const flush = async () => {
       if (!pendingFiles.length) return;
       const { rows, embedMs: ms, tokens } = await this.rows(pendingChunks, signal);
-      await this.store.replaceFiles(pendingFiles, rows);
+      await this.store.replaceFiles(pendingFiles, rows, [], indexedPaths);
       embedMs += ms;
       embedTokens += tokens;
       newChunks += rows.length;
@@ -157,7 +159,7 @@ export class CodeIndex {
       if (signal.aborted || (error instanceof Error && error.name === "AbortError")) throw cancelled();
       throw error;
     }
-    if (removed.length) await this.store.replaceFiles([], [], removed);
+    if (removed.length) await this.store.replaceFiles([], [], removed, indexedPaths);
     progress(true);
     onProgress({ phase: "finalize", filesDone, filesTotal: files.length, chunksDone: newChunks });
     await this.store.finalize();
@@ -220,12 +222,8 @@ export class CodeIndex {
     }
     const toRemove = [...removed].filter((p) => known.has(p));
     const { rows, embedMs } = await this.rows(chunks, signal);
-    await this.store.replaceFiles(files, rows, toRemove);
-    // Fold the new rows into the full-text index now. LanceDB (0.30) does scan rows added after the index
-    // was built, but a query term the index has never seen matches nothing among them (seen with a freshly
-    // opened table: the new function's name was not found until optimize), so an update is not searchable
-    // by its new words until this runs.
-    if (files.length || toRemove.length) await this.store.finalize();
+    await this.store.replaceFiles(files, rows, toRemove, new Set(known.keys()));
+    if (files.length || toRemove.length) await this.store.foldInIfNeeded();
     for (const s of skipped) this.log(`index: skipped ${s.path}: ${s.reason}`);
     return {
       updated: files.length,
@@ -263,10 +261,7 @@ export class CodeIndex {
       const t = performance.now();
       const terms = queryTerms(params.query);
       if (terms) {
-        if (!this.store.ftsReady) {
-          await this.store.finalize();
-          this.store.ftsReady = true;
-        }
+        if (!this.store.ftsReady) await this.store.ensureFullTextIndex();
         const rows = (await table.search(terms, "fts", "terms").select([...COLUMNS, "_score"]).limit(candidates).toArray()) as Array<Row & { _score: number }>;
         rows.forEach((r, i) => {
           byId.set(r.id, r);

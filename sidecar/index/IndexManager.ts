@@ -51,38 +51,47 @@ export class IndexManager {
    */
   async get(target: IndexTarget, forSearch = false): Promise<CodeIndex> {
     await this.checkRoot(target);
-    let key = this.key();
+    let key: TableKey & { suffixOverride?: string } = this.key();
     const embedding = this.runtime.embeddingOrUndefined();
-    const probe = await this.store(target.storageDir, key);
-    if (forSearch && !embedding && !(await probe.exists())) {
-      const newest = (await probe.tableSuffixes())[0];
-      if (newest) key = { model: newest.model, dimensions: newest.dimensions, suffixOverride: newest.suffix } as TableKey;
-    }
-    const id = `${target.storageDir}\0${JSON.stringify(key)}`;
-    let store = this.stores.get(id);
-    if (!store) {
-      store = this.store(target.storageDir, key);
-      store.catch(() => this.stores.delete(id));
-      this.stores.set(id, store);
+    if (forSearch && !embedding) {
+      const lexical = await this.cached(target.storageDir, key);
+      if (!(await lexical.exists())) {
+        const newest = (await lexical.tableSuffixes())[0];
+        if (newest) key = { model: newest.model, dimensions: newest.dimensions, suffixOverride: newest.suffix };
+      }
     }
     // A table found by suffix for a lexical-only search gets no embedding service, so it is never written to
     // with vectors of another model.
-    return new CodeIndex(path.resolve(target.root), await store, await this.getChunker(), embedding, this.log);
+    return new CodeIndex(path.resolve(target.root), await this.cached(target.storageDir, key), await this.getChunker(), embedding, this.log);
   }
 
-  private async store(dir: string, key: TableKey & { suffixOverride?: string }): Promise<IndexStore> {
-    const base = await IndexStore.open(dir, key);
-    return key.suffixOverride ? base.withSuffix(key.suffixOverride, key) : base;
+  /** The open store for a database folder and key (one LanceDB connection each, kept for the session). */
+  private cached(dir: string, key: TableKey & { suffixOverride?: string }): Promise<IndexStore> {
+    const id = `${dir}\0${JSON.stringify(key)}`;
+    let store = this.stores.get(id);
+    if (!store) {
+      store = (async () => {
+        const base = await IndexStore.open(dir, key);
+        return key.suffixOverride ? base.withSuffix(key.suffixOverride, key) : base;
+      })();
+      store.catch(() => this.stores.delete(id));
+      this.stores.set(id, store);
+    }
+    return store;
   }
 
   /** Drop stale tables (other models) or all tables of a database, and forget open indexes on it. */
   async drop(target: IndexTarget, which: "stale" | "all"): Promise<string[]> {
+    await this.dispose();
     const store = await IndexStore.open(target.storageDir, this.key());
-    for (const id of [...this.stores.keys()]) if (id.startsWith(`${target.storageDir}\0`)) this.stores.delete(id);
-    return store.dropTables(which === "stale" ? store.suffix : undefined);
+    try {
+      return await store.dropTables(which === "stale" ? store.suffix : undefined);
+    } finally {
+      store.close();
+    }
   }
 
-  /** Close every open database. */
+  /** Close every open database (they reopen on the next request). */
   async dispose(): Promise<void> {
     const stores = await Promise.all([...this.stores.values()].map((s) => s.catch(() => undefined)));
     this.stores.clear();

@@ -85,17 +85,23 @@ describe("lexical index on a real codebase (no model)", () => {
     expect(await sidecar.request("index/update", { ...t, changed: ["errors.ts"] })).toMatchObject({ updated: 0, unchanged: 1 });
   });
 
-  it("a new file with words the index has never seen is searchable right after index/update, in a fresh sidecar", async () => {
-    // Regression: LanceDB's flat scan of rows added after the full-text index was built missed query terms
-    // unknown to the index when the table was opened by another process; index/update now folds rows in.
+  it("a file added to a one-file workspace is searchable right after index/update, in a fresh sidecar", async () => {
+    // Regression: LanceDB scores rows added after the full-text index with the index's BM25 statistics; over
+    // an index of one chunk, a new chunk repeating its words scored ≤ 0 and was dropped. Tiny indexes are now
+    // folded in on every update.
+    const tiny = await fs.mkdtemp(path.join(work, "tiny-"));
+    await fs.writeFile(path.join(tiny, "hello.ts"), "// Greets.\nexport function greet(name: string) {\n  return `Hello, ${name}!`;\n}\n");
+    const tt = await target(tiny);
+    await sidecar.request("index/build", tt);
     const { sidecar: fresh } = await spawnSidecar();
     try {
-      expect((await fresh.request("index/search", { ...t, query: "transmogrify gizmos" })).hits).toEqual([]);
-      await fs.writeFile(path.join(t.root, "gizmo.ts"), "export function transmogrifyGizmos() {\n  return 1;\n}\n");
-      await fresh.request("index/update", { ...t, changed: ["gizmo.ts"] });
-      expect((await fresh.request("index/search", { ...t, query: "transmogrify gizmos" })).hits[0]).toMatchObject({ path: "gizmo.ts" });
-      await fs.rm(path.join(t.root, "gizmo.ts"));
-      await fresh.request("index/update", { ...t, deleted: ["gizmo.ts"] });
+      expect((await fresh.request("index/search", { ...tt, query: "frobnicate widgets" })).hits).toEqual([]);
+      await fs.writeFile(
+        path.join(tiny, "widgets.ts"),
+        "/** Turns widgets inside out. */\nexport function frobnicateWidgets(n: number) {\n  return -n;\n}\n",
+      );
+      await fresh.request("index/update", { ...tt, changed: ["widgets.ts"] });
+      expect((await fresh.request("index/search", { ...tt, query: "frobnicate widgets" })).hits[0]).toMatchObject({ path: "widgets.ts" });
     } finally {
       await fresh.stop();
     }
