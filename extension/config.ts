@@ -59,7 +59,7 @@ export function readConfig(): HearthConfig {
     startOnActivation: c.get<boolean>("sidecar.startOnActivation", false),
     index: {
       maxFileBytes: c.get<number>("index.maxFileBytes", 1_000_000),
-      batchSize: c.get<number>("index.batchSize", 32),
+      batchSize: c.get<number>("index.batchSize", 128),
       batchTokens: c.get<number>("index.batchTokens", 512),
       watch: c.get<boolean>("index.watch", true),
       queryPrefix: c.get<string | null>("index.queryPrefix", null),

@@ -1,5 +1,8 @@
 #!/usr/bin/env node
-// `npm run demo` — the main job, headless: chat with a real local GGUF model through the Hearth sidecar.
+// `npm run demo` — the main job, headless: index and search a real codebase (an installed npm package), then
+// chat with a real local GGUF model through the Hearth sidecar, then inline completions.
+//
+// Code search: lexical (no model) unless --embedding-model <gguf> (and --rerank-model <gguf>) are given.
 //
 // Model choice, first match wins:
 //   --model <path|hf:uri>                 a model you name
@@ -16,7 +19,13 @@ import { parseArgs } from "node:util";
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const cli = path.join(root, "dist", "cli.mjs");
 const { values } = parseArgs({
-  options: { model: { type: "string" }, "models-dir": { type: "string" }, "completion-model": { type: "string" } },
+  options: {
+    model: { type: "string" },
+    "models-dir": { type: "string" },
+    "completion-model": { type: "string" },
+    "embedding-model": { type: "string" },
+    "rerank-model": { type: "string" },
+  },
 });
 
 function pickFromDir(dir) {
@@ -88,11 +97,34 @@ async function completionDemo() {
   }
 }
 
+/** Index a real package's source and run a few searches, printing hits with their scores. */
+async function searchDemo() {
+  const pkg = path.join(root, "node_modules", "lodash-es");
+  const indexDir = mkdtempSync(path.join(os.tmpdir(), "hearth-demo-index-"));
+  const models = [
+    ...(values["embedding-model"] ? ["--embedding-model", values["embedding-model"]] : []),
+    ...(values["rerank-model"] ? ["--rerank-model", values["rerank-model"]] : []),
+  ];
+  const how = values["embedding-model"] ? "hybrid" : "lexical: no embedding model given (--embedding-model <gguf> adds vectors)";
+  console.log(`$ hearth index node_modules/lodash-es   [${how}]`);
+  let code = await run(["index", pkg, "--index-dir", indexDir, ...models]);
+  for (const q of ["split a string into words", "delay calling a function until input stops", "deep clone an object"]) {
+    if (code !== 0) break;
+    console.log(`\n$ hearth search node_modules/lodash-es "${q}" --top 3`);
+    code = await run(["search", pkg, q, "--index-dir", indexDir, "--top", "3", ...models]);
+  }
+  console.log("");
+  return code;
+}
+
 const common = ["chat", ...(model ? ["--model", model] : []), "--temperature", "0", "--max-tokens", "96"];
 const shown = model ? ` --model ${path.basename(model)}` : "";
 console.log(`Hearth demo — chat model: ${model ?? "default"}  [${source}]\n`);
-console.log(`$ hearth chat${shown} -p "Once upon a time"`);
-let code = await run([...common, "-p", "Once upon a time"]);
+let code = await searchDemo();
+if (code === 0) {
+  console.log(`$ hearth chat${shown} -p "Once upon a time"`);
+  code = await run([...common, "-p", "Once upon a time"]);
+}
 if (code === 0) {
   console.log(`\n$ hearth chat${shown}   (a short REPL session)`);
   code = await run(common, "Tell me about a little dog.\n/stats\n/exit\n");

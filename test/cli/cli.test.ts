@@ -8,9 +8,13 @@ import { writeSyntheticFimModel } from "../fixtures/synthetic/syntheticModels";
 import { CLI_PATH, testModel } from "../models";
 
 /** Run the built CLI (dist/cli.mjs) as a user would, with optional piped stdin. */
-function hearth(args: string[], stdin = ""): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function hearth(
+  args: string[],
+  stdin = "",
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: ["pipe", "pipe", "pipe"], cwd: options.cwd, env: { ...process.env, ...options.env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -162,6 +166,24 @@ describe("hearth index / hearth search (CLI contract)", () => {
     const lines = batch.stdout.trim().split("\n").map((l) => JSON.parse(l) as { q: string; hits: Array<{ path: string }> });
     expect(lines.map((l) => l.q)).toEqual(["split identifier", "download a model file with a stall watchdog"]);
     expect(lines[1].hits.map((h) => h.path)).toContain("models/resolveModel.ts");
+  });
+
+  it("the REPL's /search and @codebase search the current directory; the used chunks are saved with the message", async () => {
+    const history = path.join(root, "..", `${path.basename(root)}-chat.json`);
+    const r = await hearth(
+      ["chat", "--model", model, "--max-tokens", "8", "--temperature", "0", "--threads", "1", "--history", history],
+      "/search reciprocal rank fusion\n@codebase how are the lexical and vector lists fused?\n/exit\n",
+      { cwd: root, env: { HEARTH_INDEX_DIR: path.join(root, "..", `${path.basename(root)}-repl-index`) } },
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Search 'reciprocal rank fusion' \(lexical, \d+ ms\):\n1\. index\/fusion\.ts:\d+-\d+ {2}reciprocalRankFusion/);
+    expect(r.stdout).toMatch(/\(using index\/fusion\.ts:\d+-\d+/);
+    const saved = parseConversation(await fs.readFile(history, "utf8"), history);
+    const asked = saved.messages.find((m) => m.content.startsWith("@codebase"))!;
+    expect(asked.sources?.length).toBeGreaterThan(0);
+    expect(asked.sources![0]).toMatchObject({ path: expect.any(String), startLine: expect.any(Number), why: expect.stringMatching(/lexical/) });
+    expect(asked.context).toMatch(/^Excerpts from the user's codebase/);
+    expect(saved.messages.at(-1)!.role).toBe("assistant");
   });
 
   it("vector search without an embedding model fails with exit 1 and says what to set", async () => {
