@@ -6,6 +6,7 @@
  *   hearth complete <file> --line L --column C --model <fim.gguf>  one FIM suggestion
  *   hearth index <dir> [--embedding-model m]                       build or update the code index
  *   hearth search <dir> "query" [--mode m] [--json] | --queries f  search it
+ *   hearth run <prompt> <file> [--range L1:L2] [--input text]       an action: answer or proposed diff
  */
 import { promises as fs } from "node:fs";
 import path from "node:path";
@@ -20,6 +21,8 @@ import { GPU_SETTINGS, type GenerationParams, type GpuSetting, type ModelInfo } 
 import { defaultIndexDir } from "../common/search/format";
 import { SEARCH_MODES, type SearchMode } from "../sidecar/protocol";
 import { runComplete } from "./complete";
+import { loadPromptDir, PROMPTS_DIR } from "../common/prompts/loadPrompts";
+import { fileInput, runPromptOnFile } from "./run";
 import { runIndex, runSearch } from "./search";
 import { runRepl } from "./repl";
 
@@ -31,6 +34,7 @@ const USAGE = `Usage: hearth chat [options]
        hearth search <dir> "<query>" [--top N] [--mode lexical|vector|hybrid] [--rerank-model <path|hf:uri>]
                      [--no-rerank] [--json]
        hearth search <dir> --queries <file.jsonl> [same flags] --json
+       hearth run <prompt> <file> [--range L1:L2] [--input "text"] [--model <path|hf:uri>]
 
 chat:      chat with a local GGUF model through the Hearth sidecar.
 complete:  fill-in-the-middle suggestion at a 1-based line/column of a file, with a FIM code model
@@ -40,6 +44,10 @@ index:     build or update the code index of a folder (unchanged files are not r
 search:    best chunks for a query, with every score (lexical, vector, fused, rerank). Indexes the folder
            first if it has no index yet. --json prints [{path, startLine, endLine, symbol, score, scores, text}];
            --queries reads one {"q": "..."} per line and prints one {"q", "hits"} line per query.
+run:       run a prompt (built-in: explain, fix, doc, tests, edit, ask; or one of .hearth/prompts/*.md) on a
+           file or a line range: prints the answer, or the proposed change as a unified diff (nothing is
+           written). --input answers the prompt's question (edit, ask); --prompts-dir overrides
+           ./.hearth/prompts.
 
 Index and search options:
       --embedding-model <m>   embedding GGUF (path, file name in --models-dir, hf: URI or URL)
@@ -122,6 +130,9 @@ async function main(argv: string[]): Promise<number> {
       force: { type: "boolean" },
       "max-file-bytes": { type: "string" },
       "batch-size": { type: "string" },
+      range: { type: "string" },
+      input: { type: "string" },
+      "prompts-dir": { type: "string" },
     },
   });
   if (values.version) {
@@ -133,7 +144,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
-  if (!["chat", "complete", "index", "search"].includes(command)) fail(`unknown command '${command}'. Try 'hearth --help'.`);
+  if (!["chat", "complete", "index", "search", "run"].includes(command)) fail(`unknown command '${command}'. Try 'hearth --help'.`);
+  if (command === "run" && (!positionals[1] || !positionals[2])) fail("run needs a prompt name and a file: hearth run <prompt> <file> [--range L1:L2]");
   if (command === "index" || command === "search") {
     if (!positionals[1]) fail(`${command} needs a folder: hearth ${command} <dir>${command === "search" ? ' "<query>"' : ""}`);
     if (command === "search" && positionals[2] === undefined && !values.queries) fail('search needs a query: hearth search <dir> "<query>" (or --queries <file.jsonl>)');
@@ -263,6 +275,30 @@ async function main(argv: string[]): Promise<number> {
     }
   }
 
+  const promptsDir = path.resolve(values["prompts-dir"] ?? PROMPTS_DIR);
+
+  if (command === "run") {
+    try {
+      const { prompts, errors } = await loadPromptDir(promptsDir);
+      for (const e of errors) process.stderr.write(`hearth: ${e.message}\n`);
+      const spec = prompts.find((p) => p.name === positionals[1]);
+      if (!spec) {
+        process.stderr.write(`hearth: no prompt named '${positionals[1]}'. Available: ${prompts.map((p) => p.name).join(", ")}\n`);
+        return 2;
+      }
+      const input = await fileInput(path.resolve(positionals[2]), values.range, values.input);
+      await sidecar.start();
+      await loadChatModel(modelUri ?? DEFAULT_MODELS.chat);
+      await runPromptOnFile(sidecar, spec, input, { params, write: (t) => process.stdout.write(t) });
+      return 0;
+    } catch (e) {
+      process.stderr.write(`hearth: ${e instanceof Error && !("code" in e) ? e.message : SidecarError.from(e).userMessage}\n`);
+      return 1;
+    } finally {
+      await sidecar.stop();
+    }
+  }
+
   if (command === "complete") {
     try {
       await sidecar.start();
@@ -300,7 +336,7 @@ async function main(argv: string[]): Promise<number> {
       if (result.droppedMessages > 0) process.stderr.write(`(${result.droppedMessages} older messages did not fit the context window)\n`);
       return 0;
     }
-    return await runRepl({ sidecar, controller, loadChatModel, modelsDir, configuredModel: () => modelUri, saveHistory });
+    return await runRepl({ sidecar, controller, loadChatModel, modelsDir, configuredModel: () => modelUri, saveHistory, promptsDir, params });
   } catch (e) {
     const err = SidecarError.from(e);
     process.stderr.write(`hearth: ${err.userMessage}\n`);

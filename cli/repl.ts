@@ -4,9 +4,12 @@ import readline from "node:readline";
 import type { ChatController } from "../common/ChatController";
 import { SidecarError } from "../common/SidecarError";
 import type { SidecarProcess } from "../common/SidecarProcess";
+import type { GenerationParams } from "../sidecar/protocol";
 import { codebaseContext, mentionsCodebase, withoutMention } from "../common/search/codebaseContext";
 import { defaultIndexDir, hitLocation } from "../common/search/format";
+import { loadPromptDir } from "../common/prompts/loadPrompts";
 import { parseSlash, runSlash, type SlashHost } from "../common/slashCommands";
+import { fileInput, runPromptOnFile } from "./run";
 import type { ModelInfo } from "../sidecar/protocol";
 
 export interface ReplOptions {
@@ -16,6 +19,9 @@ export interface ReplOptions {
   modelsDir: string;
   configuredModel(): string | undefined;
   saveHistory(): Promise<void>;
+  /** Folder of the workspace's prompt files (`.hearth/prompts`). */
+  promptsDir: string;
+  params: GenerationParams;
 }
 
 /**
@@ -82,6 +88,16 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     configuredModel: options.configuredModel,
     // The REPL's codebase is the current directory, indexed (lexical unless an embedding model is loaded) on
     // first use into the same place `hearth index .` uses.
+    prompts: () => loadPromptDir(options.promptsDir),
+    // `/explain src/a.ts:10-20`, `/edit src/a.ts:3-9 make it async`: the file (and lines), then any text.
+    runPrompt: async (spec, rest) => {
+      const m = /^(\S+?)(?::(\d+(?:[:-]\d+)?))?(?:\s+([\s\S]*))?$/.exec(rest.trim());
+      if (!m) return { output: `Usage: /${spec.name} <file>[:L1-L2]${spec.input ? " <text>" : ""}`, isError: true };
+      const input = await fileInput(path.resolve(m[1]), m[2], m[3]);
+      let text = "";
+      await runPromptOnFile(sidecar, spec, input, { params: options.params, write: (t) => (text += t) });
+      return { output: text.replace(/\n$/, "") };
+    },
     search: async (query) => {
       const target = { root: process.cwd(), storageDir: defaultIndexDir(process.cwd()) };
       const status = await sidecar.request("index/status", target);

@@ -1,4 +1,5 @@
 import { ErrorCodes, type GenerationParams, type GpuSetting, type IndexSearchResult, type ModelInfo, type SearchHit } from "../sidecar/protocol";
+import type { PromptFileError, PromptSpec } from "./prompts/promptFiles";
 import { describeScores, hitLocation, snippet } from "./search/format";
 import type { ChatController } from "./ChatController";
 import { parseConversation, serializeConversation } from "./conversation";
@@ -46,6 +47,10 @@ export interface SlashHost {
   conversationReplaced?(): void;
   /** Search the codebase index of the host's folder (building it first if needed); absent where there is none. */
   search?(query: string): Promise<IndexSearchResult>;
+  /** Prompt files (built-in actions overridden by `.hearth/prompts/*.md`, plus the workspace's own). */
+  prompts?(): Promise<{ prompts: PromptSpec[]; errors: PromptFileError[] }>;
+  /** Run a prompt as a slash command (`/explain`, `/fix`, a custom one) with the rest of the line. */
+  runPrompt?(spec: PromptSpec, rest: string): Promise<SlashResult>;
 }
 
 export interface SlashContext {
@@ -77,15 +82,24 @@ export function commandsFor(kind: SlashHost["kind"]): SlashCommandSpec[] {
   return SLASH_COMMANDS.filter((c) => kind === "cli" || !c.cliOnly);
 }
 
-/** `/help` text: one line per command with its arguments. */
-export function helpText(kind: SlashHost["kind"]): string {
+/**
+ * `/help` text: one line per command with its arguments, then the prompt files (built-in actions and the
+ * workspace's `.hearth/prompts/*.md`), then any prompt file that failed to load, with its file and line.
+ */
+export function helpText(kind: SlashHost["kind"], prompts: { prompts: PromptSpec[]; errors: PromptFileError[] } = { prompts: [], errors: [] }): string {
   const rows = commandsFor(kind).map((c) => `/${c.name}${c.args ? ` ${c.args}` : ""}`);
-  const width = Math.max(...rows.map((r) => r.length));
-  return [
-    "Commands:",
-    ...commandsFor(kind).map((c, i) => `  ${rows[i].padEnd(width)}  ${c.description}`),
-    "Anything else is sent to the model. Start a line with // to send a literal '/'.",
-  ].join("\n");
+  const promptRows = prompts.prompts.map((p) => `/${p.name}${kind === "cli" ? " <file>[:L1-L2]" : ""}${p.input ? " [text]" : ""}`);
+  const width = Math.max(...rows.map((r) => r.length), ...promptRows.map((r) => r.length));
+  const lines = ["Commands:", ...commandsFor(kind).map((c, i) => `  ${rows[i].padEnd(width)}  ${c.description}`)];
+  if (prompts.prompts.length) {
+    lines.push("Prompts (.hearth/prompts/*.md; built-ins can be overridden):");
+    lines.push(...prompts.prompts.map((p, i) => `  ${promptRows[i].padEnd(width)}  ${p.description}${p.source.startsWith("builtin:") ? "" : `  [${p.source}]`}`));
+  }
+  if (prompts.errors.length) {
+    lines.push("Prompt files with errors (not loaded):", ...prompts.errors.map((e) => `  ${e.message}`));
+  }
+  lines.push("Anything else is sent to the model. Start a line with // to send a literal '/'.");
+  return lines.join("\n");
 }
 
 function error(output: string): SlashResult {
@@ -98,6 +112,16 @@ function error(output: string): SlashResult {
  */
 export async function runSlash(invocation: SlashInvocation, ctx: SlashContext): Promise<SlashResult> {
   const spec = commandsFor(ctx.host.kind).find((c) => c.name === invocation.name);
+  if (!spec && ctx.host.prompts && ctx.host.runPrompt) {
+    const prompt = (await ctx.host.prompts()).prompts.find((p) => p.name === invocation.name);
+    if (prompt) {
+      try {
+        return await ctx.host.runPrompt(prompt, invocation.rest);
+      } catch (e) {
+        return error(SidecarError.from(e).userMessage);
+      }
+    }
+  }
   if (!spec) {
     const names = commandsFor(ctx.host.kind).map((c) => c.name);
     const guess = names.find((n) => n.startsWith(invocation.name.slice(0, 2)) && invocation.name.length > 0);
@@ -117,7 +141,7 @@ type Handler = (inv: SlashInvocation, ctx: SlashContext) => Promise<SlashResult>
 
 const COMMANDS: Record<string, Handler> = {
   async help(_inv, ctx) {
-    return { output: helpText(ctx.host.kind) };
+    return { output: helpText(ctx.host.kind, ctx.host.prompts ? await ctx.host.prompts() : undefined) };
   },
 
   async clear(_inv, ctx) {

@@ -1,6 +1,7 @@
 import * as vscode from "vscode";
 import type { ChatSession } from "./chat/ChatSession";
 import type { ChatViewProvider } from "./chat/ChatViewProvider";
+import type { ActionController } from "./actions/ActionController";
 import type { IndexController } from "./index/IndexController";
 import { searchCodeQuickPick } from "./index/searchQuickPick";
 import { whyNoCompletion, type HearthInlineCompletionProvider } from "./completions/InlineCompletionProvider";
@@ -14,6 +15,7 @@ interface Deps {
   log: vscode.LogOutputChannel;
   completions: HearthInlineCompletionProvider;
   index: IndexController;
+  actions: ActionController;
 }
 
 /** The selection (or the whole file when `wholeFile`) of the active editor as a chat attachment. */
@@ -38,7 +40,12 @@ function editorAttachment(wholeFile: boolean) {
  * start it on demand; each failure ends in one actionable message with a Show Log button.
  */
 export function registerCommands(context: vscode.ExtensionContext, deps: Deps) {
-  const { sidecar, session, log, completions, index } = deps;
+  const { sidecar, session, log, completions, index, actions } = deps;
+  /** Commands from code actions pass (uri, range); from the palette or a key they get nothing. */
+  const target = (uri?: unknown, range?: unknown) => ({
+    uri: uri instanceof vscode.Uri ? uri : undefined,
+    range: range instanceof vscode.Range ? range : undefined,
+  });
   let provider: ChatViewProvider | undefined;
 
   const attachSelection = () => {
@@ -112,6 +119,21 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps) {
       await provider?.reveal();
       await session.submit("/stats");
     },
+    // Actions (prompt files). Not awaited where they end in a review: the diff stays open until the user decides.
+    "hearth.explainSelection": (uri?: unknown, range?: unknown) => void actions.run("explain", target(uri, range)),
+    "hearth.fixSelection": (uri?: unknown, range?: unknown) => void actions.run("fix", target(uri, range)),
+    "hearth.documentSelection": (uri?: unknown, range?: unknown) => void actions.run("doc", target(uri, range)),
+    "hearth.generateTests": (uri?: unknown, range?: unknown) => void actions.run("tests", target(uri, range)),
+    "hearth.editSelection": (uri?: unknown, range?: unknown) => void actions.run("edit", target(uri, range)),
+    "hearth.askAboutFile": (uri?: unknown) => void actions.run("ask", target(uri)),
+    "hearth.openChatWithSelection": async () => {
+      attachSelection();
+      await provider?.reveal();
+    },
+    "hearth.runPrompt": () => void actions.pickAndRun(),
+    "hearth.customizePrompt": () => actions.customize(),
+    "hearth.acceptEdit": () => actions.review.accept(),
+    "hearth.rejectEdit": () => actions.review.reject(),
     "hearth.searchCode": (query?: unknown) => searchCodeQuickPick(index, typeof query === "string" ? query : ""),
     // Not awaited: indexing reports through the status bar and may take minutes.
     "hearth.indexWorkspace": () => void index.build(),
@@ -146,6 +168,6 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps) {
   }
   return {
     setProvider: (p: ChatViewProvider) => (provider = p),
-    viewActions: { attachSelection, attachFile, insertCode },
+    viewActions: { attachSelection, attachFile, insertCode, applyCode: (code: string) => void actions.applyCode(code) },
   };
 }

@@ -22,6 +22,7 @@ export interface HearthConfig {
     documentPrefix: string | null;
   };
   search: { mode: SearchMode | "auto"; topK: number; rerank: boolean; codebaseChunks: number };
+  actions: { maxTokens: number; temperature: number };
   completion: {
     enabled: boolean;
     disabledLanguages: string[];
@@ -70,6 +71,10 @@ export function readConfig(): HearthConfig {
       topK: c.get<number>("search.topK", 10),
       rerank: c.get<boolean>("search.rerank", true),
       codebaseChunks: c.get<number>("search.codebaseChunks", 5),
+    },
+    actions: {
+      maxTokens: c.get<number>("actions.maxTokens", 2048),
+      temperature: c.get<number>("actions.temperature", 0.2),
     },
     completion: {
       enabled: c.get<boolean>("completion.enabled", true),

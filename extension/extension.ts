@@ -10,6 +10,8 @@ import { ChatViewProvider } from "./chat/ChatViewProvider";
 import { registerCommands } from "./commands";
 import { HearthInlineCompletionProvider } from "./completions/InlineCompletionProvider";
 import { readConfig } from "./config";
+import { ActionController, HearthCodeActions } from "./actions/ActionController";
+import { ReviewController } from "./actions/ReviewController";
 import { IndexController } from "./index/IndexController";
 import { SidecarClient } from "./sidecar/SidecarClient";
 import { StatusBar } from "./statusBar";
@@ -21,6 +23,7 @@ export interface HearthApi {
   statusBar: StatusBar;
   completions: HearthInlineCompletionProvider;
   index: IndexController;
+  actions: ActionController;
 }
 
 export function activate(context: vscode.ExtensionContext): HearthApi {
@@ -31,8 +34,12 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
   const index = new IndexController(sidecar, context.storageUri ?? context.globalStorageUri, log);
   const session = new ChatSession(sidecar, new ChatHistoryStore(historyDir), log, index);
   const completions = new HearthInlineCompletionProvider(sidecar, statusBar, log);
-  const commands = registerCommands(context, { sidecar, session, log, completions, index });
-  const provider = new ChatViewProvider(context.extensionUri, session, commands.viewActions);
+  const review = new ReviewController(log);
+  let provider: ChatViewProvider | undefined;
+  const actions = new ActionController(sidecar, session, review, log, () => provider?.reveal());
+  session.actions = actions;
+  const commands = registerCommands(context, { sidecar, session, log, completions, index, actions });
+  provider = new ChatViewProvider(context.extensionUri, session, commands.viewActions);
   commands.setProvider(provider);
 
   context.subscriptions.push(
@@ -41,7 +48,10 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     sidecar,
     session,
     index,
+    review,
+    actions,
     provider,
+    vscode.languages.registerCodeActionsProvider({ scheme: "file" }, new HearthCodeActions(), { providedCodeActionKinds: HearthCodeActions.kinds }),
     sidecar.onStatus((s) => statusBar.update(s)),
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, provider, {
       webviewOptions: { retainContextWhenHidden: false },
@@ -60,7 +70,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     const model = readConfig().models.chat;
     void sidecar.start().then(() => (model ? session.loadModel(model) : undefined)).catch((e) => log.error(String(e)));
   }
-  return { sidecar, session, statusBar, completions, index };
+  return { sidecar, session, statusBar, completions, index, actions };
 }
 
 export function deactivate(): void {

@@ -133,7 +133,9 @@ export function parseChatSendParams(value: unknown): ChatSendParams {
   if (parsed[parsed.length - 1].role !== "user") fail("messages", "a list whose last message is the user's");
   const system = value.system;
   if (system !== undefined && typeof system !== "string") fail("system", "a string");
-  return { streamId, messages: parsed, system, params: parseGenerationParams(value.params) };
+  const responseSchema = value.responseSchema;
+  if (responseSchema !== undefined) checkJsonSchema(responseSchema, "responseSchema");
+  return { streamId, messages: parsed, system, params: parseGenerationParams(value.params), ...(responseSchema ? { responseSchema } : {}) };
 }
 
 /** Checks `runtime/configure` params. */
@@ -227,4 +229,29 @@ export function parseIndexDropParams(value: unknown): IndexDropParams {
   const which = (value as Record<string, unknown>).which;
   if (which !== "stale" && which !== "all") fail("which", "'stale' or 'all'");
   return { ...target, which };
+}
+
+const SCHEMA_TYPES = ["object", "array", "string", "number", "integer", "boolean", "null"];
+
+/**
+ * Checks that a value is a JSON schema node-llama-cpp's grammar can express: `type` among
+ * {@link SCHEMA_TYPES} (or a list of them), or `enum` / `const` / `oneOf`; `properties` and `items` checked
+ * recursively. Throws HearthError(InvalidParams) naming the path of the bad node.
+ */
+export function checkJsonSchema(schema: unknown, field: string): void {
+  if (!isObject(schema)) fail(field, "a JSON schema object");
+  if ("const" in schema || "enum" in schema) return;
+  if (Array.isArray(schema.oneOf)) {
+    schema.oneOf.forEach((s, i) => checkJsonSchema(s, `${field}.oneOf[${i}]`));
+    return;
+  }
+  const types = Array.isArray(schema.type) ? schema.type : [schema.type];
+  if (types.length === 0 || types.some((t) => typeof t !== "string" || !SCHEMA_TYPES.includes(t))) {
+    fail(`${field}.type`, `one of ${SCHEMA_TYPES.join(", ")} (or use enum / const / oneOf)`);
+  }
+  if (schema.properties !== undefined) {
+    if (!isObject(schema.properties)) fail(`${field}.properties`, "an object");
+    for (const [k, v] of Object.entries(schema.properties)) checkJsonSchema(v, `${field}.properties.${k}`);
+  }
+  if (schema.items !== undefined) checkJsonSchema(schema.items, `${field}.items`);
 }

@@ -212,6 +212,13 @@ export interface ChatSendParams {
   messages: ChatMessage[];
   system?: string;
   params?: GenerationParams;
+  /**
+   * Constrain the answer to JSON of this schema (node-llama-cpp's JSON-schema grammar: object, array, string
+   * with minLength/maxLength, number, integer, boolean, null, enum, const, oneOf). The result then carries the
+   * parsed value in `json`. Bound every string with `maxLength` well under `maxTokens` so the answer always
+   * completes (an answer cut at `maxTokens` has no `json`).
+   */
+  responseSchema?: object;
 }
 
 /** Why generation ended: end-of-generation token, token limit, or cancellation. */
@@ -239,6 +246,8 @@ export interface ChatSendResult {
    * (0 when everything fit). The client shows this to the user.
    */
   droppedMessages: number;
+  /** With `responseSchema`: the parsed answer (absent when generation stopped before the JSON was complete). */
+  json?: unknown;
 }
 
 /** `chat/delta` — sidecar → client while `chat/send` runs: the next piece of the answer. */

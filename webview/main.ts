@@ -50,7 +50,10 @@ function renderInto(target: HTMLElement, markdown: string): void {
     const insert = el("button", "code-button", "Insert");
     insert.title = "Insert at the cursor";
     insert.addEventListener("click", () => channel.notify("code/insert", { code }));
-    bar.append(copy, insert);
+    const apply = el("button", "code-button", "Apply");
+    apply.title = "Apply as a reviewed edit (diff with Accept / Reject) to the selection, or to the file the block names";
+    apply.addEventListener("click", () => channel.notify("code/apply", { code }));
+    bar.append(copy, insert, apply);
     pre.before(bar);
   }
 }

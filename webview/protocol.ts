@@ -85,6 +85,11 @@ export interface WebviewToExtension {
   "code/copy": [{ code: string }, void];
   /** Insert a code block at the cursor of the active editor (replacing its selection). */
   "code/insert": [{ code: string }, void];
+  /**
+   * Apply a code block as a reviewed edit: to the file it names on its first line (`// file: path`), else to the
+   * active editor's selection (the whole file when nothing is selected). Opens a diff with Accept / Reject.
+   */
+  "code/apply": [{ code: string }, void];
   /** Open a link from the rendered answer (http/https only; the extension asks VS Code to open it). */
   "link/open": [{ href: string }, void];
   /** Open a workspace file at a line range (a search hit or a source was clicked). */

@@ -2,11 +2,14 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import { ChatController } from "../../common/ChatController";
 import { ChatHistoryStore } from "../../common/ChatHistoryStore";
+import type { SourceRef } from "../../common/conversation";
 import { codebaseContext, mentionsCodebase, withoutMention } from "../../common/search/codebaseContext";
 import { SidecarError } from "../../common/SidecarError";
 import { commandsFor, isNoModelError, parseSlash, runSlash, type SlashHost } from "../../common/slashCommands";
 import { ErrorCodes, type ModelInfo } from "../../sidecar/protocol";
 import type { ViewHit, ViewState } from "../../webview/protocol";
+import type { PromptSpec } from "../../common/prompts/promptFiles";
+import type { ActionController } from "../actions/ActionController";
 import type { IndexController } from "../index/IndexController";
 import { readConfig } from "../config";
 import { openHit } from "../index/searchQuickPick";
@@ -41,6 +44,8 @@ export class ChatSession implements vscode.Disposable {
   readonly onDelta = this.delta.event;
   readonly onNotice = this.notice.event;
   private readonly subscriptions: vscode.Disposable[] = [];
+  /** Prompt files as slash commands; set once the action controller exists (it needs this session). */
+  actions?: ActionController;
 
   constructor(
     private readonly sidecar: SidecarClient,
@@ -130,17 +135,40 @@ export class ChatSession implements vscode.Disposable {
     if (slash) {
       const result = await runSlash(slash, { controller: this.controller, api: this.sidecar, host: this.slashHost() });
       const hits = result.hits?.map(({ path: p, startLine, endLine, symbol, score, scores }) => ({ path: p, startLine, endLine, symbol, score, why: describeScores(scores) }));
-      this.notice.fire({ kind: result.isError ? "error" : "info", text: hits?.length ? result.output.split("\n")[0] : result.output, hits });
+      if (result.output) this.notice.fire({ kind: result.isError ? "error" : "info", text: hits?.length ? result.output.split("\n")[0] : result.output, hits });
       this.fire();
       return;
     }
     if (this.generating) return;
     const message = this.compose(text.startsWith("//") ? text.slice(1) : text);
+    await this.send(message, () => this.retrieve(text));
+  }
+
+  /**
+   * Send `message` as the user's turn, with context the model sees before it (an action's full prompt); the
+   * chat shows `message`. Used by prompts whose mode is `chat` (Explain, Ask About File, custom ones).
+   */
+  async sendWithContext(message: string, context: string): Promise<void> {
+    if (this.generating) return;
+    await this.send(message, async () => ({ context }));
+  }
+
+  /** Make sure a chat model is loaded (the configured one), telling the user how to pick one when none is set. */
+  ensureModelLoaded(): Promise<boolean> {
+    return this.ensureModel().catch((error) => {
+      const e = SidecarError.from(error);
+      this.notice.fire({ kind: "error", text: e.userMessage });
+      void vscode.window.showErrorMessage(`Hearth: ${e.userMessage}`);
+      return false;
+    });
+  }
+
+  private async send(message: string, extra: () => Promise<{ context?: string; sources?: SourceRef[] }>): Promise<void> {
     this.abort = new AbortController();
     this.fire();
     try {
       if (!(await this.ensureModel())) return;
-      const retrieved = await this.retrieve(text);
+      const retrieved = await extra();
       this.attachments = [];
       const id = this.controller.conversation.id;
       this.fire();
@@ -165,7 +193,7 @@ export class ChatSession implements vscode.Disposable {
   }
 
   /** `@codebase` in the message: the top chunks for it as context (shown under the message with their scores). */
-  private async retrieve(text: string): Promise<{ context?: string; sources?: ReturnType<typeof codebaseContext>["sources"] }> {
+  private async retrieve(text: string): Promise<{ context?: string; sources?: SourceRef[] }> {
     if (!mentionsCodebase(text)) return {};
     if (!this.index?.target()) {
       this.notice.fire({ kind: "error", text: "@codebase needs a folder open in VS Code; sending without codebase context." });
@@ -256,6 +284,9 @@ export class ChatSession implements vscode.Disposable {
         this.attachments = [];
       },
       ...(this.index?.target() ? { search: (query: string) => this.index!.search(query) } : {}),
+      ...(this.actions
+        ? { prompts: () => this.actions!.prompts(), runPrompt: (spec: PromptSpec, rest: string) => this.actions!.runFromChat(spec, rest) }
+        : {}),
     };
   }
 

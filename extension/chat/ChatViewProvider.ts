@@ -25,7 +25,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly session: ChatSession,
-    private readonly actions: { attachSelection(): void; attachFile(): Promise<void>; insertCode(code: string): Promise<void> },
+    private readonly actions: { attachSelection(): void; attachFile(): Promise<void>; insertCode(code: string): Promise<void>; applyCode(code: string): void },
   ) {
     this.subscriptions.push(
       session.onDidChange((state) => this.send("state/set", state)),
@@ -56,6 +56,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         await vscode.env.clipboard.writeText(code);
       },
       "code/insert": ({ code }) => this.actions.insertCode(code),
+      "code/apply": ({ code }) => {
+        if (typeof code === "string") this.actions.applyCode(code);
+      },
       "link/open": ({ href }) => {
         if (/^https?:/i.test(href)) void vscode.env.openExternal(vscode.Uri.parse(href));
       },

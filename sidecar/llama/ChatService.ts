@@ -1,10 +1,15 @@
 import {
   LlamaChatSession,
   type ChatHistoryItem,
+  type LlamaGrammar,
   type LlamaContext,
   type LlamaModel,
 } from "node-llama-cpp";
-import type { ChatMessage, ChatSendParams, ChatSendResult, GenerationParams, StopReason } from "../protocol";
+import { HearthError } from "../errors";
+import { ErrorCodes, type ChatMessage, type ChatSendParams, type ChatSendResult, type GenerationParams, type StopReason } from "../protocol";
+
+/** node-llama-cpp's `LlamaJsonSchemaGrammar`, seen through what we use of it. */
+type SchemaGrammar = LlamaGrammar & { parse(json: string): unknown };
 
 /** Sampling defaults used when the client leaves a field out. */
 export const DEFAULT_GENERATION: Required<Omit<GenerationParams, "seed">> = {
@@ -28,6 +33,7 @@ export const DEFAULT_GENERATION: Required<Omit<GenerationParams, "seed">> = {
 export class ChatService {
   private readonly session: LlamaChatSession;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly grammars = new Map<string, Promise<SchemaGrammar>>();
 
   constructor(
     private readonly model: LlamaModel,
@@ -63,6 +69,7 @@ export class ChatService {
 
     if (!sameHistory(this.session.getChatHistory(), history)) this.session.setChatHistory(history);
 
+    const grammar = params.responseSchema ? await this.grammarFor(params.responseSchema) : undefined;
     const meter = this.session.sequence.tokenMeter;
     const inputBefore = meter.usedInputTokens;
     const outputBefore = meter.usedOutputTokens;
@@ -76,6 +83,7 @@ export class ChatService {
         topP: gen.topP,
         topK: gen.topK,
         seed: params.params?.seed,
+        grammar,
         signal,
         stopOnAbortSignal: true,
         onTextChunk: (chunk) => {
@@ -88,6 +96,14 @@ export class ChatService {
         response.stopReason === "abort" ? "cancelled" : response.stopReason === "maxTokens" ? "maxTokens" : "stop";
     } else {
       stopReason = "cancelled";
+    }
+    let json: unknown;
+    if (grammar && stopReason === "stop") {
+      try {
+        json = grammar.parse(text);
+      } catch (error) {
+        throw new HearthError(ErrorCodes.Internal, `The model's structured answer did not parse: ${String(error)}`);
+      }
     }
     const end = performance.now();
     const completionTokens = meter.usedOutputTokens - outputBefore;
@@ -104,7 +120,27 @@ export class ChatService {
         tokensPerSecond: decodeSeconds > 0 && completionTokens > 1 ? round((completionTokens - 1) / decodeSeconds) : 0,
       },
       droppedMessages,
+      ...(grammar ? { json } : {}),
     };
+  }
+
+  /**
+   * A grammar that makes the model's answer valid JSON of `schema` (node-llama-cpp's JSON-schema grammar),
+   * cached per schema.
+   * @throws HearthError InvalidParams when the schema uses features the grammar does not support.
+   */
+  private grammarFor(schema: object): Promise<SchemaGrammar> {
+    const key = JSON.stringify(schema);
+    let grammar = this.grammars.get(key);
+    if (!grammar) {
+      // The schema arrives as JSON: its static type is unknown here, validation is the grammar's.
+      grammar = (this.model.llama.createGrammarForJsonSchema(schema as never) as Promise<SchemaGrammar>).catch((error: unknown) => {
+        this.grammars.delete(key);
+        throw new HearthError(ErrorCodes.InvalidParams, `Invalid params: 'responseSchema' is not a JSON schema the grammar supports (${String(error)}).`);
+      });
+      this.grammars.set(key, grammar);
+    }
+    return grammar;
   }
 
   /**

@@ -1,0 +1,24 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { SLASH_COMMANDS } from "../slashSpec";
+import { mergePrompts, type PromptFileError, type PromptSpec } from "./promptFiles";
+
+/** Names prompt files may not take: the built-in slash commands. */
+export const RESERVED_PROMPT_NAMES: ReadonlySet<string> = new Set(SLASH_COMMANDS.map((c) => c.name));
+
+/** Where a workspace keeps its prompt files, relative to its root. */
+export const PROMPTS_DIR = path.join(".hearth", "prompts");
+
+/**
+ * Built-in prompts merged with the `*.md` files of `dir` (Node's file system; the extension reads through
+ * `vscode.workspace.fs` and calls {@link mergePrompts} itself). A missing folder is not an error.
+ */
+export async function loadPromptDir(dir: string): Promise<{ prompts: PromptSpec[]; errors: PromptFileError[] }> {
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  const files: Array<[string, string]> = [];
+  for (const name of names.filter((n) => n.endsWith(".md")).sort()) {
+    const file = path.join(dir, name);
+    files.push([file, await fs.readFile(file, "utf8")]);
+  }
+  return mergePrompts(files, RESERVED_PROMPT_NAMES);
+}
