@@ -95,7 +95,9 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       if (!m) return { output: `Usage: /${spec.name} <file>[:L1-L2]${spec.input ? " <text>" : ""}`, isError: true };
       const input = await fileInput(path.resolve(m[1]), m[2], m[3]);
       let text = "";
-      await runPromptOnFile(sidecar, spec, input, { params: options.params, write: (t) => (text += t) });
+      // Actions keep their own token budget (DEFAULT_ACTION_MAX_TOKENS): a short chat limit would cut JSON answers.
+      const { maxTokens: _chatLimit, ...params } = options.params;
+      await runPromptOnFile(sidecar, spec, input, { params, write: (t) => (text += t) });
       return { output: text.replace(/\n$/, "") };
     },
     search: async (query) => {

@@ -57,7 +57,7 @@ export function actionPrompt(spec: PromptSpec, input: ActionInput): string {
 /**
  * The JSON schema of a mode's answer (node-llama-cpp's JSON-schema grammar). Every string is capped at
  * `maxTokens − 64` characters: a token produces at least one character, so the JSON is complete before the
- * token limit.
+ * token limit (the 64 are for the JSON around the strings; budgets under ~128 tokens leave little room).
  */
 export function responseSchema(mode: PromptSpec["mode"], maxTokens: number): object | undefined {
   const long = { type: "string", maxLength: Math.max(32, maxTokens - 64) };

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { applyPatch } from "diff";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseConversation } from "../../common/conversation";
 import { writeSyntheticFimModel } from "../fixtures/synthetic/syntheticModels";
@@ -191,5 +192,56 @@ describe("hearth index / hearth search (CLI contract)", () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/needs an embedding model/);
     expect((await hearth(["search", root])).stderr).toMatch(/search needs a query/);
+  });
+});
+
+describe("hearth run (actions headless)", () => {
+  let dir: string;
+  const source = "export function add(a: number, b: number) {\n  return a + b;\n}\n\nexport const answer = 42;\n";
+  beforeAll(async () => {
+    dir = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-run-"));
+    await fs.writeFile(path.join(dir, "math.ts"), source);
+    await fs.mkdir(path.join(dir, ".hearth", "prompts"), { recursive: true });
+    await fs.writeFile(
+      path.join(dir, ".hearth", "prompts", "shout.md"),
+      "---\nname: shout\ndescription: Retell the code as a loud story.\ncontext: file\n---\nTell a story about {{path}}:\n{{code}}\n",
+    );
+    await fs.writeFile(path.join(dir, ".hearth", "prompts", "broken.md"), "---\nname: broken\ndescription: x\nmode: sing\n---\nbody\n");
+  });
+  const run = (args: string[], stdin = "") => hearth(args, stdin, { cwd: dir });
+
+  it("doc prints a unified diff that applies to the file and only adds a comment above the range", async () => {
+    const r = await run(["run", "doc", "math.ts", "--range", "1:3", "--model", model, "--max-tokens", "160", "--temperature", "0", "--threads", "1"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/--- a\/math\.ts\n\+\+\+ b\/math\.ts\n@@ -1,\d+ \+1,\d+ @@/);
+    const patched = applyPatch(source, r.stdout);
+    expect(typeof patched).toBe("string");
+    expect((patched as string).endsWith(source)).toBe(true);
+    expect(patched).not.toBe(source);
+    expect(await fs.readFile(path.join(dir, "math.ts"), "utf8")).toBe(source); // nothing written
+    // The broken prompt file is reported with its file and line, and does not stop the run.
+    expect(r.stderr).toMatch(/broken\.md:4: 'mode' must be one of chat, edit, doc, newFile/);
+  });
+
+  it("a custom chat prompt prints the model's answer; unknown prompts and missing input are clear errors", async () => {
+    const r = await run(["run", "shout", "math.ts", "--model", model, "--max-tokens", "20", "--threads", "1"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim().length).toBeGreaterThan(0);
+    const unknown = await run(["run", "sing", "math.ts", "--model", model]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/no prompt named 'sing'\. Available: ask, doc, edit, explain, fix, shout, tests/);
+    const needs = await run(["run", "edit", "math.ts", "--model", model, "--threads", "1"]);
+    expect(needs.code).toBe(1);
+    expect(needs.stderr).toMatch(/'edit' needs text: How should the selection change\? \(hearth run: --input/);
+  });
+
+  it("the REPL lists prompt files (and broken ones, with file:line) in /help and runs them as slash commands", async () => {
+    const r = await run(["chat", "--model", model, "--max-tokens", "12", "--threads", "1"], "/help\n/fix math.ts:1-3\n/exit\n");
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Prompts \(\.hearth\/prompts\/\*\.md; built-ins can be overridden\):/);
+    expect(r.stdout).toMatch(/\/shout <file>\[:L1-L2\] +Retell the code as a loud story\. +\[.*shout\.md\]/);
+    expect(r.stdout).toMatch(/\/explain <file>\[:L1-L2\] +Explain the selected code/);
+    expect(r.stdout).toMatch(/Prompt files with errors \(not loaded\):\n {2}.*broken\.md:4: 'mode' must be one of/);
+    expect(r.stdout).toMatch(/--- a\/math\.ts\n\+\+\+ b\/math\.ts/);
   });
 });

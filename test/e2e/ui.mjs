@@ -75,6 +75,7 @@ fs.writeFileSync(
     "hearth.models.chat": model,
     "hearth.threads": 1,
     "hearth.chat.temperature": 0,
+    "hearth.actions.maxTokens": 160,
     "workbench.startupEditor": "none",
     "security.workspace.trust.enabled": false,
     "workbench.tips.enabled": false,
@@ -264,6 +265,28 @@ try {
     await chat().locator(".hit-why", { hasText: /lexical/ }).first().waitFor();
     await link.click();
     await page.locator(".tab.active", { hasText: "hello.ts" }).waitFor();
+  });
+
+  await step("Document Selection shows a diff with Accept / Reject; Accept edits the file, Undo restores it", async () => {
+    // hello.ts is open from the search steps; select all of it.
+    await page.locator(".tab", { hasText: "hello.ts" }).first().click();
+    await page.locator(".monaco-editor .view-lines").first().click();
+    await page.keyboard.press("Control+A");
+    await runCommand("Document Selection");
+    const accept = page.locator('.editor-actions a.action-label[aria-label^="Accept Proposed Edit"]');
+    await accept.waitFor({ timeout: 60_000 });
+    await page.locator('.editor-actions a.action-label[aria-label^="Reject Proposed Edit"]').waitFor();
+    await page.locator(".tab.active", { hasText: /doc: hello\.ts/ }).waitFor();
+    await page.screenshot({ path: path.join(shots, `${String(stepNo).padStart(2, "0")}-diff-before-accept.png`) });
+    await accept.click();
+    await page.locator(".tab.active", { hasText: "hello.ts" }).waitFor();
+    // hello.ts has 4 lines (+ the empty last one); the accepted doc comment adds lines above them.
+    const lineCount = () => page.locator(".editor-group-container.active .monaco-editor .margin-view-overlays .line-numbers").count();
+    await page.waitForFunction(() => document.querySelectorAll(".editor-group-container.active .monaco-editor .margin-view-overlays .line-numbers").length > 5);
+    await page.locator(".editor-group-container.active .monaco-editor .view-lines").click();
+    await page.keyboard.press("Control+Z");
+    await page.waitForFunction(() => document.querySelectorAll(".editor-group-container.active .monaco-editor .margin-view-overlays .line-numbers").length === 5);
+    if ((await lineCount()) !== 5) throw new Error("undo did not restore hello.ts");
   });
 
   await step("hostile model output renders inert", async () => {
