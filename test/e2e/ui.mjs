@@ -246,6 +246,8 @@ try {
 
   await step("Hearth: Search Code indexes the workspace, lists hits with their scores, Enter opens the range", async () => {
     await runCommand("Search Code");
+    // The palette's input is reused by the command's quick pick: type only once that quick pick is up.
+    await page.locator(".quick-input-widget .quick-input-title", { hasText: "Hearth: Search Code" }).waitFor();
     const input = page.locator(".quick-input-widget input");
     await input.fill("greet someone by name");
     const hit = page.locator(".quick-input-list .monaco-list-row", { hasText: "hello.ts:1-4" }).first();
@@ -279,6 +281,8 @@ try {
     await page.locator(".tab.active", { hasText: /doc: hello\.ts/ }).waitFor();
     await page.screenshot({ path: path.join(shots, `${String(stepNo).padStart(2, "0")}-diff-before-accept.png`) });
     await accept.click();
+    // Accept closes the diff and brings hello.ts back.
+    await page.locator(".tab", { hasText: /doc: hello\.ts/ }).waitFor({ state: "detached" });
     await page.locator(".tab.active", { hasText: "hello.ts" }).waitFor();
     // hello.ts has 4 lines (+ the empty last one); the accepted doc comment adds lines above them.
     const lineCount = () => page.locator(".editor-group-container.active .monaco-editor .margin-view-overlays .line-numbers").count();
