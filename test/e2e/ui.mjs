@@ -257,16 +257,18 @@ try {
     await page.locator(".tab.active", { hasText: "hello.ts" }).waitFor();
   });
 
-  await step("/search in chat shows clickable hits; a click opens the file", async () => {
-    await runCommand("Open Chat");
-    await page.locator(".tab.active", { hasText: "hello.ts" }).click().catch(() => undefined);
-    await page.keyboard.press("Control+W");
+  await step("/search in chat shows clickable hits; a click opens the file at the hit's lines", async () => {
+    // hello.ts is open from the previous step: put the cursor at its end, with nothing selected.
+    await page.locator(".editor-group-container.active .monaco-editor .view-lines").first().click();
+    await page.keyboard.press("Control+End");
+    await page.locator(".statusbar-item", { hasText: /^Ln 5, Col 1$/ }).waitFor();
     await send("/search greet");
     const link = chat().locator(".hit-link", { hasText: "hello.ts:1-4" }).first();
     await link.waitFor();
     await chat().locator(".hit-why", { hasText: /lexical/ }).first().waitFor();
     await link.click();
-    await page.locator(".tab.active", { hasText: "hello.ts" }).waitFor();
+    // Opening a hit selects its lines (1-4 of hello.ts: 144 characters).
+    await page.locator(".statusbar-item", { hasText: /\(144 selected\)/ }).waitFor();
   });
 
   await step("Document Selection shows a diff with Accept / Reject; Accept edits the file, Undo restores it", async () => {
