@@ -211,7 +211,7 @@ export class IndexStore {
     const indices = await table.listIndices();
     if (!indices.some((i) => i.columns.includes("terms"))) {
       await table.createIndex("terms", {
-        config: (await loadLanceDb()).Index.fts({ baseTokenizer: "whitespace", lowercase: true, stem: false, removeStopWords: false, withPosition: false }),
+        config: (await loadLanceDb()).Index.fts({ baseTokenizer: "whitespace", lowercase: true, stem: true, language: "English", removeStopWords: false, withPosition: false }),
       });
     }
     this.ftsReady = true;
