@@ -6,6 +6,7 @@
  * Each entry of {@link WebviewToExtension} / {@link ExtensionToWebview} maps a method name to `[params, result]`;
  * notifications have result `void`.
  */
+import type { SourceRef } from "../common/conversation";
 
 /** A message as the webview shows it. */
 export interface ViewMessage {
@@ -19,18 +20,8 @@ export interface ViewMessage {
   sources?: ViewHit[];
 }
 
-/** A code location shown as a link: a `/search` hit or a chunk used as `@codebase` context. */
-export interface ViewHit {
-  /** Relative to the workspace folder. */
-  path: string;
-  /** 1-based, inclusive. */
-  startLine: number;
-  endLine: number;
-  symbol?: string;
-  score: number;
-  /** The scores as text, e.g. "lexical 7.12 (#1) · vector 0.613 (#3) · fused 0.0325". */
-  why: string;
-}
+/** A code location shown as a link: a `/search` hit or a chunk used as `@codebase` context (the stored shape). */
+export type ViewHit = SourceRef;
 
 /** Something attached to the next message as context. */
 export interface ViewAttachment {

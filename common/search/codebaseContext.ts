@@ -26,13 +26,17 @@ export function codebaseContext(hits: SearchHit[]): { context: string; sources: 
   const context =
     "Excerpts from the user's codebase, retrieved for the question below. Use them when relevant and cite " +
     `them as path:line.\n\n${blocks.join("\n\n")}`;
-  const sources = hits.map((h) => ({
+  return { context, sources: hits.map(sourceRef) };
+}
+
+/** A hit as the chat stores and shows it: its location, score, and the scores as text. */
+export function sourceRef(h: SearchHit): SourceRef {
+  return {
     path: h.path,
     startLine: h.startLine,
     endLine: h.endLine,
     ...(h.symbol ? { symbol: h.symbol } : {}),
     score: h.score,
     why: describeScores(h.scores),
-  }));
-  return { context, sources };
+  };
 }

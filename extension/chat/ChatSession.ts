@@ -3,7 +3,7 @@ import * as vscode from "vscode";
 import { ChatController } from "../../common/ChatController";
 import { ChatHistoryStore } from "../../common/ChatHistoryStore";
 import type { SourceRef } from "../../common/conversation";
-import { codebaseContext, mentionsCodebase, withoutMention } from "../../common/search/codebaseContext";
+import { codebaseContext, mentionsCodebase, sourceRef, withoutMention } from "../../common/search/codebaseContext";
 import { SidecarError } from "../../common/SidecarError";
 import { commandsFor, isNoModelError, parseSlash, runSlash, type SlashHost } from "../../common/slashCommands";
 import { ErrorCodes, type ModelInfo } from "../../sidecar/protocol";
@@ -13,7 +13,6 @@ import type { ActionController } from "../actions/ActionController";
 import type { IndexController } from "../index/IndexController";
 import { readConfig } from "../config";
 import { openHit } from "../index/searchQuickPick";
-import { describeScores } from "../../common/search/format";
 import { loadChatModel } from "../models";
 import type { SidecarClient } from "../sidecar/SidecarClient";
 
@@ -134,7 +133,7 @@ export class ChatSession implements vscode.Disposable {
     const slash = parseSlash(text);
     if (slash) {
       const result = await runSlash(slash, { controller: this.controller, api: this.sidecar, host: this.slashHost() });
-      const hits = result.hits?.map(({ path: p, startLine, endLine, symbol, score, scores }) => ({ path: p, startLine, endLine, symbol, score, why: describeScores(scores) }));
+      const hits = result.hits?.map(sourceRef);
       if (result.output) this.notice.fire({ kind: result.isError ? "error" : "info", text: hits?.length ? result.output.split("\n")[0] : result.output, hits });
       this.fire();
       return;
