@@ -20,6 +20,7 @@ import { wantsMultiline } from "../common/completion/postprocess";
 import { snapWindow } from "../sidecar/llama/CompletionService";
 import { SidecarProcess } from "../common/SidecarProcess";
 import { writeSyntheticFimModel } from "../test/fixtures/synthetic/syntheticModels";
+import { pct } from "./stats";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");
@@ -50,10 +51,6 @@ for (let i = source.indexOf("\n"); i !== -1; i = source.indexOf("\n", i + 1)) {
 const count = Math.min(Number(values.positions), lineEnds.length);
 const positions = Array.from({ length: count }, (_, k) => lineEnds[Math.floor(((k + 0.5) * lineEnds.length) / count)]);
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
 const f = (n: number) => n.toFixed(2).padStart(8);
 
 // 1. Raw node-llama-cpp infill, in process.

@@ -31,6 +31,7 @@ import { embeddingText } from "../sidecar/index/CodeIndex";
 import { discoverFiles, readIndexableFile } from "../sidecar/index/discover";
 import { embeddingPrefixes } from "../sidecar/index/prefixes";
 import { writeSyntheticEmbeddingModel } from "../test/fixtures/synthetic/syntheticModels";
+import { pct } from "./stats";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "..");
@@ -47,10 +48,6 @@ const threads = Number(values.threads);
 const CONTEXT = 512;
 const SOURCES = ["node-llama-cpp/dist", "apache-arrow", "vscode-languageserver", "vscode-jsonrpc", "typescript/lib"];
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
-};
 const mib = (b: number) => (b / 1024 / 1024).toFixed(1);
 const du = (dir: string) => Number(execFileSync("du", ["-sb", dir], { encoding: "utf8" }).split("\t")[0]);
 

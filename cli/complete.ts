@@ -1,4 +1,5 @@
 import { promises as fs } from "node:fs";
+import { lineOffset } from "../common/edits/proposal";
 import { CompletionEngine, explainReason } from "../common/completion/CompletionEngine";
 import type { SidecarProcess } from "../common/SidecarProcess";
 
@@ -10,7 +11,7 @@ export function offsetAt(text: string, line: number, column: number): number {
   if (column < 1 || column > lineText.length + 1) {
     throw new Error(`--column ${column} is outside line ${line} (1–${lineText.length + 1})`);
   }
-  return lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0) + column - 1;
+  return lineOffset(text, line - 1) + column - 1;
 }
 
 /**

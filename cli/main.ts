@@ -228,6 +228,18 @@ async function main(argv: string[]): Promise<number> {
     if (historyFile) await fs.writeFile(historyFile, serializeConversation(controller.snapshot()));
   };
 
+  /** Run a command against the sidecar: any error becomes one line on stderr and exit code 1; the sidecar always stops. */
+  const withSidecar = async (run: () => Promise<number>): Promise<number> => {
+    try {
+      return await run();
+    } catch (e) {
+      process.stderr.write(`hearth: ${e instanceof Error && !("code" in e) ? e.message : SidecarError.from(e).userMessage}\n`);
+      return 1;
+    } finally {
+      await sidecar.stop();
+    }
+  };
+
   // When the sidecar restarts after a crash, load the model again so the next message just works.
   onRestarted = () => {
     if (modelUri) void loadChatModel(modelUri).catch(() => undefined);
@@ -236,7 +248,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === "index" || command === "search") {
     const root = path.resolve(positionals[1]);
     const storageDir = path.resolve(values["index-dir"] ?? defaultIndexDir(root));
-    try {
+    return withSidecar(async () => {
       await sidecar.start();
       for (const [role, uri] of [["embedding", values["embedding-model"]], ["rerank", values["rerank-model"]]] as const) {
         if (!uri || (role === "rerank" && values["no-rerank"])) continue;
@@ -267,18 +279,13 @@ async function main(argv: string[]): Promise<number> {
         rerank: values["no-rerank"] ? false : undefined,
         json: values.json ?? false,
       });
-    } catch (e) {
-      process.stderr.write(`hearth: ${e instanceof Error && !("code" in e) ? e.message : SidecarError.from(e).userMessage}\n`);
-      return 1;
-    } finally {
-      await sidecar.stop();
-    }
+    });
   }
 
   const promptsDir = path.resolve(values["prompts-dir"] ?? PROMPTS_DIR);
 
   if (command === "run") {
-    try {
+    return withSidecar(async () => {
       const { prompts, errors } = await loadPromptDir(promptsDir);
       for (const e of errors) process.stderr.write(`hearth: ${e.message}\n`);
       const spec = prompts.find((p) => p.name === positionals[1]);
@@ -291,16 +298,11 @@ async function main(argv: string[]): Promise<number> {
       await loadChatModel(modelUri ?? DEFAULT_MODELS.chat);
       await runPromptOnFile(sidecar, spec, input, { params, write: (t) => process.stdout.write(t) });
       return 0;
-    } catch (e) {
-      process.stderr.write(`hearth: ${e instanceof Error && !("code" in e) ? e.message : SidecarError.from(e).userMessage}\n`);
-      return 1;
-    } finally {
-      await sidecar.stop();
-    }
+    });
   }
 
   if (command === "complete") {
-    try {
+    return withSidecar(async () => {
       await sidecar.start();
       await sidecar.request("model/load", {
         role: "completion",
@@ -314,15 +316,10 @@ async function main(argv: string[]): Promise<number> {
         json: values.json ?? false,
         maxTokens: params.maxTokens,
       });
-    } catch (e) {
-      process.stderr.write(`hearth: ${e instanceof Error && !("code" in e) ? e.message : SidecarError.from(e).userMessage}\n`);
-      return 1;
-    } finally {
-      await sidecar.stop();
-    }
+    });
   }
 
-  try {
+  return withSidecar(async () => {
     await sidecar.start();
     if (!modelUri) {
       modelUri = DEFAULT_MODELS.chat;
@@ -337,13 +334,7 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     return await runRepl({ sidecar, controller, loadChatModel, modelsDir, configuredModel: () => modelUri, saveHistory, promptsDir, params });
-  } catch (e) {
-    const err = SidecarError.from(e);
-    process.stderr.write(`hearth: ${err.userMessage}\n`);
-    return 1;
-  } finally {
-    await sidecar.stop();
-  }
+  });
 }
 
 function mib(bytes: number | undefined): string {

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { unifiedDiff, applyProposal } from "../common/edits/proposal";
+import { applyProposal, lineOffset, unifiedDiff } from "../common/edits/proposal";
 import { runAction, type ActionInput } from "../common/prompts/actions";
 import type { PromptSpec } from "../common/prompts/promptFiles";
 import type { SidecarApi } from "../common/SidecarApi";
@@ -20,14 +20,13 @@ export function parseRange(range: string): [number, number] {
 /** The editor state for a file and an optional line range (whole lines; none = the whole file). */
 export async function fileInput(file: string, range: string | undefined, input: string | undefined, cwd = process.cwd()): Promise<ActionInput> {
   const text = await fs.readFile(file, "utf8");
-  const lines = text.split("\n");
+  const lineCount = text.split("\n").length;
   let selection = { start: 0, end: 0 };
   if (range) {
     const [a, b] = parseRange(range);
-    if (b > lines.length) throw new Error(`--range ${range} is outside the file (1–${lines.length})`);
-    const start = lines.slice(0, a - 1).reduce((n, l) => n + l.length + 1, 0);
-    const end = Math.min(text.length, lines.slice(0, b).reduce((n, l) => n + l.length + 1, 0));
-    selection = { start, end };
+    if (b > lineCount) throw new Error(`--range ${range} is outside the file (1–${lineCount})`);
+    // Whole lines a…b, with the newline after b.
+    selection = { start: lineOffset(text, a - 1), end: lineOffset(text, b) };
   }
   const rel = path.relative(cwd, file);
   return {

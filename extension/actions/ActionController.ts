@@ -151,7 +151,7 @@ export class ActionController implements vscode.Disposable {
         },
       );
       if (outcome.kind === "edit") {
-        return this.review.propose({ target: doc.uri, kind: "edit", proposal: outcome.proposal, version: doc.version, title: `${spec.name}: ${input.path}${lines}` });
+        return this.review.propose({ target: doc.uri, kind: "edit", proposal: outcome.proposal, title: `${spec.name}: ${input.path}${lines}` });
       }
       if (outcome.kind === "newFile") {
         const file = await freeSibling(doc.uri, outcome.fileName);
@@ -227,7 +227,7 @@ export class ActionController implements vscode.Disposable {
       if (exists) {
         const doc = await vscode.workspace.openTextDocument(uri);
         const body = code.slice(first.length + 1);
-        return this.review.propose({ target: uri, kind: "edit", proposal: { original: doc.getText(), start: 0, end: doc.getText().length, newText: body }, version: doc.version, title: `Apply to ${named}` });
+        return this.review.propose({ target: uri, kind: "edit", proposal: { original: doc.getText(), start: 0, end: doc.getText().length, newText: body }, title: `Apply to ${named}` });
       }
     }
     const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
@@ -244,7 +244,6 @@ export class ActionController implements vscode.Disposable {
       target: doc.uri,
       kind: "edit",
       proposal: { original: text, start, end, newText: code },
-      version: doc.version,
       title: `Apply to ${vscode.workspace.asRelativePath(doc.uri)}${sel.isEmpty ? "" : `:${sel.start.line + 1}-${sel.end.line + 1}`}`,
     });
   }

@@ -12,8 +12,6 @@ export interface PendingReview {
   target: vscode.Uri;
   kind: "edit" | "newFile";
   proposal: EditProposal;
-  /** Document version when proposed (edits only). */
-  version?: number;
   title: string;
 }
 
@@ -29,15 +27,14 @@ export type ReviewOutcome = "accepted" | "rejected" | "refused" | "replaced";
 export class ReviewController implements vscode.Disposable, vscode.TextDocumentContentProvider {
   private current?: PendingReview & { resolve(outcome: ReviewOutcome): void };
   private nextId = 1;
+  /** Text of each side of each open diff (a side never changes: a new proposal gets new URIs). */
   private readonly texts = new Map<string, string>();
-  private readonly changed = new vscode.EventEmitter<vscode.Uri>();
-  readonly onDidChange = this.changed.event;
   private readonly disposables: vscode.Disposable[];
   /** Last outcome and message, for tests. */
   last?: { outcome: ReviewOutcome; message?: string };
 
   constructor(private readonly log: vscode.LogOutputChannel) {
-    this.disposables = [vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, this), this.changed];
+    this.disposables = [vscode.workspace.registerTextDocumentContentProvider(PROPOSAL_SCHEME, this)];
   }
 
   provideTextDocumentContent(uri: vscode.Uri): string {

@@ -17,8 +17,8 @@ export type IndexState = "none" | "indexing" | "paused" | "ready" | "error";
 /**
  * The extension's side of code search: which folder is indexed and where its database lives (the extension's
  * workspace storage), the embedding / reranker models from the settings, builds with status-bar progress
- * (files, chunks, ETA) that can be paused, cancelled and forced, and a file-system watcher whose events are
- * debounced into `index/update` requests so saved files become searchable within a second. Discovery,
+ * (files, chunks, ETA) that can be paused, cancelled and forced, and — once the index is in use — a file-system
+ * watcher whose events are debounced into `index/update` requests so saved files become searchable within a second. Discovery,
  * chunking and embedding all run in the sidecar, never in the extension host.
  */
 export class IndexController implements vscode.Disposable {
@@ -28,6 +28,8 @@ export class IndexController implements vscode.Disposable {
   private modelsKey = "";
   /** Whether the index has been built or confirmed this session; watcher events are applied only then. */
   private live = false;
+  /** Created when the index first goes live, not at activation: a workspace never searched needs no watcher. */
+  private watcher?: vscode.FileSystemWatcher;
   private readonly pendingChanged = new Set<string>();
   private readonly pendingDeleted = new Set<string>();
   private flushTimer?: ReturnType<typeof setTimeout>;
@@ -46,12 +48,7 @@ export class IndexController implements vscode.Disposable {
   ) {
     this.item.name = "Hearth Index";
     this.item.command = "hearth.indexActions";
-    const watcher = vscode.workspace.createFileSystemWatcher("**/*");
     this.disposables.push(
-      watcher,
-      watcher.onDidCreate((u) => this.queue(u, false)),
-      watcher.onDidChange((u) => this.queue(u, false)),
-      watcher.onDidDelete((u) => this.queue(u, true)),
       // A crashed sidecar lost its loaded models; the index on disk is intact.
       sidecar.onRestarted(() => {
         this.modelsLoaded = undefined;
@@ -62,6 +59,20 @@ export class IndexController implements vscode.Disposable {
           this.live = false;
         }
       }),
+    );
+  }
+
+  /** Mark the index as up to date for this session and start watching the folder (once). */
+  private goLive(): void {
+    this.live = true;
+    const folder = vscode.workspace.workspaceFolders?.[0];
+    if (this.watcher || !folder) return;
+    this.watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(folder, "**/*"));
+    this.disposables.push(
+      this.watcher,
+      this.watcher.onDidCreate((u) => this.queue(u, false)),
+      this.watcher.onDidChange((u) => this.queue(u, false)),
+      this.watcher.onDidDelete((u) => this.queue(u, true)),
     );
   }
 
@@ -148,7 +159,7 @@ export class IndexController implements vscode.Disposable {
         await this.ensureModels();
         const result = await this.sidecar.request("index/build", { ...target, ...this.discovery(cfg), progressId, force }, abort.signal);
         this.lastBuild = result;
-        this.live = true;
+        this.goLive();
         this.showReady(result.files, result.chunks, result.embeddingModel);
         this.log.info(
           `Indexed ${result.files} files (${result.chunks} chunks) in ${result.timings.totalMs} ms: ${result.indexedFiles} new or changed, ` +
@@ -206,7 +217,7 @@ export class IndexController implements vscode.Disposable {
     if (this.live) return;
     const status = await this.sidecar.request("index/status", target);
     if (status.exists && status.files > 0) {
-      this.live = true;
+      this.goLive();
       this.showReady(status.files, status.chunks, status.embeddingModel);
       // Catch up with edits made while VS Code was closed, in the background.
       void this.build();
@@ -233,10 +244,8 @@ export class IndexController implements vscode.Disposable {
   }
 
   private queue(uri: vscode.Uri, deleted: boolean): void {
-    if (!this.live || !readConfig().index.watch || uri.scheme !== "file") return;
-    const target = this.target();
-    if (!target || !uri.fsPath.startsWith(target.root)) return;
-    if (/[\\/](\.git|node_modules)[\\/]/.test(uri.fsPath)) return;
+    // Events come in bursts (a checkout, an install): keep this cheap; settings are read once per flush.
+    if (!this.live || uri.scheme !== "file" || /[\\/](\.git|node_modules)[\\/]/.test(uri.fsPath)) return;
     (deleted ? this.pendingDeleted : this.pendingChanged).add(uri.fsPath);
     (deleted ? this.pendingChanged : this.pendingDeleted).delete(uri.fsPath);
     clearTimeout(this.flushTimer);
@@ -252,6 +261,7 @@ export class IndexController implements vscode.Disposable {
     this.pendingDeleted.clear();
     if (!target || (!changed.length && !deleted.length)) return this.updating;
     const cfg = readConfig();
+    if (!cfg.index.watch) return this.updating;
     this.updating = this.updating.then(async () => {
       try {
         const r = await this.sidecar.request("index/update", { ...target, ...this.discovery(cfg), changed, deleted });

@@ -17,7 +17,7 @@ import {
   type SkippedPath,
 } from "../protocol";
 import type { Chunk, Chunker } from "./chunker";
-import { discoverFiles, isIndexable, readIndexableFile, type DiscoveredFile } from "./discover";
+import { discoverFiles, isIndexable, readIndexableFile } from "./discover";
 import { reciprocalRankFusion } from "./fusion";
 import { lexicalTerms, queryTerms } from "./identifiers";
 import { languageOf } from "./languages";
@@ -163,7 +163,6 @@ export class CodeIndex {
     progress(true);
     onProgress({ phase: "finalize", filesDone, filesTotal: files.length, chunksDone: newChunks });
     await this.store.finalize();
-    this.store.ftsReady = true;
     await this.store.touchMeta(this.root);
     for (const s of skipped) this.log(`index: skipped ${s.path}: ${s.reason}`);
     const counts = await this.store.counts();
@@ -193,7 +192,7 @@ export class CodeIndex {
     const skipped: SkippedPath[] = [];
     const removed = new Set((params.deleted ?? []).map((p) => this.relative(p)).filter((p): p is string => !!p));
     const changed = [...new Set((params.changed ?? []).map((p) => this.relative(p)).filter((p): p is string => !!p))];
-    const known = await this.store.fileHashes();
+    const known = await this.store.fileHashes([...new Set([...changed, ...removed])]);
     const files: FileRow[] = [];
     const chunks: Chunk[] = [];
     let unchanged = 0;
@@ -350,4 +349,3 @@ export class CodeIndex {
   }
 }
 
-export type { DiscoveredFile };

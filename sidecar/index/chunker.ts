@@ -61,11 +61,6 @@ export class Chunker {
     return new Chunker(ts, dir);
   }
 
-  /** Whether `language` gets syntax-aware chunks (else line windows). */
-  hasGrammar(language: string): boolean {
-    return language in GRAMMARS;
-  }
-
   private parser(language: string): Promise<Parser | undefined> {
     let p = this.parsers.get(language);
     if (!p) {

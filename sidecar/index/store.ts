@@ -163,9 +163,12 @@ export class IndexStore {
     return run;
   }
 
-  /** path → content hash of every indexed file. */
-  async fileHashes(): Promise<Map<string, string>> {
-    const rows = (await (await this.files()).query().select(["path", "hash"]).toArray()) as FileRow[];
+  /** path → content hash of every indexed file, or only of `paths` (a watcher update: no full-table read). */
+  async fileHashes(paths?: readonly string[]): Promise<Map<string, string>> {
+    if (paths && paths.length === 0) return new Map();
+    let query = (await this.files()).query().select(["path", "hash"]);
+    if (paths) query = query.where(`path IN (${paths.map(sqlString).join(", ")})`);
+    const rows = (await query.toArray()) as FileRow[];
     return new Map(rows.map((r) => [r.path, r.hash]));
   }
 

@@ -32,11 +32,6 @@ export class EmbeddingService {
     this.prefixes = embeddingPrefixes(modelName, prefixOverride);
   }
 
-  /** Tokens of `text` as the model counts them (no special tokens). */
-  countTokens(text: string): number {
-    return this.model.tokenize(text).length;
-  }
-
   /**
    * Embed texts, in order. `kind` picks the prefix. Returns unit vectors of length {@link dimensions}.
    * @returns also the number of tokens evaluated (for tokens/s figures).

@@ -287,12 +287,10 @@ try {
     await page.locator(".tab", { hasText: /doc: hello\.ts/ }).waitFor({ state: "detached" });
     await page.locator(".tab.active", { hasText: "hello.ts" }).waitFor();
     // hello.ts has 4 lines (+ the empty last one); the accepted doc comment adds lines above them.
-    const lineCount = () => page.locator(".editor-group-container.active .monaco-editor .margin-view-overlays .line-numbers").count();
     await page.waitForFunction(() => document.querySelectorAll(".editor-group-container.active .monaco-editor .margin-view-overlays .line-numbers").length > 5);
     await page.locator(".editor-group-container.active .monaco-editor .view-lines").click();
     await page.keyboard.press("Control+Z");
     await page.waitForFunction(() => document.querySelectorAll(".editor-group-container.active .monaco-editor .margin-view-overlays .line-numbers").length === 5);
-    if ((await lineCount()) !== 5) throw new Error("undo did not restore hello.ts");
   });
 
   await step("hostile model output renders inert", async () => {
