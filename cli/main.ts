@@ -19,7 +19,7 @@ import { SidecarError } from "../common/SidecarError";
 import { SidecarProcess } from "../common/SidecarProcess";
 import { GPU_SETTINGS, type GenerationParams, type GpuSetting, type ModelInfo } from "../sidecar/protocol";
 import { defaultIndexDir } from "../common/search/format";
-import { SEARCH_MODES, type SearchMode } from "../sidecar/protocol";
+import { FUSION_METHODS, SEARCH_MODES, type FusionMethod, type SearchMode } from "../sidecar/protocol";
 import { runComplete } from "./complete";
 import { loadPromptDir, PROMPTS_DIR } from "../common/prompts/loadPrompts";
 import { fileInput, runPromptOnFile } from "./run";
@@ -55,6 +55,8 @@ Index and search options:
       --no-rerank             do not rerank even with --rerank-model
       --mode <m>              lexical | vector | hybrid (default hybrid with an embedding model, else lexical)
       --top <n>               hits to print (default 10)
+      --fusion <f>            hybrid fusion: convex (weighted scores, default) | rrf (reciprocal rank)
+      --vector-weight <w>     weight of the vector list in hybrid fusion, lexical's being 1 (default 1)
       --index-dir <dir>       where the index lives (default $HEARTH_INDEX_DIR or ~/.cache/hearth/index/<dir>-<hash>)
       --force                 re-chunk and re-embed every file
       --max-file-bytes <n>    skip larger files (default 1000000)
@@ -124,6 +126,8 @@ async function main(argv: string[]): Promise<number> {
       "rerank-model": { type: "string" },
       "no-rerank": { type: "boolean" },
       mode: { type: "string" },
+      "vector-weight": { type: "string" },
+      fusion: { type: "string" },
       top: { type: "string" },
       queries: { type: "string" },
       "index-dir": { type: "string" },
@@ -150,6 +154,7 @@ async function main(argv: string[]): Promise<number> {
     if (!positionals[1]) fail(`${command} needs a folder: hearth ${command} <dir>${command === "search" ? ' "<query>"' : ""}`);
     if (command === "search" && positionals[2] === undefined && !values.queries) fail('search needs a query: hearth search <dir> "<query>" (or --queries <file.jsonl>)');
     if (values.mode !== undefined && !SEARCH_MODES.includes(values.mode as SearchMode)) fail(`--mode must be one of ${SEARCH_MODES.join(", ")}`);
+    if (values.fusion !== undefined && !FUSION_METHODS.includes(values.fusion as FusionMethod)) fail(`--fusion must be one of ${FUSION_METHODS.join(", ")}`);
   }
   if (command === "complete") {
     if (!positionals[1]) fail("complete needs a file: hearth complete <file> --line L --column C");
@@ -276,6 +281,8 @@ async function main(argv: string[]): Promise<number> {
         queriesFile: values.queries,
         topK: num(values.top, "top", true) ?? 10,
         mode: values.mode as SearchMode | undefined,
+        vectorWeight: num(values["vector-weight"], "vector-weight"),
+        fusion: values.fusion as FusionMethod | undefined,
         rerank: values["no-rerank"] ? false : undefined,
         json: values.json ?? false,
       });

@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { describeScores, hitJson, hitLocation, snippet } from "../common/search/format";
 import type { SidecarProcess } from "../common/SidecarProcess";
-import type { IndexBuildParams, IndexBuildResult, IndexSearchParams, SearchMode } from "../sidecar/protocol";
+import type { IndexBuildParams, IndexBuildResult, IndexSearchParams, FusionMethod, SearchMode } from "../sidecar/protocol";
 
 export interface IndexCliOptions {
   root: string;
@@ -68,6 +68,9 @@ export interface SearchCliOptions {
   queriesFile?: string;
   topK: number;
   mode?: SearchMode;
+  /** Hybrid fusion (see `IndexSearchParams.fusion` and `vectorWeight`). */
+  fusion?: FusionMethod;
+  vectorWeight?: number;
   rerank?: boolean;
   json: boolean;
 }
@@ -79,6 +82,8 @@ export async function runSearch(sidecar: SidecarProcess, options: SearchCliOptio
     storageDir: options.storageDir,
     topK: options.topK,
     mode: options.mode,
+    fusion: options.fusion,
+    vectorWeight: options.vectorWeight,
     rerank: options.rerank,
   };
   if (options.queriesFile) {

@@ -1,5 +1,5 @@
 import * as vscode from "vscode";
-import type { GenerationParams, GpuSetting, ModelRole, SearchMode } from "../sidecar/protocol";
+import type { GenerationParams, GpuSetting, ModelRole, SearchMode, FusionMethod } from "../sidecar/protocol";
 
 /** Typed view of the `hearth.*` settings. Read fresh each time: settings can change at any moment. */
 export interface HearthConfig {
@@ -21,7 +21,7 @@ export interface HearthConfig {
     queryPrefix: string | null;
     documentPrefix: string | null;
   };
-  search: { mode: SearchMode | "auto"; topK: number; rerank: boolean; codebaseChunks: number };
+  search: { mode: SearchMode | "auto"; topK: number; rerank: boolean; codebaseChunks: number; fusion: FusionMethod; vectorWeight: number };
   actions: { maxTokens: number; temperature: number };
   completion: {
     enabled: boolean;
@@ -71,6 +71,8 @@ export function readConfig(): HearthConfig {
       topK: c.get<number>("search.topK", 10),
       rerank: c.get<boolean>("search.rerank", true),
       codebaseChunks: c.get<number>("search.codebaseChunks", 5),
+      fusion: c.get<FusionMethod>("search.fusion", "convex"),
+      vectorWeight: c.get<number>("search.vectorWeight", 1),
     },
     actions: {
       maxTokens: c.get<number>("actions.maxTokens", 2048),

@@ -1,4 +1,4 @@
-import { ErrorCodes, GPU_SETTINGS, MODEL_ROLES, SEARCH_MODES } from "./protocol";
+import { ErrorCodes, FUSION_METHODS, GPU_SETTINGS, MODEL_ROLES, SEARCH_MODES, type FusionMethod } from "./protocol";
 import type {
   IndexBuildParams,
   IndexDiscoveryOptions,
@@ -212,6 +212,7 @@ export function parseIndexSearchParams(value: unknown): IndexSearchParams {
   if (typeof v.query !== "string") fail("query", "a string");
   if (v.mode !== undefined && !SEARCH_MODES.includes(v.mode as SearchMode)) fail("mode", `one of ${SEARCH_MODES.join(", ")}`);
   if (v.rerank !== undefined && typeof v.rerank !== "boolean") fail("rerank", "a boolean");
+  if (v.fusion !== undefined && !FUSION_METHODS.includes(v.fusion as FusionMethod)) fail("fusion", `one of ${FUSION_METHODS.join(", ")}`);
   return {
     ...target,
     query: v.query,
@@ -220,6 +221,8 @@ export function parseIndexSearchParams(value: unknown): IndexSearchParams {
     topK: optionalNumber(v, "topK", "topK", 1, 1000),
     rerankTopN: optionalNumber(v, "rerankTopN", "rerankTopN", 1, 200),
     candidates: optionalNumber(v, "candidates", "candidates", 1, 1000),
+    fusion: v.fusion as FusionMethod | undefined,
+    vectorWeight: optionalNumber(v, "vectorWeight", "vectorWeight", 0, 100),
   };
 }
 

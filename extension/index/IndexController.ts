@@ -238,7 +238,15 @@ export class IndexController implements vscode.Disposable {
     const mode = options.mode ?? (cfg.search.mode === "auto" ? undefined : cfg.search.mode);
     return this.sidecar.request(
       "index/search",
-      { ...target, query, topK: options.topK ?? cfg.search.topK, mode, rerank: cfg.models.rerank && cfg.search.rerank ? undefined : false },
+      {
+        ...target,
+        query,
+        topK: options.topK ?? cfg.search.topK,
+        mode,
+        fusion: cfg.search.fusion,
+        vectorWeight: cfg.search.vectorWeight,
+        rerank: cfg.models.rerank && cfg.search.rerank ? undefined : false,
+      },
       options.signal,
     );
   }

@@ -18,7 +18,7 @@ import {
 } from "../protocol";
 import type { Chunk, Chunker } from "./chunker";
 import { discoverFiles, isIndexable, readIndexableFile } from "./discover";
-import { reciprocalRankFusion } from "./fusion";
+import { convexFusion, reciprocalRankFusion } from "./fusion";
 import { lexicalTerms, queryTerms } from "./identifiers";
 import { languageOf } from "./languages";
 import { IndexStore, type ChunkRow, type FileRow } from "./store";
@@ -36,7 +36,7 @@ function cancelled(): HearthError {
 
 /**
  * One workspace folder's code index: discovery → tree-sitter chunks → embeddings → LanceDB, and search over
- * it (lexical BM25, vector, hybrid by reciprocal-rank fusion, optional cross-encoder rerank). The embedding
+ * it (lexical BM25, vector, hybrid by convex or reciprocal-rank fusion, optional cross-encoder rerank). The embedding
  * model in use decides the table (see {@link IndexStore}); without one the index is lexical only.
  */
 export class CodeIndex {
@@ -291,7 +291,15 @@ export class CodeIndex {
 
     let order: string[];
     if (mode === "hybrid") {
-      const fused = reciprocalRankFusion([{ ids: lexicalIds }, { ids: vectorIds }]);
+      const weight = params.vectorWeight ?? 1;
+      const fused =
+        (params.fusion ?? "convex") === "convex"
+          ? convexFusion(
+              lexicalIds.map((id) => ({ id, score: scoreOf(id).lexical! })),
+              vectorIds.map((id) => ({ id, score: scoreOf(id).vector! })),
+              weight / (1 + weight),
+            )
+          : reciprocalRankFusion([{ ids: lexicalIds }, { ids: vectorIds, weight }]);
       for (const f of fused) scoreOf(f.id).fused = f.score;
       order = fused.map((f) => f.id);
     } else {

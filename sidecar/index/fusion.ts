@@ -11,5 +11,27 @@ export function reciprocalRankFusion(
   for (const { ids, weight = 1 } of lists) {
     ids.forEach((id, i) => scores.set(id, (scores.get(id) ?? 0) + weight / (k + i + 1)));
   }
+  return byScore(scores);
+}
+
+/**
+ * Convex combination of normalised scores (Bruch, Gai & Ingber, "An Analysis of Fusion Functions for Hybrid
+ * Retrieval", ACM TOIS 2023, their TM2C2): lexical BM25 scores divided by the list's best (BM25's theoretical
+ * minimum is 0), cosine similarities as they are, then `(1 − alpha) · lexical + alpha · vector`; an item missing
+ * from a list gets 0 from it. Returns ids by fused score, best first, with their scores.
+ */
+export function convexFusion(
+  lexical: ReadonlyArray<{ id: string; score: number }>,
+  vector: ReadonlyArray<{ id: string; score: number }>,
+  alpha: number,
+): Array<{ id: string; score: number }> {
+  const best = Math.max(0, ...lexical.map((x) => x.score));
+  const scores = new Map<string, number>();
+  for (const { id, score } of lexical) scores.set(id, (1 - alpha) * (best > 0 ? score / best : 0));
+  for (const { id, score } of vector) scores.set(id, (scores.get(id) ?? 0) + alpha * score);
+  return byScore(scores);
+}
+
+function byScore(scores: Map<string, number>): Array<{ id: string; score: number }> {
   return [...scores.entries()].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
 }

@@ -220,7 +220,7 @@ describe("vector, hybrid and rerank with synthetic models (plumbing, not quality
   });
 
   it("hybrid search fuses the lexical and vector lists by reciprocal rank, and shows every score", async () => {
-    const r = await sidecar.request("index/search", { ...t, query: "parse chat send params", rerank: false, topK: 100 });
+    const r = await sidecar.request("index/search", { ...t, query: "parse chat send params", rerank: false, topK: 100, fusion: "rrf" });
     expect(r.mode).toBe("hybrid");
     expect(r.hits.length).toBeGreaterThan(50);
     for (const h of r.hits) {
@@ -233,6 +233,25 @@ describe("vector, hybrid and rerank with synthetic models (plumbing, not quality
     expect(r.hits.map((h) => h.score)).toEqual([...r.hits.map((h) => h.score)].sort((a, b) => b - a));
     expect(r.hits.some((h) => h.scores.vector !== undefined && h.scores.lexical === undefined)).toBe(true);
     expect(r.timings.embedMs).toBeGreaterThan(0);
+  });
+
+  it("by default hybrid fuses by a convex combination of scores; vectorWeight weighs the vector side", async () => {
+    const r = await sidecar.request("index/search", { ...t, query: "parse chat send params", rerank: false, topK: 100, vectorWeight: 0.25 });
+    const best = Math.max(...r.hits.map((h) => h.scores.lexical ?? 0));
+    for (const h of r.hits) {
+      const s = h.scores;
+      expect(s.fused).toBeCloseTo(0.8 * ((s.lexical ?? 0) / best) + 0.2 * (s.vector ?? 0), 6);
+    }
+    expect(r.hits.map((h) => h.score)).toEqual([...r.hits.map((h) => h.score)].sort((a, b) => b - a));
+    const rrf = await sidecar.request("index/search", { ...t, query: "parse chat send params", rerank: false, topK: 100, fusion: "rrf", vectorWeight: 0.25 });
+    for (const h of rrf.hits) {
+      const s = h.scores;
+      expect(s.fused).toBeCloseTo((s.lexicalRank ? 1 / (60 + s.lexicalRank) : 0) + (s.vectorRank ? 0.25 / (60 + s.vectorRank) : 0), 10);
+    }
+    const e = await errorOf(sidecar.request("index/search", { ...t, query: "x", vectorWeight: -1 }));
+    expect(e.code).toBe(ErrorCodes.InvalidParams);
+    expect(e.message).toMatch(/vectorWeight/);
+    expect((await errorOf(sidecar.request("index/search", { ...t, query: "x", fusion: "max" as "rrf" }))).message).toMatch(/fusion/);
   });
 
   it("vector mode ranks by cosine similarity only", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { reciprocalRankFusion } from "../../sidecar/index/fusion";
+import { convexFusion, reciprocalRankFusion } from "../../sidecar/index/fusion";
 import { lexicalTerms, queryTerms, splitIdentifier } from "../../sidecar/index/identifiers";
 import { languageOf } from "../../sidecar/index/languages";
 import { embeddingPrefixes } from "../../sidecar/index/prefixes";
@@ -35,6 +35,19 @@ describe("reciprocal-rank fusion", () => {
     expect(fused.map((f) => f.id)).toEqual(["a", "c", "b"]);
     expect(fused[0].score).toBeCloseTo(1 / 61 + 1 / 62, 10);
     expect(fused[2].score).toBeCloseTo(1 / 62, 10);
+  });
+
+  it("convex fusion: BM25 over the list's best, cosine as it is, weighted; missing from a list counts 0", () => {
+    const fused = convexFusion(
+      [{ id: "a", score: 10 }, { id: "b", score: 5 }],
+      [{ id: "b", score: 0.9 }, { id: "c", score: 0.8 }],
+      0.25,
+    );
+    expect(fused.map((f) => f.id)).toEqual(["a", "b", "c"]);
+    expect(fused[0].score).toBeCloseTo(0.75, 10);
+    expect(fused[1].score).toBeCloseTo(0.75 * 0.5 + 0.25 * 0.9, 10);
+    expect(fused[2].score).toBeCloseTo(0.25 * 0.8, 10);
+    expect(convexFusion([{ id: "a", score: 10 }], [{ id: "c", score: 0.8 }], 0.9)[0].id).toBe("c");
   });
 
   it("weights lists", () => {
