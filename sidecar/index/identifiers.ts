@@ -56,3 +56,17 @@ export function queryTerms(query: string): string {
   const kept = all.filter((t) => !QUERY_STOP_WORDS.has(t));
   return (kept.length ? kept : all).join(" ");
 }
+
+/**
+ * Text as a model that declares `hearth.embedding.split_identifiers` reads it: every identifier replaced by its
+ * lower-case parts (`getHTTPResponse(id)` → `get http response(id)`), everything else kept, whitespace runs
+ * collapsed to one space. llama.cpp's BERT tokenizer does not split identifiers, so the lab's models
+ * (lab/README.md) were trained on text prepared by this very function, and index and query text must be
+ * prepared the same way (../shared/design/MODEL-LAB-FACTS.md).
+ */
+export function embeddingWords(text: string): string {
+  return text
+    .replace(WORD, (word) => (word.length > 64 ? " " : ` ${splitIdentifier(word).join(" ")} `))
+    .replace(/\s+/g, " ")
+    .trim();
+}

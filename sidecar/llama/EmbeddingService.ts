@@ -1,5 +1,16 @@
 import type { LlamaEmbeddingContext, LlamaModel, LlamaRankingContext, Token } from "node-llama-cpp";
+import { embeddingWords } from "../index/identifiers";
 import { embeddingPrefixes, type EmbeddingPrefixes } from "../index/prefixes";
+
+/**
+ * The text preparation a model asks for in its GGUF metadata: `hearth.embedding.split_identifiers = true`
+ * (Hearth's lab models, lab/README.md) means identifiers are split into words before tokenizing, as at training
+ * time ({@link embeddingWords}); other models get the text as it is.
+ */
+export function textPreparation(model: LlamaModel): (text: string) => string {
+  const hearth = (model.fileInfo.metadata as { hearth?: { embedding?: { split_identifiers?: unknown } } }).hearth;
+  return hearth?.embedding?.split_identifiers === true ? embeddingWords : (text) => text;
+}
 
 /** Scale a vector to unit L2 norm in place (a zero vector stays zero). Returns it. */
 export function l2Normalize(vector: Float32Array): Float32Array {
@@ -19,6 +30,7 @@ export function l2Normalize(vector: Float32Array): Float32Array {
 export class EmbeddingService {
   readonly dimensions: number;
   readonly prefixes: EmbeddingPrefixes;
+  private readonly prepare: (text: string) => string;
 
   constructor(
     private readonly model: LlamaModel,
@@ -30,6 +42,7 @@ export class EmbeddingService {
   ) {
     this.dimensions = model.embeddingVectorSize;
     this.prefixes = embeddingPrefixes(modelName, prefixOverride);
+    this.prepare = textPreparation(model);
   }
 
   /**
@@ -45,7 +58,7 @@ export class EmbeddingService {
     const room = this.contextSize - 3;
     for (const text of texts) {
       signal?.throwIfAborted();
-      let input: Token[] = this.model.tokenize(prefix + text);
+      let input: Token[] = this.model.tokenize(prefix + this.prepare(text));
       if (input.length > room) input = input.slice(0, room);
       tokens += input.length;
       const embedding = await this.context.getEmbeddingFor(input);
@@ -64,20 +77,24 @@ export class EmbeddingService {
  * with a classification head, e.g. bge-reranker, jina-reranker). Scores are in 0…1, higher is more relevant.
  */
 export class RerankService {
+  private readonly prepare: (text: string) => string;
+
   constructor(
     private readonly model: LlamaModel,
     private readonly context: LlamaRankingContext,
     private readonly contextSize: number,
-  ) {}
+  ) {
+    this.prepare = textPreparation(model);
+  }
 
   /** One score per document, in the documents' order. Long documents are cut to fit with the query. */
   async rank(query: string, documents: string[], signal?: AbortSignal): Promise<number[]> {
-    const q = this.model.tokenize(query).slice(0, Math.floor(this.contextSize / 4));
+    const q = this.model.tokenize(this.prepare(query)).slice(0, Math.floor(this.contextSize / 4));
     const room = this.contextSize - q.length - 8;
     const scores: number[] = [];
     for (const doc of documents) {
       signal?.throwIfAborted();
-      scores.push(await this.context.rank(q, this.model.tokenize(doc).slice(0, Math.max(16, room))));
+      scores.push(await this.context.rank(q, this.model.tokenize(this.prepare(doc)).slice(0, Math.max(16, room))));
     }
     return scores;
   }
