@@ -3,7 +3,8 @@
 //   dist/sidecar.mjs   sidecar process (ESM; native packages stay external, see NODE_EXTERNALS)
 //   dist/cli.mjs       headless CLI (ESM; spawns dist/sidecar.mjs)
 //   dist/webview.js    chat view (browser IIFE)
-//   dist/bench-*.mjs   `npm run bench`, `bench:completion`, `bench:index`; dist/eval-search.mjs `eval:search` (not shipped)
+//   dist/lab-*.mjs     the model lab's steps (lab/README.md)
+//   dist/bench-*.mjs   `npm run bench`, `bench:completion`, `bench:index`; dist/eval-*.mjs `eval:search`, `eval:completion` (not shipped)
 //   dist/test/*        test bundles: extension test suite, test model helper, synthetic GGUF fixtures
 import * as esbuild from "esbuild";
 import { readFileSync } from "node:fs";
@@ -51,6 +52,10 @@ const targets = [
   // TypeScript (comment stripping for the search benchmark) stays in node_modules: it does not bundle as ESM.
   nodeEsm("bench/evalSearch.ts", "dist/eval-search.mjs", undefined, ["typescript"]),
   nodeEsm("bench/index.ts", "dist/bench-index.mjs"),
+  nodeEsm("bench/evalCompletion.ts", "dist/eval-completion.mjs", undefined, ["typescript"]),
+  // The model lab (lab/README.md; `npm run models:train`, not shipped).
+  nodeEsm("lab/prepare.ts", "dist/lab-prepare.mjs", undefined, ["typescript"]),
+  nodeEsm("lab/export.ts", "dist/lab-export.mjs"),
   { ...common, entryPoints: ["webview/main.ts"], outfile: "dist/webview.js", platform: "browser", format: "iife", target: "es2022" },
   // Test bundles (not shipped): the extension test suite runs inside VS Code's extension host (CommonJS); the
   // test model helper and the synthetic fixtures are shared with the Node scripts of the real-VS-Code runs.

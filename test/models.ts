@@ -4,6 +4,7 @@ import fs from "node:fs/promises";
 import https from "node:https";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { LAB_MODEL_FILES } from "../lab/ggufModels";
 
 /** Repository root: the nearest folder above this file with Hearth's package.json (works from test/ and dist/test/). */
 export const REPO_ROOT = findRoot(path.dirname(fileURLToPath(import.meta.url)));
@@ -28,6 +29,16 @@ export const TEST_MODELS = {
     sha256: "270cba1bd5109f42d03350f60406024560464db173c0e387d91f0426d3bd256d",
   },
 } as const;
+
+/**
+ * Path of one of the model lab's tiny trained models (lab/README.md), committed in lab/models/.
+ * @throws Error naming the command that rebuilds it, when the file is missing.
+ */
+export function labModel(role: keyof typeof LAB_MODEL_FILES): string {
+  const file = path.join(REPO_ROOT, "lab", "models", LAB_MODEL_FILES[role]);
+  if (!existsSync(file)) throw new Error(`Lab model ${file} is missing: run \`npm run models:train\` (lab/README.md).`);
+  return file;
+}
 
 const SEARCH_DIRS = [
   process.env.HEARTH_TEST_MODELS_DIR,
