@@ -1,0 +1,120 @@
+/**
+ * `npm run eval:completion` — fill-in-the-middle quality on a package no lab model was trained on (lodash-es
+ * 4.17.21, a devDependency; the lab's held-out package), through the real sidecar (`completion/infill`, greedy).
+ *
+ *   npm run eval:completion [-- --model <fim.gguf>] [--single N] [--multi N] [--show N]
+ *
+ * - Single-line middles: a code line (not a comment) is removed after its indentation; the cursor is where it
+ *   was; the suggestion must reproduce it. Exact match (trailing whitespace ignored) against the trivial
+ *   baselines, computed on the same positions: the empty suggestion, and repeating the previous non-blank line.
+ * - Multi-line middles: 2–6 whole lines removed. Reported: how often the suggestion spans several lines, and how
+ *   often the file with the suggestion put back parses (TypeScript's parser, no syntax errors) — against the
+ *   empty suggestion and the repeated previous lines.
+ * Positions are drawn with a fixed seed. Nothing here asserts a figure; it reports.
+ */
+import { promises as fs } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { SidecarProcess } from "../common/SidecarProcess";
+import { drawCases, parses, type FimCase } from "./fimBenchmark";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, "..");
+const { values } = parseArgs({
+  options: {
+    model: { type: "string", default: path.join(repo, "lab", "models", "hearth-lab-code-fim.gguf") },
+    package: { type: "string", default: path.join(repo, "node_modules", "lodash-es") },
+    single: { type: "string", default: "300" },
+    multi: { type: "string", default: "100" },
+    show: { type: "string", default: "0" },
+    threads: { type: "string", default: "1" },
+    seed: { type: "string", default: "7" },
+  },
+});
+
+const same = (a: string, b: string) => a.replace(/\s+$/g, "") === b.replace(/\s+$/g, "");
+const pctOf = (n: number, d: number) => `${((100 * n) / d).toFixed(1)} %`.padStart(8);
+
+async function main(): Promise<void> {
+  const names = (await fs.readdir(values.package!)).filter((f) => f.endsWith(".js")).sort();
+  const files = await Promise.all(names.map(async (name) => ({ name, text: await fs.readFile(path.join(values.package!, name), "utf8") })));
+  const pkg = JSON.parse(await fs.readFile(path.join(values.package!, "package.json"), "utf8")) as { name: string; version: string };
+  const seed = Number(values.seed);
+  const single = drawCases(files, Number(values.single), [1, 1], seed);
+  const multi = drawCases(files, Number(values.multi), [2, 6], seed + 1);
+  console.log(`Held-out package ${pkg.name}@${pkg.version}: ${single.length} single-line and ${multi.length} multi-line middles (seed ${seed})`);
+
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-eval-fim-"));
+  const sidecar = new SidecarProcess({
+    sidecarPath: path.join(here, "sidecar.mjs"),
+    init: { modelsDir: path.join(work, "models"), threads: Number(values.threads), gpu: "off", allowDownload: false },
+  });
+  await sidecar.start();
+  const infill = (c: FimCase, singleLine: boolean) =>
+    sidecar.request("completion/infill", { prefix: c.prefix, suffix: c.suffix, prefixTokens: 192, suffixTokens: 64, maxTokens: singleLine ? 48 : 96, singleLine });
+  const show = Number(values.show);
+  let ms = 0;
+  let tokens = 0;
+  try {
+    const loaded = await sidecar.request("model/load", { role: "completion", model: { uri: path.resolve(values.model!) }, contextSize: 512 });
+    console.log(`Model: ${path.basename(values.model!)} (${(loaded.sizeBytes / 1024 / 1024).toFixed(1)} MiB)`);
+    let model = 0;
+    let repeat = 0;
+    let empty = 0;
+    for (const [i, c] of single.entries()) {
+      const r = await infill(c, true);
+      ms += r.timings.totalMs;
+      tokens += r.usage.completionTokens;
+      if (same(r.text, c.middle)) model++;
+      if (same(c.previous, c.middle)) repeat++;
+      if (same("", c.middle)) empty++;
+      if (i < show) console.log(`  ${c.file}: want ${JSON.stringify(c.middle)} got ${JSON.stringify(r.text)}`);
+    }
+    const n = single.length;
+    console.log("");
+    console.log("Single-line middles: exact match");
+    console.log(`  empty suggestion (baseline)          ${pctOf(empty, n)}`);
+    console.log(`  repeat previous line (baseline)      ${pctOf(repeat, n)}`);
+    console.log(`  model                                ${pctOf(model, n)}   (${model}/${n})`);
+
+    let multiLine = 0;
+    let multiLineParses = 0;
+    let multiExact = 0;
+    const ok = { model: 0, empty: 0, repeat: 0, truth: 0 };
+    for (const [i, c] of multi.entries()) {
+      const r = await infill(c, false);
+      ms += r.timings.totalMs;
+      tokens += r.usage.completionTokens;
+      const good = parses(c.prefix + r.text + c.suffix);
+      if (good) ok.model++;
+      if (r.text.trim().includes("\n")) {
+        multiLine++;
+        if (good) multiLineParses++;
+      }
+      if (same(r.text, c.middle)) multiExact++;
+      if (parses(c.prefix + c.suffix)) ok.empty++;
+      if (parses(c.prefix + c.previous + c.suffix)) ok.repeat++;
+      if (parses(c.prefix + c.middle + c.suffix)) ok.truth++;
+      if (i < show) console.log(`  ${c.file}: want ${JSON.stringify(c.middle)}\n  got ${JSON.stringify(r.text)}`);
+    }
+    const m = multi.length;
+    console.log("");
+    console.log(`Multi-line middles (2–6 lines): the file parses with the suggestion put back (original file: ${pctOf(ok.truth, m).trim()})`);
+    console.log(`  empty suggestion (baseline)          ${pctOf(ok.empty, m)}`);
+    console.log(`  repeat previous lines (baseline)     ${pctOf(ok.repeat, m)}`);
+    console.log(`  model                                ${pctOf(ok.model, m)}   (exact: ${multiExact}/${m})`);
+    console.log(`  model suggestions of several lines: ${multiLine}/${m}, of which the file parses: ${multiLineParses}/${multiLine}`);
+    console.log("");
+    console.log(`Latency: ${(ms / (n + m)).toFixed(1)} ms per suggestion, ${(tokens / (ms / 1000)).toFixed(0)} generated tokens/s (${values.threads} thread)`);
+  } finally {
+    await sidecar.stop();
+    await fs.rm(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
