@@ -6,7 +6,8 @@
  *
  * - Single-line middles: a code line (not a comment) is removed after its indentation; the cursor is where it
  *   was; the suggestion must reproduce it. Exact match (trailing whitespace ignored) against the trivial
- *   baselines, computed on the same positions: the empty suggestion, and repeating the previous non-blank line.
+ *   baselines, computed on the same positions: the empty suggestion, repeating the previous non-blank line, and
+ *   always "}" (the most common line of JavaScript).
  * - Multi-line middles: 2–6 whole lines removed. Reported: how often the suggestion spans several lines, and how
  *   often the file with the suggestion put back parses (TypeScript's parser, no syntax errors) — against the
  *   empty suggestion and the repeated previous lines.
@@ -63,6 +64,7 @@ async function main(): Promise<void> {
     let model = 0;
     let repeat = 0;
     let empty = 0;
+    let brace = 0;
     for (const [i, c] of single.entries()) {
       const r = await infill(c, true);
       ms += r.timings.totalMs;
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
       if (same(r.text, c.middle)) model++;
       if (same(c.previous, c.middle)) repeat++;
       if (same("", c.middle)) empty++;
+      if (same("}", c.middle)) brace++;
       if (i < show) console.log(`  ${c.file}: want ${JSON.stringify(c.middle)} got ${JSON.stringify(r.text)}`);
     }
     const n = single.length;
@@ -77,6 +80,7 @@ async function main(): Promise<void> {
     console.log("Single-line middles: exact match");
     console.log(`  empty suggestion (baseline)          ${pctOf(empty, n)}`);
     console.log(`  repeat previous line (baseline)      ${pctOf(repeat, n)}`);
+    console.log(`  always "}" (baseline)                ${pctOf(brace, n)}`);
     console.log(`  model                                ${pctOf(model, n)}   (${model}/${n})`);
 
     let multiLine = 0;

@@ -437,7 +437,7 @@ export interface IndexSearchParams extends IndexTarget {
   candidates?: number;
   /**
    * Hybrid fusion method. Default `convex`: on the lodash-es benchmark with the lab's embedding model it scored
-   * MRR@10 1.08x lexical search where RRF scored 0.99x (lab/README.md).
+   * MRR@10 1.07x lexical search where RRF scored 0.97x (lab/README.md).
    */
   fusion?: FusionMethod;
   /**
