@@ -25,7 +25,10 @@ let work: string;
 let target: IndexTarget;
 let queries: BenchmarkQuery[];
 
-/** 1-based rank of the query's file among the hits' files, 0 when it is not in the top 30. */
+/**
+ * 1-based rank of the query's file among the hits' files, 0 when it is not in the top 30. Hybrid runs with
+ * vector weight 0.5 (convex fusion), the lab model's best setting in lab/README.md.
+ */
 async function rankOf(file: string, mode: SearchMode): Promise<number> {
   const q = queries.find((x) => x.file === file);
   if (!q) throw new Error(`no benchmark query for ${file}`);
