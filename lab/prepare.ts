@@ -18,7 +18,7 @@
 import { existsSync, promises as fs } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { getLlama, type LlamaModel } from "node-llama-cpp";
+import { getLlama, LlamaLogLevel, type LlamaModel } from "node-llama-cpp";
 import ts from "typescript";
 import { bm25Rank, firstSentence, withoutName } from "../bench/searchBenchmark";
 import { embeddingText } from "../sidecar/index/CodeIndex";
@@ -140,7 +140,7 @@ async function collect(): Promise<{ pairs: Pair[]; fimFiles: Array<{ pkg: string
 
 async function tokenizerModel(file: string, write: () => void): Promise<LlamaModel> {
   write();
-  const llama = await getLlama({ build: "never", gpu: false, logLevel: "error" as never });
+  const llama = await getLlama({ build: "never", gpu: false, logLevel: LlamaLogLevel.error });
   return llama.loadModel({ modelPath: file, gpuLayers: 0 });
 }
 

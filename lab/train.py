@@ -145,6 +145,31 @@ def schedule(step, steps, warmup=50):
     return min(1.0, (step + 1) / warmup) * 0.5 * (1 + math.cos(math.pi * min(1.0, step / steps)))
 
 
+def update(opt, model, loss, lr, step, steps, started, log, **extra):
+    """One optimiser step: learning rate `lr` on the warm-up + cosine schedule, gradients clipped at norm 1.0.
+    Every 20 steps (and the last) logs the loss, the callables in `extra` (evaluated only then) and seconds."""
+    for g in opt.param_groups:
+        g["lr"] = lr * schedule(step, steps)
+    opt.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    if step % 20 == 0 or step == steps - 1:
+        entry = {"step": step, "loss": round(loss.item(), 4)}
+        entry.update({k: round(f().item(), 4) for k, f in extra.items()})
+        entry["s"] = round(time.time() - started, 1)
+        log.append(entry)
+        print(json.dumps(entry), flush=True)
+
+
+def finish(name, model, log):
+    """Write the trained weights for export (<name>.bin/.json) and the PyTorch state (<name>.pt: the reranker
+    starts from the embedding model's; parity checks load them)."""
+    model.eval()
+    save(name, model.gguf_tensors(), log)
+    torch.save(model.state_dict(), os.path.join(WORK, name + ".pt"))
+
+
 def save(name, tensors, log):
     manifest, offset = [], 0
     with open(os.path.join(WORK, name + ".bin"), "wb") as f:
@@ -186,19 +211,8 @@ def train_embedding():
         logits = logits.masked_fill(same, float("-inf"))
         labels = torch.arange(len(batch))
         loss = (F.cross_entropy(logits, labels) + F.cross_entropy(logits[:, : len(batch)].T, labels)) / 2
-        for g in opt.param_groups:
-            g["lr"] = t["lr"] * schedule(step, steps)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        if step % 20 == 0 or step == steps - 1:
-            entry = {"step": step, "loss": round(loss.item(), 4), "s": round(time.time() - started, 1)}
-            log.append(entry)
-            print(json.dumps(entry), flush=True)
-    model.eval()
-    save("embedding", model.gguf_tensors(), log)
-    torch.save(model.state_dict(), os.path.join(WORK, "embedding.pt"))
+        update(opt, model, loss, t["lr"], step, steps, started, log)
+    finish("embedding", model, log)
 
 
 def similar(a, b):
@@ -243,19 +257,8 @@ def train_reranker():
         ids, mask = batch_of(seqs)
         scores = model.score(ids, mask).view(len(batch), k + 1)
         loss = F.cross_entropy(scores, torch.zeros(len(batch), dtype=torch.long))
-        for g in opt.param_groups:
-            g["lr"] = t["lr"] * schedule(step, steps)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        if step % 20 == 0 or step == steps - 1:
-            entry = {"step": step, "loss": round(loss.item(), 4), "s": round(time.time() - started, 1)}
-            log.append(entry)
-            print(json.dumps(entry), flush=True)
-    model.eval()
-    save("reranker", model.gguf_tensors(), log)
-    torch.save(model.state_dict(), os.path.join(WORK, "reranker.pt"))
+        update(opt, model, loss, t["lr"], step, steps, started, log)
+    finish("reranker", model, log)
 
 
 # ---------------------------------------------------------------- llama code model
@@ -357,19 +360,9 @@ def train_code():
         nll = F.cross_entropy(logits.reshape(-1, vocab), ids[:, 1:].reshape(-1), reduction="none").view(bs, t - 1)
         w = weight[:, : t - 1]
         loss = (nll * w).sum() / w.sum()
-        for g in opt.param_groups:
-            g["lr"] = c["lr"] * schedule(step, steps)
-        opt.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        if step % 20 == 0 or step == steps - 1:
-            middle = (nll * (w == 4.0)).sum() / (w == 4.0).sum()
-            entry = {"step": step, "loss": round(loss.item(), 4), "middle_nll": round(middle.item(), 4), "s": round(time.time() - started, 1)}
-            log.append(entry)
-            print(json.dumps(entry), flush=True)
-    save("code", model.gguf_tensors(), log)
-    torch.save(model.state_dict(), os.path.join(WORK, "code.pt"))
+        middle_nll = lambda: (nll * (w == 4.0)).sum() / (w == 4.0).sum()
+        update(opt, model, loss, c["lr"], step, steps, started, log, middle_nll=middle_nll)
+    finish("code", model, log)
 
 
 if __name__ == "__main__":
