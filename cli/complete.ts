@@ -2,6 +2,7 @@ import { promises as fs } from "node:fs";
 import { lineOffset } from "../common/edits/proposal";
 import { CompletionEngine, explainReason } from "../common/completion/CompletionEngine";
 import type { SidecarProcess } from "../common/SidecarProcess";
+import { languageOf } from "../sidecar/index/languages";
 
 /** 1-based line/column → offset into `text`. @throws Error when the position is outside the file. */
 export function offsetAt(text: string, line: number, column: number): number {
@@ -27,7 +28,7 @@ export async function runComplete(
   const offset = offsetAt(text, options.line, options.column);
   const engine = new CompletionEngine(sidecar, { debounceMs: 0, maxTokens: options.maxTokens, timeBudgetMs: 10_000 });
   const started = performance.now();
-  const outcome = await engine.complete(text.slice(0, offset), text.slice(offset));
+  const outcome = await engine.complete(text.slice(0, offset), text.slice(offset), undefined, undefined, languageOf(options.file));
   const latencyMs = Math.round((performance.now() - started) * 100) / 100;
   if (options.json) {
     process.stdout.write(

@@ -57,6 +57,7 @@ Index and search options:
       --top <n>               hits to print (default 10)
       --fusion <f>            hybrid fusion: convex (weighted scores, default) | rrf (reciprocal rank)
       --vector-weight <w>     weight of the vector list in hybrid fusion, lexical's being 1 (default 1)
+      --rerank-weight <w>     reranker's share 0..1 of the reranked order, the rest the search score's (default 1)
       --index-dir <dir>       where the index lives (default $HEARTH_INDEX_DIR or ~/.cache/hearth/index/<dir>-<hash>)
       --force                 re-chunk and re-embed every file
       --max-file-bytes <n>    skip larger files (default 1000000)
@@ -127,6 +128,7 @@ async function main(argv: string[]): Promise<number> {
       "no-rerank": { type: "boolean" },
       mode: { type: "string" },
       "vector-weight": { type: "string" },
+      "rerank-weight": { type: "string" },
       fusion: { type: "string" },
       top: { type: "string" },
       queries: { type: "string" },
@@ -282,6 +284,7 @@ async function main(argv: string[]): Promise<number> {
         topK: num(values.top, "top", true) ?? 10,
         mode: values.mode as SearchMode | undefined,
         vectorWeight: num(values["vector-weight"], "vector-weight"),
+        rerankWeight: num(values["rerank-weight"], "rerank-weight"),
         fusion: values.fusion as FusionMethod | undefined,
         rerank: values["no-rerank"] ? false : undefined,
         json: values.json ?? false,

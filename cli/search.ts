@@ -71,6 +71,8 @@ export interface SearchCliOptions {
   /** Hybrid fusion (see `IndexSearchParams.fusion` and `vectorWeight`). */
   fusion?: FusionMethod;
   vectorWeight?: number;
+  /** See `IndexSearchParams.rerankWeight`. */
+  rerankWeight?: number;
   rerank?: boolean;
   json: boolean;
 }
@@ -84,6 +86,7 @@ export async function runSearch(sidecar: SidecarProcess, options: SearchCliOptio
     mode: options.mode,
     fusion: options.fusion,
     vectorWeight: options.vectorWeight,
+    rerankWeight: options.rerankWeight,
     rerank: options.rerank,
   };
   if (options.queriesFile) {

@@ -21,7 +21,7 @@ export interface HearthConfig {
     queryPrefix: string | null;
     documentPrefix: string | null;
   };
-  search: { mode: SearchMode | "auto"; topK: number; rerank: boolean; codebaseChunks: number; fusion: FusionMethod; vectorWeight: number };
+  search: { mode: SearchMode | "auto"; topK: number; rerank: boolean; codebaseChunks: number; fusion: FusionMethod; vectorWeight: number; rerankWeight: number };
   actions: { maxTokens: number; temperature: number };
   completion: {
     enabled: boolean;
@@ -73,6 +73,7 @@ export function readConfig(): HearthConfig {
       codebaseChunks: c.get<number>("search.codebaseChunks", 5),
       fusion: c.get<FusionMethod>("search.fusion", "convex"),
       vectorWeight: c.get<number>("search.vectorWeight", 1),
+      rerankWeight: c.get<number>("search.rerankWeight", 1),
     },
     actions: {
       maxTokens: c.get<number>("actions.maxTokens", 2048),

@@ -153,6 +153,7 @@ export function parseInfillParams(value: unknown): InfillParams {
   if (typeof value.suffix !== "string") fail("suffix", "a string");
   if (value.singleLine !== undefined && typeof value.singleLine !== "boolean") fail("singleLine", "a boolean");
   if (value.context !== undefined && typeof value.context !== "string") fail("context", "a string");
+  if (value.language !== undefined && typeof value.language !== "string") fail("language", "a string");
   return {
     prefix: value.prefix,
     suffix: value.suffix,
@@ -163,6 +164,7 @@ export function parseInfillParams(value: unknown): InfillParams {
     timeBudgetMs: optionalNumber(value, "timeBudgetMs", "timeBudgetMs", 1, 600_000),
     context: value.context as string | undefined,
     contextTokens: optionalNumber(value, "contextTokens", "contextTokens", 0, 1 << 20),
+    language: value.language as string | undefined,
   };
 }
 
@@ -223,6 +225,7 @@ export function parseIndexSearchParams(value: unknown): IndexSearchParams {
     candidates: optionalNumber(v, "candidates", "candidates", 1, 1000),
     fusion: v.fusion as FusionMethod | undefined,
     vectorWeight: optionalNumber(v, "vectorWeight", "vectorWeight", 0, 100),
+    rerankWeight: optionalNumber(v, "rerankWeight", "rerankWeight", 0, 1),
   };
 }
 

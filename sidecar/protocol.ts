@@ -283,6 +283,12 @@ export interface InfillParams {
   context?: string;
   /** Token budget for `context`. Default 512. */
   contextTokens?: number;
+  /**
+   * The file's VS Code language id. For a multi-line suggestion in a language with a tree-sitter grammar, the
+   * sidecar keeps only the longest run of whole lines that adds no syntax error to prefix + suffix (see
+   * `linesCut`).
+   */
+  language?: string;
 }
 
 export interface InfillResult {
@@ -296,6 +302,8 @@ export interface InfillResult {
     completionTokens: number;
   };
   timings: { totalMs: number; ttftMs: number };
+  /** Lines cut from the end of a multi-line suggestion because they added syntax errors (needs `language`). */
+  linesCut?: number;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -445,6 +453,13 @@ export interface IndexSearchParams extends IndexTarget {
    * share w / (1 + w) of the cosine term. Default 1; below 1 for an embedding model weaker than BM25 on code.
    */
   vectorWeight?: number;
+  /**
+   * Share of the reranker in the reranked order, 0…1: the top `rerankTopN` are ordered by
+   * `w · rerank + (1 − w) · first-stage score`, each min–max normalised over those candidates (score
+   * interpolation, as in Wang, Zhuang & Zuccon, ICTIR 2021). Default 1: the reranker's order alone, right for a
+   * reranker much stronger than the first stage; lower it for a weak one (the lab's reranker: lab/README.md).
+   */
+  rerankWeight?: number;
 }
 
 /** Every score that placed a hit, so the user can see why it ranked where it did. */
@@ -459,6 +474,8 @@ export interface HitScores {
   fused?: number;
   /** Cross-encoder relevance, 0…1 (when reranked). */
   rerank?: number;
+  /** With `rerankWeight` below 1: the interpolated score the reranked hits were ordered by, 0…1. */
+  interpolated?: number;
 }
 
 export interface SearchHit {
@@ -471,7 +488,7 @@ export interface SearchHit {
   symbol?: string;
   language: string;
   text: string;
-  /** The score the hit was ordered by: rerank, else fused, else vector, else lexical. */
+  /** The score the hit was ordered by: interpolated, else rerank, else fused, else vector, else lexical. */
   score: number;
   scores: HitScores;
 }

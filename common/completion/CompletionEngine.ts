@@ -82,11 +82,12 @@ export class CompletionEngine {
 
   /**
    * Suggestion for the cursor between `prefix` and `suffix`; aborting `signal` (the next keystroke) cancels it.
-   * `context` is text from other files, formatted as comments (see {@link formatContext}).
+   * `context` is text from other files, formatted as comments (see {@link formatContext}); `language` the file's
+   * VS Code language id (the sidecar then cuts multi-line suggestions that would add syntax errors).
    */
-  async complete(prefix: string, suffix: string, signal?: AbortSignal, context?: string): Promise<CompletionOutcome> {
+  async complete(prefix: string, suffix: string, signal?: AbortSignal, context?: string, language?: string): Promise<CompletionOutcome> {
     this.stats.requests++;
-    const outcome = await this.run(prefix, suffix, signal, context);
+    const outcome = await this.run(prefix, suffix, signal, context, language);
     this.lastOutcome = { ...outcome, at: new Date() };
     if (outcome.text) this.last = { prefix, suffix, text: outcome.text };
     return outcome;
@@ -97,7 +98,7 @@ export class CompletionEngine {
     this.lastOutcome = { reason, detail, at: new Date() };
   }
 
-  private async run(prefix: string, suffix: string, signal?: AbortSignal, context?: string): Promise<CompletionOutcome> {
+  private async run(prefix: string, suffix: string, signal?: AbortSignal, context?: string, language?: string): Promise<CompletionOutcome> {
     // Type-ahead: the user typed the start of the suggestion on screen; keep serving the rest.
     const last = this.last;
     if (last && suffix === last.suffix && prefix.startsWith(last.prefix)) {
@@ -137,6 +138,7 @@ export class CompletionEngine {
           timeBudgetMs: this.options.timeBudgetMs,
           context: this.options.contextTokens > 0 ? context : undefined,
           contextTokens: this.options.contextTokens,
+          language,
         },
         signal,
       );

@@ -245,6 +245,7 @@ export class IndexController implements vscode.Disposable {
         mode,
         fusion: cfg.search.fusion,
         vectorWeight: cfg.search.vectorWeight,
+        rerankWeight: cfg.search.rerankWeight,
         rerank: cfg.models.rerank && cfg.search.rerank ? undefined : false,
       },
       options.signal,

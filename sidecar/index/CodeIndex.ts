@@ -18,7 +18,7 @@ import {
 } from "../protocol";
 import type { Chunk, Chunker } from "./chunker";
 import { discoverFiles, isIndexable, readIndexableFile } from "./discover";
-import { convexFusion, reciprocalRankFusion } from "./fusion";
+import { convexFusion, interpolate, reciprocalRankFusion } from "./fusion";
 import { lexicalTerms, queryTerms } from "./identifiers";
 import { languageOf } from "./languages";
 import { IndexStore, type ChunkRow, type FileRow } from "./store";
@@ -319,7 +319,17 @@ export class CodeIndex {
       const head = order.slice(0, Math.max(params.rerankTopN ?? 20, 1));
       const rs = await rerankService.rank(params.query, head.map((id) => embeddingText(byId.get(id)!)), signal);
       head.forEach((id, i) => (scoreOf(id).rerank = rs[i]));
-      const reordered = head.map((id, i) => ({ id, s: rs[i], i })).sort((a, b) => b.s - a.s || a.i - b.i);
+      const weight = params.rerankWeight ?? 1;
+      let final = rs;
+      if (weight < 1) {
+        const first = head.map((id) => {
+          const s = scoreOf(id);
+          return s.fused ?? s.vector ?? s.lexical ?? 0;
+        });
+        final = interpolate(rs, first, weight);
+        head.forEach((id, i) => (scoreOf(id).interpolated = final[i]));
+      }
+      const reordered = head.map((id, i) => ({ id, s: final[i], i })).sort((a, b) => b.s - a.s || a.i - b.i);
       order = [...reordered.map((r) => r.id), ...order.slice(head.length)];
       timings.rerankMs = performance.now() - t;
     }
@@ -334,7 +344,7 @@ export class CodeIndex {
         symbol: r.symbol || undefined,
         language: r.language,
         text: r.text,
-        score: s.rerank ?? s.fused ?? s.vector ?? s.lexical ?? 0,
+        score: s.interpolated ?? s.rerank ?? s.fused ?? s.vector ?? s.lexical ?? 0,
         scores: s,
       };
     });

@@ -3,7 +3,7 @@ import path from "node:path";
 import { HearthError } from "../errors";
 import type { Runtime } from "../llama/Runtime";
 import { ErrorCodes, type IndexTarget } from "../protocol";
-import { Chunker } from "./chunker";
+import { sharedChunker, type Chunker } from "./chunker";
 import { CodeIndex } from "./CodeIndex";
 import { IndexStore, type TableKey } from "./store";
 
@@ -15,7 +15,6 @@ import { IndexStore, type TableKey } from "./store";
  * model). Writes to one store are serialised by its write queue.
  */
 export class IndexManager {
-  private chunker?: Promise<Chunker>;
   private readonly stores = new Map<string, Promise<IndexStore>>();
 
   constructor(
@@ -24,8 +23,7 @@ export class IndexManager {
   ) {}
 
   private getChunker(): Promise<Chunker> {
-    this.chunker ??= Chunker.create();
-    return this.chunker;
+    return sharedChunker();
   }
 
   private key(): TableKey {

@@ -77,6 +77,25 @@ export class Chunker {
     return p;
   }
 
+  /**
+   * Syntax errors tree-sitter finds in `text` parsed as `language` (a key of `GRAMMARS`): ERROR nodes plus
+   * MISSING nodes (tokens the parser had to invent). Undefined when the language has no grammar or the parse
+   * fails.
+   */
+  async syntaxErrors(language: string, text: string): Promise<number | undefined> {
+    const parser = await this.parser(language).catch(() => undefined);
+    if (!parser) return undefined;
+    let tree: TreeSitter.Tree | null = null;
+    try {
+      tree = parser.parse(text);
+      return tree ? countErrors(tree.rootNode) : undefined;
+    } catch {
+      return undefined;
+    } finally {
+      tree?.delete();
+    }
+  }
+
   /** Chunk one file's text. Never throws for bad source: a parse failure falls back to line windows. */
   async chunk(filePath: string, language: string, text: string, options: ChunkOptions = {}): Promise<Chunk[]> {
     const opts = {
@@ -99,6 +118,22 @@ export class Chunker {
     }
     return lineWindows(filePath, language, text.split("\n"), 1, undefined, opts);
   }
+}
+
+let shared: Promise<Chunker> | undefined;
+
+/** One {@link Chunker} (tree-sitter runtime and grammars) for the whole sidecar: the index and FIM share it. */
+export function sharedChunker(): Promise<Chunker> {
+  shared ??= Chunker.create();
+  shared.catch(() => (shared = undefined));
+  return shared;
+}
+
+/** ERROR and MISSING nodes under `node`, descending only into subtrees that contain an error. */
+function countErrors(node: Node): number {
+  if (node.isError || node.isMissing) return 1 + node.children.reduce((n, c) => n + (c && c.hasError ? countErrors(c) : 0), 0);
+  if (!node.hasError) return 0;
+  return node.children.reduce((n, c) => n + (c ? countErrors(c) : 0), 0);
 }
 
 type Opts = Required<ChunkOptions>;

@@ -32,6 +32,25 @@ export function convexFusion(
   return byScore(scores);
 }
 
+/**
+ * Score interpolation of a reranker with the first stage (Wang, Zhuang & Zuccon, "BERT-based Dense Retrievers
+ * Require Interpolation with BM25", ICTIR 2021): both score lists (same length, same candidates) min–max
+ * normalised to 0…1 over the candidates, then `weight · rerank + (1 − weight) · first`. A list whose scores are
+ * all equal contributes 0. Returns the interpolated scores in the candidates' order.
+ */
+export function interpolate(rerank: readonly number[], first: readonly number[], weight: number): number[] {
+  const a = minMax(rerank);
+  const b = minMax(first);
+  return a.map((x, i) => weight * x + (1 - weight) * b[i]);
+}
+
+/** Scores rescaled to 0…1 (the lowest → 0, the highest → 1); all 0 when they are all equal. */
+function minMax(xs: readonly number[]): number[] {
+  const lo = Math.min(...xs);
+  const hi = Math.max(...xs);
+  return xs.map((x) => (hi > lo ? (x - lo) / (hi - lo) : 0));
+}
+
 function byScore(scores: Map<string, number>): Array<{ id: string; score: number }> {
   return [...scores.entries()].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
 }

@@ -1,6 +1,7 @@
 import { LlamaCompletion, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import { HearthError } from "../errors";
 import { ErrorCodes, type InfillParams, type InfillResult } from "../protocol";
+import { trimToSyntaxOf } from "./syntaxTrim";
 
 export const INFILL_DEFAULTS = { prefixTokens: 1024, suffixTokens: 256, maxTokens: 64 } as const;
 
@@ -111,6 +112,10 @@ export class CompletionService {
       signal.removeEventListener("abort", onAbort);
     }
     if (params.singleLine && text.includes("\n")) text = text.slice(0, text.indexOf("\n"));
+    let linesCut: number | undefined;
+    if (!params.singleLine && params.language && stopReason !== "cancelled") {
+      ({ text, linesCut } = await trimToSyntaxOf(params.language, params.prefix, text, params.suffix));
+    }
     const end = performance.now();
     return {
       text,
@@ -122,6 +127,7 @@ export class CompletionService {
         completionTokens: meter.usedOutputTokens - outputBefore,
       },
       timings: { totalMs: round(end - started), ttftMs: round((firstAt ?? end) - started) },
+      ...(linesCut !== undefined ? { linesCut } : {}),
     };
   }
 

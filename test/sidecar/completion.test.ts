@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CompletionEngine, explainReason } from "../../common/completion/CompletionEngine";
 import type { SidecarProcess } from "../../common/SidecarProcess";
+import { sharedChunker } from "../../sidecar/index/chunker";
 import { ErrorCodes } from "../../sidecar/protocol";
 import { writeSyntheticFimModel } from "../fixtures/synthetic/syntheticModels";
 import { testModel } from "../models";
@@ -56,6 +57,28 @@ describe("completion/infill and the completion engine", () => {
     expect(outcome.result?.timings.totalMs).toBeGreaterThan(0);
     expect(["shown", "filtered"]).toContain(outcome.reason);
     expect(engine.stats.modelCalls).toBe(1);
+  });
+
+  it("with the file's language, a multi-line request reports the syntax cut; bad language params are refused", async () => {
+    // Plumbing only: the synthetic model's noise rarely holds a newline, so the cut itself is tested with real
+    // tree-sitter in test/unit/syntaxTrim.test.ts and with the lab code model in labModels.test.ts. Whatever it
+    // writes, the lines kept plus the lines cut are the raw output's, and kept lines add no syntax error.
+    const chunker = await sharedChunker();
+    const prefix = "export function sub(a: number, b: number) {\n  ";
+    const tail = "\n}\n";
+    const raw = await sidecar.request("completion/infill", { prefix, suffix: tail, maxTokens: 32 });
+    expect(raw.linesCut).toBeUndefined();
+    const r = await sidecar.request("completion/infill", { prefix, suffix: tail, maxTokens: 32, language: "typescript" });
+    expect(r.linesCut).toBeGreaterThanOrEqual(0);
+    expect(r.text.split("\n").length + r.linesCut!).toBe(raw.text.split("\n").length);
+    if (r.text.includes("\n")) {
+      expect(await chunker.syntaxErrors("typescript", prefix + r.text + tail)).toBeLessThanOrEqual((await chunker.syntaxErrors("typescript", prefix + tail))!);
+    }
+    const single = await sidecar.request("completion/infill", { prefix, suffix: tail, maxTokens: 32, language: "typescript", singleLine: true });
+    expect(single.linesCut).toBeUndefined();
+    const e = await errorOf(sidecar.request("completion/infill", { prefix, suffix: tail, language: 7 as unknown as string }));
+    expect(e.code).toBe(ErrorCodes.InvalidParams);
+    expect(e.message).toMatch(/language/);
   });
 
   it("reuses the KV cache for the shared prefix of consecutive requests", async () => {

@@ -269,6 +269,22 @@ describe("vector, hybrid and rerank with synthetic models (plumbing, not quality
     expect(r.hits.map((h) => h.score)).toEqual(scores);
   });
 
+  it("rerankWeight below 1 orders the reranked head by reranker and fused scores, each min-max normalised", async () => {
+    const query = "cancel a running request";
+    const first = await sidecar.request("index/search", { ...t, query, rerank: false, topK: 8 });
+    const r = await sidecar.request("index/search", { ...t, query, rerankTopN: 8, topK: 8, rerankWeight: 0.3 });
+    expect(r.hits.map((h) => h.path + h.startLine).sort()).toEqual(first.hits.map((h) => h.path + h.startLine).sort());
+    const norm = (xs: number[]) => xs.map((x) => (x - Math.min(...xs)) / (Math.max(...xs) - Math.min(...xs)));
+    const rerank = norm(r.hits.map((h) => h.scores.rerank!));
+    const fused = norm(r.hits.map((h) => h.scores.fused!));
+    r.hits.forEach((h, i) => expect(h.scores.interpolated).toBeCloseTo(0.3 * rerank[i] + 0.7 * fused[i], 10));
+    expect(r.hits.map((h) => h.score)).toEqual(r.hits.map((h) => h.scores.interpolated));
+    expect(r.hits.map((h) => h.score)).toEqual([...r.hits.map((h) => h.score)].sort((a, b) => b - a));
+    const e = await errorOf(sidecar.request("index/search", { ...t, query: "x", rerankWeight: 1.5 }));
+    expect(e.code).toBe(ErrorCodes.InvalidParams);
+    expect(e.message).toMatch(/rerankWeight/);
+  });
+
   it("vector search without an embedding model is refused with a hint; stale tables can be dropped", async () => {
     await sidecar.request("model/unload", { role: "embedding" });
     const e = await errorOf(sidecar.request("index/search", { ...t, query: "x", mode: "vector" }));

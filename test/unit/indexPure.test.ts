@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { convexFusion, reciprocalRankFusion } from "../../sidecar/index/fusion";
+import { convexFusion, interpolate, reciprocalRankFusion } from "../../sidecar/index/fusion";
 import { lexicalTerms, queryTerms, splitIdentifier } from "../../sidecar/index/identifiers";
 import { languageOf } from "../../sidecar/index/languages";
 import { embeddingPrefixes } from "../../sidecar/index/prefixes";
@@ -48,6 +48,17 @@ describe("reciprocal-rank fusion", () => {
     expect(fused[1].score).toBeCloseTo(0.75 * 0.5 + 0.25 * 0.9, 10);
     expect(fused[2].score).toBeCloseTo(0.25 * 0.8, 10);
     expect(convexFusion([{ id: "a", score: 10 }], [{ id: "c", score: 0.8 }], 0.9)[0].id).toBe("c");
+  });
+
+  it("interpolates reranker and first-stage scores after min-max normalisation", () => {
+    // rerank 0.2/0.6/1.0 → 0/0.5/1; first stage 3/2/1 → 1/0.5/0.
+    const s = interpolate([0.2, 0.6, 1.0], [3, 2, 1], 0.25);
+    expect(s[0]).toBeCloseTo(0.75, 10);
+    expect(s[1]).toBeCloseTo(0.5, 10);
+    expect(s[2]).toBeCloseTo(0.25, 10);
+    expect(interpolate([1, 2, 3], [3, 2, 1], 1)).toEqual([0, 0.5, 1]);
+    // A constant list carries no order and adds nothing.
+    expect(interpolate([0.5, 0.5], [2, 1], 0.5)).toEqual([0.5, 0]);
   });
 
   it("weights lists", () => {

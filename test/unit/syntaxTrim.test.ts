@@ -1,0 +1,50 @@
+import { describe, expect, it } from "vitest";
+import { sharedChunker } from "../../sidecar/index/chunker";
+import { grammarFor, trimToSyntax, trimToSyntaxOf } from "../../sidecar/llama/syntaxTrim";
+
+// Real tree-sitter grammars (the WASM files of @vscode/tree-sitter-wasm), as the sidecar loads them.
+describe("syntax errors and the syntax cut of multi-line FIM suggestions", () => {
+  it("counts tree-sitter ERROR and MISSING nodes; undefined without a grammar", async () => {
+    const chunker = await sharedChunker();
+    expect(await chunker.syntaxErrors("javascript", "function f(a) {\n  return a;\n}\n")).toBe(0);
+    expect(await chunker.syntaxErrors("javascript", "function f(a) {\n  return a;\n}\n}\n")).toBeGreaterThan(0);
+    expect(await chunker.syntaxErrors("typescript", "const x: number = (1 + ;")).toBeGreaterThan(0);
+    expect(await chunker.syntaxErrors("markdown", "# x")).toBeUndefined();
+  });
+
+  it("keeps a suggestion that adds no error, whole", async () => {
+    const prefix = "function f(a) {\n  ";
+    const suffix = "\n}\n";
+    const text = "const b = a + 1;\n  return b;";
+    expect(await trimToSyntaxOf("javascript", prefix, text, suffix)).toEqual({ text, linesCut: 0 });
+  });
+
+  it("cuts the lines that would add errors, keeping the longest run that adds none", async () => {
+    const prefix = "function f(a) {\n  ";
+    const suffix = "\n}\n";
+    // The model closes the function the suffix already closes, then starts something else.
+    const text = "if (a) {\n    return 1;\n  }\n  return 0;\n}\nexport default (";
+    expect(await trimToSyntaxOf("javascript", prefix, text, suffix)).toEqual({ text: "if (a) {\n    return 1;\n  }\n  return 0;", linesCut: 2 });
+  });
+
+  it("keeps the first line when every longer run adds errors", async () => {
+    const r = await trimToSyntaxOf("javascript", "const a = [\n  ", "1,\n}}\n)", "\n];\n");
+    expect(r).toEqual({ text: "1,", linesCut: 2 });
+  });
+
+  it("compares with the errors prefix + suffix already have (a window cut mid-construct)", async () => {
+    // The suffix window ends inside a call: prefix + suffix has errors of its own; a clean middle is kept.
+    const prefix = "function g() {\n  ";
+    const suffix = "\n  return h(1,";
+    const text = "const x = 1;\n  const y = 2;";
+    expect(await trimToSyntaxOf("javascript", prefix, text, suffix)).toEqual({ text, linesCut: 0 });
+  });
+
+  it("leaves single lines, unknown languages and unparseable input alone", async () => {
+    expect(await trimToSyntaxOf("javascript", "a", "b", "c")).toEqual({ text: "b", linesCut: 0 });
+    expect(await trimToSyntaxOf("markdown", "", "x\n}}}", "")).toEqual({ text: "x\n}}}", linesCut: 0 });
+    expect(grammarFor("typescriptreact")).toBe("tsx");
+    expect(grammarFor("plaintext")).toBeUndefined();
+    expect(await trimToSyntax("", "a\nb", "", async () => undefined)).toEqual({ text: "a\nb", linesCut: 0 });
+  });
+});
