@@ -10,7 +10,8 @@
  *   always "}" (the most common line of JavaScript).
  * - Multi-line middles: 2–6 whole lines removed. Reported: how often the suggestion spans several lines, and how
  *   often the file with the suggestion put back parses (TypeScript's parser, no syntax errors) — against the
- *   empty suggestion and the repeated previous lines.
+ *   empty suggestion and the repeated previous lines — for the model's raw output and for what the editor would
+ *   show: the sidecar's syntax cut (`language: "javascript"`, tree-sitter) then the client's `postprocess`.
  * Positions are drawn with a fixed seed. Nothing here asserts a figure; it reports.
  */
 import { promises as fs } from "node:fs";
@@ -19,6 +20,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { SidecarProcess } from "../common/SidecarProcess";
+import { postprocess } from "../common/completion/postprocess";
 import { drawCases, parses, type FimCase } from "./fimBenchmark";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -53,8 +55,13 @@ async function main(): Promise<void> {
     init: { modelsDir: path.join(work, "models"), threads: Number(values.threads), gpu: "off", allowDownload: false },
   });
   await sidecar.start();
-  const infill = (c: FimCase, singleLine: boolean) =>
-    sidecar.request("completion/infill", { prefix: c.prefix, suffix: c.suffix, prefixTokens: 192, suffixTokens: 64, maxTokens: singleLine ? 48 : 96, singleLine });
+  const infill = (c: FimCase, singleLine: boolean, language?: string) =>
+    sidecar.request("completion/infill", { prefix: c.prefix, suffix: c.suffix, prefixTokens: 192, suffixTokens: 64, maxTokens: singleLine ? 48 : 96, singleLine, language });
+  /** What the editor shows for a raw suggestion: the client's post-processing, "" when it drops it. */
+  const shown = (c: FimCase, text: string, multiline: boolean) => {
+    const p = postprocess(text, c.prefix, c.suffix, multiline);
+    return "text" in p ? p.text : "";
+  };
   const show = Number(values.show);
   let ms = 0;
   let tokens = 0;
@@ -65,11 +72,17 @@ async function main(): Promise<void> {
     let repeat = 0;
     let empty = 0;
     let brace = 0;
+    let modelShown = 0;
+    let closersOnly = 0;
     for (const [i, c] of single.entries()) {
       const r = await infill(c, true);
       ms += r.timings.totalMs;
       tokens += r.usage.completionTokens;
-      if (same(r.text, c.middle)) model++;
+      if (same(r.text, c.middle)) {
+        model++;
+        if (/^[)\]};,\s]+$/.test(c.middle)) closersOnly++;
+      }
+      if (same(shown(c, r.text, false), c.middle)) modelShown++;
       if (same(c.previous, c.middle)) repeat++;
       if (same("", c.middle)) empty++;
       if (same("}", c.middle)) brace++;
@@ -81,35 +94,44 @@ async function main(): Promise<void> {
     console.log(`  empty suggestion (baseline)          ${pctOf(empty, n)}`);
     console.log(`  repeat previous line (baseline)      ${pctOf(repeat, n)}`);
     console.log(`  always "}" (baseline)                ${pctOf(brace, n)}`);
-    console.log(`  model                                ${pctOf(model, n)}   (${model}/${n})`);
+    console.log(`  model                                ${pctOf(model, n)}   (${model}/${n}; ${model - closersOnly} of them more than closing brackets)`);
+    console.log(`  model, as shown (postprocess)        ${pctOf(modelShown, n)}   (${modelShown}/${n})`);
 
-    let multiLine = 0;
-    let multiLineParses = 0;
-    let multiExact = 0;
-    const ok = { model: 0, empty: 0, repeat: 0, truth: 0 };
+    const ok = { empty: 0, repeat: 0, truth: 0 };
+    const variants = { raw: { parses: 0, multi: 0, multiParses: 0, exact: 0 }, shown: { parses: 0, multi: 0, multiParses: 0, exact: 0, linesCut: 0 } };
+    const count = (v: { parses: number; multi: number; multiParses: number; exact: number }, c: FimCase, text: string) => {
+      const good = parses(c.prefix + text + c.suffix);
+      if (good) v.parses++;
+      if (text.trim().includes("\n")) {
+        v.multi++;
+        if (good) v.multiParses++;
+      }
+      if (same(text, c.middle)) v.exact++;
+    };
     for (const [i, c] of multi.entries()) {
       const r = await infill(c, false);
       ms += r.timings.totalMs;
       tokens += r.usage.completionTokens;
-      const good = parses(c.prefix + r.text + c.suffix);
-      if (good) ok.model++;
-      if (r.text.trim().includes("\n")) {
-        multiLine++;
-        if (good) multiLineParses++;
-      }
-      if (same(r.text, c.middle)) multiExact++;
+      count(variants.raw, c, r.text);
+      const cut = await infill(c, false, "javascript");
+      variants.shown.linesCut += cut.linesCut ?? 0;
+      const text = shown(c, cut.text, true);
+      count(variants.shown, c, text);
       if (parses(c.prefix + c.suffix)) ok.empty++;
       if (parses(c.prefix + c.previous + c.suffix)) ok.repeat++;
       if (parses(c.prefix + c.middle + c.suffix)) ok.truth++;
-      if (i < show) console.log(`  ${c.file}: want ${JSON.stringify(c.middle)}\n  got ${JSON.stringify(r.text)}`);
+      if (i < show) console.log(`  ${c.file}: want ${JSON.stringify(c.middle)}\n  raw ${JSON.stringify(r.text)}\n  shown ${JSON.stringify(text)}`);
     }
     const m = multi.length;
     console.log("");
     console.log(`Multi-line middles (2–6 lines): the file parses with the suggestion put back (original file: ${pctOf(ok.truth, m).trim()})`);
     console.log(`  empty suggestion (baseline)          ${pctOf(ok.empty, m)}`);
     console.log(`  repeat previous lines (baseline)     ${pctOf(ok.repeat, m)}`);
-    console.log(`  model                                ${pctOf(ok.model, m)}   (exact: ${multiExact}/${m})`);
-    console.log(`  model suggestions of several lines: ${multiLine}/${m}, of which the file parses: ${multiLineParses}/${multiLine}`);
+    for (const [name, v] of Object.entries(variants)) {
+      const label = name === "raw" ? "model, raw output" : "model, as shown (syntax cut + postprocess)";
+      console.log(`  ${label.padEnd(36)} ${pctOf(v.parses, m)}   (exact: ${v.exact}/${m}; of several lines: ${v.multi}/${m}, of which the file parses: ${v.multiParses}/${v.multi})`);
+    }
+    console.log(`  lines cut by the syntax check: ${variants.shown.linesCut}`);
     console.log("");
     console.log(`Latency: ${(ms / (n + m)).toFixed(1)} ms per suggestion, ${(tokens / (ms / 1000)).toFixed(0)} generated tokens/s (${values.threads} thread)`);
   } finally {

@@ -3,11 +3,14 @@
  * MRR@10, Recall@1 and Recall@10 for each mode available, through the real sidecar (one session, like
  * `hearth search --queries`), against a plain BM25 over whole files computed here.
  *
- *   npm run eval:search [-- --embedding-model <gguf>] [--rerank-model <gguf>] [--fusion rrf|convex] [--vector-weight W] [--limit N] [--show N]
+ *   npm run eval:search [-- --embedding-model <gguf>] [--rerank-model <gguf>] [--fusion rrf|convex] [--vector-weight W]
+ *                          [--rerank-weights 1,0.5] [--limit N] [--show N]
  *
  * Without models only `lexical` runs (it needs none). With an embedding model, `vector` and `hybrid` run too;
- * with a reranker, `hybrid+rerank`. `--fusion` and `--vector-weight` set how hybrid fuses the two lists (see
- * `IndexSearchParams`). Nothing here asserts a figure; it reports.
+ * with a reranker, `hybrid+rerank` once per `--rerank-weights` entry (the reranker's share of the reranked order,
+ * `IndexSearchParams.rerankWeight`; default `1,0.5`: its order alone, and half-and-half with the hybrid score).
+ * `--fusion` and `--vector-weight` set how hybrid fuses the two lists (see `IndexSearchParams`). Nothing here
+ * asserts a figure; it reports.
  */
 import { promises as fs } from "node:fs";
 import os from "node:os";
@@ -30,6 +33,7 @@ const { values } = parseArgs({
     threads: { type: "string", default: "1" },
     "vector-weight": { type: "string", default: "1" },
     fusion: { type: "string", default: "convex" },
+    "rerank-weights": { type: "string", default: "1,0.5" },
   },
 });
 
@@ -58,14 +62,16 @@ async function main(): Promise<void> {
   const rows: Array<{ name: string; m: ReturnType<typeof scoreRankings>; msPerQuery: number }> = [];
   try {
     const target = { root: corpusDir, storageDir: path.join(work, "index") };
-    const modes: Array<{ name: string; mode: SearchMode; rerank: boolean }> = [{ name: "lexical", mode: "lexical", rerank: false }];
+    const modes: Array<{ name: string; mode: SearchMode; rerank: boolean; rerankWeight?: number }> = [{ name: "lexical", mode: "lexical", rerank: false }];
     if (values["embedding-model"]) {
       await sidecar.request("model/load", { role: "embedding", model: { uri: path.resolve(values["embedding-model"]) }, contextSize: 1024 });
       modes.push({ name: "vector", mode: "vector", rerank: false }, { name: "hybrid", mode: "hybrid", rerank: false });
     }
     if (values["rerank-model"]) {
       await sidecar.request("model/load", { role: "rerank", model: { uri: path.resolve(values["rerank-model"]) }, contextSize: 1024 });
-      modes.push({ name: "hybrid+rerank", mode: "hybrid", rerank: true });
+      for (const w of values["rerank-weights"]!.split(",").map(Number)) {
+        modes.push({ name: w === 1 ? "hybrid+rerank" : `hybrid+rerank w=${w}`, mode: "hybrid", rerank: true, rerankWeight: w });
+      }
     }
     const built = await sidecar.request("index/build", target);
     if (values["embedding-model"]) console.log(`Hybrid fusion: ${values.fusion}, vector weight ${values["vector-weight"]}`);
@@ -74,7 +80,7 @@ async function main(): Promise<void> {
       const t0 = performance.now();
       const rankings: string[][] = [];
       for (const q of queries) {
-        const r = await sidecar.request("index/search", { ...target, query: q.q, mode: m.mode, rerank: m.rerank, topK: 30, vectorWeight: Number(values["vector-weight"]), fusion: values.fusion as FusionMethod });
+        const r = await sidecar.request("index/search", { ...target, query: q.q, mode: m.mode, rerank: m.rerank, rerankWeight: m.rerankWeight, topK: 30, vectorWeight: Number(values["vector-weight"]), fusion: values.fusion as FusionMethod });
         rankings.push(filesOf(r.hits));
       }
       const metrics = scoreRankings(rankings, relevant);
@@ -109,10 +115,11 @@ async function main(): Promise<void> {
   console.log(`lexical / BM25 baseline: ${ratio(lexical.m, baseline)} (target ≥ 1.00x)`);
   const vector = row("vector");
   const hybrid = row("hybrid");
-  const reranked = row("hybrid+rerank");
   if (vector) console.log(`vector / random ranking: ${ratio(vector.m, random)}`);
   if (hybrid) console.log(`hybrid / lexical: ${ratio(hybrid.m, lexical.m)}`);
-  if (hybrid && reranked) console.log(`hybrid+rerank / hybrid: ${ratio(reranked.m, hybrid.m)}`);
+  for (const reranked of rows.filter((r) => r.name.startsWith("hybrid+rerank"))) {
+    if (hybrid) console.log(`${reranked.name} / hybrid: ${ratio(reranked.m, hybrid.m)}`);
+  }
 }
 
 main().catch((e) => {
