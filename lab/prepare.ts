@@ -8,7 +8,9 @@
  *   For the reranker, each pair also gets its 10 best BM25 hits from the same package as hard negatives.
  * - Fill-in-the-middle examples for the code model from the packages' implementation sources: a whole line
  *   (after its indentation, 50 %), 2–6 lines (30 %) or the rest of a line from a random column (20 %) as the
- *   middle, with up to `prefixTokens` before and `suffixTokens` after.
+ *   middle, with up to `prefixTokens` before and `suffixTokens` after. Middles are code lines only, never
+ *   comment lines: these packages are half JSDoc, and a model trained on comment middles answers a code
+ *   position with `* @param …` (the first lab model did). Prefix and suffix keep their comments, as in an editor.
  * - Vocabularies (vocab.ts) are learnt from the training text; token ids come from llama.cpp's tokenizers
  *   through node-llama-cpp (tokenizer-only GGUFs with the same vocabulary), so training and inference tokenize
  *   identically by construction.
@@ -144,6 +146,12 @@ async function tokenizerModel(file: string, write: () => void): Promise<LlamaMod
   return llama.loadModel({ modelPath: file, gpuLayers: 0 });
 }
 
+/** A line worth filling in: not blank and not (part of) a comment. */
+function isCodeLine(line: string): boolean {
+  const t = line.trim();
+  return t.length > 0 && !t.startsWith("*") && !t.startsWith("/*") && !t.startsWith("//");
+}
+
 /** FIM examples as token ids: BOS PRE prefix SUF suffix MID middle EOS (node-llama-cpp's infill order). */
 function fimExamples(files: Array<{ text: string }>, model: LlamaModel, count: number): number[][] {
   const c = config.code;
@@ -159,7 +167,7 @@ function fimExamples(files: Array<{ text: string }>, model: LlamaModel, count: n
     const li = Math.floor(random() * lines.length);
     const line = lines[li];
     const indent = line.length - line.trimStart().length;
-    if (!line.trim()) continue;
+    if (!isCodeLine(line)) continue;
     const lineStart = lines.slice(0, li).reduce((a, l) => a + l.length + 1, 0);
     const r = random();
     let start = lineStart + indent;
@@ -167,6 +175,7 @@ function fimExamples(files: Array<{ text: string }>, model: LlamaModel, count: n
     if (r >= 0.5 && r < 0.8) {
       const k = 2 + Math.floor(random() * 5);
       const last = Math.min(lines.length - 1, li + k - 1);
+      if (!lines.slice(li, last + 1).every(isCodeLine)) continue;
       end = lines.slice(0, last + 1).reduce((a, l) => a + l.length + 1, 0) - 1;
     } else if (r >= 0.8) {
       start = lineStart + indent + Math.floor(random() * (line.length - indent));

@@ -4,6 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildBenchmark, filesOf, type BenchmarkQuery } from "../../bench/searchBenchmark";
 import type { SidecarProcess } from "../../common/SidecarProcess";
+import { sharedChunker } from "../../sidecar/index/chunker";
 import type { IndexTarget, SearchMode } from "../../sidecar/protocol";
 import { labModel } from "../models";
 import { spawnSidecar } from "./helpers";
@@ -91,5 +92,22 @@ describe("lab code model (FIM) on held-out lodash-es", () => {
     const at = source.indexOf(line) + 4;
     const r = await sidecar.request("completion/infill", { prefix: source.slice(0, at), suffix: source.slice(at + 1), prefixTokens: 192, suffixTokens: 64, maxTokens: 48, singleLine: true });
     expect(r.text).toBe("}");
+  });
+
+  it("with the file's language, cuts the lines of a multi-line suggestion that would break the file's syntax", async () => {
+    // updateWith.js with its whole function (4 lines) removed. The lab model starts a function it never closes
+    // and then another one; the sidecar cuts every line that adds a tree-sitter error, down to the first line.
+    const source = await fs.readFile(path.join(LODASH, "updateWith.js"), "utf8");
+    const start = source.indexOf("function updateWith(");
+    const end = source.indexOf("\n}\n", start) + 2;
+    const request = { prefix: source.slice(0, start), suffix: source.slice(end), prefixTokens: 192, suffixTokens: 64, maxTokens: 96 };
+    const raw = await sidecar.request("completion/infill", request);
+    const cut = await sidecar.request("completion/infill", { ...request, language: "javascript" });
+    const chunker = await sharedChunker();
+    const errors = (text: string) => chunker.syntaxErrors("javascript", request.prefix + text + request.suffix);
+    const lines = raw.text.split("\n");
+    expect(lines.length).toBeGreaterThan(1);
+    expect(await errors(raw.text)).toBeGreaterThan((await errors(""))!);
+    expect(cut).toMatchObject({ text: lines[0], linesCut: lines.length - 1 });
   });
 });
