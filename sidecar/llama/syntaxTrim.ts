@@ -37,10 +37,19 @@ export async function trimToSyntax(
   return { text: lines[0], linesCut: lines.length - 1 };
 }
 
+/**
+ * Characters of prefix and suffix the syntax check parses, either side of the cursor: the same windows for the
+ * baseline and every candidate, so a whole file sent by `hearth complete` costs what an editor window does
+ * (tree-sitter parses this much in about a millisecond).
+ */
+export const SYNTAX_WINDOW_CHARS = 16_000;
+
 /** {@link trimToSyntax} with the sidecar's tree-sitter grammars; unchanged text for a language without one. */
 export async function trimToSyntaxOf(languageId: string, prefix: string, text: string, suffix: string): Promise<{ text: string; linesCut: number }> {
   const grammar = grammarFor(languageId);
   if (!grammar || !text.includes("\n")) return { text, linesCut: 0 };
   const chunker = await sharedChunker();
-  return trimToSyntax(prefix, text, suffix, (t) => chunker.syntaxErrors(grammar, t));
+  const before = prefix.slice(-SYNTAX_WINDOW_CHARS);
+  const after = suffix.slice(0, SYNTAX_WINDOW_CHARS);
+  return trimToSyntax(before, text, after, (t) => chunker.syntaxErrors(grammar, t));
 }

@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { sharedChunker } from "../../sidecar/index/chunker";
-import { grammarFor, trimToSyntax, trimToSyntaxOf } from "../../sidecar/llama/syntaxTrim";
+import { grammarFor, SYNTAX_WINDOW_CHARS, trimToSyntax, trimToSyntaxOf } from "../../sidecar/llama/syntaxTrim";
 
 // Real tree-sitter grammars (the WASM files of @vscode/tree-sitter-wasm), as the sidecar loads them.
 describe("syntax errors and the syntax cut of multi-line FIM suggestions", () => {
@@ -38,6 +38,27 @@ describe("syntax errors and the syntax cut of multi-line FIM suggestions", () =>
     const suffix = "\n  return h(1,";
     const text = "const x = 1;\n  const y = 2;";
     expect(await trimToSyntaxOf("javascript", prefix, text, suffix)).toEqual({ text, linesCut: 0 });
+  });
+
+  it("parses a window either side of the cursor, so a huge file costs what a small one does", async () => {
+    const big = "const a = 1;\n".repeat(50_000); // 650 KB either side of the cursor
+    const chunker = await sharedChunker();
+    const parsed: number[] = [];
+    const parse = chunker.syntaxErrors.bind(chunker);
+    // A spy that records what is parsed and parses it for real.
+    const spy = vi.spyOn(chunker, "syntaxErrors").mockImplementation(async (language, text) => {
+      parsed.push(text.length);
+      return parse(language, text);
+    });
+    try {
+      const text = "return 1;\n}\n}\n}";
+      const r = await trimToSyntaxOf("javascript", `${big}function f() {\n  `, text, `\n}\n${big}`);
+      expect(r).toEqual({ text: "return 1;", linesCut: 3 });
+      expect(parsed.length).toBe(4); // the baseline, then 4, 3 and 2 lines
+      for (const n of parsed) expect(n).toBeLessThanOrEqual(2 * SYNTAX_WINDOW_CHARS + text.length);
+    } finally {
+      spy.mockRestore();
+    }
   });
 
   it("leaves single lines, unknown languages and unparseable input alone", async () => {
