@@ -105,7 +105,7 @@ const cancels: number[] = [];
 const longEngine = new CompletionEngine(sidecar, { debounceMs: 0, maxTokens: 4000, timeBudgetMs: 60_000 });
 for (const pos of positions.slice(0, 10)) {
   const abort = new AbortController();
-  const pending = longEngine.complete(`${source.slice(0, pos)}\n`, "", abort.signal);
+  const pending = longEngine.complete(`${source.slice(0, pos)}\n`, "", { signal: abort.signal });
   await new Promise((r) => setTimeout(r, 30));
   const t = performance.now();
   abort.abort();

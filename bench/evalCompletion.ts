@@ -11,7 +11,8 @@
  * - Multi-line middles: 2–6 whole lines removed. Reported: how often the suggestion spans several lines, and how
  *   often the file with the suggestion put back parses (TypeScript's parser, no syntax errors) — against the
  *   empty suggestion and the repeated previous lines — for the model's raw output and for what the editor would
- *   show: the sidecar's syntax cut (`language: "javascript"`, tree-sitter) then the client's `postprocess`.
+ *   show: the sidecar's syntax cut (`trimToSyntaxOf`, what `language: "javascript"` runs) then the client's
+ *   `postprocess`.
  * Positions are drawn with a fixed seed. Nothing here asserts a figure; it reports.
  */
 import { promises as fs } from "node:fs";
@@ -21,6 +22,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { SidecarProcess } from "../common/SidecarProcess";
 import { postprocess } from "../common/completion/postprocess";
+import { trimToSyntaxOf } from "../sidecar/llama/syntaxTrim";
 import { drawCases, parses, type FimCase } from "./fimBenchmark";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -55,8 +57,8 @@ async function main(): Promise<void> {
     init: { modelsDir: path.join(work, "models"), threads: Number(values.threads), gpu: "off", allowDownload: false },
   });
   await sidecar.start();
-  const infill = (c: FimCase, singleLine: boolean, language?: string) =>
-    sidecar.request("completion/infill", { prefix: c.prefix, suffix: c.suffix, prefixTokens: 192, suffixTokens: 64, maxTokens: singleLine ? 48 : 96, singleLine, language });
+  const infill = (c: FimCase, singleLine: boolean) =>
+    sidecar.request("completion/infill", { prefix: c.prefix, suffix: c.suffix, prefixTokens: 192, suffixTokens: 64, maxTokens: singleLine ? 48 : 96, singleLine });
   /** What the editor shows for a raw suggestion: the client's post-processing, "" when it drops it. */
   const shown = (c: FimCase, text: string, multiline: boolean) => {
     const p = postprocess(text, c.prefix, c.suffix, multiline);
@@ -113,8 +115,10 @@ async function main(): Promise<void> {
       ms += r.timings.totalMs;
       tokens += r.usage.completionTokens;
       count(variants.raw, c, r.text);
-      const cut = await infill(c, false, "javascript");
-      variants.shown.linesCut += cut.linesCut ?? 0;
+      // The sidecar's syntax cut (what `language: "javascript"` asks of it), applied here to the same raw text
+      // rather than generating it a second time.
+      const cut = await trimToSyntaxOf("javascript", c.prefix, r.text, c.suffix);
+      variants.shown.linesCut += cut.linesCut;
       const text = shown(c, cut.text, true);
       count(variants.shown, c, text);
       if (parses(c.prefix + c.suffix)) ok.empty++;

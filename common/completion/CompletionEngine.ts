@@ -58,6 +58,16 @@ export interface CompletionStats {
   cancelled: number;
 }
 
+/** What a completion request carries besides the text around the cursor. */
+export interface CompletionRequest {
+  /** Aborted by the next keystroke: cancels the request. */
+  signal?: AbortSignal;
+  /** Text from other files, formatted as comments (see {@link formatContext}). */
+  context?: string;
+  /** The file's VS Code language id. */
+  language?: string;
+}
+
 /**
  * The host-agnostic half of inline completion: type-ahead reuse, an LRU cache keyed on prefix/suffix, adaptive
  * debounce, cancellation into the sidecar, post-processing, and the reason for every outcome. The VS Code
@@ -85,9 +95,9 @@ export class CompletionEngine {
    * `context` is text from other files, formatted as comments (see {@link formatContext}); `language` the file's
    * VS Code language id (the sidecar then cuts multi-line suggestions that would add syntax errors).
    */
-  async complete(prefix: string, suffix: string, signal?: AbortSignal, context?: string, language?: string): Promise<CompletionOutcome> {
+  async complete(prefix: string, suffix: string, request: CompletionRequest = {}): Promise<CompletionOutcome> {
     this.stats.requests++;
-    const outcome = await this.run(prefix, suffix, signal, context, language);
+    const outcome = await this.run(prefix, suffix, request);
     this.lastOutcome = { ...outcome, at: new Date() };
     if (outcome.text) this.last = { prefix, suffix, text: outcome.text };
     return outcome;
@@ -98,7 +108,7 @@ export class CompletionEngine {
     this.lastOutcome = { reason, detail, at: new Date() };
   }
 
-  private async run(prefix: string, suffix: string, signal?: AbortSignal, context?: string, language?: string): Promise<CompletionOutcome> {
+  private async run(prefix: string, suffix: string, { signal, context, language }: CompletionRequest): Promise<CompletionOutcome> {
     // Type-ahead: the user typed the start of the suggestion on screen; keep serving the rest.
     const last = this.last;
     if (last && suffix === last.suffix && prefix.startsWith(last.prefix)) {

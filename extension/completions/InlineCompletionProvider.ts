@@ -112,7 +112,7 @@ export class HearthInlineCompletionProvider implements vscode.InlineCompletionIt
       const prefix = document.getText(new vscode.Range(document.positionAt(start), position));
       const suffix = document.getText(new vscode.Range(position, document.positionAt(offset + SUFFIX_CHARS)));
       const context = cfg.completion.contextTokens > 0 ? formatContext(this.contextTracker.snippets(document, start), document.languageId) : undefined;
-      const outcome = await engine.complete(prefix, suffix, abort.signal, context, document.languageId);
+      const outcome = await engine.complete(prefix, suffix, { signal: abort.signal, context, language: document.languageId });
       this.log.debug(`Inline completion: ${outcome.reason}${outcome.detail ? ` (${outcome.detail})` : ""}`);
       const failed = outcome.reason === "error" || outcome.reason === "noFim" || outcome.reason === "noModel";
       this.statusBar.completion(failed ? "error" : "idle", failed ? explainReason(outcome) : undefined);

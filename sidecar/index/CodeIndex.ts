@@ -3,6 +3,7 @@ import { HearthError } from "../errors";
 import type { EmbeddingService, RerankService } from "../llama/EmbeddingService";
 import {
   ErrorCodes,
+  type HitScores,
   type IndexBuildParams,
   type IndexBuildResult,
   type IndexDiscoveryOptions,
@@ -24,6 +25,11 @@ import { languageOf } from "./languages";
 import { IndexStore, type ChunkRow, type FileRow } from "./store";
 
 const COLUMNS = ["id", "path", "language", "startLine", "endLine", "symbol", "text"];
+
+/** The score the search itself ordered a hit by, before any rerank: fused, else vector, else lexical. */
+function searchScore(s: HitScores): number {
+  return s.fused ?? s.vector ?? s.lexical ?? 0;
+}
 
 /** The text a chunk is embedded (and reranked) as: its path and symbol, then its code. */
 export function embeddingText(c: { path: string; symbol?: string; text: string }): string {
@@ -322,11 +328,7 @@ export class CodeIndex {
       const weight = params.rerankWeight ?? 1;
       let final = rs;
       if (weight < 1) {
-        const first = head.map((id) => {
-          const s = scoreOf(id);
-          return s.fused ?? s.vector ?? s.lexical ?? 0;
-        });
-        final = interpolate(rs, first, weight);
+        final = interpolate(rs, head.map((id) => searchScore(scoreOf(id))), weight);
         head.forEach((id, i) => (scoreOf(id).interpolated = final[i]));
       }
       const reordered = head.map((id, i) => ({ id, s: final[i], i })).sort((a, b) => b.s - a.s || a.i - b.i);
@@ -344,7 +346,7 @@ export class CodeIndex {
         symbol: r.symbol || undefined,
         language: r.language,
         text: r.text,
-        score: s.interpolated ?? s.rerank ?? s.fused ?? s.vector ?? s.lexical ?? 0,
+        score: s.interpolated ?? s.rerank ?? searchScore(s),
         scores: s,
       };
     });

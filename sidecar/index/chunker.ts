@@ -96,6 +96,42 @@ export class Chunker {
     }
   }
 
+  /**
+   * Syntax errors of `prefix + middle + suffix` for any number of candidate middles: `prefix + suffix` is parsed
+   * once, and each candidate re-parsed incrementally from that tree (tree-sitter's `Tree.edit` and
+   * `parse(text, oldTree)`: only the region around the insertion is parsed again), so checking ten candidates
+   * costs little more than one parse. Indexes and columns are UTF-16 code units, as web-tree-sitter counts them.
+   * Undefined when the language has no grammar or the parse fails. Call `dispose()` when done (frees the tree).
+   */
+  async insertionChecker(language: string, prefix: string, suffix: string): Promise<InsertionChecker | undefined> {
+    const parser = await this.parser(language).catch(() => undefined);
+    const base = parser?.parse(prefix + suffix);
+    if (!parser || !base) return undefined;
+    const at = pointAfter({ row: 0, column: 0 }, prefix);
+    return {
+      baseline: countErrors(base.rootNode),
+      errorsWith(middle: string): number | undefined {
+        const tree = base.copy();
+        tree.edit({
+          startIndex: prefix.length,
+          oldEndIndex: prefix.length,
+          newEndIndex: prefix.length + middle.length,
+          startPosition: at,
+          oldEndPosition: at,
+          newEndPosition: pointAfter(at, middle),
+        });
+        const next = parser.parse(prefix + middle + suffix, tree);
+        tree.delete();
+        try {
+          return next ? countErrors(next.rootNode) : undefined;
+        } finally {
+          next?.delete();
+        }
+      },
+      dispose: () => base.delete(),
+    };
+  }
+
   /** Chunk one file's text. Never throws for bad source: a parse failure falls back to line windows. */
   async chunk(filePath: string, language: string, text: string, options: ChunkOptions = {}): Promise<Chunk[]> {
     const opts = {
@@ -127,6 +163,23 @@ export function sharedChunker(): Promise<Chunker> {
   shared ??= Chunker.create();
   shared.catch(() => (shared = undefined));
   return shared;
+}
+
+/** See {@link Chunker.insertionChecker}. */
+export interface InsertionChecker {
+  /** Syntax errors of `prefix + suffix` alone. */
+  baseline: number;
+  /** Syntax errors of `prefix + middle + suffix`; undefined when the parse fails. */
+  errorsWith(middle: string): number | undefined;
+  dispose(): void;
+}
+
+/** The point (row, UTF-16 column) reached after `text` starting at `from`. */
+function pointAfter(from: TreeSitter.Point, text: string): TreeSitter.Point {
+  const lines = text.split("\n");
+  return lines.length === 1
+    ? { row: from.row, column: from.column + text.length }
+    : { row: from.row + lines.length - 1, column: lines[lines.length - 1].length };
 }
 
 /** ERROR and MISSING nodes under `node`, descending only into subtrees that contain an error. */

@@ -4,7 +4,6 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CompletionEngine, explainReason } from "../../common/completion/CompletionEngine";
 import type { SidecarProcess } from "../../common/SidecarProcess";
-import { sharedChunker } from "../../sidecar/index/chunker";
 import { ErrorCodes } from "../../sidecar/protocol";
 import { writeSyntheticFimModel } from "../fixtures/synthetic/syntheticModels";
 import { testModel } from "../models";
@@ -60,20 +59,16 @@ describe("completion/infill and the completion engine", () => {
   });
 
   it("with the file's language, a multi-line request reports the syntax cut; bad language params are refused", async () => {
-    // Plumbing only: the synthetic model's noise rarely holds a newline, so the cut itself is tested with real
-    // tree-sitter in test/unit/syntaxTrim.test.ts and with the lab code model in labModels.test.ts. Whatever it
-    // writes, the lines kept plus the lines cut are the raw output's, and kept lines add no syntax error.
-    const chunker = await sharedChunker();
+    // Plumbing only: the synthetic model's noise holds no newline, so there is nothing to cut (the cut itself is
+    // tested with real tree-sitter in test/unit/syntaxTrim.test.ts and with the lab code model in
+    // labModels.test.ts). What is checked: `linesCut` comes back for a multi-line request with a language, and
+    // only then; the text is the raw one; a language that is not a string is refused.
     const prefix = "export function sub(a: number, b: number) {\n  ";
     const tail = "\n}\n";
     const raw = await sidecar.request("completion/infill", { prefix, suffix: tail, maxTokens: 32 });
     expect(raw.linesCut).toBeUndefined();
     const r = await sidecar.request("completion/infill", { prefix, suffix: tail, maxTokens: 32, language: "typescript" });
-    expect(r.linesCut).toBeGreaterThanOrEqual(0);
-    expect(r.text.split("\n").length + r.linesCut!).toBe(raw.text.split("\n").length);
-    if (r.text.includes("\n")) {
-      expect(await chunker.syntaxErrors("typescript", prefix + r.text + tail)).toBeLessThanOrEqual((await chunker.syntaxErrors("typescript", prefix + tail))!);
-    }
+    expect(r).toMatchObject({ text: raw.text, linesCut: 0 });
     const single = await sidecar.request("completion/infill", { prefix, suffix: tail, maxTokens: 32, language: "typescript", singleLine: true });
     expect(single.linesCut).toBeUndefined();
     const e = await errorOf(sidecar.request("completion/infill", { prefix, suffix: tail, language: 7 as unknown as string }));
@@ -121,7 +116,7 @@ describe("completion/infill and the completion engine", () => {
   it("a keystroke during the debounce cancels before the model is called", async () => {
     const engine = new CompletionEngine(sidecar, { debounceMs: 200 });
     const abort = new AbortController();
-    const pending = engine.complete(`${source}q`, suffix, abort.signal);
+    const pending = engine.complete(`${source}q`, suffix, { signal: abort.signal });
     setTimeout(() => abort.abort(), 20);
     expect((await pending).reason).toBe("cancelled");
     expect(engine.stats.modelCalls).toBe(0);
@@ -131,7 +126,7 @@ describe("completion/infill and the completion engine", () => {
     const engine = new CompletionEngine(sidecar, { debounceMs: 0, maxTokens: 2000, timeBudgetMs: 60_000 });
     const abort = new AbortController();
     const started = performance.now();
-    const pending = engine.complete(`${source}\n`, "", abort.signal);
+    const pending = engine.complete(`${source}\n`, "", { signal: abort.signal });
     setTimeout(() => abort.abort(), 30);
     const outcome = await pending;
     expect(outcome.reason).toBe("cancelled");

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { sharedChunker } from "../../sidecar/index/chunker";
-import { grammarFor, SYNTAX_WINDOW_CHARS, trimToSyntax, trimToSyntaxOf } from "../../sidecar/llama/syntaxTrim";
+import { grammarFor, SYNTAX_WINDOW, trimToSyntax, trimToSyntaxOf } from "../../sidecar/llama/syntaxTrim";
 
 // Real tree-sitter grammars (the WASM files of @vscode/tree-sitter-wasm), as the sidecar loads them.
 describe("syntax errors and the syntax cut of multi-line FIM suggestions", () => {
@@ -10,6 +10,21 @@ describe("syntax errors and the syntax cut of multi-line FIM suggestions", () =>
     expect(await chunker.syntaxErrors("javascript", "function f(a) {\n  return a;\n}\n}\n")).toBeGreaterThan(0);
     expect(await chunker.syntaxErrors("typescript", "const x: number = (1 + ;")).toBeGreaterThan(0);
     expect(await chunker.syntaxErrors("markdown", "# x")).toBeUndefined();
+  });
+
+  it("counts an insertion incrementally exactly as a full parse does (non-ASCII text included)", async () => {
+    const chunker = await sharedChunker();
+    const prefix = "const café = 'ü€';\nfunction f(a) {\n  ";
+    const suffix = "\n}\nexport default f; // ✓\n";
+    const check = (await chunker.insertionChecker("javascript", prefix, suffix))!;
+    try {
+      expect(check.baseline).toBe(await chunker.syntaxErrors("javascript", prefix + suffix));
+      for (const middle of ["return a;", "return 'é';\n  }\n}", "if (a) {\n    x(", "const ü = [1,\n  2];", "}}}\n(((", ""]) {
+        expect({ middle, errors: check.errorsWith(middle) }).toEqual({ middle, errors: await chunker.syntaxErrors("javascript", prefix + middle + suffix) });
+      }
+    } finally {
+      check.dispose();
+    }
   });
 
   it("keeps a suggestion that adds no error, whole", async () => {
@@ -40,22 +55,26 @@ describe("syntax errors and the syntax cut of multi-line FIM suggestions", () =>
     expect(await trimToSyntaxOf("javascript", prefix, text, suffix)).toEqual({ text, linesCut: 0 });
   });
 
-  it("parses a window either side of the cursor, so a huge file costs what a small one does", async () => {
-    const big = "const a = 1;\n".repeat(50_000); // 650 KB either side of the cursor
+  it("parses whole lines within a window either side of the cursor, however large the file", async () => {
+    const line = "const a = 1;\n";
+    const big = line.repeat(50_000); // 650 KB either side of the cursor
     const chunker = await sharedChunker();
-    const parsed: number[] = [];
-    const parse = chunker.syntaxErrors.bind(chunker);
+    const windows: Array<{ prefix: string; suffix: string }> = [];
+    const real = chunker.insertionChecker.bind(chunker);
     // A spy that records what is parsed and parses it for real.
-    const spy = vi.spyOn(chunker, "syntaxErrors").mockImplementation(async (language, text) => {
-      parsed.push(text.length);
-      return parse(language, text);
+    const spy = vi.spyOn(chunker, "insertionChecker").mockImplementation(async (language, prefix, suffix) => {
+      windows.push({ prefix, suffix });
+      return real(language, prefix, suffix);
     });
     try {
-      const text = "return 1;\n}\n}\n}";
-      const r = await trimToSyntaxOf("javascript", `${big}function f() {\n  `, text, `\n}\n${big}`);
+      const r = await trimToSyntaxOf("javascript", `${big}function f() {\n  `, "return 1;\n}\n}\n}", `\n}\n${big}`);
       expect(r).toEqual({ text: "return 1;", linesCut: 3 });
-      expect(parsed.length).toBe(4); // the baseline, then 4, 3 and 2 lines
-      for (const n of parsed) expect(n).toBeLessThanOrEqual(2 * SYNTAX_WINDOW_CHARS + text.length);
+      expect(windows).toHaveLength(1);
+      const { prefix, suffix } = windows[0];
+      expect(prefix.length).toBeLessThanOrEqual(SYNTAX_WINDOW.before);
+      expect(suffix.length).toBeLessThanOrEqual(SYNTAX_WINDOW.after);
+      expect(prefix.startsWith(line) && prefix.endsWith("function f() {\n  ")).toBe(true);
+      expect(suffix.startsWith("\n}\n") && suffix.endsWith(line)).toBe(true);
     } finally {
       spy.mockRestore();
     }
@@ -66,6 +85,7 @@ describe("syntax errors and the syntax cut of multi-line FIM suggestions", () =>
     expect(await trimToSyntaxOf("markdown", "", "x\n}}}", "")).toEqual({ text: "x\n}}}", linesCut: 0 });
     expect(grammarFor("typescriptreact")).toBe("tsx");
     expect(grammarFor("plaintext")).toBeUndefined();
-    expect(await trimToSyntax("", "a\nb", "", async () => undefined)).toEqual({ text: "a\nb", linesCut: 0 });
+    // A candidate whose parse fails is not kept.
+    expect(trimToSyntax("a\nb\nc", { baseline: 0, errorsWith: () => undefined })).toEqual({ text: "a", linesCut: 2 });
   });
 });
