@@ -80,20 +80,12 @@ export class Chunker {
   /**
    * Syntax errors tree-sitter finds in `text` parsed as `language` (a key of `GRAMMARS`): ERROR nodes plus
    * MISSING nodes (tokens the parser had to invent). Undefined when the language has no grammar or the parse
-   * fails.
+   * fails. One full parse: what {@link insertionChecker}'s incremental counts are checked against.
    */
   async syntaxErrors(language: string, text: string): Promise<number | undefined> {
-    const parser = await this.parser(language).catch(() => undefined);
-    if (!parser) return undefined;
-    let tree: TreeSitter.Tree | null = null;
-    try {
-      tree = parser.parse(text);
-      return tree ? countErrors(tree.rootNode) : undefined;
-    } catch {
-      return undefined;
-    } finally {
-      tree?.delete();
-    }
+    const check = await this.insertionChecker(language, text, "");
+    check?.dispose();
+    return check?.baseline;
   }
 
   /**
@@ -105,7 +97,14 @@ export class Chunker {
    */
   async insertionChecker(language: string, prefix: string, suffix: string): Promise<InsertionChecker | undefined> {
     const parser = await this.parser(language).catch(() => undefined);
-    const base = parser?.parse(prefix + suffix);
+    const parse = (text: string, old?: TreeSitter.Tree): TreeSitter.Tree | null => {
+      try {
+        return parser!.parse(text, old);
+      } catch {
+        return null; // a grammar's WASM failing on odd input must not fail the completion
+      }
+    };
+    const base = parser && parse(prefix + suffix);
     if (!parser || !base) return undefined;
     const at = pointAfter({ row: 0, column: 0 }, prefix);
     return {
@@ -120,7 +119,7 @@ export class Chunker {
           oldEndPosition: at,
           newEndPosition: pointAfter(at, middle),
         });
-        const next = parser.parse(prefix + middle + suffix, tree);
+        const next = parse(prefix + middle + suffix, tree);
         tree.delete();
         try {
           return next ? countErrors(next.rootNode) : undefined;
