@@ -8,11 +8,12 @@
  *   was; the suggestion must reproduce it. Exact match (trailing whitespace ignored) against the trivial
  *   baselines, computed on the same positions: the empty suggestion, repeating the previous non-blank line, and
  *   always "}" (the most common line of JavaScript).
- * - Multi-line middles: 2–6 whole lines removed. Reported: how often the suggestion spans several lines, and how
- *   often the file with the suggestion put back parses (TypeScript's parser, no syntax errors) — against the
- *   empty suggestion and the repeated previous lines — for the model's raw output and for what the editor would
- *   show: the sidecar's syntax cut (`trimToSyntaxOf`, what `language: "javascript"` runs) then the client's
- *   `postprocess`.
+ * - Multi-line middles: 2–6 whole lines removed. The raw output is the sidecar's without `language`: like every
+ *   multi-line request, its generation already stops at a line that repeats the one before it (a loop). Reported:
+ *   how often the suggestion spans several lines, how many generations stopped at a repeated line, and how often
+ *   the file with the suggestion put back parses (TypeScript's parser, no syntax errors) — against the empty
+ *   suggestion and the repeated previous lines — for the raw output and for what the editor would show: the
+ *   sidecar's syntax cut (`trimToSyntaxOf`, what `language: "javascript"` runs) then the client's `postprocess`.
  * Positions are drawn with a fixed seed. Nothing here asserts a figure; it reports.
  */
 import { promises as fs } from "node:fs";
@@ -100,6 +101,7 @@ async function main(): Promise<void> {
     console.log(`  model, as shown (postprocess)        ${pctOf(modelShown, n)}   (${modelShown}/${n})`);
 
     const ok = { empty: 0, repeat: 0, truth: 0 };
+    let loops = 0;
     const variants = { raw: { parses: 0, multi: 0, multiParses: 0, exact: 0 }, shown: { parses: 0, multi: 0, multiParses: 0, exact: 0, linesCut: 0 } };
     const count = (v: { parses: number; multi: number; multiParses: number; exact: number }, c: FimCase, text: string) => {
       const good = parses(c.prefix + text + c.suffix);
@@ -112,6 +114,7 @@ async function main(): Promise<void> {
     };
     for (const [i, c] of multi.entries()) {
       const r = await infill(c, false);
+      if (r.stopReason === "repeatedLine") loops++;
       ms += r.timings.totalMs;
       tokens += r.usage.completionTokens;
       count(variants.raw, c, r.text);
@@ -135,7 +138,7 @@ async function main(): Promise<void> {
       const label = name === "raw" ? "model, raw output" : "model, as shown (syntax cut + postprocess)";
       console.log(`  ${label.padEnd(36)} ${pctOf(v.parses, m)}   (exact: ${v.exact}/${m}; of several lines: ${v.multi}/${m}, of which the file parses: ${v.multiParses}/${v.multi})`);
     }
-    console.log(`  lines cut by the syntax check: ${variants.shown.linesCut}`);
+    console.log(`  lines cut by the syntax check: ${variants.shown.linesCut}; generations stopped at a repeated line (a loop): ${loops}`);
     console.log("");
     console.log(`Latency: ${(ms / (n + m)).toFixed(1)} ms per suggestion, ${(tokens / (ms / 1000)).toFixed(0)} generated tokens/s (${values.threads} thread)`);
   } finally {

@@ -293,7 +293,12 @@ export interface InfillParams {
 
 export interface InfillResult {
   text: string;
-  stopReason: "stop" | "maxTokens" | "cancelled" | "timeBudget" | "newline";
+  /**
+   * Why generation ended: the model's end of text, `maxTokens`, cancelled, `timeBudgetMs`, the first newline of a
+   * `singleLine` request, or (multi-line) a finished line identical to the one before it — a generation loop; the
+   * repeat and what follows it are not in `text`.
+   */
+  stopReason: "stop" | "maxTokens" | "cancelled" | "timeBudget" | "newline" | "repeatedLine";
   usage: {
     /** Tokens of the FIM prompt (prefix + suffix + FIM tokens). */
     promptTokens: number;

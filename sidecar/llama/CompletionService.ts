@@ -1,7 +1,7 @@
 import { LlamaCompletion, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
 import { HearthError } from "../errors";
 import { ErrorCodes, type InfillParams, type InfillResult } from "../protocol";
-import { trimToSyntaxOf } from "./syntaxTrim";
+import { cutAtRepeatedLine, repeatedLineIndex, trimToSyntaxOf } from "./syntaxTrim";
 
 export const INFILL_DEFAULTS = { prefixTokens: 1024, suffixTokens: 256, maxTokens: 64 } as const;
 
@@ -69,6 +69,8 @@ export class CompletionService {
     signal.addEventListener("abort", onAbort, { once: true });
     let budgetHit = false;
     let newlineHit = false;
+    let repeatHit = false;
+    const cursorLine = params.prefix.slice(params.prefix.lastIndexOf("\n") + 1);
     const budget = params.timeBudgetMs
       ? setTimeout(() => {
           budgetHit = true;
@@ -91,6 +93,10 @@ export class CompletionService {
             if (params.singleLine && text.includes("\n")) {
               newlineHit = true;
               abort.abort();
+            } else if (!params.singleLine && chunk.includes("\n") && repeatedLineIndex(text.split("\n").slice(0, -1), cursorLine) >= 0) {
+              // A finished line repeats the one before it: a generation loop, whose every further token is waste.
+              repeatHit = true;
+              abort.abort();
             }
           },
         });
@@ -100,7 +106,9 @@ export class CompletionService {
           reason === "abort"
             ? newlineHit
               ? "newline"
-              : budgetHit
+              : repeatHit
+                ? "repeatedLine"
+                : budgetHit
                 ? "timeBudget"
                 : "cancelled"
             : reason === "maxTokens"
@@ -112,6 +120,7 @@ export class CompletionService {
       signal.removeEventListener("abort", onAbort);
     }
     if (params.singleLine && text.includes("\n")) text = text.slice(0, text.indexOf("\n"));
+    if (!params.singleLine) text = cutAtRepeatedLine(text, cursorLine);
     let linesCut: number | undefined;
     if (!params.singleLine && params.language && stopReason !== "cancelled") {
       ({ text, linesCut } = await trimToSyntaxOf(params.language, params.prefix, text, params.suffix));

@@ -30,6 +30,36 @@ export function trimToSyntax(text: string, check: { baseline: number; errorsWith
 }
 
 /**
+ * Index of the first non-blank line of `lines` that is identical (indentation included) to the non-blank line
+ * before it, or -1. `linePrefix` is what precedes the first line on its line (the cursor line's text before the
+ * cursor, usually its indentation), so the first line compares as the whole line it completes. A model caught in
+ * a generation loop repeats lines verbatim (the lab code model writes `var index = index.length;` until its token
+ * budget runs out); code rarely does, and the closing brackets of nested blocks differ in indentation. After
+ * Continue's `stopAtRepeatingLines` (core/autocomplete/filtering/streamTransforms/lineStream.ts), which drops
+ * consecutive duplicates and stops at the third; here the first repeat ends the suggestion.
+ */
+export function repeatedLineIndex(lines: string[], linePrefix = ""): number {
+  let last: string | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const line = i === 0 ? linePrefix + lines[0] : lines[i];
+    if (!line.trim()) continue;
+    if (line === last) return i;
+    last = line;
+  }
+  return -1;
+}
+
+/**
+ * A multi-line suggestion cut before its first repeated line ({@link repeatedLineIndex}), trailing whitespace
+ * dropped; unchanged when no line repeats.
+ */
+export function cutAtRepeatedLine(text: string, linePrefix = ""): string {
+  const lines = text.split("\n");
+  const i = repeatedLineIndex(lines, linePrefix);
+  return i < 0 ? text : lines.slice(0, i).join("\n").trimEnd();
+}
+
+/**
  * Characters of prefix and suffix the syntax check parses either side of the cursor, shrunk to whole lines:
  * the code a suggestion can break is near it, and this runs on every multi-line completion, whatever the size
  * of the file the client sent — one parse of ≤ 6 KB plus an incremental re-parse per candidate. Measured here

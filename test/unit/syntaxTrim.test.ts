@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from "vitest";
 import { sharedChunker } from "../../sidecar/index/chunker";
-import { grammarFor, SYNTAX_WINDOW, trimToSyntax, trimToSyntaxOf } from "../../sidecar/llama/syntaxTrim";
+import { cutAtRepeatedLine, grammarFor, repeatedLineIndex, SYNTAX_WINDOW, trimToSyntax, trimToSyntaxOf } from "../../sidecar/llama/syntaxTrim";
 
 // Real tree-sitter grammars (the WASM files of @vscode/tree-sitter-wasm), as the sidecar loads them.
 describe("syntax errors and the syntax cut of multi-line FIM suggestions", () => {
@@ -89,3 +89,22 @@ describe("syntax errors and the syntax cut of multi-line FIM suggestions", () =>
     expect(trimToSyntax("a\nb\nc", { baseline: 0, errorsWith: () => undefined })).toEqual({ text: "a", linesCut: 2 });
   });
 });
+
+describe("the generation-loop cut of multi-line FIM suggestions", () => {
+  it("cuts before the first line identical to the non-blank line before it", () => {
+    const loop = "var length = index.length;\n  var index = index.length;\n\n  var index = index.length;\n  var index = index.length;";
+    expect(cutAtRepeatedLine(loop)).toBe("var length = index.length;\n  var index = index.length;");
+    expect(repeatedLineIndex(loop.split("\n"))).toBe(3);
+  });
+  it("keeps lines that repeat at another indentation or not consecutively", () => {
+    const nested = "if (a) {\n    if (b) {\n      go();\n    }\n  }";
+    expect(cutAtRepeatedLine(nested)).toBe(nested);
+    expect(cutAtRepeatedLine("a();\nb();\na();")).toBe("a();\nb();\na();");
+    expect(repeatedLineIndex(["x", "", "  "])).toBe(-1);
+  });
+  it("reads the first line as the whole line it completes (the cursor line's indentation before it)", () => {
+    expect(cutAtRepeatedLine("var sl = [];\n  var sl = [];", "  ")).toBe("var sl = [];");
+    expect(cutAtRepeatedLine("var sl = [];\n  var sl = [];")).toBe("var sl = [];\n  var sl = [];");
+  });
+});
+
