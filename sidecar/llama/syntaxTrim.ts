@@ -33,8 +33,9 @@ export function trimToSyntax(text: string, check: { baseline: number; errorsWith
  * Index of the first non-blank line of `lines` that is identical (indentation included) to the non-blank line
  * before it, or -1. `linePrefix` is what precedes the first line on its line (the cursor line's text before the
  * cursor, usually its indentation), so the first line compares as the whole line it completes. A model caught in
- * a generation loop repeats lines verbatim (the lab code model writes `var index = index.length;` until its token
- * budget runs out); code rarely does, and the closing brackets of nested blocks differ in indentation. After
+ * a generation loop repeats lines verbatim (a lab code model fine-tuned on multi-line middles wrote
+ * `var index = index.length;` until its token budget ran out; lab/README.md); code rarely does, and the closing
+ * brackets of nested blocks differ in indentation. After
  * Continue's `stopAtRepeatingLines` (core/autocomplete/filtering/streamTransforms/lineStream.ts), which drops
  * consecutive duplicates and stops at the third; here the first repeat ends the suggestion.
  */
