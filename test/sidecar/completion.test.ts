@@ -140,4 +140,21 @@ describe("completion/infill and the completion engine", () => {
     expect(result.stopReason).toBe("timeBudget");
     expect(result.usage.completionTokens).toBeLessThan(2000);
   });
+
+  it("a multi-line generation that loops stops at the first repeated line, which it leaves out", async () => {
+    // SYNTHETIC looping model (designed weights, syntheticModels.ts): it writes "x\n" until stopped.
+    const looping = path.join(path.dirname(fimModel), "synthetic-fim-loop.gguf");
+    writeSyntheticFimModel(looping, 1, "loop");
+    await sidecar.request("model/load", { role: "completion", model: { uri: looping }, contextSize: 1024 });
+    const atLineStart = await sidecar.request("completion/infill", { prefix: "function f() {\n", suffix: "\n}\n", maxTokens: 64 });
+    expect(atLineStart).toMatchObject({ text: "x", stopReason: "repeatedLine" });
+    expect(atLineStart.usage.completionTokens).toBeLessThan(8);
+    // The first line is compared as the line it completes ("  x"), so only the third line repeats.
+    const indented = await sidecar.request("completion/infill", { prefix: "function f() {\n  ", suffix: "\n}\n", maxTokens: 64 });
+    expect(indented).toMatchObject({ text: "x\nx", stopReason: "repeatedLine" });
+    // A single-line request stops at the newline, as before.
+    const single = await sidecar.request("completion/infill", { prefix: "function f() {\n", suffix: "\n}\n", maxTokens: 64, singleLine: true });
+    expect(single).toMatchObject({ text: "x", stopReason: "newline" });
+    await sidecar.request("model/load", { role: "completion", model: { uri: fimModel }, contextSize: 1024 });
+  });
 });
