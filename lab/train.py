@@ -36,13 +36,6 @@ def set_seed(seed):
     torch.manual_seed(seed)
 
 
-def use_threads(section):
-    """Set PyTorch's CPU threads to the config section's `threads` (default 2; LAB_THREADS overrides, for
-    experiments). Part of the recipe: float sums come out in another order on another thread count, so the same
-    seed gives other weights (checked: 3 code-model steps on 1 and on 2 threads differ)."""
-    torch.set_num_threads(int(os.environ.get("LAB_THREADS", section.get("threads", 2))))
-
-
 # ---------------------------------------------------------------- BERT encoder
 
 class EncoderLayer(nn.Module):
@@ -190,7 +183,6 @@ def save(name, tensors, log):
 
 def train_embedding():
     c, t = CONFIG["encoder"], CONFIG["embedding"]
-    use_threads(t)
     set_seed(CONFIG["seed"])
     pairs = load_pairs()
     model = Encoder(c)
@@ -231,7 +223,6 @@ def similar(a, b):
 
 def train_reranker():
     c, t = CONFIG["encoder"], CONFIG["reranker"]
-    use_threads(t)
     set_seed(CONFIG["seed"] + 1)
     pairs = load_pairs()
     model = Encoder(c, rank=True)
@@ -344,7 +335,6 @@ class CodeModel(nn.Module):
 
 def train_code():
     c = CONFIG["code"]
-    use_threads(c)
     set_seed(CONFIG["seed"] + 2)
     vocab = len(json.load(open(os.path.join(WORK, "code-vocab.json")))["tokens"])
     with open(os.path.join(WORK, "fim.jsonl")) as f:
@@ -376,5 +366,8 @@ def train_code():
 
 
 if __name__ == "__main__":
+    # 2 threads is part of the recipe: float sums come out in another order on another thread count, so the same
+    # seed gives other weights (checked: 3 code-model steps on 1 and on 2 threads differ). LAB_THREADS: experiments.
+    torch.set_num_threads(int(os.environ.get("LAB_THREADS", "2")))
     what = sys.argv[1] if len(sys.argv) > 1 else ""
     {"embedding": train_embedding, "reranker": train_reranker, "code": train_code}[what]()
