@@ -35,9 +35,9 @@ export function trimToSyntax(text: string, check: { baseline: number; errorsWith
  * cursor, usually its indentation), so the first line compares as the whole line it completes. A model caught in
  * a generation loop repeats lines verbatim (a lab code model fine-tuned on multi-line middles wrote
  * `var index = index.length;` until its token budget ran out; lab/README.md); code rarely does, and the closing
- * brackets of nested blocks differ in indentation. After
- * Continue's `stopAtRepeatingLines` (core/autocomplete/filtering/streamTransforms/lineStream.ts), which drops
- * consecutive duplicates and stops at the third; here the first repeat ends the suggestion.
+ * brackets of nested blocks differ in indentation. After Continue's `stopAtRepeatingLines` (core/autocomplete/
+ * filtering/streamTransforms/lineStream.ts), which drops consecutive duplicates and stops at the third; here the
+ * first repeat ends the suggestion.
  */
 export function repeatedLineIndex(lines: string[], linePrefix = ""): number {
   let last: string | undefined;

@@ -27,32 +27,16 @@ describe("syntax errors and the syntax cut of multi-line FIM suggestions", () =>
     }
   });
 
-  it("keeps a suggestion that adds no error, whole", async () => {
-    const prefix = "function f(a) {\n  ";
-    const suffix = "\n}\n";
-    const text = "const b = a + 1;\n  return b;";
-    expect(await trimToSyntaxOf("javascript", prefix, text, suffix)).toEqual({ text, linesCut: 0 });
-  });
-
-  it("cuts the lines that would add errors, keeping the longest run that adds none", async () => {
-    const prefix = "function f(a) {\n  ";
-    const suffix = "\n}\n";
+  // [what, prefix, suggestion, suffix, kept text, lines cut]
+  it.each([
+    ["keeps a suggestion that adds no error, whole", "function f(a) {\n  ", "const b = a + 1;\n  return b;", "\n}\n", "const b = a + 1;\n  return b;", 0],
     // The model closes the function the suffix already closes, then starts something else.
-    const text = "if (a) {\n    return 1;\n  }\n  return 0;\n}\nexport default (";
-    expect(await trimToSyntaxOf("javascript", prefix, text, suffix)).toEqual({ text: "if (a) {\n    return 1;\n  }\n  return 0;", linesCut: 2 });
-  });
-
-  it("keeps the first line when every longer run adds errors", async () => {
-    const r = await trimToSyntaxOf("javascript", "const a = [\n  ", "1,\n}}\n)", "\n];\n");
-    expect(r).toEqual({ text: "1,", linesCut: 2 });
-  });
-
-  it("compares with the errors prefix + suffix already have (a window cut mid-construct)", async () => {
+    ["cuts the lines that would add errors, keeping the longest run that adds none", "function f(a) {\n  ", "if (a) {\n    return 1;\n  }\n  return 0;\n}\nexport default (", "\n}\n", "if (a) {\n    return 1;\n  }\n  return 0;", 2],
+    ["keeps the first line when every longer run adds errors", "const a = [\n  ", "1,\n}}\n)", "\n];\n", "1,", 2],
     // The suffix window ends inside a call: prefix + suffix has errors of its own; a clean middle is kept.
-    const prefix = "function g() {\n  ";
-    const suffix = "\n  return h(1,";
-    const text = "const x = 1;\n  const y = 2;";
-    expect(await trimToSyntaxOf("javascript", prefix, text, suffix)).toEqual({ text, linesCut: 0 });
+    ["compares with the errors prefix + suffix already have (a window cut mid-construct)", "function g() {\n  ", "const x = 1;\n  const y = 2;", "\n  return h(1,", "const x = 1;\n  const y = 2;", 0],
+  ] as const)("%s", async (_, prefix, text, suffix, kept, linesCut) => {
+    expect(await trimToSyntaxOf("javascript", prefix, text, suffix)).toEqual({ text: kept, linesCut });
   });
 
   it("parses whole lines within a window either side of the cursor, however large the file", async () => {
