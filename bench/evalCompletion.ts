@@ -14,6 +14,9 @@
  *   the file with the suggestion put back parses (TypeScript's parser, no syntax errors) — against the empty
  *   suggestion and the repeated previous lines — for the raw output and for what the editor would show: the
  *   sidecar's syntax cut (`trimToSyntaxOf`, what `language: "javascript"` runs) then the client's `postprocess`.
+ *   And, for the suggestions of several lines, how often they continue the code before them without a syntax error
+ *   whatever follows (`continuesCleanly`: well-formed code in its place, not necessarily the right code), against
+ *   the repeated previous lines and real lines of held-out code taken from another position.
  * Positions are drawn with a fixed seed. Nothing here asserts a figure; it reports.
  */
 import { promises as fs } from "node:fs";
@@ -24,7 +27,7 @@ import { parseArgs } from "node:util";
 import { SidecarProcess } from "../common/SidecarProcess";
 import { postprocess } from "../common/completion/postprocess";
 import { trimToSyntaxOf } from "../sidecar/llama/syntaxTrim";
-import { drawCases, parses, type FimCase } from "./fimBenchmark";
+import { continuesCleanly, drawCases, parses, type FimCase } from "./fimBenchmark";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "..");
@@ -101,14 +104,21 @@ async function main(): Promise<void> {
     console.log(`  model, as shown (postprocess)        ${pctOf(modelShown, n)}   (${modelShown}/${n})`);
 
     const ok = { empty: 0, repeat: 0, truth: 0 };
+    // Syntactic plausibility whatever follows: prefix + lines is a valid beginning of a program.
+    const clean = { truth: 0, repeat: 0, elsewhere: 0 };
     let loops = 0;
-    const variants = { raw: { parses: 0, multi: 0, multiParses: 0, exact: 0 }, shown: { parses: 0, multi: 0, multiParses: 0, exact: 0, linesCut: 0 } };
-    const count = (v: { parses: number; multi: number; multiParses: number; exact: number }, c: FimCase, text: string) => {
+    type Tally = { parses: number; multi: number; multiParses: number; multiClean: number; exact: number };
+    const variants: { raw: Tally; shown: Tally & { linesCut: number } } = {
+      raw: { parses: 0, multi: 0, multiParses: 0, multiClean: 0, exact: 0 },
+      shown: { parses: 0, multi: 0, multiParses: 0, multiClean: 0, exact: 0, linesCut: 0 },
+    };
+    const count = (v: Tally, c: FimCase, text: string) => {
       const good = parses(c.prefix + text + c.suffix);
       if (good) v.parses++;
       if (text.trim().includes("\n")) {
         v.multi++;
         if (good) v.multiParses++;
+        if (continuesCleanly(c.prefix, text)) v.multiClean++;
       }
       if (same(text, c.middle)) v.exact++;
     };
@@ -127,6 +137,10 @@ async function main(): Promise<void> {
       if (parses(c.prefix + c.suffix)) ok.empty++;
       if (parses(c.prefix + c.previous + c.suffix)) ok.repeat++;
       if (parses(c.prefix + c.middle + c.suffix)) ok.truth++;
+      if (continuesCleanly(c.prefix, c.middle)) clean.truth++;
+      if (continuesCleanly(c.prefix, c.previous)) clean.repeat++;
+      // Real lines of held-out code, from another position (the next case's middle): well-formed code, out of place.
+      if (continuesCleanly(c.prefix, multi[(i + 1) % multi.length].middle)) clean.elsewhere++;
       if (i < show) console.log(`  ${c.file}: want ${JSON.stringify(c.middle)}\n  raw ${JSON.stringify(r.text)}\n  shown ${JSON.stringify(text)}`);
     }
     const m = multi.length;
@@ -139,6 +153,15 @@ async function main(): Promise<void> {
       console.log(`  ${label.padEnd(36)} ${pctOf(v.parses, m)}   (exact: ${v.exact}/${m}; of several lines: ${v.multi}/${m}, of which the file parses: ${v.multiParses}/${v.multi})`);
     }
     console.log(`  lines cut by the syntax check: ${variants.shown.linesCut}; generations stopped at a repeated line (a loop): ${loops}`);
+    console.log("");
+    console.log("Multi-line middles: the lines continue the code before them without a syntax error (whatever follows)");
+    console.log(`  the original lines                   ${pctOf(clean.truth, m)}`);
+    console.log(`  repeat previous lines (baseline)     ${pctOf(clean.repeat, m)}`);
+    console.log(`  lines from another position (baseline) ${pctOf(clean.elsewhere, m).trim()}`);
+    for (const [name, v] of Object.entries(variants)) {
+      const label = name === "raw" ? "model, raw, of several lines" : "model, as shown, of several lines";
+      console.log(`  ${label.padEnd(36)} ${pctOf(v.multiClean, Math.max(1, v.multi))}   (${v.multiClean}/${v.multi})`);
+    }
     console.log("");
     console.log(`Latency: ${(ms / (n + m)).toFixed(1)} ms per suggestion, ${(tokens / (ms / 1000)).toFixed(0)} generated tokens/s (${values.threads} thread)`);
   } finally {

@@ -46,3 +46,15 @@ export function parses(text: string): boolean {
   return ((sf as unknown as { parseDiagnostics: unknown[] }).parseDiagnostics ?? []).length === 0;
 }
 
+
+/**
+ * Whether `prefix + text` is a valid beginning of a JavaScript program: TypeScript's parser reports no syntax
+ * error before the end of the text, only what a truncated program lacks there ("'}' expected" at the end).
+ * Measures whether lines written after `prefix` are well-formed code in their place, whatever follows them.
+ */
+export function continuesCleanly(prefix: string, text: string): boolean {
+  const all = prefix + text.replace(/\s+$/, "");
+  const sf = ts.createSourceFile("x.js", all, ts.ScriptTarget.Latest, false, ts.ScriptKind.JS);
+  const diagnostics = (sf as unknown as { parseDiagnostics: Array<{ start: number }> }).parseDiagnostics ?? [];
+  return diagnostics.every((d) => d.start >= all.length);
+}
