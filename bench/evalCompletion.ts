@@ -157,7 +157,7 @@ async function main(): Promise<void> {
     console.log("Multi-line middles: the lines continue the code before them without a syntax error (whatever follows)");
     console.log(`  the original lines                   ${pctOf(clean.truth, m)}`);
     console.log(`  repeat previous lines (baseline)     ${pctOf(clean.repeat, m)}`);
-    console.log(`  lines from another position (baseline) ${pctOf(clean.elsewhere, m).trim()}`);
+    console.log(`  lines from elsewhere (baseline)      ${pctOf(clean.elsewhere, m)}`);
     for (const [name, v] of Object.entries(variants)) {
       const label = name === "raw" ? "model, raw, of several lines" : "model, as shown, of several lines";
       console.log(`  ${label.padEnd(36)} ${pctOf(v.multiClean, Math.max(1, v.multi))}   (${v.multiClean}/${v.multi})`);

@@ -40,12 +40,16 @@ export function drawCases(files: Array<{ name: string; text: string }>, count: n
   return out;
 }
 
-/** Whether `text` parses as JavaScript without syntax errors. */
-export function parses(text: string): boolean {
+/** TypeScript's syntax errors in `text` parsed as JavaScript (`start`: offset of each, in UTF-16 code units). */
+function syntaxErrors(text: string): Array<{ start: number }> {
   const sf = ts.createSourceFile("x.js", text, ts.ScriptTarget.Latest, false, ts.ScriptKind.JS);
-  return ((sf as unknown as { parseDiagnostics: unknown[] }).parseDiagnostics ?? []).length === 0;
+  return (sf as unknown as { parseDiagnostics?: Array<{ start: number }> }).parseDiagnostics ?? [];
 }
 
+/** Whether `text` parses as JavaScript without syntax errors. */
+export function parses(text: string): boolean {
+  return syntaxErrors(text).length === 0;
+}
 
 /**
  * Whether `prefix + text` is a valid beginning of a JavaScript program: TypeScript's parser reports no syntax
@@ -54,7 +58,5 @@ export function parses(text: string): boolean {
  */
 export function continuesCleanly(prefix: string, text: string): boolean {
   const all = prefix + text.replace(/\s+$/, "");
-  const sf = ts.createSourceFile("x.js", all, ts.ScriptTarget.Latest, false, ts.ScriptKind.JS);
-  const diagnostics = (sf as unknown as { parseDiagnostics: Array<{ start: number }> }).parseDiagnostics ?? [];
-  return diagnostics.every((d) => d.start >= all.length);
+  return syntaxErrors(all).every((d) => d.start >= all.length);
 }
