@@ -146,15 +146,19 @@ describe("completion/infill and the completion engine", () => {
     const looping = path.join(path.dirname(fimModel), "synthetic-fim-loop.gguf");
     writeSyntheticFimModel(looping, 1, "loop");
     await sidecar.request("model/load", { role: "completion", model: { uri: looping }, contextSize: 1024 });
-    const atLineStart = await sidecar.request("completion/infill", { prefix: "function f() {\n", suffix: "\n}\n", maxTokens: 64 });
-    expect(atLineStart).toMatchObject({ text: "x", stopReason: "repeatedLine" });
-    expect(atLineStart.usage.completionTokens).toBeLessThan(8);
-    // The first line is compared as the line it completes ("  x"), so only the third line repeats.
-    const indented = await sidecar.request("completion/infill", { prefix: "function f() {\n  ", suffix: "\n}\n", maxTokens: 64 });
-    expect(indented).toMatchObject({ text: "x\nx", stopReason: "repeatedLine" });
-    // A single-line request stops at the newline, as before.
-    const single = await sidecar.request("completion/infill", { prefix: "function f() {\n", suffix: "\n}\n", maxTokens: 64, singleLine: true });
-    expect(single).toMatchObject({ text: "x", stopReason: "newline" });
-    await sidecar.request("model/load", { role: "completion", model: { uri: fimModel }, contextSize: 1024 });
+    try {
+      const atLineStart = await sidecar.request("completion/infill", { prefix: "function f() {\n", suffix: "\n}\n", maxTokens: 64 });
+      expect(atLineStart).toMatchObject({ text: "x", stopReason: "repeatedLine" });
+      expect(atLineStart.usage.completionTokens).toBeLessThan(8);
+      // The first line is compared as the line it completes ("  x"), so only the third line repeats.
+      const indented = await sidecar.request("completion/infill", { prefix: "function f() {\n  ", suffix: "\n}\n", maxTokens: 64 });
+      expect(indented).toMatchObject({ text: "x\nx", stopReason: "repeatedLine" });
+      // A single-line request stops at the newline, as before.
+      const single = await sidecar.request("completion/infill", { prefix: "function f() {\n", suffix: "\n}\n", maxTokens: 64, singleLine: true });
+      expect(single).toMatchObject({ text: "x", stopReason: "newline" });
+    } finally {
+      // Back to the random-weight FIM model the file loads for its tests, whatever failed above.
+      await sidecar.request("model/load", { role: "completion", model: { uri: fimModel }, contextSize: 1024 });
+    }
   });
 });
