@@ -1,13 +1,14 @@
 /**
  * Model lab, step 3: the trained weights (lab/.work/<model>.bin + .json from train.py) and vocabularies
- * (from prepare.ts) → GGUF files in lab/models/, then a load check in node-llama-cpp: the embedding model
- * must give unit-norm-able vectors, the reranker scores, the code model `infillSupported`.
+ * (from prepare.ts) → GGUF files in lab/models/ (with train.py's reference outputs beside them), then a load
+ * check in node-llama-cpp: the embedding model must give unit-norm-able vectors, the reranker scores, the code
+ * model `infillSupported`.
  */
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { getLlama, LlamaCompletion } from "node-llama-cpp";
-import { codeVocabulary, LAB_MODEL_FILES, writeCodeModel, writeEncoder } from "./ggufModels";
+import { codeVocabulary, LAB_MODEL_FILES, LAB_REFERENCE_FILE, writeCodeModel, writeEncoder } from "./ggufModels";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const labDir = path.join(path.resolve(here, ".."), "lab");
@@ -57,6 +58,8 @@ async function main(): Promise<void> {
   const reranker = trainedContext((await weights("reranker")).tensors, config.reranker.maxTokens);
   writeEncoder(files.reranker, "hearth-lab-reranker", reranker.shape, vocab, reranker.weights, true, SYNTHETIC_NOTE);
   writeCodeModel(files.code, "hearth-lab-code-fim", config.code, code, (await weights("code")).tensors, SYNTHETIC_NOTE);
+  // PyTorch's reference outputs go with the weights they came from (test/fixtures/labParity.test.ts).
+  await fs.copyFile(path.join(work, "reference.json"), path.join(outDir, LAB_REFERENCE_FILE));
   for (const f of Object.values(files)) console.log(`${path.relative(process.cwd(), f)}: ${((await fs.stat(f)).size / 1024 / 1024).toFixed(2)} MiB`);
 
   const llama = await getLlama({ build: "never", gpu: false });

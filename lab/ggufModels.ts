@@ -13,6 +13,9 @@ export const LAB_MODEL_FILES = {
   code: "hearth-lab-code-fim.gguf",
 } as const;
 
+/** PyTorch's outputs of the three lab models on a few token inputs (train.py `reference`), next to the GGUFs. */
+export const LAB_REFERENCE_FILE = "hearth-lab-reference.json";
+
 export interface EncoderShape {
   vocabSize: number;
   hidden: number;

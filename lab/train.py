@@ -365,9 +365,63 @@ def train_code():
     finish("code", model, log)
 
 
+# ---------------------------------------------------------------- reference outputs
+
+def as_exported(model):
+    """The model with its weights rounded as export.ts stores them (matrices F16 except token_types; vectors F32),
+    so PyTorch computes with exactly the numbers llama.cpp reads."""
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.dim() == 2 and not name.startswith("typ."):
+                p.copy_(p.half().float())
+    return model.eval()
+
+
+def reference():
+    """PyTorch's outputs on a few training inputs, as token ids (lab/.work/reference.json; export.ts copies it to
+    lab/models/hearth-lab-reference.json): the embedding of 3 queries, the reranker's raw score of 3 query–document
+    pairs, and the code model's greedy middle for 2 FIM prompts. test/fixtures/labParity.test.ts checks that
+    llama.cpp computes the same from the GGUFs, so a fault in the export or in llama.cpp's graph shows as a number."""
+    c = CONFIG["encoder"]
+    pairs = load_pairs()[:3]
+    enc = Encoder(c)
+    enc.load_state_dict(torch.load(os.path.join(WORK, "embedding.pt")))
+    as_exported(enc)
+    ranker = Encoder(c, rank=True)
+    ranker.load_state_dict(torch.load(os.path.join(WORK, "reranker.pt")))
+    as_exported(ranker)
+    out = {"embedding": [], "rerank": [], "infill": []}
+    with torch.no_grad():
+        for p in pairs:
+            ids, mask = batch_of([[CLS] + p["q"] + [SEP]])
+            out["embedding"].append({"tokens": p["q"], "vector": [round(x, 6) for x in enc.embed(ids, mask)[0].tolist()]})
+        for p, other in zip(pairs, pairs[1:] + pairs[:1]):
+            for d in (p["d"][:48], other["d"][:48]):
+                ids, mask = batch_of([[CLS] + p["q"] + [SEP, SEP] + d + [SEP]])
+                out["rerank"].append({"query": p["q"], "document": d, "score": round(ranker.score(ids, mask).item(), 6)})
+        code = CONFIG["code"]
+        vocab = len(json.load(open(os.path.join(WORK, "code-vocab.json")))["tokens"])
+        lm = CodeModel(code, vocab)
+        lm.load_state_dict(torch.load(os.path.join(WORK, "code.pt")))
+        as_exported(lm)
+        with open(os.path.join(WORK, "fim.jsonl")) as f:
+            examples = [json.loads(next(f)) for _ in range(2)]
+        for e in examples:
+            prefix, suffix = e[e.index(3) + 1 : e.index(4)][-64:], e[e.index(4) + 1 : e.index(5)][:32]
+            seq, middle = [1, 3] + prefix + [4] + suffix + [5], []
+            for _ in range(16):
+                nxt = int(lm(torch.tensor([seq + middle]))[0, -1].argmax())
+                if nxt == 2:
+                    break
+                middle.append(nxt)
+            out["infill"].append({"prefix": prefix, "suffix": suffix, "middle": middle})
+    json.dump(out, open(os.path.join(WORK, "reference.json"), "w"))
+    print(f"reference outputs: {len(out['embedding'])} embeddings, {len(out['rerank'])} scores, {len(out['infill'])} infills", flush=True)
+
+
 if __name__ == "__main__":
     # 2 threads is part of the recipe: float sums come out in another order on another thread count, so the same
     # seed gives other weights (checked: 3 code-model steps on 1 and on 2 threads differ). LAB_THREADS: experiments.
     torch.set_num_threads(int(os.environ.get("LAB_THREADS", "2")))
     what = sys.argv[1] if len(sys.argv) > 1 else ""
-    {"embedding": train_embedding, "reranker": train_reranker, "code": train_code}[what]()
+    {"embedding": train_embedding, "reranker": train_reranker, "code": train_code, "reference": reference}[what]()

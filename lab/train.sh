@@ -25,6 +25,8 @@ for model in embedding reranker code; do
   step "training the $model model"
   "$PY" lab/train.py "$model" | tee "lab/.work/$model.log"
 done
+step "computing PyTorch's reference outputs (checked against llama.cpp by test/fixtures/labParity.test.ts)"
+"$PY" lab/train.py reference
 step "exporting GGUF files"
 node dist/lab-export.mjs
 step "done: run 'npm run eval:search -- --embedding-model lab/models/hearth-lab-embedding.gguf --rerank-model lab/models/hearth-lab-reranker.gguf' and 'npm run eval:completion'"
