@@ -59,7 +59,9 @@ async function main(): Promise<void> {
   writeEncoder(files.reranker, "hearth-lab-reranker", reranker.shape, vocab, reranker.weights, true, SYNTHETIC_NOTE);
   writeCodeModel(files.code, "hearth-lab-code-fim", config.code, code, (await weights("code")).tensors, SYNTHETIC_NOTE);
   // PyTorch's reference outputs go with the weights they came from (test/fixtures/labParity.test.ts).
-  await fs.copyFile(path.join(work, "reference.json"), path.join(outDir, LAB_REFERENCE_FILE));
+  await fs.copyFile(path.join(work, "reference.json"), path.join(outDir, LAB_REFERENCE_FILE)).catch((e) => {
+    throw new Error(`lab/.work/reference.json is missing: run \`/usr/bin/python3 lab/train.py reference\` after training (${e})`);
+  });
   for (const f of Object.values(files)) console.log(`${path.relative(process.cwd(), f)}: ${((await fs.stat(f)).size / 1024 / 1024).toFixed(2)} MiB`);
 
   const llama = await getLlama({ build: "never", gpu: false });

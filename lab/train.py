@@ -368,8 +368,9 @@ def train_code():
 # ---------------------------------------------------------------- reference outputs
 
 def as_exported(model):
-    """The model with its weights rounded as export.ts stores them (matrices F16 except token_types; vectors F32),
-    so PyTorch computes with exactly the numbers llama.cpp reads."""
+    """The model with its weights rounded as export.ts stores them (matrices F16 except token_types; vectors F32:
+    the rule in ggufModels.ts `tensorsOf`, which this must follow), so PyTorch computes with the numbers llama.cpp
+    reads."""
     with torch.no_grad():
         for name, p in model.named_parameters():
             if p.dim() == 2 and not name.startswith("typ."):
