@@ -39,12 +39,29 @@ const NODE_EXTERNALS = ["node-llama-cpp", "@lancedb/lancedb", "apache-arrow", "@
 
 /** A Node ESM bundle with the {@link NODE_EXTERNALS} left external. */
 function nodeEsm(entry, outfile, banner = esmRequireBanner.js, external = []) {
-  return { ...common, entryPoints: [entry], outfile, platform: "node", format: "esm", target: "node20", external: [...NODE_EXTERNALS, ...external], banner: { js: banner } };
+  return {
+    ...common,
+    entryPoints: [entry],
+    outfile,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    external: [...NODE_EXTERNALS, ...external],
+    banner: { js: banner },
+  };
 }
 
 /** @type {esbuild.BuildOptions[]} */
 const targets = [
-  { ...common, entryPoints: ["extension/extension.ts"], outfile: "dist/extension.js", platform: "node", format: "cjs", target: "node20", external: ["vscode"] },
+  {
+    ...common,
+    entryPoints: ["extension/extension.ts"],
+    outfile: "dist/extension.js",
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    external: ["vscode"],
+  },
   nodeEsm("sidecar/main.ts", "dist/sidecar.mjs"),
   nodeEsm("cli/main.ts", "dist/cli.mjs", `#!/usr/bin/env node\n${esmRequireBanner.js}`),
   nodeEsm("bench/chat.ts", "dist/bench-chat.mjs"),
@@ -56,10 +73,25 @@ const targets = [
   // The model lab (lab/README.md; `npm run models:train`, not shipped).
   nodeEsm("lab/prepare.ts", "dist/lab-prepare.mjs", undefined, ["typescript"]),
   nodeEsm("lab/export.ts", "dist/lab-export.mjs"),
-  { ...common, entryPoints: ["webview/main.ts"], outfile: "dist/webview.js", platform: "browser", format: "iife", target: "es2022" },
+  {
+    ...common,
+    entryPoints: ["webview/main.ts"],
+    outfile: "dist/webview.js",
+    platform: "browser",
+    format: "iife",
+    target: "es2022",
+  },
   // Test bundles (not shipped): the extension test suite runs inside VS Code's extension host (CommonJS); the
   // test model helper and the synthetic fixtures are shared with the Node scripts of the real-VS-Code runs.
-  { ...common, entryPoints: ["test/integration/suite/index.ts"], outfile: "dist/test/suite/index.js", platform: "node", format: "cjs", target: "node20", external: ["vscode"] },
+  {
+    ...common,
+    entryPoints: ["test/integration/suite/index.ts"],
+    outfile: "dist/test/suite/index.js",
+    platform: "node",
+    format: "cjs",
+    target: "node20",
+    external: ["vscode"],
+  },
   nodeEsm("test/fixtures/synthetic/syntheticModels.ts", "dist/test/synthetic.mjs"),
   nodeEsm("test/models.ts", "dist/test/models.mjs"),
 ];

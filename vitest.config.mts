@@ -2,7 +2,12 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/unit/**/*.test.ts", "test/fixtures/**/*.test.ts", "test/sidecar/**/*.test.ts", "test/cli/**/*.test.ts"],
+    include: [
+      "test/unit/**/*.test.ts",
+      "test/fixtures/**/*.test.ts",
+      "test/sidecar/**/*.test.ts",
+      "test/cli/**/*.test.ts",
+    ],
     // Model tests run llama.cpp with one thread each; running files one at a time keeps them from fighting
     // over the two cores of small machines (where a contended thread is many times slower).
     fileParallelism: false,

@@ -65,7 +65,8 @@ async function direct(threadCount: number): Promise<Sample[]> {
     await session.prompt(prompt, { maxTokens, temperature: 0, onTextChunk: () => (first ??= performance.now()) });
     const end = performance.now();
     const tokens = meter.usedOutputTokens - before;
-    if (i > 0) samples.push({ ttftMs: first! - start, tokensPerSecond: (tokens - 1) / ((end - first!) / 1000), tokens });
+    if (i > 0)
+      samples.push({ ttftMs: first! - start, tokensPerSecond: (tokens - 1) / ((end - first!) / 1000), tokens });
   }
   await llama.dispose();
   return samples;
@@ -93,7 +94,8 @@ async function viaSidecar(): Promise<{ samples: Sample[]; rssBytes: number }> {
     });
     const end = performance.now();
     const tokens = result.usage.completionTokens;
-    if (i > 0) samples.push({ ttftMs: first! - start, tokensPerSecond: (tokens - 1) / ((end - first!) / 1000), tokens });
+    if (i > 0)
+      samples.push({ ttftMs: first! - start, tokensPerSecond: (tokens - 1) / ((end - first!) / 1000), tokens });
   }
   const stats = await sidecar.request("runtime/stats", {});
   await sidecar.stop();
@@ -102,7 +104,9 @@ async function viaSidecar(): Promise<{ samples: Sample[]; rssBytes: number }> {
 
 const fmt = (n: number, d = 1) => n.toFixed(d).padStart(9);
 console.log(`model ${path.basename(modelPath)}, prompt "${prompt.slice(0, 30)}…", ${maxTokens} max tokens, greedy`);
-console.log(`${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${threads} thread(s), ${runs} runs + 1 warm-up, medians\n`);
+console.log(
+  `${os.cpus().length} CPUs (${os.cpus()[0]?.model.trim()}), ${threads} thread(s), ${runs} runs + 1 warm-up, medians\n`,
+);
 
 const base = summarize(await direct(threads));
 const side = await viaSidecar();

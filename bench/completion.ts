@@ -83,12 +83,21 @@ const sidecar = new SidecarProcess({
 });
 await sidecar.start();
 await sidecar.request("model/load", { role: "completion", model: { uri: modelPath }, contextSize: 2048 });
-const engine = new CompletionEngine(sidecar, { debounceMs: 0, maxTokens: MAX_TOKENS, prefixTokens: PREFIX_TOKENS, suffixTokens: SUFFIX_TOKENS, timeBudgetMs: 60_000 });
+const engine = new CompletionEngine(sidecar, {
+  debounceMs: 0,
+  maxTokens: MAX_TOKENS,
+  prefixTokens: PREFIX_TOKENS,
+  suffixTokens: SUFFIX_TOKENS,
+  timeBudgetMs: 60_000,
+});
 const viaEngine: number[] = [];
 for (const [i, pos] of [positions[0], ...positions].entries()) {
   const t = performance.now();
   // A fresh engine for the warm-up so the measured first position is not a cache hit.
-  await (i === 0 ? new CompletionEngine(sidecar, engine.options) : engine).complete(source.slice(0, pos), source.slice(pos));
+  await (i === 0 ? new CompletionEngine(sidecar, engine.options) : engine).complete(
+    source.slice(0, pos),
+    source.slice(pos),
+  );
   if (i > 0) viaEngine.push(performance.now() - t);
 }
 
@@ -132,12 +141,18 @@ for (let k = 1; k <= typed.length; k++) {
 }
 await sidecar.stop();
 
-console.log(`model ${path.basename(modelPath)}${values.model ? "" : " (SYNTHETIC: plumbing figures, not model speed)"}, ${threads} thread(s)`);
-console.log(`source ${path.relative(root, values.file!)}, ${count} positions, windows ${PREFIX_TOKENS}/${SUFFIX_TOKENS} tokens, ${MAX_TOKENS} max tokens\n`);
+console.log(
+  `model ${path.basename(modelPath)}${values.model ? "" : " (SYNTHETIC: plumbing figures, not model speed)"}, ${threads} thread(s)`,
+);
+console.log(
+  `source ${path.relative(root, values.file!)}, ${count} positions, windows ${PREFIX_TOKENS}/${SUFFIX_TOKENS} tokens, ${MAX_TOKENS} max tokens\n`,
+);
 console.log("request → suggestion           p50 ms   p95 ms");
 console.log(`node-llama-cpp infill (raw)  ${f(pct(raw, 50))} ${f(pct(raw, 95))}`);
 console.log(`engine → sidecar (editor)    ${f(pct(viaEngine, 50))} ${f(pct(viaEngine, 95))}`);
-console.log(`overhead                     ${f((pct(viaEngine, 50) / pct(raw, 50) - 1) * 100)} % ${f((pct(viaEngine, 95) / pct(raw, 95) - 1) * 100)} %`);
+console.log(
+  `overhead                     ${f((pct(viaEngine, 50) / pct(raw, 50) - 1) * 100)} % ${f((pct(viaEngine, 95) / pct(raw, 95) - 1) * 100)} %`,
+);
 console.log(`cache hit                    ${f(pct(hits, 50))} ${f(pct(hits, 95))}   (${hits.length} hits)`);
 console.log(`cancel → decoding stopped    ${f(pct(cancels, 50))} ${f(pct(cancels, 95))}   (${cancels.length} cancels)`);
 console.log(

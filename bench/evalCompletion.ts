@@ -48,12 +48,19 @@ const pctOf = (n: number, d: number) => `${((100 * n) / d).toFixed(1)} %`.padSta
 
 async function main(): Promise<void> {
   const names = (await fs.readdir(values.package!)).filter((f) => f.endsWith(".js")).sort();
-  const files = await Promise.all(names.map(async (name) => ({ name, text: await fs.readFile(path.join(values.package!, name), "utf8") })));
-  const pkg = JSON.parse(await fs.readFile(path.join(values.package!, "package.json"), "utf8")) as { name: string; version: string };
+  const files = await Promise.all(
+    names.map(async (name) => ({ name, text: await fs.readFile(path.join(values.package!, name), "utf8") })),
+  );
+  const pkg = JSON.parse(await fs.readFile(path.join(values.package!, "package.json"), "utf8")) as {
+    name: string;
+    version: string;
+  };
   const seed = Number(values.seed);
   const single = drawCases(files, Number(values.single), [1, 1], seed);
   const multi = drawCases(files, Number(values.multi), [2, 6], seed + 1);
-  console.log(`Held-out package ${pkg.name}@${pkg.version}: ${single.length} single-line and ${multi.length} multi-line middles (seed ${seed})`);
+  console.log(
+    `Held-out package ${pkg.name}@${pkg.version}: ${single.length} single-line and ${multi.length} multi-line middles (seed ${seed})`,
+  );
 
   const work = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-eval-fim-"));
   const sidecar = new SidecarProcess({
@@ -62,7 +69,14 @@ async function main(): Promise<void> {
   });
   await sidecar.start();
   const infill = (c: FimCase, singleLine: boolean) =>
-    sidecar.request("completion/infill", { prefix: c.prefix, suffix: c.suffix, prefixTokens: 192, suffixTokens: 64, maxTokens: singleLine ? 48 : 96, singleLine });
+    sidecar.request("completion/infill", {
+      prefix: c.prefix,
+      suffix: c.suffix,
+      prefixTokens: 192,
+      suffixTokens: 64,
+      maxTokens: singleLine ? 48 : 96,
+      singleLine,
+    });
   /** What the editor shows for a raw suggestion: the client's post-processing, "" when it drops it. */
   const shown = (c: FimCase, text: string, multiline: boolean) => {
     const p = postprocess(text, c.prefix, c.suffix, multiline);
@@ -72,7 +86,11 @@ async function main(): Promise<void> {
   let ms = 0;
   let tokens = 0;
   try {
-    const loaded = await sidecar.request("model/load", { role: "completion", model: { uri: path.resolve(values.model!) }, contextSize: 512 });
+    const loaded = await sidecar.request("model/load", {
+      role: "completion",
+      model: { uri: path.resolve(values.model!) },
+      contextSize: 512,
+    });
     console.log(`Model: ${path.basename(values.model!)} (${(loaded.sizeBytes / 1024 / 1024).toFixed(1)} MiB)`);
     let model = 0;
     let repeat = 0;
@@ -100,7 +118,9 @@ async function main(): Promise<void> {
     console.log(`  empty suggestion (baseline)          ${pctOf(empty, n)}`);
     console.log(`  repeat previous line (baseline)      ${pctOf(repeat, n)}`);
     console.log(`  always "}" (baseline)                ${pctOf(brace, n)}`);
-    console.log(`  model                                ${pctOf(model, n)}   (${model}/${n}; ${model - closersOnly} of them more than closing brackets)`);
+    console.log(
+      `  model                                ${pctOf(model, n)}   (${model}/${n}; ${model - closersOnly} of them more than closing brackets)`,
+    );
     console.log(`  model, as shown (postprocess)        ${pctOf(modelShown, n)}   (${modelShown}/${n})`);
 
     const ok = { empty: 0, repeat: 0, truth: 0 };
@@ -141,20 +161,31 @@ async function main(): Promise<void> {
       if (continuesCleanly(c.prefix, c.previous)) clean.repeat++;
       // Real lines of held-out code, from another position (the next case's middle): well-formed code, out of place.
       if (continuesCleanly(c.prefix, multi[(i + 1) % multi.length].middle)) clean.elsewhere++;
-      if (i < show) console.log(`  ${c.file}: want ${JSON.stringify(c.middle)}\n  raw ${JSON.stringify(r.text)}\n  shown ${JSON.stringify(text)}`);
+      if (i < show)
+        console.log(
+          `  ${c.file}: want ${JSON.stringify(c.middle)}\n  raw ${JSON.stringify(r.text)}\n  shown ${JSON.stringify(text)}`,
+        );
     }
     const m = multi.length;
     console.log("");
-    console.log(`Multi-line middles (2–6 lines): the file parses with the suggestion put back (original file: ${pctOf(ok.truth, m).trim()})`);
+    console.log(
+      `Multi-line middles (2–6 lines): the file parses with the suggestion put back (original file: ${pctOf(ok.truth, m).trim()})`,
+    );
     console.log(`  empty suggestion (baseline)          ${pctOf(ok.empty, m)}`);
     console.log(`  repeat previous lines (baseline)     ${pctOf(ok.repeat, m)}`);
     for (const [name, v] of Object.entries(variants)) {
       const label = name === "raw" ? "model, raw output" : "model, as shown (syntax cut + postprocess)";
-      console.log(`  ${label.padEnd(36)} ${pctOf(v.parses, m)}   (exact: ${v.exact}/${m}; of several lines: ${v.multi}/${m}, of which the file parses: ${v.multiParses}/${v.multi})`);
+      console.log(
+        `  ${label.padEnd(36)} ${pctOf(v.parses, m)}   (exact: ${v.exact}/${m}; of several lines: ${v.multi}/${m}, of which the file parses: ${v.multiParses}/${v.multi})`,
+      );
     }
-    console.log(`  lines cut by the syntax check: ${variants.shown.linesCut}; generations stopped at a repeated line (a loop): ${loops}`);
+    console.log(
+      `  lines cut by the syntax check: ${variants.shown.linesCut}; generations stopped at a repeated line (a loop): ${loops}`,
+    );
     console.log("");
-    console.log("Multi-line middles: the lines continue the code before them without a syntax error (whatever follows)");
+    console.log(
+      "Multi-line middles: the lines continue the code before them without a syntax error (whatever follows)",
+    );
     console.log(`  the original lines                   ${pctOf(clean.truth, m)}`);
     console.log(`  repeat previous lines (baseline)     ${pctOf(clean.repeat, m)}`);
     console.log(`  lines from elsewhere (baseline)      ${pctOf(clean.elsewhere, m)}`);
@@ -163,7 +194,9 @@ async function main(): Promise<void> {
       console.log(`  ${label.padEnd(36)} ${pctOf(v.multiClean, Math.max(1, v.multi))}   (${v.multiClean}/${v.multi})`);
     }
     console.log("");
-    console.log(`Latency: ${(ms / (n + m)).toFixed(1)} ms per suggestion, ${(tokens / (ms / 1000)).toFixed(0)} generated tokens/s (${values.threads} thread)`);
+    console.log(
+      `Latency: ${(ms / (n + m)).toFixed(1)} ms per suggestion, ${(tokens / (ms / 1000)).toFixed(0)} generated tokens/s (${values.threads} thread)`,
+    );
   } finally {
     await sidecar.stop();
     await fs.rm(work, { recursive: true, force: true });

@@ -41,17 +41,28 @@ const fmt = (x: number) => x.toFixed(3);
 
 async function main(): Promise<void> {
   const work = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-eval-"));
-  const pkg = JSON.parse(await fs.readFile(path.join(values.package!, "package.json"), "utf8")) as { name: string; version: string };
+  const pkg = JSON.parse(await fs.readFile(path.join(values.package!, "package.json"), "utf8")) as {
+    name: string;
+    version: string;
+  };
   const { corpusDir, queries: all } = await buildBenchmark(values.package!, work);
   const queries = values.limit ? all.slice(0, Number(values.limit)) : all;
   const docs = new Map<string, string>();
   for (const f of await fs.readdir(corpusDir)) docs.set(f, await fs.readFile(path.join(corpusDir, f), "utf8"));
-  console.log(`Benchmark: ${pkg.name}@${pkg.version} — ${queries.length} queries, ${docs.size} files (comments stripped)`);
+  console.log(
+    `Benchmark: ${pkg.name}@${pkg.version} — ${queries.length} queries, ${docs.size} files (comments stripped)`,
+  );
   console.log(`  e.g. "${queries[0].q}" → ${queries[0].file}`);
 
   const relevant = queries.map((q) => q.file);
   const started = performance.now();
-  const baseline = scoreRankings(bm25Rank(docs, queries.map((q) => q.q)), relevant);
+  const baseline = scoreRankings(
+    bm25Rank(
+      docs,
+      queries.map((q) => q.q),
+    ),
+    relevant,
+  );
   const baselineMs = performance.now() - started;
 
   const sidecar = new SidecarProcess({
@@ -62,32 +73,63 @@ async function main(): Promise<void> {
   const rows: Array<{ name: string; m: ReturnType<typeof scoreRankings>; msPerQuery: number }> = [];
   try {
     const target = { root: corpusDir, storageDir: path.join(work, "index") };
-    const modes: Array<{ name: string; mode: SearchMode; rerank: boolean; rerankWeight?: number }> = [{ name: "lexical", mode: "lexical", rerank: false }];
+    const modes: Array<{ name: string; mode: SearchMode; rerank: boolean; rerankWeight?: number }> = [
+      { name: "lexical", mode: "lexical", rerank: false },
+    ];
     if (values["embedding-model"]) {
-      await sidecar.request("model/load", { role: "embedding", model: { uri: path.resolve(values["embedding-model"]) }, contextSize: 1024 });
+      await sidecar.request("model/load", {
+        role: "embedding",
+        model: { uri: path.resolve(values["embedding-model"]) },
+        contextSize: 1024,
+      });
       modes.push({ name: "vector", mode: "vector", rerank: false }, { name: "hybrid", mode: "hybrid", rerank: false });
     }
     if (values["rerank-model"]) {
-      await sidecar.request("model/load", { role: "rerank", model: { uri: path.resolve(values["rerank-model"]) }, contextSize: 1024 });
+      await sidecar.request("model/load", {
+        role: "rerank",
+        model: { uri: path.resolve(values["rerank-model"]) },
+        contextSize: 1024,
+      });
       for (const w of values["rerank-weights"]!.split(",").map(Number)) {
-        modes.push({ name: w === 1 ? "hybrid+rerank" : `hybrid+rerank w=${w}`, mode: "hybrid", rerank: true, rerankWeight: w });
+        modes.push({
+          name: w === 1 ? "hybrid+rerank" : `hybrid+rerank w=${w}`,
+          mode: "hybrid",
+          rerank: true,
+          rerankWeight: w,
+        });
       }
     }
     const built = await sidecar.request("index/build", target);
-    if (values["embedding-model"]) console.log(`Hybrid fusion: ${values.fusion}, vector weight ${values["vector-weight"]}`);
-    console.log(`Index: ${built.files} files, ${built.chunks} chunks in ${built.timings.totalMs} ms (${built.embeddingModel ?? "lexical only"})`);
+    if (values["embedding-model"])
+      console.log(`Hybrid fusion: ${values.fusion}, vector weight ${values["vector-weight"]}`);
+    console.log(
+      `Index: ${built.files} files, ${built.chunks} chunks in ${built.timings.totalMs} ms (${built.embeddingModel ?? "lexical only"})`,
+    );
     for (const m of modes) {
       const t0 = performance.now();
       const rankings: string[][] = [];
       for (const q of queries) {
-        const r = await sidecar.request("index/search", { ...target, query: q.q, mode: m.mode, rerank: m.rerank, rerankWeight: m.rerankWeight, topK: 30, vectorWeight: Number(values["vector-weight"]), fusion: values.fusion as FusionMethod });
+        const r = await sidecar.request("index/search", {
+          ...target,
+          query: q.q,
+          mode: m.mode,
+          rerank: m.rerank,
+          rerankWeight: m.rerankWeight,
+          topK: 30,
+          vectorWeight: Number(values["vector-weight"]),
+          fusion: values.fusion as FusionMethod,
+        });
         rankings.push(filesOf(r.hits));
       }
       const metrics = scoreRankings(rankings, relevant);
       rows.push({ name: m.name, m: metrics, msPerQuery: (performance.now() - t0) / queries.length });
       const show = Number(values.show);
       if (show > 0 && m.name === "lexical") {
-        queries.slice(0, show).forEach((q, i) => console.log(`  [${m.name}] "${q.q}" → ${rankings[i].slice(0, 3).join(", ")} (want ${q.file})`));
+        queries
+          .slice(0, show)
+          .forEach((q, i) =>
+            console.log(`  [${m.name}] "${q.q}" → ${rankings[i].slice(0, 3).join(", ")} (want ${q.file})`),
+          );
       }
     }
   } finally {
@@ -96,17 +138,25 @@ async function main(): Promise<void> {
   }
 
   console.log("");
-  console.log(`${"mode".padEnd(22)} ${"MRR@10".padStart(7)} ${"R@1".padStart(7)} ${"R@10".padStart(7)} ${"ms/query".padStart(9)}`);
-  console.log(`${"BM25 whole files (base)".padEnd(22)} ${fmt(baseline.mrr10).padStart(7)} ${fmt(baseline.r1).padStart(7)} ${fmt(baseline.r10).padStart(7)} ${(baselineMs / queries.length).toFixed(2).padStart(9)}`);
+  console.log(
+    `${"mode".padEnd(22)} ${"MRR@10".padStart(7)} ${"R@1".padStart(7)} ${"R@10".padStart(7)} ${"ms/query".padStart(9)}`,
+  );
+  console.log(
+    `${"BM25 whole files (base)".padEnd(22)} ${fmt(baseline.mrr10).padStart(7)} ${fmt(baseline.r1).padStart(7)} ${fmt(baseline.r10).padStart(7)} ${(baselineMs / queries.length).toFixed(2).padStart(9)}`,
+  );
   for (const r of rows) {
-    console.log(`${r.name.padEnd(22)} ${fmt(r.m.mrr10).padStart(7)} ${fmt(r.m.r1).padStart(7)} ${fmt(r.m.r10).padStart(7)} ${r.msPerQuery.toFixed(2).padStart(9)}`);
+    console.log(
+      `${r.name.padEnd(22)} ${fmt(r.m.mrr10).padStart(7)} ${fmt(r.m.r1).padStart(7)} ${fmt(r.m.r10).padStart(7)} ${r.msPerQuery.toFixed(2).padStart(9)}`,
+    );
   }
   // A random ranking of the files: expected MRR@10 = (1/N) Σ_{k=1..10} 1/k, R@1 = 1/N, R@10 = 10/N.
   const n = docs.size;
   let harmonic = 0;
   for (let k = 1; k <= 10; k++) harmonic += 1 / k;
   const random = { mrr10: harmonic / n, r1: 1 / n, r10: 10 / n };
-  console.log(`${"random ranking (base)".padEnd(22)} ${fmt(random.mrr10).padStart(7)} ${fmt(random.r1).padStart(7)} ${fmt(random.r10).padStart(7)}`);
+  console.log(
+    `${"random ranking (base)".padEnd(22)} ${fmt(random.mrr10).padStart(7)} ${fmt(random.r1).padStart(7)} ${fmt(random.r10).padStart(7)}`,
+  );
   const row = (name: string) => rows.find((r) => r.name === name);
   const ratio = (a: ReturnType<typeof scoreRankings>, b: ReturnType<typeof scoreRankings>) =>
     `MRR@10 ${(a.mrr10 / b.mrr10).toFixed(2)}x, R@1 ${(a.r1 / b.r1).toFixed(2)}x, R@10 ${(a.r10 / b.r10).toFixed(2)}x`;

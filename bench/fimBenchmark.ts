@@ -21,7 +21,12 @@ const isCode = (line: string) => {
 };
 
 /** Draw `count` cases of `lines` whole lines (after the first one's indentation) from the files, seeded. */
-export function drawCases(files: Array<{ name: string; text: string }>, count: number, lines: [number, number], seed: number): FimCase[] {
+export function drawCases(
+  files: Array<{ name: string; text: string }>,
+  count: number,
+  lines: [number, number],
+  seed: number,
+): FimCase[] {
   const random = seededRandom(seed);
   const out: FimCase[] = [];
   for (let attempts = 0; out.length < count && attempts < count * 50; attempts++) {
@@ -32,10 +37,22 @@ export function drawCases(files: Array<{ name: string; text: string }>, count: n
     if (li + n > all.length || !all.slice(li, li + n).every(isCode)) continue;
     const indent = all[li].length - all[li].trimStart().length;
     const start = all.slice(0, li).reduce((a, l) => a + l.length + 1, 0) + indent;
-    const middle = all.slice(li, li + n).join("\n").slice(indent);
+    const middle = all
+      .slice(li, li + n)
+      .join("\n")
+      .slice(indent);
     const before = all.slice(0, li).filter((l) => l.trim());
-    const previous = before.slice(-n).map((l) => l.trim()).join("\n" + " ".repeat(indent));
-    out.push({ file: f.name, prefix: f.text.slice(0, start), middle, suffix: f.text.slice(start + middle.length), previous });
+    const previous = before
+      .slice(-n)
+      .map((l) => l.trim())
+      .join("\n" + " ".repeat(indent));
+    out.push({
+      file: f.name,
+      prefix: f.text.slice(0, start),
+      middle,
+      suffix: f.text.slice(start + middle.length),
+      previous,
+    });
   }
   return out;
 }

@@ -68,7 +68,11 @@ async function copyCorpus(dest: string, copy: number): Promise<void> {
 }
 
 /** Raw node-llama-cpp: embed `texts` one by one in this process, as the sidecar does; tokens/s. */
-async function rawEmbedding(modelPath: string, texts: string[], prefix: string): Promise<{ tokensPerSecond: number; tokens: number }> {
+async function rawEmbedding(
+  modelPath: string,
+  texts: string[],
+  prefix: string,
+): Promise<{ tokensPerSecond: number; tokens: number }> {
   const llama = await getLlama({ build: "never", gpu: false, logLevel: LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath });
   const ctx = await model.createEmbeddingContext({ contextSize: CONTEXT, threads, batchSize: 512 });
@@ -117,19 +121,31 @@ async function main(): Promise<void> {
   });
   await sidecar.start();
   try {
-    const info = await sidecar.request("model/load", { role: "embedding", model: { uri: modelPath }, contextSize: CONTEXT });
-    console.log(`Embedding model: ${info.name} (${info.embeddingDimensions} dims, context ${info.contextSize}, ${threads} thread(s))${values["embedding-model"] ? "" : " — SYNTHETIC: speed only"}`);
+    const info = await sidecar.request("model/load", {
+      role: "embedding",
+      model: { uri: modelPath },
+      contextSize: CONTEXT,
+    });
+    console.log(
+      `Embedding model: ${info.name} (${info.embeddingDimensions} dims, context ${info.contextSize}, ${threads} thread(s))${values["embedding-model"] ? "" : " — SYNTHETIC: speed only"}`,
+    );
     console.log(`Corpus: ${SOURCES.map((s) => `node_modules/${s}`).join(", ")}`);
 
     // 1. Full build.
     const built = await sidecar.request("index/build", target);
     const t = built.timings;
     const rss = peakRss(sidecar.pid);
-    console.log(`\nBuild: ${built.files} files, ${built.chunks} chunks, ${built.skipped.length} skipped, ${(t.totalMs / 1000).toFixed(1)} s`);
-    console.log(`  files/s ${(built.files / (t.totalMs / 1000)).toFixed(1)} · chunks/s ${(built.chunks / (t.totalMs / 1000)).toFixed(1)}`);
+    console.log(
+      `\nBuild: ${built.files} files, ${built.chunks} chunks, ${built.skipped.length} skipped, ${(t.totalMs / 1000).toFixed(1)} s`,
+    );
+    console.log(
+      `  files/s ${(built.files / (t.totalMs / 1000)).toFixed(1)} · chunks/s ${(built.chunks / (t.totalMs / 1000)).toFixed(1)}`,
+    );
     const sidecarEmbedTps = t.embedTokens / (t.embedMs / 1000);
     const endToEndTps = t.embedTokens / (t.totalMs / 1000);
-    console.log(`  embedding: ${t.embedTokens} tokens in ${(t.embedMs / 1000).toFixed(1)} s = ${sidecarEmbedTps.toFixed(0)} tokens/s (end to end, with discovery, chunking and writes: ${endToEndTps.toFixed(0)} tokens/s)`);
+    console.log(
+      `  embedding: ${t.embedTokens} tokens in ${(t.embedMs / 1000).toFixed(1)} s = ${sidecarEmbedTps.toFixed(0)} tokens/s (end to end, with discovery, chunking and writes: ${endToEndTps.toFixed(0)} tokens/s)`,
+    );
 
     // 2. Raw node-llama-cpp on the same chunk texts (a sample), in this process.
     const chunker = await Chunker.create();
@@ -142,12 +158,18 @@ async function main(): Promise<void> {
     }
     const sample = chunks.slice(0, Number(values["raw-sample"])).map(embeddingText);
     const raw = await rawEmbedding(modelPath, sample, embeddingPrefixes(info.name).document);
-    console.log(`  raw node-llama-cpp on ${sample.length} of the same chunks: ${raw.tokensPerSecond.toFixed(0)} tokens/s`);
-    console.log(`  ratio sidecar/raw: embedding ${(sidecarEmbedTps / raw.tokensPerSecond).toFixed(2)}x, end to end ${(endToEndTps / raw.tokensPerSecond).toFixed(2)}x (goal ≥ 0.8)`);
+    console.log(
+      `  raw node-llama-cpp on ${sample.length} of the same chunks: ${raw.tokensPerSecond.toFixed(0)} tokens/s`,
+    );
+    console.log(
+      `  ratio sidecar/raw: embedding ${(sidecarEmbedTps / raw.tokensPerSecond).toFixed(2)}x, end to end ${(endToEndTps / raw.tokensPerSecond).toFixed(2)}x (goal ≥ 0.8)`,
+    );
 
     // 3. Size and memory.
     const bytes = du(target.storageDir);
-    console.log(`  index on disk: ${mib(bytes)} MiB = ${(bytes / built.chunks / 1024).toFixed(2)} KiB/chunk (incl. superseded versions kept 10 min)`);
+    console.log(
+      `  index on disk: ${mib(bytes)} MiB = ${(bytes / built.chunks / 1024).toFixed(2)} KiB/chunk (incl. superseded versions kept 10 min)`,
+    );
     console.log(`  sidecar peak RSS: ${mib(rss)} MiB`);
 
     // 4. One-file change → searchable.
@@ -155,21 +177,48 @@ async function main(): Promise<void> {
     const file = path.join(corpus, "copy1", "freshness.ts");
     for (let i = 0; i < 5; i++) {
       const word = `zorblax${i}quux`;
-      await fs.writeFile(file, `/** Fresh ${word}. */\nexport function ${word}Handler(x: number) {\n  return x + ${i};\n}\n`);
+      await fs.writeFile(
+        file,
+        `/** Fresh ${word}. */\nexport function ${word}Handler(x: number) {\n  return x + ${i};\n}\n`,
+      );
       const t0 = performance.now();
       await sidecar.request("index/update", { ...target, changed: [file] });
-      const r = await sidecar.request("index/search", { ...target, query: `${word} handler`, mode: "lexical", rerank: false });
+      const r = await sidecar.request("index/search", {
+        ...target,
+        query: `${word} handler`,
+        mode: "lexical",
+        rerank: false,
+      });
       fresh.push(performance.now() - t0);
-      if (r.hits[0]?.path !== "copy1/freshness.ts") throw new Error(`change ${i} not searchable: ${JSON.stringify(r.hits[0])}`);
+      if (r.hits[0]?.path !== "copy1/freshness.ts")
+        throw new Error(`change ${i} not searchable: ${JSON.stringify(r.hits[0])}`);
     }
-    console.log(`\nOne-file change to searchable (index/update + search): p50 ${pct(fresh, 50).toFixed(0)} ms, max ${Math.max(...fresh).toFixed(0)} ms`);
+    console.log(
+      `\nOne-file change to searchable (index/update + search): p50 ${pct(fresh, 50).toFixed(0)} ms, max ${Math.max(...fresh).toFixed(0)} ms`,
+    );
 
     // 5. Search latency at this size, then at --scale.
-    const queries = ["parse the model file header", "create an embedding context", "convert a record batch to a table", "send a request over the connection and wait for the response", "resolve the path of a module", "handle cancellation of a request", "compute the length of a vector", "read a gguf file metadata", "dispose of the llama context", "iterate over the fields of a schema"];
-    const qs = Array.from({ length: Number(values.queries) }, (_, i) => queries[i % queries.length] + (i >= queries.length ? ` ${i}` : ""));
+    const queries = [
+      "parse the model file header",
+      "create an embedding context",
+      "convert a record batch to a table",
+      "send a request over the connection and wait for the response",
+      "resolve the path of a module",
+      "handle cancellation of a request",
+      "compute the length of a vector",
+      "read a gguf file metadata",
+      "dispose of the llama context",
+      "iterate over the fields of a schema",
+    ];
+    const qs = Array.from(
+      { length: Number(values.queries) },
+      (_, i) => queries[i % queries.length] + (i >= queries.length ? ` ${i}` : ""),
+    );
     const modes: SearchMode[] = ["lexical", "vector", "hybrid"];
     const report = (label: string, chunkCount: number, lat: Record<string, { p50: number; p95: number }>) =>
-      console.log(`Search latency at ${chunkCount} chunks (${label}): ${modes.map((m) => `${m} p50 ${lat[m].p50.toFixed(1)} / p95 ${lat[m].p95.toFixed(1)} ms`).join(" · ")}`);
+      console.log(
+        `Search latency at ${chunkCount} chunks (${label}): ${modes.map((m) => `${m} p50 ${lat[m].p50.toFixed(1)} / p95 ${lat[m].p95.toFixed(1)} ms`).join(" · ")}`,
+      );
     report("top 10, no rerank", built.chunks, await searchLatency(sidecar, target, qs, modes));
 
     if (values.scale) {
@@ -181,7 +230,9 @@ async function main(): Promise<void> {
         for (let i = 0; i < need; i++) await copyCorpus(corpus, ++copies);
         const t0 = performance.now();
         const grown = await sidecar.request("index/build", target);
-        console.log(`\nGrew the corpus to ${copies} copies: ${grown.files} files, ${grown.chunks} chunks (+${grown.newChunks} in ${((performance.now() - t0) / 1000).toFixed(0)} s; peak RSS ${mib(peakRss(sidecar.pid))} MiB; ${mib(du(target.storageDir))} MiB on disk)`);
+        console.log(
+          `\nGrew the corpus to ${copies} copies: ${grown.files} files, ${grown.chunks} chunks (+${grown.newChunks} in ${((performance.now() - t0) / 1000).toFixed(0)} s; peak RSS ${mib(peakRss(sidecar.pid))} MiB; ${mib(du(target.storageDir))} MiB on disk)`,
+        );
         status = await sidecar.request("index/status", target);
       }
       report("top 10, no rerank", status.chunks, await searchLatency(sidecar, target, qs, modes));

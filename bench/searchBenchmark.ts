@@ -47,7 +47,10 @@ export function withoutName(query: string, name: string): string {
   let q = query.replace(new RegExp(`\\b_?\\.?${escaped}\\b`, "gi"), " ");
   const words = lexicalTerms(name).split(" ").slice(1); // the parts, when the name is compound
   if (words.length > 1) q = q.replace(new RegExp(`\\b${words.join("[\\s_-]*")}\\b`, "gi"), " ");
-  return q.replace(/\s+/g, " ").replace(/\s+([.,;:])/g, "$1").trim();
+  return q
+    .replace(/\s+/g, " ")
+    .replace(/\s+([.,;:])/g, "$1")
+    .trim();
 }
 
 /** Source text with all comments removed (TypeScript's printer; strings and regexes stay intact). */
@@ -60,7 +63,10 @@ export function stripComments(fileName: string, source: string): string {
  * Build the benchmark into `outDir/corpus` from the installed package at `packageDir`.
  * Skips private helpers (`_*.js`), aliases without their own doc comment, and queries left empty.
  */
-export async function buildBenchmark(packageDir: string, outDir: string): Promise<{ corpusDir: string; queries: BenchmarkQuery[] }> {
+export async function buildBenchmark(
+  packageDir: string,
+  outDir: string,
+): Promise<{ corpusDir: string; queries: BenchmarkQuery[] }> {
   const corpusDir = path.join(outDir, "corpus");
   await fs.rm(corpusDir, { recursive: true, force: true });
   await fs.mkdir(corpusDir, { recursive: true });
@@ -72,7 +78,9 @@ export async function buildBenchmark(packageDir: string, outDir: string): Promis
     if (file.startsWith("_") || file.includes(".default")) continue;
     const name = /export default (\w+);/.exec(source)?.[1];
     if (!name) continue;
-    const doc = new RegExp(`(/\\*\\*(?:(?!\\*/)[\\s\\S])*\\*/)\\s*(?:function\\s+${name}\\b|var\\s+${name}\\s*=)`).exec(source)?.[1];
+    const doc = new RegExp(`(/\\*\\*(?:(?!\\*/)[\\s\\S])*\\*/)\\s*(?:function\\s+${name}\\b|var\\s+${name}\\s*=)`).exec(
+      source,
+    )?.[1];
     if (!doc) continue;
     const q = withoutName(firstSentence(doc), name);
     if (q.split(" ").length < 2) continue;
@@ -115,7 +123,10 @@ export function bm25Rank(docs: Map<string, string>, queries: string[], k = 10): 
       }
       if (s > 0) scores.push([name, s]);
     }
-    return scores.sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1)).slice(0, k).map(([name]) => name);
+    return scores
+      .sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : 1))
+      .slice(0, k)
+      .map(([name]) => name);
   });
 }
 

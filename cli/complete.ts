@@ -28,7 +28,9 @@ export async function runComplete(
   const offset = offsetAt(text, options.line, options.column);
   const engine = new CompletionEngine(sidecar, { debounceMs: 0, maxTokens: options.maxTokens, timeBudgetMs: 10_000 });
   const started = performance.now();
-  const outcome = await engine.complete(text.slice(0, offset), text.slice(offset), { language: languageOf(options.file) });
+  const outcome = await engine.complete(text.slice(0, offset), text.slice(offset), {
+    language: languageOf(options.file),
+  });
   const latencyMs = Math.round((performance.now() - started) * 100) / 100;
   if (options.json) {
     process.stdout.write(

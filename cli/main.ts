@@ -94,7 +94,8 @@ function fail(message: string, code = 2): never {
 function num(value: string | undefined, name: string, integer = false): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) fail(`--${name} must be ${integer ? "an integer" : "a number"}, got '${value}'`);
+  if (!Number.isFinite(n) || (integer && !Number.isInteger(n)))
+    fail(`--${name} must be ${integer ? "an integer" : "a number"}, got '${value}'`);
   return n;
 }
 
@@ -150,13 +151,19 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
-  if (!["chat", "complete", "index", "search", "run"].includes(command)) fail(`unknown command '${command}'. Try 'hearth --help'.`);
-  if (command === "run" && (!positionals[1] || !positionals[2])) fail("run needs a prompt name and a file: hearth run <prompt> <file> [--range L1:L2]");
+  if (!["chat", "complete", "index", "search", "run"].includes(command))
+    fail(`unknown command '${command}'. Try 'hearth --help'.`);
+  if (command === "run" && (!positionals[1] || !positionals[2]))
+    fail("run needs a prompt name and a file: hearth run <prompt> <file> [--range L1:L2]");
   if (command === "index" || command === "search") {
-    if (!positionals[1]) fail(`${command} needs a folder: hearth ${command} <dir>${command === "search" ? ' "<query>"' : ""}`);
-    if (command === "search" && positionals[2] === undefined && !values.queries) fail('search needs a query: hearth search <dir> "<query>" (or --queries <file.jsonl>)');
-    if (values.mode !== undefined && !SEARCH_MODES.includes(values.mode as SearchMode)) fail(`--mode must be one of ${SEARCH_MODES.join(", ")}`);
-    if (values.fusion !== undefined && !FUSION_METHODS.includes(values.fusion as FusionMethod)) fail(`--fusion must be one of ${FUSION_METHODS.join(", ")}`);
+    if (!positionals[1])
+      fail(`${command} needs a folder: hearth ${command} <dir>${command === "search" ? ' "<query>"' : ""}`);
+    if (command === "search" && positionals[2] === undefined && !values.queries)
+      fail('search needs a query: hearth search <dir> "<query>" (or --queries <file.jsonl>)');
+    if (values.mode !== undefined && !SEARCH_MODES.includes(values.mode as SearchMode))
+      fail(`--mode must be one of ${SEARCH_MODES.join(", ")}`);
+    if (values.fusion !== undefined && !FUSION_METHODS.includes(values.fusion as FusionMethod))
+      fail(`--fusion must be one of ${FUSION_METHODS.join(", ")}`);
   }
   if (command === "complete") {
     if (!positionals[1]) fail("complete needs a file: hearth complete <file> --line L --column C");
@@ -173,7 +180,8 @@ async function main(argv: string[]): Promise<number> {
     topK: num(values["top-k"], "top-k", true),
     seed: num(values.seed, "seed", true),
   };
-  for (const key of Object.keys(params) as (keyof GenerationParams)[]) if (params[key] === undefined) delete params[key];
+  for (const key of Object.keys(params) as (keyof GenerationParams)[])
+    if (params[key] === undefined) delete params[key];
   const modelsDir = path.resolve(values["models-dir"] ?? defaultModelsDir());
   const contextSize = num(values["context-size"], "context-size", true);
   const verbose = values.verbose ?? false;
@@ -209,7 +217,12 @@ async function main(argv: string[]): Promise<number> {
       if (p.fraction >= 1) process.stderr.write("\n");
     });
     try {
-      const info = await sidecar.request("model/load", { role: "chat", model: { uri: resolved }, contextSize, progressId });
+      const info = await sidecar.request("model/load", {
+        role: "chat",
+        model: { uri: resolved },
+        contextSize,
+        progressId,
+      });
       modelUri = uri;
       return info;
     } finally {
@@ -240,7 +253,9 @@ async function main(argv: string[]): Promise<number> {
     try {
       return await run();
     } catch (e) {
-      process.stderr.write(`hearth: ${e instanceof Error && !("code" in e) ? e.message : SidecarError.from(e).userMessage}\n`);
+      process.stderr.write(
+        `hearth: ${e instanceof Error && !("code" in e) ? e.message : SidecarError.from(e).userMessage}\n`,
+      );
       return 1;
     } finally {
       await sidecar.stop();
@@ -257,9 +272,16 @@ async function main(argv: string[]): Promise<number> {
     const storageDir = path.resolve(values["index-dir"] ?? defaultIndexDir(root));
     return withSidecar(async () => {
       await sidecar.start();
-      for (const [role, uri] of [["embedding", values["embedding-model"]], ["rerank", values["rerank-model"]]] as const) {
+      for (const [role, uri] of [
+        ["embedding", values["embedding-model"]],
+        ["rerank", values["rerank-model"]],
+      ] as const) {
         if (!uri || (role === "rerank" && values["no-rerank"])) continue;
-        await sidecar.request("model/load", { role, model: { uri: resolveModelArg(uri, modelsDir) }, contextSize: contextSize ?? 1024 });
+        await sidecar.request("model/load", {
+          role,
+          model: { uri: resolveModelArg(uri, modelsDir) },
+          contextSize: contextSize ?? 1024,
+        });
       }
       const indexOptions = {
         root,
@@ -300,7 +322,9 @@ async function main(argv: string[]): Promise<number> {
       for (const e of errors) process.stderr.write(`hearth: ${e.message}\n`);
       const spec = prompts.find((p) => p.name === positionals[1]);
       if (!spec) {
-        process.stderr.write(`hearth: no prompt named '${positionals[1]}'. Available: ${prompts.map((p) => p.name).join(", ")}\n`);
+        process.stderr.write(
+          `hearth: no prompt named '${positionals[1]}'. Available: ${prompts.map((p) => p.name).join(", ")}\n`,
+        );
         return 2;
       }
       const input = await fileInput(path.resolve(positionals[2]), values.range, values.input);
@@ -333,17 +357,29 @@ async function main(argv: string[]): Promise<number> {
     await sidecar.start();
     if (!modelUri) {
       modelUri = DEFAULT_MODELS.chat;
-      process.stderr.write(`hearth: no --model given; using the default ${modelUri} (downloaded once into ${modelsDir})\n`);
+      process.stderr.write(
+        `hearth: no --model given; using the default ${modelUri} (downloaded once into ${modelsDir})\n`,
+      );
     }
     await loadChatModel(modelUri);
     if (values.prompt !== undefined) {
       const result = await controller.send(values.prompt, { onDelta: (t) => process.stdout.write(t) });
       process.stdout.write("\n");
       await saveHistory();
-      if (result.droppedMessages > 0) process.stderr.write(`(${result.droppedMessages} older messages did not fit the context window)\n`);
+      if (result.droppedMessages > 0)
+        process.stderr.write(`(${result.droppedMessages} older messages did not fit the context window)\n`);
       return 0;
     }
-    return await runRepl({ sidecar, controller, loadChatModel, modelsDir, configuredModel: () => modelUri, saveHistory, promptsDir, params });
+    return await runRepl({
+      sidecar,
+      controller,
+      loadChatModel,
+      modelsDir,
+      configuredModel: () => modelUri,
+      saveHistory,
+      promptsDir,
+      params,
+    });
   });
 }
 

@@ -157,10 +157,16 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         }
       }
       out.write("Assistant> ");
-      const result = await controller.send(text, { onDelta: (t) => out.write(t), signal: current.signal, ...retrieved });
+      const result = await controller.send(text, {
+        onDelta: (t) => out.write(t),
+        signal: current.signal,
+        ...retrieved,
+      });
       out.write(result.stopReason === "cancelled" ? " [stopped]\n" : "\n");
       if (result.droppedMessages > 0) {
-        out.write(`(${result.droppedMessages} older messages were left out: the conversation outgrew the context window)\n`);
+        out.write(
+          `(${result.droppedMessages} older messages were left out: the conversation outgrew the context window)\n`,
+        );
       }
       await options.saveHistory();
     } catch (e) {

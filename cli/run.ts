@@ -18,7 +18,12 @@ export function parseRange(range: string): [number, number] {
 }
 
 /** The editor state for a file and an optional line range (whole lines; none = the whole file). */
-export async function fileInput(file: string, range: string | undefined, input: string | undefined, cwd = process.cwd()): Promise<ActionInput> {
+export async function fileInput(
+  file: string,
+  range: string | undefined,
+  input: string | undefined,
+  cwd = process.cwd(),
+): Promise<ActionInput> {
   const text = await fs.readFile(file, "utf8");
   const lineCount = text.split("\n").length;
   let selection = { start: 0, end: 0 };
@@ -49,7 +54,8 @@ export async function runPromptOnFile(
   input: ActionInput,
   options: { params?: GenerationParams; signal?: AbortSignal; write: (text: string) => void },
 ): Promise<void> {
-  if (spec.input && !input.input) throw new Error(`'${spec.name}' needs text: ${spec.input} (hearth run: --input "...")`);
+  if (spec.input && !input.input)
+    throw new Error(`'${spec.name}' needs text: ${spec.input} (hearth run: --input "...")`);
   const outcome = await runAction(api, spec, input, options);
   if (outcome.kind === "chat") {
     const streamId = `run-${Date.now()}`;
@@ -57,7 +63,11 @@ export async function runPromptOnFile(
       if (d.streamId === streamId) options.write(d.text);
     });
     try {
-      await api.request("chat/send", { streamId, messages: [{ role: "user", content: outcome.prompt }], params: options.params }, options.signal);
+      await api.request(
+        "chat/send",
+        { streamId, messages: [{ role: "user", content: outcome.prompt }], params: options.params },
+        options.signal,
+      );
     } finally {
       sub.dispose();
     }
@@ -69,5 +79,10 @@ export async function runPromptOnFile(
     return;
   }
   const target = path.posix.join(path.posix.dirname(input.path), outcome.fileName);
-  options.write(unifiedDiff(target, "", outcome.content.endsWith("\n") ? outcome.content : `${outcome.content}\n`).replace(`--- a/${target}`, "--- /dev/null"));
+  options.write(
+    unifiedDiff(target, "", outcome.content.endsWith("\n") ? outcome.content : `${outcome.content}\n`).replace(
+      `--- a/${target}`,
+      "--- /dev/null",
+    ),
+  );
 }

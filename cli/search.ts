@@ -2,7 +2,13 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { describeScores, hitJson, hitLocation, snippet } from "../common/search/format";
 import type { SidecarProcess } from "../common/SidecarProcess";
-import type { IndexBuildParams, IndexBuildResult, IndexSearchParams, FusionMethod, SearchMode } from "../sidecar/protocol";
+import type {
+  IndexBuildParams,
+  IndexBuildResult,
+  IndexSearchParams,
+  FusionMethod,
+  SearchMode,
+} from "../sidecar/protocol";
 
 export interface IndexCliOptions {
   root: string;
@@ -33,7 +39,9 @@ export async function runIndex(sidecar: SidecarProcess, options: IndexCliOptions
     const width = 24;
     const fraction = p.filesTotal ? p.filesDone / p.filesTotal : 0;
     const bar = "#".repeat(Math.round(fraction * width)).padEnd(width, ".");
-    process.stderr.write(`\r\x1b[K[${bar}] ${p.filesDone}/${p.filesTotal} files · ${p.chunksDone} chunks · ETA ${seconds(p.etaMs)}`);
+    process.stderr.write(
+      `\r\x1b[K[${bar}] ${p.filesDone}/${p.filesTotal} files · ${p.chunksDone} chunks · ETA ${seconds(p.etaMs)}`,
+    );
   });
   const params: IndexBuildParams = {
     root: options.root,
@@ -115,7 +123,9 @@ export async function runSearch(sidecar: SidecarProcess, options: SearchCliOptio
     return 1;
   }
   result.hits.forEach((hit, i) => {
-    process.stdout.write(`${i + 1}. ${hitLocation(hit)}${hit.symbol ? `  ${hit.symbol}` : ""}  score ${hit.score.toFixed(4)}\n`);
+    process.stdout.write(
+      `${i + 1}. ${hitLocation(hit)}${hit.symbol ? `  ${hit.symbol}` : ""}  score ${hit.score.toFixed(4)}\n`,
+    );
     process.stdout.write(`   ${describeScores(hit.scores)}\n`);
     for (const l of snippet(hit.text)) process.stdout.write(`   │ ${l}\n`);
   });

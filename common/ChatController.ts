@@ -77,7 +77,10 @@ export class ChatController {
           streamId,
           system: c.system,
           params: this.params,
-          messages: c.messages.map(({ role, content, context }) => ({ role, content: context ? `${context}\n\n${content}` : content })),
+          messages: c.messages.map(({ role, content, context }) => ({
+            role,
+            content: context ? `${context}\n\n${content}` : content,
+          })),
         },
         options.signal,
       );

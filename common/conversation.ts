@@ -50,7 +50,14 @@ export interface Conversation {
 /** A new empty conversation with a random id. */
 export function newConversation(now: Date = new Date()): Conversation {
   const iso = now.toISOString();
-  return { format: CONVERSATION_FORMAT, id: randomId(), title: "New chat", createdAt: iso, updatedAt: iso, messages: [] };
+  return {
+    format: CONVERSATION_FORMAT,
+    id: randomId(),
+    title: "New chat",
+    createdAt: iso,
+    updatedAt: iso,
+    messages: [],
+  };
 }
 
 /** A random id of 16 hex digits (crypto when available). */

@@ -1,4 +1,11 @@
-import { ErrorCodes, type GenerationParams, type GpuSetting, type IndexSearchResult, type ModelInfo, type SearchHit } from "../sidecar/protocol";
+import {
+  ErrorCodes,
+  type GenerationParams,
+  type GpuSetting,
+  type IndexSearchResult,
+  type ModelInfo,
+  type SearchHit,
+} from "../sidecar/protocol";
 import type { PromptFileError, PromptSpec } from "./prompts/promptFiles";
 import { describeScores, hitLocation, snippet } from "./search/format";
 import type { ChatController } from "./ChatController";
@@ -75,7 +82,14 @@ const PARAM_KEYS: Record<string, { key: keyof GenerationParams; min: number; max
   "max-tokens": { key: "maxTokens", min: 1, max: 1 << 20, integer: true },
 };
 
-const BACKENDS: Record<string, GpuSetting> = { auto: "auto", cpu: "off", off: "off", cuda: "cuda", vulkan: "vulkan", metal: "metal" };
+const BACKENDS: Record<string, GpuSetting> = {
+  auto: "auto",
+  cpu: "off",
+  off: "off",
+  cuda: "cuda",
+  vulkan: "vulkan",
+  metal: "metal",
+};
 
 /** The commands available in a host, in `/help` order. */
 export function commandsFor(kind: SlashHost["kind"]): SlashCommandSpec[] {
@@ -86,14 +100,24 @@ export function commandsFor(kind: SlashHost["kind"]): SlashCommandSpec[] {
  * `/help` text: one line per command with its arguments, then the prompt files (built-in actions and the
  * workspace's `.hearth/prompts/*.md`), then any prompt file that failed to load, with its file and line.
  */
-export function helpText(kind: SlashHost["kind"], prompts: { prompts: PromptSpec[]; errors: PromptFileError[] } = { prompts: [], errors: [] }): string {
+export function helpText(
+  kind: SlashHost["kind"],
+  prompts: { prompts: PromptSpec[]; errors: PromptFileError[] } = { prompts: [], errors: [] },
+): string {
   const rows = commandsFor(kind).map((c) => `/${c.name}${c.args ? ` ${c.args}` : ""}`);
-  const promptRows = prompts.prompts.map((p) => `/${p.name}${kind === "cli" ? " <file>[:L1-L2]" : ""}${p.input ? " [text]" : ""}`);
+  const promptRows = prompts.prompts.map(
+    (p) => `/${p.name}${kind === "cli" ? " <file>[:L1-L2]" : ""}${p.input ? " [text]" : ""}`,
+  );
   const width = Math.max(...rows.map((r) => r.length), ...promptRows.map((r) => r.length));
   const lines = ["Commands:", ...commandsFor(kind).map((c, i) => `  ${rows[i].padEnd(width)}  ${c.description}`)];
   if (prompts.prompts.length) {
     lines.push("Prompts (.hearth/prompts/*.md; built-ins can be overridden):");
-    lines.push(...prompts.prompts.map((p, i) => `  ${promptRows[i].padEnd(width)}  ${p.description}${p.source.startsWith("builtin:") ? "" : `  [${p.source}]`}`));
+    lines.push(
+      ...prompts.prompts.map(
+        (p, i) =>
+          `  ${promptRows[i].padEnd(width)}  ${p.description}${p.source.startsWith("builtin:") ? "" : `  [${p.source}]`}`,
+      ),
+    );
   }
   if (prompts.errors.length) {
     lines.push("Prompt files with errors (not loaded):", ...prompts.errors.map((e) => `  ${e.message}`));
@@ -167,7 +191,9 @@ const COMMANDS: Record<string, Handler> = {
       const chat = stats.models.find((m) => m.role === "chat");
       if (!chat) {
         const configured = ctx.host.configuredModel();
-        return { output: `No chat model loaded.${configured ? ` Configured: ${configured}.` : ""} Use /model <path|hf:uri>.` };
+        return {
+          output: `No chat model loaded.${configured ? ` Configured: ${configured}.` : ""} Use /model <path|hf:uri>.`,
+        };
       }
       return { output: describeModel(chat) };
     }
@@ -199,7 +225,12 @@ const COMMANDS: Record<string, Handler> = {
     if (!entry) return error(`Unknown parameter '${inv.args[0]}'. Use one of: ${Object.keys(PARAM_KEYS).join(", ")}.`);
     if (inv.args.length !== 2) return error(`Usage: /params ${inv.args[0]} <value>`);
     const value = Number(inv.args[1]);
-    if (!Number.isFinite(value) || value < entry.min || value > entry.max || (entry.integer && !Number.isInteger(value))) {
+    if (
+      !Number.isFinite(value) ||
+      value < entry.min ||
+      value > entry.max ||
+      (entry.integer && !Number.isInteger(value))
+    ) {
       return error(
         `${inv.args[0]} must be ${entry.integer ? "an integer" : "a number"} in [${entry.min}, ${entry.max}] (got '${inv.args[1]}').`,
       );
@@ -261,7 +292,8 @@ const COMMANDS: Record<string, Handler> = {
 
   async search(inv, ctx) {
     if (!inv.rest) return error("Usage: /search <query>, e.g. /search where is the config parsed");
-    if (!ctx.host.search) return error("Code search needs a folder: open one in VS Code, or run 'hearth search <dir> \"<query>\"'.");
+    if (!ctx.host.search)
+      return error("Code search needs a folder: open one in VS Code, or run 'hearth search <dir> \"<query>\"'.");
     const result = await ctx.host.search(inv.rest);
     if (!result.hits.length) return { output: `No hits for '${inv.rest}'.`, hits: [] };
     const lines = result.hits.map((h, i) => {

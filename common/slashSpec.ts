@@ -24,7 +24,11 @@ export const SLASH_COMMANDS: readonly SlashCommandSpec[] = [
     description: "Show sampling parameters, or set one.",
   },
   { name: "stats", args: "", description: "Model, backend, memory, token counts, TTFT and tokens/s." },
-  { name: "search", args: "<query>", description: "Search the codebase index; every hit shows its scores. (@codebase in a message uses it as context.)" },
+  {
+    name: "search",
+    args: "<query>",
+    description: "Search the codebase index; every hit shows its scores. (@codebase in a message uses it as context.)",
+  },
   { name: "save", args: "[file]", description: "Save this chat as JSON." },
   { name: "load", args: "[file]", description: "Load a chat saved with /save." },
   { name: "exit", args: "", description: "Leave the CLI.", cliOnly: true },

@@ -80,7 +80,11 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps) {
     "hearth.showHistory": async () => {
       const items = await session.history.list();
       const pick = await vscode.window.showQuickPick(
-        items.map((i) => ({ label: i.title, description: `${i.messageCount} messages · ${new Date(i.updatedAt).toLocaleString()}`, id: i.id })),
+        items.map((i) => ({
+          label: i.title,
+          description: `${i.messageCount} messages · ${new Date(i.updatedAt).toLocaleString()}`,
+          id: i.id,
+        })),
         { title: "Hearth: Chat History", placeHolder: items.length ? "Open a chat" : "No saved chats yet" },
       );
       if (pick) {
@@ -113,7 +117,11 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps) {
     },
     "hearth.toggleCompletions": async () => {
       const config = vscode.workspace.getConfiguration("hearth");
-      await config.update("completion.enabled", !config.get<boolean>("completion.enabled", true), vscode.ConfigurationTarget.Global);
+      await config.update(
+        "completion.enabled",
+        !config.get<boolean>("completion.enabled", true),
+        vscode.ConfigurationTarget.Global,
+      );
     },
     "hearth.showStats": async () => {
       await provider?.reveal();
@@ -151,13 +159,20 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps) {
             { label: "$(sync) Index Workspace (resume / update)", id: "hearth.indexWorkspace" },
             { label: "$(refresh) Re-index Workspace (re-embed everything)", id: "hearth.reindexWorkspace" },
           ];
-      const pick = await vscode.window.showQuickPick([...items, { label: "$(output) Show Log", id: "hearth.showLog" }], { title: "Hearth: Code Index" });
+      const pick = await vscode.window.showQuickPick(
+        [...items, { label: "$(output) Show Log", id: "hearth.showLog" }],
+        { title: "Hearth: Code Index" },
+      );
       if (pick) await vscode.commands.executeCommand(pick.id);
     },
     "hearth.deleteOldIndexes": async () => {
       try {
         const dropped = await index.dropStale();
-        void vscode.window.showInformationMessage(dropped.length ? `Hearth: deleted ${dropped.length / 2} old index(es).` : "Hearth: no indexes of other models to delete.");
+        void vscode.window.showInformationMessage(
+          dropped.length
+            ? `Hearth: deleted ${dropped.length / 2} old index(es).`
+            : "Hearth: no indexes of other models to delete.",
+        );
       } catch (error) {
         await showModelError(error, log);
       }

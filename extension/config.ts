@@ -21,7 +21,15 @@ export interface HearthConfig {
     queryPrefix: string | null;
     documentPrefix: string | null;
   };
-  search: { mode: SearchMode | "auto"; topK: number; rerank: boolean; codebaseChunks: number; fusion: FusionMethod; vectorWeight: number; rerankWeight: number };
+  search: {
+    mode: SearchMode | "auto";
+    topK: number;
+    rerank: boolean;
+    codebaseChunks: number;
+    fusion: FusionMethod;
+    vectorWeight: number;
+    rerankWeight: number;
+  };
   actions: { maxTokens: number; temperature: number };
   completion: {
     enabled: boolean;

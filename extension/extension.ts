@@ -51,7 +51,9 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     review,
     actions,
     provider,
-    vscode.languages.registerCodeActionsProvider({ scheme: "file" }, new HearthCodeActions(), { providedCodeActionKinds: HearthCodeActions.kinds }),
+    vscode.languages.registerCodeActionsProvider({ scheme: "file" }, new HearthCodeActions(), {
+      providedCodeActionKinds: HearthCodeActions.kinds,
+    }),
     sidecar.onStatus((s) => statusBar.update(s)),
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, provider, {
       webviewOptions: { retainContextWhenHidden: false },
@@ -68,7 +70,10 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
 
   if (readConfig().startOnActivation) {
     const model = readConfig().models.chat;
-    void sidecar.start().then(() => (model ? session.loadModel(model) : undefined)).catch((e) => log.error(String(e)));
+    void sidecar
+      .start()
+      .then(() => (model ? session.loadModel(model) : undefined))
+      .catch((e) => log.error(String(e)));
   }
   return { sidecar, session, statusBar, completions, index, actions };
 }

@@ -56,7 +56,11 @@ export async function pickChatModel(sidecar: SidecarClient, config: HearthConfig
       uri: m.path,
     })),
     { label: "", kind: vscode.QuickPickItemKind.Separator },
-    { label: "$(cloud-download) Download the default model", description: DEFAULT_MODELS.chat, uri: DEFAULT_MODELS.chat },
+    {
+      label: "$(cloud-download) Download the default model",
+      description: DEFAULT_MODELS.chat,
+      uri: DEFAULT_MODELS.chat,
+    },
     { label: "$(folder-opened) Browse for a .gguf file…", browse: true },
   ]);
   const choice = await vscode.window.showQuickPick(items, {

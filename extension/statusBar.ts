@@ -7,7 +7,11 @@ import type { StatusParams } from "../sidecar/protocol";
  */
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem("hearth.status", vscode.StatusBarAlignment.Right, 100);
-  private readonly completionItem = vscode.window.createStatusBarItem("hearth.completion", vscode.StatusBarAlignment.Right, 99);
+  private readonly completionItem = vscode.window.createStatusBarItem(
+    "hearth.completion",
+    vscode.StatusBarAlignment.Right,
+    99,
+  );
   /** Last inline-completion state shown, for tests and diagnostics. */
   completionState: "idle" | "thinking" | "off" | "error" = "idle";
 
@@ -44,7 +48,9 @@ export class StatusBar implements vscode.Disposable {
    */
   completion(state: "idle" | "thinking" | "off" | "error", reason?: string): void {
     this.completionState = state;
-    const icon = { idle: "$(sparkle)", thinking: "$(loading~spin)", off: "$(circle-slash)", error: "$(warning)" }[state];
+    const icon = { idle: "$(sparkle)", thinking: "$(loading~spin)", off: "$(circle-slash)", error: "$(warning)" }[
+      state
+    ];
     this.completionItem.name = "Hearth Completions";
     this.completionItem.text = icon;
     this.completionItem.tooltip = `Hearth completions: ${state}${reason ? ` — ${reason}` : ""}`;

@@ -4,7 +4,19 @@
  * tensors given by the caller (trained weights, or random ones for the tokenizer-only files `prepare` uses).
  * Keys and tensor names: ../shared/design/SYNTHETIC-GGUF.md. Weight matrices are stored F16, vectors F32.
  */
-import { bool, f32, f32s, i32s, seededRandom, str, strs, u32, writeGguf, type GgufTensor, type GgufValue } from "../test/fixtures/synthetic/ggufWriter";
+import {
+  bool,
+  f32,
+  f32s,
+  i32s,
+  seededRandom,
+  str,
+  strs,
+  u32,
+  writeGguf,
+  type GgufTensor,
+  type GgufValue,
+} from "../test/fixtures/synthetic/ggufWriter";
 
 /** The lab's model files in lab/models/, by role (committed; `npm run models:train` rebuilds them). */
 export const LAB_MODEL_FILES = {
@@ -50,7 +62,8 @@ export function encoderTensorShapes(s: EncoderShape, rank: boolean): Array<[stri
   ];
   for (let l = 0; l < s.layers; l++) {
     const p = `blk.${l}.`;
-    for (const n of ["attn_q", "attn_k", "attn_v", "attn_output"]) out.push([`${p}${n}.weight`, [s.hidden, s.hidden]], [`${p}${n}.bias`, [s.hidden]]);
+    for (const n of ["attn_q", "attn_k", "attn_v", "attn_output"])
+      out.push([`${p}${n}.weight`, [s.hidden, s.hidden]], [`${p}${n}.bias`, [s.hidden]]);
     out.push(
       [`${p}attn_output_norm.weight`, [s.hidden]],
       [`${p}attn_output_norm.bias`, [s.hidden]],
@@ -62,13 +75,22 @@ export function encoderTensorShapes(s: EncoderShape, rank: boolean): Array<[stri
       [`${p}layer_output_norm.bias`, [s.hidden]],
     );
   }
-  if (rank) out.push(["cls.weight", [s.hidden, s.hidden]], ["cls.bias", [s.hidden]], ["cls.output.weight", [1, s.hidden]], ["cls.output.bias", [1]]);
+  if (rank)
+    out.push(
+      ["cls.weight", [s.hidden, s.hidden]],
+      ["cls.bias", [s.hidden]],
+      ["cls.output.weight", [1, s.hidden]],
+      ["cls.output.bias", [1]],
+    );
   return out;
 }
 
 /** Tensor names and shapes of the llama code model (output tied to token_embd, as llama.cpp allows). */
 export function codeTensorShapes(s: CodeShape, vocabSize: number): Array<[string, number[]]> {
-  const out: Array<[string, number[]]> = [["token_embd.weight", [vocabSize, s.hidden]], ["output_norm.weight", [s.hidden]]];
+  const out: Array<[string, number[]]> = [
+    ["token_embd.weight", [vocabSize, s.hidden]],
+    ["output_norm.weight", [s.hidden]],
+  ];
   for (let l = 0; l < s.layers; l++) {
     const p = `blk.${l}.`;
     out.push(
@@ -111,8 +133,17 @@ function tensorsOf(shapes: Array<[string, number[]]>, weights: Map<string, Float
  * Write a BERT encoder. `rank` = reranker (rank pooling + classification head); otherwise mean pooling.
  * Declares `hearth.embedding.split_identifiers` so Hearth prepares text with `embeddingWords` first.
  */
-export function writeEncoder(file: string, name: string, shape: EncoderShape, vocab: string[], weights: Map<string, Float32Array>, rank: boolean, description: string): void {
-  if (vocab.length !== shape.vocabSize) throw new Error(`vocabulary has ${vocab.length} entries, shape says ${shape.vocabSize}`);
+export function writeEncoder(
+  file: string,
+  name: string,
+  shape: EncoderShape,
+  vocab: string[],
+  weights: Map<string, Float32Array>,
+  rank: boolean,
+  description: string,
+): void {
+  if (vocab.length !== shape.vocabSize)
+    throw new Error(`vocabulary has ${vocab.length} entries, shape says ${shape.vocabSize}`);
   const types = vocab.map((t, i) => (i === ENCODER_IDS.unk ? 2 : i <= ENCODER_IDS.mask ? 3 : 1));
   const metadata: Record<string, GgufValue> = {
     "general.architecture": str("bert"),
@@ -145,7 +176,10 @@ export function writeEncoder(file: string, name: string, shape: EncoderShape, vo
 }
 
 /** The code model's vocabulary: specials, 256 byte-fallback tokens, base characters, BPE pieces. */
-export function codeVocabulary(chars: string[], pieces: string[]): { tokens: string[]; scores: number[]; types: number[] } {
+export function codeVocabulary(
+  chars: string[],
+  pieces: string[],
+): { tokens: string[]; scores: number[]; types: number[] } {
   const tokens: string[] = [...CODE_SPECIALS];
   const types: number[] = [2, 3, 3, 3, 3, 3, 3];
   const scores: number[] = tokens.map(() => 0);
@@ -154,7 +188,7 @@ export function codeVocabulary(chars: string[], pieces: string[]): { tokens: str
     types.push(6);
     scores.push(0);
   }
-  for (const c of chars) tokens.push(c), types.push(1), scores.push(0);
+  for (const c of chars) (tokens.push(c), types.push(1), scores.push(0));
   pieces.forEach((p, rank) => {
     tokens.push(p);
     types.push(1);
@@ -164,7 +198,14 @@ export function codeVocabulary(chars: string[], pieces: string[]): { tokens: str
 }
 
 /** Write the llama code model with FIM tokens (PSM order: prefix, suffix, middle). */
-export function writeCodeModel(file: string, name: string, shape: CodeShape, vocab: ReturnType<typeof codeVocabulary>, weights: Map<string, Float32Array>, description: string): void {
+export function writeCodeModel(
+  file: string,
+  name: string,
+  shape: CodeShape,
+  vocab: ReturnType<typeof codeVocabulary>,
+  weights: Map<string, Float32Array>,
+  description: string,
+): void {
   const metadata: Record<string, GgufValue> = {
     "general.architecture": str("llama"),
     "general.name": str(name),

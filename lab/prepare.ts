@@ -27,7 +27,15 @@ import { embeddingText } from "../sidecar/index/CodeIndex";
 import { Chunker } from "../sidecar/index/chunker";
 import { embeddingWords } from "../sidecar/index/identifiers";
 import { seededRandom } from "../test/fixtures/synthetic/ggufWriter";
-import { codeTensorShapes, codeVocabulary, encoderTensorShapes, randomTensors, writeCodeModel, writeEncoder, type EncoderShape } from "./ggufModels";
+import {
+  codeTensorShapes,
+  codeVocabulary,
+  encoderTensorShapes,
+  randomTensors,
+  writeCodeModel,
+  writeEncoder,
+  type EncoderShape,
+} from "./ggufModels";
 import { bpeVocabulary, wordPieceVocabulary } from "./vocab";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -65,7 +73,10 @@ export function stripCommentsOf(text: string): string {
     if (kind === ts.SyntaxKind.SingleLineCommentTrivia || kind === ts.SyntaxKind.MultiLineCommentTrivia) continue;
     out += scanner.getTokenText();
   }
-  return out.replace(/[ \t]+\n/g, "\n").replace(/\n{3,}/g, "\n\n").trim();
+  return out
+    .replace(/[ \t]+\n/g, "\n")
+    .replace(/\n{3,}/g, "\n\n")
+    .trim();
 }
 
 /**
@@ -73,15 +84,27 @@ export function stripCommentsOf(text: string): string {
  * (interfaces and their members, functions, classes, namespaces…), named `Parent.member` like the chunker's
  * symbols. Chunks of `.d.ts` files rarely start with a comment (members sit inside large declarations), hence this.
  */
-function declarationPairs(rel: string, text: string): Array<{ doc: string; name: string; symbol: string; code: string }> {
+function declarationPairs(
+  rel: string,
+  text: string,
+): Array<{ doc: string; name: string; symbol: string; code: string }> {
   const sf = ts.createSourceFile(rel, text, ts.ScriptTarget.Latest, true);
   const out: Array<{ doc: string; name: string; symbol: string; code: string }> = [];
   const visit = (node: ts.Node, parents: string[]) => {
-    const name = ts.isModuleDeclaration(node) || ts.isVariableStatement(node) ? undefined : ts.getNameOfDeclaration(node as ts.Declaration)?.getText(sf);
+    const name =
+      ts.isModuleDeclaration(node) || ts.isVariableStatement(node)
+        ? undefined
+        : ts.getNameOfDeclaration(node as ts.Declaration)?.getText(sf);
     const docs = (node as { jsDoc?: ts.JSDoc[] }).jsDoc;
-    const declName = name ?? (ts.isVariableStatement(node) ? node.declarationList.declarations[0]?.name.getText(sf) : undefined);
+    const declName =
+      name ?? (ts.isVariableStatement(node) ? node.declarationList.declarations[0]?.name.getText(sf) : undefined);
     if (docs?.length && declName) {
-      out.push({ doc: docs[docs.length - 1].getText(sf), name: declName, symbol: [...parents, declName].join("."), code: node.getText(sf).slice(0, 1500) });
+      out.push({
+        doc: docs[docs.length - 1].getText(sf),
+        name: declName,
+        symbol: [...parents, declName].join("."),
+        code: node.getText(sf).slice(0, 1500),
+      });
     }
     const scope = ts.isModuleDeclaration(node) ? node.name.getText(sf).replace(/["']/g, "") : declName;
     ts.forEachChild(node, (child) => visit(child, scope && !ts.isSourceFile(node) ? [...parents, scope] : parents));
@@ -119,7 +142,8 @@ async function collect(): Promise<{ pairs: Pair[]; fimFiles: Array<{ pkg: string
       else {
         for (const chunk of await chunker.chunk(rel, LANGUAGE[path.extname(rel)], text)) {
           const doc = /^\/\*\*([\s\S]*?)\*\//.exec(chunk.text.trimStart())?.[0];
-          if (doc && chunk.symbol) found.push({ doc, name: chunk.symbol.split(".").pop()!, symbol: chunk.symbol, code: chunk.text });
+          if (doc && chunk.symbol)
+            found.push({ doc, name: chunk.symbol.split(".").pop()!, symbol: chunk.symbol, code: chunk.text });
         }
       }
       for (const f of found) {
@@ -131,7 +155,11 @@ async function collect(): Promise<{ pairs: Pair[]; fimFiles: Array<{ pkg: string
         const key = `${query}\u0000${f.symbol}`;
         if (seen.has(key)) continue;
         seen.add(key);
-        pairs.push({ pkg: source.pkg, query: embeddingWords(query), doc: embeddingWords(embeddingText({ path: rel, symbol: f.symbol, text: code })) });
+        pairs.push({
+          pkg: source.pkg,
+          query: embeddingWords(query),
+          doc: embeddingWords(embeddingText({ path: rel, symbol: f.symbol, text: code })),
+        });
         count++;
       }
     }
@@ -182,7 +210,9 @@ function fimExamples(files: Array<{ text: string }>, model: LlamaModel, count: n
     }
     const middle = model.tokenize(file.text.slice(start, end));
     if (middle.length === 0 || middle.length > c.middleTokens) continue;
-    const prefix = model.tokenize(file.text.slice(Math.max(0, start - c.prefixTokens * 8), start)).slice(-c.prefixTokens);
+    const prefix = model
+      .tokenize(file.text.slice(Math.max(0, start - c.prefixTokens * 8), start))
+      .slice(-c.prefixTokens);
     const suffix = model.tokenize(file.text.slice(end, end + c.suffixTokens * 8)).slice(0, c.suffixTokens);
     out.push([ids.bos, ids.pre, ...prefix, ids.suf, ...suffix, ids.mid, ...middle, ids.eos]);
   }
@@ -197,10 +227,23 @@ async function main(): Promise<void> {
 
   // Encoders: vocabulary, tokenizer-only GGUF, token ids.
   const enc: EncoderShape = config.encoder;
-  const vocab = wordPieceVocabulary(pairs.flatMap((p) => [p.query, p.doc]), enc.vocabSize);
+  const vocab = wordPieceVocabulary(
+    pairs.flatMap((p) => [p.query, p.doc]),
+    enc.vocabSize,
+  );
   if (vocab.length !== enc.vocabSize) throw new Error(`vocabulary came out at ${vocab.length}, want ${enc.vocabSize}`);
   const encFile = path.join(work, "encoder-tokenizer.gguf");
-  const encModel = await tokenizerModel(encFile, () => writeEncoder(encFile, "tokenizer", enc, vocab, randomTensors(encoderTensorShapes(enc, false)), false, "tokenizer only"));
+  const encModel = await tokenizerModel(encFile, () =>
+    writeEncoder(
+      encFile,
+      "tokenizer",
+      enc,
+      vocab,
+      randomTensors(encoderTensorShapes(enc, false)),
+      false,
+      "tokenizer only",
+    ),
+  );
   let unk = 0;
   let tokens = 0;
   const rows = pairs.map((p) => {
@@ -210,15 +253,27 @@ async function main(): Promise<void> {
     tokens += q.length + d.length;
     return { pkg: p.pkg, q, d, neg: [] as number[] };
   });
-  console.log(`Encoder vocabulary: ${vocab.length} pieces; ${rows.length} pairs, ${tokens} tokens, ${((100 * unk) / tokens).toFixed(2)} % [UNK]`);
+  console.log(
+    `Encoder vocabulary: ${vocab.length} pieces; ${rows.length} pairs, ${tokens} tokens, ${((100 * unk) / tokens).toFixed(2)} % [UNK]`,
+  );
 
   // Hard negatives for the reranker: BM25 over the same package's documents.
   const t0 = performance.now();
   for (const pkg of new Set(rows.map((r) => r.pkg))) {
     const idx = rows.flatMap((r, i) => (r.pkg === pkg ? [i] : []));
     const docs = new Map(idx.map((i) => [String(i), pairs[i].doc]));
-    const ranked = bm25Rank(docs, idx.map((i) => pairs[i].query), 11);
-    idx.forEach((i, k) => (rows[i].neg = ranked[k].map(Number).filter((j) => j !== i && pairs[j].doc !== pairs[i].doc).slice(0, 10)));
+    const ranked = bm25Rank(
+      docs,
+      idx.map((i) => pairs[i].query),
+      11,
+    );
+    idx.forEach(
+      (i, k) =>
+        (rows[i].neg = ranked[k]
+          .map(Number)
+          .filter((j) => j !== i && pairs[j].doc !== pairs[i].doc)
+          .slice(0, 10)),
+    );
   }
   console.log(`BM25 hard negatives in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   await fs.writeFile(path.join(work, "encoder-vocab.json"), JSON.stringify(vocab));
@@ -227,15 +282,32 @@ async function main(): Promise<void> {
   // Code model: BPE vocabulary, tokenizer-only GGUF, FIM examples.
   const t1 = performance.now();
   const c = config.code;
-  const bpe = bpeVocabulary(fimFiles.map((f) => f.text), c.merges);
+  const bpe = bpeVocabulary(
+    fimFiles.map((f) => f.text),
+    c.merges,
+  );
   const codeVocab = codeVocabulary(bpe.chars, bpe.pieces);
-  console.log(`Code vocabulary: ${codeVocab.tokens.length} tokens (${bpe.chars.length} characters, ${bpe.pieces.length} merges) in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
+  console.log(
+    `Code vocabulary: ${codeVocab.tokens.length} tokens (${bpe.chars.length} characters, ${bpe.pieces.length} merges) in ${((performance.now() - t1) / 1000).toFixed(1)} s`,
+  );
   const codeFile = path.join(work, "code-tokenizer.gguf");
   const codeModel = await tokenizerModel(codeFile, () =>
-    writeCodeModel(codeFile, "tokenizer", c, codeVocab, randomTensors(codeTensorShapes(c, codeVocab.tokens.length)), "tokenizer only"),
+    writeCodeModel(
+      codeFile,
+      "tokenizer",
+      c,
+      codeVocab,
+      randomTensors(codeTensorShapes(c, codeVocab.tokens.length)),
+      "tokenizer only",
+    ),
   );
-  const sample = fimFiles.map((f) => f.text).join("\n").slice(0, 200_000);
-  console.log(`Code tokenizer: ${(sample.length / codeModel.tokenize(sample).length).toFixed(2)} characters per token on the training text`);
+  const sample = fimFiles
+    .map((f) => f.text)
+    .join("\n")
+    .slice(0, 200_000);
+  console.log(
+    `Code tokenizer: ${(sample.length / codeModel.tokenize(sample).length).toFixed(2)} characters per token on the training text`,
+  );
   const examples = fimExamples(fimFiles, codeModel, c.examples);
   await fs.writeFile(path.join(work, "code-vocab.json"), JSON.stringify(codeVocab));
   await fs.writeFile(path.join(work, "fim.jsonl"), examples.map((e) => JSON.stringify(e)).join("\n") + "\n");

@@ -24,7 +24,10 @@ export function wordPieceVocabulary(texts: string[], size: number): string[] {
   for (const t of texts) for (const w of wpmWords(t)) words.set(w, (words.get(w) ?? 0) + 1);
   const chars = new Map<string, number>();
   for (const [w, n] of words) for (const c of w) chars.set(c, (chars.get(c) ?? 0) + n);
-  const keptChars = [...chars].filter(([, n]) => n >= 5).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([c]) => c);
+  const keptChars = [...chars]
+    .filter(([, n]) => n >= 5)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .map(([c]) => c);
   const vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
   const seen = new Set(vocab);
   const add = (piece: string) => {
@@ -33,21 +36,24 @@ export function wordPieceVocabulary(texts: string[], size: number): string[] {
       vocab.push(piece);
     }
   };
-  for (const c of keptChars) add(`▁${c}`), add(c);
+  for (const c of keptChars) (add(`▁${c}`), add(c));
   // A fifth of the room goes to word-internal pieces (suffixes and stems of rarer words), the rest to whole words.
   const room = size - vocab.length;
   const wordBudget = Math.floor(room * 0.8);
-  const ranked = [...words].filter(([w, n]) => n >= 3 && w.length > 1).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const ranked = [...words]
+    .filter(([w, n]) => n >= 3 && w.length > 1)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   const whole = ranked.slice(0, wordBudget);
   for (const [w] of whole) add(`▁${w}`);
   const inVocab = new Set(whole.map(([w]) => w));
   const pieces = new Map<string, number>();
   for (const [w, n] of words) {
     if (inVocab.has(w) || w.length < 3) continue;
-    for (let i = 1; i < w.length; i++) for (let len = 2; len <= 6 && i + len <= w.length; len++) {
-      const p = w.slice(i, i + len);
-      pieces.set(p, (pieces.get(p) ?? 0) + n * len);
-    }
+    for (let i = 1; i < w.length; i++)
+      for (let len = 2; len <= 6 && i + len <= w.length; len++) {
+        const p = w.slice(i, i + len);
+        pieces.set(p, (pieces.get(p) ?? 0) + n * len);
+      }
   }
   const rankedPieces = [...pieces].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
   for (const [p] of rankedPieces) {
@@ -65,13 +71,21 @@ export const spmEscape = (text: string): string => text.replace(/ /g, "▁");
  * characters (seen ≥ `minCharCount` times). Pre-tokenization keeps merges inside identifiers, numbers,
  * indentation runs and short punctuation runs, so pieces stay meaningful.
  */
-export function bpeVocabulary(texts: string[], merges: number, minCharCount = 20): { chars: string[]; pieces: string[] } {
+export function bpeVocabulary(
+  texts: string[],
+  merges: number,
+  minCharCount = 20,
+): { chars: string[]; pieces: string[] } {
   const wordCounts = new Map<string, number>();
   const PRE = /\n▁*|▁?[A-Za-z_$]+|▁?[0-9]+|▁+|▁?[^A-Za-z0-9_$▁\n]{1,3}/g;
-  for (const t of texts) for (const m of spmEscape(t).matchAll(PRE)) wordCounts.set(m[0], (wordCounts.get(m[0]) ?? 0) + 1);
+  for (const t of texts)
+    for (const m of spmEscape(t).matchAll(PRE)) wordCounts.set(m[0], (wordCounts.get(m[0]) ?? 0) + 1);
   const charCounts = new Map<string, number>();
   for (const [w, n] of wordCounts) for (const c of w) charCounts.set(c, (charCounts.get(c) ?? 0) + n);
-  const chars = [...charCounts].filter(([, n]) => n >= minCharCount).map(([c]) => c).sort();
+  const chars = [...charCounts]
+    .filter(([, n]) => n >= minCharCount)
+    .map(([c]) => c)
+    .sort();
   const known = new Set(chars);
   // Words as symbol arrays (unknown characters split words: they become byte tokens at run time).
   const words: string[][] = [];
@@ -103,7 +117,8 @@ export function bpeVocabulary(texts: string[], merges: number, minCharCount = 20
   while (pieces.length < merges) {
     let best = "";
     let bestCount = 1;
-    for (const [key, n] of pairCounts) if (n > bestCount || (n === bestCount && best && key < best)) (best = key), (bestCount = n);
+    for (const [key, n] of pairCounts)
+      if (n > bestCount || (n === bestCount && best && key < best)) ((best = key), (bestCount = n));
     if (!best) break;
     const [a, b] = best.split(SEP);
     const merged = a + b;

@@ -29,7 +29,9 @@ const { values } = parseArgs({
 });
 
 function pickFromDir(dir) {
-  const ggufs = readdirSync(dir).filter((f) => f.toLowerCase().endsWith(".gguf")).sort();
+  const ggufs = readdirSync(dir)
+    .filter((f) => f.toLowerCase().endsWith(".gguf"))
+    .sort();
   const chat = ggufs.find((f) => /instruct|chat/i.test(f));
   return chat ?? ggufs.find((f) => f === "stories260K.gguf") ?? ggufs[0];
 }
@@ -84,7 +86,23 @@ async function completionDemo() {
   console.log(`\n$ hearth complete node_modules/semver/classes/semver.js --line L --column C --json   [${label}]`);
   for (const line of picks) {
     const column = lines[line - 1].length + 1;
-    const r = await run(["complete", file, "--line", String(line), "--column", String(column), "--model", completionModel, "--json", "--max-tokens", "16"], undefined, true);
+    const r = await run(
+      [
+        "complete",
+        file,
+        "--line",
+        String(line),
+        "--column",
+        String(column),
+        "--model",
+        completionModel,
+        "--json",
+        "--max-tokens",
+        "16",
+      ],
+      undefined,
+      true,
+    );
     let out;
     try {
       out = JSON.parse(r.stdout);
@@ -93,7 +111,9 @@ async function completionDemo() {
       continue;
     }
     const shown = out.suggestion === null ? `(none: ${out.reason})` : JSON.stringify(out.suggestion).slice(0, 50);
-    console.log(`  line ${String(line).padStart(3)} ${JSON.stringify(lines[line - 1].trim().slice(0, 40)).padEnd(44)} → ${shown}  [${out.timings.latencyMs} ms, ${out.promptTokens} prompt tokens]`);
+    console.log(
+      `  line ${String(line).padStart(3)} ${JSON.stringify(lines[line - 1].trim().slice(0, 40)).padEnd(44)} → ${shown}  [${out.timings.latencyMs} ms, ${out.promptTokens} prompt tokens]`,
+    );
   }
 }
 
@@ -105,7 +125,9 @@ async function searchDemo() {
     ...(values["embedding-model"] ? ["--embedding-model", values["embedding-model"]] : []),
     ...(values["rerank-model"] ? ["--rerank-model", values["rerank-model"]] : []),
   ];
-  const how = values["embedding-model"] ? "hybrid" : "lexical: no embedding model given (--embedding-model <gguf> adds vectors)";
+  const how = values["embedding-model"]
+    ? "hybrid"
+    : "lexical: no embedding model given (--embedding-model <gguf> adds vectors)";
   console.log(`$ hearth index node_modules/lodash-es   [${how}]`);
   let code = await run(["index", pkg, "--index-dir", indexDir, ...models]);
   for (const q of ["split a string into words", "delay calling a function until input stops", "deep clone an object"]) {

@@ -35,9 +35,18 @@ for (const [name, version] of Object.entries(llama.optionalDependencies ?? {})) 
   if (lock.packages[key]) continue;
   const platform = PLATFORMS[name.replace("@node-llama-cpp/", "")];
   if (!platform) throw new Error(`No os/cpu known for ${name}; add it to PLATFORMS in this script.`);
-  lock.packages[key] = { version, license: "MIT", optional: true, os: platform[0], cpu: platform[1], engines: { node: ">=20.0.0" } };
+  lock.packages[key] = {
+    version,
+    license: "MIT",
+    optional: true,
+    os: platform[0],
+    cpu: platform[1],
+    engines: { node: ">=20.0.0" },
+  };
   added++;
 }
-lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))));
+lock.packages = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a.localeCompare(b))),
+);
 writeFileSync("package-lock.json", `${JSON.stringify(lock, null, 2)}\n`);
 console.log(`package-lock.json: added ${added} platform package entr${added === 1 ? "y" : "ies"}.`);

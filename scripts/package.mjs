@@ -53,14 +53,28 @@ const allow = prodDirs.flatMap((dir) =>
 );
 
 const ignoreFile = path.join(mkdtempSync(path.join(os.tmpdir(), "hearth-vsce-")), ".vscodeignore");
-writeFileSync(ignoreFile, `${readFileSync(".vscodeignore", "utf8")}\n# added by scripts/package.mjs for ${target}\n${allow.join("\n")}\n`);
+writeFileSync(
+  ignoreFile,
+  `${readFileSync(".vscodeignore", "utf8")}\n# added by scripts/package.mjs for ${target}\n${allow.join("\n")}\n`,
+);
 
 const { version } = JSON.parse(readFileSync("package.json", "utf8"));
 const out = values.out ?? `hearth-${vsceTarget}-${version}.vsix`;
 const vsce = path.join("node_modules", "@vscode", "vsce", "vsce");
 execFileSync(
   process.execPath,
-  [vsce, "package", "--target", vsceTarget, "--ignoreFile", ignoreFile, "--out", out, "--allow-missing-repository", "--skip-license"],
+  [
+    vsce,
+    "package",
+    "--target",
+    vsceTarget,
+    "--ignoreFile",
+    ignoreFile,
+    "--out",
+    out,
+    "--allow-missing-repository",
+    "--skip-license",
+  ],
   { stdio: "inherit" },
 );
 const mib = (statSync(out).size / 1024 / 1024).toFixed(1);

@@ -135,7 +135,13 @@ export function parseChatSendParams(value: unknown): ChatSendParams {
   if (system !== undefined && typeof system !== "string") fail("system", "a string");
   const responseSchema = value.responseSchema;
   if (responseSchema !== undefined) checkJsonSchema(responseSchema, "responseSchema");
-  return { streamId, messages: parsed, system, params: parseGenerationParams(value.params), ...(responseSchema ? { responseSchema } : {}) };
+  return {
+    streamId,
+    messages: parsed,
+    system,
+    params: parseGenerationParams(value.params),
+    ...(responseSchema ? { responseSchema } : {}),
+  };
 }
 
 /** Checks `runtime/configure` params. */
@@ -197,14 +203,24 @@ export function parseIndexBuildParams(value: unknown): IndexBuildParams {
   const v = value as Record<string, unknown>;
   if (v.progressId !== undefined && typeof v.progressId !== "string") fail("progressId", "a string");
   if (v.force !== undefined && typeof v.force !== "boolean") fail("force", "a boolean");
-  return { ...target, ...parseDiscovery(v), progressId: v.progressId as string | undefined, force: v.force as boolean | undefined };
+  return {
+    ...target,
+    ...parseDiscovery(v),
+    progressId: v.progressId as string | undefined,
+    force: v.force as boolean | undefined,
+  };
 }
 
 /** Checks `index/update` params. */
 export function parseIndexUpdateParams(value: unknown): IndexUpdateParams {
   const target = parseIndexTarget(value);
   const v = value as Record<string, unknown>;
-  return { ...target, ...parseDiscovery(v), changed: optionalStrings(v, "changed"), deleted: optionalStrings(v, "deleted") };
+  return {
+    ...target,
+    ...parseDiscovery(v),
+    changed: optionalStrings(v, "changed"),
+    deleted: optionalStrings(v, "deleted"),
+  };
 }
 
 /** Checks `index/search` params. */
@@ -212,9 +228,11 @@ export function parseIndexSearchParams(value: unknown): IndexSearchParams {
   const target = parseIndexTarget(value);
   const v = value as Record<string, unknown>;
   if (typeof v.query !== "string") fail("query", "a string");
-  if (v.mode !== undefined && !SEARCH_MODES.includes(v.mode as SearchMode)) fail("mode", `one of ${SEARCH_MODES.join(", ")}`);
+  if (v.mode !== undefined && !SEARCH_MODES.includes(v.mode as SearchMode))
+    fail("mode", `one of ${SEARCH_MODES.join(", ")}`);
   if (v.rerank !== undefined && typeof v.rerank !== "boolean") fail("rerank", "a boolean");
-  if (v.fusion !== undefined && !FUSION_METHODS.includes(v.fusion as FusionMethod)) fail("fusion", `one of ${FUSION_METHODS.join(", ")}`);
+  if (v.fusion !== undefined && !FUSION_METHODS.includes(v.fusion as FusionMethod))
+    fail("fusion", `one of ${FUSION_METHODS.join(", ")}`);
   return {
     ...target,
     query: v.query,

@@ -135,7 +135,10 @@ export function startServer(connection: Connection): void {
       nodeLlamaCppVersion: typeof NODE_LLAMA_CPP_VERSION === "string" ? NODE_LLAMA_CPP_VERSION : "unknown",
       threads: runtime.threads,
     };
-    return { capabilities: { experimental: { hearth: info } }, serverInfo: { name: "hearth-sidecar", version: info.version } };
+    return {
+      capabilities: { experimental: { hearth: info } },
+      serverInfo: { name: "hearth-sidecar", version: info.version },
+    };
   });
 
   connection.onInitialized(() => setStatus(readyStatus()));
@@ -201,7 +204,9 @@ export function startServer(connection: Connection): void {
     }
   });
 
-  handle("completion/infill", parseInfillParams, async (params, signal) => requireRuntime().completion().infill(params, signal));
+  handle("completion/infill", parseInfillParams, async (params, signal) =>
+    requireRuntime().completion().infill(params, signal),
+  );
 
   handle("runtime/configure", parseRuntimeConfigureParams, async (params) => {
     const rt = requireRuntime();
@@ -214,7 +219,11 @@ export function startServer(connection: Connection): void {
     return rt.stats();
   });
 
-  handle("runtime/stats", () => ({}), async () => requireRuntime().stats());
+  handle(
+    "runtime/stats",
+    () => ({}),
+    async () => requireRuntime().stats(),
+  );
 
   handle("index/build", parseIndexBuildParams, async (params, signal) => {
     const index = await requireIndexes().get(params);
@@ -237,7 +246,9 @@ export function startServer(connection: Connection): void {
     }
   });
 
-  handle("index/update", parseIndexUpdateParams, async (params, signal) => (await requireIndexes().get(params)).update(params, signal));
+  handle("index/update", parseIndexUpdateParams, async (params, signal) =>
+    (await requireIndexes().get(params)).update(params, signal),
+  );
 
   handle("index/search", parseIndexSearchParams, async (params, signal) =>
     (await requireIndexes().get(params, true)).search(params, requireRuntime().rerankOrUndefined(), signal),
@@ -245,7 +256,9 @@ export function startServer(connection: Connection): void {
 
   handle("index/status", parseIndexTarget, async (params) => (await requireIndexes().get(params, true)).status());
 
-  handle("index/drop", parseIndexDropParams, async (params) => ({ dropped: await requireIndexes().drop(params, params.which) }));
+  handle("index/drop", parseIndexDropParams, async (params) => ({
+    dropped: await requireIndexes().drop(params, params.which),
+  }));
 
   connection.onShutdown(async () => {
     await indexes?.dispose();
@@ -256,4 +269,3 @@ export function startServer(connection: Connection): void {
 
   connection.listen();
 }
-

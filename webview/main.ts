@@ -31,7 +31,11 @@ let notices: { conversationId: string; after: number; kind: "info" | "error"; te
 /** Text streamed into the answer being generated, rendered on the next animation frame. */
 let streaming: { el: HTMLElement; text: string; scheduled: boolean } | undefined;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, className?: string, text?: string): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  className?: string,
+  text?: string,
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   if (className) node.className = className;
   if (text !== undefined) node.textContent = text;
@@ -51,7 +55,8 @@ function renderInto(target: HTMLElement, markdown: string): void {
     insert.title = "Insert at the cursor";
     insert.addEventListener("click", () => channel.notify("code/insert", { code }));
     const apply = el("button", "code-button", "Apply");
-    apply.title = "Apply as a reviewed edit (diff with Accept / Reject) to the selection, or to the file the block names";
+    apply.title =
+      "Apply as a reviewed edit (diff with Accept / Reject) to the selection, or to the file the block names";
     apply.addEventListener("click", () => channel.notify("code/apply", { code }));
     bar.append(copy, insert, apply);
     pre.before(bar);
@@ -65,7 +70,9 @@ function hitsView(hits: ViewHit[]): HTMLElement {
     const row = el("li", "hit");
     const link = el("button", "hit-link", `${h.path}:${h.startLine}-${h.endLine}${h.symbol ? `  ${h.symbol}` : ""}`);
     link.title = "Open at these lines";
-    link.addEventListener("click", () => channel.notify("location/open", { path: h.path, startLine: h.startLine, endLine: h.endLine }));
+    link.addEventListener("click", () =>
+      channel.notify("location/open", { path: h.path, startLine: h.startLine, endLine: h.endLine }),
+    );
     row.append(link, el("div", "hit-why", h.why));
     list.append(row);
   }
@@ -89,7 +96,9 @@ function messageView(m: ViewMessage): HTMLElement {
   if (m.stopReason === "cancelled") item.append(el("div", "note", "Stopped."));
   if (m.stopReason === "maxTokens") item.append(el("div", "note", "Stopped at the token limit (/params max-tokens)."));
   if (m.droppedMessages) {
-    item.append(el("div", "note", `${m.droppedMessages} older messages were left out: the chat outgrew the context window.`));
+    item.append(
+      el("div", "note", `${m.droppedMessages} older messages were left out: the chat outgrew the context window.`),
+    );
   }
   return item;
 }
@@ -187,7 +196,10 @@ function updateHint(): void {
   hintEl.replaceChildren(
     ...matches.map((c) => {
       const row = el("div", "hint-row");
-      row.append(el("code", undefined, `/${c.name}${c.args ? ` ${c.args}` : ""}`), el("span", undefined, ` ${c.description}`));
+      row.append(
+        el("code", undefined, `/${c.name}${c.args ? ` ${c.args}` : ""}`),
+        el("span", undefined, ` ${c.description}`),
+      );
       row.addEventListener("click", () => {
         inputEl.value = `/${c.name} `;
         inputEl.focus();

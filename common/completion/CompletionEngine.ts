@@ -108,7 +108,11 @@ export class CompletionEngine {
     this.lastOutcome = { reason, detail, at: new Date() };
   }
 
-  private async run(prefix: string, suffix: string, { signal, context, language }: CompletionRequest): Promise<CompletionOutcome> {
+  private async run(
+    prefix: string,
+    suffix: string,
+    { signal, context, language }: CompletionRequest,
+  ): Promise<CompletionOutcome> {
     // Type-ahead: the user typed the start of the suggestion on screen; keep serving the rest.
     const last = this.last;
     if (last && suffix === last.suffix && prefix.startsWith(last.prefix)) {
@@ -223,7 +227,21 @@ export interface ContextSnippet {
   text: string;
 }
 
-const HASH_COMMENT = new Set(["python", "shellscript", "ruby", "perl", "r", "yaml", "toml", "dockerfile", "makefile", "powershell", "elixir", "julia", "coffeescript"]);
+const HASH_COMMENT = new Set([
+  "python",
+  "shellscript",
+  "ruby",
+  "perl",
+  "r",
+  "yaml",
+  "toml",
+  "dockerfile",
+  "makefile",
+  "powershell",
+  "elixir",
+  "julia",
+  "coffeescript",
+]);
 const DASH_COMMENT = new Set(["sql", "lua", "haskell", "elm"]);
 
 /**
@@ -234,6 +252,8 @@ const DASH_COMMENT = new Set(["sql", "lua", "haskell", "elm"]);
 export function formatContext(snippets: ContextSnippet[], languageId: string): string | undefined {
   if (snippets.length === 0) return undefined;
   const comment = HASH_COMMENT.has(languageId) ? "#" : DASH_COMMENT.has(languageId) ? "--" : "//";
-  const blocks = snippets.map((s) => [`${comment} Path: ${s.path}`, ...s.text.split("\n").map((l) => `${comment} ${l}`)].join("\n"));
+  const blocks = snippets.map((s) =>
+    [`${comment} Path: ${s.path}`, ...s.text.split("\n").map((l) => `${comment} ${l}`)].join("\n"),
+  );
   return `${blocks.join("\n")}\n`;
 }

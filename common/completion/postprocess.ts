@@ -59,10 +59,18 @@ export function postprocess(
 
   const firstLine = text.split("\n", 1)[0].trim();
   const suffixHead = suffix.trimStart();
-  if (suffixHead && (suffixHead.startsWith(text.trim()) || (firstLine.length > 3 && suffixHead.split("\n", 1)[0].trim() === firstLine))) {
+  if (
+    suffixHead &&
+    (suffixHead.startsWith(text.trim()) || (firstLine.length > 3 && suffixHead.split("\n", 1)[0].trim() === firstLine))
+  ) {
     return { dropped: "repeats suffix" };
   }
-  const previousLine = prefix.split("\n").slice(0, -1).reverse().find((l) => l.trim())?.trim();
+  const previousLine = prefix
+    .split("\n")
+    .slice(0, -1)
+    .reverse()
+    .find((l) => l.trim())
+    ?.trim();
   const completedLine = (before + text.split("\n", 1)[0]).trim();
   if (previousLine && completedLine === previousLine) return { dropped: "repeats previous line" };
   return { text };

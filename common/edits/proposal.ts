@@ -28,21 +28,31 @@ export function rebase(p: EditProposal, current: string): Rebased {
   const old = p.original.slice(p.start, p.end);
   if (!old) {
     // A pure insertion: anchor on the text around it.
-    return { refused: "The document changed since the edit was proposed, and an insertion has no text to find again. Run the action again." };
+    return {
+      refused:
+        "The document changed since the edit was proposed, and an insertion has no text to find again. Run the action again.",
+    };
   }
   const hits: number[] = [];
   for (let i = current.indexOf(old); i >= 0; i = current.indexOf(old, i + 1)) hits.push(i);
   if (hits.length === 0) {
-    return { refused: "The code this edit replaces was changed since it was proposed. Run the action again on the current code." };
+    return {
+      refused:
+        "The code this edit replaces was changed since it was proposed. Run the action again on the current code.",
+    };
   }
   if (hits.length === 1) return { start: hits[0], end: hits[0] + old.length, moved: hits[0] !== p.start };
   const before = p.original.slice(Math.max(0, p.start - 200), p.start);
   const after = p.original.slice(p.end, p.end + 200);
   const score = (i: number) =>
-    commonSuffix(before, current.slice(Math.max(0, i - 200), i)) + commonPrefix(after, current.slice(i + old.length, i + old.length + 200));
+    commonSuffix(before, current.slice(Math.max(0, i - 200), i)) +
+    commonPrefix(after, current.slice(i + old.length, i + old.length + 200));
   const ranked = hits.map((i) => ({ i, s: score(i) })).sort((a, b) => b.s - a.s);
   if (ranked[0].s === ranked[1].s) {
-    return { refused: "The document changed and the code this edit replaces now appears in several places. Run the action again." };
+    return {
+      refused:
+        "The document changed and the code this edit replaces now appears in several places. Run the action again.",
+    };
   }
   return { start: ranked[0].i, end: ranked[0].i + old.length, moved: ranked[0].i !== p.start };
 }

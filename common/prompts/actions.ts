@@ -67,7 +67,13 @@ export function responseSchema(mode: PromptSpec["mode"], maxTokens: number): obj
     case "doc":
       return { type: "object", properties: { comment: long } };
     case "newFile":
-      return { type: "object", properties: { fileName: { type: "string", maxLength: 60 }, content: { ...long, maxLength: Math.max(32, maxTokens - 128) } } };
+      return {
+        type: "object",
+        properties: {
+          fileName: { type: "string", maxLength: 60 },
+          content: { ...long, maxLength: Math.max(32, maxTokens - 128) },
+        },
+      };
     default:
       return undefined;
   }
@@ -111,7 +117,8 @@ export function testFileName(suggested: unknown, sourcePath: string): string {
   const ext = path.extname(sourcePath);
   const base = path.basename(sourcePath, ext);
   const clean = typeof suggested === "string" ? path.basename(suggested.trim()).replace(/[^A-Za-z0-9._-]/g, "") : "";
-  if (clean && /\.[A-Za-z0-9]+$/.test(clean) && !clean.startsWith(".") && clean !== path.basename(sourcePath)) return clean;
+  if (clean && /\.[A-Za-z0-9]+$/.test(clean) && !clean.startsWith(".") && clean !== path.basename(sourcePath))
+    return clean;
   return `${base}.test${ext || ".txt"}`;
 }
 
@@ -170,7 +177,16 @@ export async function runAction(
       return { kind: "edit", proposal: { original, start: lineStart, end: range.end, newText }, result };
     }
     const comment = formatDocComment(String(json.comment ?? ""), input.language, indentOf(firstLine));
-    return { kind: "edit", proposal: { original, start: lineStart, end: range.end, newText: `${comment}\n${body}` }, result };
+    return {
+      kind: "edit",
+      proposal: { original, start: lineStart, end: range.end, newText: `${comment}\n${body}` },
+      result,
+    };
   }
-  return { kind: "newFile", fileName: testFileName(json.fileName, input.path), content: stripFence(String(json.content ?? "")), result };
+  return {
+    kind: "newFile",
+    fileName: testFileName(json.fileName, input.path),
+    content: stripFence(String(json.content ?? "")),
+    result,
+  };
 }

@@ -41,7 +41,16 @@ export class PromptFileError extends Error {
 }
 
 /** Variables a template may use; unknown `{{names}}` are an error at load time. */
-export const PROMPT_VARIABLES = ["code", "path", "language", "diagnostics", "input", "docStyle", "selection", "file"] as const;
+export const PROMPT_VARIABLES = [
+  "code",
+  "path",
+  "language",
+  "diagnostics",
+  "input",
+  "docStyle",
+  "selection",
+  "file",
+] as const;
 export type PromptVariables = Partial<Record<(typeof PROMPT_VARIABLES)[number], string>>;
 
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
@@ -54,13 +63,22 @@ const NAME = /^[a-z][a-z0-9-]{0,39}$/;
  */
 export function parsePromptFile(text: string, source: string, reserved: ReadonlySet<string> = new Set()): PromptSpec {
   const lines = text.replace(/^\ufeff/, "").split(/\r?\n/);
-  if (lines[0]?.trim() !== "---") throw new PromptFileError(source, 1, "a prompt file starts with a '---' line, then its front matter (name, description), then '---'.");
+  if (lines[0]?.trim() !== "---")
+    throw new PromptFileError(
+      source,
+      1,
+      "a prompt file starts with a '---' line, then its front matter (name, description), then '---'.",
+    );
   const end = lines.findIndex((l, i) => i > 0 && l.trim() === "---");
   if (end < 0) throw new PromptFileError(source, lines.length, "the front matter is not closed by a '---' line.");
   const doc = parseDocument(lines.slice(1, end).join("\n"), { prettyErrors: false });
   if (doc.errors.length) {
     const e = doc.errors[0];
-    throw new PromptFileError(source, (e.linePos?.[0].line ?? 1) + 1, `invalid front matter: ${e.message.split("\n")[0]}`);
+    throw new PromptFileError(
+      source,
+      (e.linePos?.[0].line ?? 1) + 1,
+      `invalid front matter: ${e.message.split("\n")[0]}`,
+    );
   }
   const data = doc.toJS() as Record<string, unknown> | null;
   // Line of a front-matter key (for errors about its value), 1-based in the file.
@@ -68,36 +86,66 @@ export function parsePromptFile(text: string, source: string, reserved: Readonly
     const i = lines.slice(1, end).findIndex((l) => l.startsWith(`${key}:`));
     return i < 0 ? 1 : i + 2;
   };
-  if (!data || typeof data !== "object" || Array.isArray(data)) throw new PromptFileError(source, 2, "the front matter must be 'key: value' lines.");
+  if (!data || typeof data !== "object" || Array.isArray(data))
+    throw new PromptFileError(source, 2, "the front matter must be 'key: value' lines.");
   const known = new Set(["name", "description", "context", "mode", "input"]);
   for (const key of Object.keys(data)) {
-    if (!known.has(key)) throw new PromptFileError(source, lineOf(key), `unknown key '${key}' (known: ${[...known].join(", ")}).`);
+    if (!known.has(key))
+      throw new PromptFileError(source, lineOf(key), `unknown key '${key}' (known: ${[...known].join(", ")}).`);
   }
   const name = data.name;
   if (typeof name !== "string" || !NAME.test(name)) {
-    throw new PromptFileError(source, lineOf("name"), `'name' must be lower-case letters, digits and dashes, starting with a letter (got ${JSON.stringify(name)}).`);
+    throw new PromptFileError(
+      source,
+      lineOf("name"),
+      `'name' must be lower-case letters, digits and dashes, starting with a letter (got ${JSON.stringify(name)}).`,
+    );
   }
-  if (reserved.has(name)) throw new PromptFileError(source, lineOf("name"), `'${name}' is a built-in command; choose another name.`);
+  if (reserved.has(name))
+    throw new PromptFileError(source, lineOf("name"), `'${name}' is a built-in command; choose another name.`);
   if (typeof data.description !== "string" || !data.description.trim()) {
-    throw new PromptFileError(source, lineOf("description"), "'description' is required: one line saying what the prompt does.");
+    throw new PromptFileError(
+      source,
+      lineOf("description"),
+      "'description' is required: one line saying what the prompt does.",
+    );
   }
   const context = (data.context ?? "selection") as PromptContext;
-  if (!PROMPT_CONTEXTS.includes(context)) throw new PromptFileError(source, lineOf("context"), `'context' must be one of ${PROMPT_CONTEXTS.join(", ")}.`);
+  if (!PROMPT_CONTEXTS.includes(context))
+    throw new PromptFileError(source, lineOf("context"), `'context' must be one of ${PROMPT_CONTEXTS.join(", ")}.`);
   const mode = (data.mode ?? "chat") as PromptMode;
-  if (!PROMPT_MODES.includes(mode)) throw new PromptFileError(source, lineOf("mode"), `'mode' must be one of ${PROMPT_MODES.join(", ")}.`);
-  if (data.input !== undefined && typeof data.input !== "string") throw new PromptFileError(source, lineOf("input"), "'input' must be the question to ask the user.");
-  if (mode !== "chat" && context === "none") throw new PromptFileError(source, lineOf("mode"), `mode '${mode}' edits code, so 'context' cannot be 'none'.`);
-  const template = lines.slice(end + 1).join("\n").trim();
+  if (!PROMPT_MODES.includes(mode))
+    throw new PromptFileError(source, lineOf("mode"), `'mode' must be one of ${PROMPT_MODES.join(", ")}.`);
+  if (data.input !== undefined && typeof data.input !== "string")
+    throw new PromptFileError(source, lineOf("input"), "'input' must be the question to ask the user.");
+  if (mode !== "chat" && context === "none")
+    throw new PromptFileError(source, lineOf("mode"), `mode '${mode}' edits code, so 'context' cannot be 'none'.`);
+  const template = lines
+    .slice(end + 1)
+    .join("\n")
+    .trim();
   if (!template) throw new PromptFileError(source, end + 2, "the prompt text after the front matter is empty.");
   for (const [i, line] of lines.entries()) {
     if (i <= end) continue;
     for (const m of line.matchAll(/\{\{\s*([A-Za-z]+)\s*\}\}/g)) {
       if (!(PROMPT_VARIABLES as readonly string[]).includes(m[1])) {
-        throw new PromptFileError(source, i + 1, `unknown variable {{${m[1]}}} (known: ${PROMPT_VARIABLES.map((v) => `{{${v}}}`).join(" ")}).`);
+        throw new PromptFileError(
+          source,
+          i + 1,
+          `unknown variable {{${m[1]}}} (known: ${PROMPT_VARIABLES.map((v) => `{{${v}}}`).join(" ")}).`,
+        );
       }
     }
   }
-  return { name, description: data.description.trim(), context, mode, input: data.input as string | undefined, template, source };
+  return {
+    name,
+    description: data.description.trim(),
+    context,
+    mode,
+    input: data.input as string | undefined,
+    template,
+    source,
+  };
 }
 
 /** Fill a template's `{{variables}}` (missing ones become empty; `selection`/`file` are aliases of `code`). */
@@ -117,7 +165,10 @@ export function builtinPrompts(): PromptSpec[] {
  * @param files `[path, text]` of each `.md` file in the prompts folder (hosts read them their own way).
  * @param reserved names of built-in slash commands, which prompts may not take.
  */
-export function mergePrompts(files: Array<[string, string]>, reserved: ReadonlySet<string>): { prompts: PromptSpec[]; errors: PromptFileError[] } {
+export function mergePrompts(
+  files: Array<[string, string]>,
+  reserved: ReadonlySet<string>,
+): { prompts: PromptSpec[]; errors: PromptFileError[] } {
   const byName = new Map(builtinPrompts().map((p) => [p.name, p]));
   const errors: PromptFileError[] = [];
   const seen = new Map<string, string>();
@@ -144,12 +195,15 @@ const DOC_STYLES: Record<string, string> = {
   ruby: "# comments (YARD style)",
   shellscript: "# comments",
 };
-const BLOCK_DOC_LANGUAGES = /^(typescript|typescriptreact|javascript|javascriptreact|java|kotlin|php|scala|swift|dart|c|cpp)$/;
+const BLOCK_DOC_LANGUAGES =
+  /^(typescript|typescriptreact|javascript|javascriptreact|java|kotlin|php|scala|swift|dart|c|cpp)$/;
 
 /** The doc-comment convention of a language, for the `doc` prompt's `{{docStyle}}`. */
 export function docStyle(language: string): string {
   return (
     DOC_STYLES[language] ??
-    (BLOCK_DOC_LANGUAGES.test(language) ? "a /** … */ block comment (JSDoc / Javadoc / Doxygen style)" : "the usual doc-comment style of the language")
+    (BLOCK_DOC_LANGUAGES.test(language)
+      ? "a /** … */ block comment (JSDoc / Javadoc / Doxygen style)"
+      : "the usual doc-comment style of the language")
   );
 }

@@ -64,7 +64,10 @@ export class ActionController implements vscode.Disposable {
         for (const [name, type] of entries) {
           if (type !== vscode.FileType.File || !name.endsWith(".md")) continue;
           const uri = vscode.Uri.joinPath(dir, name);
-          files.push([vscode.workspace.asRelativePath(uri), Buffer.from(await vscode.workspace.fs.readFile(uri)).toString("utf8")]);
+          files.push([
+            vscode.workspace.asRelativePath(uri),
+            Buffer.from(await vscode.workspace.fs.readFile(uri)).toString("utf8"),
+          ]);
         }
       }
       const result = mergePrompts(files, RESERVED_PROMPT_NAMES);
@@ -87,7 +90,10 @@ export class ActionController implements vscode.Disposable {
   }
 
   /** The editor state for a prompt: document, selection (or `target.range`), diagnostics in range. */
-  private async inputFor(spec: PromptSpec, target: ActionTarget): Promise<{ doc: vscode.TextDocument; input: ActionInput } | undefined> {
+  private async inputFor(
+    spec: PromptSpec,
+    target: ActionTarget,
+  ): Promise<{ doc: vscode.TextDocument; input: ActionInput } | undefined> {
     const editor = vscode.window.activeTextEditor;
     const doc = target.uri ? await vscode.workspace.openTextDocument(target.uri) : editor?.document;
     if (!doc) {
@@ -98,11 +104,17 @@ export class ActionController implements vscode.Disposable {
     const diagnostics = vscode.languages
       .getDiagnostics(doc.uri)
       .filter((d) => range.isEmpty || d.range.intersection(range))
-      .map((d) => `line ${d.range.start.line + 1}: ${vscode.DiagnosticSeverity[d.severity].toLowerCase()}: ${d.message}`)
+      .map(
+        (d) => `line ${d.range.start.line + 1}: ${vscode.DiagnosticSeverity[d.severity].toLowerCase()}: ${d.message}`,
+      )
       .join("\n");
     let input = target.input;
     if (spec.input && input === undefined) {
-      input = await vscode.window.showInputBox({ title: `Hearth: ${spec.name}`, prompt: spec.input, ignoreFocusOut: true });
+      input = await vscode.window.showInputBox({
+        title: `Hearth: ${spec.name}`,
+        prompt: spec.input,
+        ignoreFocusOut: true,
+      });
       if (input === undefined) return undefined;
     }
     return {
@@ -132,26 +144,44 @@ export class ActionController implements vscode.Disposable {
     if (!found) return undefined;
     const { doc, input } = found;
     if (!(await this.session.ensureModelLoaded())) return undefined;
-    const lines = input.selection.start === input.selection.end ? "" : `:${doc.positionAt(input.selection.start).line + 1}-${doc.positionAt(input.selection.end).line + 1}`;
+    const lines =
+      input.selection.start === input.selection.end
+        ? ""
+        : `:${doc.positionAt(input.selection.start).line + 1}-${doc.positionAt(input.selection.end).line + 1}`;
     const cfg = readConfig();
     try {
       if (spec.mode === "chat") {
         const outcome = await runAction(this.sidecar, spec, input);
         if (outcome.kind !== "chat") return undefined;
         await this.revealChat();
-        await this.session.sendWithContext(`/${spec.name} ${input.path}${lines}${input.input ? ` ${input.input}` : ""}`, outcome.prompt);
+        await this.session.sendWithContext(
+          `/${spec.name} ${input.path}${lines}${input.input ? ` ${input.input}` : ""}`,
+          outcome.prompt,
+        );
         return "chat";
       }
       const outcome = await vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `Hearth: ${spec.name} ${input.path}${lines}…`, cancellable: true },
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `Hearth: ${spec.name} ${input.path}${lines}…`,
+          cancellable: true,
+        },
         (_progress, token) => {
           const abort = new AbortController();
           token.onCancellationRequested(() => abort.abort());
-          return runAction(this.sidecar, spec, input, { params: { maxTokens: cfg.actions.maxTokens, temperature: cfg.actions.temperature }, signal: abort.signal });
+          return runAction(this.sidecar, spec, input, {
+            params: { maxTokens: cfg.actions.maxTokens, temperature: cfg.actions.temperature },
+            signal: abort.signal,
+          });
         },
       );
       if (outcome.kind === "edit") {
-        return this.review.propose({ target: doc.uri, kind: "edit", proposal: outcome.proposal, title: `${spec.name}: ${input.path}${lines}` });
+        return this.review.propose({
+          target: doc.uri,
+          kind: "edit",
+          proposal: outcome.proposal,
+          title: `${spec.name}: ${input.path}${lines}`,
+        });
       }
       if (outcome.kind === "newFile") {
         const file = await freeSibling(doc.uri, outcome.fileName);
@@ -175,7 +205,8 @@ export class ActionController implements vscode.Disposable {
   /** A prompt typed as a slash command in the chat (`/explain`, `/edit make it async`): runs on the editor. */
   async runFromChat(spec: PromptSpec, rest: string): Promise<SlashResult> {
     const result = await this.run(spec.name, { input: spec.input ? rest || undefined : undefined });
-    if (result === undefined) return { output: `/${spec.name}: nothing to do (no editor, cancelled, or failed; see the log).`, isError: true };
+    if (result === undefined)
+      return { output: `/${spec.name}: nothing to do (no editor, cancelled, or failed; see the log).`, isError: true };
     if (result === "chat") return { output: "" };
     return { output: `/${spec.name}: proposed edit ${result}.` };
   }
@@ -184,7 +215,12 @@ export class ActionController implements vscode.Disposable {
   async pickAndRun(): Promise<ActionResult> {
     const { prompts } = await this.prompts();
     const pick = await vscode.window.showQuickPick(
-      prompts.map((p) => ({ label: p.name, description: p.description, detail: p.source.startsWith("builtin:") ? "built-in" : p.source, name: p.name })),
+      prompts.map((p) => ({
+        label: p.name,
+        description: p.description,
+        detail: p.source.startsWith("builtin:") ? "built-in" : p.source,
+        name: p.name,
+      })),
       { title: "Hearth: Run Prompt", placeHolder: "Prompts from .hearth/prompts/*.md and the built-in actions" },
     );
     return pick ? this.run(pick.name) : undefined;
@@ -194,10 +230,13 @@ export class ActionController implements vscode.Disposable {
   async customize(): Promise<void> {
     const dir = this.promptsDir();
     if (!dir) return void vscode.window.showInformationMessage("Hearth: open a folder to keep prompt files in it.");
-    const pick = await vscode.window.showQuickPick(Object.keys(BUILTIN_PROMPT_FILES).map((f) => ({ label: f.replace(/\.md$/, ""), file: f })), {
-      title: "Hearth: Customize Prompt",
-      placeHolder: "A built-in prompt to copy into .hearth/prompts/",
-    });
+    const pick = await vscode.window.showQuickPick(
+      Object.keys(BUILTIN_PROMPT_FILES).map((f) => ({ label: f.replace(/\.md$/, ""), file: f })),
+      {
+        title: "Hearth: Customize Prompt",
+        placeHolder: "A built-in prompt to copy into .hearth/prompts/",
+      },
+    );
     if (!pick) return;
     const uri = vscode.Uri.joinPath(dir, pick.file);
     const exists = await vscode.workspace.fs.stat(uri).then(
@@ -227,12 +266,19 @@ export class ActionController implements vscode.Disposable {
       if (exists) {
         const doc = await vscode.workspace.openTextDocument(uri);
         const body = code.slice(first.length + 1);
-        return this.review.propose({ target: uri, kind: "edit", proposal: { original: doc.getText(), start: 0, end: doc.getText().length, newText: body }, title: `Apply to ${named}` });
+        return this.review.propose({
+          target: uri,
+          kind: "edit",
+          proposal: { original: doc.getText(), start: 0, end: doc.getText().length, newText: body },
+          title: `Apply to ${named}`,
+        });
       }
     }
     const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
     if (!editor) {
-      void vscode.window.showInformationMessage("Hearth: open the file to apply the code to (or select the code to replace).");
+      void vscode.window.showInformationMessage(
+        "Hearth: open the file to apply the code to (or select the code to replace).",
+      );
       return undefined;
     }
     const doc = editor.document;
@@ -255,7 +301,10 @@ export class ActionController implements vscode.Disposable {
 
 /** `dir/name`, or `dir/name-2.ext`, `-3`… when taken. */
 async function freeSibling(source: vscode.Uri, fileName: string): Promise<vscode.Uri> {
-  const dir = source.scheme === "file" ? vscode.Uri.file(path.dirname(source.fsPath)) : (vscode.workspace.workspaceFolders?.[0]?.uri ?? source);
+  const dir =
+    source.scheme === "file"
+      ? vscode.Uri.file(path.dirname(source.fsPath))
+      : (vscode.workspace.workspaceFolders?.[0]?.uri ?? source);
   const ext = path.extname(fileName);
   const base = fileName.slice(0, fileName.length - ext.length);
   for (let i = 1; ; i++) {
@@ -272,7 +321,11 @@ async function freeSibling(source: vscode.Uri, fileName: string): Promise<vscode
 export class HearthCodeActions implements vscode.CodeActionProvider {
   static readonly kinds = [vscode.CodeActionKind.QuickFix.append("hearth")];
 
-  provideCodeActions(doc: vscode.TextDocument, range: vscode.Range | vscode.Selection, context: vscode.CodeActionContext): vscode.CodeAction[] {
+  provideCodeActions(
+    doc: vscode.TextDocument,
+    range: vscode.Range | vscode.Selection,
+    context: vscode.CodeActionContext,
+  ): vscode.CodeAction[] {
     const actions: vscode.CodeAction[] = [];
     if (context.diagnostics.length) {
       const span = context.diagnostics.reduce((r, d) => r.union(d.range), context.diagnostics[0].range);
@@ -285,7 +338,11 @@ export class HearthCodeActions implements vscode.CodeActionProvider {
     }
     if (!range.isEmpty) {
       const explain = new vscode.CodeAction("Explain with Hearth", HearthCodeActions.kinds[0]);
-      explain.command = { command: "hearth.explainSelection", title: "Explain with Hearth", arguments: [doc.uri, range] };
+      explain.command = {
+        command: "hearth.explainSelection",
+        title: "Explain with Hearth",
+        arguments: [doc.uri, range],
+      };
       actions.push(explain);
     }
     return actions;

@@ -61,9 +61,15 @@ export class ReviewController implements vscode.Disposable, vscode.TextDocumentC
       this.current = { ...review, id, resolve };
     });
     await vscode.commands.executeCommand("setContext", "hearth.reviewingEdit", true);
-    await vscode.commands.executeCommand("vscode.diff", left, right, `${review.title} (Hearth: Accept ${acceptKey()} · Reject ${rejectKey()})`, {
-      preview: true,
-    });
+    await vscode.commands.executeCommand(
+      "vscode.diff",
+      left,
+      right,
+      `${review.title} (Hearth: Accept ${acceptKey()} · Reject ${rejectKey()})`,
+      {
+        preview: true,
+      },
+    );
     return outcome;
   }
 
@@ -74,7 +80,8 @@ export class ReviewController implements vscode.Disposable, vscode.TextDocumentC
     if (review.kind === "newFile") {
       const edit = new vscode.WorkspaceEdit();
       edit.createFile(review.target, { ignoreIfExists: false, contents: Buffer.from(review.proposal.newText, "utf8") });
-      if (!(await vscode.workspace.applyEdit(edit))) return this.refuse(`Could not create ${vscode.workspace.asRelativePath(review.target)}: it exists already.`);
+      if (!(await vscode.workspace.applyEdit(edit)))
+        return this.refuse(`Could not create ${vscode.workspace.asRelativePath(review.target)}: it exists already.`);
       await this.finish("accepted");
       await vscode.window.showTextDocument(review.target);
       return "accepted";
@@ -83,11 +90,24 @@ export class ReviewController implements vscode.Disposable, vscode.TextDocumentC
     const where = rebase(review.proposal, doc.getText());
     if ("refused" in where) return this.refuse(where.refused);
     const edit = new vscode.WorkspaceEdit();
-    edit.replace(doc.uri, new vscode.Range(doc.positionAt(where.start), doc.positionAt(where.end)), review.proposal.newText);
-    if (!(await vscode.workspace.applyEdit(edit))) return this.refuse("VS Code did not apply the edit (the file may be read-only).");
-    if (where.moved) this.log.info(`Edit re-based: the document changed since the proposal; applied at the same code (offset ${where.start}).`);
+    edit.replace(
+      doc.uri,
+      new vscode.Range(doc.positionAt(where.start), doc.positionAt(where.end)),
+      review.proposal.newText,
+    );
+    if (!(await vscode.workspace.applyEdit(edit)))
+      return this.refuse("VS Code did not apply the edit (the file may be read-only).");
+    if (where.moved)
+      this.log.info(
+        `Edit re-based: the document changed since the proposal; applied at the same code (offset ${where.start}).`,
+      );
     await this.finish("accepted");
-    await vscode.window.showTextDocument(doc, { selection: new vscode.Range(doc.positionAt(where.start), doc.positionAt(where.start + review.proposal.newText.length)) });
+    await vscode.window.showTextDocument(doc, {
+      selection: new vscode.Range(
+        doc.positionAt(where.start),
+        doc.positionAt(where.start + review.proposal.newText.length),
+      ),
+    });
     return "accepted";
   }
 
@@ -113,10 +133,16 @@ export class ReviewController implements vscode.Disposable, vscode.TextDocumentC
     review.resolve(outcome);
     await vscode.commands.executeCommand("setContext", "hearth.reviewingEdit", false);
     // Close the diff tab(s) of this proposal.
-    const tabs = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => {
-      const input = t.input;
-      return input instanceof vscode.TabInputTextDiff && input.modified.scheme === PROPOSAL_SCHEME && input.modified.path.startsWith(`/${review.id}/`);
-    });
+    const tabs = vscode.window.tabGroups.all
+      .flatMap((g) => g.tabs)
+      .filter((t) => {
+        const input = t.input;
+        return (
+          input instanceof vscode.TabInputTextDiff &&
+          input.modified.scheme === PROPOSAL_SCHEME &&
+          input.modified.path.startsWith(`/${review.id}/`)
+        );
+      });
     if (tabs.length) await vscode.window.tabGroups.close(tabs);
     for (const key of [...this.texts.keys()]) if (key.includes(`/${review.id}/`)) this.texts.delete(key);
   }

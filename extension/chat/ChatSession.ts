@@ -134,7 +134,12 @@ export class ChatSession implements vscode.Disposable {
     if (slash) {
       const result = await runSlash(slash, { controller: this.controller, api: this.sidecar, host: this.slashHost() });
       const hits = result.hits?.map(sourceRef);
-      if (result.output) this.notice.fire({ kind: result.isError ? "error" : "info", text: hits?.length ? result.output.split("\n")[0] : result.output, hits });
+      if (result.output)
+        this.notice.fire({
+          kind: result.isError ? "error" : "info",
+          text: hits?.length ? result.output.split("\n")[0] : result.output,
+          hits,
+        });
       this.fire();
       return;
     }
@@ -162,7 +167,10 @@ export class ChatSession implements vscode.Disposable {
     });
   }
 
-  private async send(message: string, extra: () => Promise<{ context?: string; sources?: SourceRef[] }>): Promise<void> {
+  private async send(
+    message: string,
+    extra: () => Promise<{ context?: string; sources?: SourceRef[] }>,
+  ): Promise<void> {
     this.abort = new AbortController();
     this.fire();
     try {
@@ -195,21 +203,33 @@ export class ChatSession implements vscode.Disposable {
   private async retrieve(text: string): Promise<{ context?: string; sources?: SourceRef[] }> {
     if (!mentionsCodebase(text)) return {};
     if (!this.index?.target()) {
-      this.notice.fire({ kind: "error", text: "@codebase needs a folder open in VS Code; sending without codebase context." });
+      this.notice.fire({
+        kind: "error",
+        text: "@codebase needs a folder open in VS Code; sending without codebase context.",
+      });
       return {};
     }
     try {
       const query = withoutMention(text) || text;
-      const result = await this.index.search(query, { topK: readConfig().search.codebaseChunks, signal: this.abort?.signal });
+      const result = await this.index.search(query, {
+        topK: readConfig().search.codebaseChunks,
+        signal: this.abort?.signal,
+      });
       if (!result.hits.length) {
-        this.notice.fire({ kind: "info", text: "@codebase: the index has nothing for this question; sending without codebase context." });
+        this.notice.fire({
+          kind: "info",
+          text: "@codebase: the index has nothing for this question; sending without codebase context.",
+        });
         return {};
       }
       return codebaseContext(result.hits);
     } catch (error) {
       const e = SidecarError.from(error);
       if (e.code === ErrorCodes.Cancelled) throw error;
-      this.notice.fire({ kind: "error", text: `@codebase search failed (${e.userMessage}); sending without codebase context.` });
+      this.notice.fire({
+        kind: "error",
+        text: `@codebase search failed (${e.userMessage}); sending without codebase context.`,
+      });
       return {};
     }
   }
@@ -284,7 +304,10 @@ export class ChatSession implements vscode.Disposable {
       },
       ...(this.index?.target() ? { search: (query: string) => this.index!.search(query) } : {}),
       ...(this.actions
-        ? { prompts: () => this.actions!.prompts(), runPrompt: (spec: PromptSpec, rest: string) => this.actions!.runFromChat(spec, rest) }
+        ? {
+            prompts: () => this.actions!.prompts(),
+            runPrompt: (spec: PromptSpec, rest: string) => this.actions!.runFromChat(spec, rest),
+          }
         : {}),
     };
   }

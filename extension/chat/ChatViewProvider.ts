@@ -1,15 +1,14 @@
 import { randomBytes } from "node:crypto";
 import { JSONRPCClient, JSONRPCServer, JSONRPCServerAndClient } from "json-rpc-2.0";
 import * as vscode from "vscode";
-import type {
-  ExtensionMethod,
-  ExtensionToWebview,
-  WebviewMethod,
-  WebviewToExtension,
-} from "../../webview/protocol";
+import type { ExtensionMethod, ExtensionToWebview, WebviewMethod, WebviewToExtension } from "../../webview/protocol";
 import type { ChatSession } from "./ChatSession";
 
-type Handlers = { [M in WebviewMethod]: (params: WebviewToExtension[M][0]) => Promise<WebviewToExtension[M][1]> | WebviewToExtension[M][1] };
+type Handlers = {
+  [M in WebviewMethod]: (
+    params: WebviewToExtension[M][0],
+  ) => Promise<WebviewToExtension[M][1]> | WebviewToExtension[M][1];
+};
 
 /**
  * Hosts the chat webview view: serves its HTML under a strict CSP (nonce'd script and style, no inline
@@ -25,7 +24,12 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly session: ChatSession,
-    private readonly actions: { attachSelection(): void; attachFile(): Promise<void>; insertCode(code: string): Promise<void>; applyCode(code: string): void },
+    private readonly actions: {
+      attachSelection(): void;
+      attachFile(): Promise<void>;
+      insertCode(code: string): Promise<void>;
+      applyCode(code: string): void;
+    },
   ) {
     this.subscriptions.push(
       session.onDidChange((state) => this.send("state/set", state)),
@@ -37,7 +41,13 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
     const webview = view.webview;
-    webview.options = { enableScripts: true, localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, "dist"), vscode.Uri.joinPath(this.extensionUri, "media")] };
+    webview.options = {
+      enableScripts: true,
+      localResourceRoots: [
+        vscode.Uri.joinPath(this.extensionUri, "dist"),
+        vscode.Uri.joinPath(this.extensionUri, "media"),
+      ],
+    };
     webview.html = this.html(webview);
 
     const server = new JSONRPCServer();

@@ -9,7 +9,8 @@ interface Entry {
 
 const RING_SIZE = 8;
 const MAX_LINES = 30;
-const IMPORT_LINE = /^\s*(import\b|export\s+\*?\s*\{?.*\bfrom\b|from\s+\S+\s+import\b|#include\b|using\s+[\w.]+;|require\(|use\s+[\w:]+)/;
+const IMPORT_LINE =
+  /^\s*(import\b|export\s+\*?\s*\{?.*\bfrom\b|from\s+\S+\s+import\b|#include\b|using\s+[\w.]+;|require\(|use\s+[\w:]+)/;
 
 /**
  * Recently edited and viewed ranges of files, kept in a small ring buffer (newest first, one entry per
@@ -45,7 +46,10 @@ export class ContextTracker implements vscode.Disposable {
       end = mid + MAX_LINES / 2;
     }
     const entry = { uri, start: Math.max(0, start), end };
-    this.ring = [entry, ...this.ring.filter((r) => r.uri !== uri || r.end < entry.start || r.start > entry.end)].slice(0, RING_SIZE);
+    this.ring = [entry, ...this.ring.filter((r) => r.uri !== uri || r.end < entry.start || r.start > entry.end)].slice(
+      0,
+      RING_SIZE,
+    );
   }
 
   /**
@@ -67,7 +71,8 @@ export class ContextTracker implements vscode.Disposable {
     if (promptStartOffset > 0) {
       const head = document.getText(new vscode.Range(0, 0, Math.min(document.lineCount, 200), 0)).split("\n");
       const imports = head.filter((l) => IMPORT_LINE.test(l));
-      if (imports.length) out.push({ path: `${vscode.workspace.asRelativePath(document.uri)} (imports)`, text: imports.join("\n") });
+      if (imports.length)
+        out.push({ path: `${vscode.workspace.asRelativePath(document.uri)} (imports)`, text: imports.join("\n") });
     }
     return out.reverse(); // Newest last: nearest to the cursor in the prompt.
   }

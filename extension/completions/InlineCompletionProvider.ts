@@ -1,5 +1,10 @@
 import * as vscode from "vscode";
-import { CompletionEngine, explainReason, formatContext, type CompletionOutcome } from "../../common/completion/CompletionEngine";
+import {
+  CompletionEngine,
+  explainReason,
+  formatContext,
+  type CompletionOutcome,
+} from "../../common/completion/CompletionEngine";
 import { SidecarError } from "../../common/SidecarError";
 import { readConfig, type HearthConfig } from "../config";
 import type { SidecarClient } from "../sidecar/SidecarClient";
@@ -103,7 +108,9 @@ export class HearthInlineCompletionProvider implements vscode.InlineCompletionIt
     const subscription = token.onCancellationRequested(() => abort.abort());
     try {
       this.statusBar.completion("thinking");
-      this.log.debug(`Inline completion requested at ${document.uri.toString()}:${position.line + 1}:${position.character + 1}`);
+      this.log.debug(
+        `Inline completion requested at ${document.uri.toString()}:${position.line + 1}:${position.character + 1}`,
+      );
       await this.ensureModel(cfg.models.completion, cfg.completion.contextSize);
       if (token.isCancellationRequested) return undefined;
       // Only the characters the token windows can use: no whole-document copy per keystroke.
@@ -111,8 +118,15 @@ export class HearthInlineCompletionProvider implements vscode.InlineCompletionIt
       const start = Math.max(0, offset - PREFIX_CHARS);
       const prefix = document.getText(new vscode.Range(document.positionAt(start), position));
       const suffix = document.getText(new vscode.Range(position, document.positionAt(offset + SUFFIX_CHARS)));
-      const context = cfg.completion.contextTokens > 0 ? formatContext(this.contextTracker.snippets(document, start), document.languageId) : undefined;
-      const outcome = await engine.complete(prefix, suffix, { signal: abort.signal, context, language: document.languageId });
+      const context =
+        cfg.completion.contextTokens > 0
+          ? formatContext(this.contextTracker.snippets(document, start), document.languageId)
+          : undefined;
+      const outcome = await engine.complete(prefix, suffix, {
+        signal: abort.signal,
+        context,
+        language: document.languageId,
+      });
       this.log.debug(`Inline completion: ${outcome.reason}${outcome.detail ? ` (${outcome.detail})` : ""}`);
       const failed = outcome.reason === "error" || outcome.reason === "noFim" || outcome.reason === "noModel";
       this.statusBar.completion(failed ? "error" : "idle", failed ? explainReason(outcome) : undefined);

@@ -112,7 +112,14 @@ export class IndexController implements vscode.Disposable {
           model: { uri },
           contextSize: 1024,
           batchSize: cfg.index.batchTokens,
-          ...(role === "embedding" ? { prefixes: { query: cfg.index.queryPrefix ?? undefined, document: cfg.index.documentPrefix ?? undefined } } : {}),
+          ...(role === "embedding"
+            ? {
+                prefixes: {
+                  query: cfg.index.queryPrefix ?? undefined,
+                  document: cfg.index.documentPrefix ?? undefined,
+                },
+              }
+            : {}),
         });
       }
     };
@@ -145,8 +152,10 @@ export class IndexController implements vscode.Disposable {
     this.show("$(sync~spin) Indexing…", "Hearth is indexing the workspace. Click to pause or cancel.", "indexing");
     const sub = this.sidecar.onNotification("index/progress", (p) => {
       if (p.progressId !== progressId) return;
-      if (p.phase === "discover") return this.show("$(sync~spin) Indexing: finding files…", "Discovering files", "indexing");
-      if (p.phase === "finalize") return this.show("$(sync~spin) Indexing: updating the full-text index…", "Finalizing", "indexing");
+      if (p.phase === "discover")
+        return this.show("$(sync~spin) Indexing: finding files…", "Discovering files", "indexing");
+      if (p.phase === "finalize")
+        return this.show("$(sync~spin) Indexing: updating the full-text index…", "Finalizing", "indexing");
       const eta = p.etaMs === undefined ? "" : ` · ETA ${Math.ceil(p.etaMs / 1000)}s`;
       this.show(
         `$(sync~spin) Indexing ${p.filesDone}/${p.filesTotal}${eta}`,
@@ -157,7 +166,11 @@ export class IndexController implements vscode.Disposable {
     const promise = (async () => {
       try {
         await this.ensureModels();
-        const result = await this.sidecar.request("index/build", { ...target, ...this.discovery(cfg), progressId, force }, abort.signal);
+        const result = await this.sidecar.request(
+          "index/build",
+          { ...target, ...this.discovery(cfg), progressId, force },
+          abort.signal,
+        );
         this.lastBuild = result;
         this.goLive();
         this.showReady(result.files, result.chunks, result.embeddingModel);
@@ -169,12 +182,19 @@ export class IndexController implements vscode.Disposable {
       } catch (error) {
         const e = SidecarError.from(error);
         if (e.code === ErrorCodes.Cancelled) {
-          if (this.state !== "paused") this.show("$(debug-pause) Index: cancelled", "Indexing was cancelled. Run 'Hearth: Index Workspace' to resume.", "paused");
+          if (this.state !== "paused")
+            this.show(
+              "$(debug-pause) Index: cancelled",
+              "Indexing was cancelled. Run 'Hearth: Index Workspace' to resume.",
+              "paused",
+            );
           return undefined;
         }
         this.show("$(warning) Index", `Indexing failed: ${e.userMessage}`, "error");
         this.log.error(`Indexing failed (${e.code}): ${e.message}`);
-        void vscode.window.showErrorMessage(`Hearth: indexing failed: ${e.userMessage}`, "Show Log").then((c) => c && this.log.show());
+        void vscode.window
+          .showErrorMessage(`Hearth: indexing failed: ${e.userMessage}`, "Show Log")
+          .then((c) => c && this.log.show());
         return undefined;
       } finally {
         sub.dispose();
@@ -203,7 +223,11 @@ export class IndexController implements vscode.Disposable {
   /** Cancel the running build (same as pause, but says so). */
   cancel(): void {
     if (!this.building) return;
-    this.show("$(debug-pause) Index: cancelled", "Indexing was cancelled. Run 'Hearth: Index Workspace' to resume.", "paused");
+    this.show(
+      "$(debug-pause) Index: cancelled",
+      "Indexing was cancelled. Run 'Hearth: Index Workspace' to resume.",
+      "paused",
+    );
     this.building.abort.abort();
   }
 
@@ -230,7 +254,10 @@ export class IndexController implements vscode.Disposable {
    * Search the workspace index (building it first if there is none).
    * @throws SidecarError (NoModelLoaded for vector/hybrid without an embedding model, …); Error without a folder.
    */
-  async search(query: string, options: { topK?: number; mode?: SearchMode; signal?: AbortSignal } = {}): Promise<IndexSearchResult> {
+  async search(
+    query: string,
+    options: { topK?: number; mode?: SearchMode; signal?: AbortSignal } = {},
+  ): Promise<IndexSearchResult> {
     const target = this.target();
     if (!target) throw new Error("Open a folder to search its code.");
     await this.ready(target);
@@ -275,7 +302,8 @@ export class IndexController implements vscode.Disposable {
       try {
         const r = await this.sidecar.request("index/update", { ...target, ...this.discovery(cfg), changed, deleted });
         this.updatesApplied += changed.length + deleted.length;
-        if (r.updated || r.removed) this.log.info(`Index updated: ${r.updated} changed, ${r.removed} removed (${r.timings.totalMs} ms).`);
+        if (r.updated || r.removed)
+          this.log.info(`Index updated: ${r.updated} changed, ${r.removed} removed (${r.timings.totalMs} ms).`);
       } catch (error) {
         this.log.warn(`Index update failed: ${SidecarError.from(error).message}`);
       }

@@ -8,7 +8,11 @@ import type { IndexController } from "./IndexController";
 type HitItem = vscode.QuickPickItem & { hit?: SearchHit };
 
 /** Open a search hit's file with its line range selected. `preview`: a preview tab that keeps focus here. */
-export async function openHit(root: string, hit: Pick<SearchHit, "path" | "startLine" | "endLine">, preview = false): Promise<void> {
+export async function openHit(
+  root: string,
+  hit: Pick<SearchHit, "path" | "startLine" | "endLine">,
+  preview = false,
+): Promise<void> {
   const uri = vscode.Uri.file(path.join(root, hit.path));
   const range = new vscode.Range(hit.startLine - 1, 0, hit.endLine - 1, Number.MAX_SAFE_INTEGER);
   await vscode.window.showTextDocument(uri, {

@@ -62,7 +62,11 @@ export class SidecarClient implements SidecarApi, vscode.Disposable {
   start(): Promise<SidecarInfo> {
     this.startPromise ??= this.doStart().catch((error) => {
       this.startPromise = undefined;
-      this.statusEmitter.fire({ state: "error", health: "error", message: `Sidecar failed to start: ${String(error)}` });
+      this.statusEmitter.fire({
+        state: "error",
+        health: "error",
+        message: `Sidecar failed to start: ${String(error)}`,
+      });
       throw SidecarError.from(error);
     });
     return this.startPromise;

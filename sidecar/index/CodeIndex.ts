@@ -37,7 +37,10 @@ export function embeddingText(c: { path: string; symbol?: string; text: string }
 }
 
 function cancelled(): HearthError {
-  return new HearthError(ErrorCodes.Cancelled, "Indexing cancelled; what was indexed so far is kept and the next run resumes.");
+  return new HearthError(
+    ErrorCodes.Cancelled,
+    "Indexing cancelled; what was indexed so far is kept and the next run resumes.",
+  );
 }
 
 /**
@@ -54,11 +57,22 @@ export class CodeIndex {
     private readonly log: (message: string) => void,
   ) {}
 
-  private async chunkFile(rel: string, language: string, text: string, options: IndexDiscoveryOptions): Promise<Chunk[]> {
-    return this.chunker.chunk(rel, language, text, { maxTokens: options.chunkTokens, overlapTokens: options.overlapTokens });
+  private async chunkFile(
+    rel: string,
+    language: string,
+    text: string,
+    options: IndexDiscoveryOptions,
+  ): Promise<Chunk[]> {
+    return this.chunker.chunk(rel, language, text, {
+      maxTokens: options.chunkTokens,
+      overlapTokens: options.overlapTokens,
+    });
   }
 
-  private async rows(chunks: Chunk[], signal?: AbortSignal): Promise<{ rows: ChunkRow[]; embedMs: number; tokens: number }> {
+  private async rows(
+    chunks: Chunk[],
+    signal?: AbortSignal,
+  ): Promise<{ rows: ChunkRow[]; embedMs: number; tokens: number }> {
     let embedMs = 0;
     let tokens = 0;
     let vectors: Float32Array[] | undefined;
@@ -92,7 +106,11 @@ export class CodeIndex {
   ): Promise<IndexBuildResult> {
     const started = performance.now();
     onProgress({ phase: "discover", filesDone: 0, filesTotal: 0, chunksDone: 0 });
-    const { files, skipped } = await discoverFiles(this.root, { exclude: params.exclude, maxFileBytes: params.maxFileBytes, signal });
+    const { files, skipped } = await discoverFiles(this.root, {
+      exclude: params.exclude,
+      maxFileBytes: params.maxFileBytes,
+      signal,
+    });
     if (signal.aborted) throw cancelled();
     const indexedHashes = await this.store.fileHashes();
     const known = params.force ? new Map<string, string>() : indexedHashes;
@@ -241,7 +259,11 @@ export class CodeIndex {
   }
 
   /** See `index/search` in the protocol. @throws HearthError NoModelLoaded for vector/hybrid without a model. */
-  async search(params: IndexSearchParams, rerankService: RerankService | undefined, signal: AbortSignal): Promise<IndexSearchResult> {
+  async search(
+    params: IndexSearchParams,
+    rerankService: RerankService | undefined,
+    signal: AbortSignal,
+  ): Promise<IndexSearchResult> {
     const started = performance.now();
     const mode: SearchMode = params.mode ?? (this.embedding ? "hybrid" : "lexical");
     const topK = params.topK ?? 10;
@@ -255,7 +277,15 @@ export class CodeIndex {
     }
     const timings = { totalMs: 0, embedMs: 0, lexicalMs: 0, vectorMs: 0, rerankMs: 0 };
     const table = await this.store.chunks();
-    type Row = { id: string; path: string; language: string; startLine: number; endLine: number; symbol: string; text: string };
+    type Row = {
+      id: string;
+      path: string;
+      language: string;
+      startLine: number;
+      endLine: number;
+      symbol: string;
+      text: string;
+    };
     const byId = new Map<string, Row>();
     const scores = new Map<string, SearchHit["scores"]>();
     const scoreOf = (id: string) => scores.get(id) ?? (scores.set(id, {}), scores.get(id)!);
@@ -267,7 +297,11 @@ export class CodeIndex {
       const terms = queryTerms(params.query);
       if (terms) {
         if (!this.store.ftsReady) await this.store.ensureFullTextIndex();
-        const rows = (await table.search(terms, "fts", "terms").select([...COLUMNS, "_score"]).limit(candidates).toArray()) as Array<Row & { _score: number }>;
+        const rows = (await table
+          .search(terms, "fts", "terms")
+          .select([...COLUMNS, "_score"])
+          .limit(candidates)
+          .toArray()) as Array<Row & { _score: number }>;
         rows.forEach((r, i) => {
           byId.set(r.id, r);
           Object.assign(scoreOf(r.id), { lexical: r._score, lexicalRank: i + 1 });
@@ -323,12 +357,20 @@ export class CodeIndex {
     if (doRerank && rerankService) {
       const t = performance.now();
       const head = order.slice(0, Math.max(params.rerankTopN ?? 20, 1));
-      const rs = await rerankService.rank(params.query, head.map((id) => embeddingText(byId.get(id)!)), signal);
+      const rs = await rerankService.rank(
+        params.query,
+        head.map((id) => embeddingText(byId.get(id)!)),
+        signal,
+      );
       head.forEach((id, i) => (scoreOf(id).rerank = rs[i]));
       const weight = params.rerankWeight ?? 1;
       let final = rs;
       if (weight < 1) {
-        final = interpolate(rs, head.map((id) => searchScore(scoreOf(id))), weight);
+        final = interpolate(
+          rs,
+          head.map((id) => searchScore(scoreOf(id))),
+          weight,
+        );
         head.forEach((id, i) => (scoreOf(id).interpolated = final[i]));
       }
       const reordered = head.map((id, i) => ({ id, s: final[i], i })).sort((a, b) => b.s - a.s || a.i - b.i);
@@ -368,4 +410,3 @@ export class CodeIndex {
     };
   }
 }
-

@@ -35,11 +35,18 @@ export class IndexManager {
 
   private async checkRoot(target: IndexTarget): Promise<void> {
     if (!path.isAbsolute(target.root) || !path.isAbsolute(target.storageDir)) {
-      throw new HearthError(ErrorCodes.InvalidParams, "Invalid params: 'root' and 'storageDir' must be absolute paths.");
+      throw new HearthError(
+        ErrorCodes.InvalidParams,
+        "Invalid params: 'root' and 'storageDir' must be absolute paths.",
+      );
     }
     const st = await fs.stat(target.root).catch(() => undefined);
     if (!st?.isDirectory()) {
-      throw new HearthError(ErrorCodes.InvalidParams, `Cannot index ${target.root}: it is not a folder.`, "Open or pass an existing folder.");
+      throw new HearthError(
+        ErrorCodes.InvalidParams,
+        `Cannot index ${target.root}: it is not a folder.`,
+        "Open or pass an existing folder.",
+      );
     }
   }
 
@@ -60,7 +67,13 @@ export class IndexManager {
     }
     // A table found by suffix for a lexical-only search gets no embedding service, so it is never written to
     // with vectors of another model.
-    return new CodeIndex(path.resolve(target.root), await this.cached(target.storageDir, key), await this.getChunker(), embedding, this.log);
+    return new CodeIndex(
+      path.resolve(target.root),
+      await this.cached(target.storageDir, key),
+      await this.getChunker(),
+      embedding,
+      this.log,
+    );
   }
 
   /** The open store for a database folder and key (one LanceDB connection each, kept for the session). */

@@ -183,7 +183,8 @@ function pointAfter(from: TreeSitter.Point, text: string): TreeSitter.Point {
 
 /** ERROR and MISSING nodes under `node`, descending only into subtrees that contain an error. */
 function countErrors(node: Node): number {
-  if (node.isError || node.isMissing) return 1 + node.children.reduce((n, c) => n + (c && c.hasError ? countErrors(c) : 0), 0);
+  if (node.isError || node.isMissing)
+    return 1 + node.children.reduce((n, c) => n + (c && c.hasError ? countErrors(c) : 0), 0);
   if (!node.hasError) return 0;
   return node.children.reduce((n, c) => n + (c ? countErrors(c) : 0), 0);
 }
@@ -212,7 +213,14 @@ export function lineWindows(
     while (end < lines.length && (end === start || tokens + cost[end] <= opts.maxTokens)) tokens += cost[end++];
     const text = lines.slice(start, end).join("\n");
     if (text.trim()) {
-      chunks.push({ path: filePath, language, startLine: firstLine + start, endLine: firstLine + end - 1, symbol, text });
+      chunks.push({
+        path: filePath,
+        language,
+        startLine: firstLine + start,
+        endLine: firstLine + end - 1,
+        symbol,
+        text,
+      });
     }
     if (end >= lines.length) break;
     // Step back over trailing lines worth ≤ overlapTokens, but always advance.
@@ -239,7 +247,10 @@ class SyntaxChunking {
   }
 
   run(root: Node): Chunk[] {
-    this.children(root.namedChildren.filter((n): n is Node => n !== null), undefined);
+    this.children(
+      root.namedChildren.filter((n): n is Node => n !== null),
+      undefined,
+    );
     return this.chunks.sort((a, b) => a.startLine - b.startLine || a.endLine - b.endLine);
   }
 
@@ -252,9 +263,25 @@ class SyntaxChunking {
     const text = this.rows(startRow, endRow);
     if (!text.trim()) return;
     if (this.opts.countTokens(text) <= this.opts.maxTokens) {
-      this.chunks.push({ path: this.filePath, language: this.language, startLine: startRow + 1, endLine: endRow + 1, symbol, text });
+      this.chunks.push({
+        path: this.filePath,
+        language: this.language,
+        startLine: startRow + 1,
+        endLine: endRow + 1,
+        symbol,
+        text,
+      });
     } else {
-      this.chunks.push(...lineWindows(this.filePath, this.language, this.lines.slice(startRow, endRow + 1), startRow + 1, symbol, this.opts));
+      this.chunks.push(
+        ...lineWindows(
+          this.filePath,
+          this.language,
+          this.lines.slice(startRow, endRow + 1),
+          startRow + 1,
+          symbol,
+          this.opts,
+        ),
+      );
     }
   }
 
@@ -347,7 +374,7 @@ class SyntaxChunking {
       const text = this.rows(first, endRow);
       const members = this.opts.countTokens(text) > this.opts.maxTokens ? this.body(def) : undefined;
       if (members) {
-                // Header: doc comment and signature, up to the first member; members (fields included) follow.
+        // Header: doc comment and signature, up to the first member; members (fields included) follow.
         const headerEnd = Math.max(first, Math.min(members[0].startPosition.row - 1, first + 40));
         this.emit(first, headerEnd, symbol);
         this.children(members, symbol);

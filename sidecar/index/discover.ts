@@ -6,21 +6,41 @@ import { languageOf } from "./languages";
 
 /** Exclusions that apply when the client sends none (VS Code's own `files.exclude` / `search.exclude` defaults). */
 export const DEFAULT_EXCLUDES: readonly string[] = [
-  "**/.git", "**/.svn", "**/.hg", "**/CVS", "**/.DS_Store", "**/node_modules", "**/bower_components",
-  "**/*.code-search", "**/.hearth",
+  "**/.git",
+  "**/.svn",
+  "**/.hg",
+  "**/CVS",
+  "**/.DS_Store",
+  "**/node_modules",
+  "**/bower_components",
+  "**/*.code-search",
+  "**/.hearth",
 ];
 
 /** Default size cap for one file, bytes (the `hearth.index.maxFileBytes` setting). */
 export const DEFAULT_MAX_FILE_BYTES = 1_000_000;
 
 const LOCKFILES = new Set([
-  "package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml", "bun.lockb", "Cargo.lock",
-  "composer.lock", "Gemfile.lock", "poetry.lock", "Pipfile.lock", "go.sum", "flake.lock", "packages.lock.json",
+  "package-lock.json",
+  "npm-shrinkwrap.json",
+  "yarn.lock",
+  "pnpm-lock.yaml",
+  "bun.lockb",
+  "Cargo.lock",
+  "composer.lock",
+  "Gemfile.lock",
+  "poetry.lock",
+  "Pipfile.lock",
+  "go.sum",
+  "flake.lock",
+  "packages.lock.json",
 ]);
 const BINARY_EXTENSIONS = new Set(
-  ("png jpg jpeg gif bmp ico webp avif tiff psd pdf zip gz tgz bz2 xz 7z rar jar war class exe dll so dylib node " +
+  (
+    "png jpg jpeg gif bmp ico webp avif tiff psd pdf zip gz tgz bz2 xz 7z rar jar war class exe dll so dylib node " +
     "wasm o a lib obj bin dat gguf safetensors pt onnx pkl npy npz mp3 mp4 wav ogg flac mov avi mkv webm woff woff2 " +
-    "ttf otf eot sqlite db lance arrow parquet").split(" "),
+    "ttf otf eot sqlite db lance arrow parquet"
+  ).split(" "),
 );
 const GENERATED_SUFFIXES = [".min.js", ".min.css", ".min.mjs", ".bundle.js", ".map", ".d.ts.map", ".snap"];
 
@@ -52,7 +72,9 @@ export interface DiscoverOptions {
 function expandBraces(pattern: string): string[] {
   const m = /\{([^{}]*)\}/.exec(pattern);
   if (!m) return [pattern];
-  return m[1].split(",").flatMap((alt) => expandBraces(pattern.slice(0, m.index) + alt + pattern.slice(m.index + m[0].length)));
+  return m[1]
+    .split(",")
+    .flatMap((alt) => expandBraces(pattern.slice(0, m.index) + alt + pattern.slice(m.index + m[0].length)));
 }
 
 interface Rules {
@@ -99,7 +121,9 @@ export async function discoverFiles(
   const stat = await fs.stat(rootAbs);
   if (!stat.isDirectory()) throw new Error(`${rootAbs} is not a folder.`);
   const maxBytes = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
-  const excludes = ignore().add((options.exclude ?? DEFAULT_EXCLUDES).flatMap(expandBraces).map((p) => p.replace(/^\.\//, "")));
+  const excludes = ignore().add(
+    (options.exclude ?? DEFAULT_EXCLUDES).flatMap(expandBraces).map((p) => p.replace(/^\.\//, "")),
+  );
   const files: DiscoveredFile[] = [];
   const skipped: SkippedFile[] = [];
   const visited = new Set<string>([await fs.realpath(rootAbs)]);
@@ -112,7 +136,10 @@ export async function discoverFiles(
     try {
       entries = await fs.readdir(dirAbs, { withFileTypes: true });
     } catch (error) {
-      skipped.push({ path: dirRel || ".", reason: `unreadable folder (${(error as NodeJS.ErrnoException).code ?? String(error)})` });
+      skipped.push({
+        path: dirRel || ".",
+        reason: `unreadable folder (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      });
       return;
     }
     entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -158,7 +185,10 @@ export async function discoverFiles(
         continue;
       }
       if (st.size > maxBytes) {
-        skipped.push({ path: rel, reason: `too large (${Math.round(st.size / 1024)} KiB > ${Math.round(maxBytes / 1024)} KiB cap)` });
+        skipped.push({
+          path: rel,
+          reason: `too large (${Math.round(st.size / 1024)} KiB > ${Math.round(maxBytes / 1024)} KiB cap)`,
+        });
         continue;
       }
       files.push({ path: rel, absPath: abs, sizeBytes: st.size, mtimeMs: st.mtimeMs, language });
@@ -207,7 +237,8 @@ export async function readIndexableFile(absPath: string, maxFileBytes = DEFAULT_
   let bytes: Buffer;
   try {
     const st = await fs.stat(absPath);
-    if (st.size > maxFileBytes) return { skip: `too large (${Math.round(st.size / 1024)} KiB > ${Math.round(maxFileBytes / 1024)} KiB cap)` };
+    if (st.size > maxFileBytes)
+      return { skip: `too large (${Math.round(st.size / 1024)} KiB > ${Math.round(maxFileBytes / 1024)} KiB cap)` };
     bytes = await fs.readFile(absPath);
   } catch (error) {
     return { skip: `unreadable (${(error as NodeJS.ErrnoException).code ?? String(error)})` };

@@ -52,5 +52,7 @@ function minMax(xs: readonly number[]): number[] {
 }
 
 function byScore(scores: Map<string, number>): Array<{ id: string; score: number }> {
-  return [...scores.entries()].map(([id, score]) => ({ id, score })).sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
+  return [...scores.entries()]
+    .map(([id, score]) => ({ id, score }))
+    .sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : 1));
 }

@@ -15,7 +15,9 @@ const BOUNDARY = /([a-z0-9])([A-Z])|([A-Z]+)([A-Z][a-z])|([A-Za-z])([0-9])/g;
  */
 export function splitIdentifier(identifier: string): string[] {
   const split = (s: string) =>
-    s.replace(BOUNDARY, (_m, a, b, c, d, e, f) => (a !== undefined ? `${a} ${b}` : c !== undefined ? `${c} ${d}` : `${e} ${f}`));
+    s.replace(BOUNDARY, (_m, a, b, c, d, e, f) =>
+      a !== undefined ? `${a} ${b}` : c !== undefined ? `${c} ${d}` : `${e} ${f}`,
+    );
   // Twice: boundaries that share a character (`utf8Decode`: `f|8` and `8|D`) are found one per pass.
   return split(split(identifier))
     .split(/[^A-Za-z0-9]+/)
@@ -43,8 +45,10 @@ export function lexicalTerms(text: string): string {
 
 /** Words that carry no meaning in a search query ("where is the config parsed" → "config parsed"). */
 const QUERY_STOP_WORDS = new Set(
-  ("a an and are as at be by do does for from how i in into is it its of on or that the this to was what when " +
-    "where which who why with we our you your can should find show me get code function method").split(" "),
+  (
+    "a an and are as at be by do does for from how i in into is it its of on or that the this to was what when " +
+    "where which who why with we our you your can should find show me get code function method"
+  ).split(" "),
 );
 
 /**

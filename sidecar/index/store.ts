@@ -63,7 +63,11 @@ export const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 /** Table-name suffix for a key: `lexical`, or a slug of the model plus a short hash plus the dimension. */
 export function tableSuffix(key: TableKey): string {
   if (!key.model || !key.dimensions) return "lexical";
-  const slug = key.model.toLowerCase().replace(/\.gguf$/, "").replace(/[^a-z0-9]+/g, "_").slice(0, 40);
+  const slug = key.model
+    .toLowerCase()
+    .replace(/\.gguf$/, "")
+    .replace(/[^a-z0-9]+/g, "_")
+    .slice(0, 40);
   let h = 0x811c9dc5; // FNV-1a of the model identity
   for (const c of key.modelId ?? key.model) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
   return `${slug}_${h.toString(16)}_${key.dimensions}`;
@@ -121,13 +125,19 @@ export class IndexStore {
       new Field("terms", new Utf8(), false),
     ];
     if (this.key.dimensions) {
-      fields.push(new Field("vector", new FixedSizeList(this.key.dimensions, new Field("item", new Float32(), true)), false));
+      fields.push(
+        new Field("vector", new FixedSizeList(this.key.dimensions, new Field("item", new Float32(), true)), false),
+      );
     }
     return new Schema(fields);
   }
 
   private fileSchema(): Schema {
-    return new Schema([new Field("path", new Utf8(), false), new Field("hash", new Utf8(), false), new Field("chunks", new Int32(), false)]);
+    return new Schema([
+      new Field("path", new Utf8(), false),
+      new Field("hash", new Utf8(), false),
+      new Field("chunks", new Int32(), false),
+    ]);
   }
 
   private table(name: string, schema: () => Schema): Promise<LanceDb.Table> {
@@ -135,7 +145,9 @@ export class IndexStore {
     if (!t) {
       t = (async () => {
         const names = await this.db.tableNames();
-        return names.includes(name) ? this.db.openTable(name) : this.db.createEmptyTable(name, schema(), { existOk: true });
+        return names.includes(name)
+          ? this.db.openTable(name)
+          : this.db.createEmptyTable(name, schema(), { existOk: true });
       })();
       t.catch(() => this.tablePromises.delete(name));
       this.tablePromises.set(name, t);
@@ -177,7 +189,12 @@ export class IndexStore {
    * See the class comment for the write order that keeps an interrupted run recoverable.
    * @param known paths currently in the file table (from {@link fileHashes}); others are not deleted first.
    */
-  replaceFiles(files: FileRow[], chunks: ChunkRow[], removed: string[] = [], known?: ReadonlySet<string>): Promise<void> {
+  replaceFiles(
+    files: FileRow[],
+    chunks: ChunkRow[],
+    removed: string[] = [],
+    known?: ReadonlySet<string>,
+  ): Promise<void> {
     return this.write(async () => {
       // Paths that may have rows: all of them, unless the caller knows which files are indexed (a new file
       // has nothing to delete, and a delete is a commit of its own).
@@ -186,7 +203,10 @@ export class IndexStore {
       const fileTable = await this.files();
       // Bounded IN lists: LanceDB parses the filter as SQL.
       for (let i = 0; i < paths.length; i += 500) {
-        const list = paths.slice(i, i + 500).map(sqlString).join(", ");
+        const list = paths
+          .slice(i, i + 500)
+          .map(sqlString)
+          .join(", ");
         await fileTable.delete(`path IN (${list})`);
         await chunkTable.delete(`path IN (${list})`);
       }
@@ -214,7 +234,14 @@ export class IndexStore {
     const indices = await table.listIndices();
     if (!indices.some((i) => i.columns.includes("terms"))) {
       await table.createIndex("terms", {
-        config: (await loadLanceDb()).Index.fts({ baseTokenizer: "whitespace", lowercase: true, stem: true, language: "English", removeStopWords: false, withPosition: false }),
+        config: (await loadLanceDb()).Index.fts({
+          baseTokenizer: "whitespace",
+          lowercase: true,
+          stem: true,
+          language: "English",
+          removeStopWords: false,
+          withPosition: false,
+        }),
       });
     }
     this.ftsReady = true;
@@ -235,7 +262,8 @@ export class IndexStore {
       const table = await this.chunks();
       const name = (await table.listIndices()).find((i) => i.columns.includes("terms"))?.name;
       const stats = name ? await table.indexStats(name) : undefined;
-      if (!stats || stats.numIndexedRows < FOLD_IN_BELOW_ROWS || stats.numUnindexedRows > FOLD_IN_ABOVE_UNINDEXED) await this.finalize();
+      if (!stats || stats.numIndexedRows < FOLD_IN_BELOW_ROWS || stats.numUnindexedRows > FOLD_IN_ABOVE_UNINDEXED)
+        await this.finalize();
     })();
   }
 

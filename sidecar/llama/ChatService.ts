@@ -6,7 +6,14 @@ import {
   type LlamaModel,
 } from "node-llama-cpp";
 import { HearthError } from "../errors";
-import { ErrorCodes, type ChatMessage, type ChatSendParams, type ChatSendResult, type GenerationParams, type StopReason } from "../protocol";
+import {
+  ErrorCodes,
+  type ChatMessage,
+  type ChatSendParams,
+  type ChatSendResult,
+  type GenerationParams,
+  type StopReason,
+} from "../protocol";
 
 /** node-llama-cpp's `LlamaJsonSchemaGrammar`, seen through what we use of it. */
 type SchemaGrammar = LlamaGrammar & { parse(json: string): unknown };
@@ -134,10 +141,15 @@ export class ChatService {
     let grammar = this.grammars.get(key);
     if (!grammar) {
       // The schema arrives as JSON: its static type is unknown here, validation is the grammar's.
-      grammar = (this.model.llama.createGrammarForJsonSchema(schema as never) as Promise<SchemaGrammar>).catch((error: unknown) => {
-        this.grammars.delete(key);
-        throw new HearthError(ErrorCodes.InvalidParams, `Invalid params: 'responseSchema' is not a JSON schema the grammar supports (${String(error)}).`);
-      });
+      grammar = (this.model.llama.createGrammarForJsonSchema(schema as never) as Promise<SchemaGrammar>).catch(
+        (error: unknown) => {
+          this.grammars.delete(key);
+          throw new HearthError(
+            ErrorCodes.InvalidParams,
+            `Invalid params: 'responseSchema' is not a JSON schema the grammar supports (${String(error)}).`,
+          );
+        },
+      );
       this.grammars.set(key, grammar);
     }
     return grammar;

@@ -1,4 +1,10 @@
-import { LlamaCompletion, type LlamaContext, type LlamaContextSequence, type LlamaModel, type Token } from "node-llama-cpp";
+import {
+  LlamaCompletion,
+  type LlamaContext,
+  type LlamaContextSequence,
+  type LlamaModel,
+  type Token,
+} from "node-llama-cpp";
 import { HearthError } from "../errors";
 import { ErrorCodes, type InfillParams, type InfillResult } from "../protocol";
 import { cutAtRepeatedLine, repeatedLineIndex, trimToSyntaxOf } from "./syntaxTrim";
@@ -46,13 +52,20 @@ export class CompletionService {
   private async generate(params: InfillParams, signal: AbortSignal): Promise<InfillResult> {
     const started = performance.now();
     const maxTokens = params.maxTokens ?? INFILL_DEFAULTS.maxTokens;
-    const suffixTokens = this.model.tokenize(params.suffix).slice(0, params.suffixTokens ?? INFILL_DEFAULTS.suffixTokens);
+    const suffixTokens = this.model
+      .tokenize(params.suffix)
+      .slice(0, params.suffixTokens ?? INFILL_DEFAULTS.suffixTokens);
     // Fit the prompt into the context ourselves (leaving node-llama-cpp's context-shift reserve of a tenth, the
     // answer and the FIM tokens), so node-llama-cpp never trims it: its trimming slides with every keystroke.
     // Context from other files goes first: it changes rarely while typing, so it stays in the KV cache.
-    const contextTokens = params.context ? this.model.tokenize(params.context).slice(-(params.contextTokens ?? 512)) : [];
+    const contextTokens = params.context
+      ? this.model.tokenize(params.context).slice(-(params.contextTokens ?? 512))
+      : [];
     const room = Math.floor(this.contextSize * 0.9) - suffixTokens.length - contextTokens.length - maxTokens - 4;
-    const windowTokens = snapWindow(this.model.tokenize(params.prefix), Math.max(16, Math.min(room, params.prefixTokens ?? INFILL_DEFAULTS.prefixTokens)));
+    const windowTokens = snapWindow(
+      this.model.tokenize(params.prefix),
+      Math.max(16, Math.min(room, params.prefixTokens ?? INFILL_DEFAULTS.prefixTokens)),
+    );
     const prefixTokens = contextTokens.length ? [...contextTokens, ...windowTokens] : windowTokens;
     const meter = this.sequence.tokenMeter;
     const outputBefore = meter.usedOutputTokens;
@@ -82,24 +95,32 @@ export class CompletionService {
     let stopReason: InfillResult["stopReason"] = "cancelled";
     try {
       if (!signal.aborted) {
-        const response = await this.completion.generateInfillCompletionWithMeta(prefixTokens as Token[], suffixTokens as Token[], {
-          maxTokens,
-          temperature: 0,
-          signal: abort.signal,
-          stopOnAbortSignal: true,
-          onTextChunk: (chunk) => {
-            firstAt ??= performance.now();
-            text += chunk;
-            if (params.singleLine && text.includes("\n")) {
-              newlineHit = true;
-              abort.abort();
-            } else if (!params.singleLine && chunk.includes("\n") && repeatedLineIndex(text.split("\n").slice(0, -1), cursorLine) >= 0) {
-              // A finished line repeats the one before it: a generation loop, whose every further token is waste.
-              repeatHit = true;
-              abort.abort();
-            }
+        const response = await this.completion.generateInfillCompletionWithMeta(
+          prefixTokens as Token[],
+          suffixTokens as Token[],
+          {
+            maxTokens,
+            temperature: 0,
+            signal: abort.signal,
+            stopOnAbortSignal: true,
+            onTextChunk: (chunk) => {
+              firstAt ??= performance.now();
+              text += chunk;
+              if (params.singleLine && text.includes("\n")) {
+                newlineHit = true;
+                abort.abort();
+              } else if (
+                !params.singleLine &&
+                chunk.includes("\n") &&
+                repeatedLineIndex(text.split("\n").slice(0, -1), cursorLine) >= 0
+              ) {
+                // A finished line repeats the one before it: a generation loop, whose every further token is waste.
+                repeatHit = true;
+                abort.abort();
+              }
+            },
           },
-        });
+        );
         text = response.response;
         const reason = response.metadata.stopReason;
         stopReason =
@@ -109,8 +130,8 @@ export class CompletionService {
               : repeatHit
                 ? "repeatedLine"
                 : budgetHit
-                ? "timeBudget"
-                : "cancelled"
+                  ? "timeBudget"
+                  : "cancelled"
             : reason === "maxTokens"
               ? "maxTokens"
               : "stop";

@@ -50,7 +50,11 @@ export class EmbeddingService {
    * @returns also the number of tokens evaluated (for tokens/s figures).
    * @throws Error "aborted" when `signal` fires (texts done so far are dropped).
    */
-  async embed(texts: string[], kind: "query" | "document", signal?: AbortSignal): Promise<{ vectors: Float32Array[]; tokens: number }> {
+  async embed(
+    texts: string[],
+    kind: "query" | "document",
+    signal?: AbortSignal,
+  ): Promise<{ vectors: Float32Array[]; tokens: number }> {
     const prefix = kind === "query" ? this.prefixes.query : this.prefixes.document;
     const vectors: Float32Array[] = [];
     let tokens = 0;

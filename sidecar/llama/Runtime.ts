@@ -102,7 +102,10 @@ export class Runtime {
     const supported = await getLlamaGpuTypes("supported");
     if (gpu !== "auto" && gpu !== "off" && !supported.includes(gpu)) {
       const usable = supported.filter((g) => g !== false);
-      throw backendUnavailable(gpu, usable.length ? `usable here: ${usable.join(", ")}` : "this machine has no usable GPU backend");
+      throw backendUnavailable(
+        gpu,
+        usable.length ? `usable here: ${usable.join(", ")}` : "this machine has no usable GPU backend",
+      );
     }
     const firstGpu = supported.find((g) => g !== false);
     const key = gpu === "off" || (gpu === "auto" && !firstGpu) ? "cpu" : gpu === "auto" ? String(firstGpu) : gpu;
@@ -216,10 +219,20 @@ export class Runtime {
     }
     if (params.role === "embedding" || params.role === "rerank") {
       try {
-        const options = { contextSize, threads: this.threadCount, batchSize: Math.min(contextSize, params.batchSize ?? 512) };
+        const options = {
+          contextSize,
+          threads: this.threadCount,
+          batchSize: Math.min(contextSize, params.batchSize ?? 512),
+        };
         if (params.role === "embedding") {
           const name = `${entry.info.name} ${String(fileInfo.metadata.general.name ?? "")}`;
-          entry.embedding = new EmbeddingService(model, await model.createEmbeddingContext(options), name, contextSize, params.prefixes);
+          entry.embedding = new EmbeddingService(
+            model,
+            await model.createEmbeddingContext(options),
+            name,
+            contextSize,
+            params.prefixes,
+          );
           entry.info.embeddingDimensions = entry.embedding.dimensions;
         } else {
           entry.rerank = new RerankService(model, await model.createRankingContext(options), contextSize);

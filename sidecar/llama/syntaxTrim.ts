@@ -19,7 +19,10 @@ export function grammarFor(languageId: string): string | undefined {
  * @param check errors with a candidate inserted (undefined when it cannot tell: that candidate is not kept).
  * @returns the kept text and how many lines were cut.
  */
-export function trimToSyntax(text: string, check: { baseline: number; errorsWith(middle: string): number | undefined }): { text: string; linesCut: number } {
+export function trimToSyntax(
+  text: string,
+  check: { baseline: number; errorsWith(middle: string): number | undefined },
+): { text: string; linesCut: number } {
   const lines = text.split("\n");
   for (let n = lines.length; n >= 2; n--) {
     const candidate = lines.slice(0, n).join("\n");
@@ -70,7 +73,12 @@ export function cutAtRepeatedLine(text: string, linePrefix = ""): string {
 export const SYNTAX_WINDOW = { before: 4_000, after: 2_000 } as const;
 
 /** {@link trimToSyntax} with the sidecar's tree-sitter grammars; unchanged text for a language without one. */
-export async function trimToSyntaxOf(languageId: string, prefix: string, text: string, suffix: string): Promise<{ text: string; linesCut: number }> {
+export async function trimToSyntaxOf(
+  languageId: string,
+  prefix: string,
+  text: string,
+  suffix: string,
+): Promise<{ text: string; linesCut: number }> {
   const grammar = grammarFor(languageId);
   if (!grammar || !text.includes("\n")) return { text, linesCut: 0 };
   let before = prefix.slice(-SYNTAX_WINDOW.before);

@@ -130,7 +130,8 @@ async function download(uri: string, options: ResolveOptions): Promise<string> {
         await inspectGguf(filePath);
       } catch (error) {
         // A cut-short body can pass the downloader's own checks; delete it so the next attempt starts clean.
-        if (error instanceof HearthError && error.code === ErrorCodes.ModelCorrupt) await fs.rm(filePath, { force: true });
+        if (error instanceof HearthError && error.code === ErrorCodes.ModelCorrupt)
+          await fs.rm(filePath, { force: true });
         throw error;
       }
       return filePath;

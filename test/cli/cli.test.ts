@@ -15,7 +15,11 @@ function hearth(
   options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: ["pipe", "pipe", "pipe"], cwd: options.cwd, env: { ...process.env, ...options.env } });
+    const child = spawn(process.execPath, [CLI_PATH, ...args], {
+      stdio: ["pipe", "pipe", "pipe"],
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -33,7 +37,19 @@ beforeAll(async () => {
 
 describe("hearth chat (CLI)", () => {
   it("one-shot mode prints real model text and exits 0", async () => {
-    const r = await hearth(["chat", "--model", model, "-p", "Once upon a time", "--max-tokens", "40", "--temperature", "0", "--threads", "1"]);
+    const r = await hearth([
+      "chat",
+      "--model",
+      model,
+      "-p",
+      "Once upon a time",
+      "--max-tokens",
+      "40",
+      "--temperature",
+      "0",
+      "--threads",
+      "1",
+    ]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     // stories260K continues with TinyStories prose: several real words, not an error.
@@ -55,8 +71,20 @@ describe("hearth chat (CLI)", () => {
   });
 
   it("REPL: answers, /stats shows non-zero token counts, /params and /help work, /exit leaves", async () => {
-    const input = ["Once upon a time", "/params max-tokens 12", "Lily saw a dog", "/stats", "/hepl", "/help", "/exit", ""].join("\n");
-    const r = await hearth(["chat", "--model", model, "--temperature", "0", "--max-tokens", "30", "--threads", "1"], input);
+    const input = [
+      "Once upon a time",
+      "/params max-tokens 12",
+      "Lily saw a dog",
+      "/stats",
+      "/hepl",
+      "/help",
+      "/exit",
+      "",
+    ].join("\n");
+    const r = await hearth(
+      ["chat", "--model", model, "--temperature", "0", "--max-tokens", "30", "--threads", "1"],
+      input,
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("You> Once upon a time");
     expect(r.stdout.match(/Assistant> \S+/g)?.length).toBe(2);
@@ -74,7 +102,19 @@ describe("hearth chat (CLI)", () => {
   it("--history resumes and saves the conversation as JSON", async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-cli-"));
     const file = path.join(dir, "chat.json");
-    const args = ["chat", "--model", model, "--temperature", "0", "--max-tokens", "8", "--threads", "1", "--history", file];
+    const args = [
+      "chat",
+      "--model",
+      model,
+      "--temperature",
+      "0",
+      "--max-tokens",
+      "8",
+      "--threads",
+      "1",
+      "--history",
+      file,
+    ];
     expect((await hearth([...args, "-p", "Once upon a time"])).code).toBe(0);
     expect((await hearth([...args, "-p", "Then"])).code).toBe(0);
     const saved = parseConversation(await fs.readFile(file, "utf8"), file);
@@ -99,12 +139,29 @@ describe("hearth complete (CLI)", () => {
   const file = path.join(os.tmpdir(), `hearth-complete-${process.pid}.ts`);
   const fim = path.join(os.tmpdir(), `hearth-synthetic-fim-${process.pid}.gguf`);
   beforeAll(async () => {
-    await fs.writeFile(file, "export function add(a: number, b: number) {\n  return a + b;\n}\nconst total = add(1, \n");
+    await fs.writeFile(
+      file,
+      "export function add(a: number, b: number) {\n  return a + b;\n}\nconst total = add(1, \n",
+    );
     writeSyntheticFimModel(fim); // SYNTHETIC: its suggestion is noise; this checks the command's plumbing.
   });
 
   it("--json reports the suggestion, token counts and timings (SYNTHETIC FIM model)", async () => {
-    const r = await hearth(["complete", file, "--line", "4", "--column", "22", "--model", fim, "--json", "--threads", "1", "--max-tokens", "6"]);
+    const r = await hearth([
+      "complete",
+      file,
+      "--line",
+      "4",
+      "--column",
+      "22",
+      "--model",
+      fim,
+      "--json",
+      "--threads",
+      "1",
+      "--max-tokens",
+      "6",
+    ]);
     const out = JSON.parse(r.stdout);
     expect(out.promptTokens).toBeGreaterThan(20);
     expect(out.generatedTokens).toBeGreaterThan(0);
@@ -147,7 +204,18 @@ describe("hearth index / hearth search (CLI contract)", () => {
   });
 
   it("search --json prints the documented hit shape, best first, paths relative to the folder", async () => {
-    const r = await hearth(["search", root, "reciprocal rank fusion", "--index-dir", indexDir, "--mode", "lexical", "--top", "3", "--json"]);
+    const r = await hearth([
+      "search",
+      root,
+      "reciprocal rank fusion",
+      "--index-dir",
+      indexDir,
+      "--mode",
+      "lexical",
+      "--top",
+      "3",
+      "--json",
+    ]);
     expect(r.code).toBe(0);
     const hits = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
     expect(hits).toHaveLength(3);
@@ -159,12 +227,17 @@ describe("hearth index / hearth search (CLI contract)", () => {
 
   it("search prints readable hits with their scores, and --queries answers one JSON line per query", async () => {
     const human = await hearth(["search", root, "split identifier", "--index-dir", indexDir, "--top", "2"]);
-    expect(human.stdout).toMatch(/^1\. index\/identifiers\.ts:\d+-\d+ {2}splitIdentifier {2}score [\d.]+\n {3}lexical [\d.]+ \(#1\)/);
+    expect(human.stdout).toMatch(
+      /^1\. index\/identifiers\.ts:\d+-\d+ {2}splitIdentifier {2}score [\d.]+\n {3}lexical [\d.]+ \(#1\)/,
+    );
     const queries = path.join(root, "..", "queries.jsonl");
     await fs.writeFile(queries, '{"q": "split identifier"}\n\n{"q": "download a model file with a stall watchdog"}\n');
     const batch = await hearth(["search", root, "--queries", queries, "--index-dir", indexDir, "--json", "--top", "5"]);
     expect(batch.code).toBe(0);
-    const lines = batch.stdout.trim().split("\n").map((l) => JSON.parse(l) as { q: string; hits: Array<{ path: string }> });
+    const lines = batch.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { q: string; hits: Array<{ path: string }> });
     expect(lines.map((l) => l.q)).toEqual(["split identifier", "download a model file with a stall watchdog"]);
     expect(lines[1].hits.map((h) => h.path)).toContain("models/resolveModel.ts");
   });
@@ -177,12 +250,18 @@ describe("hearth index / hearth search (CLI contract)", () => {
       { cwd: root, env: { HEARTH_INDEX_DIR: path.join(root, "..", `${path.basename(root)}-repl-index`) } },
     );
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/Search 'reciprocal rank fusion' \(lexical, \d+ ms\):\n1\. index\/fusion\.ts:\d+-\d+ {2}reciprocalRankFusion/);
+    expect(r.stdout).toMatch(
+      /Search 'reciprocal rank fusion' \(lexical, \d+ ms\):\n1\. index\/fusion\.ts:\d+-\d+ {2}reciprocalRankFusion/,
+    );
     expect(r.stdout).toMatch(/\(using [^)]*index\/fusion\.ts:\d+-\d+/);
     const saved = parseConversation(await fs.readFile(history, "utf8"), history);
     const asked = saved.messages.find((m) => m.content.startsWith("@codebase"))!;
     expect(asked.sources?.length).toBeGreaterThan(0);
-    expect(asked.sources![0]).toMatchObject({ path: expect.any(String), startLine: expect.any(Number), why: expect.stringMatching(/lexical/) });
+    expect(asked.sources![0]).toMatchObject({
+      path: expect.any(String),
+      startLine: expect.any(Number),
+      why: expect.stringMatching(/lexical/),
+    });
     expect(asked.context).toMatch(/^Excerpts from the user's codebase/);
     expect(saved.messages.at(-1)!.role).toBe("assistant");
   });
@@ -206,12 +285,29 @@ describe("hearth run (actions headless)", () => {
       path.join(dir, ".hearth", "prompts", "shout.md"),
       "---\nname: shout\ndescription: Retell the code as a loud story.\ncontext: file\n---\nTell a story about {{path}}:\n{{code}}\n",
     );
-    await fs.writeFile(path.join(dir, ".hearth", "prompts", "broken.md"), "---\nname: broken\ndescription: x\nmode: sing\n---\nbody\n");
+    await fs.writeFile(
+      path.join(dir, ".hearth", "prompts", "broken.md"),
+      "---\nname: broken\ndescription: x\nmode: sing\n---\nbody\n",
+    );
   });
   const run = (args: string[], stdin = "") => hearth(args, stdin, { cwd: dir });
 
   it("doc prints a unified diff that applies to the file and only adds a comment above the range", async () => {
-    const r = await run(["run", "doc", "math.ts", "--range", "1:3", "--model", model, "--max-tokens", "160", "--temperature", "0", "--threads", "1"]);
+    const r = await run([
+      "run",
+      "doc",
+      "math.ts",
+      "--range",
+      "1:3",
+      "--model",
+      model,
+      "--max-tokens",
+      "160",
+      "--temperature",
+      "0",
+      "--threads",
+      "1",
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/--- a\/math\.ts\n\+\+\+ b\/math\.ts\n@@ -1,\d+ \+1,\d+ @@/);
     const patched = applyPatch(source, r.stdout);
@@ -236,7 +332,10 @@ describe("hearth run (actions headless)", () => {
   });
 
   it("the REPL lists prompt files (and broken ones, with file:line) in /help and runs them as slash commands", async () => {
-    const r = await run(["chat", "--model", model, "--max-tokens", "12", "--threads", "1"], "/help\n/fix math.ts:1-3\n/exit\n");
+    const r = await run(
+      ["chat", "--model", model, "--max-tokens", "12", "--threads", "1"],
+      "/help\n/fix math.ts:1-3\n/exit\n",
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/Prompts \(\.hearth\/prompts\/\*\.md; built-ins can be overridden\):/);
     expect(r.stdout).toMatch(/\/shout <file>\[:L1-L2\] +Retell the code as a loud story\. +\[.*shout\.md\]/);

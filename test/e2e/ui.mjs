@@ -57,7 +57,11 @@ const hostile = [
 fs.writeFileSync(
   path.join(workspace, "hostile-chat.json"),
   JSON.stringify({
-    format: 1, id: "hostile", title: "Hostile output", createdAt: now, updatedAt: now,
+    format: 1,
+    id: "hostile",
+    title: "Hostile output",
+    createdAt: now,
+    updatedAt: now,
     messages: [
       { role: "user", content: "Show me HTML", timestamp: now },
       { role: "assistant", content: hostile, timestamp: now, stopReason: "stop" },
@@ -83,15 +87,32 @@ fs.writeFileSync(
     "workbench.secondarySideBar.defaultVisibility": "hidden",
   }),
 );
-const install = spawnSync(tools.node24, [tools.codeServer, "--user-data-dir", userData, "--extensions-dir", extensions, "--install-extension", vsix], { encoding: "utf8" });
+const install = spawnSync(
+  tools.node24,
+  [tools.codeServer, "--user-data-dir", userData, "--extensions-dir", extensions, "--install-extension", vsix],
+  { encoding: "utf8" },
+);
 if (install.status !== 0) throw new Error(`VSIX install failed:\n${install.stdout}\n${install.stderr}`);
 log(`installed ${path.basename(vsix)}: ${install.stdout.trim().split("\n").pop()}`);
 
 const port = Number(process.env.HEARTH_UI_PORT || 8125);
 const server = spawn(
   tools.node24,
-  [tools.codeServer, "--bind-addr", `127.0.0.1:${port}`, "--auth", "none", "--disable-telemetry", "--disable-update-check",
-    "--disable-workspace-trust", "--disable-getting-started-override", "--user-data-dir", userData, "--extensions-dir", extensions],
+  [
+    tools.codeServer,
+    "--bind-addr",
+    `127.0.0.1:${port}`,
+    "--auth",
+    "none",
+    "--disable-telemetry",
+    "--disable-update-check",
+    "--disable-workspace-trust",
+    "--disable-getting-started-override",
+    "--user-data-dir",
+    userData,
+    "--extensions-dir",
+    extensions,
+  ],
   { detached: true, stdio: ["ignore", "pipe", "pipe"] },
 );
 let serverLog = "";
@@ -105,7 +126,10 @@ let stepNo = 0;
 async function step(name, fn) {
   stepNo++;
   const started = Date.now();
-  const file = path.join(shots, `${String(stepNo).padStart(2, "0")}-${name.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}.png`);
+  const file = path.join(
+    shots,
+    `${String(stepNo).padStart(2, "0")}-${name.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}.png`,
+  );
   try {
     await fn();
     await page.screenshot({ path: file });
@@ -113,7 +137,12 @@ async function step(name, fn) {
   } catch (error) {
     failed++;
     await page?.screenshot({ path: file }).catch(() => undefined);
-    results.push(`  ✗ ${name}\n    ${String(error?.stack ?? error).split("\n").slice(0, 4).join("\n    ")}`);
+    results.push(
+      `  ✗ ${name}\n    ${String(error?.stack ?? error)
+        .split("\n")
+        .slice(0, 4)
+        .join("\n    ")}`,
+    );
     throw error;
   } finally {
     console.log(results.at(-1));
@@ -147,7 +176,11 @@ async function send(text) {
   await input.press("Enter");
 }
 // Hearth's status-bar item (its text is "Hearth" or the model name after a codicon).
-const statusItem = () => page.locator(".statusbar-item").filter({ hasText: /Hearth|stories260K/ }).first();
+const statusItem = () =>
+  page
+    .locator(".statusbar-item")
+    .filter({ hasText: /Hearth|stories260K/ })
+    .first();
 
 try {
   await new Promise((resolve, reject) => {
@@ -166,7 +199,8 @@ try {
   const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
   page = await context.newPage();
   page.setDefaultTimeout(30_000);
-  if (process.env.HEARTH_UI_DEBUG) page.on("console", (m) => console.log(`[console] ${m.type()} ${m.text().slice(0, 300)}`));
+  if (process.env.HEARTH_UI_DEBUG)
+    page.on("console", (m) => console.log(`[console] ${m.type()} ${m.text().slice(0, 300)}`));
   // Requests made by the chat webview's frames to anything but its own resources (which VS Code's service
   // worker serves from the extension folder under the vscode-resource host) or the local server.
   const outside = [];
@@ -179,14 +213,18 @@ try {
     }
     if (!/webview/i.test(frameUrl)) return;
     const url = req.url();
-    const own = url.startsWith(`http://127.0.0.1:${port}/`) || /^https:\/\/[^/]*vscode-resource\.vscode-cdn\.net\//.test(url);
+    const own =
+      url.startsWith(`http://127.0.0.1:${port}/`) || /^https:\/\/[^/]*vscode-resource\.vscode-cdn\.net\//.test(url);
     if (!own && !url.startsWith("data:") && !url.startsWith("blob:")) outside.push(url);
   });
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
   await page.locator(".monaco-workbench").waitFor();
 
   await step("open the Hearth chat view from the activity bar", async () => {
-    await page.locator(".activitybar .action-item a[aria-label^='Hearth'], .activitybar .action-item[aria-label^='Hearth']").first().click();
+    await page
+      .locator(".activitybar .action-item a[aria-label^='Hearth'], .activitybar .action-item[aria-label^='Hearth']")
+      .first()
+      .click();
     await chat().locator("#input").waitFor();
     await chat().locator(".empty").waitFor();
   });
@@ -228,7 +266,10 @@ try {
   await step("reload the window and find the chat in the history", async () => {
     await page.reload();
     await page.locator(".monaco-workbench").waitFor();
-    await page.locator(".activitybar .action-item a[aria-label^='Hearth'], .activitybar .action-item[aria-label^='Hearth']").first().waitFor();
+    await page
+      .locator(".activitybar .action-item a[aria-label^='Hearth'], .activitybar .action-item[aria-label^='Hearth']")
+      .first()
+      .waitFor();
     await runCommand("Open Chat");
     await chat().locator("#input").waitFor();
     await chat().locator("#history-button").click();
@@ -241,21 +282,29 @@ try {
 
   await step("run a palette command: Hearth: Show Stats", async () => {
     await runCommand("Show Stats");
-    await chat().locator(".notice", { hasText: /Session: \d+ answers/ }).waitFor();
+    await chat()
+      .locator(".notice", { hasText: /Session: \d+ answers/ })
+      .waitFor();
   });
 
-  await step("Hearth: Search Code indexes the workspace, lists hits with their scores, Enter opens the range", async () => {
-    await runCommand("Search Code");
-    // The palette's input is reused by the command's quick pick: type only once that quick pick is up.
-    await page.locator(".quick-input-widget .quick-input-title", { hasText: "Hearth: Search Code" }).waitFor();
-    const input = page.locator(".quick-input-widget input");
-    await input.fill("greet someone by name");
-    const hit = page.locator(".quick-input-list .monaco-list-row", { hasText: "hello.ts:1-4" }).first();
-    await hit.waitFor({ timeout: 60_000 });
-    await page.locator(".quick-input-list .monaco-list-row", { hasText: /lexical [\d.]+ \(#1\)/ }).first().waitFor();
-    await input.press("Enter");
-    await page.locator(".tab.active", { hasText: "hello.ts" }).waitFor();
-  });
+  await step(
+    "Hearth: Search Code indexes the workspace, lists hits with their scores, Enter opens the range",
+    async () => {
+      await runCommand("Search Code");
+      // The palette's input is reused by the command's quick pick: type only once that quick pick is up.
+      await page.locator(".quick-input-widget .quick-input-title", { hasText: "Hearth: Search Code" }).waitFor();
+      const input = page.locator(".quick-input-widget input");
+      await input.fill("greet someone by name");
+      const hit = page.locator(".quick-input-list .monaco-list-row", { hasText: "hello.ts:1-4" }).first();
+      await hit.waitFor({ timeout: 60_000 });
+      await page
+        .locator(".quick-input-list .monaco-list-row", { hasText: /lexical [\d.]+ \(#1\)/ })
+        .first()
+        .waitFor();
+      await input.press("Enter");
+      await page.locator(".tab.active", { hasText: "hello.ts" }).waitFor();
+    },
+  );
 
   await step("/search in chat shows clickable hits; a click opens the file at the hit's lines", async () => {
     // hello.ts is open from the previous step: put the cursor at its end, with nothing selected.
@@ -265,53 +314,88 @@ try {
     await send("/search greet");
     const link = chat().locator(".hit-link", { hasText: "hello.ts:1-4" }).first();
     await link.waitFor();
-    await chat().locator(".hit-why", { hasText: /lexical/ }).first().waitFor();
+    await chat()
+      .locator(".hit-why", { hasText: /lexical/ })
+      .first()
+      .waitFor();
     await link.click();
     // Opening a hit selects its lines (1-4 of hello.ts: 144 characters).
     await page.locator(".statusbar-item", { hasText: /\(144 selected\)/ }).waitFor();
   });
 
-  await step("Document Selection shows a diff with Accept / Reject; Accept edits the file, Undo restores it", async () => {
-    // hello.ts is open from the search steps; select all of it.
-    await page.locator(".tab", { hasText: "hello.ts" }).first().click();
-    await page.locator(".monaco-editor .view-lines").first().click();
-    await page.keyboard.press("Control+A");
-    await runCommand("Document Selection");
-    const accept = page.locator('.editor-actions a.action-label[aria-label^="Accept Proposed Edit"]');
-    await accept.waitFor({ timeout: 60_000 });
-    await page.locator('.editor-actions a.action-label[aria-label^="Reject Proposed Edit"]').waitFor();
-    await page.locator(".tab.active", { hasText: /doc: hello\.ts/ }).waitFor();
-    await page.screenshot({ path: path.join(shots, `${String(stepNo).padStart(2, "0")}-diff-before-accept.png`) });
-    await accept.click();
-    // Accept closes the diff and brings hello.ts back.
-    await page.locator(".tab", { hasText: /doc: hello\.ts/ }).waitFor({ state: "detached" });
-    await page.locator(".tab.active", { hasText: "hello.ts" }).waitFor();
-    // hello.ts has 4 lines (+ the empty last one); the accepted doc comment adds lines above them.
-    await page.waitForFunction(() => document.querySelectorAll(".editor-group-container.active .monaco-editor .margin-view-overlays .line-numbers").length > 5);
-    await page.locator(".editor-group-container.active .monaco-editor .view-lines").click();
-    await page.keyboard.press("Control+Z");
-    await page.waitForFunction(() => document.querySelectorAll(".editor-group-container.active .monaco-editor .margin-view-overlays .line-numbers").length === 5);
-  });
+  await step(
+    "Document Selection shows a diff with Accept / Reject; Accept edits the file, Undo restores it",
+    async () => {
+      // hello.ts is open from the search steps; select all of it.
+      await page.locator(".tab", { hasText: "hello.ts" }).first().click();
+      await page.locator(".monaco-editor .view-lines").first().click();
+      await page.keyboard.press("Control+A");
+      await runCommand("Document Selection");
+      const accept = page.locator('.editor-actions a.action-label[aria-label^="Accept Proposed Edit"]');
+      await accept.waitFor({ timeout: 60_000 });
+      await page.locator('.editor-actions a.action-label[aria-label^="Reject Proposed Edit"]').waitFor();
+      await page.locator(".tab.active", { hasText: /doc: hello\.ts/ }).waitFor();
+      await page.screenshot({ path: path.join(shots, `${String(stepNo).padStart(2, "0")}-diff-before-accept.png`) });
+      await accept.click();
+      // Accept closes the diff and brings hello.ts back.
+      await page.locator(".tab", { hasText: /doc: hello\.ts/ }).waitFor({ state: "detached" });
+      await page.locator(".tab.active", { hasText: "hello.ts" }).waitFor();
+      // hello.ts has 4 lines (+ the empty last one); the accepted doc comment adds lines above them.
+      await page.waitForFunction(
+        () =>
+          document.querySelectorAll(".editor-group-container.active .monaco-editor .margin-view-overlays .line-numbers")
+            .length > 5,
+      );
+      await page.locator(".editor-group-container.active .monaco-editor .view-lines").click();
+      await page.keyboard.press("Control+Z");
+      await page.waitForFunction(
+        () =>
+          document.querySelectorAll(".editor-group-container.active .monaco-editor .margin-view-overlays .line-numbers")
+            .length === 5,
+      );
+    },
+  );
 
   await step("hostile model output renders inert", async () => {
     await send("/load hostile-chat.json");
     await chat().locator(".message.assistant", { hasText: "Here is the answer." }).waitFor();
-    const report = await chat().locator("body").evaluate(() => {
-      const bodies = [...document.querySelectorAll(".message-body")];
-      const csp = document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute("content") ?? "";
-      return {
-        pwned: window.pwned ?? null,
-        topPwned: (() => { try { return window.top.pwned ?? null; } catch { return "cross-origin"; } })(),
-        scripts: bodies.reduce((n, b) => n + b.querySelectorAll("script, img, iframe, svg, form, input, style").length, 0),
-        handlers: bodies.reduce((n, b) => n + [...b.querySelectorAll("*")].filter((e) => [...e.attributes].some((a) => a.name.startsWith("on"))).length, 0),
-        jsLinks: bodies.reduce((n, b) => n + b.querySelectorAll('a[href^="javascript" i]').length, 0),
-        codeShown: bodies.some((b) => b.querySelector("pre code")?.textContent?.includes("<script>alert")),
-        csp,
-      };
-    });
+    const report = await chat()
+      .locator("body")
+      .evaluate(() => {
+        const bodies = [...document.querySelectorAll(".message-body")];
+        const csp = document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute("content") ?? "";
+        return {
+          pwned: window.pwned ?? null,
+          topPwned: (() => {
+            try {
+              return window.top.pwned ?? null;
+            } catch {
+              return "cross-origin";
+            }
+          })(),
+          scripts: bodies.reduce(
+            (n, b) => n + b.querySelectorAll("script, img, iframe, svg, form, input, style").length,
+            0,
+          ),
+          handlers: bodies.reduce(
+            (n, b) =>
+              n +
+              [...b.querySelectorAll("*")].filter((e) => [...e.attributes].some((a) => a.name.startsWith("on"))).length,
+            0,
+          ),
+          jsLinks: bodies.reduce((n, b) => n + b.querySelectorAll('a[href^="javascript" i]').length, 0),
+          codeShown: bodies.some((b) => b.querySelector("pre code")?.textContent?.includes("<script>alert")),
+          csp,
+        };
+      });
     // Click the neutralised javascript: link: nothing may run.
-    await chat().locator("a", { hasText: "click me" }).click().catch(() => undefined);
-    const afterClick = await chat().locator("body").evaluate(() => window.pwned ?? null);
+    await chat()
+      .locator("a", { hasText: "click me" })
+      .click()
+      .catch(() => undefined);
+    const afterClick = await chat()
+      .locator("body")
+      .evaluate(() => window.pwned ?? null);
     const problems = [];
     if (report.pwned !== null || afterClick !== null) problems.push(`a script ran: ${report.pwned ?? afterClick}`);
     if (report.topPwned !== null && report.topPwned !== "cross-origin") problems.push(`top.pwned = ${report.topPwned}`);
@@ -329,7 +413,12 @@ try {
 } catch (error) {
   if (!failed) {
     failed++;
-    console.log(`  ✗ setup\n    ${String(error?.stack ?? error).split("\n").slice(0, 6).join("\n    ")}`);
+    console.log(
+      `  ✗ setup\n    ${String(error?.stack ?? error)
+        .split("\n")
+        .slice(0, 6)
+        .join("\n    ")}`,
+    );
   }
 } finally {
   await browser?.close().catch(() => undefined);
@@ -344,5 +433,7 @@ try {
 }
 const passed = results.filter((r) => r.startsWith("  ✓")).length;
 fs.writeFileSync(path.join(root, "test-results", "ui.json"), JSON.stringify({ passed, failed }));
-console.log(`UI tests: ${passed} passed, ${failed} failed (${((Date.now() - t0) / 1000).toFixed(1)} s; screenshots in ${path.relative(root, shots)}/)`);
+console.log(
+  `UI tests: ${passed} passed, ${failed} failed (${((Date.now() - t0) / 1000).toFixed(1)} s; screenshots in ${path.relative(root, shots)}/)`,
+);
 process.exit(failed ? 1 : 0);

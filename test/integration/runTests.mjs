@@ -13,7 +13,8 @@ const shim = path.join(here, "vscode-shim.cjs");
 const e2eDir = process.env.HEARTH_E2E_DIR || path.join(root, ".e2e");
 const localServer = path.join(e2eDir, "cs", "node_modules", "code-server", "lib", "vscode", "out", "server-main.js");
 const vscodeExecutablePath =
-  process.env.VSCODE_EXECUTABLE || (process.env.HEARTH_E2E_DOWNLOAD ? undefined : existsSync(localServer) ? shim : undefined);
+  process.env.VSCODE_EXECUTABLE ||
+  (process.env.HEARTH_E2E_DOWNLOAD ? undefined : existsSync(localServer) ? shim : undefined);
 
 const { testModel } = await import(path.join(root, "dist", "test", "models.mjs"));
 const model = await testModel("stories260K");

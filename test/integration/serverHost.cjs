@@ -25,15 +25,19 @@ const log = (...a) => console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}
     tools.node24,
     [
       tools.vscodeServer,
-      "--host", "127.0.0.1",
-      "--port", String(port),
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
       "--without-connection-token",
       "--accept-server-license-terms",
       "--enable-smoke-test-driver",
       "--disable-telemetry",
       "--disable-workspace-trust",
-      "--user-data-dir", path.join(run, "user-data"),
-      "--extensions-dir", path.join(run, "extensions"),
+      "--user-data-dir",
+      path.join(run, "user-data"),
+      "--extensions-dir",
+      path.join(run, "extensions"),
     ],
     { detached: true, stdio: ["ignore", "pipe", "pipe"], env: process.env },
   );
@@ -74,7 +78,9 @@ const log = (...a) => console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}
       ["extensionTestsPath", `vscode-remote://${authority}${testsPath}`],
       ["skipWelcome", "true"],
     ];
-    await page.goto(`http://${authority}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`);
+    await page.goto(
+      `http://${authority}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`,
+    );
     code = await Promise.race([done, new Promise((r) => setTimeout(() => r("timeout"), timeoutMs))]);
     log(`extension tests finished: ${code}`);
     if (process.env.HEARTH_E2E_SHOT) await page.screenshot({ path: process.env.HEARTH_E2E_SHOT });

@@ -16,11 +16,20 @@ let sidecar: SidecarProcess;
 const prompts = builtinPrompts();
 const spec = (name: string) => prompts.find((p) => p.name === name)!;
 const source = "export function add(a: number, b: number) {\n  return a + b;\n}\n\nexport const answer = 42;\n";
-const input = { path: "src/math.ts", language: "typescript", text: source, selection: { start: 0, end: source.indexOf("\n\n") + 1 } };
+const input = {
+  path: "src/math.ts",
+  language: "typescript",
+  text: source,
+  selection: { start: 0, end: source.indexOf("\n\n") + 1 },
+};
 
 beforeAll(async () => {
   ({ sidecar } = await spawnSidecar());
-  await sidecar.request("model/load", { role: "chat", model: { uri: await testModel("stories260K") }, contextSize: 1024 });
+  await sidecar.request("model/load", {
+    role: "chat",
+    model: { uri: await testModel("stories260K") },
+    contextSize: 1024,
+  });
 });
 
 afterAll(async () => {
@@ -48,7 +57,11 @@ describe("structured output (JSON-schema grammar)", () => {
 
   it("rejects a schema the grammar cannot express, naming the field", async () => {
     const e = await errorOf(
-      sidecar.request("chat/send", { streamId: "bad", messages: [{ role: "user", content: "hi" }], responseSchema: { type: "frobnicate" } }),
+      sidecar.request("chat/send", {
+        streamId: "bad",
+        messages: [{ role: "user", content: "hi" }],
+        responseSchema: { type: "frobnicate" },
+      }),
     );
     expect(e.code).toBe(ErrorCodes.InvalidParams);
     expect(e.message).toMatch(/'responseSchema.type' must be one of object, array/);
@@ -70,7 +83,12 @@ describe("actions produce proposals, never edits", () => {
 
   it("fix / edit: the answer replaces exactly the selection; the rest of the file is untouched", async () => {
     for (const name of ["fix", "edit"]) {
-      const out = await runAction(sidecar, spec(name), { ...input, input: "make it generic", diagnostics: "line 2: error: something" }, { params: { maxTokens: 200 } });
+      const out = await runAction(
+        sidecar,
+        spec(name),
+        { ...input, input: "make it generic", diagnostics: "line 2: error: something" },
+        { params: { maxTokens: 200 } },
+      );
       if (out.kind !== "edit") throw new Error(`expected an edit from ${name}`);
       expect([out.proposal.start, out.proposal.end]).toEqual([input.selection.start, input.selection.end]);
       const after = applyProposal(out.proposal);
@@ -85,6 +103,9 @@ describe("actions produce proposals, never edits", () => {
     expect(out.fileName).toMatch(/^[A-Za-z0-9._-]+\.[A-Za-z0-9]+$/);
     expect(typeof out.content).toBe("string");
     const chat = await runAction(sidecar, spec("explain"), input);
-    expect(chat).toMatchObject({ kind: "chat", prompt: expect.stringContaining("export function add(a: number, b: number)") });
+    expect(chat).toMatchObject({
+      kind: "chat",
+      prompt: expect.stringContaining("export function add(a: number, b: number)"),
+    });
   });
 });

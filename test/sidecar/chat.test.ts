@@ -23,7 +23,12 @@ beforeAll(async () => {
   ({ sidecar, logs } = await spawnSidecar());
   sidecar.onNotification("sidecar/status", (s) => statuses.push(s));
   const info = await sidecar.request("model/load", { role: "chat", model: { uri: model }, contextSize: 512 });
-  expect(info).toMatchObject({ name: "stories260K.gguf", architecture: "llama", contextSize: 512, infillSupported: false });
+  expect(info).toMatchObject({
+    name: "stories260K.gguf",
+    architecture: "llama",
+    contextSize: 512,
+    infillSupported: false,
+  });
 });
 
 afterAll(async () => {
@@ -90,7 +95,11 @@ describe("chat over the sidecar", () => {
     });
     const result = await sidecar.request(
       "chat/send",
-      { streamId: "cancel", messages: [{ role: "user", content: "Tell me a long story" }], params: { temperature: 0, maxTokens: 4000 } },
+      {
+        streamId: "cancel",
+        messages: [{ role: "user", content: "Tell me a long story" }],
+        params: { temperature: 0, maxTokens: 4000 },
+      },
       abort.signal,
     );
     const latency = performance.now() - cancelledAt;
@@ -135,8 +144,18 @@ describe("chat over the sidecar", () => {
   it("gives each bad model file its own error code and keeps serving", async () => {
     const real = await fs.readFile(model);
     const cases: [string, Promise<string>, number, RegExp][] = [
-      ["missing file", Promise.resolve(path.join(os.tmpdir(), "no-such-model.gguf")), ErrorCodes.ModelNotFound, /not found/],
-      ["text renamed .gguf", badFile("notes.gguf", "These are my notes, not a model.\n"), ErrorCodes.ModelNotGguf, /not a GGUF/],
+      [
+        "missing file",
+        Promise.resolve(path.join(os.tmpdir(), "no-such-model.gguf")),
+        ErrorCodes.ModelNotFound,
+        /not found/,
+      ],
+      [
+        "text renamed .gguf",
+        badFile("notes.gguf", "These are my notes, not a model.\n"),
+        ErrorCodes.ModelNotGguf,
+        /not a GGUF/,
+      ],
       ["truncated GGUF", badFile("cut.gguf", real.subarray(0, real.length / 2)), ErrorCodes.ModelCorrupt, /truncated/],
       ["header only", badFile("head.gguf", real.subarray(0, 3000)), ErrorCodes.ModelCorrupt, /not a usable GGUF/],
     ];
@@ -177,7 +196,14 @@ describe("chat over the sidecar", () => {
     await fs.mkdir(folder);
     await fs.copyFile(model, path.join(folder, "copy.gguf"));
     const { models } = await sidecar.request("model/list", { folders: [folder], home });
-    expect(models).toEqual([{ path: path.join(folder, "copy.gguf"), name: "copy.gguf", source: "folder", sizeBytes: (await fs.stat(model)).size }]);
+    expect(models).toEqual([
+      {
+        path: path.join(folder, "copy.gguf"),
+        name: "copy.gguf",
+        source: "folder",
+        sizeBytes: (await fs.stat(model)).size,
+      },
+    ]);
   });
 
   it("/backend: switching to CPU reloads the model; an unavailable backend fails clearly and keeps the old one", async () => {
@@ -190,7 +216,11 @@ describe("chat over the sidecar", () => {
     expect(error.message).toMatch(/'metal' backend is not available on this machine/);
     const after = await sidecar.request("runtime/stats", {});
     expect(after.backend).toBe("cpu");
-    const answer = await sidecar.request("chat/send", { streamId: "b", messages: [{ role: "user", content: "Hi" }], params: { maxTokens: 4 } });
+    const answer = await sidecar.request("chat/send", {
+      streamId: "b",
+      messages: [{ role: "user", content: "Hi" }],
+      params: { maxTokens: 4 },
+    });
     expect(answer.usage.completionTokens).toBe(4);
   });
 

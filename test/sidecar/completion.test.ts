@@ -16,7 +16,8 @@ import { errorOf, spawnSidecar } from "./helpers";
  */
 let sidecar: SidecarProcess;
 let fimModel: string;
-const source = "export function add(a: number, b: number): number {\n  return a + b;\n}\n\nexport function sub(a: number, b: number) {\n  return ";
+const source =
+  "export function add(a: number, b: number): number {\n  return a + b;\n}\n\nexport function sub(a: number, b: number) {\n  return ";
 const suffix = ";\n}\n";
 
 beforeAll(async () => {
@@ -47,7 +48,11 @@ describe("completion/infill and the completion engine", () => {
   });
 
   it("returns a suggestion from a FIM-capable model, with token counts and timings", async () => {
-    const info = await sidecar.request("model/load", { role: "completion", model: { uri: fimModel }, contextSize: 1024 });
+    const info = await sidecar.request("model/load", {
+      role: "completion",
+      model: { uri: fimModel },
+      contextSize: 1024,
+    });
     expect(info.infillSupported).toBe(true);
     const engine = new CompletionEngine(sidecar, { debounceMs: 0, maxTokens: 8 });
     const outcome = await engine.complete(source, suffix);
@@ -67,11 +72,24 @@ describe("completion/infill and the completion engine", () => {
     const tail = "\n}\n";
     const raw = await sidecar.request("completion/infill", { prefix, suffix: tail, maxTokens: 32 });
     expect(raw.linesCut).toBeUndefined();
-    const r = await sidecar.request("completion/infill", { prefix, suffix: tail, maxTokens: 32, language: "typescript" });
+    const r = await sidecar.request("completion/infill", {
+      prefix,
+      suffix: tail,
+      maxTokens: 32,
+      language: "typescript",
+    });
     expect(r).toMatchObject({ text: raw.text, linesCut: 0 });
-    const single = await sidecar.request("completion/infill", { prefix, suffix: tail, maxTokens: 32, language: "typescript", singleLine: true });
+    const single = await sidecar.request("completion/infill", {
+      prefix,
+      suffix: tail,
+      maxTokens: 32,
+      language: "typescript",
+      singleLine: true,
+    });
     expect(single.linesCut).toBeUndefined();
-    const e = await errorOf(sidecar.request("completion/infill", { prefix, suffix: tail, language: 7 as unknown as string }));
+    const e = await errorOf(
+      sidecar.request("completion/infill", { prefix, suffix: tail, language: 7 as unknown as string }),
+    );
     expect(e.code).toBe(ErrorCodes.InvalidParams);
     expect(e.message).toMatch(/language/);
   });
@@ -88,9 +106,21 @@ describe("completion/infill and the completion engine", () => {
     const without = await sidecar.request("completion/infill", { prefix: source, suffix, maxTokens: 2 });
     const withContext = await sidecar.request("completion/infill", { prefix: source, suffix, maxTokens: 2, context });
     expect(withContext.usage.promptTokens).toBeGreaterThan(without.usage.promptTokens + 40);
-    const capped = await sidecar.request("completion/infill", { prefix: source, suffix, maxTokens: 2, context, contextTokens: 10 });
+    const capped = await sidecar.request("completion/infill", {
+      prefix: source,
+      suffix,
+      maxTokens: 2,
+      context,
+      contextTokens: 10,
+    });
     expect(capped.usage.promptTokens).toBe(without.usage.promptTokens + 10);
-    const typed = await sidecar.request("completion/infill", { prefix: `${source}b`, suffix, maxTokens: 2, context, contextTokens: 10 });
+    const typed = await sidecar.request("completion/infill", {
+      prefix: `${source}b`,
+      suffix,
+      maxTokens: 2,
+      context,
+      contextTokens: 10,
+    });
     expect(typed.usage.evaluatedTokens).toBeLessThan(typed.usage.promptTokens / 2);
   });
 
@@ -136,7 +166,12 @@ describe("completion/infill and the completion engine", () => {
   });
 
   it("the time budget returns what there is with stopReason 'timeBudget'", async () => {
-    const result = await sidecar.request("completion/infill", { prefix: `${source}\n`, suffix: "", maxTokens: 2000, timeBudgetMs: 30 });
+    const result = await sidecar.request("completion/infill", {
+      prefix: `${source}\n`,
+      suffix: "",
+      maxTokens: 2000,
+      timeBudgetMs: 30,
+    });
     expect(result.stopReason).toBe("timeBudget");
     expect(result.usage.completionTokens).toBeLessThan(2000);
   });
@@ -147,14 +182,27 @@ describe("completion/infill and the completion engine", () => {
     writeSyntheticFimModel(looping, 1, "loop");
     await sidecar.request("model/load", { role: "completion", model: { uri: looping }, contextSize: 1024 });
     try {
-      const atLineStart = await sidecar.request("completion/infill", { prefix: "function f() {\n", suffix: "\n}\n", maxTokens: 64 });
+      const atLineStart = await sidecar.request("completion/infill", {
+        prefix: "function f() {\n",
+        suffix: "\n}\n",
+        maxTokens: 64,
+      });
       expect(atLineStart).toMatchObject({ text: "x", stopReason: "repeatedLine" });
       expect(atLineStart.usage.completionTokens).toBeLessThan(8);
       // The first line is compared as the line it completes ("  x"), so only the third line repeats.
-      const indented = await sidecar.request("completion/infill", { prefix: "function f() {\n  ", suffix: "\n}\n", maxTokens: 64 });
+      const indented = await sidecar.request("completion/infill", {
+        prefix: "function f() {\n  ",
+        suffix: "\n}\n",
+        maxTokens: 64,
+      });
       expect(indented).toMatchObject({ text: "x\nx", stopReason: "repeatedLine" });
       // A single-line request stops at the newline, as before.
-      const single = await sidecar.request("completion/infill", { prefix: "function f() {\n", suffix: "\n}\n", maxTokens: 64, singleLine: true });
+      const single = await sidecar.request("completion/infill", {
+        prefix: "function f() {\n",
+        suffix: "\n}\n",
+        maxTokens: 64,
+        singleLine: true,
+      });
       expect(single).toMatchObject({ text: "x", stopReason: "newline" });
     } finally {
       // Back to the random-weight FIM model the file loads for its tests, whatever failed above.

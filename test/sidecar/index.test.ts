@@ -73,7 +73,10 @@ describe("lexical index on a real codebase (no model)", () => {
     expect(before.hits.filter((h) => h.symbol === "frobnicateWidgets")).toEqual([]);
     const file = path.join(t.root, "errors.ts");
     const old = await fs.readFile(file, "utf8");
-    await fs.writeFile(file, `${old}\n/** Turns widgets inside out. */\nexport function frobnicateWidgets(count: number): number {\n  return -count;\n}\n`);
+    await fs.writeFile(
+      file,
+      `${old}\n/** Turns widgets inside out. */\nexport function frobnicateWidgets(count: number): number {\n  return -count;\n}\n`,
+    );
     const u = await sidecar.request("index/update", { ...t, changed: [file] });
     expect(u).toMatchObject({ updated: 1, removed: 0 });
     const after = await sidecar.request("index/search", { ...t, query: "frobnicate widgets" });
@@ -82,7 +85,10 @@ describe("lexical index on a real codebase (no model)", () => {
     expect(hit).toMatchObject({ path: "errors.ts", symbol: "frobnicateWidgets" });
     expect(lines[hit.startLine - 1]).toBe("/** Turns widgets inside out. */");
     // Saving again without a change re-embeds nothing.
-    expect(await sidecar.request("index/update", { ...t, changed: ["errors.ts"] })).toMatchObject({ updated: 0, unchanged: 1 });
+    expect(await sidecar.request("index/update", { ...t, changed: ["errors.ts"] })).toMatchObject({
+      updated: 0,
+      unchanged: 1,
+    });
   });
 
   it("a file added to a one-file workspace is searchable right after index/update, in a fresh sidecar", async () => {
@@ -90,7 +96,10 @@ describe("lexical index on a real codebase (no model)", () => {
     // an index of one chunk, a new chunk repeating its words scored ≤ 0 and was dropped. Tiny indexes are now
     // folded in on every update.
     const tiny = await fs.mkdtemp(path.join(work, "tiny-"));
-    await fs.writeFile(path.join(tiny, "hello.ts"), "// Greets.\nexport function greet(name: string) {\n  return `Hello, ${name}!`;\n}\n");
+    await fs.writeFile(
+      path.join(tiny, "hello.ts"),
+      "// Greets.\nexport function greet(name: string) {\n  return `Hello, ${name}!`;\n}\n",
+    );
     const tt = await target(tiny);
     await sidecar.request("index/build", tt);
     const { sidecar: fresh } = await spawnSidecar();
@@ -101,7 +110,9 @@ describe("lexical index on a real codebase (no model)", () => {
         "/** Turns widgets inside out. */\nexport function frobnicateWidgets(n: number) {\n  return -n;\n}\n",
       );
       await fresh.request("index/update", { ...tt, changed: ["widgets.ts"] });
-      expect((await fresh.request("index/search", { ...tt, query: "frobnicate widgets" })).hits[0]).toMatchObject({ path: "widgets.ts" });
+      expect((await fresh.request("index/search", { ...tt, query: "frobnicate widgets" })).hits[0]).toMatchObject({
+        path: "widgets.ts",
+      });
     } finally {
       await fresh.stop();
     }
@@ -115,7 +126,9 @@ describe("lexical index on a real codebase (no model)", () => {
     expect(r.hits.some((h) => h.path === "errors.ts")).toBe(false);
 
     await fs.rm(path.join(t.root, "failures.ts"));
-    expect(await sidecar.request("index/update", { ...t, deleted: [path.join(t.root, "failures.ts")] })).toMatchObject({ removed: 1 });
+    expect(await sidecar.request("index/update", { ...t, deleted: [path.join(t.root, "failures.ts")] })).toMatchObject({
+      removed: 1,
+    });
     r = await sidecar.request("index/search", { ...t, query: "frobnicateWidgets" });
     expect(r.hits.some((h) => h.path === "failures.ts" || h.path === "errors.ts")).toBe(false);
     expect((await sidecar.request("index/status", t)).files).toBe(sourceFiles - 2);
@@ -129,8 +142,12 @@ describe("lexical index on a real codebase (no model)", () => {
 
   it("rejects malformed params and a root that is not a folder, naming the field", async () => {
     expect((await errorOf(sidecar.request("index/search", { ...t } as never))).code).toBe(ErrorCodes.InvalidParams);
-    expect((await errorOf(sidecar.request("index/search", { ...t, query: "x", mode: "fuzzy" as never }))).message).toMatch(/'mode' must be one of/);
-    const e = await errorOf(sidecar.request("index/build", { root: path.join(work, "nope"), storageDir: t.storageDir }));
+    expect(
+      (await errorOf(sidecar.request("index/search", { ...t, query: "x", mode: "fuzzy" as never }))).message,
+    ).toMatch(/'mode' must be one of/);
+    const e = await errorOf(
+      sidecar.request("index/build", { root: path.join(work, "nope"), storageDir: t.storageDir }),
+    );
     expect(e.code).toBe(ErrorCodes.InvalidParams);
     expect(e.message).toMatch(/not a folder/);
   });
@@ -173,14 +190,18 @@ describe("interrupted indexing", () => {
           process.kill(pid, "SIGKILL");
         }
       });
-      expect((await errorOf(victim.request("index/build", { ...t, progressId: "k", batchSize: 1 }))).code).toBe(ErrorCodes.SidecarExited);
+      expect((await errorOf(victim.request("index/build", { ...t, progressId: "k", batchSize: 1 }))).code).toBe(
+        ErrorCodes.SidecarExited,
+      );
       sub.dispose();
       await waitFor(() => victim.pid !== undefined && victim.pid !== pid, 20_000, "restart");
       const resumed = await victim.request("index/build", t);
       const clean = await victim.request("index/build", await target(root));
       expect(resumed.unchangedFiles).toBeGreaterThan(0);
       expect({ files: resumed.files, chunks: resumed.chunks }).toEqual({ files: clean.files, chunks: clean.chunks });
-      expect((await victim.request("index/search", { ...t, query: "reciprocal rank fusion" })).hits[0].path).toBe("index/fusion.ts");
+      expect((await victim.request("index/search", { ...t, query: "reciprocal rank fusion" })).hits[0].path).toBe(
+        "index/fusion.ts",
+      );
     } finally {
       await victim.stop();
     }
@@ -198,7 +219,11 @@ describe("vector, hybrid and rerank with synthetic models (plumbing, not quality
     writeSyntheticRerankModel(rerankModel);
     t = await target(await copyCodebase());
     await sidecar.request("index/build", t); // lexical table first, to see the model change make a new one
-    const info = await sidecar.request("model/load", { role: "embedding", model: { uri: embedModel }, contextSize: 512 });
+    const info = await sidecar.request("model/load", {
+      role: "embedding",
+      model: { uri: embedModel },
+      contextSize: 512,
+    });
     expect(info.embeddingDimensions).toBe(64);
     await sidecar.request("model/load", { role: "rerank", model: { uri: rerankModel }, contextSize: 512 });
   });
@@ -220,7 +245,13 @@ describe("vector, hybrid and rerank with synthetic models (plumbing, not quality
   });
 
   it("hybrid search fuses the lexical and vector lists by reciprocal rank, and shows every score", async () => {
-    const r = await sidecar.request("index/search", { ...t, query: "parse chat send params", rerank: false, topK: 100, fusion: "rrf" });
+    const r = await sidecar.request("index/search", {
+      ...t,
+      query: "parse chat send params",
+      rerank: false,
+      topK: 100,
+      fusion: "rrf",
+    });
     expect(r.mode).toBe("hybrid");
     expect(r.hits.length).toBeGreaterThan(50);
     for (const h of r.hits) {
@@ -236,22 +267,40 @@ describe("vector, hybrid and rerank with synthetic models (plumbing, not quality
   });
 
   it("by default hybrid fuses by a convex combination of scores; vectorWeight weighs the vector side", async () => {
-    const r = await sidecar.request("index/search", { ...t, query: "parse chat send params", rerank: false, topK: 100, vectorWeight: 0.25 });
+    const r = await sidecar.request("index/search", {
+      ...t,
+      query: "parse chat send params",
+      rerank: false,
+      topK: 100,
+      vectorWeight: 0.25,
+    });
     const best = Math.max(...r.hits.map((h) => h.scores.lexical ?? 0));
     for (const h of r.hits) {
       const s = h.scores;
       expect(s.fused).toBeCloseTo(0.8 * ((s.lexical ?? 0) / best) + 0.2 * (s.vector ?? 0), 6);
     }
     expect(r.hits.map((h) => h.score)).toEqual([...r.hits.map((h) => h.score)].sort((a, b) => b - a));
-    const rrf = await sidecar.request("index/search", { ...t, query: "parse chat send params", rerank: false, topK: 100, fusion: "rrf", vectorWeight: 0.25 });
+    const rrf = await sidecar.request("index/search", {
+      ...t,
+      query: "parse chat send params",
+      rerank: false,
+      topK: 100,
+      fusion: "rrf",
+      vectorWeight: 0.25,
+    });
     for (const h of rrf.hits) {
       const s = h.scores;
-      expect(s.fused).toBeCloseTo((s.lexicalRank ? 1 / (60 + s.lexicalRank) : 0) + (s.vectorRank ? 0.25 / (60 + s.vectorRank) : 0), 10);
+      expect(s.fused).toBeCloseTo(
+        (s.lexicalRank ? 1 / (60 + s.lexicalRank) : 0) + (s.vectorRank ? 0.25 / (60 + s.vectorRank) : 0),
+        10,
+      );
     }
     const e = await errorOf(sidecar.request("index/search", { ...t, query: "x", vectorWeight: -1 }));
     expect(e.code).toBe(ErrorCodes.InvalidParams);
     expect(e.message).toMatch(/vectorWeight/);
-    expect((await errorOf(sidecar.request("index/search", { ...t, query: "x", fusion: "max" as "rrf" }))).message).toMatch(/fusion/);
+    expect(
+      (await errorOf(sidecar.request("index/search", { ...t, query: "x", fusion: "max" as "rrf" }))).message,
+    ).toMatch(/fusion/);
   });
 
   it("vector mode ranks by cosine similarity only", async () => {
@@ -261,7 +310,12 @@ describe("vector, hybrid and rerank with synthetic models (plumbing, not quality
   });
 
   it("reranks the top candidates with the reranker and orders them by its score", async () => {
-    const r = await sidecar.request("index/search", { ...t, query: "cancel a running request", rerankTopN: 8, topK: 8 });
+    const r = await sidecar.request("index/search", {
+      ...t,
+      query: "cancel a running request",
+      rerankTopN: 8,
+      topK: 8,
+    });
     expect(r.reranked).toBe(true);
     const scores = r.hits.map((h) => h.scores.rerank!);
     expect(scores.every((s) => s >= 0 && s <= 1)).toBe(true);
@@ -291,9 +345,14 @@ describe("vector, hybrid and rerank with synthetic models (plumbing, not quality
     expect(e.code).toBe(ErrorCodes.NoModelLoaded);
     expect(e.hint).toMatch(/hearth.models.embedding/);
     // Lexical search still works on the lexical table.
-    expect((await sidecar.request("index/search", { ...t, query: "fusion", rerank: false })).table).toBe("chunks_lexical");
+    expect((await sidecar.request("index/search", { ...t, query: "fusion", rerank: false })).table).toBe(
+      "chunks_lexical",
+    );
     const dropped = await sidecar.request("index/drop", { ...t, which: "stale" });
-    expect(dropped.dropped.sort()).toEqual([expect.stringMatching(/^chunks_synthetic/), expect.stringMatching(/^files_synthetic/)]);
+    expect(dropped.dropped.sort()).toEqual([
+      expect.stringMatching(/^chunks_synthetic/),
+      expect.stringMatching(/^files_synthetic/),
+    ]);
     await sidecar.request("model/load", { role: "embedding", model: { uri: embedModel }, contextSize: 512 });
   });
 });

@@ -33,7 +33,14 @@ let queries: BenchmarkQuery[];
 async function rankOf(file: string, mode: SearchMode): Promise<number> {
   const q = queries.find((x) => x.file === file);
   if (!q) throw new Error(`no benchmark query for ${file}`);
-  const r = await sidecar.request("index/search", { ...target, query: q.q, mode, rerank: false, topK: 30, vectorWeight: 0.5 });
+  const r = await sidecar.request("index/search", {
+    ...target,
+    query: q.q,
+    mode,
+    rerank: false,
+    topK: 30,
+    vectorWeight: 0.5,
+  });
   return filesOf(r.hits).indexOf(file) + 1;
 }
 
@@ -74,7 +81,14 @@ describe("lab embedding model and reranker on held-out lodash-es", () => {
 
   it("the lab reranker scores through node-llama-cpp's ranking context with identifier splitting", async () => {
     const q = queries.find((x) => x.file === "isInteger.js")!;
-    const r = await sidecar.request("index/search", { ...target, query: q.q, rerank: true, rerankTopN: 5, topK: 5, vectorWeight: 0.5 });
+    const r = await sidecar.request("index/search", {
+      ...target,
+      query: q.q,
+      rerank: true,
+      rerankTopN: 5,
+      topK: 5,
+      vectorWeight: 0.5,
+    });
     expect(r.reranked).toBe(true);
     const scores = r.hits.map((h) => h.scores.rerank!);
     expect(scores.every((s) => s > 0 && s < 1)).toBe(true);
@@ -90,7 +104,14 @@ describe("lab code model (FIM) on held-out lodash-es", () => {
     const source = await fs.readFile(path.join(LODASH, "_arrayEach.js"), "utf8");
     const line = "    }\n  }\n  return array;";
     const at = source.indexOf(line) + 4;
-    const r = await sidecar.request("completion/infill", { prefix: source.slice(0, at), suffix: source.slice(at + 1), prefixTokens: 192, suffixTokens: 64, maxTokens: 48, singleLine: true });
+    const r = await sidecar.request("completion/infill", {
+      prefix: source.slice(0, at),
+      suffix: source.slice(at + 1),
+      prefixTokens: 192,
+      suffixTokens: 64,
+      maxTokens: 48,
+      singleLine: true,
+    });
     expect(r.text).toBe("}");
   });
 
@@ -100,7 +121,13 @@ describe("lab code model (FIM) on held-out lodash-es", () => {
     const source = await fs.readFile(path.join(LODASH, "updateWith.js"), "utf8");
     const start = source.indexOf("function updateWith(");
     const end = source.indexOf("\n}\n", start) + 2;
-    const request = { prefix: source.slice(0, start), suffix: source.slice(end), prefixTokens: 192, suffixTokens: 64, maxTokens: 96 };
+    const request = {
+      prefix: source.slice(0, start),
+      suffix: source.slice(end),
+      prefixTokens: 192,
+      suffixTokens: 64,
+      maxTokens: 96,
+    };
     const raw = await sidecar.request("completion/infill", request);
     const cut = await sidecar.request("completion/infill", { ...request, language: "javascript" });
     const chunker = await sharedChunker();

@@ -18,7 +18,13 @@ describe("conversation JSON", () => {
     c.params = { temperature: 0, maxTokens: 64 };
     c.messages.push(
       { role: "user", content: "Explain `x => x`\n<script>", timestamp: "2026-11-20T10:00:01.000Z" },
-      { role: "assistant", content: "Identity.", timestamp: "2026-11-20T10:00:02.000Z", stopReason: "cancelled", droppedMessages: 2 },
+      {
+        role: "assistant",
+        content: "Identity.",
+        timestamp: "2026-11-20T10:00:02.000Z",
+        stopReason: "cancelled",
+        droppedMessages: 2,
+      },
     );
     const text = serializeConversation(c);
     expect(parseConversation(text)).toEqual(c);

@@ -32,7 +32,10 @@ describe("discovery on a real folder", () => {
       "image.png": Buffer.from([0x89, 0x50]),
       "vendor/lib.ts": "x",
     });
-    const { files, skipped } = await discoverFiles(root, { maxFileBytes: 1000, exclude: ["**/node_modules", "{vendor,other}/**"] });
+    const { files, skipped } = await discoverFiles(root, {
+      maxFileBytes: 1000,
+      exclude: ["**/node_modules", "{vendor,other}/**"],
+    });
     expect(files.map((f) => f.path)).toEqual(["docs/readme.md", "src/a.ts"]);
     const reasons = Object.fromEntries(skipped.map((s) => [s.path, s.reason]));
     expect(reasons["package-lock.json"]).toBe("lockfile");
@@ -47,7 +50,11 @@ describe("discovery on a real folder", () => {
   });
 
   it("skips symlink loops, broken links, binary and non-UTF-8 files with reasons instead of hanging", async () => {
-    const root = await tree({ "src/a.ts": "const a = 1;\n", "src/bin.ts": Buffer.from([1, 0, 2]), "src/latin1.ts": Buffer.from([0x63, 0xe9, 0x0a]) });
+    const root = await tree({
+      "src/a.ts": "const a = 1;\n",
+      "src/bin.ts": Buffer.from([1, 0, 2]),
+      "src/latin1.ts": Buffer.from([0x63, 0xe9, 0x0a]),
+    });
     await fs.symlink(root, path.join(root, "src", "loop"));
     await fs.symlink(path.join(root, "missing"), path.join(root, "dangling.ts"));
     const { files, skipped } = await discoverFiles(root);
@@ -57,7 +64,9 @@ describe("discovery on a real folder", () => {
         { path: "dangling.ts", reason: "broken symlink" },
       ]),
     );
-    const read = Object.fromEntries(await Promise.all(files.map(async (f) => [f.path, await readIndexableFile(f.absPath)] as const)));
+    const read = Object.fromEntries(
+      await Promise.all(files.map(async (f) => [f.path, await readIndexableFile(f.absPath)] as const)),
+    );
     expect(read["src/bin.ts"]).toEqual({ skip: "binary (NUL bytes)" });
     expect(read["src/latin1.ts"]).toEqual({ skip: "not UTF-8 text" });
     expect(read["src/a.ts"]).toMatchObject({ text: "const a = 1;\n" });
@@ -97,12 +106,20 @@ const answer = 42;
   it("makes one chunk per function / class / arrow function with its doc comment, symbol and 1-based lines", async () => {
     const chunks = await chunker.chunk("src/cal.ts", "typescript", ts);
     const bySymbol = Object.fromEntries(chunks.map((c) => [c.symbol ?? "(glue)", c]));
-    expect(bySymbol.addBusinessDays).toMatchObject({ startLine: 3, endLine: 6, language: "typescript", path: "src/cal.ts" });
+    expect(bySymbol.addBusinessDays).toMatchObject({
+      startLine: 3,
+      endLine: 6,
+      language: "typescript",
+      path: "src/cal.ts",
+    });
     expect(bySymbol.addBusinessDays.text.startsWith("/** Adds business days")).toBe(true);
     expect(bySymbol.Calendar).toMatchObject({ startLine: 8, endLine: 15 });
     expect(bySymbol.double).toMatchObject({ startLine: 17, endLine: 17 });
     // Imports and plain constants are glue.
-    expect(chunks.filter((c) => !c.symbol).map((c) => c.text)).toEqual([`import { x } from "./x";`, "const answer = 42;"]);
+    expect(chunks.filter((c) => !c.symbol).map((c) => c.text)).toEqual([
+      `import { x } from "./x";`,
+      "const answer = 42;",
+    ]);
   });
 
   it("splits a class larger than the budget into its header and its members, qualified by the class name", async () => {
@@ -116,7 +133,8 @@ const answer = 42;
   });
 
   it("chunks Python by def/class and unknown languages by overlapping line windows", async () => {
-    const py = 'import os\n\ndef load_config(path):\n    """Read the config."""\n    return open(path).read()\n\nclass Store:\n    def get(self, k):\n        return k\n';
+    const py =
+      'import os\n\ndef load_config(path):\n    """Read the config."""\n    return open(path).read()\n\nclass Store:\n    def get(self, k):\n        return k\n';
     const chunks = await chunker.chunk("cfg.py", "python", py);
     expect(chunks.map((c) => c.symbol)).toEqual([undefined, "load_config", "Store"]);
     const md = Array.from({ length: 200 }, (_, i) => `line ${i + 1} of the notes`).join("\n");
@@ -133,7 +151,12 @@ const answer = 42;
 
   it("splits one huge function into overlapping windows that keep its symbol", async () => {
     const body = Array.from({ length: 300 }, (_, i) => `  total += ${i};`).join("\n");
-    const chunks = await chunker.chunk("big.js", "javascript", `function sum() {\n  let total = 0;\n${body}\n  return total;\n}\n`, { maxTokens: 200 });
+    const chunks = await chunker.chunk(
+      "big.js",
+      "javascript",
+      `function sum() {\n  let total = 0;\n${body}\n  return total;\n}\n`,
+      { maxTokens: 200 },
+    );
     expect(chunks.length).toBeGreaterThan(3);
     expect(new Set(chunks.map((c) => c.symbol))).toEqual(new Set(["sum"]));
     expect(chunks[0].startLine).toBe(1);
@@ -144,6 +167,11 @@ const answer = 42;
     const chunks = await chunker.chunk("bad.ts", "typescript", "function (((( {{{ class\n" + "y".repeat(5000));
     expect(chunks.length).toBeGreaterThan(0);
     const opts = { maxTokens: 10, overlapTokens: 2, countTokens: (s: string) => s.length };
-    expect(lineWindows("f", "plaintext", ["a".repeat(50), "b"], 1, undefined, opts).map((c) => [c.startLine, c.endLine])).toEqual([[1, 1], [2, 2]]);
+    expect(
+      lineWindows("f", "plaintext", ["a".repeat(50), "b"], 1, undefined, opts).map((c) => [c.startLine, c.endLine]),
+    ).toEqual([
+      [1, 1],
+      [2, 2],
+    ]);
   });
 });

@@ -30,7 +30,13 @@ describe("discoverModels", () => {
 
     const models = await discoverModels({ home, folders: [folder, path.join(home, "missing")] });
     const byName = Object.fromEntries(models.map((m) => [m.name, m]));
-    expect(Object.keys(byName).sort()).toEqual(["a.gguf", "big-00001-of-00002.gguf", "llama3.2:1b", "lm.gguf", "org/name/hf.Q4.gguf"]);
+    expect(Object.keys(byName).sort()).toEqual([
+      "a.gguf",
+      "big-00001-of-00002.gguf",
+      "llama3.2:1b",
+      "lm.gguf",
+      "org/name/hf.Q4.gguf",
+    ]);
     expect(byName["llama3.2:1b"]).toMatchObject({ source: "ollama", sizeBytes: 9 });
     expect(byName["llama3.2:1b"].path).toMatch(/blobs\/sha256-abab/);
     expect(byName["lm.gguf"].source).toBe("lmstudio");

@@ -40,8 +40,20 @@ describe("protocol guards", () => {
     ["empty messages", () => parseChatSendParams({ streamId: "s", messages: [] })],
     ["bad role", () => parseChatSendParams({ streamId: "s", messages: [{ role: "system", content: "x" }] })],
     ["last not user", () => parseChatSendParams({ streamId: "s", messages: [{ role: "assistant", content: "x" }] })],
-    ["temperature NaN", () => parseChatSendParams({ streamId: "s", messages: [{ role: "user", content: "x" }], params: { temperature: "hot" } })],
-    ["maxTokens 0", () => parseChatSendParams({ streamId: "s", messages: [{ role: "user", content: "x" }], params: { maxTokens: 0 } })],
+    [
+      "temperature NaN",
+      () =>
+        parseChatSendParams({
+          streamId: "s",
+          messages: [{ role: "user", content: "x" }],
+          params: { temperature: "hot" },
+        }),
+    ],
+    [
+      "maxTokens 0",
+      () =>
+        parseChatSendParams({ streamId: "s", messages: [{ role: "user", content: "x" }], params: { maxTokens: 0 } }),
+    ],
     ["unknown role", () => parseModelLoadParams({ role: "vision", model: { uri: "x" } })],
     ["model as string", () => parseModelLoadParams({ role: "chat", model: "x.gguf" })],
     ["short sha256", () => parseModelLoadParams({ role: "chat", model: { uri: "x", sha256: "abc" } })],
@@ -51,6 +63,8 @@ describe("protocol guards", () => {
     expect(codeOf(fn)).toBe(ErrorCodes.InvalidParams);
   });
   it("name the offending field", () => {
-    expect(() => parseChatSendParams({ streamId: "s", messages: [{ role: "user", content: 3 }] })).toThrow(/'messages\[0\]'/);
+    expect(() => parseChatSendParams({ streamId: "s", messages: [{ role: "user", content: 3 }] })).toThrow(
+      /'messages\[0\]'/,
+    );
   });
 });

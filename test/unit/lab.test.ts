@@ -9,7 +9,9 @@ import { toHalf } from "../fixtures/synthetic/ggufWriter";
 
 describe("embeddingWords", () => {
   it("splits identifiers into lower-case words and keeps punctuation", () => {
-    expect(embeddingWords("getHTTPResponse(user_id) {\n\treturn  x2;\n}")).toBe("get http response ( user id ) { return x 2 ; }");
+    expect(embeddingWords("getHTTPResponse(user_id) {\n\treturn  x2;\n}")).toBe(
+      "get http response ( user id ) { return x 2 ; }",
+    );
   });
   it("drops words too long to be names", () => {
     expect(embeddingWords(`a ${"x".repeat(80)} b`)).toBe("a b");

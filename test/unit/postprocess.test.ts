@@ -27,7 +27,9 @@ describe("postprocess", () => {
   });
   it("keeps a block's body lines at the cursor's indentation", () => {
     const prefix = "function f() {\n  ";
-    expect(postprocess("const a = 1;\n  const b = 2;\n}\n", prefix, "\n", true)).toEqual({ text: "const a = 1;\n  const b = 2;" });
+    expect(postprocess("const a = 1;\n  const b = 2;\n}\n", prefix, "\n", true)).toEqual({
+      text: "const a = 1;\n  const b = 2;",
+    });
   });
   it("does not type closing brackets the suffix already has", () => {
     expect(postprocess("a, b)", "foo(", ")\n", false)).toEqual({ text: "a, b" });
@@ -55,7 +57,9 @@ describe("formatContext", () => {
     expect(formatContext([{ path: "src/a.ts", text: "export const a = 1;\nexport const b = 2;" }], "typescript")).toBe(
       "// Path: src/a.ts\n// export const a = 1;\n// export const b = 2;\n",
     );
-    expect(formatContext([{ path: "util.py", text: "def f(): pass" }], "python")).toBe("# Path: util.py\n# def f(): pass\n");
+    expect(formatContext([{ path: "util.py", text: "def f(): pass" }], "python")).toBe(
+      "# Path: util.py\n# def f(): pass\n",
+    );
     expect(formatContext([], "typescript")).toBeUndefined();
   });
 });

@@ -4,7 +4,13 @@ import { applyProposal, lineOffset, rebase, unifiedDiff, type EditProposal } fro
 import { formatDocComment, responseSchema, stripFence, targetRange, testFileName } from "../../common/prompts/actions";
 import { BUILTIN_PROMPT_FILES } from "../../common/prompts/builtin";
 import { RESERVED_PROMPT_NAMES } from "../../common/prompts/loadPrompts";
-import { builtinPrompts, mergePrompts, parsePromptFile, PromptFileError, renderPrompt } from "../../common/prompts/promptFiles";
+import {
+  builtinPrompts,
+  mergePrompts,
+  parsePromptFile,
+  PromptFileError,
+  renderPrompt,
+} from "../../common/prompts/promptFiles";
 import { parseRange } from "../../cli/run";
 
 const good = `---
@@ -29,21 +35,47 @@ function errorOf(text: string, reserved = RESERVED_PROMPT_NAMES): PromptFileErro
 describe("prompt files", () => {
   it("parses front matter and template; defaults context to selection", () => {
     const p = parsePromptFile(good, "review.md");
-    expect(p).toMatchObject({ name: "review", description: "Review the selection for bugs.", mode: "chat", context: "selection", source: "review.md" });
-    expect(renderPrompt(p, { path: "a.ts", language: "typescript", code: "let x = 1;" })).toBe("Review a.ts (typescript):\nlet x = 1;");
+    expect(p).toMatchObject({
+      name: "review",
+      description: "Review the selection for bugs.",
+      mode: "chat",
+      context: "selection",
+      source: "review.md",
+    });
+    expect(renderPrompt(p, { path: "a.ts", language: "typescript", code: "let x = 1;" })).toBe(
+      "Review a.ts (typescript):\nlet x = 1;",
+    );
   });
 
   it("names the file and the line of each problem", () => {
-    expect(errorOf("name: x\n").message).toBe(".hearth/prompts/x.md:1: a prompt file starts with a '---' line, then its front matter (name, description), then '---'.");
-    expect(errorOf("---\nname: x\ndescription: d\n").message).toMatch(/^\.hearth\/prompts\/x\.md:4: the front matter is not closed/);
-    expect(errorOf("---\nname: x\ndescription: [unclosed\n---\nbody").message).toMatch(/^\.hearth\/prompts\/x\.md:\d+: invalid front matter/);
-    expect(errorOf("---\ndescription: d\nname: Bad Name\n---\nbody").message).toMatch(/x\.md:3: 'name' must be lower-case/);
+    expect(errorOf("name: x\n").message).toBe(
+      ".hearth/prompts/x.md:1: a prompt file starts with a '---' line, then its front matter (name, description), then '---'.",
+    );
+    expect(errorOf("---\nname: x\ndescription: d\n").message).toMatch(
+      /^\.hearth\/prompts\/x\.md:4: the front matter is not closed/,
+    );
+    expect(errorOf("---\nname: x\ndescription: [unclosed\n---\nbody").message).toMatch(
+      /^\.hearth\/prompts\/x\.md:\d+: invalid front matter/,
+    );
+    expect(errorOf("---\ndescription: d\nname: Bad Name\n---\nbody").message).toMatch(
+      /x\.md:3: 'name' must be lower-case/,
+    );
     expect(errorOf("---\nname: x\n---\nbody").message).toMatch(/x\.md:1: 'description' is required/);
-    expect(errorOf("---\nname: x\ndescription: d\nmode: explode\n---\nbody").message).toMatch(/x\.md:4: 'mode' must be one of chat, edit, doc, newFile/);
-    expect(errorOf("---\nname: x\ndescription: d\ncolour: red\n---\nbody").message).toMatch(/x\.md:4: unknown key 'colour'/);
-    expect(errorOf("---\nname: x\ndescription: d\n---\n\nHello {{nme}}").message).toMatch(/x\.md:6: unknown variable \{\{nme\}\}/);
-    expect(errorOf("---\nname: x\ndescription: d\n---\n").message).toMatch(/x\.md:5: the prompt text after the front matter is empty/);
-    expect(errorOf("---\nname: help\ndescription: d\n---\nbody").message).toMatch(/x\.md:2: 'help' is a built-in command/);
+    expect(errorOf("---\nname: x\ndescription: d\nmode: explode\n---\nbody").message).toMatch(
+      /x\.md:4: 'mode' must be one of chat, edit, doc, newFile/,
+    );
+    expect(errorOf("---\nname: x\ndescription: d\ncolour: red\n---\nbody").message).toMatch(
+      /x\.md:4: unknown key 'colour'/,
+    );
+    expect(errorOf("---\nname: x\ndescription: d\n---\n\nHello {{nme}}").message).toMatch(
+      /x\.md:6: unknown variable \{\{nme\}\}/,
+    );
+    expect(errorOf("---\nname: x\ndescription: d\n---\n").message).toMatch(
+      /x\.md:5: the prompt text after the front matter is empty/,
+    );
+    expect(errorOf("---\nname: help\ndescription: d\n---\nbody").message).toMatch(
+      /x\.md:2: 'help' is a built-in command/,
+    );
     expect(errorOf("---\nname: x\ndescription: d\nmode: edit\ncontext: none\n---\nbody").line).toBe(4);
   });
 
@@ -70,7 +102,10 @@ describe("prompt files", () => {
       ],
       RESERVED_PROMPT_NAMES,
     );
-    expect(prompts.find((p) => p.name === "explain")).toMatchObject({ description: "Explain it my way for bugs.", source: ".hearth/prompts/explain.md" });
+    expect(prompts.find((p) => p.name === "explain")).toMatchObject({
+      description: "Explain it my way for bugs.",
+      source: ".hearth/prompts/explain.md",
+    });
     expect(prompts.find((p) => p.name === "review")?.source).toBe(".hearth/prompts/review.md");
     expect(prompts.map((p) => p.name)).toEqual(["ask", "doc", "edit", "explain", "fix", "review", "tests"]);
     expect(errors.map((e) => e.message)).toEqual([
@@ -97,7 +132,9 @@ describe("reviewed edits", () => {
     expect(r).toEqual({ start: start + 10, end: end + 10, moved: true });
     if ("refused" in r) throw new Error("unexpected");
     expect(applyProposal(p, edited, r)).toBe(`// header\n${applyProposal(p)}`);
-    expect(rebase(p, original.replace("return a;", "return a * 2;"))).toMatchObject({ refused: expect.stringMatching(/was changed since it was proposed/) });
+    expect(rebase(p, original.replace("return a;", "return a * 2;"))).toMatchObject({
+      refused: expect.stringMatching(/was changed since it was proposed/),
+    });
   });
 
   it("picks the occurrence with the same surroundings when the code appears twice, refuses when ambiguous", () => {
@@ -106,7 +143,9 @@ describe("reviewed edits", () => {
     const block = "a\n";
     const q: EditProposal = { original: "a\nb\na\n", start: 4, end: 6, newText: "c\n" };
     expect(rebase(q, "a\na\nb\na\n")).toMatchObject({ start: 6 });
-    expect(rebase({ ...q, original: block, start: 0, end: 2 }, "a\na\n")).toMatchObject({ refused: expect.stringMatching(/several places/) });
+    expect(rebase({ ...q, original: block, start: 0, end: 2 }, "a\na\n")).toMatchObject({
+      refused: expect.stringMatching(/several places/),
+    });
   });
 
   it("prints a unified diff that patches the original into the edited text", () => {
@@ -124,8 +163,13 @@ describe("reviewed edits", () => {
 
 describe("structured answers → edits", () => {
   it("caps every string of the response schema below the token limit", () => {
-    expect(responseSchema("edit", 512)).toEqual({ type: "object", properties: { code: { type: "string", maxLength: 448 } } });
-    expect(responseSchema("newFile", 512)).toMatchObject({ properties: { fileName: { maxLength: 60 }, content: { maxLength: 384 } } });
+    expect(responseSchema("edit", 512)).toEqual({
+      type: "object",
+      properties: { code: { type: "string", maxLength: 448 } },
+    });
+    expect(responseSchema("newFile", 512)).toMatchObject({
+      properties: { fileName: { maxLength: 60 }, content: { maxLength: 384 } },
+    });
     expect(responseSchema("chat", 512)).toBeUndefined();
   });
 
@@ -150,8 +194,14 @@ describe("structured answers → edits", () => {
     expect(stripFence("```ts\nlet x = 1;\n```")).toBe("let x = 1;");
     expect(stripFence("let x = 1;")).toBe("let x = 1;");
     const spec = builtinPrompts().find((q) => q.name === "fix")!;
-    expect(targetRange(spec, { path: "a", language: "ts", text: "abcdef", selection: { start: 1, end: 3 } })).toEqual({ start: 1, end: 3 });
-    expect(targetRange(spec, { path: "a", language: "ts", text: "abcdef", selection: { start: 2, end: 2 } })).toEqual({ start: 0, end: 6 });
+    expect(targetRange(spec, { path: "a", language: "ts", text: "abcdef", selection: { start: 1, end: 3 } })).toEqual({
+      start: 1,
+      end: 3,
+    });
+    expect(targetRange(spec, { path: "a", language: "ts", text: "abcdef", selection: { start: 2, end: 2 } })).toEqual({
+      start: 0,
+      end: 6,
+    });
     expect(parseRange("3:7")).toEqual([3, 7]);
     expect(parseRange("4")).toEqual([4, 4]);
     expect(() => parseRange("7:3")).toThrow(/in order/);

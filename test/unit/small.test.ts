@@ -87,7 +87,9 @@ describe("PendingRequests", () => {
     const never = pending.run(() => new Promise(() => {}));
     pending.rejectAll(new SidecarError(-33010, "gone"));
     await expect(never).rejects.toMatchObject({ code: -33010, message: "gone" });
-    await expect(pending.run(() => Promise.reject({ code: -33001, message: "x", data: { hint: "h" } }))).rejects.toMatchObject({
+    await expect(
+      pending.run(() => Promise.reject({ code: -33001, message: "x", data: { hint: "h" } })),
+    ).rejects.toMatchObject({
       code: -33001,
       hint: "h",
     });

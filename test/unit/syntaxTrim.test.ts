@@ -1,6 +1,13 @@
 import { describe, expect, it, vi } from "vitest";
 import { sharedChunker } from "../../sidecar/index/chunker";
-import { cutAtRepeatedLine, grammarFor, repeatedLineIndex, SYNTAX_WINDOW, trimToSyntax, trimToSyntaxOf } from "../../sidecar/llama/syntaxTrim";
+import {
+  cutAtRepeatedLine,
+  grammarFor,
+  repeatedLineIndex,
+  SYNTAX_WINDOW,
+  trimToSyntax,
+  trimToSyntaxOf,
+} from "../../sidecar/llama/syntaxTrim";
 
 // Real tree-sitter grammars (the WASM files of @vscode/tree-sitter-wasm), as the sidecar loads them.
 describe("syntax errors and the syntax cut of multi-line FIM suggestions", () => {
@@ -19,8 +26,18 @@ describe("syntax errors and the syntax cut of multi-line FIM suggestions", () =>
     const check = (await chunker.insertionChecker("javascript", prefix, suffix))!;
     try {
       expect(check.baseline).toBe(await chunker.syntaxErrors("javascript", prefix + suffix));
-      for (const middle of ["return a;", "return 'é';\n  }\n}", "if (a) {\n    x(", "const ü = [1,\n  2];", "}}}\n(((", ""]) {
-        expect({ middle, errors: check.errorsWith(middle) }).toEqual({ middle, errors: await chunker.syntaxErrors("javascript", prefix + middle + suffix) });
+      for (const middle of [
+        "return a;",
+        "return 'é';\n  }\n}",
+        "if (a) {\n    x(",
+        "const ü = [1,\n  2];",
+        "}}}\n(((",
+        "",
+      ]) {
+        expect({ middle, errors: check.errorsWith(middle) }).toEqual({
+          middle,
+          errors: await chunker.syntaxErrors("javascript", prefix + middle + suffix),
+        });
       }
     } finally {
       check.dispose();
@@ -29,12 +46,33 @@ describe("syntax errors and the syntax cut of multi-line FIM suggestions", () =>
 
   // [what, prefix, suggestion, suffix, kept text, lines cut]
   it.each([
-    ["keeps a suggestion that adds no error, whole", "function f(a) {\n  ", "const b = a + 1;\n  return b;", "\n}\n", "const b = a + 1;\n  return b;", 0],
+    [
+      "keeps a suggestion that adds no error, whole",
+      "function f(a) {\n  ",
+      "const b = a + 1;\n  return b;",
+      "\n}\n",
+      "const b = a + 1;\n  return b;",
+      0,
+    ],
     // The model closes the function the suffix already closes, then starts something else.
-    ["cuts the lines that would add errors, keeping the longest run that adds none", "function f(a) {\n  ", "if (a) {\n    return 1;\n  }\n  return 0;\n}\nexport default (", "\n}\n", "if (a) {\n    return 1;\n  }\n  return 0;", 2],
+    [
+      "cuts the lines that would add errors, keeping the longest run that adds none",
+      "function f(a) {\n  ",
+      "if (a) {\n    return 1;\n  }\n  return 0;\n}\nexport default (",
+      "\n}\n",
+      "if (a) {\n    return 1;\n  }\n  return 0;",
+      2,
+    ],
     ["keeps the first line when every longer run adds errors", "const a = [\n  ", "1,\n}}\n)", "\n];\n", "1,", 2],
     // The suffix window ends inside a call: prefix + suffix has errors of its own; a clean middle is kept.
-    ["compares with the errors prefix + suffix already have (a window cut mid-construct)", "function g() {\n  ", "const x = 1;\n  const y = 2;", "\n  return h(1,", "const x = 1;\n  const y = 2;", 0],
+    [
+      "compares with the errors prefix + suffix already have (a window cut mid-construct)",
+      "function g() {\n  ",
+      "const x = 1;\n  const y = 2;",
+      "\n  return h(1,",
+      "const x = 1;\n  const y = 2;",
+      0,
+    ],
   ] as const)("%s", async (_, prefix, text, suffix, kept, linesCut) => {
     expect(await trimToSyntaxOf("javascript", prefix, text, suffix)).toEqual({ text: kept, linesCut });
   });
@@ -76,7 +114,8 @@ describe("syntax errors and the syntax cut of multi-line FIM suggestions", () =>
 
 describe("the generation-loop cut of multi-line FIM suggestions", () => {
   it("cuts before the first line identical to the non-blank line before it", () => {
-    const loop = "var length = index.length;\n  var index = index.length;\n\n  var index = index.length;\n  var index = index.length;";
+    const loop =
+      "var length = index.length;\n  var index = index.length;\n\n  var index = index.length;\n  var index = index.length;";
     expect(cutAtRepeatedLine(loop)).toBe("var length = index.length;\n  var index = index.length;");
     expect(repeatedLineIndex(loop.split("\n"))).toBe(3);
   });
@@ -91,4 +130,3 @@ describe("the generation-loop cut of multi-line FIM suggestions", () => {
     expect(cutAtRepeatedLine("var sl = [];\n  var sl = [];")).toBe("var sl = [];\n  var sl = [];");
   });
 });
-

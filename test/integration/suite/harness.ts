@@ -21,7 +21,9 @@ export async function runAll(): Promise<void> {
     try {
       await Promise.race([
         t.fn(),
-        new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out after ${t.timeoutMs} ms`)), t.timeoutMs)),
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error(`timed out after ${t.timeoutMs} ms`)), t.timeoutMs),
+        ),
       ]);
       passed++;
       console.log(`  ✓ ${t.name} (${Date.now() - started} ms)`);
@@ -34,7 +36,10 @@ export async function runAll(): Promise<void> {
   const dir = process.env.HEARTH_TEST_RESULTS_DIR;
   if (dir) {
     fs.mkdirSync(dir, { recursive: true });
-    fs.writeFileSync(path.join(dir, "extension.json"), JSON.stringify({ passed, failed: failed.length, failures: failed }));
+    fs.writeFileSync(
+      path.join(dir, "extension.json"),
+      JSON.stringify({ passed, failed: failed.length, failures: failed }),
+    );
   }
   if (failed.length > 0) throw new Error(`${failed.length} extension test(s) failed: ${failed.join("; ")}`);
 }

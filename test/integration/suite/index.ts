@@ -16,12 +16,18 @@ const EXTENSION_ID = "hearth.hearth";
 let api: HearthApi;
 
 /** Call `fn` until its result satisfies `ok` (every 100 ms, at most `timeoutMs`); returns that result. */
-async function eventually<T>(fn: () => Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
+async function eventually<T>(
+  fn: () => Promise<T>,
+  ok: (value: T) => boolean,
+  what: string,
+  timeoutMs = 20_000,
+): Promise<T> {
   const start = Date.now();
   for (;;) {
     const value = await fn();
     if (ok(value)) return value;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value).slice(0, 500)}`);
+    if (Date.now() - start > timeoutMs)
+      throw new Error(`timed out waiting for ${what}: ${JSON.stringify(value).slice(0, 500)}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
@@ -42,9 +48,9 @@ test("activation is cheap: no sidecar process, no model", async () => {
 });
 
 test("every contributed command is registered", async () => {
-  const contributed = (vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands as { command: string }[]).map(
-    (c) => c.command,
-  );
+  const contributed = (
+    vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands as { command: string }[]
+  ).map((c) => c.command);
   const registered = new Set(await vscode.commands.getCommands(true));
   const missing = contributed.filter((c) => !registered.has(c));
   assert.deepEqual(missing, []);
@@ -52,7 +58,14 @@ test("every contributed command is registered", async () => {
 });
 
 test("commands run without an editor or a model, or fail with a message, never throw", async () => {
-  for (const id of ["hearth.openChat", "hearth.newChat", "hearth.stopGeneration", "hearth.showLog", "hearth.addSelectionToChat", "hearth.addFileToChat"]) {
+  for (const id of [
+    "hearth.openChat",
+    "hearth.newChat",
+    "hearth.stopGeneration",
+    "hearth.showLog",
+    "hearth.addSelectionToChat",
+    "hearth.addFileToChat",
+  ]) {
     await vscode.commands.executeCommand(id);
   }
   // Commands that open a quick pick: close it, and the command must settle.
@@ -110,7 +123,10 @@ test("killing the sidecar mid-answer shows an error, restarts it, keeps the chat
   process.kill(pid, "SIGKILL");
   await running;
   sub.dispose();
-  assert.ok(notices.some((n) => n.kind === "error" && /stopped unexpectedly/.test(n.text)), JSON.stringify(notices));
+  assert.ok(
+    notices.some((n) => n.kind === "error" && /stopped unexpectedly/.test(n.text)),
+    JSON.stringify(notices),
+  );
   // The user's message is still in the conversation.
   const messages = api.session.controller.conversation.messages;
   assert.equal(messages.length, before + 1);
@@ -134,13 +150,18 @@ test("inline completions: a SYNTHETIC FIM model gives suggestions; a model witho
   const config = vscode.workspace.getConfiguration("hearth");
   await config.update("models.completion", fim, vscode.ConfigurationTarget.Global);
   await config.update("completion.debounceMs", 0, vscode.ConfigurationTarget.Global);
-  const doc = await vscode.workspace.openTextDocument({ language: "typescript", content: "function add(a: number, b: number) {\n  return a + b;\n}\nconst total = add(" });
+  const doc = await vscode.workspace.openTextDocument({
+    language: "typescript",
+    content: "function add(a: number, b: number) {\n  return a + b;\n}\nconst total = add(",
+  });
   const token = new vscode.CancellationTokenSource().token;
   const context = { triggerKind: vscode.InlineCompletionTriggerKind.Automatic, selectedCompletionInfo: undefined };
   let items: vscode.InlineCompletionItem[] | undefined;
   // The synthetic model's output is noise that post-processing may filter; try a few cursor positions.
   for (let column = 18; column >= 10 && !items?.length; column--) {
-    items = (await api.completions.provideInlineCompletionItems(doc, new vscode.Position(3, column), context, token)) ?? undefined;
+    items =
+      (await api.completions.provideInlineCompletionItems(doc, new vscode.Position(3, column), context, token)) ??
+      undefined;
   }
   console.log(`    suggestion after ${api.completions.stats.modelCalls} model call(s)`);
   assert.ok(items?.length, `no suggestion: ${JSON.stringify(api.completions.lastOutcome)}`);
@@ -149,12 +170,18 @@ test("inline completions: a SYNTHETIC FIM model gives suggestions; a model witho
   assert.equal(api.statusBar.completionState, "idle");
 
   // Recently edited ranges of other files become context (ring buffer), as comments with their path.
-  const other = await vscode.workspace.openTextDocument({ language: "typescript", content: "export const RATE = 0.2;\n" });
+  const other = await vscode.workspace.openTextDocument({
+    language: "typescript",
+    content: "export const RATE = 0.2;\n",
+  });
   const edit = new vscode.WorkspaceEdit();
   edit.insert(other.uri, new vscode.Position(1, 0), "export function tax(x: number) { return x * RATE; }\n");
   await vscode.workspace.applyEdit(edit);
   const snippets = api.completions.contextTracker.snippets(doc, 0);
-  assert.ok(snippets.some((s) => s.text.includes("function tax")), JSON.stringify(snippets));
+  assert.ok(
+    snippets.some((s) => s.text.includes("function tax")),
+    JSON.stringify(snippets),
+  );
 
   await config.update("models.completion", process.env.HEARTH_TEST_MODEL, vscode.ConfigurationTarget.Global);
   // A new model URI is loaded on the next request.
@@ -165,7 +192,10 @@ test("inline completions: a SYNTHETIC FIM model gives suggestions; a model witho
   await vscode.commands.executeCommand("hearth.whyNoCompletion");
 
   await config.update("completion.disabledLanguages", ["typescript"], vscode.ConfigurationTarget.Global);
-  assert.equal(await api.completions.provideInlineCompletionItems(doc, new vscode.Position(3, 18), context, token), undefined);
+  assert.equal(
+    await api.completions.provideInlineCompletionItems(doc, new vscode.Position(3, 18), context, token),
+    undefined,
+  );
   assert.equal(api.completions.lastOutcome?.reason, "disabled");
   await config.update("completion.disabledLanguages", undefined, vscode.ConfigurationTarget.Global);
 }, 90_000);
@@ -180,28 +210,48 @@ test("code search: indexes the workspace, finds code, picks up a new file and it
 
   const file = vscode.Uri.joinPath(root, "widgets-under-test.ts");
   try {
-    await vscode.workspace.fs.writeFile(file, Buffer.from("/** Turns widgets inside out. */\nexport function frobnicateWidgets(n: number) {\n  return -n;\n}\n"));
+    await vscode.workspace.fs.writeFile(
+      file,
+      Buffer.from(
+        "/** Turns widgets inside out. */\nexport function frobnicateWidgets(n: number) {\n  return -n;\n}\n",
+      ),
+    );
     // The watcher may report the create (empty file) and the write separately: wait until the content is in.
-    const found = await eventually(() => api.index.search("frobnicate widgets"), (r) => r.hits[0]?.path === "widgets-under-test.ts", "the new file to become searchable");
+    const found = await eventually(
+      () => api.index.search("frobnicate widgets"),
+      (r) => r.hits[0]?.path === "widgets-under-test.ts",
+      "the new file to become searchable",
+    );
     assert.equal(found.hits[0]?.symbol, "frobnicateWidgets");
     assert.equal(found.hits[0]?.startLine, 1);
 
     const notices: { text: string; hits?: unknown[] }[] = [];
     const sub = api.session.onNotice((n) => notices.push(n));
     await api.session.submit("/search frobnicate widgets");
-    assert.equal((notices.at(-1)?.hits?.[0] as { path: string } | undefined)?.path, "widgets-under-test.ts", JSON.stringify(notices));
+    assert.equal(
+      (notices.at(-1)?.hits?.[0] as { path: string } | undefined)?.path,
+      "widgets-under-test.ts",
+      JSON.stringify(notices),
+    );
     await api.session.submit("/params max-tokens 8");
     await api.session.submit("@codebase what does frobnicateWidgets do?");
     sub.dispose();
     const asked = api.session.controller.conversation.messages.at(-2);
     assert.equal(asked?.role, "user");
     assert.equal(asked?.content, "@codebase what does frobnicateWidgets do?");
-    assert.ok(asked?.sources?.some((s) => s.path === "widgets-under-test.ts"), JSON.stringify(asked?.sources));
+    assert.ok(
+      asked?.sources?.some((s) => s.path === "widgets-under-test.ts"),
+      JSON.stringify(asked?.sources),
+    );
     assert.match(asked?.context ?? "", /widgets-under-test\.ts:1-4/);
   } finally {
     await vscode.workspace.fs.delete(file);
   }
-  await eventually(() => api.index.search("frobnicate widgets"), (r) => !r.hits.some((h) => h.path === "widgets-under-test.ts"), "the deleted file to leave the index");
+  await eventually(
+    () => api.index.search("frobnicate widgets"),
+    (r) => !r.hits.some((h) => h.path === "widgets-under-test.ts"),
+    "the deleted file to leave the index",
+  );
 }, 90_000);
 
 test("actions: reviewed edits — accept applies exactly the proposal (one undo restores), reject changes nothing, a changed document is re-based or refused", async () => {
@@ -213,7 +263,8 @@ test("actions: reviewed edits — accept applies exactly the proposal (one undo 
   try {
     const doc = await vscode.workspace.openTextDocument(file);
     // As a user would: bring the file's editor to the front and select the function.
-    const select = async () => ((await vscode.window.showTextDocument(doc)).selection = new vscode.Selection(0, 0, 3, 0));
+    const select = async () =>
+      ((await vscode.window.showTextDocument(doc)).selection = new vscode.Selection(0, 0, 3, 0));
     const review = api.actions.review;
     const propose = async (name: string, input?: string) => {
       await select();
@@ -223,15 +274,25 @@ test("actions: reviewed edits — accept applies exactly the proposal (one undo 
     };
 
     // The lightbulb offers the actions.
-    const codeActions = await vscode.commands.executeCommand<vscode.CodeAction[]>("vscode.executeCodeActionProvider", file, new vscode.Range(0, 0, 2, 1));
-    assert.ok(codeActions.some((a) => a.title === "Explain with Hearth"), JSON.stringify(codeActions.map((a) => a.title)));
+    const codeActions = await vscode.commands.executeCommand<vscode.CodeAction[]>(
+      "vscode.executeCodeActionProvider",
+      file,
+      new vscode.Range(0, 0, 2, 1),
+    );
+    assert.ok(
+      codeActions.some((a) => a.title === "Explain with Hearth"),
+      JSON.stringify(codeActions.map((a) => a.title)),
+    );
 
     // Accept: exactly the proposed text; one undo restores the file.
     let { outcome, proposal } = await propose("doc");
     assert.equal(doc.getText(), original, "nothing may change before Accept");
     await vscode.commands.executeCommand("hearth.acceptEdit");
     assert.equal(await outcome, "accepted");
-    assert.equal(doc.getText(), proposal.original.slice(0, proposal.start) + proposal.newText + proposal.original.slice(proposal.end));
+    assert.equal(
+      doc.getText(),
+      proposal.original.slice(0, proposal.start) + proposal.newText + proposal.original.slice(proposal.end),
+    );
     assert.ok(doc.getText().endsWith(original), "the documented code is kept");
     await vscode.window.showTextDocument(doc);
     await vscode.commands.executeCommand("undo");
