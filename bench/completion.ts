@@ -123,7 +123,7 @@ for (const pos of positions.slice(0, 10)) {
 }
 
 // 5. Typing trace: replay the keystrokes of a stretch of the file, one request per keystroke.
-const start = positions[Math.floor(positions.length / 2)] + 1;
+const start = positions[Math.floor(positions.length / 2)]! + 1;
 const typed = source.slice(start, start + 80);
 let prompt = 0;
 let evaluated = 0;

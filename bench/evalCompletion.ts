@@ -160,7 +160,7 @@ async function main(): Promise<void> {
       if (continuesCleanly(c.prefix, c.middle)) clean.truth++;
       if (continuesCleanly(c.prefix, c.previous)) clean.repeat++;
       // Real lines of held-out code, from another position (the next case's middle): well-formed code, out of place.
-      if (continuesCleanly(c.prefix, multi[(i + 1) % multi.length].middle)) clean.elsewhere++;
+      if (continuesCleanly(c.prefix, multi[(i + 1) % multi.length]!.middle)) clean.elsewhere++;
       if (i < show)
         console.log(
           `  ${c.file}: want ${JSON.stringify(c.middle)}\n  raw ${JSON.stringify(r.text)}\n  shown ${JSON.stringify(text)}`,

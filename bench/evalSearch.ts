@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   console.log(
     `Benchmark: ${pkg.name}@${pkg.version} — ${queries.length} queries, ${docs.size} files (comments stripped)`,
   );
-  console.log(`  e.g. "${queries[0].q}" → ${queries[0].file}`);
+  console.log(`  e.g. "${queries[0]?.q}" → ${queries[0]?.file}`);
 
   const relevant = queries.map((q) => q.file);
   const started = performance.now();
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
         queries
           .slice(0, show)
           .forEach((q, i) =>
-            console.log(`  [${m.name}] "${q.q}" → ${rankings[i].slice(0, 3).join(", ")} (want ${q.file})`),
+            console.log(`  [${m.name}] "${q.q}" → ${rankings[i]!.slice(0, 3).join(", ")} (want ${q.file})`),
           );
       }
     }

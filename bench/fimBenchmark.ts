@@ -30,12 +30,12 @@ export function drawCases(
   const random = seededRandom(seed);
   const out: FimCase[] = [];
   for (let attempts = 0; out.length < count && attempts < count * 50; attempts++) {
-    const f = files[Math.floor(random() * files.length)];
+    const f = files[Math.floor(random() * files.length)]!;
     const all = f.text.split("\n");
     const n = lines[0] + Math.floor(random() * (lines[1] - lines[0] + 1));
     const li = Math.floor(random() * all.length);
     if (li + n > all.length || !all.slice(li, li + n).every(isCode)) continue;
-    const indent = all[li].length - all[li].trimStart().length;
+    const indent = all[li]!.length - all[li]!.trimStart().length;
     const start = all.slice(0, li).reduce((a, l) => a + l.length + 1, 0) + indent;
     const middle = all
       .slice(li, li + n)

@@ -217,7 +217,7 @@ async function main(): Promise<void> {
     const modes: SearchMode[] = ["lexical", "vector", "hybrid"];
     const report = (label: string, chunkCount: number, lat: Record<string, { p50: number; p95: number }>) =>
       console.log(
-        `Search latency at ${chunkCount} chunks (${label}): ${modes.map((m) => `${m} p50 ${lat[m].p50.toFixed(1)} / p95 ${lat[m].p95.toFixed(1)} ms`).join(" · ")}`,
+        `Search latency at ${chunkCount} chunks (${label}): ${modes.map((m) => `${m} p50 ${lat[m]!.p50.toFixed(1)} / p95 ${lat[m]!.p95.toFixed(1)} ms`).join(" · ")}`,
       );
     report("top 10, no rerank", built.chunks, await searchLatency(sidecar, target, qs, modes));
 

@@ -34,11 +34,11 @@ export function firstSentence(jsdoc: string): string {
     .split("\n")
     .map((l) => l.replace(/^\s*\/?\*+\/?\s?/, ""))
     .join("\n")
-    .split(/\n\s*@/)[0];
-  const paragraph = description.trim().split(/\n\s*\n/)[0];
+    .split(/\n\s*@/)[0]!;
+  const paragraph = description.trim().split(/\n\s*\n/)[0] ?? "";
   const text = plain(paragraph);
   const m = /^(.+?[.!?])(\s|$)/.exec(text);
-  return (m ? m[1] : text).trim();
+  return (m?.[1] ?? text).trim();
 }
 
 /** Remove a function's name from a query: the word itself, and its split form ("camelCase" → "camel case"). */
@@ -136,7 +136,7 @@ export function scoreRankings(rankings: string[][], relevant: string[]): { mrr10
   let r1 = 0;
   let r10 = 0;
   rankings.forEach((ranked, i) => {
-    const pos = ranked.slice(0, 10).indexOf(relevant[i]);
+    const pos = ranked.slice(0, 10).indexOf(relevant[i]!);
     if (pos >= 0) {
       mrr += 1 / (pos + 1);
       r10++;

@@ -8,7 +8,7 @@ import { languageOf } from "../sidecar/index/languages";
 export function offsetAt(text: string, line: number, column: number): number {
   const lines = text.split("\n");
   if (line < 1 || line > lines.length) throw new Error(`--line ${line} is outside the file (1–${lines.length})`);
-  const lineText = lines[line - 1];
+  const lineText = lines[line - 1]!;
   if (column < 1 || column > lineText.length + 1) {
     throw new Error(`--column ${column} is outside line ${line} (1–${lineText.length + 1})`);
   }

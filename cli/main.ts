@@ -268,7 +268,7 @@ async function main(argv: string[]): Promise<number> {
   };
 
   if (command === "index" || command === "search") {
-    const root = path.resolve(positionals[1]);
+    const root = path.resolve(positionals[1]!); // checked above
     const storageDir = path.resolve(values["index-dir"] ?? defaultIndexDir(root));
     return withSidecar(async () => {
       await sidecar.start();
@@ -327,7 +327,7 @@ async function main(argv: string[]): Promise<number> {
         );
         return 2;
       }
-      const input = await fileInput(path.resolve(positionals[2]), values.range, values.input);
+      const input = await fileInput(path.resolve(positionals[2]!), values.range, values.input);
       await sidecar.start();
       await loadChatModel(modelUri ?? DEFAULT_MODELS.chat);
       await runPromptOnFile(sidecar, spec, input, { params, write: (t) => process.stdout.write(t) });
@@ -344,7 +344,7 @@ async function main(argv: string[]): Promise<number> {
         contextSize: contextSize ?? 2048,
       });
       return await runComplete(sidecar, {
-        file: path.resolve(positionals[1]),
+        file: path.resolve(positionals[1]!),
         line: num(values.line, "line", true)!,
         column: num(values.column, "column", true)!,
         json: values.json ?? false,

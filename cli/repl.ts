@@ -93,7 +93,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     runPrompt: async (spec, rest) => {
       const m = /^(\S+?)(?::(\d+(?:[:-]\d+)?))?(?:\s+([\s\S]*))?$/.exec(rest.trim());
       if (!m) return { output: `Usage: /${spec.name} <file>[:L1-L2]${spec.input ? " <text>" : ""}`, isError: true };
-      const input = await fileInput(path.resolve(m[1]), m[2], m[3]);
+      const input = await fileInput(path.resolve(m[1]!), m[2], m[3]);
       let text = "";
       // Actions keep their own token budget (DEFAULT_ACTION_MAX_TOKENS): a short chat limit would cut JSON answers.
       const { maxTokens: _chatLimit, ...params } = options.params;

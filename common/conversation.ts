@@ -104,26 +104,27 @@ export function parseConversation(text: string, source = "conversation"): Conver
   };
   if (typeof value !== "object" || value === null || Array.isArray(value)) fail("(root)", "an object");
   const c = value as Record<string, unknown>;
-  if (c.format !== CONVERSATION_FORMAT) fail("format", `${CONVERSATION_FORMAT}`);
+  if (c["format"] !== CONVERSATION_FORMAT) fail("format", `${CONVERSATION_FORMAT}`);
   for (const key of ["id", "title", "createdAt", "updatedAt"]) {
     if (typeof c[key] !== "string") fail(key, "a string");
   }
   for (const key of ["createdAt", "updatedAt"]) {
     if (Number.isNaN(Date.parse(c[key] as string))) fail(key, "an ISO-8601 timestamp");
   }
-  if (c.system !== undefined && typeof c.system !== "string") fail("system", "a string");
-  if (c.params !== undefined && (typeof c.params !== "object" || c.params === null)) fail("params", "an object");
-  if (!Array.isArray(c.messages)) fail("messages", "an array");
-  const messages = (c.messages as unknown[]).map((m, i): StoredMessage => {
+  if (c["system"] !== undefined && typeof c["system"] !== "string") fail("system", "a string");
+  if (c["params"] !== undefined && (typeof c["params"] !== "object" || c["params"] === null))
+    fail("params", "an object");
+  if (!Array.isArray(c["messages"])) fail("messages", "an array");
+  const messages = (c["messages"] as unknown[]).map((m, i): StoredMessage => {
     if (typeof m !== "object" || m === null) fail(`messages[${i}]`, "an object");
     const msg = m as Record<string, unknown>;
-    if (msg.role !== "user" && msg.role !== "assistant") fail(`messages[${i}].role`, "'user' or 'assistant'");
-    if (typeof msg.content !== "string") fail(`messages[${i}].content`, "a string");
-    if (typeof msg.timestamp !== "string" || Number.isNaN(Date.parse(msg.timestamp))) {
+    if (msg["role"] !== "user" && msg["role"] !== "assistant") fail(`messages[${i}].role`, "'user' or 'assistant'");
+    if (typeof msg["content"] !== "string") fail(`messages[${i}].content`, "a string");
+    if (typeof msg["timestamp"] !== "string" || Number.isNaN(Date.parse(msg["timestamp"]))) {
       fail(`messages[${i}].timestamp`, "an ISO-8601 timestamp");
     }
-    if (msg.context !== undefined && typeof msg.context !== "string") fail(`messages[${i}].context`, "a string");
-    if (msg.sources !== undefined && !Array.isArray(msg.sources)) fail(`messages[${i}].sources`, "an array");
+    if (msg["context"] !== undefined && typeof msg["context"] !== "string") fail(`messages[${i}].context`, "a string");
+    if (msg["sources"] !== undefined && !Array.isArray(msg["sources"])) fail(`messages[${i}].sources`, "an array");
     return msg as unknown as StoredMessage;
   });
   return { ...(c as unknown as Conversation), messages };

@@ -12,7 +12,7 @@ export const DEFAULT_MODELS = {
 
 /** Where downloaded models go when nothing else is set: `$HEARTH_MODELS_DIR` or `~/.cache/hearth/models`. */
 export function defaultModelsDir(): string {
-  return process.env.HEARTH_MODELS_DIR || path.join(os.homedir(), ".cache", "hearth", "models");
+  return process.env["HEARTH_MODELS_DIR"] || path.join(os.homedir(), ".cache", "hearth", "models");
 }
 
 /**

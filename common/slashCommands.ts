@@ -12,7 +12,7 @@ import type { ChatController } from "./ChatController";
 import { parseConversation, serializeConversation } from "./conversation";
 import type { SidecarApi } from "./SidecarApi";
 import { SidecarError } from "./SidecarError";
-import { SLASH_COMMANDS, type SlashCommandSpec } from "./slashSpec";
+import { SLASH_COMMANDS, type SlashCommandName, type SlashCommandSpec } from "./slashSpec";
 
 /** A parsed slash command line: `/name rest of line`. */
 export interface SlashInvocation {
@@ -33,7 +33,7 @@ export function parseSlash(input: string): SlashInvocation | undefined {
   const match = /^\/([A-Za-z][\w-]*)(?:\s+([\s\S]*))?$/.exec(trimmed.trimEnd());
   if (!match) return { name: "", rest: trimmed.slice(1), args: [] };
   const rest = (match[2] ?? "").trim();
-  return { name: match[1].toLowerCase(), rest, args: rest ? rest.split(/\s+/) : [] };
+  return { name: match[1]!.toLowerCase(), rest, args: rest ? rest.split(/\s+/) : [] };
 }
 
 /** Host services the engine needs; the CLI and the extension each provide them. */
@@ -92,8 +92,9 @@ const BACKENDS: Record<string, GpuSetting> = {
 };
 
 /** The commands available in a host, in `/help` order. */
-export function commandsFor(kind: SlashHost["kind"]): SlashCommandSpec[] {
-  return SLASH_COMMANDS.filter((c) => kind === "cli" || !c.cliOnly);
+export function commandsFor(kind: SlashHost["kind"]): SlashCommandSpec<SlashCommandName>[] {
+  const all: readonly SlashCommandSpec<SlashCommandName>[] = SLASH_COMMANDS;
+  return all.filter((c) => kind === "cli" || !c.cliOnly);
 }
 
 /**
@@ -109,13 +110,13 @@ export function helpText(
     (p) => `/${p.name}${kind === "cli" ? " <file>[:L1-L2]" : ""}${p.input ? " [text]" : ""}`,
   );
   const width = Math.max(...rows.map((r) => r.length), ...promptRows.map((r) => r.length));
-  const lines = ["Commands:", ...commandsFor(kind).map((c, i) => `  ${rows[i].padEnd(width)}  ${c.description}`)];
+  const lines = ["Commands:", ...commandsFor(kind).map((c, i) => `  ${rows[i]!.padEnd(width)}  ${c.description}`)];
   if (prompts.prompts.length) {
     lines.push("Prompts (.hearth/prompts/*.md; built-ins can be overridden):");
     lines.push(
       ...prompts.prompts.map(
         (p, i) =>
-          `  ${promptRows[i].padEnd(width)}  ${p.description}${p.source.startsWith("builtin:") ? "" : `  [${p.source}]`}`,
+          `  ${promptRows[i]!.padEnd(width)}  ${p.description}${p.source.startsWith("builtin:") ? "" : `  [${p.source}]`}`,
       ),
     );
   }
@@ -163,7 +164,7 @@ export async function runSlash(invocation: SlashInvocation, ctx: SlashContext): 
 
 type Handler = (inv: SlashInvocation, ctx: SlashContext) => Promise<SlashResult>;
 
-const COMMANDS: Record<string, Handler> = {
+const COMMANDS: Record<SlashCommandName, Handler> = {
   async help(_inv, ctx) {
     return { output: helpText(ctx.host.kind, ctx.host.prompts ? await ctx.host.prompts() : undefined) };
   },
@@ -206,7 +207,7 @@ const COMMANDS: Record<string, Handler> = {
       const stats = await ctx.api.request("runtime/stats", {});
       return { output: `Backend: ${stats.backend} (${stats.devices.join(", ")}), ${stats.threads} threads.` };
     }
-    const gpu = BACKENDS[inv.args[0].toLowerCase()];
+    const gpu = BACKENDS[inv.args[0]!.toLowerCase()];
     if (!gpu || inv.args.length > 1) return error(`Usage: /backend [auto|cpu|cuda|vulkan|metal] (got '${inv.rest}').`);
     const stats = await ctx.api.request("runtime/configure", { gpu });
     return { output: `Backend: ${stats.backend} (${stats.devices.join(", ")}).` };
@@ -221,7 +222,7 @@ const COMMANDS: Record<string, Handler> = {
           .join("\n"),
       };
     }
-    const entry = PARAM_KEYS[inv.args[0].toLowerCase()];
+    const entry = PARAM_KEYS[inv.args[0]!.toLowerCase()];
     if (!entry) return error(`Unknown parameter '${inv.args[0]}'. Use one of: ${Object.keys(PARAM_KEYS).join(", ")}.`);
     if (inv.args.length !== 2) return error(`Usage: /params ${inv.args[0]} <value>`);
     const value = Number(inv.args[1]);

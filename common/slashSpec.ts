@@ -3,8 +3,8 @@
  * (`common/slashCommands.ts`), `/help`, the chat view's autocomplete and the CLI. Pure data: the webview
  * imports it too.
  */
-export interface SlashCommandSpec {
-  name: string;
+export interface SlashCommandSpec<Name extends string = string> {
+  name: Name;
   /** Argument synopsis, e.g. "[path|hf:uri]"; empty when the command takes none. */
   args: string;
   description: string;
@@ -12,7 +12,7 @@ export interface SlashCommandSpec {
   cliOnly?: boolean;
 }
 
-export const SLASH_COMMANDS: readonly SlashCommandSpec[] = [
+export const SLASH_COMMANDS = [
   { name: "help", args: "", description: "List every command with its arguments." },
   { name: "clear", args: "", description: "Start a new chat (the current one stays in the history)." },
   { name: "system", args: "[text]", description: "Show or set the system prompt ('/system -' clears it)." },
@@ -32,4 +32,7 @@ export const SLASH_COMMANDS: readonly SlashCommandSpec[] = [
   { name: "save", args: "[file]", description: "Save this chat as JSON." },
   { name: "load", args: "[file]", description: "Load a chat saved with /save." },
   { name: "exit", args: "", description: "Leave the CLI.", cliOnly: true },
-];
+] as const satisfies readonly SlashCommandSpec[];
+
+/** The name of a built-in slash command, e.g. `"help"`; the command engine has a handler for each. */
+export type SlashCommandName = (typeof SLASH_COMMANDS)[number]["name"];

@@ -8,7 +8,7 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { getLlama, LlamaCompletion } from "node-llama-cpp";
-import { codeVocabulary, LAB_MODEL_FILES, LAB_REFERENCE_FILE, writeCodeModel, writeEncoder } from "./ggufModels";
+import { type codeVocabulary, LAB_MODEL_FILES, LAB_REFERENCE_FILE, writeCodeModel, writeEncoder } from "./ggufModels";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const labDir = path.join(path.resolve(here, ".."), "lab");

@@ -188,7 +188,11 @@ export function codeVocabulary(
     types.push(6);
     scores.push(0);
   }
-  for (const c of chars) (tokens.push(c), types.push(1), scores.push(0));
+  for (const c of chars) {
+    tokens.push(c);
+    types.push(1);
+    scores.push(0);
+  }
   pieces.forEach((p, rank) => {
     tokens.push(p);
     types.push(1);

@@ -100,7 +100,7 @@ function declarationPairs(
       name ?? (ts.isVariableStatement(node) ? node.declarationList.declarations[0]?.name.getText(sf) : undefined);
     if (docs?.length && declName) {
       out.push({
-        doc: docs[docs.length - 1].getText(sf),
+        doc: docs[docs.length - 1]!.getText(sf),
         name: declName,
         symbol: [...parents, declName].join("."),
         code: node.getText(sf).slice(0, 1500),
@@ -140,7 +140,7 @@ async function collect(): Promise<{ pairs: Pair[]; fimFiles: Array<{ pkg: string
       const found: Array<{ doc: string; name: string; symbol: string; code: string }> = [];
       if (rel.endsWith(".d.ts")) found.push(...declarationPairs(rel, text));
       else {
-        for (const chunk of await chunker.chunk(rel, LANGUAGE[path.extname(rel)], text)) {
+        for (const chunk of await chunker.chunk(rel, LANGUAGE[path.extname(rel)]!, text)) {
           const doc = /^\/\*\*([\s\S]*?)\*\//.exec(chunk.text.trimStart())?.[0];
           if (doc && chunk.symbol)
             found.push({ doc, name: chunk.symbol.split(".").pop()!, symbol: chunk.symbol, code: chunk.text });
@@ -190,10 +190,10 @@ function fimExamples(files: Array<{ text: string }>, model: LlamaModel, count: n
   let attempts = 0;
   while (out.length < count && attempts++ < count * 4) {
     let pick = random() * total;
-    const file = files.find((f) => (pick -= f.text.length) < 0) ?? files[files.length - 1];
+    const file = files.find((f) => (pick -= f.text.length) < 0) ?? files[files.length - 1]!;
     const lines = file.text.split("\n");
     const li = Math.floor(random() * lines.length);
-    const line = lines[li];
+    const line = lines[li]!;
     const indent = line.length - line.trimStart().length;
     if (!isCodeLine(line)) continue;
     const lineStart = lines.slice(0, li).reduce((a, l) => a + l.length + 1, 0);
@@ -261,17 +261,16 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   for (const pkg of new Set(rows.map((r) => r.pkg))) {
     const idx = rows.flatMap((r, i) => (r.pkg === pkg ? [i] : []));
-    const docs = new Map(idx.map((i) => [String(i), pairs[i].doc]));
+    const docs = new Map(idx.map((i) => [String(i), pairs[i]!.doc]));
     const ranked = bm25Rank(
       docs,
-      idx.map((i) => pairs[i].query),
+      idx.map((i) => pairs[i]!.query),
       11,
     );
     idx.forEach(
       (i, k) =>
-        (rows[i].neg = ranked[k]
-          .map(Number)
-          .filter((j) => j !== i && pairs[j].doc !== pairs[i].doc)
+        (rows[i]!.neg = ranked[k]!.map(Number)
+          .filter((j) => j !== i && pairs[j]!.doc !== pairs[i]!.doc)
           .slice(0, 10)),
     );
   }

@@ -36,7 +36,10 @@ export function wordPieceVocabulary(texts: string[], size: number): string[] {
       vocab.push(piece);
     }
   };
-  for (const c of keptChars) (add(`▁${c}`), add(c));
+  for (const c of keptChars) {
+    add(`▁${c}`);
+    add(c);
+  }
   // A fifth of the room goes to word-internal pieces (suffixes and stems of rarer words), the rest to whole words.
   const room = size - vocab.length;
   const wordBudget = Math.floor(room * 0.8);
@@ -100,10 +103,10 @@ export function bpeVocabulary(
   const pairCounts = new Map<string, number>();
   const pairWords = new Map<string, Set<number>>();
   const addPairs = (wi: number, sign: number) => {
-    const s = words[wi];
+    const s = words[wi]!;
     for (let i = 0; i + 1 < s.length; i++) {
-      const key = s[i] + SEP + s[i + 1];
-      pairCounts.set(key, (pairCounts.get(key) ?? 0) + sign * counts[wi]);
+      const key = s[i]! + SEP + s[i + 1]!;
+      pairCounts.set(key, (pairCounts.get(key) ?? 0) + sign * counts[wi]!);
       if (sign > 0) {
         let set = pairWords.get(key);
         if (!set) pairWords.set(key, (set = new Set()));
@@ -118,12 +121,15 @@ export function bpeVocabulary(
     let best = "";
     let bestCount = 1;
     for (const [key, n] of pairCounts)
-      if (n > bestCount || (n === bestCount && best && key < best)) ((best = key), (bestCount = n));
+      if (n > bestCount || (n === bestCount && best && key < best)) {
+        best = key;
+        bestCount = n;
+      }
     if (!best) break;
-    const [a, b] = best.split(SEP);
+    const [a, b] = best.split(SEP) as [string, string];
     const merged = a + b;
     for (const wi of pairWords.get(best) ?? []) {
-      const s = words[wi];
+      const s = words[wi]!;
       if (s.length < 2) continue;
       addPairs(wi, -1);
       const out: string[] = [];
@@ -131,7 +137,7 @@ export function bpeVocabulary(
         if (i + 1 < s.length && s[i] === a && s[i + 1] === b) {
           out.push(merged);
           i++;
-        } else out.push(s[i]);
+        } else out.push(s[i]!);
       }
       words[wi] = out;
       addPairs(wi, 1);

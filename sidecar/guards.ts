@@ -55,7 +55,7 @@ function parseRole(value: unknown): ModelRole {
 export function parseModelSpec(value: unknown, field = "model"): ModelSpec {
   if (!isObject(value)) fail(field, "an object {uri, sha256?}");
   const uri = requireString(value, "uri", `${field}.uri`);
-  const sha = value.sha256;
+  const sha = value["sha256"];
   if (sha !== undefined && (typeof sha !== "string" || !/^[0-9a-f]{64}$/i.test(sha))) {
     fail(`${field}.sha256`, "64 hex digits");
   }
@@ -65,15 +65,15 @@ export function parseModelSpec(value: unknown, field = "model"): ModelSpec {
 /** Checks `model/load` params. Throws HearthError(InvalidParams). */
 export function parseModelLoadParams(value: unknown): ModelLoadParams {
   if (!isObject(value)) fail("params", "an object");
-  const progressId = value.progressId;
+  const progressId = value["progressId"];
   if (progressId !== undefined && typeof progressId !== "string") fail("progressId", "a string");
   return {
-    role: parseRole(value.role),
-    model: parseModelSpec(value.model),
+    role: parseRole(value["role"]),
+    model: parseModelSpec(value["model"]),
     contextSize: optionalNumber(value, "contextSize", "contextSize", 16, 1 << 20),
     progressId,
     batchSize: optionalNumber(value, "batchSize", "batchSize", 1, 1 << 16),
-    prefixes: parsePrefixes(value.prefixes),
+    prefixes: parsePrefixes(value["prefixes"]),
   };
 }
 
@@ -83,24 +83,24 @@ function parsePrefixes(value: unknown): ModelLoadParams["prefixes"] {
   for (const k of ["query", "document"] as const) {
     if (value[k] !== undefined && typeof value[k] !== "string") fail(`prefixes.${k}`, "a string");
   }
-  return { query: value.query as string | undefined, document: value.document as string | undefined };
+  return { query: value["query"] as string | undefined, document: value["document"] as string | undefined };
 }
 
 /** Checks `model/unload` params. */
 export function parseModelUnloadParams(value: unknown): { role: ModelRole } {
   if (!isObject(value)) fail("params", "an object");
-  return { role: parseRole(value.role) };
+  return { role: parseRole(value["role"]) };
 }
 
 /** Checks `model/list` params. */
 export function parseModelListParams(value: unknown): ModelListParams {
   if (value === undefined || value === null) return {};
   if (!isObject(value)) fail("params", "an object");
-  const folders = value.folders;
+  const folders = value["folders"];
   if (folders !== undefined && (!Array.isArray(folders) || folders.some((f) => typeof f !== "string"))) {
     fail("folders", "an array of strings");
   }
-  const home = value.home;
+  const home = value["home"];
   if (home !== undefined && typeof home !== "string") fail("home", "a string");
   return { folders: folders as string[] | undefined, home };
 }
@@ -122,24 +122,24 @@ export function parseGenerationParams(value: unknown): GenerationParams {
 export function parseChatSendParams(value: unknown): ChatSendParams {
   if (!isObject(value)) fail("params", "an object");
   const streamId = requireString(value, "streamId", "streamId");
-  const messages = value.messages;
+  const messages = value["messages"];
   if (!Array.isArray(messages) || messages.length === 0) fail("messages", "a non-empty array");
   const parsed: ChatMessage[] = messages.map((m, i) => {
-    if (!isObject(m) || (m.role !== "user" && m.role !== "assistant") || typeof m.content !== "string") {
+    if (!isObject(m) || (m["role"] !== "user" && m["role"] !== "assistant") || typeof m["content"] !== "string") {
       fail(`messages[${i}]`, "{role: 'user'|'assistant', content: string}");
     }
-    return { role: m.role, content: m.content };
+    return { role: m["role"], content: m["content"] };
   });
-  if (parsed[parsed.length - 1].role !== "user") fail("messages", "a list whose last message is the user's");
-  const system = value.system;
+  if (parsed[parsed.length - 1]?.role !== "user") fail("messages", "a list whose last message is the user's");
+  const system = value["system"];
   if (system !== undefined && typeof system !== "string") fail("system", "a string");
-  const responseSchema = value.responseSchema;
+  const responseSchema = value["responseSchema"];
   if (responseSchema !== undefined) checkJsonSchema(responseSchema, "responseSchema");
   return {
     streamId,
     messages: parsed,
     system,
-    params: parseGenerationParams(value.params),
+    params: parseGenerationParams(value["params"]),
     ...(responseSchema ? { responseSchema } : {}),
   };
 }
@@ -147,7 +147,7 @@ export function parseChatSendParams(value: unknown): ChatSendParams {
 /** Checks `runtime/configure` params. */
 export function parseRuntimeConfigureParams(value: unknown): RuntimeConfigureParams {
   if (!isObject(value)) fail("params", "an object");
-  const gpu = value.gpu;
+  const gpu = value["gpu"];
   if (gpu !== undefined && !GPU_SETTINGS.includes(gpu as GpuSetting)) fail("gpu", `one of ${GPU_SETTINGS.join(", ")}`);
   return { gpu: gpu as GpuSetting | undefined, threads: optionalNumber(value, "threads", "threads", 0, 1024) };
 }
@@ -155,22 +155,22 @@ export function parseRuntimeConfigureParams(value: unknown): RuntimeConfigurePar
 /** Checks `completion/infill` params. */
 export function parseInfillParams(value: unknown): InfillParams {
   if (!isObject(value)) fail("params", "an object");
-  if (typeof value.prefix !== "string") fail("prefix", "a string");
-  if (typeof value.suffix !== "string") fail("suffix", "a string");
-  if (value.singleLine !== undefined && typeof value.singleLine !== "boolean") fail("singleLine", "a boolean");
-  if (value.context !== undefined && typeof value.context !== "string") fail("context", "a string");
-  if (value.language !== undefined && typeof value.language !== "string") fail("language", "a string");
+  if (typeof value["prefix"] !== "string") fail("prefix", "a string");
+  if (typeof value["suffix"] !== "string") fail("suffix", "a string");
+  if (value["singleLine"] !== undefined && typeof value["singleLine"] !== "boolean") fail("singleLine", "a boolean");
+  if (value["context"] !== undefined && typeof value["context"] !== "string") fail("context", "a string");
+  if (value["language"] !== undefined && typeof value["language"] !== "string") fail("language", "a string");
   return {
-    prefix: value.prefix,
-    suffix: value.suffix,
+    prefix: value["prefix"],
+    suffix: value["suffix"],
     prefixTokens: optionalNumber(value, "prefixTokens", "prefixTokens", 1, 1 << 20),
     suffixTokens: optionalNumber(value, "suffixTokens", "suffixTokens", 0, 1 << 20),
     maxTokens: optionalNumber(value, "maxTokens", "maxTokens", 1, 4096),
-    singleLine: value.singleLine as boolean | undefined,
+    singleLine: value["singleLine"] as boolean | undefined,
     timeBudgetMs: optionalNumber(value, "timeBudgetMs", "timeBudgetMs", 1, 600_000),
-    context: value.context as string | undefined,
+    context: value["context"] as string | undefined,
     contextTokens: optionalNumber(value, "contextTokens", "contextTokens", 0, 1 << 20),
-    language: value.language as string | undefined,
+    language: value["language"] as string | undefined,
   };
 }
 
@@ -201,13 +201,13 @@ function parseDiscovery(value: Record<string, unknown>): IndexDiscoveryOptions {
 export function parseIndexBuildParams(value: unknown): IndexBuildParams {
   const target = parseIndexTarget(value);
   const v = value as Record<string, unknown>;
-  if (v.progressId !== undefined && typeof v.progressId !== "string") fail("progressId", "a string");
-  if (v.force !== undefined && typeof v.force !== "boolean") fail("force", "a boolean");
+  if (v["progressId"] !== undefined && typeof v["progressId"] !== "string") fail("progressId", "a string");
+  if (v["force"] !== undefined && typeof v["force"] !== "boolean") fail("force", "a boolean");
   return {
     ...target,
     ...parseDiscovery(v),
-    progressId: v.progressId as string | undefined,
-    force: v.force as boolean | undefined,
+    progressId: v["progressId"] as string | undefined,
+    force: v["force"] as boolean | undefined,
   };
 }
 
@@ -227,21 +227,21 @@ export function parseIndexUpdateParams(value: unknown): IndexUpdateParams {
 export function parseIndexSearchParams(value: unknown): IndexSearchParams {
   const target = parseIndexTarget(value);
   const v = value as Record<string, unknown>;
-  if (typeof v.query !== "string") fail("query", "a string");
-  if (v.mode !== undefined && !SEARCH_MODES.includes(v.mode as SearchMode))
+  if (typeof v["query"] !== "string") fail("query", "a string");
+  if (v["mode"] !== undefined && !SEARCH_MODES.includes(v["mode"] as SearchMode))
     fail("mode", `one of ${SEARCH_MODES.join(", ")}`);
-  if (v.rerank !== undefined && typeof v.rerank !== "boolean") fail("rerank", "a boolean");
-  if (v.fusion !== undefined && !FUSION_METHODS.includes(v.fusion as FusionMethod))
+  if (v["rerank"] !== undefined && typeof v["rerank"] !== "boolean") fail("rerank", "a boolean");
+  if (v["fusion"] !== undefined && !FUSION_METHODS.includes(v["fusion"] as FusionMethod))
     fail("fusion", `one of ${FUSION_METHODS.join(", ")}`);
   return {
     ...target,
-    query: v.query,
-    mode: v.mode as SearchMode | undefined,
-    rerank: v.rerank as boolean | undefined,
+    query: v["query"],
+    mode: v["mode"] as SearchMode | undefined,
+    rerank: v["rerank"] as boolean | undefined,
     topK: optionalNumber(v, "topK", "topK", 1, 1000),
     rerankTopN: optionalNumber(v, "rerankTopN", "rerankTopN", 1, 200),
     candidates: optionalNumber(v, "candidates", "candidates", 1, 1000),
-    fusion: v.fusion as FusionMethod | undefined,
+    fusion: v["fusion"] as FusionMethod | undefined,
     vectorWeight: optionalNumber(v, "vectorWeight", "vectorWeight", 0, 100),
     rerankWeight: optionalNumber(v, "rerankWeight", "rerankWeight", 0, 1),
   };
@@ -250,7 +250,7 @@ export function parseIndexSearchParams(value: unknown): IndexSearchParams {
 /** Checks `index/drop` params. */
 export function parseIndexDropParams(value: unknown): IndexDropParams {
   const target = parseIndexTarget(value);
-  const which = (value as Record<string, unknown>).which;
+  const which = (value as Record<string, unknown>)["which"];
   if (which !== "stale" && which !== "all") fail("which", "'stale' or 'all'");
   return { ...target, which };
 }
@@ -265,17 +265,17 @@ const SCHEMA_TYPES = ["object", "array", "string", "number", "integer", "boolean
 export function checkJsonSchema(schema: unknown, field: string): void {
   if (!isObject(schema)) fail(field, "a JSON schema object");
   if ("const" in schema || "enum" in schema) return;
-  if (Array.isArray(schema.oneOf)) {
-    schema.oneOf.forEach((s, i) => checkJsonSchema(s, `${field}.oneOf[${i}]`));
+  if (Array.isArray(schema["oneOf"])) {
+    schema["oneOf"].forEach((s, i) => checkJsonSchema(s, `${field}.oneOf[${i}]`));
     return;
   }
-  const types = Array.isArray(schema.type) ? schema.type : [schema.type];
+  const types = Array.isArray(schema["type"]) ? schema["type"] : [schema["type"]];
   if (types.length === 0 || types.some((t) => typeof t !== "string" || !SCHEMA_TYPES.includes(t))) {
     fail(`${field}.type`, `one of ${SCHEMA_TYPES.join(", ")} (or use enum / const / oneOf)`);
   }
-  if (schema.properties !== undefined) {
-    if (!isObject(schema.properties)) fail(`${field}.properties`, "an object");
-    for (const [k, v] of Object.entries(schema.properties)) checkJsonSchema(v, `${field}.properties.${k}`);
+  if (schema["properties"] !== undefined) {
+    if (!isObject(schema["properties"])) fail(`${field}.properties`, "an object");
+    for (const [k, v] of Object.entries(schema["properties"])) checkJsonSchema(v, `${field}.properties.${k}`);
   }
-  if (schema.items !== undefined) checkJsonSchema(schema.items, `${field}.items`);
+  if (schema["items"] !== undefined) checkJsonSchema(schema["items"], `${field}.items`);
 }

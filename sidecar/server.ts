@@ -187,7 +187,7 @@ export function startServer(connection: Connection): void {
       home: params.home ?? os.homedir(),
       folders: params.folders,
       hearthModelsDir: runtime?.modelsDir,
-      hfHome: process.env.HF_HOME,
+      hfHome: process.env["HF_HOME"],
     }),
   }));
 

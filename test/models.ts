@@ -40,7 +40,7 @@ export function labModel(role: keyof typeof LAB_MODEL_FILES): string {
   return file;
 }
 
-const SEARCH_DIRS = [process.env.HEARTH_TEST_MODELS_DIR, path.join(REPO_ROOT, "..", "shared", "models")].filter(
+const SEARCH_DIRS = [process.env["HEARTH_TEST_MODELS_DIR"], path.join(REPO_ROOT, "..", "shared", "models")].filter(
   (d): d is string => Boolean(d),
 );
 const CACHE_DIR = path.join(REPO_ROOT, ".cache", "models");

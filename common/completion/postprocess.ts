@@ -12,7 +12,7 @@ function indentOf(line: string): string {
 
 /** The part of the current line before the cursor, and after it. */
 export function cursorLine(prefix: string, suffix: string): { before: string; after: string } {
-  return { before: prefix.slice(prefix.lastIndexOf("\n") + 1), after: suffix.split("\n", 1)[0] };
+  return { before: prefix.slice(prefix.lastIndexOf("\n") + 1), after: suffix.split("\n", 1)[0]! };
 }
 
 /**
@@ -41,7 +41,7 @@ export function postprocess(
   let text = raw.replace(/\r\n/g, "\n");
   const { before, after } = cursorLine(prefix, suffix);
   if (!multiline) {
-    text = text.split("\n", 1)[0];
+    text = text.split("\n", 1)[0]!;
   } else {
     text = cutAtBlockEnd(text, before);
   }
@@ -57,11 +57,11 @@ export function postprocess(
   }
   if (!text.trim()) return { dropped: "empty" };
 
-  const firstLine = text.split("\n", 1)[0].trim();
+  const firstLine = text.split("\n", 1)[0]!.trim();
   const suffixHead = suffix.trimStart();
   if (
     suffixHead &&
-    (suffixHead.startsWith(text.trim()) || (firstLine.length > 3 && suffixHead.split("\n", 1)[0].trim() === firstLine))
+    (suffixHead.startsWith(text.trim()) || (firstLine.length > 3 && suffixHead.split("\n", 1)[0]!.trim() === firstLine))
   ) {
     return { dropped: "repeats suffix" };
   }

@@ -41,20 +41,22 @@ export function rebase(p: EditProposal, current: string): Rebased {
         "The code this edit replaces was changed since it was proposed. Run the action again on the current code.",
     };
   }
-  if (hits.length === 1) return { start: hits[0], end: hits[0] + old.length, moved: hits[0] !== p.start };
+  const [only] = hits as [number];
+  if (hits.length === 1) return { start: only, end: only + old.length, moved: only !== p.start };
   const before = p.original.slice(Math.max(0, p.start - 200), p.start);
   const after = p.original.slice(p.end, p.end + 200);
   const score = (i: number) =>
     commonSuffix(before, current.slice(Math.max(0, i - 200), i)) +
     commonPrefix(after, current.slice(i + old.length, i + old.length + 200));
   const ranked = hits.map((i) => ({ i, s: score(i) })).sort((a, b) => b.s - a.s);
-  if (ranked[0].s === ranked[1].s) {
+  const [best, second] = ranked as [{ i: number; s: number }, { i: number; s: number }];
+  if (best.s === second.s) {
     return {
       refused:
         "The document changed and the code this edit replaces now appears in several places. Run the action again.",
     };
   }
-  return { start: ranked[0].i, end: ranked[0].i + old.length, moved: ranked[0].i !== p.start };
+  return { start: best.i, end: best.i + old.length, moved: best.i !== p.start };
 }
 
 function commonPrefix(a: string, b: string): number {

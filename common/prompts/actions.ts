@@ -82,7 +82,7 @@ export function responseSchema(mode: PromptSpec["mode"], maxTokens: number): obj
 /** Drop a Markdown code fence the model may have put around code anyway. */
 export function stripFence(code: string): string {
   const m = /^\s*```[\w+-]*\n([\s\S]*?)\n?```\s*$/.exec(code);
-  return m ? m[1] : code;
+  return m?.[1] ?? code;
 }
 
 const indentOf = (line: string) => /^[ \t]*/.exec(line)![0];
@@ -160,7 +160,7 @@ export async function runAction(
   const range = targetRange(spec, input);
   const original = input.text;
   if (spec.mode === "edit") {
-    let code = stripFence(String(json.code ?? ""));
+    let code = stripFence(String(json["code"] ?? ""));
     const replaced = original.slice(range.start, range.end);
     if (replaced.endsWith("\n") && !code.endsWith("\n")) code += "\n";
     return { kind: "edit", proposal: { original, start: range.start, end: range.end, newText: code }, result };
@@ -172,11 +172,11 @@ export async function runAction(
     const firstLine = original.slice(lineStart, firstLineEnd < 0 ? original.length : firstLineEnd);
     const body = original.slice(lineStart, range.end);
     if (input.language === "python" && firstLineEnd >= 0 && firstLineEnd < range.end) {
-      const comment = formatDocComment(String(json.comment ?? ""), "python", `${indentOf(firstLine)}    `);
+      const comment = formatDocComment(String(json["comment"] ?? ""), "python", `${indentOf(firstLine)}    `);
       const newText = `${firstLine}\n${comment}\n${original.slice(firstLineEnd + 1, range.end)}`;
       return { kind: "edit", proposal: { original, start: lineStart, end: range.end, newText }, result };
     }
-    const comment = formatDocComment(String(json.comment ?? ""), input.language, indentOf(firstLine));
+    const comment = formatDocComment(String(json["comment"] ?? ""), input.language, indentOf(firstLine));
     return {
       kind: "edit",
       proposal: { original, start: lineStart, end: range.end, newText: `${comment}\n${body}` },
@@ -185,8 +185,8 @@ export async function runAction(
   }
   return {
     kind: "newFile",
-    fileName: testFileName(json.fileName, input.path),
-    content: stripFence(String(json.content ?? "")),
+    fileName: testFileName(json["fileName"], input.path),
+    content: stripFence(String(json["content"] ?? "")),
     result,
   };
 }

@@ -73,11 +73,11 @@ export function parsePromptFile(text: string, source: string, reserved: Readonly
   if (end < 0) throw new PromptFileError(source, lines.length, "the front matter is not closed by a '---' line.");
   const doc = parseDocument(lines.slice(1, end).join("\n"), { prettyErrors: false });
   if (doc.errors.length) {
-    const e = doc.errors[0];
+    const e = doc.errors[0]!;
     throw new PromptFileError(
       source,
-      (e.linePos?.[0].line ?? 1) + 1,
-      `invalid front matter: ${e.message.split("\n")[0]}`,
+      (e.linePos?.[0]?.line ?? 1) + 1,
+      `invalid front matter: ${e.message.split("\n")[0]!}`,
     );
   }
   const data = doc.toJS() as Record<string, unknown> | null;
@@ -93,7 +93,7 @@ export function parsePromptFile(text: string, source: string, reserved: Readonly
     if (!known.has(key))
       throw new PromptFileError(source, lineOf(key), `unknown key '${key}' (known: ${[...known].join(", ")}).`);
   }
-  const name = data.name;
+  const name = data["name"];
   if (typeof name !== "string" || !NAME.test(name)) {
     throw new PromptFileError(
       source,
@@ -103,20 +103,20 @@ export function parsePromptFile(text: string, source: string, reserved: Readonly
   }
   if (reserved.has(name))
     throw new PromptFileError(source, lineOf("name"), `'${name}' is a built-in command; choose another name.`);
-  if (typeof data.description !== "string" || !data.description.trim()) {
+  if (typeof data["description"] !== "string" || !data["description"].trim()) {
     throw new PromptFileError(
       source,
       lineOf("description"),
       "'description' is required: one line saying what the prompt does.",
     );
   }
-  const context = (data.context ?? "selection") as PromptContext;
+  const context = (data["context"] ?? "selection") as PromptContext;
   if (!PROMPT_CONTEXTS.includes(context))
     throw new PromptFileError(source, lineOf("context"), `'context' must be one of ${PROMPT_CONTEXTS.join(", ")}.`);
-  const mode = (data.mode ?? "chat") as PromptMode;
+  const mode = (data["mode"] ?? "chat") as PromptMode;
   if (!PROMPT_MODES.includes(mode))
     throw new PromptFileError(source, lineOf("mode"), `'mode' must be one of ${PROMPT_MODES.join(", ")}.`);
-  if (data.input !== undefined && typeof data.input !== "string")
+  if (data["input"] !== undefined && typeof data["input"] !== "string")
     throw new PromptFileError(source, lineOf("input"), "'input' must be the question to ask the user.");
   if (mode !== "chat" && context === "none")
     throw new PromptFileError(source, lineOf("mode"), `mode '${mode}' edits code, so 'context' cannot be 'none'.`);
@@ -128,7 +128,7 @@ export function parsePromptFile(text: string, source: string, reserved: Readonly
   for (const [i, line] of lines.entries()) {
     if (i <= end) continue;
     for (const m of line.matchAll(/\{\{\s*([A-Za-z]+)\s*\}\}/g)) {
-      if (!(PROMPT_VARIABLES as readonly string[]).includes(m[1])) {
+      if (!(PROMPT_VARIABLES as readonly string[]).includes(m[1]!)) {
         throw new PromptFileError(
           source,
           i + 1,
@@ -139,10 +139,10 @@ export function parsePromptFile(text: string, source: string, reserved: Readonly
   }
   return {
     name,
-    description: data.description.trim(),
+    description: data["description"].trim(),
     context,
     mode,
-    input: data.input as string | undefined,
+    input: data["input"] as string | undefined,
     template,
     source,
   };

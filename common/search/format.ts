@@ -10,7 +10,7 @@ import type { HitScores, SearchHit } from "../../sidecar/protocol";
  */
 export function defaultIndexDir(root: string): string {
   const abs = path.resolve(root);
-  const base = process.env.HEARTH_INDEX_DIR || path.join(os.homedir(), ".cache", "hearth", "index");
+  const base = process.env["HEARTH_INDEX_DIR"] || path.join(os.homedir(), ".cache", "hearth", "index");
   const name = path.basename(abs).replace(/[^A-Za-z0-9._-]+/g, "_") || "root";
   return path.join(base, `${name}-${createHash("sha256").update(abs).digest("hex").slice(0, 12)}`);
 }

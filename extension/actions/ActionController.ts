@@ -74,11 +74,12 @@ export class ActionController implements vscode.Disposable {
       const report = result.errors.map((e) => e.message).join("\n");
       if (report && report !== this.reported) {
         for (const e of result.errors) this.log.warn(`Prompt file not loaded: ${e.message}`);
-        void vscode.window.showWarningMessage(`Hearth: ${result.errors[0].message}`, "Open File").then(async (c) => {
+        const first = result.errors[0]!;
+        void vscode.window.showWarningMessage(`Hearth: ${first.message}`, "Open File").then(async (c) => {
           const folder = vscode.workspace.workspaceFolders?.[0];
           if (c && folder) {
-            const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, result.errors[0].file));
-            const line = Math.max(0, result.errors[0].line - 1);
+            const doc = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, first.file));
+            const line = Math.max(0, first.line - 1);
             await vscode.window.showTextDocument(doc, { selection: new vscode.Range(line, 0, line, 0) });
           }
         });
@@ -243,7 +244,7 @@ export class ActionController implements vscode.Disposable {
       () => true,
       () => false,
     );
-    if (!exists) await vscode.workspace.fs.writeFile(uri, Buffer.from(BUILTIN_PROMPT_FILES[pick.file], "utf8"));
+    if (!exists) await vscode.workspace.fs.writeFile(uri, Buffer.from(BUILTIN_PROMPT_FILES[pick.file] ?? "", "utf8"));
     this.cache = undefined;
     await vscode.window.showTextDocument(uri);
   }
@@ -254,7 +255,7 @@ export class ActionController implements vscode.Disposable {
    * selected), through the same reviewed diff.
    */
   async applyCode(code: string): Promise<ActionResult> {
-    const first = code.split("\n")[0];
+    const first = code.split("\n")[0]!;
     const named = /^\s*(?:\/\/|#|--|\/\*)\s*(?:file:\s*)?([\w./-]+\.[A-Za-z0-9]+)\s*(?:\*\/)?\s*$/.exec(first)?.[1];
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (named && folder) {
@@ -328,7 +329,7 @@ export class HearthCodeActions implements vscode.CodeActionProvider {
   ): vscode.CodeAction[] {
     const actions: vscode.CodeAction[] = [];
     if (context.diagnostics.length) {
-      const span = context.diagnostics.reduce((r, d) => r.union(d.range), context.diagnostics[0].range);
+      const span = context.diagnostics.reduce((r, d) => r.union(d.range), context.diagnostics[0]!.range);
       // Whole lines around the problems, so the model sees complete statements.
       const lines = new vscode.Range(span.start.line, 0, span.end.line, doc.lineAt(span.end.line).text.length);
       const fix = new vscode.CodeAction("Fix with Hearth", HearthCodeActions.kinds[0]);

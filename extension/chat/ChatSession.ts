@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { ChatController } from "../../common/ChatController";
-import { ChatHistoryStore } from "../../common/ChatHistoryStore";
+import { type ChatHistoryStore } from "../../common/ChatHistoryStore";
 import type { SourceRef } from "../../common/conversation";
 import { codebaseContext, mentionsCodebase, sourceRef, withoutMention } from "../../common/search/codebaseContext";
 import { SidecarError } from "../../common/SidecarError";
@@ -137,7 +137,7 @@ export class ChatSession implements vscode.Disposable {
       if (result.output)
         this.notice.fire({
           kind: result.isError ? "error" : "info",
-          text: hits?.length ? result.output.split("\n")[0] : result.output,
+          text: hits?.length ? result.output.split("\n")[0]! : result.output,
           hits,
         });
       this.fire();

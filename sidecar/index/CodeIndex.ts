@@ -22,7 +22,7 @@ import { discoverFiles, isIndexable, readIndexableFile } from "./discover";
 import { convexFusion, interpolate, reciprocalRankFusion } from "./fusion";
 import { lexicalTerms, queryTerms } from "./identifiers";
 import { languageOf } from "./languages";
-import { IndexStore, type ChunkRow, type FileRow } from "./store";
+import { type IndexStore, type ChunkRow, type FileRow } from "./store";
 
 const COLUMNS = ["id", "path", "language", "startLine", "endLine", "symbol", "text"];
 
@@ -93,7 +93,7 @@ export class CodeIndex {
       text: c.text,
       // The symbol twice: a match on the definition's own name outweighs one on a mere use of it.
       terms: lexicalTerms(`${c.path} ${c.symbol ?? ""} ${c.symbol ?? ""} ${c.text}`),
-      ...(vectors ? { vector: Array.from(vectors[i]) } : {}),
+      ...(vectors ? { vector: Array.from(vectors[i]!) } : {}),
     }));
     return { rows, embedMs, tokens };
   }
@@ -316,7 +316,7 @@ export class CodeIndex {
       timings.embedMs = performance.now() - t;
       t = performance.now();
       const rows = (await table
-        .vectorSearch(Array.from(vectors[0]))
+        .vectorSearch(Array.from(vectors[0]!))
         .distanceType("cosine")
         .select(COLUMNS)
         .limit(candidates)
@@ -373,7 +373,7 @@ export class CodeIndex {
         );
         head.forEach((id, i) => (scoreOf(id).interpolated = final[i]));
       }
-      const reordered = head.map((id, i) => ({ id, s: final[i], i })).sort((a, b) => b.s - a.s || a.i - b.i);
+      const reordered = head.map((id, i) => ({ id, s: final[i]!, i })).sort((a, b) => b.s - a.s || a.i - b.i);
       order = [...reordered.map((r) => r.id), ...order.slice(head.length)];
       timings.rerankMs = performance.now() - t;
     }

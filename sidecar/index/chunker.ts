@@ -144,7 +144,7 @@ export class Chunker {
       let tree: TreeSitter.Tree | null = null;
       try {
         tree = parser.parse(text);
-        if (tree) return new SyntaxChunking(filePath, language, text, GRAMMARS[language], opts).run(tree.rootNode);
+        if (tree) return new SyntaxChunking(filePath, language, text, GRAMMARS[language]!, opts).run(tree.rootNode);
       } catch {
         // fall through to line windows
       } finally {
@@ -178,7 +178,7 @@ function pointAfter(from: TreeSitter.Point, text: string): TreeSitter.Point {
   const lines = text.split("\n");
   return lines.length === 1
     ? { row: from.row, column: from.column + text.length }
-    : { row: from.row + lines.length - 1, column: lines[lines.length - 1].length };
+    : { row: from.row + lines.length - 1, column: lines[lines.length - 1]!.length };
 }
 
 /** ERROR and MISSING nodes under `node`, descending only into subtrees that contain an error. */
@@ -210,7 +210,7 @@ export function lineWindows(
   while (start < lines.length) {
     let end = start;
     let tokens = 0;
-    while (end < lines.length && (end === start || tokens + cost[end] <= opts.maxTokens)) tokens += cost[end++];
+    while (end < lines.length && (end === start || tokens + cost[end]! <= opts.maxTokens)) tokens += cost[end++]!;
     const text = lines.slice(start, end).join("\n");
     if (text.trim()) {
       chunks.push({
@@ -226,7 +226,7 @@ export function lineWindows(
     // Step back over trailing lines worth ≤ overlapTokens, but always advance.
     let back = end;
     let overlap = 0;
-    while (back - 1 > start && overlap + cost[back - 1] <= opts.overlapTokens) overlap += cost[--back];
+    while (back - 1 > start && overlap + cost[back - 1]! <= opts.overlapTokens) overlap += cost[--back]!;
     start = back;
   }
   return chunks;
@@ -307,7 +307,7 @@ class SyntaxChunking {
       def.namedChildren.find((c) => c?.type === "variable_declarator")?.childForFieldName("name") ??
       def.childForFieldName("declarator")?.childForFieldName("declarator") ??
       def.childForFieldName("type");
-    const text = named?.text.split("\n")[0].trim();
+    const text = named?.text.split("\n")[0]!.trim();
     return text ? text.slice(0, 80) : undefined;
   }
 
@@ -375,7 +375,7 @@ class SyntaxChunking {
       const members = this.opts.countTokens(text) > this.opts.maxTokens ? this.body(def) : undefined;
       if (members) {
         // Header: doc comment and signature, up to the first member; members (fields included) follow.
-        const headerEnd = Math.max(first, Math.min(members[0].startPosition.row - 1, first + 40));
+        const headerEnd = Math.max(first, Math.min(members[0]!.startPosition.row - 1, first + 40));
         this.emit(first, headerEnd, symbol);
         this.children(members, symbol);
       } else {

@@ -72,7 +72,7 @@ export interface DiscoverOptions {
 function expandBraces(pattern: string): string[] {
   const m = /\{([^{}]*)\}/.exec(pattern);
   if (!m) return [pattern];
-  return m[1]
+  return m[1]!
     .split(",")
     .flatMap((alt) => expandBraces(pattern.slice(0, m.index) + alt + pattern.slice(m.index + m[0].length)));
 }

@@ -41,7 +41,7 @@ export function convexFusion(
 export function interpolate(rerank: readonly number[], first: readonly number[], weight: number): number[] {
   const a = minMax(rerank);
   const b = minMax(first);
-  return a.map((x, i) => weight * x + (1 - weight) * b[i]);
+  return a.map((x, i) => weight * x + (1 - weight) * b[i]!);
 }
 
 /** Scores rescaled to 0…1 (the lowest → 0, the highest → 1); all 0 when they are all equal. */

@@ -235,4 +235,4 @@ export const GRAMMARS: Record<string, GrammarSpec> = {
   },
 };
 // C parses well enough with the C++ grammar (VS Code's bundle has no separate C grammar).
-GRAMMARS.c = GRAMMARS.cpp;
+GRAMMARS["c"] = GRAMMARS["cpp"]!;

@@ -52,7 +52,7 @@ const VERSION_RETENTION_MS = 10 * 60_000;
  * normal here).
  */
 function loadLanceDb(): Promise<typeof LanceDb> {
-  process.env.LANCEDB_LOG ??= "error";
+  process.env["LANCEDB_LOG"] ??= "error";
   lanceDbModule ??= import("@lancedb/lancedb");
   return lanceDbModule;
 }
@@ -293,7 +293,7 @@ export class IndexStore {
       if (!m || m[2] === keep) continue;
       await this.db.dropTable(name);
       this.tablePromises.delete(name);
-      delete meta.tables[m[2]];
+      delete meta.tables[m[2]!];
       dropped.push(name);
     }
     await writeMetaAtomic(this.dir, meta);

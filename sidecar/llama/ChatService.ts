@@ -71,7 +71,7 @@ export class ChatService {
   ): Promise<ChatSendResult> {
     const start = performance.now();
     const gen = { ...DEFAULT_GENERATION, ...stripUndefined(params.params ?? {}) };
-    const prompt = params.messages[params.messages.length - 1].content;
+    const prompt = params.messages[params.messages.length - 1]!.content;
     const { history, droppedMessages } = this.fitToContext(params.system, params.messages, gen.maxTokens);
 
     if (!sameHistory(this.session.getChatHistory(), history)) this.session.setChatHistory(history);
@@ -82,7 +82,7 @@ export class ChatService {
     const outputBefore = meter.usedOutputTokens;
     let firstTokenAt: number | undefined;
     let text = "";
-    let stopReason: StopReason = "stop";
+    let stopReason: StopReason;
     if (!signal.aborted) {
       const response = await this.session.promptWithMeta(prompt, {
         maxTokens: gen.maxTokens,
@@ -173,11 +173,11 @@ export class ChatService {
     const last = messages.length - 1;
     for (;;) {
       const history = toHistory(system, messages.slice(first, last));
-      if (first >= last || this.countTokens(history, messages[last].content) <= budget) {
+      if (first >= last || this.countTokens(history, messages[last]!.content) <= budget) {
         return { history, droppedMessages: first };
       }
       first++;
-      while (first < last && messages[first].role !== "user") first++;
+      while (first < last && messages[first]!.role !== "user") first++;
     }
   }
 

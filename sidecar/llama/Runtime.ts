@@ -19,7 +19,6 @@ import {
   type ModelLoadParams,
   type ModelRole,
   type RuntimeStatsResult,
-  type SidecarInitOptions,
 } from "../protocol";
 import { ChatService } from "./ChatService";
 import { CompletionService } from "./CompletionService";
@@ -40,7 +39,7 @@ export interface RuntimeOptions {
   /** 0 = {@link defaultThreads}. */
   threads: number;
   allowDownload: boolean;
-  /** See {@link SidecarInitOptions.downloadStallTimeoutMs}. */
+  /** See `SidecarInitOptions.downloadStallTimeoutMs` in sidecar/protocol.ts. */
   downloadStallTimeoutMs?: number;
   log: Logger;
 }

@@ -29,7 +29,7 @@ export function trimToSyntax(
     const e = check.errorsWith(candidate);
     if (e !== undefined && e <= check.baseline) return { text: candidate, linesCut: lines.length - n };
   }
-  return { text: lines[0], linesCut: lines.length - 1 };
+  return { text: lines[0]!, linesCut: lines.length - 1 };
 }
 
 /**
@@ -45,7 +45,7 @@ export function trimToSyntax(
 export function repeatedLineIndex(lines: string[], linePrefix = ""): number {
   let last: string | undefined;
   for (let i = 0; i < lines.length; i++) {
-    const line = i === 0 ? linePrefix + lines[0] : lines[i];
+    const line = i === 0 ? linePrefix + lines[0] : lines[i]!;
     if (!line.trim()) continue;
     if (line === last) return i;
     last = line;

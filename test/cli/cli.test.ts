@@ -119,7 +119,7 @@ describe("hearth chat (CLI)", () => {
     expect((await hearth([...args, "-p", "Then"])).code).toBe(0);
     const saved = parseConversation(await fs.readFile(file, "utf8"), file);
     expect(saved.messages.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant"]);
-    expect(saved.messages[2].content).toBe("Then");
+    expect(saved.messages[2]?.content).toBe("Then");
   });
 
   it("multi-line input: a trailing backslash continues the message", async () => {
@@ -131,7 +131,7 @@ describe("hearth chat (CLI)", () => {
     );
     expect(r.code).toBe(0);
     const saved = parseConversation(await fs.readFile(file, "utf8"));
-    expect(saved.messages[0].content).toBe("first line \nsecond line");
+    expect(saved.messages[0]?.content).toBe("first line \nsecond line");
   });
 });
 
@@ -219,10 +219,18 @@ describe("hearth index / hearth search (CLI contract)", () => {
     expect(r.code).toBe(0);
     const hits = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
     expect(hits).toHaveLength(3);
-    expect(Object.keys(hits[0]).sort()).toEqual(["endLine", "path", "score", "scores", "startLine", "symbol", "text"]);
+    expect(Object.keys(hits[0] ?? {}).sort()).toEqual([
+      "endLine",
+      "path",
+      "score",
+      "scores",
+      "startLine",
+      "symbol",
+      "text",
+    ]);
     expect(hits[0]).toMatchObject({ path: "index/fusion.ts", symbol: "reciprocalRankFusion" });
-    expect((hits[0].scores as Record<string, number>).lexicalRank).toBe(1);
-    expect(hits.map((h) => h.score as number)).toEqual(hits.map((h) => h.score as number).sort((a, b) => b - a));
+    expect((hits[0]?.["scores"] as Record<string, number>)["lexicalRank"]).toBe(1);
+    expect(hits.map((h) => h["score"] as number)).toEqual(hits.map((h) => h["score"] as number).sort((a, b) => b - a));
   });
 
   it("search prints readable hits with their scores, and --queries answers one JSON line per query", async () => {
@@ -239,7 +247,7 @@ describe("hearth index / hearth search (CLI contract)", () => {
       .split("\n")
       .map((l) => JSON.parse(l) as { q: string; hits: Array<{ path: string }> });
     expect(lines.map((l) => l.q)).toEqual(["split identifier", "download a model file with a stall watchdog"]);
-    expect(lines[1].hits.map((h) => h.path)).toContain("models/resolveModel.ts");
+    expect(lines[1]?.hits.map((h) => h.path)).toContain("models/resolveModel.ts");
   });
 
   it("the REPL's /search and @codebase search the current directory; the used chunks are saved with the message", async () => {

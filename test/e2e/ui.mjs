@@ -1,3 +1,4 @@
+/* global document, window -- page.evaluate callbacks run in the browser */
 // UI tests in a real browser against the real VS Code UI (code-server from .e2e, Debian's Chromium through
 // playwright-core), with Hearth installed from its VSIX like a user would install it. Each step saves a
 // screenshot under test-results/e2e/ so a person can look. Fails loudly (never skips) when a tool is missing.

@@ -35,7 +35,7 @@ beforeAll(async () => {
       res.writeHead(200, headers).end();
       return;
     }
-    const key = url.split("?")[0];
+    const key = url.split("?")[0]!;
     const budget = truncateBudget.get(key) ?? 0;
     if (budget > 0 || url.startsWith("/always-truncated/")) {
       truncateBudget.set(key, budget - 1);

@@ -80,7 +80,7 @@ describe("lexical index on a real codebase (no model)", () => {
     const u = await sidecar.request("index/update", { ...t, changed: [file] });
     expect(u).toMatchObject({ updated: 1, removed: 0 });
     const after = await sidecar.request("index/search", { ...t, query: "frobnicate widgets" });
-    const hit = after.hits[0];
+    const hit = after.hits[0]!;
     const lines = (await fs.readFile(file, "utf8")).split("\n");
     expect(hit).toMatchObject({ path: "errors.ts", symbol: "frobnicateWidgets" });
     expect(lines[hit.startLine - 1]).toBe("/** Turns widgets inside out. */");
@@ -122,7 +122,7 @@ describe("lexical index on a real codebase (no model)", () => {
     await fs.rename(path.join(t.root, "errors.ts"), path.join(t.root, "failures.ts"));
     await sidecar.request("index/update", { ...t, deleted: ["errors.ts"], changed: ["failures.ts"] });
     let r = await sidecar.request("index/search", { ...t, query: "frobnicateWidgets" });
-    expect(r.hits[0].path).toBe("failures.ts");
+    expect(r.hits[0]?.path).toBe("failures.ts");
     expect(r.hits.some((h) => h.path === "errors.ts")).toBe(false);
 
     await fs.rm(path.join(t.root, "failures.ts"));
@@ -199,7 +199,7 @@ describe("interrupted indexing", () => {
       const clean = await victim.request("index/build", await target(root));
       expect(resumed.unchangedFiles).toBeGreaterThan(0);
       expect({ files: resumed.files, chunks: resumed.chunks }).toEqual({ files: clean.files, chunks: clean.chunks });
-      expect((await victim.request("index/search", { ...t, query: "reciprocal rank fusion" })).hits[0].path).toBe(
+      expect((await victim.request("index/search", { ...t, query: "reciprocal rank fusion" })).hits[0]?.path).toBe(
         "index/fusion.ts",
       );
     } finally {
@@ -331,7 +331,7 @@ describe("vector, hybrid and rerank with synthetic models (plumbing, not quality
     const norm = (xs: number[]) => xs.map((x) => (x - Math.min(...xs)) / (Math.max(...xs) - Math.min(...xs)));
     const rerank = norm(r.hits.map((h) => h.scores.rerank!));
     const fused = norm(r.hits.map((h) => h.scores.fused!));
-    r.hits.forEach((h, i) => expect(h.scores.interpolated).toBeCloseTo(0.3 * rerank[i] + 0.7 * fused[i], 10));
+    r.hits.forEach((h, i) => expect(h.scores.interpolated).toBeCloseTo(0.3 * rerank[i]! + 0.7 * fused[i]!, 10));
     expect(r.hits.map((h) => h.score)).toEqual(r.hits.map((h) => h.scores.interpolated));
     expect(r.hits.map((h) => h.score)).toEqual([...r.hits.map((h) => h.score)].sort((a, b) => b - a));
     const e = await errorOf(sidecar.request("index/search", { ...t, query: "x", rerankWeight: 1.5 }));

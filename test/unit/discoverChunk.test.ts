@@ -106,15 +106,15 @@ const answer = 42;
   it("makes one chunk per function / class / arrow function with its doc comment, symbol and 1-based lines", async () => {
     const chunks = await chunker.chunk("src/cal.ts", "typescript", ts);
     const bySymbol = Object.fromEntries(chunks.map((c) => [c.symbol ?? "(glue)", c]));
-    expect(bySymbol.addBusinessDays).toMatchObject({
+    expect(bySymbol["addBusinessDays"]).toMatchObject({
       startLine: 3,
       endLine: 6,
       language: "typescript",
       path: "src/cal.ts",
     });
-    expect(bySymbol.addBusinessDays.text.startsWith("/** Adds business days")).toBe(true);
-    expect(bySymbol.Calendar).toMatchObject({ startLine: 8, endLine: 15 });
-    expect(bySymbol.double).toMatchObject({ startLine: 17, endLine: 17 });
+    expect(bySymbol["addBusinessDays"]?.text.startsWith("/** Adds business days")).toBe(true);
+    expect(bySymbol["Calendar"]).toMatchObject({ startLine: 8, endLine: 15 });
+    expect(bySymbol["double"]).toMatchObject({ startLine: 17, endLine: 17 });
     // Imports and plain constants are glue.
     expect(chunks.filter((c) => !c.symbol).map((c) => c.text)).toEqual([
       `import { x } from "./x";`,
@@ -140,12 +140,12 @@ const answer = 42;
     const md = Array.from({ length: 200 }, (_, i) => `line ${i + 1} of the notes`).join("\n");
     const windows = await chunker.chunk("notes.md", "markdown", md, { maxTokens: 100, overlapTokens: 20 });
     expect(windows.length).toBeGreaterThan(5);
-    expect(windows[0].startLine).toBe(1);
+    expect(windows[0]?.startLine).toBe(1);
     expect(windows.at(-1)!.endLine).toBe(200);
     for (let i = 1; i < windows.length; i++) {
       // Consecutive windows overlap by a few lines and always advance.
-      expect(windows[i].startLine).toBeLessThanOrEqual(windows[i - 1].endLine);
-      expect(windows[i].startLine).toBeGreaterThan(windows[i - 1].startLine);
+      expect(windows[i]!.startLine).toBeLessThanOrEqual(windows[i - 1]!.endLine);
+      expect(windows[i]!.startLine).toBeGreaterThan(windows[i - 1]!.startLine);
     }
   });
 
@@ -159,7 +159,7 @@ const answer = 42;
     );
     expect(chunks.length).toBeGreaterThan(3);
     expect(new Set(chunks.map((c) => c.symbol))).toEqual(new Set(["sum"]));
-    expect(chunks[0].startLine).toBe(1);
+    expect(chunks[0]?.startLine).toBe(1);
     expect(chunks.at(-1)!.endLine).toBe(304);
   });
 

@@ -38,9 +38,9 @@ describe("discoverModels", () => {
       "org/name/hf.Q4.gguf",
     ]);
     expect(byName["llama3.2:1b"]).toMatchObject({ source: "ollama", sizeBytes: 9 });
-    expect(byName["llama3.2:1b"].path).toMatch(/blobs\/sha256-abab/);
-    expect(byName["lm.gguf"].source).toBe("lmstudio");
-    expect(byName["org/name/hf.Q4.gguf"].source).toBe("huggingface");
+    expect(byName["llama3.2:1b"]?.path).toMatch(/blobs\/sha256-abab/);
+    expect(byName["lm.gguf"]?.source).toBe("lmstudio");
+    expect(byName["org/name/hf.Q4.gguf"]?.source).toBe("huggingface");
   });
   it("returns an empty list for an empty home", async () => {
     const home = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-empty-"));

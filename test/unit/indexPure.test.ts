@@ -33,8 +33,8 @@ describe("reciprocal-rank fusion", () => {
   it("sums 1/(k+rank) over lists and orders by it", () => {
     const fused = reciprocalRankFusion([{ ids: ["a", "b", "c"] }, { ids: ["c", "a"] }], 60);
     expect(fused.map((f) => f.id)).toEqual(["a", "c", "b"]);
-    expect(fused[0].score).toBeCloseTo(1 / 61 + 1 / 62, 10);
-    expect(fused[2].score).toBeCloseTo(1 / 62, 10);
+    expect(fused[0]?.score).toBeCloseTo(1 / 61 + 1 / 62, 10);
+    expect(fused[2]?.score).toBeCloseTo(1 / 62, 10);
   });
 
   it("convex fusion: BM25 over the list's best, cosine as it is, weighted; missing from a list counts 0", () => {
@@ -50,10 +50,10 @@ describe("reciprocal-rank fusion", () => {
       0.25,
     );
     expect(fused.map((f) => f.id)).toEqual(["a", "b", "c"]);
-    expect(fused[0].score).toBeCloseTo(0.75, 10);
-    expect(fused[1].score).toBeCloseTo(0.75 * 0.5 + 0.25 * 0.9, 10);
-    expect(fused[2].score).toBeCloseTo(0.25 * 0.8, 10);
-    expect(convexFusion([{ id: "a", score: 10 }], [{ id: "c", score: 0.8 }], 0.9)[0].id).toBe("c");
+    expect(fused[0]?.score).toBeCloseTo(0.75, 10);
+    expect(fused[1]?.score).toBeCloseTo(0.75 * 0.5 + 0.25 * 0.9, 10);
+    expect(fused[2]?.score).toBeCloseTo(0.25 * 0.8, 10);
+    expect(convexFusion([{ id: "a", score: 10 }], [{ id: "c", score: 0.8 }], 0.9)[0]?.id).toBe("c");
   });
 
   it("interpolates reranker and first-stage scores after min-max normalisation", () => {
@@ -72,7 +72,7 @@ describe("reciprocal-rank fusion", () => {
       { ids: ["a"], weight: 1 },
       { ids: ["b"], weight: 2 },
     ]);
-    expect(fused[0].id).toBe("b");
+    expect(fused[0]?.id).toBe("b");
   });
 });
 

@@ -41,7 +41,7 @@ describe("bpeVocabulary", () => {
   it("merges the most frequent pair first and escapes spaces as ▁", () => {
     const { chars, pieces } = bpeVocabulary(["return a;\nreturn b;\nreturn c;"], 3, 1);
     expect(chars).toContain("▁");
-    expect(pieces[0].length).toBe(2);
+    expect(pieces[0]?.length).toBe(2);
     expect("return").toContain(pieces[0]);
     expect(spmEscape("a b")).toBe("a▁b");
   });

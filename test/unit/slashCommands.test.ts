@@ -88,7 +88,7 @@ describe("runSlash", () => {
     expect((await run("/load missing.json", c)).output).toMatch(/Cannot read \/ws\/missing.json/);
     files.set("/ws/bad.json", '{"format": 1, "id": 5}');
     expect((await run("/load bad.json", c)).output).toMatch(/'id' must be a string/);
-    expect(c.conversation.messages[0].content).toBe("keep me");
+    expect(c.conversation.messages[0]?.content).toBe("keep me");
   });
   it("/clear starts a new conversation and keeps the system prompt", async () => {
     const c = new ChatController(noSidecar, { system: "S" });

@@ -105,7 +105,7 @@ describe("snapWindow", () => {
       const w = snapWindow(tokens(n), 100);
       expect(w.length).toBeLessThanOrEqual(100);
       expect(w.at(-1)).toBe(n - 1);
-      starts.add(w[0]);
+      starts.add(w[0]!);
     }
     // 64 consecutive keystrokes share at most two window starts.
     expect(starts.size).toBeLessThanOrEqual(2);

@@ -92,7 +92,7 @@ describe("syntax errors and the syntax cut of multi-line FIM suggestions", () =>
       const r = await trimToSyntaxOf("javascript", `${big}function f() {\n  `, "return 1;\n}\n}\n}", `\n}\n${big}`);
       expect(r).toEqual({ text: "return 1;", linesCut: 3 });
       expect(windows).toHaveLength(1);
-      const { prefix, suffix } = windows[0];
+      const { prefix, suffix } = windows[0]!;
       expect(prefix.length).toBeLessThanOrEqual(SYNTAX_WINDOW.before);
       expect(suffix.length).toBeLessThanOrEqual(SYNTAX_WINDOW.after);
       expect(prefix.startsWith(line) && prefix.endsWith("function f() {\n  ")).toBe(true);

@@ -33,7 +33,7 @@ export async function runAll(): Promise<void> {
     }
   }
   console.log(`extension tests: ${passed} passed, ${failed.length} failed`);
-  const dir = process.env.HEARTH_TEST_RESULTS_DIR;
+  const dir = process.env["HEARTH_TEST_RESULTS_DIR"];
   if (dir) {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(

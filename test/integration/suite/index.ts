@@ -78,7 +78,7 @@ test("commands run without an editor or a model, or fail with a message, never t
 });
 
 test("chat streams an answer from the real model through the sidecar", async () => {
-  const model = process.env.HEARTH_TEST_MODEL;
+  const model = process.env["HEARTH_TEST_MODEL"];
   assert.ok(model, "HEARTH_TEST_MODEL is not set");
   await vscode.workspace.getConfiguration("hearth").update("models.chat", model, vscode.ConfigurationTarget.Global);
   await vscode.workspace.getConfiguration("hearth").update("threads", 1, vscode.ConfigurationTarget.Global);
@@ -165,7 +165,8 @@ test("inline completions: a SYNTHETIC FIM model gives suggestions; a model witho
   }
   console.log(`    suggestion after ${api.completions.stats.modelCalls} model call(s)`);
   assert.ok(items?.length, `no suggestion: ${JSON.stringify(api.completions.lastOutcome)}`);
-  assert.ok(typeof items[0].insertText === "string" && items[0].insertText.length > 0);
+  const insertText = items[0]?.insertText;
+  assert.ok(typeof insertText === "string" && insertText.length > 0);
   assert.ok(api.completions.stats.modelCalls >= 1);
   assert.equal(api.statusBar.completionState, "idle");
 
@@ -183,7 +184,7 @@ test("inline completions: a SYNTHETIC FIM model gives suggestions; a model witho
     JSON.stringify(snippets),
   );
 
-  await config.update("models.completion", process.env.HEARTH_TEST_MODEL, vscode.ConfigurationTarget.Global);
+  await config.update("models.completion", process.env["HEARTH_TEST_MODEL"], vscode.ConfigurationTarget.Global);
   // A new model URI is loaded on the next request.
   const none = await api.completions.provideInlineCompletionItems(doc, new vscode.Position(3, 18), context, token);
   assert.equal(none, undefined);
@@ -201,7 +202,7 @@ test("inline completions: a SYNTHETIC FIM model gives suggestions; a model witho
 }, 90_000);
 
 test("code search: indexes the workspace, finds code, picks up a new file and its deletion, /search and @codebase in chat", async () => {
-  const root = vscode.workspace.workspaceFolders![0].uri;
+  const root = vscode.workspace.workspaceFolders![0]!.uri;
   const first = await api.index.search("greet someone by name");
   assert.equal(api.index.state, "ready");
   assert.ok(api.index.lastBuild && api.index.lastBuild.files >= 1, JSON.stringify(api.index.lastBuild));
@@ -256,7 +257,7 @@ test("code search: indexes the workspace, finds code, picks up a new file and it
 
 test("actions: reviewed edits — accept applies exactly the proposal (one undo restores), reject changes nothing, a changed document is re-based or refused", async () => {
   await vscode.workspace.getConfiguration("hearth").update("actions.maxTokens", 160, vscode.ConfigurationTarget.Global);
-  const root = vscode.workspace.workspaceFolders![0].uri;
+  const root = vscode.workspace.workspaceFolders![0]!.uri;
   const file = vscode.Uri.joinPath(root, "actions-under-test.ts");
   const original = "export function add(a: number, b: number) {\n  return a + b;\n}\n\nexport const answer = 42;\n";
   await vscode.workspace.fs.writeFile(file, Buffer.from(original));
