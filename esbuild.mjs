@@ -93,7 +93,7 @@ const targets = [
     external: ["vscode"],
   },
   nodeEsm("test/fixtures/synthetic/syntheticModels.ts", "dist/test/synthetic.mjs"),
-  nodeEsm("test/models.ts", "dist/test/models.mjs"),
+  nodeEsm("test/testModels.ts", "dist/test/testModels.mjs"),
 ];
 
 if (watch) {

@@ -12,7 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { getLlama, LlamaChatSession, LlamaLogLevel } from "node-llama-cpp";
-import { SidecarProcess } from "../common/SidecarProcess";
+import { SidecarProcess } from "../common/sidecar/SidecarProcess";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { values } = parseArgs({

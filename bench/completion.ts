@@ -18,7 +18,7 @@ import { getLlama, LlamaCompletion, LlamaLogLevel } from "node-llama-cpp";
 import { CompletionEngine } from "../common/completion/CompletionEngine";
 import { wantsMultiline } from "../common/completion/postprocess";
 import { snapWindow } from "../sidecar/llama/CompletionService";
-import { SidecarProcess } from "../common/SidecarProcess";
+import { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import { writeSyntheticFimModel } from "../test/fixtures/synthetic/syntheticModels";
 import { pct } from "./stats";
 

@@ -24,7 +24,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { SidecarProcess } from "../common/SidecarProcess";
+import { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import { postprocess } from "../common/completion/postprocess";
 import { trimToSyntaxOf } from "../sidecar/llama/syntaxTrim";
 import { continuesCleanly, drawCases, parses, type FimCase } from "./fimBenchmark";

@@ -17,7 +17,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { SidecarProcess } from "../common/SidecarProcess";
+import { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import type { FusionMethod, SearchMode } from "../sidecar/protocol";
 import { bm25Rank, buildBenchmark, filesOf, scoreRankings } from "./searchBenchmark";
 

@@ -24,12 +24,12 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { getLlama, LlamaLogLevel } from "node-llama-cpp";
-import { SidecarProcess } from "../common/SidecarProcess";
+import { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import type { IndexTarget, SearchMode } from "../sidecar/protocol";
-import { Chunker, type Chunk } from "../sidecar/index/chunker";
-import { embeddingText } from "../sidecar/index/CodeIndex";
-import { discoverFiles, readIndexableFile } from "../sidecar/index/discover";
-import { embeddingPrefixes } from "../sidecar/index/prefixes";
+import { Chunker, type Chunk } from "../sidecar/search/chunker";
+import { embeddingText } from "../sidecar/search/CodeIndex";
+import { discoverFiles, readIndexableFile } from "../sidecar/search/discover";
+import { embeddingPrefixes } from "../sidecar/search/prefixes";
 import { writeSyntheticEmbeddingModel } from "../test/fixtures/synthetic/syntheticModels";
 import { pct } from "./stats";
 

@@ -7,7 +7,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import ts from "typescript";
-import { lexicalTerms, queryTerms } from "../sidecar/index/identifiers";
+import { lexicalTerms, queryTerms } from "../sidecar/search/identifiers";
 
 export interface BenchmarkQuery {
   q: string;

@@ -1,8 +1,8 @@
 import { promises as fs } from "node:fs";
-import { lineOffset } from "../common/edits/proposal";
+import { lineOffset } from "../common/actions/proposal";
 import { CompletionEngine, explainReason } from "../common/completion/CompletionEngine";
-import type { SidecarProcess } from "../common/SidecarProcess";
-import { languageOf } from "../sidecar/index/languages";
+import type { SidecarProcess } from "../common/sidecar/SidecarProcess";
+import { languageOf } from "../sidecar/syntax/languages";
 
 /** 1-based line/column → offset into `text`. @throws Error when the position is outside the file. */
 export function offsetAt(text: string, line: number, column: number): number {

@@ -1,14 +1,14 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
-import type { ChatController } from "../common/ChatController";
-import { SidecarError } from "../common/SidecarError";
-import type { SidecarProcess } from "../common/SidecarProcess";
+import type { ChatController } from "../common/chat/ChatController";
+import { SidecarError } from "../common/sidecar/SidecarError";
+import type { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import type { GenerationParams } from "../sidecar/protocol";
 import { codebaseContext, mentionsCodebase, withoutMention } from "../common/search/codebaseContext";
 import { defaultIndexDir, hitLocation } from "../common/search/format";
-import { loadPromptDir } from "../common/prompts/loadPrompts";
-import { parseSlash, runSlash, type SlashHost } from "../common/slashCommands";
+import { loadPromptDir } from "../common/actions/loadPrompts";
+import { parseSlash, runSlash, type SlashHost } from "../common/chat/slashCommands";
 import { fileInput, runPromptOnFile } from "./run";
 import type { ModelInfo } from "../sidecar/protocol";
 

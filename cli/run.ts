@@ -1,10 +1,10 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { applyProposal, lineOffset, unifiedDiff } from "../common/edits/proposal";
-import { runAction, type ActionInput } from "../common/prompts/actions";
-import type { PromptSpec } from "../common/prompts/promptFiles";
-import type { SidecarApi } from "../common/SidecarApi";
-import { languageOf } from "../sidecar/index/languages";
+import { applyProposal, lineOffset, unifiedDiff } from "../common/actions/proposal";
+import { runAction, type ActionInput } from "../common/actions/runAction";
+import type { PromptSpec } from "../common/actions/promptFiles";
+import type { SidecarApi } from "../common/sidecar/SidecarApi";
+import { languageOf } from "../sidecar/syntax/languages";
 import type { GenerationParams } from "../sidecar/protocol";
 
 /** `L1:L2` or `L1-L2` (1-based, inclusive) → [L1, L2]. @throws Error for anything else. */

@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { describeScores, hitJson, hitLocation, snippet } from "../common/search/format";
-import type { SidecarProcess } from "../common/SidecarProcess";
+import type { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import type {
   IndexBuildParams,
   IndexBuildResult,

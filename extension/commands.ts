@@ -2,11 +2,11 @@ import * as vscode from "vscode";
 import type { ChatSession } from "./chat/ChatSession";
 import type { ChatViewProvider } from "./chat/ChatViewProvider";
 import type { ActionController } from "./actions/ActionController";
-import type { IndexController } from "./index/IndexController";
-import { searchCodeQuickPick } from "./index/searchQuickPick";
-import { whyNoCompletion, type HearthInlineCompletionProvider } from "./completions/InlineCompletionProvider";
+import type { IndexController } from "./search/IndexController";
+import { searchCodeQuickPick } from "./search/searchQuickPick";
+import { whyNoCompletion, type HearthInlineCompletionProvider } from "./completion/InlineCompletionProvider";
 import { readConfig } from "./config";
-import { pickChatModel, showModelError } from "./models";
+import { pickChatModel, showModelError } from "./models/chatModel";
 import type { SidecarClient } from "./sidecar/SidecarClient";
 
 interface Deps {

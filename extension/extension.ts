@@ -4,15 +4,16 @@
  * `hearth.sidecar.startOnActivation` is set.
  */
 import * as vscode from "vscode";
-import { ChatHistoryStore } from "../common/ChatHistoryStore";
+import { ChatHistoryStore } from "../common/chat/ChatHistoryStore";
 import { ChatSession } from "./chat/ChatSession";
 import { ChatViewProvider } from "./chat/ChatViewProvider";
 import { registerCommands } from "./commands";
-import { HearthInlineCompletionProvider } from "./completions/InlineCompletionProvider";
+import { HearthInlineCompletionProvider } from "./completion/InlineCompletionProvider";
 import { readConfig } from "./config";
-import { ActionController, HearthCodeActions } from "./actions/ActionController";
+import { ActionController } from "./actions/ActionController";
+import { HearthCodeActions } from "./actions/HearthCodeActions";
 import { ReviewController } from "./actions/ReviewController";
-import { IndexController } from "./index/IndexController";
+import { IndexController } from "./search/IndexController";
 import { SidecarClient } from "./sidecar/SidecarClient";
 import { StatusBar } from "./statusBar";
 

@@ -23,9 +23,9 @@ import { fileURLToPath } from "node:url";
 import { getLlama, LlamaLogLevel, type LlamaModel } from "node-llama-cpp";
 import ts from "typescript";
 import { bm25Rank, firstSentence, withoutName } from "../bench/searchBenchmark";
-import { embeddingText } from "../sidecar/index/CodeIndex";
-import { Chunker } from "../sidecar/index/chunker";
-import { embeddingWords } from "../sidecar/index/identifiers";
+import { embeddingText } from "../sidecar/search/CodeIndex";
+import { Chunker } from "../sidecar/search/chunker";
+import { embeddingWords } from "../sidecar/search/identifiers";
 import { seededRandom } from "../test/fixtures/synthetic/ggufWriter";
 import {
   codeTensorShapes,

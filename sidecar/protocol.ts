@@ -133,7 +133,7 @@ export interface ModelLoadParams {
   batchSize?: number;
   /**
    * Embedding role: query / document prefixes to use instead of the model family's own (see
-   * `sidecar/index/prefixes.ts`); an omitted side keeps the family's.
+   * `sidecar/search/prefixes.ts`); an omitted side keeps the family's.
    */
   prefixes?: { query?: string; document?: string };
 }

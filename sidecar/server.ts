@@ -21,7 +21,7 @@ import {
   parseModelUnloadParams,
   parseRuntimeConfigureParams,
 } from "./guards";
-import { IndexManager } from "./index/IndexManager";
+import { IndexManager } from "./search/IndexManager";
 import { Runtime, type Logger } from "./llama/Runtime";
 import { discoverModels } from "./models/discoverModels";
 import {

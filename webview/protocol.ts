@@ -6,7 +6,7 @@
  * Each entry of {@link WebviewToExtension} / {@link ExtensionToWebview} maps a method name to `[params, result]`;
  * notifications have result `void`.
  */
-import type { SourceRef } from "../common/conversation";
+import type { SourceRef } from "../common/chat/conversation";
 
 /** A message as the webview shows it. */
 export interface ViewMessage {

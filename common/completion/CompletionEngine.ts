@@ -1,6 +1,6 @@
 import { ErrorCodes, type InfillResult } from "../../sidecar/protocol";
-import type { SidecarApi } from "../SidecarApi";
-import { SidecarError } from "../SidecarError";
+import type { SidecarApi } from "../sidecar/SidecarApi";
+import { SidecarError } from "../sidecar/SidecarError";
 import { postprocess, wantsMultiline } from "./postprocess";
 
 /** Why the last request did (not) produce a suggestion; shown by "Hearth: Why no completion?". */

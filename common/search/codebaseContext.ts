@@ -1,4 +1,4 @@
-import type { SourceRef } from "../conversation";
+import type { SourceRef } from "../chat/conversation";
 import type { SearchHit } from "../../sidecar/protocol";
 import { describeScores, hitLocation } from "./format";
 

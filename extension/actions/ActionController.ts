@@ -1,11 +1,11 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { runAction, type ActionInput } from "../../common/prompts/actions";
-import { RESERVED_PROMPT_NAMES } from "../../common/prompts/loadPrompts";
-import { BUILTIN_PROMPT_FILES } from "../../common/prompts/builtin";
-import { mergePrompts, type PromptFileError, type PromptSpec } from "../../common/prompts/promptFiles";
-import type { SlashResult } from "../../common/slashCommands";
-import { SidecarError } from "../../common/SidecarError";
+import { runAction, type ActionInput } from "../../common/actions/runAction";
+import { RESERVED_PROMPT_NAMES } from "../../common/actions/loadPrompts";
+import { BUILTIN_PROMPT_FILES } from "../../common/actions/builtinPrompts";
+import { mergePrompts, type PromptFileError, type PromptSpec } from "../../common/actions/promptFiles";
+import type { SlashResult } from "../../common/chat/slashCommands";
+import { SidecarError } from "../../common/sidecar/SidecarError";
 import { ErrorCodes } from "../../sidecar/protocol";
 import type { ChatSession } from "../chat/ChatSession";
 import { readConfig } from "../config";
@@ -315,37 +315,5 @@ async function freeSibling(source: vscode.Uri, fileName: string): Promise<vscode
       () => false,
     );
     if (!taken) return uri;
-  }
-}
-
-/** Lightbulb entries: "Fix with Hearth" on diagnostics, "Explain with Hearth" on a selection. */
-export class HearthCodeActions implements vscode.CodeActionProvider {
-  static readonly kinds = [vscode.CodeActionKind.QuickFix.append("hearth")];
-
-  provideCodeActions(
-    doc: vscode.TextDocument,
-    range: vscode.Range | vscode.Selection,
-    context: vscode.CodeActionContext,
-  ): vscode.CodeAction[] {
-    const actions: vscode.CodeAction[] = [];
-    if (context.diagnostics.length) {
-      const span = context.diagnostics.reduce((r, d) => r.union(d.range), context.diagnostics[0]!.range);
-      // Whole lines around the problems, so the model sees complete statements.
-      const lines = new vscode.Range(span.start.line, 0, span.end.line, doc.lineAt(span.end.line).text.length);
-      const fix = new vscode.CodeAction("Fix with Hearth", HearthCodeActions.kinds[0]);
-      fix.diagnostics = [...context.diagnostics];
-      fix.command = { command: "hearth.fixSelection", title: "Fix with Hearth", arguments: [doc.uri, lines] };
-      actions.push(fix);
-    }
-    if (!range.isEmpty) {
-      const explain = new vscode.CodeAction("Explain with Hearth", HearthCodeActions.kinds[0]);
-      explain.command = {
-        command: "hearth.explainSelection",
-        title: "Explain with Hearth",
-        arguments: [doc.uri, range],
-      };
-      actions.push(explain);
-    }
-    return actions;
   }
 }

@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { applyProposal, rebase, type EditProposal } from "../../common/edits/proposal";
+import { applyProposal, rebase, type EditProposal } from "../../common/actions/proposal";
 
 /** URI scheme of the read-only documents on either side of a proposed edit's diff. */
 export const PROPOSAL_SCHEME = "hearth-proposal";

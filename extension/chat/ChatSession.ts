@@ -1,19 +1,19 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { ChatController } from "../../common/ChatController";
-import { type ChatHistoryStore } from "../../common/ChatHistoryStore";
-import type { SourceRef } from "../../common/conversation";
+import { ChatController } from "../../common/chat/ChatController";
+import { type ChatHistoryStore } from "../../common/chat/ChatHistoryStore";
+import type { SourceRef } from "../../common/chat/conversation";
 import { codebaseContext, mentionsCodebase, sourceRef, withoutMention } from "../../common/search/codebaseContext";
-import { SidecarError } from "../../common/SidecarError";
-import { commandsFor, isNoModelError, parseSlash, runSlash, type SlashHost } from "../../common/slashCommands";
+import { SidecarError } from "../../common/sidecar/SidecarError";
+import { commandsFor, isNoModelError, parseSlash, runSlash, type SlashHost } from "../../common/chat/slashCommands";
 import { ErrorCodes, type ModelInfo } from "../../sidecar/protocol";
 import type { ViewHit, ViewState } from "../../webview/protocol";
-import type { PromptSpec } from "../../common/prompts/promptFiles";
+import type { PromptSpec } from "../../common/actions/promptFiles";
 import type { ActionController } from "../actions/ActionController";
-import type { IndexController } from "../index/IndexController";
+import type { IndexController } from "../search/IndexController";
 import { readConfig } from "../config";
-import { openHit } from "../index/searchQuickPick";
-import { loadChatModel } from "../models";
+import { openHit } from "../search/searchQuickPick";
+import { loadChatModel } from "../models/chatModel";
 import type { SidecarClient } from "../sidecar/SidecarClient";
 
 /** A piece of editor context attached to the next message. */

@@ -9,11 +9,11 @@ import {
   type LanguageClientOptions,
   type ServerOptions,
 } from "vscode-languageclient/node";
-import { RestartPolicy } from "../../common/RestartPolicy";
-import type { Disposable, SidecarApi } from "../../common/SidecarApi";
-import { NotificationHandlers } from "../../common/NotificationHandlers";
-import { PendingRequests } from "../../common/PendingRequests";
-import { SidecarError, sidecarExited } from "../../common/SidecarError";
+import { RestartPolicy } from "../../common/sidecar/RestartPolicy";
+import type { Disposable, SidecarApi } from "../../common/sidecar/SidecarApi";
+import { NotificationHandlers } from "../../common/sidecar/NotificationHandlers";
+import { PendingRequests } from "../../common/sidecar/PendingRequests";
+import { SidecarError, sidecarExited } from "../../common/sidecar/SidecarError";
 import {
   PROTOCOL_VERSION,
   type SidecarInfo,

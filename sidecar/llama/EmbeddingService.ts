@@ -1,6 +1,6 @@
-import type { LlamaEmbeddingContext, LlamaModel, LlamaRankingContext, Token } from "node-llama-cpp";
-import { embeddingWords } from "../index/identifiers";
-import { embeddingPrefixes, type EmbeddingPrefixes } from "../index/prefixes";
+import type { LlamaEmbeddingContext, LlamaModel, Token } from "node-llama-cpp";
+import { embeddingWords } from "../search/identifiers";
+import { embeddingPrefixes, type EmbeddingPrefixes } from "../search/prefixes";
 
 /**
  * The text preparation a model asks for in its GGUF metadata: `hearth.embedding.split_identifiers = true`
@@ -69,38 +69,6 @@ export class EmbeddingService {
       vectors.push(l2Normalize(Float32Array.from(embedding.vector)));
     }
     return { vectors, tokens };
-  }
-
-  async dispose(): Promise<void> {
-    await this.context.dispose();
-  }
-}
-
-/**
- * Cross-encoder reranking with one loaded reranker (node-llama-cpp `LlamaRankingContext`, which needs a GGUF
- * with a classification head, e.g. bge-reranker, jina-reranker). Scores are in 0…1, higher is more relevant.
- */
-export class RerankService {
-  private readonly prepare: (text: string) => string;
-
-  constructor(
-    private readonly model: LlamaModel,
-    private readonly context: LlamaRankingContext,
-    private readonly contextSize: number,
-  ) {
-    this.prepare = textPreparation(model);
-  }
-
-  /** One score per document, in the documents' order. Long documents are cut to fit with the query. */
-  async rank(query: string, documents: string[], signal?: AbortSignal): Promise<number[]> {
-    const q = this.model.tokenize(this.prepare(query)).slice(0, Math.floor(this.contextSize / 4));
-    const room = this.contextSize - q.length - 8;
-    const scores: number[] = [];
-    for (const doc of documents) {
-      signal?.throwIfAborted();
-      scores.push(await this.context.rank(q, this.model.tokenize(this.prepare(doc)).slice(0, Math.max(16, room))));
-    }
-    return scores;
   }
 
   async dispose(): Promise<void> {

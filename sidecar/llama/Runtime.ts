@@ -22,7 +22,8 @@ import {
 } from "../protocol";
 import { ChatService } from "./ChatService";
 import { CompletionService } from "./CompletionService";
-import { EmbeddingService, RerankService } from "./EmbeddingService";
+import { EmbeddingService } from "./EmbeddingService";
+import { RerankService } from "./RerankService";
 import { defaultThreads } from "./threads";
 
 /** Where the runtime writes its log lines; the sidecar forwards them to the client's output channel. */

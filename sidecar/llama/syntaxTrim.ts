@@ -1,5 +1,5 @@
-import { sharedChunker } from "../index/chunker";
-import { GRAMMARS } from "../index/languages";
+import { sharedParsers } from "../syntax/SyntaxParsers";
+import { GRAMMARS } from "../syntax/languages";
 
 /** VS Code language ids whose tree-sitter grammar (a key of `GRAMMARS`) has another name. */
 const GRAMMAR_OF: Record<string, string> = { typescriptreact: "tsx", javascriptreact: "javascript" };
@@ -85,7 +85,7 @@ export async function trimToSyntaxOf(
   if (before.length < prefix.length) before = before.slice(before.indexOf("\n") + 1);
   let after = suffix.slice(0, SYNTAX_WINDOW.after);
   if (after.length < suffix.length && after.includes("\n")) after = after.slice(0, after.lastIndexOf("\n") + 1);
-  const check = await (await sharedChunker()).insertionChecker(grammar, before, after);
+  const check = await (await sharedParsers()).insertionChecker(grammar, before, after);
   if (!check) return { text, linesCut: 0 };
   try {
     return trimToSyntax(text, check);

@@ -4,9 +4,9 @@ import os from "node:os";
 import path from "node:path";
 import { applyPatch } from "diff";
 import { beforeAll, describe, expect, it } from "vitest";
-import { parseConversation } from "../../common/conversation";
+import { parseConversation } from "../../common/chat/conversation";
 import { writeSyntheticFimModel } from "../fixtures/synthetic/syntheticModels";
-import { CLI_PATH, testModel } from "../models";
+import { CLI_PATH, testModel } from "../testModels";
 
 /** Run the built CLI (dist/cli.mjs) as a user would, with optional piped stdin. */
 function hearth(

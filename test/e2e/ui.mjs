@@ -23,7 +23,7 @@ const { values } = parseArgs({ options: { vsix: { type: "string" } } });
 const vsix = path.resolve(values.vsix ?? path.join(root, `hearth-linux-x64-${version}.vsix`));
 if (!fs.existsSync(vsix)) throw new Error(`VSIX not found: ${vsix}. Run 'npm run package' first.`);
 
-const { testModel } = await import(path.join(root, "dist", "test", "models.mjs"));
+const { testModel } = await import(path.join(root, "dist", "test", "testModels.mjs"));
 const model = await testModel("stories260K");
 const shots = path.join(root, "test-results", "e2e");
 fs.rmSync(shots, { recursive: true, force: true });

@@ -16,7 +16,7 @@ const vscodeExecutablePath =
   process.env.VSCODE_EXECUTABLE ||
   (process.env.HEARTH_E2E_DOWNLOAD ? undefined : existsSync(localServer) ? shim : undefined);
 
-const { testModel } = await import(path.join(root, "dist", "test", "models.mjs"));
+const { testModel } = await import(path.join(root, "dist", "test", "testModels.mjs"));
 const model = await testModel("stories260K");
 const started = Date.now();
 try {

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyProposal } from "../../common/edits/proposal";
-import { responseSchema, runAction } from "../../common/prompts/actions";
-import { builtinPrompts } from "../../common/prompts/promptFiles";
-import type { SidecarProcess } from "../../common/SidecarProcess";
+import { applyProposal } from "../../common/actions/proposal";
+import { responseSchema, runAction } from "../../common/actions/runAction";
+import { builtinPrompts } from "../../common/actions/promptFiles";
+import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
 import { ErrorCodes } from "../../sidecar/protocol";
-import { testModel } from "../models";
+import { testModel } from "../testModels";
 import { errorOf, spawnSidecar } from "./helpers";
 
 /*

@@ -2,11 +2,11 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ChatController } from "../../common/ChatController";
-import type { SidecarProcess } from "../../common/SidecarProcess";
+import { ChatController } from "../../common/chat/ChatController";
+import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
 import { ErrorCodes, type ChatDeltaParams, type StatusParams } from "../../sidecar/protocol";
 import { writeSyntheticFimModel } from "../fixtures/synthetic/syntheticModels";
-import { testModel } from "../models";
+import { testModel } from "../testModels";
 import { errorOf, spawnSidecar, waitFor, type LogLine } from "./helpers";
 
 /*
@@ -246,8 +246,8 @@ describe("chat over the sidecar", () => {
 
 describe("sidecar lifecycle", () => {
   it("refuses a client that speaks another protocol version", async () => {
-    const { SidecarProcess } = await import("../../common/SidecarProcess");
-    const { SIDECAR_PATH } = await import("../models");
+    const { SidecarProcess } = await import("../../common/sidecar/SidecarProcess");
+    const { SIDECAR_PATH } = await import("../testModels");
     const wrong = new SidecarProcess({
       sidecarPath: SIDECAR_PATH,
       init: { modelsDir: os.tmpdir(), protocolVersion: 999 } as never,

@@ -3,10 +3,10 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CompletionEngine, explainReason } from "../../common/completion/CompletionEngine";
-import type { SidecarProcess } from "../../common/SidecarProcess";
+import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
 import { ErrorCodes } from "../../sidecar/protocol";
 import { writeSyntheticFimModel } from "../fixtures/synthetic/syntheticModels";
-import { testModel } from "../models";
+import { testModel } from "../testModels";
 import { errorOf, spawnSidecar } from "./helpers";
 
 /*

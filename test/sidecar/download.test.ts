@@ -4,9 +4,9 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { SidecarProcess } from "../../common/SidecarProcess";
+import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
 import { ErrorCodes, type ModelProgressParams } from "../../sidecar/protocol";
-import { testModel } from "../models";
+import { testModel } from "../testModels";
 import { errorOf, spawnSidecar } from "./helpers";
 
 /*

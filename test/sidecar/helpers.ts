@@ -1,10 +1,10 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { SidecarError } from "../../common/SidecarError";
-import { SidecarProcess, type SidecarProcessOptions } from "../../common/SidecarProcess";
+import { SidecarError } from "../../common/sidecar/SidecarError";
+import { SidecarProcess, type SidecarProcessOptions } from "../../common/sidecar/SidecarProcess";
 import type { SidecarInitOptions } from "../../sidecar/protocol";
-import { SIDECAR_PATH } from "../models";
+import { SIDECAR_PATH } from "../testModels";
 
 /** Log lines the sidecar sent, for assertions and for debugging failures. */
 export type LogLine = { type: number; message: string };

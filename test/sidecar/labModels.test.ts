@@ -3,10 +3,10 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildBenchmark, filesOf, type BenchmarkQuery } from "../../bench/searchBenchmark";
-import type { SidecarProcess } from "../../common/SidecarProcess";
-import { sharedChunker } from "../../sidecar/index/chunker";
+import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
+import { sharedParsers } from "../../sidecar/syntax/SyntaxParsers";
 import type { IndexTarget, SearchMode } from "../../sidecar/protocol";
-import { labModel } from "../models";
+import { labModel } from "../testModels";
 import { spawnSidecar } from "./helpers";
 
 /*
@@ -130,8 +130,8 @@ describe("lab code model (FIM) on held-out lodash-es", () => {
     };
     const raw = await sidecar.request("completion/infill", request);
     const cut = await sidecar.request("completion/infill", { ...request, language: "javascript" });
-    const chunker = await sharedChunker();
-    const errors = (text: string) => chunker.syntaxErrors("javascript", request.prefix + text + request.suffix);
+    const parsers = await sharedParsers();
+    const errors = (text: string) => parsers.syntaxErrors("javascript", request.prefix + text + request.suffix);
     const lines = raw.text.split("\n");
     expect(lines.length).toBeGreaterThan(1);
     expect(await errors(raw.text)).toBeGreaterThan((await errors(""))!);

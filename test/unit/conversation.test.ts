@@ -2,14 +2,14 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ChatHistoryStore } from "../../common/ChatHistoryStore";
+import { ChatHistoryStore } from "../../common/chat/ChatHistoryStore";
 import {
   ConversationFormatError,
   newConversation,
   parseConversation,
   serializeConversation,
   titleFrom,
-} from "../../common/conversation";
+} from "../../common/chat/conversation";
 
 describe("conversation JSON", () => {
   it("round-trips with timestamps, system prompt, params and answer metadata", () => {

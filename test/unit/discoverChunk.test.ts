@@ -2,8 +2,8 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { Chunker, lineWindows } from "../../sidecar/index/chunker";
-import { discoverFiles, isIndexable, readIndexableFile } from "../../sidecar/index/discover";
+import { Chunker, lineWindows } from "../../sidecar/search/chunker";
+import { discoverFiles, isIndexable, readIndexableFile } from "../../sidecar/search/discover";
 
 async function tree(files: Record<string, string | Buffer>): Promise<string> {
   const root = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-discover-"));

@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { convexFusion, interpolate, reciprocalRankFusion } from "../../sidecar/index/fusion";
-import { lexicalTerms, queryTerms, splitIdentifier } from "../../sidecar/index/identifiers";
-import { languageOf } from "../../sidecar/index/languages";
-import { embeddingPrefixes } from "../../sidecar/index/prefixes";
-import { sqlString, tableSuffix } from "../../sidecar/index/store";
+import { convexFusion, interpolate, reciprocalRankFusion } from "../../sidecar/search/fusion";
+import { lexicalTerms, queryTerms, splitIdentifier } from "../../sidecar/search/identifiers";
+import { languageOf } from "../../sidecar/syntax/languages";
+import { embeddingPrefixes } from "../../sidecar/search/prefixes";
+import { sqlString, tableSuffix } from "../../sidecar/search/store";
 import { l2Normalize } from "../../sidecar/llama/EmbeddingService";
-import { classifyContent, skipReasonByName } from "../../sidecar/index/discover";
+import { classifyContent, skipReasonByName } from "../../sidecar/search/discover";
 
 describe("identifier splitting", () => {
   it("splits camelCase, PascalCase, acronyms, snake_case and digits", () => {

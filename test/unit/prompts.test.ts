@@ -1,16 +1,22 @@
 import { applyPatch } from "diff";
 import { describe, expect, it } from "vitest";
-import { applyProposal, lineOffset, rebase, unifiedDiff, type EditProposal } from "../../common/edits/proposal";
-import { formatDocComment, responseSchema, stripFence, targetRange, testFileName } from "../../common/prompts/actions";
-import { BUILTIN_PROMPT_FILES } from "../../common/prompts/builtin";
-import { RESERVED_PROMPT_NAMES } from "../../common/prompts/loadPrompts";
+import { applyProposal, lineOffset, rebase, unifiedDiff, type EditProposal } from "../../common/actions/proposal";
+import {
+  formatDocComment,
+  responseSchema,
+  stripFence,
+  targetRange,
+  testFileName,
+} from "../../common/actions/runAction";
+import { BUILTIN_PROMPT_FILES } from "../../common/actions/builtinPrompts";
+import { RESERVED_PROMPT_NAMES } from "../../common/actions/loadPrompts";
 import {
   builtinPrompts,
   mergePrompts,
   parsePromptFile,
   PromptFileError,
   renderPrompt,
-} from "../../common/prompts/promptFiles";
+} from "../../common/actions/promptFiles";
 import { parseRange } from "../../cli/run";
 
 const good = `---

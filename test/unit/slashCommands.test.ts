@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { ChatController } from "../../common/ChatController";
-import type { SidecarApi } from "../../common/SidecarApi";
-import { commandsFor, helpText, parseSlash, runSlash, type SlashHost } from "../../common/slashCommands";
-import { SLASH_COMMANDS } from "../../common/slashSpec";
+import { ChatController } from "../../common/chat/ChatController";
+import type { SidecarApi } from "../../common/sidecar/SidecarApi";
+import { commandsFor, helpText, parseSlash, runSlash, type SlashHost } from "../../common/chat/slashCommands";
+import { SLASH_COMMANDS } from "../../common/chat/slashSpec";
 
 // These commands never reach the sidecar; an API that fails loudly proves it.
 const noSidecar: SidecarApi = {

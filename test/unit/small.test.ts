@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { MultilineBuffer } from "../../cli/repl";
-import { PendingRequests } from "../../common/PendingRequests";
-import { SidecarError } from "../../common/SidecarError";
-import { resolveModelArg } from "../../common/models";
-import { RestartPolicy } from "../../common/RestartPolicy";
+import { PendingRequests } from "../../common/sidecar/PendingRequests";
+import { SidecarError } from "../../common/sidecar/SidecarError";
+import { resolveModelArg } from "../../common/models/modelArgs";
+import { RestartPolicy } from "../../common/sidecar/RestartPolicy";
 import { DeltaCoalescer } from "../../sidecar/DeltaCoalescer";
 import { snapWindow, WINDOW_STEP } from "../../sidecar/llama/CompletionService";
 import { defaultThreads } from "../../sidecar/llama/threads";

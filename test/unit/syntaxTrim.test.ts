@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { sharedChunker } from "../../sidecar/index/chunker";
+import { sharedParsers } from "../../sidecar/syntax/SyntaxParsers";
 import {
   cutAtRepeatedLine,
   grammarFor,
@@ -12,20 +12,20 @@ import {
 // Real tree-sitter grammars (the WASM files of @vscode/tree-sitter-wasm), as the sidecar loads them.
 describe("syntax errors and the syntax cut of multi-line FIM suggestions", () => {
   it("counts tree-sitter ERROR and MISSING nodes; undefined without a grammar", async () => {
-    const chunker = await sharedChunker();
-    expect(await chunker.syntaxErrors("javascript", "function f(a) {\n  return a;\n}\n")).toBe(0);
-    expect(await chunker.syntaxErrors("javascript", "function f(a) {\n  return a;\n}\n}\n")).toBeGreaterThan(0);
-    expect(await chunker.syntaxErrors("typescript", "const x: number = (1 + ;")).toBeGreaterThan(0);
-    expect(await chunker.syntaxErrors("markdown", "# x")).toBeUndefined();
+    const parsers = await sharedParsers();
+    expect(await parsers.syntaxErrors("javascript", "function f(a) {\n  return a;\n}\n")).toBe(0);
+    expect(await parsers.syntaxErrors("javascript", "function f(a) {\n  return a;\n}\n}\n")).toBeGreaterThan(0);
+    expect(await parsers.syntaxErrors("typescript", "const x: number = (1 + ;")).toBeGreaterThan(0);
+    expect(await parsers.syntaxErrors("markdown", "# x")).toBeUndefined();
   });
 
   it("counts an insertion incrementally exactly as a full parse does (non-ASCII text included)", async () => {
-    const chunker = await sharedChunker();
+    const parsers = await sharedParsers();
     const prefix = "const café = 'ü€';\nfunction f(a) {\n  ";
     const suffix = "\n}\nexport default f; // ✓\n";
-    const check = (await chunker.insertionChecker("javascript", prefix, suffix))!;
+    const check = (await parsers.insertionChecker("javascript", prefix, suffix))!;
     try {
-      expect(check.baseline).toBe(await chunker.syntaxErrors("javascript", prefix + suffix));
+      expect(check.baseline).toBe(await parsers.syntaxErrors("javascript", prefix + suffix));
       for (const middle of [
         "return a;",
         "return 'é';\n  }\n}",
@@ -36,7 +36,7 @@ describe("syntax errors and the syntax cut of multi-line FIM suggestions", () =>
       ]) {
         expect({ middle, errors: check.errorsWith(middle) }).toEqual({
           middle,
-          errors: await chunker.syntaxErrors("javascript", prefix + middle + suffix),
+          errors: await parsers.syntaxErrors("javascript", prefix + middle + suffix),
         });
       }
     } finally {
@@ -80,11 +80,11 @@ describe("syntax errors and the syntax cut of multi-line FIM suggestions", () =>
   it("parses whole lines within a window either side of the cursor, however large the file", async () => {
     const line = "const a = 1;\n";
     const big = line.repeat(50_000); // 650 KB either side of the cursor
-    const chunker = await sharedChunker();
+    const parsers = await sharedParsers();
     const windows: Array<{ prefix: string; suffix: string }> = [];
-    const real = chunker.insertionChecker.bind(chunker);
+    const real = parsers.insertionChecker.bind(parsers);
     // A spy that records what is parsed and parses it for real.
-    const spy = vi.spyOn(chunker, "insertionChecker").mockImplementation(async (language, prefix, suffix) => {
+    const spy = vi.spyOn(parsers, "insertionChecker").mockImplementation(async (language, prefix, suffix) => {
       windows.push({ prefix, suffix });
       return real(language, prefix, suffix);
     });

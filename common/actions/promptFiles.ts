@@ -1,5 +1,5 @@
 import { parseDocument } from "yaml";
-import { BUILTIN_PROMPT_FILES } from "./builtin";
+import { BUILTIN_PROMPT_FILES } from "./builtinPrompts";
 
 /** What a prompt attaches from the editor. */
 export type PromptContext = "selection" | "file" | "none";

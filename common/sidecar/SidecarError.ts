@@ -1,4 +1,4 @@
-import { ErrorCodes, type ErrorCode } from "../sidecar/protocol";
+import { ErrorCodes, type ErrorCode } from "../../sidecar/protocol";
 
 /**
  * A failed sidecar request as clients see it: the fixed {@link ErrorCodes} code, the sidecar's one-sentence

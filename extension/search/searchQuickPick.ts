@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { describeScores, hitLocation, snippet } from "../../common/search/format";
-import { SidecarError } from "../../common/SidecarError";
+import { SidecarError } from "../../common/sidecar/SidecarError";
 import type { SearchHit } from "../../sidecar/protocol";
 import type { IndexController } from "./IndexController";
 

@@ -5,13 +5,13 @@ import {
   type IndexSearchResult,
   type ModelInfo,
   type SearchHit,
-} from "../sidecar/protocol";
-import type { PromptFileError, PromptSpec } from "./prompts/promptFiles";
-import { describeScores, hitLocation, snippet } from "./search/format";
+} from "../../sidecar/protocol";
+import type { PromptFileError, PromptSpec } from "../actions/promptFiles";
+import { describeScores, hitLocation, snippet } from "../search/format";
 import type { ChatController } from "./ChatController";
 import { parseConversation, serializeConversation } from "./conversation";
-import type { SidecarApi } from "./SidecarApi";
-import { SidecarError } from "./SidecarError";
+import type { SidecarApi } from "../sidecar/SidecarApi";
+import { SidecarError } from "../sidecar/SidecarError";
 import { SLASH_COMMANDS, type SlashCommandName, type SlashCommandSpec } from "./slashSpec";
 
 /** A parsed slash command line: `/name rest of line`. */

@@ -1,4 +1,4 @@
-import type { SidecarMethods, SidecarNotifications } from "../sidecar/protocol";
+import type { SidecarMethods, SidecarNotifications } from "../../sidecar/protocol";
 
 /** Something that can be disposed (same shape as VS Code's Disposable). */
 export interface Disposable {

@@ -1,4 +1,4 @@
-import type { ChatSendResult, GenerationParams } from "../sidecar/protocol";
+import type { ChatSendResult, GenerationParams } from "../../sidecar/protocol";
 
 /** Format version of stored conversations; bumped on incompatible changes. */
 export const CONVERSATION_FORMAT = 1;

@@ -5,7 +5,7 @@ import {
   formatContext,
   type CompletionOutcome,
 } from "../../common/completion/CompletionEngine";
-import { SidecarError } from "../../common/SidecarError";
+import { SidecarError } from "../../common/sidecar/SidecarError";
 import { readConfig, type HearthConfig } from "../config";
 import type { SidecarClient } from "../sidecar/SidecarClient";
 import type { StatusBar } from "../statusBar";

@@ -1,6 +1,7 @@
 import path from "node:path";
 import { HearthError } from "../errors";
-import type { EmbeddingService, RerankService } from "../llama/EmbeddingService";
+import type { EmbeddingService } from "../llama/EmbeddingService";
+import type { RerankService } from "../llama/RerankService";
 import {
   ErrorCodes,
   type HitScores,
@@ -21,7 +22,7 @@ import type { Chunk, Chunker } from "./chunker";
 import { discoverFiles, isIndexable, readIndexableFile } from "./discover";
 import { convexFusion, interpolate, reciprocalRankFusion } from "./fusion";
 import { lexicalTerms, queryTerms } from "./identifiers";
-import { languageOf } from "./languages";
+import { languageOf } from "../syntax/languages";
 import { type IndexStore, type ChunkRow, type FileRow } from "./store";
 
 const COLUMNS = ["id", "path", "language", "startLine", "endLine", "symbol", "text"];

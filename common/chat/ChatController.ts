@@ -1,5 +1,5 @@
-import type { ChatSendResult, GenerationParams } from "../sidecar/protocol";
-import type { SidecarApi } from "./SidecarApi";
+import type { ChatSendResult, GenerationParams } from "../../sidecar/protocol";
+import type { SidecarApi } from "../sidecar/SidecarApi";
 import { newConversation, randomId, titleFrom, type Conversation, type SourceRef } from "./conversation";
 
 /** Figures of one answer, as shown by `/stats`. */

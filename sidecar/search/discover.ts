@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { promises as fs, type Dirent } from "node:fs";
 import path from "node:path";
 import ignore, { type Ignore } from "ignore";
-import { languageOf } from "./languages";
+import { languageOf } from "../syntax/languages";
 
 /** Exclusions that apply when the client sends none (VS Code's own `files.exclude` / `search.exclude` defaults). */
 export const DEFAULT_EXCLUDES: readonly string[] = [

@@ -1,8 +1,8 @@
 import path from "node:path";
 import type { ChatSendResult, GenerationParams } from "../../sidecar/protocol";
-import { lineOffset, type EditProposal } from "../edits/proposal";
-import type { SidecarApi } from "../SidecarApi";
-import { SidecarError } from "../SidecarError";
+import { lineOffset, type EditProposal } from "./proposal";
+import type { SidecarApi } from "../sidecar/SidecarApi";
+import { SidecarError } from "../sidecar/SidecarError";
 import { ErrorCodes } from "../../sidecar/protocol";
 import { docStyle, renderPrompt, type PromptSpec } from "./promptFiles";
 

@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { SLASH_COMMANDS } from "../slashSpec";
+import { SLASH_COMMANDS } from "../chat/slashSpec";
 import { mergePrompts, type PromptFileError, type PromptSpec } from "./promptFiles";
 
 /** Names prompt files may not take: the built-in slash commands. */

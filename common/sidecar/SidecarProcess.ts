@@ -11,7 +11,7 @@ import {
   type SidecarInitOptions,
   type SidecarMethods,
   type SidecarNotifications,
-} from "../sidecar/protocol";
+} from "../../sidecar/protocol";
 import { RestartPolicy } from "./RestartPolicy";
 import type { Disposable, SidecarApi } from "./SidecarApi";
 import { NotificationHandlers } from "./NotificationHandlers";

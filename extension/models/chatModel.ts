@@ -1,10 +1,10 @@
 import * as os from "node:os";
 import * as vscode from "vscode";
-import { DEFAULT_MODELS } from "../common/models";
-import { SidecarError } from "../common/SidecarError";
-import { ErrorCodes, type ModelInfo } from "../sidecar/protocol";
-import type { HearthConfig } from "./config";
-import type { SidecarClient } from "./sidecar/SidecarClient";
+import { DEFAULT_MODELS } from "../../common/models/modelArgs";
+import { SidecarError } from "../../common/sidecar/SidecarError";
+import { ErrorCodes, type ModelInfo } from "../../sidecar/protocol";
+import type { HearthConfig } from "../config";
+import type { SidecarClient } from "../sidecar/SidecarClient";
 
 /**
  * Load a chat model with a cancellable progress notification (download %, then load %).

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
 import * as vscode from "vscode";
-import { SidecarError } from "../../common/SidecarError";
+import { SidecarError } from "../../common/sidecar/SidecarError";
 import {
   ErrorCodes,
   type IndexBuildResult,
