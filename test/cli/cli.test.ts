@@ -228,7 +228,7 @@ describe("hearth index / hearth search (CLI contract)", () => {
       "symbol",
       "text",
     ]);
-    expect(hits[0]).toMatchObject({ path: "index/fusion.ts", symbol: "reciprocalRankFusion" });
+    expect(hits[0]).toMatchObject({ path: "search/fusion.ts", symbol: "reciprocalRankFusion" });
     expect((hits[0]?.["scores"] as Record<string, number>)["lexicalRank"]).toBe(1);
     expect(hits.map((h) => h["score"] as number)).toEqual(hits.map((h) => h["score"] as number).sort((a, b) => b - a));
   });
@@ -236,7 +236,7 @@ describe("hearth index / hearth search (CLI contract)", () => {
   it("search prints readable hits with their scores, and --queries answers one JSON line per query", async () => {
     const human = await hearth(["search", root, "split identifier", "--index-dir", indexDir, "--top", "2"]);
     expect(human.stdout).toMatch(
-      /^1\. index\/identifiers\.ts:\d+-\d+ {2}splitIdentifier {2}score [\d.]+\n {3}lexical [\d.]+ \(#1\)/,
+      /^1\. search\/identifiers\.ts:\d+-\d+ {2}splitIdentifier {2}score [\d.]+\n {3}lexical [\d.]+ \(#1\)/,
     );
     const queries = path.join(root, "..", "queries.jsonl");
     await fs.writeFile(queries, '{"q": "split identifier"}\n\n{"q": "download a model file with a stall watchdog"}\n');
@@ -259,9 +259,9 @@ describe("hearth index / hearth search (CLI contract)", () => {
     );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(
-      /Search 'reciprocal rank fusion' \(lexical, \d+ ms\):\n1\. index\/fusion\.ts:\d+-\d+ {2}reciprocalRankFusion/,
+      /Search 'reciprocal rank fusion' \(lexical, \d+ ms\):\n1\. search\/fusion\.ts:\d+-\d+ {2}reciprocalRankFusion/,
     );
-    expect(r.stdout).toMatch(/\(using [^)]*index\/fusion\.ts:\d+-\d+/);
+    expect(r.stdout).toMatch(/\(using [^)]*search\/fusion\.ts:\d+-\d+/);
     const saved = parseConversation(await fs.readFile(history, "utf8"), history);
     const asked = saved.messages.find((m) => m.content.startsWith("@codebase"))!;
     expect(asked.sources?.length).toBeGreaterThan(0);

@@ -200,7 +200,7 @@ describe("interrupted indexing", () => {
       expect(resumed.unchangedFiles).toBeGreaterThan(0);
       expect({ files: resumed.files, chunks: resumed.chunks }).toEqual({ files: clean.files, chunks: clean.chunks });
       expect((await victim.request("index/search", { ...t, query: "reciprocal rank fusion" })).hits[0]?.path).toBe(
-        "index/fusion.ts",
+        "search/fusion.ts",
       );
     } finally {
       await victim.stop();
