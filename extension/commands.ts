@@ -8,9 +8,11 @@ import { whyNoCompletion, type HearthInlineCompletionProvider } from "./completi
 import { readConfig } from "./config";
 import { pickChatModel, showModelError } from "./models/chatModel";
 import type { SidecarClient } from "./sidecar/SidecarClient";
+import type { ModelRoles } from "../common/models/ModelRoles";
 
 interface Deps {
   sidecar: SidecarClient;
+  roles: ModelRoles;
   session: ChatSession;
   log: vscode.LogOutputChannel;
   completions: HearthInlineCompletionProvider;
@@ -40,7 +42,7 @@ function editorAttachment(wholeFile: boolean) {
  * start it on demand; each failure ends in one actionable message with a Show Log button.
  */
 export function registerCommands(context: vscode.ExtensionContext, deps: Deps) {
-  const { sidecar, session, log, completions, index, actions } = deps;
+  const { sidecar, roles, session, log, completions, index, actions } = deps;
   /** Commands from code actions pass (uri, range); from the palette or a key they get nothing. */
   const target = (uri?: unknown, range?: unknown) => ({
     uri: uri instanceof vscode.Uri ? uri : undefined,
@@ -105,8 +107,10 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps) {
     "hearth.restartSidecar": async () => {
       try {
         await sidecar.restart();
-        const model = readConfig().models.chat;
-        if (model) await session.loadModel(model);
+        await roles.restarted((role, e) => {
+          if (role === "chat") void showModelError(e, log);
+          else log.warn(`Reloading the ${role} model failed: ${String(e)}`);
+        });
       } catch (error) {
         await showModelError(error, log);
       }

@@ -6,6 +6,7 @@
 import * as vscode from "vscode";
 import { ChatHistoryStore } from "../common/chat/ChatHistoryStore";
 import { ChatSession } from "./chat/ChatSession";
+import { ModelRoles } from "../common/models/ModelRoles";
 import { ChatViewProvider } from "./chat/ChatViewProvider";
 import { registerCommands } from "./commands";
 import { HearthInlineCompletionProvider } from "./completion/InlineCompletionProvider";
@@ -32,14 +33,29 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
   const statusBar = new StatusBar();
   const sidecar = new SidecarClient(context, log, readConfig);
   const historyDir = vscode.Uri.joinPath(context.storageUri ?? context.globalStorageUri, "chats").fsPath;
-  const index = new IndexController(sidecar, context.storageUri ?? context.globalStorageUri, log);
-  const session = new ChatSession(sidecar, new ChatHistoryStore(historyDir), log, index);
-  const completions = new HearthInlineCompletionProvider(sidecar, statusBar, log);
+  // The one owner of model roles: features ask it for their model; after a crash it reloads what was loaded.
+  const roles = new ModelRoles(sidecar);
+  const index = new IndexController(sidecar, roles, context.storageUri ?? context.globalStorageUri, log);
+  const completions = new HearthInlineCompletionProvider(sidecar, roles, statusBar, log);
   const review = new ReviewController(log);
   let provider: ChatViewProvider | undefined;
-  const actions = new ActionController(sidecar, session, review, log, () => provider?.reveal());
-  session.actions = actions;
-  const commands = registerCommands(context, { sidecar, session, log, completions, index, actions });
+  // Actions send to the chat and the chat runs prompt files as commands: each sees only the interface it needs,
+  // and the closures are called after both exist.
+  const actions: ActionController = new ActionController(
+    sidecar,
+    {
+      ensureModelLoaded: () => session.ensureModelLoaded(),
+      sendWithContext: (message, extra) => session.sendWithContext(message, extra),
+    },
+    review,
+    log,
+    () => provider?.reveal(),
+  );
+  const session: ChatSession = new ChatSession(sidecar, roles, new ChatHistoryStore(historyDir), log, {
+    index,
+    prompts: actions,
+  });
+  const commands = registerCommands(context, { sidecar, roles, session, log, completions, index, actions });
   provider = new ChatViewProvider(context.extensionUri, session, commands.viewActions);
   commands.setProvider(provider);
 
@@ -55,7 +71,15 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     vscode.languages.registerCodeActionsProvider({ scheme: "file" }, new HearthCodeActions(), {
       providedCodeActionKinds: HearthCodeActions.kinds,
     }),
-    sidecar.onStatus((s) => statusBar.update(s)),
+    sidecar.onStatus((s) => {
+      statusBar.update(s);
+      // A sidecar that stopped has no model any more; a crashed one is restarted and reloaded below.
+      if (s.state === "idle") roles.forget();
+    }),
+    sidecar.onRestarted(
+      () =>
+        void roles.restarted((role, e) => log.warn(`Reloading the ${role} model after a restart failed: ${String(e)}`)),
+    ),
     vscode.window.registerWebviewViewProvider(ChatViewProvider.viewId, provider, {
       webviewOptions: { retainContextWhenHidden: false },
     }),

@@ -7,7 +7,6 @@ import { mergePrompts, type PromptFileError, type PromptSpec } from "../../commo
 import type { SlashResult } from "../../common/chat/slashCommands";
 import { SidecarError } from "../../common/sidecar/SidecarError";
 import { ErrorCodes } from "../../sidecar/protocol";
-import type { ChatSession } from "../chat/ChatSession";
 import { readConfig } from "../config";
 import type { SidecarClient } from "../sidecar/SidecarClient";
 import type { ReviewController, ReviewOutcome } from "./ReviewController";
@@ -18,6 +17,14 @@ export interface ActionTarget {
   range?: vscode.Range;
   /** Answer to the prompt's `input` question (otherwise asked with an input box). */
   input?: string;
+}
+
+/** What actions need of the chat: a chat model, and a place to send a prompt's message with its context. */
+export interface ChatSink {
+  /** Make sure a chat model is loaded, telling the user how to pick one when none is set. */
+  ensureModelLoaded(): Promise<boolean>;
+  /** Send `message` as the user's turn with `context` the model sees before it. */
+  sendWithContext(message: string, context: string): Promise<void>;
 }
 
 /** What a run ended with: a chat message sent, a review outcome, or nothing (cancelled / not possible). */
@@ -36,7 +43,7 @@ export class ActionController implements vscode.Disposable {
 
   constructor(
     private readonly sidecar: SidecarClient,
-    private readonly session: ChatSession,
+    private readonly chat: ChatSink,
     readonly review: ReviewController,
     private readonly log: vscode.LogOutputChannel,
     private readonly revealChat: () => Thenable<void> | void,
@@ -144,7 +151,7 @@ export class ActionController implements vscode.Disposable {
     const found = await this.inputFor(spec, target);
     if (!found) return undefined;
     const { doc, input } = found;
-    if (!(await this.session.ensureModelLoaded())) return undefined;
+    if (!(await this.chat.ensureModelLoaded())) return undefined;
     const lines =
       input.selection.start === input.selection.end
         ? ""
@@ -155,7 +162,7 @@ export class ActionController implements vscode.Disposable {
         const outcome = await runAction(this.sidecar, spec, input);
         if (outcome.kind !== "chat") return undefined;
         await this.revealChat();
-        await this.session.sendWithContext(
+        await this.chat.sendWithContext(
           `/${spec.name} ${input.path}${lines}${input.input ? ` ${input.input}` : ""}`,
           outcome.prompt,
         );

@@ -1,20 +1,20 @@
-import * as path from "node:path";
 import * as vscode from "vscode";
 import { ChatController } from "../../common/chat/ChatController";
 import { type ChatHistoryStore } from "../../common/chat/ChatHistoryStore";
 import type { SourceRef } from "../../common/chat/conversation";
-import { codebaseContext, mentionsCodebase, sourceRef, withoutMention } from "../../common/search/codebaseContext";
+import { commandsFor, isNoModelError, parseSlash, runSlash } from "../../common/chat/slashCommands";
+import type { ModelRoles } from "../../common/models/ModelRoles";
+import { sourceRef } from "../../common/search/codebaseContext";
 import { SidecarError } from "../../common/sidecar/SidecarError";
-import { commandsFor, isNoModelError, parseSlash, runSlash, type SlashHost } from "../../common/chat/slashCommands";
 import { ErrorCodes, type ModelInfo } from "../../sidecar/protocol";
 import type { ViewHit, ViewState } from "../../webview/protocol";
-import type { PromptSpec } from "../../common/actions/promptFiles";
-import type { ActionController } from "../actions/ActionController";
-import type { IndexController } from "../search/IndexController";
 import { readConfig } from "../config";
-import { openHit } from "../search/searchQuickPick";
 import { loadChatModel } from "../models/chatModel";
+import type { IndexController } from "../search/IndexController";
+import { openHit } from "../search/searchQuickPick";
 import type { SidecarClient } from "../sidecar/SidecarClient";
+import { chatSlashHost, type PromptCommands } from "./chatSlashHost";
+import { retrieveCodebase } from "./codebaseRetrieval";
 
 /** A piece of editor context attached to the next message. */
 export interface Attachment {
@@ -23,18 +23,23 @@ export interface Attachment {
   text: string;
 }
 
+/** What the chat uses besides the sidecar: the index for `@codebase` and `/search`, prompt files as commands. */
+export interface ChatSessionDeps {
+  index?: IndexController | undefined;
+  prompts?: PromptCommands | undefined;
+}
+
 /**
  * The chat's state on the extension side: the conversation ({@link ChatController}), pending attachments,
  * whether an answer is being generated, and the per-workspace history. The webview only renders
  * {@link viewState}; it survives webview reloads and sidecar restarts because it lives here and on disk.
+ * The chat model belongs to {@link ModelRoles} (which reloads it after a crash); `@codebase` retrieval is
+ * `codebaseRetrieval.ts`, the slash commands' host `chatSlashHost.ts`.
  */
 export class ChatSession implements vscode.Disposable {
   readonly controller: ChatController;
   private attachments: Attachment[] = [];
   private abort?: AbortController;
-  private chatModel?: ModelInfo;
-  /** The model the user last loaded; reloaded after a sidecar crash. Survives the crash, unlike chatModel. */
-  private chatModelUri?: string;
   private status?: string;
   private readonly changed = new vscode.EventEmitter<ViewState>();
   private readonly delta = new vscode.EventEmitter<{ conversationId: string; text: string }>();
@@ -43,30 +48,22 @@ export class ChatSession implements vscode.Disposable {
   readonly onDelta = this.delta.event;
   readonly onNotice = this.notice.event;
   private readonly subscriptions: vscode.Disposable[] = [];
-  /** Prompt files as slash commands; set once the action controller exists (it needs this session). */
-  actions?: ActionController;
 
   constructor(
     private readonly sidecar: SidecarClient,
+    private readonly roles: ModelRoles,
     readonly history: ChatHistoryStore,
     private readonly log: vscode.LogOutputChannel,
-    private readonly index?: IndexController,
+    private readonly deps: ChatSessionDeps = {},
   ) {
     const cfg = readConfig();
     this.controller = new ChatController(sidecar, { params: cfg.generation, system: cfg.systemPrompt || undefined });
     this.subscriptions.push(
       sidecar.onStatus((s) => {
         this.status = s.state === "ready" || s.state === "idle" ? undefined : s.message;
-        // A sidecar that stopped or crashed has no model any more.
-        if (s.state === "idle" || s.state === "error") this.chatModel = s.model ? this.chatModel : undefined;
         this.fire();
       }),
-      // After a crash the new sidecar has no model: load the one we had, so the next message just works.
-      sidecar.onRestarted(() => {
-        this.chatModel = undefined;
-        const uri = this.chatModelUri;
-        if (uri) void this.loadModel(uri).catch((e) => this.log.warn(`Reload after restart failed: ${String(e)}`));
-      }),
+      roles.onChange((role) => role === "chat" && this.fire()),
     );
   }
 
@@ -83,7 +80,7 @@ export class ChatSession implements vscode.Disposable {
       messages: c.messages.map(({ context: _context, ...m }) => ({ ...m })),
       attachments: this.attachments.map((a) => ({ label: a.label })),
       generating: this.generating,
-      model: this.chatModel?.name,
+      model: this.roles.info("chat")?.name,
       status: this.status,
       commands: commandsFor("vscode").map(({ name, args, description }) => ({ name, args, description })),
     };
@@ -94,25 +91,14 @@ export class ChatSession implements vscode.Disposable {
     this.changed.fire(this.viewState());
   }
 
-  /** Load a chat model (progress notification) and remember it for restarts. */
-  async loadModel(uri: string): Promise<ModelInfo> {
-    const info = await loadChatModel(this.sidecar, uri, readConfig());
-    this.chatModel = info;
-    this.chatModelUri = uri;
-    this.fire();
-    return info;
+  /** Load a chat model into the chat role (with a progress notification). */
+  loadModel(uri: string): Promise<ModelInfo> {
+    return loadChatModel(this.roles, this.sidecar, uri, readConfig());
   }
 
   /** Make sure a chat model is loaded: the configured one, or tell the user how to pick one. */
   private async ensureModel(): Promise<boolean> {
-    if (this.chatModel) return true;
-    const stats = await this.sidecar.request("runtime/stats", {});
-    const loaded = stats.models.find((m) => m.role === "chat");
-    if (loaded) {
-      this.chatModel = loaded;
-      this.chatModelUri ??= loaded.path;
-      return true;
-    }
+    if (this.roles.info("chat")) return true;
     const configured = readConfig().models.chat;
     if (!configured) {
       this.notice.fire({
@@ -145,7 +131,13 @@ export class ChatSession implements vscode.Disposable {
     }
     if (this.generating) return;
     const message = this.compose(text.startsWith("//") ? text.slice(1) : text);
-    await this.send(message, () => this.retrieve(text));
+    await this.send(message, () =>
+      retrieveCodebase(text, this.deps.index, {
+        topK: readConfig().search.codebaseChunks,
+        signal: this.abort?.signal,
+        notice: (n) => this.notice.fire(n),
+      }),
+    );
   }
 
   /**
@@ -186,7 +178,7 @@ export class ChatSession implements vscode.Disposable {
       });
     } catch (error) {
       const e = SidecarError.from(error);
-      if (isNoModelError(e)) this.chatModel = undefined;
+      if (isNoModelError(e)) this.roles.forget("chat");
       this.log.error(`chat/send failed (${e.code}): ${e.message}`);
       this.notice.fire({ kind: "error", text: e.userMessage });
       if (e.code !== ErrorCodes.SidecarExited && e.code !== ErrorCodes.Cancelled) {
@@ -199,44 +191,9 @@ export class ChatSession implements vscode.Disposable {
     }
   }
 
-  /** `@codebase` in the message: the top chunks for it as context (shown under the message with their scores). */
-  private async retrieve(text: string): Promise<{ context?: string; sources?: SourceRef[] }> {
-    if (!mentionsCodebase(text)) return {};
-    if (!this.index?.target()) {
-      this.notice.fire({
-        kind: "error",
-        text: "@codebase needs a folder open in VS Code; sending without codebase context.",
-      });
-      return {};
-    }
-    try {
-      const query = withoutMention(text) || text;
-      const result = await this.index.search(query, {
-        topK: readConfig().search.codebaseChunks,
-        signal: this.abort?.signal,
-      });
-      if (!result.hits.length) {
-        this.notice.fire({
-          kind: "info",
-          text: "@codebase: the index has nothing for this question; sending without codebase context.",
-        });
-        return {};
-      }
-      return codebaseContext(result.hits);
-    } catch (error) {
-      const e = SidecarError.from(error);
-      if (e.code === ErrorCodes.Cancelled) throw error;
-      this.notice.fire({
-        kind: "error",
-        text: `@codebase search failed (${e.userMessage}); sending without codebase context.`,
-      });
-      return {};
-    }
-  }
-
   /** Open a file of the workspace at a line range (a source or a search hit clicked in the chat). */
   async openLocation(relPath: string, startLine: number, endLine: number): Promise<void> {
-    const root = this.index?.target()?.root;
+    const root = this.deps.index?.target()?.root;
     if (!root) return;
     await openHit(root, { path: relPath, startLine, endLine });
   }
@@ -289,27 +246,17 @@ export class ChatSession implements vscode.Disposable {
     this.fire();
   }
 
-  private slashHost(): SlashHost {
-    const root = vscode.workspace.workspaceFolders?.[0]?.uri.fsPath ?? this.history.dir;
-    return {
-      kind: "vscode",
-      readFile: async (p) => Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(p))).toString("utf8"),
-      writeFile: async (p, t) => vscode.workspace.fs.writeFile(vscode.Uri.file(p), Buffer.from(t, "utf8")),
-      resolvePath: (p) => (path.isAbsolute(p) ? p : path.join(root, p)),
-      defaultChatFile: () => path.join(".hearth", "chats", `${this.controller.conversation.id}.json`),
+  private slashHost() {
+    return chatSlashHost({
+      fallbackDir: this.history.dir,
+      conversationId: () => this.controller.conversation.id,
       loadChatModel: (uri) => this.loadModel(uri),
-      configuredModel: () => readConfig().models.chat || undefined,
       conversationReplaced: () => {
         this.attachments = [];
       },
-      ...(this.index?.target() ? { search: (query: string) => this.index!.search(query) } : {}),
-      ...(this.actions
-        ? {
-            prompts: () => this.actions!.prompts(),
-            runPrompt: (spec: PromptSpec, rest: string) => this.actions!.runFromChat(spec, rest),
-          }
-        : {}),
-    };
+      index: this.deps.index,
+      prompts: this.deps.prompts,
+    });
   }
 
   dispose(): void {

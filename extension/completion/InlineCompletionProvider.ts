@@ -7,6 +7,7 @@ import {
 } from "../../common/completion/CompletionEngine";
 import { SidecarError } from "../../common/sidecar/SidecarError";
 import { readConfig, type HearthConfig } from "../config";
+import type { ModelRoles } from "../../common/models/ModelRoles";
 import type { SidecarClient } from "../sidecar/SidecarClient";
 import type { StatusBar } from "../statusBar";
 import { ContextTracker } from "./ContextTracker";
@@ -25,18 +26,14 @@ export class HearthInlineCompletionProvider implements vscode.InlineCompletionIt
   readonly contextTracker = new ContextTracker();
   private engine!: CompletionEngine;
   private engineKey = "";
-  private modelLoad?: { uri: string; done: Promise<void> };
-  private loadedUri?: string;
 
   constructor(
     private readonly sidecar: SidecarClient,
+    private readonly roles: ModelRoles,
     private readonly statusBar: StatusBar,
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.engine = this.engineFor(readConfig());
-    sidecar.onRestarted(() => {
-      this.loadedUri = undefined;
-    });
   }
 
   /** The engine for these settings; re-created when the completion settings or model change (stale cache). */
@@ -63,23 +60,6 @@ export class HearthInlineCompletionProvider implements vscode.InlineCompletionIt
 
   get stats() {
     return this.engine.stats;
-  }
-
-  /** Load the completion model once per URI (concurrent keystrokes share one load). */
-  private async ensureModel(uri: string, contextSize: number): Promise<void> {
-    if (this.loadedUri === uri) return;
-    if (this.modelLoad?.uri !== uri) {
-      const done = this.sidecar
-        .request("model/load", { role: "completion", model: { uri }, contextSize })
-        .then(() => {
-          this.loadedUri = uri;
-        })
-        .finally(() => {
-          if (this.modelLoad?.done === done) this.modelLoad = undefined;
-        });
-      this.modelLoad = { uri, done };
-    }
-    await this.modelLoad.done;
   }
 
   dispose(): void {
@@ -111,7 +91,11 @@ export class HearthInlineCompletionProvider implements vscode.InlineCompletionIt
       this.log.debug(
         `Inline completion requested at ${document.uri.toString()}:${position.line + 1}:${position.character + 1}`,
       );
-      await this.ensureModel(cfg.models.completion, cfg.completion.contextSize);
+      // Loaded once per model and context size; concurrent keystrokes share one load.
+      await this.roles.ensure("completion", {
+        model: { uri: cfg.models.completion },
+        contextSize: cfg.completion.contextSize,
+      });
       if (token.isCancellationRequested) return undefined;
       // Only the characters the token windows can use: no whole-document copy per keystroke.
       const offset = document.offsetAt(position);

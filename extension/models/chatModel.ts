@@ -4,13 +4,19 @@ import { DEFAULT_MODELS } from "../../common/models/modelArgs";
 import { SidecarError } from "../../common/sidecar/SidecarError";
 import { ErrorCodes, type ModelInfo } from "../../sidecar/protocol";
 import type { HearthConfig } from "../config";
+import type { ModelRoles } from "../../common/models/ModelRoles";
 import type { SidecarClient } from "../sidecar/SidecarClient";
 
 /**
- * Load a chat model with a cancellable progress notification (download %, then load %).
+ * Load a chat model into the chat role with a cancellable progress notification (download %, then load %).
  * @throws SidecarError from the sidecar (ModelNotFound, ModelNotGguf, ModelCorrupt, ModelTooLarge, …).
  */
-export async function loadChatModel(sidecar: SidecarClient, uri: string, config: HearthConfig): Promise<ModelInfo> {
+export async function loadChatModel(
+  roles: ModelRoles,
+  sidecar: SidecarClient,
+  uri: string,
+  config: HearthConfig,
+): Promise<ModelInfo> {
   const name = uri.split(/[\\/]/).pop() ?? uri;
   return vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Hearth: loading ${name}`, cancellable: true },
@@ -32,10 +38,10 @@ export async function loadChatModel(sidecar: SidecarClient, uri: string, config:
         progress.report({ message, increment });
       });
       try {
-        return await sidecar.request(
-          "model/load",
-          { role: "chat", model: { uri }, contextSize: config.contextSize, progressId },
-          abort.signal,
+        return await roles.ensure(
+          "chat",
+          { model: { uri }, contextSize: config.contextSize },
+          { progressId, signal: abort.signal },
         );
       } finally {
         sub.dispose();

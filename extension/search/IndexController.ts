@@ -9,6 +9,7 @@ import {
   type SearchMode,
 } from "../../sidecar/protocol";
 import { readConfig, type HearthConfig } from "../config";
+import type { ModelRoles } from "../../common/models/ModelRoles";
 import type { SidecarClient } from "../sidecar/SidecarClient";
 
 /** State of the workspace index as the status bar and tests see it. */
@@ -24,8 +25,6 @@ export type IndexState = "none" | "indexing" | "paused" | "ready" | "error";
 export class IndexController implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem("hearth.index", vscode.StatusBarAlignment.Right, 98);
   private building?: { abort: AbortController; promise: Promise<IndexBuildResult | undefined> };
-  private modelsLoaded?: Promise<void>;
-  private modelsKey = "";
   /** Whether the index has been built or confirmed this session; watcher events are applied only then. */
   private live = false;
   /** Created when the index first goes live, not at activation: a workspace never searched needs no watcher. */
@@ -43,19 +42,15 @@ export class IndexController implements vscode.Disposable {
 
   constructor(
     private readonly sidecar: SidecarClient,
+    private readonly roles: ModelRoles,
     private readonly storage: vscode.Uri,
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.item.name = "Hearth Index";
     this.item.command = "hearth.indexActions";
     this.disposables.push(
-      // A crashed sidecar lost its loaded models; the index on disk is intact.
-      sidecar.onRestarted(() => {
-        this.modelsLoaded = undefined;
-      }),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration("hearth.models.embedding") || e.affectsConfiguration("hearth.models.rerank")) {
-          this.modelsLoaded = undefined;
           this.live = false;
         }
       }),
@@ -93,39 +88,28 @@ export class IndexController implements vscode.Disposable {
     return { exclude, maxFileBytes: cfg.index.maxFileBytes, batchSize: cfg.index.batchSize };
   }
 
-  /** Load (once per setting value) the embedding model and reranker named in the settings. */
-  ensureModels(): Promise<void> {
+  /**
+   * Make the embedding and rerank roles run the models the settings name (each loads once per spec, see
+   * {@link ModelRoles.ensure}); a role whose setting is empty is unloaded.
+   */
+  async ensureModels(): Promise<void> {
     const cfg = readConfig();
-    const key = `${cfg.models.embedding}\n${cfg.models.rerank}\n${cfg.index.queryPrefix}\n${cfg.index.documentPrefix}`;
-    if (this.modelsLoaded && key === this.modelsKey) return this.modelsLoaded;
-    this.modelsKey = key;
-    const load = async () => {
-      await this.sidecar.start();
-      for (const role of ["embedding", "rerank"] as const) {
-        const uri = cfg.models[role];
-        if (!uri) {
-          await this.sidecar.request("model/unload", { role });
-          continue;
-        }
-        await this.sidecar.request("model/load", {
-          role,
-          model: { uri },
-          contextSize: 1024,
-          batchSize: cfg.index.batchTokens,
-          ...(role === "embedding"
-            ? {
-                prefixes: {
-                  query: cfg.index.queryPrefix ?? undefined,
-                  document: cfg.index.documentPrefix ?? undefined,
-                },
-              }
-            : {}),
-        });
+    await this.sidecar.start();
+    for (const role of ["embedding", "rerank"] as const) {
+      const uri = cfg.models[role];
+      if (!uri) {
+        if (this.roles.spec(role)) await this.roles.unload(role);
+        continue;
       }
-    };
-    this.modelsLoaded = load();
-    this.modelsLoaded.catch(() => (this.modelsLoaded = undefined));
-    return this.modelsLoaded;
+      await this.roles.ensure(role, {
+        model: { uri },
+        contextSize: 1024,
+        batchSize: cfg.index.batchTokens,
+        ...(role === "embedding"
+          ? { prefixes: { query: cfg.index.queryPrefix ?? undefined, document: cfg.index.documentPrefix ?? undefined } }
+          : {}),
+      });
+    }
   }
 
   private show(text: string, tooltip: string, state: IndexState): void {

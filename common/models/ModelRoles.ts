@@ -1,0 +1,129 @@
+import type { ModelInfo, ModelLoadParams, ModelRole } from "../../sidecar/protocol";
+import type { Disposable, SidecarApi } from "../sidecar/SidecarApi";
+
+/** What a role should run: `model/load`'s params without the role and the progress tag. */
+export type ModelRoleSpec = Omit<ModelLoadParams, "role" | "progressId">;
+
+/** Per-call options of {@link ModelRoles.ensure}. */
+export interface EnsureOptions {
+  /** Tag for the sidecar's `model/progress` notifications of this load. */
+  progressId?: string;
+  /** Aborts the load (`$/cancelRequest`); the role is then left as it was before. */
+  signal?: AbortSignal;
+}
+
+interface RoleState {
+  key: string;
+  spec: ModelRoleSpec;
+  info?: ModelInfo;
+  pending?: Promise<ModelInfo>;
+}
+
+/**
+ * The one owner of model roles (chat, completion, embedding, rerank) on a client: it knows which model each
+ * role should run, loads it once per spec (concurrent callers share one load; another spec replaces it), and
+ * after a sidecar restart — whose new process holds no model — loads again what the old one had. The extension
+ * and the CLI each make one; features ask it for their role instead of sending `model/load` themselves.
+ */
+export class ModelRoles {
+  private readonly roles = new Map<ModelRole, RoleState>();
+  /** Specs that had loaded in a sidecar that has since stopped. */
+  private readonly lost = new Map<ModelRole, ModelRoleSpec>();
+
+  private readonly listeners = new Set<(role: ModelRole) => void>();
+
+  constructor(private readonly api: SidecarApi) {}
+
+  /** Calls `listener` whenever a role's model changes (loaded, unloaded, or lost with the sidecar). */
+  onChange(listener: (role: ModelRole) => void): Disposable {
+    this.listeners.add(listener);
+    return { dispose: () => this.listeners.delete(listener) };
+  }
+
+  private changed(role: ModelRole): void {
+    for (const listener of this.listeners) listener(role);
+  }
+
+  /** The model `role` runs now, if it has finished loading. */
+  info(role: ModelRole): ModelInfo | undefined {
+    return this.roles.get(role)?.info;
+  }
+
+  /** The spec `role` was last asked to run (loaded or not), e.g. to name it in a message. */
+  spec(role: ModelRole): ModelRoleSpec | undefined {
+    return this.roles.get(role)?.spec;
+  }
+
+  /**
+   * Make `role` run `spec`: resolves at once when that spec is loaded, joins a load of it under way, else loads
+   * it (replacing the role's model in the sidecar).
+   * @throws SidecarError from `model/load` (ModelNotFound, ModelNotGguf, ModelCorrupt, ModelTooLarge, Cancelled…);
+   *   the role then keeps no model, and the next call tries again.
+   */
+  ensure(role: ModelRole, spec: ModelRoleSpec, options: EnsureOptions = {}): Promise<ModelInfo> {
+    const key = JSON.stringify(spec);
+    const state = this.roles.get(role);
+    if (state?.key === key) {
+      if (state.info) return Promise.resolve(state.info);
+      if (state.pending) return state.pending;
+    }
+    const next: RoleState = { key, spec };
+    const pending = this.api
+      .request(
+        "model/load",
+        { role, ...spec, ...(options.progressId ? { progressId: options.progressId } : {}) },
+        options.signal,
+      )
+      .then(
+        (info) => {
+          if (this.roles.get(role) === next) {
+            next.info = info;
+            this.changed(role);
+          }
+          return info;
+        },
+        (error: unknown) => {
+          if (this.roles.get(role) === next) next.pending = undefined;
+          throw error;
+        },
+      );
+    next.pending = pending;
+    this.roles.set(role, next);
+    return pending;
+  }
+
+  /** Unload `role` in the sidecar (a no-op there when it has none) and forget its spec. */
+  async unload(role: ModelRole): Promise<void> {
+    this.roles.delete(role);
+    this.lost.delete(role);
+    await this.api.request("model/unload", { role });
+    this.changed(role);
+  }
+
+  /**
+   * The sidecar stopped, or said it has no model for `role`: it holds none (for that role, or at all). The
+   * specs are kept for {@link restarted}, and the next {@link ensure} of a role loads it again.
+   */
+  forget(role?: ModelRole): void {
+    const roles = role ? [role] : [...this.roles.keys()];
+    for (const r of roles) {
+      const state = this.roles.get(r);
+      if (!state) continue;
+      if (state.info) this.lost.set(r, state.spec);
+      this.roles.delete(r);
+      this.changed(r);
+    }
+  }
+
+  /**
+   * A new sidecar process is up and holds no model: load again, in role order, every spec that had loaded
+   * (before {@link forget} too). Resolves when all are done; a role that fails is left empty and reported
+   * through `onError`.
+   */
+  async restarted(onError: (role: ModelRole, error: unknown) => void): Promise<void> {
+    this.forget();
+    const had = [...this.lost];
+    this.lost.clear();
+    for (const [role, spec] of had) await this.ensure(role, spec).catch((e: unknown) => onError(role, e));
+  }
+}
