@@ -15,6 +15,8 @@ import { parseArgs } from "node:util";
 import { ChatController } from "../common/chat/ChatController";
 import { parseConversation, serializeConversation } from "../common/chat/conversation";
 import { DEFAULT_MODELS, defaultModelsDir, resolveModelArg } from "../common/models/modelArgs";
+import { ModelRoles } from "../common/models/ModelRoles";
+import { settingDefault } from "../common/settings";
 import { SidecarError } from "../common/sidecar/SidecarError";
 import { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import { GPU_SETTINGS, type GenerationParams, type GpuSetting, type ModelInfo } from "../sidecar/protocol";
@@ -54,28 +56,29 @@ Index and search options:
       --rerank-model <m>      reranker GGUF (cross-encoder with a classification head)
       --no-rerank             do not rerank even with --rerank-model
       --mode <m>              lexical | vector | hybrid (default hybrid with an embedding model, else lexical)
-      --top <n>               hits to print (default 10)
-      --fusion <f>            hybrid fusion: convex (weighted scores, default) | rrf (reciprocal rank)
-      --vector-weight <w>     weight of the vector list in hybrid fusion, lexical's being 1 (default 1)
-      --rerank-weight <w>     reranker's share 0..1 of the reranked order, the rest the search score's (default 1)
+      --top <n>               hits to print (default ${settingDefault("search.topK")})
+      --fusion <f>            hybrid fusion: convex (weighted scores) | rrf (reciprocal rank)
+                              (default ${settingDefault("search.fusion")})
+      --vector-weight <w>     weight of the vector list in hybrid fusion, lexical's being 1 (default ${settingDefault("search.vectorWeight")})
+      --rerank-weight <w>     reranker's share 0..1 of the reranked order, the rest the search score's (default ${settingDefault("search.rerankWeight")})
       --index-dir <dir>       where the index lives (default $HEARTH_INDEX_DIR or ~/.cache/hearth/index/<dir>-<hash>)
       --force                 re-chunk and re-embed every file
-      --max-file-bytes <n>    skip larger files (default 1000000)
-      --batch-size <n>        chunks embedded and written per batch (default 128)
+      --max-file-bytes <n>    skip larger files (default ${settingDefault("index.maxFileBytes")})
+      --batch-size <n>        chunks embedded and written per batch (default ${settingDefault("index.batchSize")})
 
 Options:
   -m, --model <path|hf:uri>   chat model (a .gguf path, a file name in --models-dir, an hf: URI or URL;
                               default: ${DEFAULT_MODELS.chat}, downloaded once)
   -p, --prompt <text>         one-shot: print the answer to this prompt and exit
   -s, --system <text>         system prompt
-      --max-tokens <n>        maximum tokens to generate (default 512)
-      --temperature <x>       sampling temperature, 0 = greedy (default 0.7)
-      --top-p <x>             nucleus sampling mass (default 0.95)
-      --top-k <n>             top-k sampling (default 40)
+      --max-tokens <n>        maximum tokens to generate (default ${settingDefault("chat.maxTokens")})
+      --temperature <x>       sampling temperature, 0 = greedy (default ${settingDefault("chat.temperature")})
+      --top-p <x>             nucleus sampling mass (default ${settingDefault("chat.topP")})
+      --top-k <n>             top-k sampling (default ${settingDefault("chat.topK")})
       --seed <n>              sampling seed
       --threads <n>           CPU threads (default: 1 on ≤2 cores, else half the cores, max 8)
-      --gpu <auto|cuda|vulkan|metal|off>   compute backend (default auto)
-      --context-size <n>      context window in tokens (default min(model, 4096))
+      --gpu <auto|cuda|vulkan|metal|off>   compute backend (default ${settingDefault("gpu")})
+      --context-size <n>      context window in tokens (default min(model, ${settingDefault("contextSize")}))
       --history <file>        conversation JSON to resume from and save to after each answer
       --models-dir <dir>      where hf:/URL models are downloaded and bare names are found
                               (default $HEARTH_MODELS_DIR or ~/.cache/hearth/models)
@@ -194,7 +197,7 @@ async function main(argv: string[]): Promise<number> {
     init: {
       modelsDir,
       threads: num(values.threads, "threads", true) ?? 0,
-      gpu: gpu ?? "auto",
+      gpu: gpu ?? (settingDefault("gpu") as GpuSetting),
       allowDownload: !values["no-download"],
     },
     onLog: (type, message) => {
@@ -206,6 +209,8 @@ async function main(argv: string[]): Promise<number> {
       ),
   });
 
+  // The one owner of model roles in the CLI; after a crash it loads again what the old sidecar had.
+  const roles = new ModelRoles(sidecar);
   let modelUri = values.model;
   const loadChatModel = async (uri: string): Promise<ModelInfo> => {
     const resolved = resolveModelArg(uri, modelsDir);
@@ -217,12 +222,11 @@ async function main(argv: string[]): Promise<number> {
       if (p.fraction >= 1) process.stderr.write("\n");
     });
     try {
-      const info = await sidecar.request("model/load", {
-        role: "chat",
-        model: { uri: resolved },
-        contextSize,
-        progressId,
-      });
+      const info = await roles.ensure(
+        "chat",
+        { model: { uri: resolved }, ...(contextSize ? { contextSize } : {}) },
+        { progressId },
+      );
       modelUri = uri;
       return info;
     } finally {
@@ -262,9 +266,11 @@ async function main(argv: string[]): Promise<number> {
     }
   };
 
-  // When the sidecar restarts after a crash, load the model again so the next message just works.
+  // When the sidecar restarts after a crash, load the models again so the next message just works.
   onRestarted = () => {
-    if (modelUri) void loadChatModel(modelUri).catch(() => undefined);
+    void roles.restarted((role, e) =>
+      process.stderr.write(`hearth: reloading the ${role} model failed: ${SidecarError.from(e).userMessage}\n`),
+    );
   };
 
   if (command === "index" || command === "search") {
@@ -277,8 +283,7 @@ async function main(argv: string[]): Promise<number> {
         ["rerank", values["rerank-model"]],
       ] as const) {
         if (!uri || (role === "rerank" && values["no-rerank"])) continue;
-        await sidecar.request("model/load", {
-          role,
+        await roles.ensure(role, {
           model: { uri: resolveModelArg(uri, modelsDir) },
           contextSize: contextSize ?? 1024,
         });
@@ -303,7 +308,7 @@ async function main(argv: string[]): Promise<number> {
         storageDir,
         query: positionals[2],
         queriesFile: values.queries,
-        topK: num(values.top, "top", true) ?? 10,
+        topK: num(values.top, "top", true) ?? settingDefault("search.topK"),
         mode: values.mode as SearchMode | undefined,
         vectorWeight: num(values["vector-weight"], "vector-weight"),
         rerankWeight: num(values["rerank-weight"], "rerank-weight"),
@@ -338,10 +343,9 @@ async function main(argv: string[]): Promise<number> {
   if (command === "complete") {
     return withSidecar(async () => {
       await sidecar.start();
-      await sidecar.request("model/load", {
-        role: "completion",
+      await roles.ensure("completion", {
         model: { uri: resolveModelArg(values.model!, modelsDir) },
-        contextSize: contextSize ?? 2048,
+        contextSize: contextSize ?? settingDefault("completion.contextSize"),
       });
       return await runComplete(sidecar, {
         file: path.resolve(positionals[1]!),

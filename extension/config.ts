@@ -1,4 +1,5 @@
 import * as vscode from "vscode";
+import { settingDefault, type SettingKey, type SettingValue } from "../common/settings";
 import type { GenerationParams, GpuSetting, ModelRole, SearchMode, FusionMethod } from "../sidecar/protocol";
 
 /** Typed view of the `hearth.*` settings. Read fresh each time: settings can change at any moment. */
@@ -44,59 +45,62 @@ export interface HearthConfig {
   };
 }
 
+/** The `hearth.*` settings now; defaults come from package.json (`common/settings.ts`). */
 export function readConfig(): HearthConfig {
   const c = vscode.workspace.getConfiguration("hearth");
+  // VS Code fills in package.json's defaults; the fallback only matters where no manifest was read (tests).
+  const get = <K extends SettingKey>(key: K): SettingValue<K> => c.get(key, settingDefault(key));
   return {
     models: {
-      chat: c.get<string>("models.chat", "").trim(),
-      completion: c.get<string>("models.completion", "").trim(),
-      embedding: c.get<string>("models.embedding", "").trim(),
-      rerank: c.get<string>("models.rerank", "").trim(),
-      folder: c.get<string>("models.folder", "").trim(),
-      allowDownload: c.get<boolean>("models.allowDownload", true),
+      chat: get("models.chat").trim(),
+      completion: get("models.completion").trim(),
+      embedding: get("models.embedding").trim(),
+      rerank: get("models.rerank").trim(),
+      folder: get("models.folder").trim(),
+      allowDownload: get("models.allowDownload"),
     },
-    gpu: c.get<GpuSetting>("gpu", "auto"),
-    threads: c.get<number>("threads", 0),
-    contextSize: c.get<number>("contextSize", 4096),
-    systemPrompt: c.get<string>("chat.systemPrompt", ""),
+    gpu: get("gpu") as GpuSetting,
+    threads: get("threads"),
+    contextSize: get("contextSize"),
+    systemPrompt: get("chat.systemPrompt"),
     generation: {
-      temperature: c.get<number>("chat.temperature", 0.7),
-      topP: c.get<number>("chat.topP", 0.95),
-      topK: c.get<number>("chat.topK", 40),
-      maxTokens: c.get<number>("chat.maxTokens", 512),
+      temperature: get("chat.temperature"),
+      topP: get("chat.topP"),
+      topK: get("chat.topK"),
+      maxTokens: get("chat.maxTokens"),
     },
-    startOnActivation: c.get<boolean>("sidecar.startOnActivation", false),
+    startOnActivation: get("sidecar.startOnActivation"),
     index: {
-      maxFileBytes: c.get<number>("index.maxFileBytes", 1_000_000),
-      batchSize: c.get<number>("index.batchSize", 128),
-      batchTokens: c.get<number>("index.batchTokens", 512),
-      watch: c.get<boolean>("index.watch", true),
-      queryPrefix: c.get<string | null>("index.queryPrefix", null),
-      documentPrefix: c.get<string | null>("index.documentPrefix", null),
+      maxFileBytes: get("index.maxFileBytes"),
+      batchSize: get("index.batchSize"),
+      batchTokens: get("index.batchTokens"),
+      watch: get("index.watch"),
+      queryPrefix: get("index.queryPrefix"),
+      documentPrefix: get("index.documentPrefix"),
     },
     search: {
-      mode: c.get<SearchMode | "auto">("search.mode", "auto"),
-      topK: c.get<number>("search.topK", 10),
-      rerank: c.get<boolean>("search.rerank", true),
-      codebaseChunks: c.get<number>("search.codebaseChunks", 5),
-      fusion: c.get<FusionMethod>("search.fusion", "convex"),
-      vectorWeight: c.get<number>("search.vectorWeight", 1),
-      rerankWeight: c.get<number>("search.rerankWeight", 1),
+      mode: get("search.mode") as SearchMode | "auto",
+      topK: get("search.topK"),
+      rerank: get("search.rerank"),
+      codebaseChunks: get("search.codebaseChunks"),
+      fusion: get("search.fusion") as FusionMethod,
+      vectorWeight: get("search.vectorWeight"),
+      rerankWeight: get("search.rerankWeight"),
     },
     actions: {
-      maxTokens: c.get<number>("actions.maxTokens", 2048),
-      temperature: c.get<number>("actions.temperature", 0.2),
+      maxTokens: get("actions.maxTokens"),
+      temperature: get("actions.temperature"),
     },
     completion: {
-      enabled: c.get<boolean>("completion.enabled", true),
-      disabledLanguages: c.get<string[]>("completion.disabledLanguages", []),
-      prefixTokens: c.get<number>("completion.prefixTokens", 1024),
-      suffixTokens: c.get<number>("completion.suffixTokens", 256),
-      maxTokens: c.get<number>("completion.maxTokens", 64),
-      timeBudgetMs: c.get<number>("completion.timeBudgetMs", 1500),
-      debounceMs: c.get<number>("completion.debounceMs", 75),
-      contextSize: c.get<number>("completion.contextSize", 2048),
-      contextTokens: c.get<number>("completion.contextTokens", 512),
+      enabled: get("completion.enabled"),
+      disabledLanguages: get("completion.disabledLanguages"),
+      prefixTokens: get("completion.prefixTokens"),
+      suffixTokens: get("completion.suffixTokens"),
+      maxTokens: get("completion.maxTokens"),
+      timeBudgetMs: get("completion.timeBudgetMs"),
+      debounceMs: get("completion.debounceMs"),
+      contextSize: get("completion.contextSize"),
+      contextTokens: get("completion.contextTokens"),
     },
   };
 }

@@ -125,11 +125,11 @@ export interface ModelSpec {
 export interface ModelLoadParams {
   role: ModelRole;
   model: ModelSpec;
-  /** Context window in tokens; default min(train context, 4096). */
+  /** Context window in tokens; default min(train context, setting `hearth.contextSize`'s default). */
   contextSize?: number;
   /** Tag for `model/progress` notifications; none are sent without it. */
   progressId?: string;
-  /** Embedding / rerank roles: tokens per decode batch (≤ contextSize). Default 512. */
+  /** Embedding / rerank roles: tokens per decode batch (≤ contextSize). Default: `hearth.index.batchTokens`'s. */
   batchSize?: number;
   /**
    * Embedding role: query / document prefixes to use instead of the model family's own (see
@@ -193,13 +193,13 @@ export interface ChatMessage {
 
 /** Sampling parameters; omitted fields take the sidecar's defaults. */
 export interface GenerationParams {
-  /** 0 = greedy. Default 0.7. */
+  /** 0 = greedy. Default: `hearth.chat.temperature`'s. */
   temperature?: number;
-  /** Nucleus sampling mass, 0…1. Default 0.95. */
+  /** Nucleus sampling mass, 0…1. Default: `hearth.chat.topP`'s. */
   topP?: number;
-  /** Default 40. */
+  /** Default: `hearth.chat.topK`'s. */
   topK?: number;
-  /** Upper bound on generated tokens. Default 512. */
+  /** Upper bound on generated tokens. Default: `hearth.chat.maxTokens`'s. */
   maxTokens?: number;
   /** RNG seed for reproducible sampling. */
   seed?: number;
@@ -265,11 +265,11 @@ export interface InfillParams {
   prefix: string;
   /** Text after the cursor (the sidecar keeps its first `suffixTokens` tokens). */
   suffix: string;
-  /** Prefix window in tokens. Default 1024. */
+  /** Prefix window in tokens. Default: `hearth.completion.prefixTokens`'s. */
   prefixTokens?: number;
-  /** Suffix window in tokens. Default 256. */
+  /** Suffix window in tokens. Default: `hearth.completion.suffixTokens`'s. */
   suffixTokens?: number;
-  /** Upper bound on generated tokens. Default 64. */
+  /** Upper bound on generated tokens. Default: `hearth.completion.maxTokens`'s. */
   maxTokens?: number;
   /** Stop at the first newline (single-line suggestion). */
   singleLine?: boolean;
@@ -281,7 +281,7 @@ export interface InfillParams {
    * `contextTokens`.
    */
   context?: string;
-  /** Token budget for `context`. Default 512. */
+  /** Token budget for `context`. Default: `hearth.completion.contextTokens`'s. */
   contextTokens?: number;
   /**
    * The file's VS Code language id. For a multi-line suggestion in a language with a tree-sitter grammar, the
@@ -346,13 +346,13 @@ export interface IndexTarget {
 export interface IndexDiscoveryOptions {
   /** Globs to leave out (VS Code `files.exclude` + `search.exclude` keys). Default: VS Code's defaults. */
   exclude?: string[];
-  /** Files above this size are skipped, bytes. Default 1 000 000. */
+  /** Files above this size are skipped, bytes. Default: `hearth.index.maxFileBytes`'s. */
   maxFileBytes?: number;
   /** Largest chunk, estimated tokens. Default 384. */
   chunkTokens?: number;
   /** Overlap between pieces of a split chunk, estimated tokens. Default 48. */
   overlapTokens?: number;
-  /** Chunks embedded and written per batch (an interrupted build loses at most one batch). Default 128. */
+  /** Chunks embedded and written per batch (an interrupted build loses at most one batch). Default: `hearth.index.batchSize`'s. */
   batchSize?: number;
 }
 
@@ -438,7 +438,7 @@ export const FUSION_METHODS: readonly FusionMethod[] = ["rrf", "convex"];
 /** `index/search` — client → sidecar: the best chunks for a natural-language or identifier query. */
 export interface IndexSearchParams extends IndexTarget {
   query: string;
-  /** Hits to return. Default 10. */
+  /** Hits to return. Default: `hearth.search.topK`'s. */
   topK?: number;
   /** Default `hybrid` when an embedding model is loaded, else `lexical` (which needs no model). */
   mode?: SearchMode;
@@ -449,19 +449,19 @@ export interface IndexSearchParams extends IndexTarget {
   /** Candidates taken from each of the lexical and vector lists before fusion. Default 50. */
   candidates?: number;
   /**
-   * Hybrid fusion method. Default `convex`: on the lodash-es benchmark with the lab's embedding model it scored
+   * Hybrid fusion method. Default: `hearth.search.fusion`'s, `convex`, because on the lodash-es benchmark with the lab's embedding model it scored
    * MRR@10 1.07x lexical search where RRF scored 0.97x (lab/README.md).
    */
   fusion?: FusionMethod;
   /**
    * Weight of the vector list in hybrid fusion, the lexical list's being 1: the RRF weight, or for `convex` the
-   * share w / (1 + w) of the cosine term. Default 1; below 1 for an embedding model weaker than BM25 on code.
+   * share w / (1 + w) of the cosine term. Default: `hearth.search.vectorWeight`'s; below 1 for an embedding model weaker than BM25 on code.
    */
   vectorWeight?: number;
   /**
    * Share of the reranker in the reranked order, 0…1: the top `rerankTopN` are ordered by
    * `w · rerank + (1 − w) · first-stage score`, each min–max normalised over those candidates (score
-   * interpolation, as in Wang, Zhuang & Zuccon, ICTIR 2021). Default 1: the reranker's order alone, right for a
+   * interpolation, as in Wang, Zhuang & Zuccon, ICTIR 2021). Default: `hearth.search.rerankWeight`'s, 1: the reranker's order alone, right for a
    * reranker much stronger than the first stage; lower it for a weak one (the lab's reranker: lab/README.md).
    */
   rerankWeight?: number;

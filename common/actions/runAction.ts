@@ -5,6 +5,7 @@ import type { SidecarApi } from "../sidecar/SidecarApi";
 import { SidecarError } from "../sidecar/SidecarError";
 import { ErrorCodes } from "../../sidecar/protocol";
 import { docStyle, renderPrompt, type PromptSpec } from "./promptFiles";
+import { settingDefault } from "../settings";
 
 /** The editor state an action runs on. Offsets are UTF-16 code units into `text`. */
 export interface ActionInput {
@@ -28,7 +29,7 @@ export type ActionOutcome =
   | { kind: "newFile"; fileName: string; content: string; result: ChatSendResult };
 
 /** Upper bound on tokens of a structured answer; strings are capped below it so the JSON always completes. */
-export const DEFAULT_ACTION_MAX_TOKENS = 2048;
+export const DEFAULT_ACTION_MAX_TOKENS = settingDefault("actions.maxTokens");
 
 const SYSTEM =
   "You are a careful senior software engineer working in the user's editor. Answer with the JSON object asked " +

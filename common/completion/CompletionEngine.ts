@@ -2,6 +2,7 @@ import { ErrorCodes, type InfillResult } from "../../sidecar/protocol";
 import type { SidecarApi } from "../sidecar/SidecarApi";
 import { SidecarError } from "../sidecar/SidecarError";
 import { postprocess, wantsMultiline } from "./postprocess";
+import { settingDefault } from "../settings";
 
 /** Why the last request did (not) produce a suggestion; shown by "Hearth: Why no completion?". */
 export type CompletionReason =
@@ -39,14 +40,15 @@ export interface CompletionEngineOptions {
   contextTokens?: number;
 }
 
+/** The `hearth.completion.*` settings' defaults (package.json), and the cache size, which is no setting. */
 const DEFAULTS: Required<CompletionEngineOptions> = {
-  prefixTokens: 1024,
-  suffixTokens: 256,
-  maxTokens: 64,
-  timeBudgetMs: 1500,
-  debounceMs: 75,
+  prefixTokens: settingDefault("completion.prefixTokens"),
+  suffixTokens: settingDefault("completion.suffixTokens"),
+  maxTokens: settingDefault("completion.maxTokens"),
+  timeBudgetMs: settingDefault("completion.timeBudgetMs"),
+  debounceMs: settingDefault("completion.debounceMs"),
   cacheSize: 200,
-  contextTokens: 512,
+  contextTokens: settingDefault("completion.contextTokens"),
 };
 
 /** Counters for tests and the benchmark. */

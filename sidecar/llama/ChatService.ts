@@ -14,16 +14,17 @@ import {
   type GenerationParams,
   type StopReason,
 } from "../protocol";
+import { settingDefault } from "../../common/settings";
 
 /** node-llama-cpp's `LlamaJsonSchemaGrammar`, seen through what we use of it. */
 type SchemaGrammar = LlamaGrammar & { parse(json: string): unknown };
 
-/** Sampling defaults used when the client leaves a field out. */
+/** Sampling defaults used when the client leaves a field out: the `hearth.chat.*` settings' defaults. */
 export const DEFAULT_GENERATION: Required<Omit<GenerationParams, "seed">> = {
-  temperature: 0.7,
-  topP: 0.95,
-  topK: 40,
-  maxTokens: 512,
+  temperature: settingDefault("chat.temperature"),
+  topP: settingDefault("chat.topP"),
+  topK: settingDefault("chat.topK"),
+  maxTokens: settingDefault("chat.maxTokens"),
 };
 
 /**

@@ -8,8 +8,14 @@ import {
 import { HearthError } from "../errors";
 import { ErrorCodes, type InfillParams, type InfillResult } from "../protocol";
 import { cutAtRepeatedLine, repeatedLineIndex, trimToSyntaxOf } from "./syntaxTrim";
+import { settingDefault } from "../../common/settings";
 
-export const INFILL_DEFAULTS = { prefixTokens: 1024, suffixTokens: 256, maxTokens: 64 } as const;
+export const INFILL_DEFAULTS = {
+  prefixTokens: settingDefault("completion.prefixTokens"),
+  suffixTokens: settingDefault("completion.suffixTokens"),
+  maxTokens: settingDefault("completion.maxTokens"),
+  contextTokens: settingDefault("completion.contextTokens"),
+} as const;
 
 /**
  * Fill-in-the-middle completions with one model, context and sequence. The FIM prompt comes from the model's own
@@ -59,7 +65,7 @@ export class CompletionService {
     // answer and the FIM tokens), so node-llama-cpp never trims it: its trimming slides with every keystroke.
     // Context from other files goes first: it changes rarely while typing, so it stays in the KV cache.
     const contextTokens = params.context
-      ? this.model.tokenize(params.context).slice(-(params.contextTokens ?? 512))
+      ? this.model.tokenize(params.context).slice(-(params.contextTokens ?? INFILL_DEFAULTS.contextTokens))
       : [];
     const room = Math.floor(this.contextSize * 0.9) - suffixTokens.length - contextTokens.length - maxTokens - 4;
     const windowTokens = snapWindow(

@@ -25,6 +25,7 @@ import { CompletionService } from "./CompletionService";
 import { EmbeddingService } from "./EmbeddingService";
 import { RerankService } from "./RerankService";
 import { defaultThreads } from "./threads";
+import { settingDefault } from "../../common/settings";
 
 /** Where the runtime writes its log lines; the sidecar forwards them to the client's output channel. */
 export interface Logger {
@@ -57,7 +58,7 @@ interface LoadedModel {
 }
 
 /** Default context window, in tokens, when neither the request nor the model asks for less. */
-export const DEFAULT_CONTEXT_SIZE = 4096;
+export const DEFAULT_CONTEXT_SIZE = settingDefault("contextSize");
 
 /**
  * Owns node-llama-cpp inside the sidecar: the `Llama` backend (created lazily with `build: "never"`, so only
@@ -222,7 +223,7 @@ export class Runtime {
         const options = {
           contextSize,
           threads: this.threadCount,
-          batchSize: Math.min(contextSize, params.batchSize ?? 512),
+          batchSize: Math.min(contextSize, params.batchSize ?? settingDefault("index.batchTokens")),
         };
         if (params.role === "embedding") {
           const name = `${entry.info.name} ${String(fileInfo.metadata.general.name ?? "")}`;

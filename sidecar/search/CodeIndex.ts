@@ -24,6 +24,7 @@ import { convexFusion, interpolate, reciprocalRankFusion } from "./fusion";
 import { lexicalTerms, queryTerms } from "./identifiers";
 import { languageOf } from "../syntax/languages";
 import { type IndexStore, type ChunkRow, type FileRow } from "./store";
+import { settingDefault } from "../../common/settings";
 
 const COLUMNS = ["id", "path", "language", "startLine", "endLine", "symbol", "text"];
 
@@ -119,7 +120,7 @@ export class CodeIndex {
     const present = new Set(files.map((f) => f.path));
     const removed = [...indexedPaths].filter((p) => !present.has(p));
 
-    const batchSize = params.batchSize ?? 128;
+    const batchSize = params.batchSize ?? settingDefault("index.batchSize");
     const totalBytes = files.reduce((s, f) => s + f.sizeBytes, 0);
     let doneBytes = 0;
     let filesDone = 0;
@@ -267,7 +268,7 @@ export class CodeIndex {
   ): Promise<IndexSearchResult> {
     const started = performance.now();
     const mode: SearchMode = params.mode ?? (this.embedding ? "hybrid" : "lexical");
-    const topK = params.topK ?? 10;
+    const topK = params.topK ?? settingDefault("search.topK");
     const candidates = Math.max(params.candidates ?? 50, topK);
     if (mode !== "lexical" && !this.embedding) {
       throw new HearthError(
@@ -332,9 +333,9 @@ export class CodeIndex {
 
     let order: string[];
     if (mode === "hybrid") {
-      const weight = params.vectorWeight ?? 1;
+      const weight = params.vectorWeight ?? settingDefault("search.vectorWeight");
       const fused =
-        (params.fusion ?? "convex") === "convex"
+        (params.fusion ?? settingDefault("search.fusion")) === "convex"
           ? convexFusion(
               lexicalIds.map((id) => ({ id, score: scoreOf(id).lexical! })),
               vectorIds.map((id) => ({ id, score: scoreOf(id).vector! })),
@@ -364,7 +365,7 @@ export class CodeIndex {
         signal,
       );
       head.forEach((id, i) => (scoreOf(id).rerank = rs[i]));
-      const weight = params.rerankWeight ?? 1;
+      const weight = params.rerankWeight ?? settingDefault("search.rerankWeight");
       let final = rs;
       if (weight < 1) {
         final = interpolate(

@@ -3,6 +3,7 @@ import { promises as fs, type Dirent } from "node:fs";
 import path from "node:path";
 import ignore, { type Ignore } from "ignore";
 import { languageOf } from "../syntax/languages";
+import { settingDefault } from "../../common/settings";
 
 /** Exclusions that apply when the client sends none (VS Code's own `files.exclude` / `search.exclude` defaults). */
 export const DEFAULT_EXCLUDES: readonly string[] = [
@@ -18,7 +19,7 @@ export const DEFAULT_EXCLUDES: readonly string[] = [
 ];
 
 /** Default size cap for one file, bytes (the `hearth.index.maxFileBytes` setting). */
-export const DEFAULT_MAX_FILE_BYTES = 1_000_000;
+export const DEFAULT_MAX_FILE_BYTES = settingDefault("index.maxFileBytes");
 
 const LOCKFILES = new Set([
   "package-lock.json",
