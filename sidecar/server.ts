@@ -30,6 +30,7 @@ import {
   type ErrorData,
   type SidecarInfo,
   type SidecarInitOptions,
+  type SidecarMethod,
   type SidecarMethods,
   type SidecarNotifications,
   type StatusParams,
@@ -37,6 +38,20 @@ import {
 import os from "node:os";
 
 declare const HEARTH_VERSION: string;
+
+/** One method's handler: `parse` validates the raw params (throws HearthError(InvalidParams)), `run` answers. */
+interface MethodHandler<M extends SidecarMethod> {
+  parse: (raw: unknown) => SidecarMethods[M][0];
+  run: (params: SidecarMethods[M][0], signal: AbortSignal) => Promise<SidecarMethods[M][1]>;
+}
+
+/** Pairs a parser with its handler, so that the handler's params take the parser's type. */
+function method<M extends SidecarMethod>(
+  parse: MethodHandler<M>["parse"],
+  run: MethodHandler<M>["run"],
+): MethodHandler<M> {
+  return { parse, run };
+}
 declare const NODE_LLAMA_CPP_VERSION: string;
 
 /**
@@ -86,11 +101,7 @@ export function startServer(connection: Connection): void {
   }
 
   /** Register a typed handler: params are validated by `parse`; cancellation becomes an AbortSignal. */
-  function handle<M extends keyof SidecarMethods>(
-    method: M,
-    parse: (raw: unknown) => SidecarMethods[M][0],
-    run: (params: SidecarMethods[M][0], signal: AbortSignal) => Promise<SidecarMethods[M][1]>,
-  ): void {
+  function register<M extends SidecarMethod>(method: M, { parse, run }: MethodHandler<M>): void {
     connection.onRequest(method, async (raw: unknown, token: CancellationToken) => {
       const abort = new AbortController();
       const subscription = token.onCancellationRequested(() => abort.abort());
@@ -143,122 +154,118 @@ export function startServer(connection: Connection): void {
 
   connection.onInitialized(() => setStatus(readyStatus()));
 
-  handle("model/load", parseModelLoadParams, async (params, signal) => {
-    const rt = requireRuntime();
-    const name = params.model.uri.split(/[\\/]/).pop() ?? params.model.uri;
-    setStatus({ state: "loading", health: "ok", message: `Loading ${name}`, model: chatModelName() });
-    let lastSent = 0;
-    try {
-      const info = await rt.load(
-        params,
-        (phase, fraction, bytes) => {
-          if (!params.progressId) return;
-          // Throttle to ~20 notifications per second; always send completion.
-          const now = Date.now();
-          if (fraction < 1 && now - lastSent < 50) return;
-          lastSent = now;
-          notify("model/progress", {
-            progressId: params.progressId,
-            phase,
-            fraction,
-            downloadedBytes: bytes?.downloadedBytes,
-            totalBytes: bytes?.totalBytes,
-          });
-        },
-        signal,
-      );
-      setStatus(readyStatus());
-      return info;
-    } catch (error) {
-      const e = toHearthError(error);
-      setStatus({ ...readyStatus(), health: "warning", message: e.message });
-      throw e;
-    }
-  });
-
-  handle("model/unload", parseModelUnloadParams, async (params) => {
-    await requireRuntime().unload(params.role);
-    setStatus(readyStatus());
-    return null;
-  });
-
-  handle("model/list", parseModelListParams, async (params) => ({
-    models: await discoverModels({
-      home: params.home ?? os.homedir(),
-      folders: params.folders,
-      hearthModelsDir: runtime?.modelsDir,
-      hfHome: process.env["HF_HOME"],
+  /**
+   * The method table: one entry per method of {@link SidecarMethods}, typed so that a method without a
+   * handler, or a handler for a method the protocol does not have, does not compile.
+   */
+  const methods: { [M in SidecarMethod]: MethodHandler<M> } = {
+    "model/load": method(parseModelLoadParams, async (params, signal) => {
+      const rt = requireRuntime();
+      const name = params.model.uri.split(/[\\/]/).pop() ?? params.model.uri;
+      setStatus({ state: "loading", health: "ok", message: `Loading ${name}`, model: chatModelName() });
+      let lastSent = 0;
+      try {
+        const info = await rt.load(
+          params,
+          (phase, fraction, bytes) => {
+            if (!params.progressId) return;
+            // Throttle to ~20 notifications per second; always send completion.
+            const now = Date.now();
+            if (fraction < 1 && now - lastSent < 50) return;
+            lastSent = now;
+            notify("model/progress", {
+              progressId: params.progressId,
+              phase,
+              fraction,
+              downloadedBytes: bytes?.downloadedBytes,
+              totalBytes: bytes?.totalBytes,
+            });
+          },
+          signal,
+        );
+        setStatus(readyStatus());
+        return info;
+      } catch (error) {
+        const e = toHearthError(error);
+        setStatus({ ...readyStatus(), health: "warning", message: e.message });
+        throw e;
+      }
     }),
-  }));
-
-  handle("chat/send", parseChatSendParams, async (params, signal) => {
-    const chat = requireRuntime().chat();
-    setStatus({ state: "busy", health: "ok", model: chatModelName(), message: "Generating" });
-    const stream = new DeltaCoalescer((text) => notify("chat/delta", { streamId: params.streamId, text }));
-    try {
-      return await chat.send(params, (text) => stream.push(text), signal);
-    } finally {
-      // Every delta is on the wire before the result: clients rely on that order.
-      stream.flush();
+    "model/unload": method(parseModelUnloadParams, async (params) => {
+      await requireRuntime().unload(params.role);
       setStatus(readyStatus());
-    }
-  });
-
-  handle("completion/infill", parseInfillParams, async (params, signal) =>
-    requireRuntime().completion().infill(params, signal),
-  );
-
-  handle("runtime/configure", parseRuntimeConfigureParams, async (params) => {
-    const rt = requireRuntime();
-    setStatus({ state: "loading", health: "ok", message: "Reconfiguring backend", model: chatModelName() });
-    try {
-      await rt.configure(params);
-    } finally {
-      setStatus(readyStatus());
-    }
-    return rt.stats();
-  });
-
-  handle(
-    "runtime/stats",
-    () => ({}),
-    async () => requireRuntime().stats(),
-  );
-
-  handle("index/build", parseIndexBuildParams, async (params, signal) => {
-    const index = await requireIndexes().get(params);
-    setStatus({ state: "busy", health: "ok", model: chatModelName(), message: "Indexing" });
-    let last = 0;
-    try {
-      return await index.build(
-        params,
-        (p) => {
-          if (!params.progressId) return;
-          const now = Date.now();
-          if (p.phase === "index" && now - last < 100) return;
-          last = now;
-          notify("index/progress", { progressId: params.progressId, ...p });
-        },
-        signal,
-      );
-    } finally {
-      setStatus(readyStatus());
-    }
-  });
-
-  handle("index/update", parseIndexUpdateParams, async (params, signal) =>
-    (await requireIndexes().get(params)).update(params, signal),
-  );
-
-  handle("index/search", parseIndexSearchParams, async (params, signal) =>
-    (await requireIndexes().get(params, true)).search(params, requireRuntime().rerankOrUndefined(), signal),
-  );
-
-  handle("index/status", parseIndexTarget, async (params) => (await requireIndexes().get(params, true)).status());
-
-  handle("index/drop", parseIndexDropParams, async (params) => ({
-    dropped: await requireIndexes().drop(params, params.which),
-  }));
+      return null;
+    }),
+    "model/list": method(parseModelListParams, async (params) => ({
+      models: await discoverModels({
+        home: params.home ?? os.homedir(),
+        folders: params.folders,
+        hearthModelsDir: runtime?.modelsDir,
+        hfHome: process.env["HF_HOME"],
+      }),
+    })),
+    "chat/send": method(parseChatSendParams, async (params, signal) => {
+      const chat = requireRuntime().chat();
+      setStatus({ state: "busy", health: "ok", model: chatModelName(), message: "Generating" });
+      const stream = new DeltaCoalescer((text) => notify("chat/delta", { streamId: params.streamId, text }));
+      try {
+        return await chat.send(params, (text) => stream.push(text), signal);
+      } finally {
+        // Every delta is on the wire before the result: clients rely on that order.
+        stream.flush();
+        setStatus(readyStatus());
+      }
+    }),
+    "completion/infill": method(parseInfillParams, async (params, signal) =>
+      requireRuntime().completion().infill(params, signal),
+    ),
+    "runtime/configure": method(parseRuntimeConfigureParams, async (params) => {
+      const rt = requireRuntime();
+      setStatus({ state: "loading", health: "ok", message: "Reconfiguring backend", model: chatModelName() });
+      try {
+        await rt.configure(params);
+      } finally {
+        setStatus(readyStatus());
+      }
+      return rt.stats();
+    }),
+    "runtime/stats": method(
+      () => ({}),
+      async () => requireRuntime().stats(),
+    ),
+    "index/build": method(parseIndexBuildParams, async (params, signal) => {
+      const index = await requireIndexes().get(params);
+      setStatus({ state: "busy", health: "ok", model: chatModelName(), message: "Indexing" });
+      let last = 0;
+      try {
+        return await index.build(
+          params,
+          (p) => {
+            if (!params.progressId) return;
+            const now = Date.now();
+            if (p.phase === "index" && now - last < 100) return;
+            last = now;
+            notify("index/progress", { progressId: params.progressId, ...p });
+          },
+          signal,
+        );
+      } finally {
+        setStatus(readyStatus());
+      }
+    }),
+    "index/update": method(parseIndexUpdateParams, async (params, signal) =>
+      (await requireIndexes().get(params)).update(params, signal),
+    ),
+    "index/search": method(parseIndexSearchParams, async (params, signal) =>
+      (await requireIndexes().get(params, true)).search(params, requireRuntime().rerankOrUndefined(), signal),
+    ),
+    "index/status": method(parseIndexTarget, async (params) => (await requireIndexes().get(params, true)).status()),
+    "index/drop": method(parseIndexDropParams, async (params) => ({
+      dropped: await requireIndexes().drop(params, params.which),
+    })),
+  };
+  const registerEntry = <M extends SidecarMethod>(name: M): void => register(name, methods[name]);
+  for (const name of Object.keys(methods) as SidecarMethod[]) registerEntry(name);
 
   connection.onShutdown(async () => {
     await indexes?.dispose();
