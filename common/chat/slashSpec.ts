@@ -1,6 +1,6 @@
 /**
  * The slash commands, as data: name, argument synopsis, one-line description. Shared by the command engine
- * (`common/slashCommands.ts`), `/help`, the chat view's autocomplete and the CLI. Pure data: the webview
+ * (`common/chat/slashCommands.ts`), `/help`, the chat view's autocomplete and the CLI. Pure data: the webview
  * imports it too.
  */
 export interface SlashCommandSpec<Name extends string = string> {
