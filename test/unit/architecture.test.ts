@@ -11,7 +11,11 @@ function codeMap(): Map<string, string[]> {
   const rows = new Map<string, string[]>();
   for (const line of section.split("\n")) {
     const m = /^\| `([^`]+)` \| (.*) \|$/.exec(line);
-    if (m) rows.set(m[1]!, [...m[2]!.matchAll(/`([^`]+)`/g)].map((n) => n[1]!));
+    if (m)
+      rows.set(
+        m[1]!,
+        [...m[2]!.matchAll(/`([^`]+)`/g)].map((n) => n[1]!),
+      );
   }
   return rows;
 }
