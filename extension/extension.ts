@@ -56,7 +56,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     prompts: actions,
   });
   const commands = registerCommands(context, { sidecar, roles, session, log, completions, index, actions });
-  provider = new ChatViewProvider(context.extensionUri, session, commands.viewActions);
+  provider = new ChatViewProvider(context.extensionUri, session, index, commands.viewActions);
   commands.setProvider(provider);
 
   context.subscriptions.push(

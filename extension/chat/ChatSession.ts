@@ -9,19 +9,12 @@ import { SidecarError } from "../../common/sidecar/SidecarError";
 import { ErrorCodes, type ModelInfo } from "../../sidecar/protocol";
 import type { ViewHit, ViewState } from "../../webview/protocol";
 import { readConfig } from "../config";
-import { loadChatModel } from "../models/chatModel";
+import { ensureChatModel, loadChatModel, NO_CHAT_MODEL } from "../models/chatModel";
 import type { IndexController } from "../search/IndexController";
-import { openHit } from "../search/searchQuickPick";
 import type { SidecarClient } from "../sidecar/SidecarClient";
+import { type Attachment, Attachments } from "./Attachments";
 import { chatSlashHost, type PromptCommands } from "./chatSlashHost";
 import { retrieveCodebase } from "./codebaseRetrieval";
-
-/** A piece of editor context attached to the next message. */
-export interface Attachment {
-  label: string;
-  languageId: string;
-  text: string;
-}
 
 /** What the chat uses besides the sidecar: the index for `@codebase` and `/search`, prompt files as commands. */
 export interface ChatSessionDeps {
@@ -38,7 +31,7 @@ export interface ChatSessionDeps {
  */
 export class ChatSession implements vscode.Disposable {
   readonly controller: ChatController;
-  private attachments: Attachment[] = [];
+  private readonly attachments = new Attachments();
   private abort?: AbortController;
   private status?: string;
   private readonly changed = new vscode.EventEmitter<ViewState>();
@@ -78,7 +71,7 @@ export class ChatSession implements vscode.Disposable {
       title: c.title,
       // The retrieved context stays out of the view: the sources list says what it was.
       messages: c.messages.map(({ context: _context, ...m }) => ({ ...m })),
-      attachments: this.attachments.map((a) => ({ label: a.label })),
+      attachments: this.attachments.labels(),
       generating: this.generating,
       model: this.roles.info("chat")?.name,
       status: this.status,
@@ -98,20 +91,9 @@ export class ChatSession implements vscode.Disposable {
 
   /** Make sure a chat model is loaded: the configured one, or tell the user how to pick one. */
   private async ensureModel(): Promise<boolean> {
-    if (this.roles.info("chat")) return true;
-    const configured = readConfig().models.chat;
-    if (!configured) {
-      this.notice.fire({
-        kind: "error",
-        text: "No chat model is set. Run 'Hearth: Select Chat Model', set 'hearth.models.chat', or type /model <path.gguf>.",
-      });
-      void vscode.window
-        .showInformationMessage("Hearth needs a chat model.", "Select Chat Model")
-        .then((c) => c && vscode.commands.executeCommand("hearth.selectChatModel"));
-      return false;
-    }
-    await this.loadModel(configured);
-    return true;
+    if (await ensureChatModel(this.roles, this.sidecar, readConfig())) return true;
+    this.notice.fire({ kind: "error", text: NO_CHAT_MODEL });
+    return false;
   }
 
   /** Handle what the user typed: a slash command or a message. Errors become notices; nothing is lost. */
@@ -130,7 +112,7 @@ export class ChatSession implements vscode.Disposable {
       return;
     }
     if (this.generating) return;
-    const message = this.compose(text.startsWith("//") ? text.slice(1) : text);
+    const message = this.attachments.compose(text.startsWith("//") ? text.slice(1) : text);
     await this.send(message, () =>
       retrieveCodebase(text, this.deps.index, {
         topK: readConfig().search.codebaseChunks,
@@ -168,7 +150,7 @@ export class ChatSession implements vscode.Disposable {
     try {
       if (!(await this.ensureModel())) return;
       const retrieved = await extra();
-      this.attachments = [];
+      this.attachments.clear();
       const id = this.controller.conversation.id;
       this.fire();
       await this.controller.send(message, {
@@ -191,20 +173,6 @@ export class ChatSession implements vscode.Disposable {
     }
   }
 
-  /** Open a file of the workspace at a line range (a source or a search hit clicked in the chat). */
-  async openLocation(relPath: string, startLine: number, endLine: number): Promise<void> {
-    const root = this.deps.index?.target()?.root;
-    if (!root) return;
-    await openHit(root, { path: relPath, startLine, endLine });
-  }
-
-  /** The message text with attached context as fenced blocks before the question. */
-  private compose(text: string): string {
-    if (this.attachments.length === 0) return text;
-    const blocks = this.attachments.map((a) => `${a.label}:\n\`\`\`${a.languageId}\n${a.text}\n\`\`\``);
-    return `${blocks.join("\n\n")}\n\n${text}`;
-  }
-
   stop(): void {
     this.abort?.abort();
   }
@@ -213,7 +181,7 @@ export class ChatSession implements vscode.Disposable {
     this.stop();
     await this.persist();
     this.controller.newChat();
-    this.attachments = [];
+    this.attachments.clear();
     this.fire();
   }
 
@@ -237,12 +205,12 @@ export class ChatSession implements vscode.Disposable {
   }
 
   attach(attachment: Attachment): void {
-    this.attachments.push(attachment);
+    this.attachments.add(attachment);
     this.fire();
   }
 
   removeAttachment(index: number): void {
-    this.attachments.splice(index, 1);
+    this.attachments.remove(index);
     this.fire();
   }
 
@@ -251,9 +219,7 @@ export class ChatSession implements vscode.Disposable {
       fallbackDir: this.history.dir,
       conversationId: () => this.controller.conversation.id,
       loadChatModel: (uri) => this.loadModel(uri),
-      conversationReplaced: () => {
-        this.attachments = [];
-      },
+      conversationReplaced: () => this.attachments.clear(),
       index: this.deps.index,
       prompts: this.deps.prompts,
     });

@@ -2,6 +2,8 @@ import { randomBytes } from "node:crypto";
 import { JSONRPCClient, JSONRPCServer, JSONRPCServerAndClient } from "json-rpc-2.0";
 import * as vscode from "vscode";
 import type { ExtensionMethod, ExtensionToWebview, WebviewMethod, WebviewToExtension } from "../../webview/protocol";
+import type { IndexController } from "../search/IndexController";
+import { openHit } from "../search/searchQuickPick";
 import type { ChatSession } from "./ChatSession";
 
 type Handlers = {
@@ -24,6 +26,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
   constructor(
     private readonly extensionUri: vscode.Uri,
     private readonly session: ChatSession,
+    private readonly index: IndexController,
     private readonly actions: {
       attachSelection(): void;
       attachFile(): Promise<void>;
@@ -76,7 +79,9 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         // Only a relative path inside the workspace with sane line numbers; anything else is ignored.
         if (typeof path !== "string" || path.startsWith("/") || path.split(/[\\/]/).includes("..")) return;
         if (!Number.isInteger(startLine) || !Number.isInteger(endLine) || startLine < 1 || endLine < startLine) return;
-        return this.session.openLocation(path, startLine, endLine);
+        // A source or a search hit clicked in the chat: open that file of the workspace at its lines.
+        const root = this.index.target()?.root;
+        return root ? openHit(root, { path, startLine, endLine }) : undefined;
       },
     };
     for (const [method, handler] of Object.entries(handlers)) {

@@ -50,6 +50,31 @@ export async function loadChatModel(
   );
 }
 
+/** What the chat says when it has no model and none is configured. */
+export const NO_CHAT_MODEL =
+  "No chat model is set. Run 'Hearth: Select Chat Model', set 'hearth.models.chat', or type /model <path.gguf>.";
+
+/**
+ * Make sure the chat role has a model: the one loaded, else `hearth.models.chat` (loaded with progress). Returns
+ * false when none is set, after offering the model picker.
+ * @throws SidecarError from loading the configured model.
+ */
+export async function ensureChatModel(
+  roles: ModelRoles,
+  sidecar: SidecarClient,
+  config: HearthConfig,
+): Promise<boolean> {
+  if (roles.info("chat")) return true;
+  if (!config.models.chat) {
+    void vscode.window
+      .showInformationMessage("Hearth needs a chat model.", "Select Chat Model")
+      .then((c) => c && vscode.commands.executeCommand("hearth.selectChatModel"));
+    return false;
+  }
+  await loadChatModel(roles, sidecar, config.models.chat, config);
+  return true;
+}
+
 /** The quick pick of "Hearth: Select Chat Model": models on disk, the default download, or browse. */
 export async function pickChatModel(sidecar: SidecarClient, config: HearthConfig): Promise<string | undefined> {
   const listing = sidecar.request("model/list", { folders: config.models.folder ? [config.models.folder] : [] });
