@@ -143,8 +143,13 @@ export class ReviewController implements vscode.Disposable, vscode.TextDocumentC
           input.modified.path.startsWith(`/${review.id}/`)
         );
       });
-    if (tabs.length) await vscode.window.tabGroups.close(tabs);
     for (const key of [...this.texts.keys()]) if (key.includes(`/${review.id}/`)) this.texts.delete(key);
+    // Not awaited: the outcome is decided, and on VS Code 1.99 the close of a diff tab could stay pending after
+    // an undo in the edited file (seen in the extension suite on code-server 4.99.3), which hung Reject.
+    if (tabs.length)
+      void vscode.window.tabGroups
+        .close(tabs)
+        .then(undefined, (e: unknown) => this.log.warn(`Closing the diff failed: ${String(e)}`));
   }
 
   dispose(): void {
