@@ -10,6 +10,7 @@ import { readFileSync, readdirSync, writeFileSync, statSync, mkdtempSync } from 
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
+import yauzl from "yauzl";
 
 const { values } = parseArgs({ options: { cuda: { type: "boolean" }, out: { type: "string" } } });
 const target = `${process.platform}-${process.arch}`;
@@ -38,19 +39,32 @@ const prodDirs = execFileSync("npm", ["ls", "--omit=dev", "--all", "--parseable"
   .split("\n")
   .map((line) => path.relative(process.cwd(), line.trim()).split(path.sep).join("/"))
   .filter((dir) => dir.startsWith("node_modules/") && !drop.has(dir) && !/(^|\/)node_modules\/typescript$/.test(dir));
-const allow = prodDirs.flatMap((dir) =>
-  dir === "node_modules/node-llama-cpp"
-    ? [
-        // dist (the library), bins (prebuilt-binary metadata), llama/*.json and grammars; not the 35 MB
-        // llama.cpp source bundle, the build toolchains or the project templates.
-        `!${dir}/package.json`,
-        `!${dir}/dist/**/*.js`,
-        `!${dir}/bins/**`,
-        `!${dir}/llama/*.json`,
-        `!${dir}/llama/grammars/**`,
-      ]
-    : [`!${dir}/**`],
-);
+// What of a dependency the extension never runs: TypeScript sources and declarations, source maps, docs, and the
+// top-level test/doc/example folders. vsce lets a negated (include) line win over any exclusion, so the include
+// lines themselves leave these out, with extglob: one for a package's top-level files, one for its folders.
+const DEV_FILES = "*.ts|*.mts|*.cts|*.map|*.md|*.markdown|*.tsbuildinfo|tsconfig*.json|.eslintrc*|.npmignore";
+const DEV_DIRS = "test|tests|__tests__|docs|doc|example|examples|benchmark|benchmarks|.github";
+const packageFiles = (dir) => [
+  `!${dir}/!(${DEV_FILES})`,
+  `!${dir}/!(${DEV_DIRS})/**/!(${DEV_FILES})`,
+  `!${dir}/**/LICEN[CS]E*`,
+];
+const allow = prodDirs
+  // Type declarations only: nothing in them runs.
+  .filter((dir) => !dir.startsWith("node_modules/@types/"))
+  .flatMap((dir) =>
+    dir === "node_modules/node-llama-cpp"
+      ? [
+          // dist (the library), bins (prebuilt-binary metadata), llama/*.json and grammars; not the 35 MB
+          // llama.cpp source bundle, the build toolchains or the project templates.
+          `!${dir}/package.json`,
+          `!${dir}/dist/**/*.js`,
+          `!${dir}/bins/**`,
+          `!${dir}/llama/*.json`,
+          `!${dir}/llama/grammars/*.gbnf`,
+        ]
+      : packageFiles(dir),
+  );
 
 const ignoreFile = path.join(mkdtempSync(path.join(os.tmpdir(), "hearth-vsce-")), ".vscodeignore");
 writeFileSync(
@@ -79,3 +93,34 @@ execFileSync(
 );
 const mib = (statSync(out).size / 1024 / 1024).toFixed(1);
 console.log(`${out}: ${mib} MiB (${target}; node-llama-cpp binaries: ${keep.join(", ")})`);
+
+// What went in, by component (uncompressed sizes, largest first), read back from the VSIX itself.
+const files = await new Promise((resolve, reject) =>
+  yauzl.open(out, { lazyEntries: true }, (error, zip) => {
+    if (error) return reject(error);
+    const entries = [];
+    zip.on("entry", (entry) => {
+      entries.push({ name: entry.fileName.replace(/^extension\//, ""), size: entry.uncompressedSize });
+      zip.readEntry();
+    });
+    zip.on("end", () => resolve(entries));
+    zip.on("error", reject);
+    zip.readEntry();
+  }),
+);
+const component = (file) => {
+  const parts = file.split("/");
+  if (parts[0] !== "node_modules") return parts.length > 1 ? `${parts[0]}/` : "(top-level files)";
+  return parts[1]?.startsWith("@") ? `${parts[1]}/${parts[2]}` : (parts[1] ?? file);
+};
+const sizes = new Map();
+for (const { name, size } of files) sizes.set(component(name), (sizes.get(component(name)) ?? 0) + size);
+const total = [...sizes.values()].reduce((a, b) => a + b, 0);
+console.log(`${files.length} files, ${(total / 1024 / 1024).toFixed(1)} MiB uncompressed; largest components:`);
+for (const [name, bytes] of [...sizes].sort((a, b) => b[1] - a[1]).slice(0, 12))
+  console.log(`  ${(bytes / 1024 / 1024).toFixed(1).padStart(7)} MiB  ${name}`);
+// Sources, maps and docs of dependencies must stay out (README.md and CHANGELOG.md at the top are ours).
+const devFiles = files
+  .map((f) => f.name)
+  .filter((f) => f.startsWith("node_modules/") && /\.(ts|mts|cts|map|md|markdown)$/.test(f) && !/LICEN[CS]E/.test(f));
+if (devFiles.length) throw new Error(`The VSIX holds ${devFiles.length} development files, e.g. ${devFiles[0]}`);
