@@ -89,7 +89,7 @@ fs.writeFileSync(
   }),
 );
 const install = spawnSync(
-  tools.node24,
+  tools.node,
   [tools.codeServer, "--user-data-dir", userData, "--extensions-dir", extensions, "--install-extension", vsix],
   { encoding: "utf8" },
 );
@@ -98,7 +98,7 @@ log(`installed ${path.basename(vsix)}: ${install.stdout.trim().split("\n").pop()
 
 const port = Number(process.env.HEARTH_UI_PORT || 8125);
 const server = spawn(
-  tools.node24,
+  tools.node,
   [
     tools.codeServer,
     "--bind-addr",

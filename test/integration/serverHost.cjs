@@ -22,7 +22,7 @@ const log = (...a) => console.log(`[e2e ${((Date.now() - t0) / 1000).toFixed(1)}
 (async () => {
   if (!testsPath) throw new Error("HEARTH_E2E_TESTS (--extensionTestsPath) is required");
   const server = spawn(
-    tools.node24,
+    tools.node,
     [
       tools.vscodeServer,
       "--host",

@@ -16,7 +16,9 @@ export function test(name: string, fn: Test["fn"], timeoutMs = 60_000): void {
 export async function runAll(): Promise<void> {
   let passed = 0;
   const failed: string[] = [];
-  for (const t of tests) {
+  // HEARTH_TEST_GREP=<regex> runs only the tests whose names match (for debugging one test).
+  const grep = process.env["HEARTH_TEST_GREP"] ? new RegExp(process.env["HEARTH_TEST_GREP"]) : undefined;
+  for (const t of tests.filter((x) => !grep || grep.test(x.name))) {
     const started = Date.now();
     try {
       await Promise.race([
@@ -37,7 +39,7 @@ export async function runAll(): Promise<void> {
   if (dir) {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(
-      path.join(dir, "extension.json"),
+      path.join(dir, process.env["HEARTH_TEST_RESULTS_FILE"] ?? "extension.json"),
       JSON.stringify({ passed, failed: failed.length, failures: failed }),
     );
   }
