@@ -169,7 +169,7 @@ export class Runtime {
       signal,
       onProgress: (p) => onProgress("download", p.totalBytes ? p.downloadedBytes / p.totalBytes : 0, p),
     });
-    const fileInfo = await inspectGguf(filePath);
+    const fileInfo = await inspectGguf(filePath, signal);
     const llama = await this.llama();
     const trainContextSize = Number(fileInfo.architectureMetadata?.context_length ?? DEFAULT_CONTEXT_SIZE);
     const contextSize = Math.min(params.contextSize ?? DEFAULT_CONTEXT_SIZE, trainContextSize);

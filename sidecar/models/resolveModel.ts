@@ -4,6 +4,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { resolveModelFile, readGgufFileInfo, type GgufFileInfo } from "node-llama-cpp";
+import { checkGgufHeader } from "./ggufHeader";
 import { HearthError } from "../errors";
 import { ErrorCodes, type ModelSpec } from "../protocol";
 
@@ -127,7 +128,7 @@ async function download(uri: string, options: ResolveOptions): Promise<string> {
       });
       if (stalled) throw new Error(`no data for ${stallMs} ms`);
       try {
-        await inspectGguf(filePath);
+        await inspectGguf(filePath, options.signal);
       } catch (error) {
         // A cut-short body can pass the downloader's own checks; delete it so the next attempt starts clean.
         if (error instanceof HearthError && error.code === ErrorCodes.ModelCorrupt)
@@ -183,9 +184,11 @@ async function removeDownloadLeftovers(uri: string, dir: string): Promise<void> 
 /**
  * Reads a GGUF's header and tensor table and checks that the file is a GGUF and is not cut short.
  *
- * @throws HearthError ModelNotGguf (bad magic bytes), ModelCorrupt (unreadable header or tensor data past EOF).
+ * @param signal aborts the header walk (a hostile header is refused without being walked, see {@link checkGgufHeader}).
+ * @throws HearthError ModelNotGguf (bad magic bytes), ModelCorrupt (unreadable header, a count or length the file
+ *   cannot hold, tensor data past EOF), Cancelled.
  */
-export async function inspectGguf(filePath: string): Promise<GgufFileInfo> {
+export async function inspectGguf(filePath: string, signal?: AbortSignal): Promise<GgufFileInfo> {
   const handle = await fs.open(filePath, "r");
   try {
     const magic = Buffer.alloc(4);
@@ -200,9 +203,12 @@ export async function inspectGguf(filePath: string): Promise<GgufFileInfo> {
   } finally {
     await handle.close();
   }
+  // Every count and length in the header checked against the file's size first: node-llama-cpp's reader
+  // zero-fills reads past the end, so an impossible count would make it loop and allocate without bound.
+  await checkGgufHeader(filePath, signal);
   let info: GgufFileInfo;
   try {
-    info = await readGgufFileInfo(filePath, { logWarnings: false });
+    info = await readGgufFileInfo(filePath, { logWarnings: false, ...(signal ? { signal } : {}) });
   } catch (error) {
     throw corrupt(filePath, error instanceof Error ? error.message : String(error));
   }
