@@ -14,7 +14,12 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ChatController } from "../common/chat/ChatController";
 import { parseConversation, serializeConversation } from "../common/chat/conversation";
-import { DEFAULT_MODELS, defaultModelsDir, resolveModelArg } from "../common/models/modelArgs";
+import {
+  DEFAULT_MODELS,
+  defaultModelsDir,
+  resolveModelArg,
+  SEARCH_MODEL_CONTEXT_SIZE,
+} from "../common/models/modelArgs";
 import { ModelRoles } from "../common/models/ModelRoles";
 import { settingDefault } from "../common/settings";
 import { SidecarError } from "../common/sidecar/SidecarError";
@@ -285,7 +290,7 @@ async function main(argv: string[]): Promise<number> {
         if (!uri || (role === "rerank" && values["no-rerank"])) continue;
         await roles.ensure(role, {
           model: { uri: resolveModelArg(uri, modelsDir) },
-          contextSize: contextSize ?? 1024,
+          contextSize: contextSize ?? SEARCH_MODEL_CONTEXT_SIZE,
         });
       }
       const indexOptions = {

@@ -10,6 +10,12 @@ export const DEFAULT_MODELS = {
   chat: "hf:bartowski/SmolLM2-360M-Instruct-GGUF:Q4_K_M",
 } as const;
 
+/**
+ * Context window (tokens) the embedding and rerank models are loaded with: a chunk is at most 384 estimated
+ * tokens and a rerank pair adds the query, so 1,024 leaves room without the memory of a chat-sized context.
+ */
+export const SEARCH_MODEL_CONTEXT_SIZE = 1024;
+
 /** Where downloaded models go when nothing else is set: `$HEARTH_MODELS_DIR` or `~/.cache/hearth/models`. */
 export function defaultModelsDir(): string {
   return process.env["HEARTH_MODELS_DIR"] || path.join(os.homedir(), ".cache", "hearth", "models");

@@ -9,6 +9,7 @@ import {
   type SearchMode,
 } from "../../sidecar/protocol";
 import { readConfig, type HearthConfig } from "../config";
+import { SEARCH_MODEL_CONTEXT_SIZE } from "../../common/models/modelArgs";
 import type { ModelRoles } from "../../common/models/ModelRoles";
 import type { SidecarClient } from "../sidecar/SidecarClient";
 
@@ -103,7 +104,7 @@ export class IndexController implements vscode.Disposable {
       }
       await this.roles.ensure(role, {
         model: { uri },
-        contextSize: 1024,
+        contextSize: SEARCH_MODEL_CONTEXT_SIZE,
         batchSize: cfg.index.batchTokens,
         ...(role === "embedding"
           ? { prefixes: { query: cfg.index.queryPrefix ?? undefined, document: cfg.index.documentPrefix ?? undefined } }
