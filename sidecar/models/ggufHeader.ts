@@ -27,6 +27,8 @@ const ARRAY = 9;
 const MIN_KV_BYTES = 13;
 /** The least bytes a tensor info takes: an empty name (u64), n_dims (u32), type (u32), offset (u64). */
 const MIN_TENSOR_INFO_BYTES = 24;
+/** The GGUF spec's limit on a metadata key's length (keys are read as text, so the limit bounds memory too). */
+const MAX_KEY_BYTES = 65_535;
 /** ggml's GGML_MAX_DIMS. */
 const MAX_DIMS = 4;
 const WINDOW = 1 << 20;
@@ -75,10 +77,11 @@ class BoundedReader {
     this.pos += Number(n);
   }
 
-  /** A GGUF string: u64 length, then that many bytes (returned as text only when `keep`). */
-  async string(what: string, keep = false): Promise<string> {
+  /** A GGUF string: u64 length, then that many bytes (returned as text only when `keep`, at most `maxKept`). */
+  async string(what: string, keep = false, maxKept = MAX_KEY_BYTES): Promise<string> {
     const length = await this.u64(`the length of ${what}`);
     if (length > BigInt(this.remaining)) this.fail(`${what} claims ${length} bytes, more than the file has left`);
+    if (keep && length > BigInt(maxKept)) this.fail(`${what} is ${length} bytes long (at most ${maxKept})`);
     if (!keep) {
       this.skip(length, what);
       return "";

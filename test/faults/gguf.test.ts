@@ -35,6 +35,7 @@ const HOSTILE: Record<string, Buffer> = {
   "an array of 2^28 arrays": gguf(0n, 1n, Buffer.concat([str("x.arr"), u32(9), u32(9), u64(1n << 28n)])),
   "a 2 GiB string value": gguf(0n, 1n, Buffer.concat([str("x.s"), u32(8), u64(2n ** 31n)])),
   "a 2^63-byte key": gguf(0n, 1n, u64(1n << 63n)),
+  "a 100 KB key": gguf(0n, 1n, Buffer.concat([u64(100_000n), Buffer.alloc(100_000, 97), u32(0), Buffer.alloc(1)])),
   "an unknown value type": gguf(0n, 1n, Buffer.concat([str("x.t"), u32(99), u32(0)])),
   "GGUF version 1": gguf(0n, 0n, Buffer.alloc(0), 1),
   "GGUF version 4000": gguf(0n, 0n, Buffer.alloc(0), 4000),
