@@ -116,7 +116,7 @@ export class ModelRoles {
   }
 
   /**
-   * A new sidecar process is up and holds no model: load again, in role order, every spec that had loaded
+   * A new sidecar process is up and holds no model: load again, one at a time, every spec that had loaded
    * (before {@link forget} too). Resolves when all are done; a role that fails is left empty and reported
    * through `onError`.
    */
