@@ -1,6 +1,7 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { runAction, type ActionInput } from "../../common/actions/runAction";
+import { insideRoot } from "../../common/actions/workspacePath";
 import { RESERVED_PROMPT_NAMES } from "../../common/actions/loadPrompts";
 import { BUILTIN_PROMPT_FILES } from "../../common/actions/builtinPrompts";
 import { mergePrompts, type PromptFileError, type PromptSpec } from "../../common/actions/promptFiles";
@@ -266,7 +267,14 @@ export class ActionController implements vscode.Disposable {
     const named = /^\s*(?:\/\/|#|--|\/\*)\s*(?:file:\s*)?([\w./-]+\.[A-Za-z0-9]+)\s*(?:\*\/)?\s*$/.exec(first)?.[1];
     const folder = vscode.workspace.workspaceFolders?.[0];
     if (named && folder) {
-      const uri = vscode.Uri.joinPath(folder.uri, named);
+      const inside = insideRoot(folder.uri.fsPath, named);
+      if (!inside) {
+        void vscode.window.showErrorMessage(
+          `Hearth: the code block names '${named}', which is outside the workspace; Apply edits only files inside it.`,
+        );
+        return undefined;
+      }
+      const uri = vscode.Uri.file(inside);
       const exists = await vscode.workspace.fs.stat(uri).then(
         () => true,
         () => false,

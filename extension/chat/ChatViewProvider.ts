@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { JSONRPCClient, JSONRPCServer, JSONRPCServerAndClient } from "json-rpc-2.0";
 import * as vscode from "vscode";
 import type { ExtensionMethod, ExtensionToWebview, WebviewMethod, WebviewToExtension } from "../../webview/protocol";
+import { insideRoot } from "../../common/actions/workspacePath";
 import type { IndexController } from "../search/IndexController";
 import { openHit } from "../search/searchQuickPick";
 import type { ChatSession } from "./ChatSession";
@@ -76,12 +77,12 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
         if (/^https?:/i.test(href)) void vscode.env.openExternal(vscode.Uri.parse(href));
       },
       "location/open": ({ path, startLine, endLine }) => {
-        // Only a relative path inside the workspace with sane line numbers; anything else is ignored.
-        if (typeof path !== "string" || path.startsWith("/") || path.split(/[\\/]/).includes("..")) return;
-        if (!Number.isInteger(startLine) || !Number.isInteger(endLine) || startLine < 1 || endLine < startLine) return;
-        // A source or a search hit clicked in the chat: open that file of the workspace at its lines.
+        // A source or a search hit clicked in the chat: open that file of the workspace at its lines. Only a
+        // path inside the workspace with sane line numbers; anything else is ignored.
         const root = this.index.target()?.root;
-        return root ? openHit(root, { path, startLine, endLine }) : undefined;
+        if (!root || typeof path !== "string" || !insideRoot(root, path)) return;
+        if (!Number.isInteger(startLine) || !Number.isInteger(endLine) || startLine < 1 || endLine < startLine) return;
+        return openHit(root, { path, startLine, endLine });
       },
     };
     for (const [method, handler] of Object.entries(handlers)) {

@@ -23,8 +23,13 @@ function codeMap(): Map<string, string[]> {
 /** Names that read as paths: a file name with an extension, or a folder ending in `/`. */
 const looksLikePath = (name: string) => /^[\w.@/-]+(\.(ts|mjs|cjs|mts|sh|py|md|json)|\/)$/.test(name);
 
-/** Every file git tracks, relative to the repository root. */
-const tracked = execFileSync("git", ["ls-files"], { cwd: REPO_ROOT, encoding: "utf8" }).split("\n").filter(Boolean);
+/** Every file git tracks or would track (not ignored), relative to the repository root. */
+const tracked = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], {
+  cwd: REPO_ROOT,
+  encoding: "utf8",
+})
+  .split("\n")
+  .filter(Boolean);
 
 describe("ARCHITECTURE.md's code map", () => {
   it("names every top-level folder of the repository", () => {

@@ -335,6 +335,26 @@ test("actions: reviewed edits — accept applies exactly the proposal (one undo 
   }
 }, 180_000);
 
+test("Apply refuses a code block that names a file outside the workspace", async () => {
+  const root = vscode.workspace.workspaceFolders![0]!.uri;
+  // A real file just outside the workspace folder, which `// file: ../name` points at.
+  const outside = vscode.Uri.joinPath(root, "..", `apply-outside-${process.pid}.txt`);
+  await vscode.workspace.fs.writeFile(outside, Buffer.from("keep me\n"));
+  try {
+    let settled = false;
+    const result = api.actions.applyCode(`// file: ../apply-outside-${process.pid}.txt\npwned\n`).finally(() => {
+      settled = true;
+    });
+    await waitFor(() => settled || api.actions.review.pending !== undefined, "Apply to settle or propose");
+    assert.equal(api.actions.review.pending, undefined, "no diff may be proposed for a file outside the workspace");
+    assert.equal(await result, undefined);
+    assert.equal(Buffer.from(await vscode.workspace.fs.readFile(outside)).toString("utf8"), "keep me\n");
+  } finally {
+    if (api.actions.review.pending) await vscode.commands.executeCommand("hearth.rejectEdit");
+    await vscode.workspace.fs.delete(outside);
+  }
+});
+
 test("unknown slash commands answer with a helpful notice", async () => {
   const notices: string[] = [];
   const sub = api.session.onNotice((n) => notices.push(n.text));

@@ -1,0 +1,32 @@
+import { realpathSync } from "node:fs";
+import path from "node:path";
+
+/**
+ * `relPath` resolved under the folder `root`, or undefined when it would lead outside it: an absolute path, `..`
+ * segments that climb above `root`, or — for a path that exists — a symbolic link whose real target lies outside
+ * `root`'s real path. What a model names (a code block's `// file: ../../.bashrc`, a clicked location) goes
+ * through here before anything opens or edits it.
+ */
+export function insideRoot(root: string, relPath: string): string | undefined {
+  if (!relPath || path.isAbsolute(relPath) || /^[a-zA-Z]:/.test(relPath)) return undefined;
+  const resolved = path.resolve(root, relPath);
+  if (!isWithin(path.resolve(root), resolved)) return undefined;
+  let real: string;
+  try {
+    real = realpathSync(resolved);
+  } catch {
+    return resolved; // not there (yet): the lexical check is all there is to check
+  }
+  let realRoot: string;
+  try {
+    realRoot = realpathSync(root);
+  } catch {
+    return undefined;
+  }
+  return isWithin(realRoot, real) ? resolved : undefined;
+}
+
+function isWithin(root: string, target: string): boolean {
+  const rel = path.relative(root, target);
+  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+}
