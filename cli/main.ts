@@ -32,6 +32,7 @@ import { loadPromptDir, PROMPTS_DIR } from "../common/actions/loadPrompts";
 import { fileInput, runPromptOnFile } from "./run";
 import { runIndex, runSearch } from "./search";
 import { runRepl } from "./repl";
+import { writeFileAtomic } from "../common/chat/atomicWrite";
 
 declare const HEARTH_VERSION: string;
 
@@ -254,7 +255,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (values.system !== undefined) controller.conversation.system = values.system;
   const saveHistory = async () => {
-    if (historyFile) await fs.writeFile(historyFile, serializeConversation(controller.snapshot()));
+    if (historyFile) await writeFileAtomic(historyFile, serializeConversation(controller.snapshot()));
   };
 
   /** Run a command against the sidecar: any error becomes one line on stderr and exit code 1; the sidecar always stops. */

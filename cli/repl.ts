@@ -11,6 +11,7 @@ import { loadPromptDir } from "../common/actions/loadPrompts";
 import { parseSlash, runSlash, type SlashHost } from "../common/chat/slashCommands";
 import { fileInput, runPromptOnFile } from "./run";
 import type { ModelInfo } from "../sidecar/protocol";
+import { writeFileAtomic } from "../common/chat/atomicWrite";
 
 export interface ReplOptions {
   sidecar: SidecarProcess;
@@ -81,7 +82,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
   const host: SlashHost = {
     kind: "cli",
     readFile: (p) => fs.readFile(p, "utf8"),
-    writeFile: (p, text) => fs.writeFile(p, text),
+    writeFile: (p, text) => writeFileAtomic(p, text),
     resolvePath: (p) => path.resolve(p),
     defaultChatFile: () => `hearth-chat-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-")}.json`,
     loadChatModel: options.loadChatModel,

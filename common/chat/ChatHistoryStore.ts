@@ -1,6 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { parseConversation, serializeConversation, type Conversation } from "./conversation";
+import { writeFileAtomic } from "./atomicWrite";
 
 /** One line of the history list. */
 export interface HistoryEntry {
@@ -27,10 +28,7 @@ export class ChatHistoryStore {
   async save(conversation: Conversation): Promise<void> {
     if (conversation.messages.length === 0) return;
     await fs.mkdir(this.dir, { recursive: true });
-    const target = this.file(conversation.id);
-    const temp = `${target}.${process.pid}.tmp`;
-    await fs.writeFile(temp, serializeConversation(conversation));
-    await fs.rename(temp, target);
+    await writeFileAtomic(this.file(conversation.id), serializeConversation(conversation));
   }
 
   /** @throws ConversationFormatError when the file is not a valid conversation; ENOENT when missing. */

@@ -40,7 +40,9 @@ export function parseSlash(input: string): SlashInvocation | undefined {
 export interface SlashHost {
   /** "cli" shows CLI-only commands (/exit). */
   kind: "cli" | "vscode";
+  /** @throws when the file cannot be read (missing: an error whose message or code says ENOENT / not found). */
   readFile(path: string): Promise<string>;
+  /** Create or replace `path` atomically (a temporary file renamed over it), so a crash leaves old or new. */
   writeFile(path: string, text: string): Promise<void>;
   /** Make a user-typed path absolute (relative to the workspace or the current directory). */
   resolvePath(path: string): string;
@@ -266,7 +268,23 @@ const COMMANDS: Record<SlashCommandName, Handler> = {
 
   async save(inv, ctx) {
     const file = ctx.host.resolvePath(inv.rest || ctx.host.defaultChatFile());
-    await ctx.host.writeFile(file, serializeConversation(ctx.controller.snapshot()));
+    // Replace only a file that is missing or is a Hearth conversation: /save ~/.bashrc must not destroy it.
+    const existing = await ctx.host.readFile(file).then(
+      (text) => text,
+      () => undefined,
+    );
+    if (existing !== undefined) {
+      try {
+        parseConversation(existing, file);
+      } catch {
+        return error(`${file} exists and is not a Hearth conversation; /save leaves it alone. Name another file.`);
+      }
+    }
+    try {
+      await ctx.host.writeFile(file, serializeConversation(ctx.controller.snapshot()));
+    } catch (e) {
+      return error(`Cannot save to ${file}: ${(e as Error).message}`);
+    }
     return { output: `Saved ${ctx.controller.conversation.messages.length} messages to ${file}` };
   },
 

@@ -34,7 +34,12 @@ export function chatSlashHost(deps: ChatSlashDeps): SlashHost {
   return {
     kind: "vscode",
     readFile: async (p) => Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.file(p))).toString("utf8"),
-    writeFile: async (p, t) => vscode.workspace.fs.writeFile(vscode.Uri.file(p), Buffer.from(t, "utf8")),
+    // A temporary file beside the target, renamed over it: a reader sees the old file or the new one.
+    writeFile: async (p, t) => {
+      const temp = vscode.Uri.file(path.join(path.dirname(p), `.${path.basename(p)}.${process.pid}.tmp`));
+      await vscode.workspace.fs.writeFile(temp, Buffer.from(t, "utf8"));
+      await vscode.workspace.fs.rename(temp, vscode.Uri.file(p), { overwrite: true });
+    },
     resolvePath: (p) => (path.isAbsolute(p) ? p : path.join(root, p)),
     defaultChatFile: () => path.join(".hearth", "chats", `${deps.conversationId()}.json`),
     loadChatModel: (uri) => deps.loadChatModel(uri),

@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -6,29 +5,8 @@ import { applyPatch } from "diff";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parseConversation } from "../../common/chat/conversation";
 import { writeSyntheticFimModel } from "../fixtures/synthetic/syntheticModels";
-import { CLI_PATH, testModel } from "../testModels";
-
-/** Run the built CLI (dist/cli.mjs) as a user would, with optional piped stdin. */
-function hearth(
-  args: string[],
-  stdin = "",
-  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], {
-      stdio: ["pipe", "pipe", "pipe"],
-      cwd: options.cwd,
-      env: { ...process.env, ...options.env },
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
+import { testModel } from "../testModels";
+import { hearth } from "./hearth";
 
 let model: string;
 beforeAll(async () => {
