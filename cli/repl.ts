@@ -140,7 +140,12 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     }
     const slash = parseSlash(input);
     if (slash) {
-      const result = await runSlash(slash, { controller, api: sidecar, host });
+      // runSlash answers mistakes itself; anything it still throws is reported, and the REPL (and chat) go on.
+      const result = await runSlash(slash, { controller, api: sidecar, host }).catch((e: unknown) => ({
+        output: `/${slash.name} failed: ${SidecarError.from(e).userMessage}`,
+        isError: true,
+        exit: false,
+      }));
       (result.isError ? process.stderr : out).write(`${result.output}\n`);
       if (result.exit) break;
       prompt();

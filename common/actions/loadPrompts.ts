@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { SLASH_COMMANDS } from "../chat/slashSpec";
-import { mergePrompts, type PromptFileError, type PromptSpec } from "./promptFiles";
+import { mergePrompts, PromptFileError, type PromptSpec } from "./promptFiles";
 
 /** Names prompt files may not take: the built-in slash commands. */
 export const RESERVED_PROMPT_NAMES: ReadonlySet<string> = new Set(SLASH_COMMANDS.map((c) => c.name));
@@ -11,14 +11,21 @@ export const PROMPTS_DIR = path.join(".hearth", "prompts");
 
 /**
  * Built-in prompts merged with the `*.md` files of `dir` (Node's file system; the extension reads through
- * `vscode.workspace.fs` and calls {@link mergePrompts} itself). A missing folder is not an error.
+ * `vscode.workspace.fs` and calls {@link mergePrompts} itself). A missing folder is not an error; a file that
+ * cannot be read or parsed is listed in `errors` and the rest load.
  */
 export async function loadPromptDir(dir: string): Promise<{ prompts: PromptSpec[]; errors: PromptFileError[] }> {
   const names = await fs.readdir(dir).catch(() => [] as string[]);
   const files: Array<[string, string]> = [];
+  const unreadable: PromptFileError[] = [];
   for (const name of names.filter((n) => n.endsWith(".md")).sort()) {
     const file = path.join(dir, name);
-    files.push([file, await fs.readFile(file, "utf8")]);
+    // A folder named x.md, a dangling link, no permission: that file's error, not the whole folder's.
+    await fs.readFile(file, "utf8").then(
+      (text) => files.push([file, text]),
+      (e: unknown) => unreadable.push(new PromptFileError(file, 1, `cannot be read: ${(e as Error).message}`)),
+    );
   }
-  return mergePrompts(files, RESERVED_PROMPT_NAMES);
+  const merged = mergePrompts(files, RESERVED_PROMPT_NAMES);
+  return { prompts: merged.prompts, errors: [...unreadable, ...merged.errors] };
 }

@@ -180,8 +180,9 @@ export function mergePrompts(
       seen.set(spec.name, file);
       byName.set(spec.name, spec);
     } catch (e) {
-      if (e instanceof PromptFileError) errors.push(e);
-      else throw e;
+      // Whatever goes wrong with one file (a YAML alias bomb, a parser's own error) is that file's error:
+      // the built-ins and the other files keep working.
+      errors.push(e instanceof PromptFileError ? e : new PromptFileError(file, 1, `cannot be parsed: ${String(e)}`));
     }
   }
   return { prompts: [...byName.values()].sort((a, b) => (a.name < b.name ? -1 : 1)), errors };

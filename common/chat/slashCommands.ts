@@ -140,7 +140,9 @@ function error(output: string): SlashResult {
 export async function runSlash(invocation: SlashInvocation, ctx: SlashContext): Promise<SlashResult> {
   const spec = commandsFor(ctx.host.kind).find((c) => c.name === invocation.name);
   if (!spec && ctx.host.prompts && ctx.host.runPrompt) {
-    const prompt = (await ctx.host.prompts()).prompts.find((p) => p.name === invocation.name);
+    // Prompt files that cannot be listed at all must not turn a typo into a crash: no prompt matches then.
+    const listed = await ctx.host.prompts().catch(() => ({ prompts: [] as PromptSpec[] }));
+    const prompt = listed.prompts.find((p) => p.name === invocation.name);
     if (prompt) {
       try {
         return await ctx.host.runPrompt(prompt, invocation.rest);
@@ -168,7 +170,9 @@ type Handler = (inv: SlashInvocation, ctx: SlashContext) => Promise<SlashResult>
 
 const COMMANDS: Record<SlashCommandName, Handler> = {
   async help(_inv, ctx) {
-    return { output: helpText(ctx.host.kind, ctx.host.prompts ? await ctx.host.prompts() : undefined) };
+    return {
+      output: helpText(ctx.host.kind, ctx.host.prompts ? await ctx.host.prompts().catch(() => undefined) : undefined),
+    };
   },
 
   async clear(_inv, ctx) {

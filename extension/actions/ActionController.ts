@@ -4,7 +4,7 @@ import { runAction, type ActionInput } from "../../common/actions/runAction";
 import { insideRoot } from "../../common/actions/workspacePath";
 import { RESERVED_PROMPT_NAMES } from "../../common/actions/loadPrompts";
 import { BUILTIN_PROMPT_FILES } from "../../common/actions/builtinPrompts";
-import { mergePrompts, type PromptFileError, type PromptSpec } from "../../common/actions/promptFiles";
+import { mergePrompts, PromptFileError, type PromptSpec } from "../../common/actions/promptFiles";
 import type { SlashResult } from "../../common/chat/slashCommands";
 import { SidecarError } from "../../common/sidecar/SidecarError";
 import { ErrorCodes } from "../../sidecar/protocol";
@@ -64,6 +64,7 @@ export class ActionController implements vscode.Disposable {
     this.cache ??= (async () => {
       const dir = this.promptsDir();
       const files: Array<[string, string]> = [];
+      const unreadable: PromptFileError[] = [];
       if (dir) {
         const entries = await vscode.workspace.fs.readDirectory(dir).then(
           (e) => e,
@@ -72,13 +73,16 @@ export class ActionController implements vscode.Disposable {
         for (const [name, type] of entries) {
           if (type !== vscode.FileType.File || !name.endsWith(".md")) continue;
           const uri = vscode.Uri.joinPath(dir, name);
-          files.push([
-            vscode.workspace.asRelativePath(uri),
-            Buffer.from(await vscode.workspace.fs.readFile(uri)).toString("utf8"),
-          ]);
+          const rel = vscode.workspace.asRelativePath(uri);
+          // A file that cannot be read is that file's error; the others and the built-ins still load.
+          await vscode.workspace.fs.readFile(uri).then(
+            (bytes) => files.push([rel, Buffer.from(bytes).toString("utf8")]),
+            (e: unknown) => unreadable.push(new PromptFileError(rel, 1, `cannot be read: ${String(e)}`)),
+          );
         }
       }
-      const result = mergePrompts(files, RESERVED_PROMPT_NAMES);
+      const merged = mergePrompts(files, RESERVED_PROMPT_NAMES);
+      const result = { prompts: merged.prompts, errors: [...unreadable, ...merged.errors] };
       const report = result.errors.map((e) => e.message).join("\n");
       if (report && report !== this.reported) {
         for (const e of result.errors) this.log.warn(`Prompt file not loaded: ${e.message}`);
@@ -95,7 +99,12 @@ export class ActionController implements vscode.Disposable {
       this.reported = report;
       return result;
     })();
-    return this.cache;
+    // A failure is not cached: the next call reads the folder again.
+    const cached = this.cache;
+    cached.catch(() => {
+      if (this.cache === cached) this.cache = undefined;
+    });
+    return cached;
   }
 
   /** The editor state for a prompt: document, selection (or `target.range`), diagnostics in range. */
