@@ -223,11 +223,18 @@ export function parseIndexUpdateParams(value: unknown): IndexUpdateParams {
   };
 }
 
-/** Checks `index/search` params. */
+/** The longest `index/search` query, in UTF-16 code units. */
+export const MAX_QUERY_CHARS = 8_192;
+
+/** Checks `index/search` params. Throws HearthError(InvalidParams) naming the field. */
 export function parseIndexSearchParams(value: unknown): IndexSearchParams {
   const target = parseIndexTarget(value);
   const v = value as Record<string, unknown>;
   if (typeof v["query"] !== "string") fail("query", "a string");
+  // An empty query has nothing to match (LanceDB answered it with a raw error in vector and hybrid modes); a
+  // huge one is no search a person typed.
+  if (!v["query"].trim()) fail("query", "a non-empty string: type what to search for");
+  if (v["query"].length > MAX_QUERY_CHARS) fail("query", `at most ${MAX_QUERY_CHARS} characters`);
   if (v["mode"] !== undefined && !SEARCH_MODES.includes(v["mode"] as SearchMode))
     fail("mode", `one of ${SEARCH_MODES.join(", ")}`);
   if (v["rerank"] !== undefined && typeof v["rerank"] !== "boolean") fail("rerank", "a boolean");
