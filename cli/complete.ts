@@ -3,6 +3,7 @@ import { lineOffset } from "../common/actions/proposal";
 import { CompletionEngine, explainReason } from "../common/completion/CompletionEngine";
 import type { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import { languageOf } from "../sidecar/syntax/languages";
+import { terminalSafe } from "./terminal";
 
 /** 1-based line/column → offset into `text`. @throws Error when the position is outside the file. */
 export function offsetAt(text: string, line: number, column: number): number {
@@ -46,7 +47,7 @@ export async function runComplete(
       })}\n`,
     );
   } else if (outcome.text !== undefined) {
-    process.stdout.write(`${outcome.text}\n`);
+    process.stdout.write(`${terminalSafe(outcome.text)}\n`);
   } else {
     process.stderr.write(`hearth: no suggestion: ${explainReason(outcome)}\n`);
   }

@@ -33,6 +33,7 @@ import { fileInput, runPromptOnFile } from "./run";
 import { runIndex, runSearch } from "./search";
 import { runRepl } from "./repl";
 import { writeFileAtomic } from "../common/chat/atomicWrite";
+import { terminalSafe } from "./terminal";
 
 declare const HEARTH_VERSION: string;
 
@@ -373,7 +374,7 @@ async function main(argv: string[]): Promise<number> {
     }
     await loadChatModel(modelUri);
     if (values.prompt !== undefined) {
-      const result = await controller.send(values.prompt, { onDelta: (t) => process.stdout.write(t) });
+      const result = await controller.send(values.prompt, { onDelta: (t) => process.stdout.write(terminalSafe(t)) });
       process.stdout.write("\n");
       await saveHistory();
       if (result.droppedMessages > 0)

@@ -12,6 +12,7 @@ import { parseSlash, runSlash, type SlashHost } from "../common/chat/slashComman
 import { fileInput, runPromptOnFile } from "./run";
 import type { ModelInfo } from "../sidecar/protocol";
 import { writeFileAtomic } from "../common/chat/atomicWrite";
+import { terminalSafe } from "./terminal";
 
 export interface ReplOptions {
   sidecar: SidecarProcess;
@@ -146,7 +147,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         isError: true,
         exit: false,
       }));
-      (result.isError ? process.stderr : out).write(`${result.output}\n`);
+      (result.isError ? process.stderr : out).write(`${terminalSafe(result.output)}\n`);
       if (result.exit) break;
       prompt();
       continue;
@@ -159,12 +160,12 @@ export async function runRepl(options: ReplOptions): Promise<number> {
         const found = await host.search!(withoutMention(text) || text);
         if (found.hits.length) {
           retrieved = codebaseContext(found.hits);
-          out.write(`(using ${found.hits.map((h) => hitLocation(h)).join(", ")})\n`);
+          out.write(`(using ${terminalSafe(found.hits.map((h) => hitLocation(h)).join(", "))})\n`);
         }
       }
       out.write("Assistant> ");
       const result = await controller.send(text, {
-        onDelta: (t) => out.write(t),
+        onDelta: (t) => out.write(terminalSafe(t)),
         signal: current.signal,
         ...retrieved,
       });

@@ -6,6 +6,7 @@ import type { PromptSpec } from "../common/actions/promptFiles";
 import type { SidecarApi } from "../common/sidecar/SidecarApi";
 import { languageOf } from "../sidecar/syntax/languages";
 import type { GenerationParams } from "../sidecar/protocol";
+import { terminalSafe } from "./terminal";
 
 /** `L1:L2` or `L1-L2` (1-based, inclusive) → [L1, L2]. @throws Error for anything else. */
 export function parseRange(range: string): [number, number] {
@@ -60,7 +61,8 @@ export async function runPromptOnFile(
   if (outcome.kind === "chat") {
     const streamId = `run-${Date.now()}`;
     const sub = api.onNotification("chat/delta", (d) => {
-      if (d.streamId === streamId) options.write(d.text);
+      // A chat answer is for a person to read: no terminal control sequences. Diffs below stay byte-exact.
+      if (d.streamId === streamId) options.write(terminalSafe(d.text));
     });
     try {
       await api.request(

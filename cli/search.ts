@@ -9,6 +9,7 @@ import type {
   FusionMethod,
   SearchMode,
 } from "../sidecar/protocol";
+import { terminalSafe } from "./terminal";
 
 export interface IndexCliOptions {
   root: string;
@@ -54,7 +55,8 @@ export async function runIndex(sidecar: SidecarProcess, options: IndexCliOptions
   try {
     const result = await sidecar.request("index/build", params);
     if (options.tty) process.stderr.write("\r\x1b[K");
-    if (options.verbose) for (const s of result.skipped) process.stderr.write(`skipped ${s.path}: ${s.reason}\n`);
+    if (options.verbose)
+      for (const s of result.skipped) process.stderr.write(terminalSafe(`skipped ${s.path}: ${s.reason}`) + "\n");
     const t = result.timings;
     process.stderr.write(
       `Indexed ${result.files} files (${result.chunks} chunks) in ${(t.totalMs / 1000).toFixed(1)} s: ` +
@@ -124,10 +126,12 @@ export async function runSearch(sidecar: SidecarProcess, options: SearchCliOptio
   }
   result.hits.forEach((hit, i) => {
     process.stdout.write(
-      `${i + 1}. ${hitLocation(hit)}${hit.symbol ? `  ${hit.symbol}` : ""}  score ${hit.score.toFixed(4)}\n`,
+      terminalSafe(
+        `${i + 1}. ${hitLocation(hit)}${hit.symbol ? `  ${hit.symbol}` : ""}  score ${hit.score.toFixed(4)}`,
+      ) + "\n",
     );
     process.stdout.write(`   ${describeScores(hit.scores)}\n`);
-    for (const l of snippet(hit.text)) process.stdout.write(`   │ ${l}\n`);
+    for (const l of snippet(hit.text)) process.stdout.write(`   │ ${terminalSafe(l)}\n`);
   });
   const t = result.timings;
   process.stderr.write(
