@@ -26,7 +26,8 @@ export function insideRoot(root: string, relPath: string): string | undefined {
   return isWithin(realRoot, real) ? resolved : undefined;
 }
 
-function isWithin(root: string, target: string): boolean {
+/** Whether `target` is `root` or lies below it (absolute paths; pass real paths to see through symlinks). */
+export function isWithin(root: string, target: string): boolean {
   const rel = path.relative(root, target);
   return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
 }

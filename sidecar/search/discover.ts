@@ -4,6 +4,7 @@ import path from "node:path";
 import ignore, { type Ignore } from "ignore";
 import { languageOf } from "../syntax/languages";
 import { settingDefault } from "../../common/settings";
+import { isWithin } from "../../common/actions/workspacePath";
 
 /** Exclusions that apply when the client sends none (VS Code's own `files.exclude` / `search.exclude` defaults). */
 export const DEFAULT_EXCLUDES: readonly string[] = [
@@ -109,7 +110,10 @@ function isIgnored(rules: readonly Rules[], rel: string, isDir: boolean): boolea
 /**
  * Walk `root` and list the files worth indexing, honouring nested `.gitignore` files, `.hearthignore`, the
  * `exclude` globs, the size cap and a list of never-indexed names (lockfiles, minified bundles, binary
- * extensions). Symlinks are followed once: a link back to a folder already visited is skipped ("symlink loop").
+ * extensions). Symlinks are followed once and only inside `root`: a link back to a folder already visited is
+ * skipped ("symlink loop"), and a link whose real target lies outside `root`'s real path (`/`, another project,
+ * a secret) is skipped ("symlink out of the folder"), so a cloned repository cannot make Hearth walk or index
+ * files outside it.
  * Unreadable folders are skipped with their error. Never throws for a problem below `root`.
  *
  * @throws Error when `root` itself is not a readable folder.
@@ -127,7 +131,8 @@ export async function discoverFiles(
   );
   const files: DiscoveredFile[] = [];
   const skipped: SkippedFile[] = [];
-  const visited = new Set<string>([await fs.realpath(rootAbs)]);
+  const rootReal = await fs.realpath(rootAbs);
+  const visited = new Set<string>([rootReal]);
 
   const walk = async (dirAbs: string, dirRel: string, parentRules: readonly Rules[]): Promise<void> => {
     if (options.signal?.aborted) return;
@@ -157,6 +162,11 @@ export async function discoverFiles(
         }
         isDir = target.isDirectory();
         isFile = target.isFile();
+        const real = await fs.realpath(abs).catch(() => undefined);
+        if (!real || !isWithin(rootReal, real)) {
+          skipped.push({ path: rel, reason: `symlink out of the folder (to ${real ?? "an unreadable target"})` });
+          continue;
+        }
       }
       if (excludes.ignores(isDir ? `${rel}/` : rel) || isIgnored(rules, rel, isDir)) continue;
       if (isDir) {
@@ -213,6 +223,9 @@ export function skipReasonByName(name: string): string | undefined {
 export async function isIndexable(root: string, rel: string, options: DiscoverOptions = {}): Promise<boolean> {
   const excludes = ignore().add((options.exclude ?? DEFAULT_EXCLUDES).flatMap(expandBraces));
   if (excludes.ignores(rel)) return false;
+  // A path that leads out of the folder through a symlink (of the file or of a folder above it) is not indexed.
+  const real = await fs.realpath(path.join(root, rel)).catch(() => undefined);
+  if (real && !isWithin(await fs.realpath(root).catch(() => path.resolve(root)), real)) return false;
   const parts = rel.split("/");
   const rules: Rules[] = [];
   for (let i = 0; i < parts.length; i++) {
