@@ -1,4 +1,5 @@
 import type { ChatSendResult, GenerationParams } from "../../sidecar/protocol";
+import { parseGenerationParams } from "../../sidecar/guards";
 
 /** Format version of stored conversations; bumped on incompatible changes. */
 export const CONVERSATION_FORMAT = 1;
@@ -87,6 +88,30 @@ export class ConversationFormatError extends Error {
 }
 
 /**
+ * A stored source must be a workspace-relative location with sane lines, as `location/open` would accept it.
+ * (No Node modules here: the webview type-checks this file too.)
+ */
+function checkSource(value: unknown, field: string, fail: (field: string, expected: string) => never): void {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) fail(field, "an object");
+  const ref = value as Record<string, unknown>;
+  if (
+    typeof ref["path"] !== "string" ||
+    !ref["path"] ||
+    /^([\\/]|[A-Za-z]:)/.test(ref["path"]) ||
+    /(^|[\\/])\.\.([\\/]|$)/.test(ref["path"])
+  )
+    fail(`${field}.path`, "a path relative to the workspace, without '..'");
+  const start = ref["startLine"];
+  const end = ref["endLine"];
+  if (!Number.isInteger(start) || (start as number) < 1) fail(`${field}.startLine`, "a line number (1 or more)");
+  if (!Number.isInteger(end) || (end as number) < (start as number))
+    fail(`${field}.endLine`, "a line number ≥ startLine");
+  if (typeof ref["score"] !== "number" || !Number.isFinite(ref["score"])) fail(`${field}.score`, "a finite number");
+  if (typeof ref["why"] !== "string") fail(`${field}.why`, "a string");
+  if (ref["symbol"] !== undefined && typeof ref["symbol"] !== "string") fail(`${field}.symbol`, "a string");
+}
+
+/**
  * Parse and validate a stored conversation.
  *
  * @param source where the text came from, for the error message (a file path).
@@ -112,8 +137,14 @@ export function parseConversation(text: string, source = "conversation"): Conver
     if (Number.isNaN(Date.parse(c[key] as string))) fail(key, "an ISO-8601 timestamp");
   }
   if (c["system"] !== undefined && typeof c["system"] !== "string") fail("system", "a string");
-  if (c["params"] !== undefined && (typeof c["params"] !== "object" || c["params"] === null))
-    fail("params", "an object");
+  if (c["params"] !== undefined) {
+    // The ranges the sidecar accepts (one definition, in its guards): a file cannot smuggle in what a request can't.
+    try {
+      parseGenerationParams(c["params"]);
+    } catch (error) {
+      throw new ConversationFormatError(`${source}: ${(error as Error).message.replace(/^Invalid params: /, "")}`);
+    }
+  }
   if (!Array.isArray(c["messages"])) fail("messages", "an array");
   const messages = (c["messages"] as unknown[]).map((m, i): StoredMessage => {
     if (typeof m !== "object" || m === null) fail(`messages[${i}]`, "an object");
@@ -124,7 +155,10 @@ export function parseConversation(text: string, source = "conversation"): Conver
       fail(`messages[${i}].timestamp`, "an ISO-8601 timestamp");
     }
     if (msg["context"] !== undefined && typeof msg["context"] !== "string") fail(`messages[${i}].context`, "a string");
-    if (msg["sources"] !== undefined && !Array.isArray(msg["sources"])) fail(`messages[${i}].sources`, "an array");
+    if (msg["sources"] !== undefined) {
+      if (!Array.isArray(msg["sources"])) fail(`messages[${i}].sources`, "an array");
+      (msg["sources"] as unknown[]).forEach((ref, j) => checkSource(ref, `messages[${i}].sources[${j}]`, fail));
+    }
     return msg as unknown as StoredMessage;
   });
   return { ...(c as unknown as Conversation), messages };
