@@ -232,7 +232,7 @@ async function main(argv: string[]): Promise<number> {
       const info = await roles.ensure(
         "chat",
         { model: { uri: resolved }, ...(contextSize ? { contextSize } : {}) },
-        { progressId },
+        { progressId, retryCrashed: true },
       );
       modelUri = uri;
       return info;

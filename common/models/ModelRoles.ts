@@ -1,4 +1,5 @@
-import type { ModelInfo, ModelLoadParams, ModelRole } from "../../sidecar/protocol";
+import { ErrorCodes, type ModelInfo, type ModelLoadParams, type ModelRole } from "../../sidecar/protocol";
+import { SidecarError } from "../sidecar/SidecarError";
 import type { Disposable, SidecarApi } from "../sidecar/SidecarApi";
 
 /** What a role should run: `model/load`'s params without the role and the progress tag. */
@@ -10,6 +11,11 @@ export interface EnsureOptions {
   progressId?: string;
   /** Aborts the load (`$/cancelRequest`); the role is then left as it was before. */
   signal?: AbortSignal;
+  /**
+   * Load even a model file that crashed the sidecar before: for a load the user asked for (Select Chat Model,
+   * `/model`), not for the automatic ones (a message, a keystroke, a search), which would crash it again.
+   */
+  retryCrashed?: boolean;
 }
 
 interface RoleState {
@@ -29,6 +35,8 @@ export class ModelRoles {
   private readonly roles = new Map<ModelRole, RoleState>();
   /** Specs that had loaded in a sidecar that has since stopped. */
   private readonly lost = new Map<ModelRole, ModelRoleSpec>();
+  /** Model URIs whose load killed the sidecar (a llama.cpp abort), with the error to give for them. */
+  private readonly crashed = new Map<string, SidecarError>();
 
   private readonly listeners = new Set<(role: ModelRole) => void>();
 
@@ -67,6 +75,9 @@ export class ModelRoles {
       if (state.info) return Promise.resolve(state.info);
       if (state.pending) return state.pending;
     }
+    const crash = this.crashed.get(spec.model.uri);
+    if (crash && !options.retryCrashed) return Promise.reject(crash);
+    this.crashed.delete(spec.model.uri);
     const next: RoleState = { key, spec };
     const pending = this.api
       .request(
@@ -84,7 +95,18 @@ export class ModelRoles {
         },
         (error: unknown) => {
           if (this.roles.get(role) === next) next.pending = undefined;
-          throw error;
+          const e = SidecarError.from(error);
+          if (e.code !== ErrorCodes.SidecarExited) throw error;
+          // The process died while loading this file: llama.cpp aborted on it. Say so, and never load it again
+          // on our own — the next message or keystroke would crash the sidecar again, until the restarts run out.
+          const name = spec.model.uri.split(/[\\/]/).pop() ?? spec.model.uri;
+          const crashed = new SidecarError(
+            ErrorCodes.ModelCorrupt,
+            `${name} crashed llama.cpp while loading (the sidecar was restarted); Hearth will not load it again on its own.`,
+            "Pick another model file, or select this one again to retry.",
+          );
+          this.crashed.set(spec.model.uri, crashed);
+          throw crashed;
         },
       );
     next.pending = pending;

@@ -84,9 +84,9 @@ export class ChatSession implements vscode.Disposable {
     this.changed.fire(this.viewState());
   }
 
-  /** Load a chat model into the chat role (with a progress notification). */
+  /** Load the chat model the user picked (with a progress notification), even one that crashed before. */
   loadModel(uri: string): Promise<ModelInfo> {
-    return loadChatModel(this.roles, this.sidecar, uri, readConfig());
+    return loadChatModel(this.roles, this.sidecar, uri, readConfig(), true);
   }
 
   /** Make sure a chat model is loaded: the configured one, or tell the user how to pick one. */

@@ -9,6 +9,7 @@ import type { SidecarClient } from "../sidecar/SidecarClient";
 
 /**
  * Load a chat model into the chat role with a cancellable progress notification (download %, then load %).
+ * @param explicit the user asked for this model now, so even a file that crashed the sidecar before is tried.
  * @throws SidecarError from the sidecar (ModelNotFound, ModelNotGguf, ModelCorrupt, ModelTooLarge, …).
  */
 export async function loadChatModel(
@@ -16,6 +17,7 @@ export async function loadChatModel(
   sidecar: SidecarClient,
   uri: string,
   config: HearthConfig,
+  explicit = false,
 ): Promise<ModelInfo> {
   const name = uri.split(/[\\/]/).pop() ?? uri;
   return vscode.window.withProgress(
@@ -41,7 +43,7 @@ export async function loadChatModel(
         return await roles.ensure(
           "chat",
           { model: { uri }, contextSize: config.contextSize },
-          { progressId, signal: abort.signal },
+          { progressId, signal: abort.signal, retryCrashed: explicit },
         );
       } finally {
         sub.dispose();
