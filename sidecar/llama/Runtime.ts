@@ -11,7 +11,8 @@ import {
   type LlamaModel,
 } from "node-llama-cpp";
 import { HearthError } from "../errors";
-import { inspectGguf, resolveModel, corrupt, type DownloadProgress } from "../models/resolveModel";
+import { corrupt } from "../models/ggufHeader";
+import { inspectGguf, resolveModel, type DownloadProgress } from "../models/resolveModel";
 import {
   ErrorCodes,
   type GpuSetting,

@@ -90,6 +90,15 @@ class BoundedReader {
   }
 }
 
+/** A {@link HearthError} with code ModelCorrupt for a file that looks like GGUF but cannot be used. */
+export function corrupt(filePath: string, reason: string): HearthError {
+  return new HearthError(
+    ErrorCodes.ModelCorrupt,
+    `${path.basename(filePath)} is not a usable GGUF: ${reason}.`,
+    "The file is probably truncated or corrupt: download it again.",
+  );
+}
+
 /**
  * Walks a GGUF file's header — version, counts, every metadata pair and tensor info — checking each count and
  * length against the bytes the file has left before anything reads that far, so that no header, however
@@ -102,11 +111,7 @@ class BoundedReader {
 export async function checkGgufHeader(filePath: string, signal?: AbortSignal): Promise<void> {
   const name = path.basename(filePath);
   const fail = (reason: string): never => {
-    throw new HearthError(
-      ErrorCodes.ModelCorrupt,
-      `${name} is not a usable GGUF: ${reason}.`,
-      "The file is probably truncated or corrupt: download it again.",
-    );
+    throw corrupt(filePath, reason);
   };
   let steps = 0;
   const tick = () => {

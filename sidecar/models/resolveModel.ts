@@ -4,7 +4,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { resolveModelFile, readGgufFileInfo, type GgufFileInfo } from "node-llama-cpp";
-import { checkGgufHeader } from "./ggufHeader";
+import { checkGgufHeader, corrupt } from "./ggufHeader";
 import { HearthError } from "../errors";
 import { ErrorCodes, type ModelSpec } from "../protocol";
 
@@ -225,13 +225,4 @@ async function checkTensorsInsideFile(filePath: string, info: GgufFileInfo): Pro
   if (lastOffset >= size) {
     throw corrupt(filePath, `the file is truncated (${size} bytes, tensor data expected past byte ${lastOffset})`);
   }
-}
-
-/** A {@link HearthError} with code ModelCorrupt for a file that looks like GGUF but cannot be used. */
-export function corrupt(filePath: string, reason: string): HearthError {
-  return new HearthError(
-    ErrorCodes.ModelCorrupt,
-    `${path.basename(filePath)} is not a usable GGUF: ${reason}.`,
-    "The file is probably truncated or corrupt: download it again.",
-  );
 }
