@@ -16,9 +16,11 @@ export function test(name: string, fn: Test["fn"], timeoutMs = 60_000): void {
 export async function runAll(): Promise<void> {
   let passed = 0;
   const failed: string[] = [];
-  // HEARTH_TEST_GREP=<regex> runs only the tests whose names match (for debugging one test).
+  // HEARTH_TEST_GREP=<regex> runs only the tests whose names match (for debugging one test); HEARTH_TEST_SKIP
+  // leaves out those that match (the minimum VS Code's known hang, see runTests.mjs).
   const grep = process.env["HEARTH_TEST_GREP"] ? new RegExp(process.env["HEARTH_TEST_GREP"]) : undefined;
-  for (const t of tests.filter((x) => !grep || grep.test(x.name))) {
+  const skip = process.env["HEARTH_TEST_SKIP"] ? new RegExp(process.env["HEARTH_TEST_SKIP"]) : undefined;
+  for (const t of tests.filter((x) => (!grep || grep.test(x.name)) && !skip?.test(x.name))) {
     const started = Date.now();
     try {
       await Promise.race([
