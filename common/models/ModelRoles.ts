@@ -99,6 +99,8 @@ export class ModelRoles {
           if (e.code !== ErrorCodes.SidecarExited) throw error;
           // The process died while loading this file: llama.cpp aborted on it. Say so, and never load it again
           // on our own — the next message or keystroke would crash the sidecar again, until the restarts run out.
+          // (A sidecar killed for another reason mid-load, OOM or a restart, marks the file too: SidecarExited
+          // cannot tell them apart. The cost is one explicit selection to retry it.)
           const name = spec.model.uri.split(/[\\/]/).pop() ?? spec.model.uri;
           const crashed = new SidecarError(
             ErrorCodes.ModelCorrupt,
