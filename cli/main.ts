@@ -24,7 +24,7 @@ import { ModelRoles } from "../common/models/ModelRoles";
 import { settingDefault } from "../common/settings";
 import { SidecarError } from "../common/sidecar/SidecarError";
 import { SidecarProcess } from "../common/sidecar/SidecarProcess";
-import { GPU_SETTINGS, type GenerationParams, type GpuSetting, type ModelInfo } from "../sidecar/protocol";
+import { ErrorCodes, GPU_SETTINGS, type GenerationParams, type GpuSetting, type ModelInfo } from "../sidecar/protocol";
 import { defaultIndexDir } from "../common/search/format";
 import { FUSION_METHODS, SEARCH_MODES, type FusionMethod, type SearchMode } from "../sidecar/protocol";
 import { runComplete } from "./complete";
@@ -309,7 +309,16 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       const status = await sidecar.request("index/status", { root, storageDir });
+      // No index yet, or its last build was interrupted: (re)build first, so hits cover the whole folder. An
+      // index that exists but cannot be written now (full disk, read-only, another writer) is still searched.
       if (!status.exists || values.force) await runIndex(sidecar, indexOptions);
+      else if (!status.complete) {
+        await runIndex(sidecar, indexOptions).catch((error: unknown) => {
+          const e = SidecarError.from(error);
+          if (e.code !== ErrorCodes.IndexStorage && e.code !== ErrorCodes.IndexBusy) throw error;
+          process.stderr.write(`${terminalSafe(e.userMessage)} Searching the index as it is.\n`);
+        });
+      }
       return await runSearch(sidecar, {
         root,
         storageDir,

@@ -105,8 +105,10 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     search: async (query) => {
       const target = { root: process.cwd(), storageDir: defaultIndexDir(process.cwd()) };
       const status = await sidecar.request("index/status", target);
-      if (!status.exists) {
-        process.stderr.write(`Indexing ${target.root} (first search)…\n`);
+      if (!status.exists || !status.complete) {
+        process.stderr.write(
+          `Indexing ${target.root} (${status.exists ? "resuming an interrupted build" : "first search"})…\n`,
+        );
         await sidecar.request("index/build", target);
       }
       return sidecar.request("index/search", { ...target, query, topK: 5 });

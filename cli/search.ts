@@ -116,6 +116,16 @@ export async function runSearch(sidecar: SidecarProcess, options: SearchCliOptio
     return 0;
   }
   const result = await sidecar.request("index/search", { ...base, query: options.query ?? "" });
+  if (result.staleHits) {
+    process.stderr.write(
+      `${result.staleHits} hit(s) left out: their files changed since they were indexed. Run \`hearth index\` to update.\n`,
+    );
+  }
+  if (result.partial) {
+    process.stderr.write(
+      "The index is incomplete (its last build was interrupted): run `hearth index` to finish it.\n",
+    );
+  }
   if (options.json) {
     process.stdout.write(`${JSON.stringify(result.hits.map(hitJson))}\n`);
     return 0;

@@ -47,6 +47,20 @@ export const ErrorCodes = {
   Unsupported: -33009,
   /** Client side only: the sidecar process exited while the request was pending. */
   SidecarExited: -33010,
+  /**
+   * The code index's files cannot be read as an index (truncated or deleted data files or manifests). The
+   * message names the folder; `index/build` with `force` rebuilds it.
+   */
+  IndexDamaged: -33011,
+  /** The index folder cannot be written or read: the disk is full, the folder is read-only or not a folder. */
+  IndexStorage: -33012,
+  /** Another process held the index folder's writer lock for longer than a writer waits (~30 s). */
+  IndexBusy: -33013,
+  /**
+   * The system prompt and the last message alone do not fit the context window (with the answer's budget).
+   * Nothing is cut silently: the message says both sizes.
+   */
+  PromptTooLong: -33014,
   /** Anything else; the message says what, the log has the stack. */
   Internal: -33099,
 } as const;
@@ -505,6 +519,13 @@ export interface IndexSearchResult {
   /** Chunk table searched (its name says which embedding model built it). */
   table: string;
   timings: { totalMs: number; embedMs: number; lexicalMs: number; vectorMs: number; rerankMs: number };
+  /**
+   * Hits left out because their text no longer matches their file (edited since it was indexed, or a damaged
+   * row); absent when none. Clients may suggest updating the index.
+   */
+  staleHits?: number;
+  /** True when the last build of this index was interrupted: the hits come from part of the folder only. */
+  partial?: boolean;
 }
 
 /** `index/status` — client → sidecar: what the index of `root` holds. */
@@ -518,6 +539,8 @@ export interface IndexStatusResult {
   /** Every chunk table in the database (others are stale: another model or dimension). */
   tables: string[];
   diskBytes: number;
+  /** False when the last build was interrupted (cancelled, killed): `index/build` resumes it. */
+  complete: boolean;
 }
 
 /** `index/drop` — client → sidecar: delete the tables of other models (`stale`) or everything (`all`). */

@@ -22,12 +22,14 @@ import {
   parseRuntimeConfigureParams,
 } from "./guards";
 import { IndexManager } from "./search/IndexManager";
+import { indexError } from "./search/indexErrors";
 import { Runtime, type Logger } from "./llama/Runtime";
 import { discoverModels } from "./models/discoverModels";
 import {
   ErrorCodes,
   PROTOCOL_VERSION,
   type ErrorData,
+  type IndexTarget,
   type SidecarInfo,
   type SidecarInitOptions,
   type SidecarMethod,
@@ -98,6 +100,20 @@ export function startServer(connection: Connection): void {
   function requireIndexes(): IndexManager {
     indexes ??= new IndexManager(requireRuntime(), (m) => log.info(m));
     return indexes;
+  }
+
+  /**
+   * An index method's handler whose errors name the database folder: storage faults, damage and lock
+   * conflicts get their codes (see {@link indexError}); the raw LanceDB text goes to the log only.
+   */
+  function onIndex<P extends IndexTarget, R>(run: (params: P, signal: AbortSignal) => Promise<R>) {
+    return async (params: P, signal: AbortSignal): Promise<R> => {
+      try {
+        return await run(params, signal);
+      } catch (error) {
+        throw indexError(params.storageDir, error, (m) => log.warn(m));
+      }
+    };
   }
 
   /** Register a typed handler: params are validated by `parse`; cancellation becomes an AbortSignal. */
@@ -233,36 +249,47 @@ export function startServer(connection: Connection): void {
       () => ({}),
       async () => requireRuntime().stats(),
     ),
-    "index/build": method(parseIndexBuildParams, async (params, signal) => {
-      const index = await requireIndexes().get(params);
-      setStatus({ state: "busy", health: "ok", model: chatModelName(), message: "Indexing" });
-      let last = 0;
-      try {
-        return await index.build(
-          params,
-          (p) => {
-            if (!params.progressId) return;
-            const now = Date.now();
-            if (p.phase === "index" && now - last < 100) return;
-            last = now;
-            notify("index/progress", { progressId: params.progressId, ...p });
-          },
-          signal,
-        );
-      } finally {
-        setStatus(readyStatus());
-      }
-    }),
-    "index/update": method(parseIndexUpdateParams, async (params, signal) =>
-      (await requireIndexes().get(params)).update(params, signal),
+    "index/build": method(
+      parseIndexBuildParams,
+      onIndex(async (params, signal) => {
+        const index = await requireIndexes().get(params);
+        setStatus({ state: "busy", health: "ok", model: chatModelName(), message: "Indexing" });
+        let last = 0;
+        try {
+          return await index.build(
+            params,
+            (p) => {
+              if (!params.progressId) return;
+              const now = Date.now();
+              if (p.phase === "index" && now - last < 100) return;
+              last = now;
+              notify("index/progress", { progressId: params.progressId, ...p });
+            },
+            signal,
+          );
+        } finally {
+          setStatus(readyStatus());
+        }
+      }),
     ),
-    "index/search": method(parseIndexSearchParams, async (params, signal) =>
-      (await requireIndexes().get(params, true)).search(params, requireRuntime().rerankOrUndefined(), signal),
+    "index/update": method(
+      parseIndexUpdateParams,
+      onIndex(async (params, signal) => (await requireIndexes().get(params)).update(params, signal)),
     ),
-    "index/status": method(parseIndexTarget, async (params) => (await requireIndexes().get(params, true)).status()),
-    "index/drop": method(parseIndexDropParams, async (params) => ({
-      dropped: await requireIndexes().drop(params, params.which),
-    })),
+    "index/search": method(
+      parseIndexSearchParams,
+      onIndex(async (params, signal) =>
+        (await requireIndexes().get(params, true)).search(params, requireRuntime().rerankOrUndefined(), signal),
+      ),
+    ),
+    "index/status": method(
+      parseIndexTarget,
+      onIndex(async (params) => (await requireIndexes().get(params, true)).status()),
+    ),
+    "index/drop": method(
+      parseIndexDropParams,
+      onIndex(async (params) => ({ dropped: await requireIndexes().drop(params, params.which) })),
+    ),
   };
   const registerEntry = <M extends SidecarMethod>(name: M): void => register(name, methods[name]);
   for (const name of Object.keys(methods) as SidecarMethod[]) registerEntry(name);

@@ -177,9 +177,11 @@ export class IndexController implements vscode.Disposable {
         }
         this.show("$(warning) Index", `Indexing failed: ${e.userMessage}`, "error");
         this.log.error(`Indexing failed (${e.code}): ${e.message}`);
-        void vscode.window
-          .showErrorMessage(`Hearth: indexing failed: ${e.userMessage}`, "Show Log")
-          .then((c) => c && this.log.show());
+        if (!this.offerRebuild(e)) {
+          void vscode.window
+            .showErrorMessage(`Hearth: indexing failed: ${e.userMessage}`, "Show Log")
+            .then((c) => c && this.log.show());
+        }
         return undefined;
       } finally {
         sub.dispose();
@@ -188,6 +190,18 @@ export class IndexController implements vscode.Disposable {
     })();
     this.building = { abort, promise };
     return promise;
+  }
+
+  /**
+   * For an index the sidecar found damaged: say so, with a button that rebuilds it from scratch.
+   * @returns whether `e` was that error (and the offer shown).
+   */
+  private offerRebuild(e: SidecarError): boolean {
+    if (e.code !== ErrorCodes.IndexDamaged) return false;
+    void vscode.window.showErrorMessage(`Hearth: ${e.message}`, "Re-index Workspace").then((choice) => {
+      if (choice) void this.build(true);
+    });
+    return true;
   }
 
   private showReady(files: number, chunks: number, model?: string): void {
@@ -248,7 +262,7 @@ export class IndexController implements vscode.Disposable {
     await this.ready(target);
     const cfg = readConfig();
     const mode = options.mode ?? (cfg.search.mode === "auto" ? undefined : cfg.search.mode);
-    return this.sidecar.request(
+    const searching = this.sidecar.request(
       "index/search",
       {
         ...target,
@@ -262,6 +276,10 @@ export class IndexController implements vscode.Disposable {
       },
       options.signal,
     );
+    return searching.catch((error: unknown) => {
+      this.offerRebuild(SidecarError.from(error));
+      throw error;
+    });
   }
 
   private queue(uri: vscode.Uri, deleted: boolean): void {

@@ -25,6 +25,7 @@ import { lexicalTerms, queryTerms } from "./identifiers";
 import { languageOf } from "../syntax/languages";
 import { type IndexStore, type ChunkRow, type FileRow } from "./store";
 import { settingDefault } from "../../common/settings";
+import { insideRoot } from "../../common/actions/workspacePath";
 
 const COLUMNS = ["id", "path", "language", "startLine", "endLine", "symbol", "text"];
 
@@ -85,18 +86,25 @@ export class CodeIndex {
       tokens = out.tokens;
       vectors = out.vectors;
     }
-    const rows = chunks.map((c, i): ChunkRow => ({
-      id: `${c.path}#${c.startLine}-${c.endLine}#${i}`,
-      path: c.path,
-      language: c.language,
-      startLine: c.startLine,
-      endLine: c.endLine,
-      symbol: c.symbol ?? "",
-      text: c.text,
-      // The symbol twice: a match on the definition's own name outweighs one on a mere use of it.
-      terms: lexicalTerms(`${c.path} ${c.symbol ?? ""} ${c.symbol ?? ""} ${c.text}`),
-      ...(vectors ? { vector: Array.from(vectors[i]!) } : {}),
-    }));
+    // A chunk's id is its path, lines and ordinal within its file: the same file gives the same ids whatever
+    // batch it was written in, so a duplicate id always means a duplicate row.
+    const ordinal = new Map<string, number>();
+    const rows = chunks.map((c, i): ChunkRow => {
+      const k = ordinal.get(c.path) ?? 0;
+      ordinal.set(c.path, k + 1);
+      return {
+        id: `${c.path}#${c.startLine}-${c.endLine}#${k}`,
+        path: c.path,
+        language: c.language,
+        startLine: c.startLine,
+        endLine: c.endLine,
+        symbol: c.symbol ?? "",
+        text: c.text,
+        // The symbol twice: a match on the definition's own name outweighs one on a mere use of it.
+        terms: lexicalTerms(`${c.path} ${c.symbol ?? ""} ${c.symbol ?? ""} ${c.text}`),
+        ...(vectors ? { vector: Array.from(vectors[i]!) } : {}),
+      };
+    });
     return { rows, embedMs, tokens };
   }
 
@@ -114,11 +122,14 @@ export class CodeIndex {
       signal,
     });
     if (signal.aborted) throw cancelled();
-    const indexedHashes = await this.store.fileHashes();
-    const known = params.force ? new Map<string, string>() : indexedHashes;
-    const indexedPaths = new Set(indexedHashes.keys());
+    // --force rebuilds from nothing, also an index too damaged to read.
+    if (params.force) await this.store.resetTables();
+    const orphans = await this.store.dropOrphanChunks();
+    if (orphans) this.log(`index: deleted ${orphans} chunks without a file row (left by an interrupted build)`);
+    await this.store.touchMeta(this.root, false);
+    const known = await this.store.fileHashes();
     const present = new Set(files.map((f) => f.path));
-    const removed = [...indexedPaths].filter((p) => !present.has(p));
+    const removed = [...known.keys()].filter((p) => !present.has(p));
 
     const batchSize = params.batchSize ?? settingDefault("index.batchSize");
     const totalBytes = files.reduce((s, f) => s + f.sizeBytes, 0);
@@ -149,7 +160,7 @@ export class CodeIndex {
     const flush = async () => {
       if (!pendingFiles.length) return;
       const { rows, embedMs: ms, tokens } = await this.rows(pendingChunks, signal);
-      await this.store.replaceFiles(pendingFiles, rows, [], indexedPaths);
+      await this.store.replaceFiles(pendingFiles, rows);
       embedMs += ms;
       embedTokens += tokens;
       newChunks += rows.length;
@@ -185,11 +196,11 @@ export class CodeIndex {
       if (signal.aborted || (error instanceof Error && error.name === "AbortError")) throw cancelled();
       throw error;
     }
-    if (removed.length) await this.store.replaceFiles([], [], removed, indexedPaths);
+    if (removed.length) await this.store.replaceFiles([], [], removed);
     progress(true);
     onProgress({ phase: "finalize", filesDone, filesTotal: files.length, chunksDone: newChunks });
     await this.store.finalize();
-    await this.store.touchMeta(this.root);
+    await this.store.touchMeta(this.root, true);
     for (const s of skipped) this.log(`index: skipped ${s.path}: ${s.reason}`);
     const counts = await this.store.counts();
     return {
@@ -245,9 +256,11 @@ export class CodeIndex {
       files.push({ path: rel, hash: read.hash, chunks: c.length });
       chunks.push(...c);
     }
+    // Every removed path is deleted (a build running beside this update may have written chunks for it);
+    // only the indexed ones are counted.
     const toRemove = [...removed].filter((p) => known.has(p));
     const { rows, embedMs } = await this.rows(chunks, signal);
-    await this.store.replaceFiles(files, rows, toRemove, new Set(known.keys()));
+    if (files.length || removed.size) await this.store.replaceFiles(files, rows, [...removed]);
     if (files.length || toRemove.length) await this.store.foldInIfNeeded();
     for (const s of skipped) this.log(`index: skipped ${s.path}: ${s.reason}`);
     return {
@@ -380,8 +393,15 @@ export class CodeIndex {
       timings.rerankMs = performance.now() - t;
     }
 
-    const hits: SearchHit[] = order.slice(0, topK).map((id) => {
-      const r = byId.get(id)!;
+    const { kept, dropped } = await this.checkAgainstFiles(
+      order.map((id) => byId.get(id)!),
+      topK,
+    );
+    if (dropped.length) {
+      this.log(`search: left out ${dropped.length} hits whose text no longer matches its file: ${dropped.join(", ")}`);
+    }
+    const hits: SearchHit[] = kept.map((r) => {
+      const id = r.id;
       const s = scoreOf(id);
       return {
         path: r.path,
@@ -396,7 +416,54 @@ export class CodeIndex {
     });
     timings.totalMs = performance.now() - started;
     for (const k of Object.keys(timings) as (keyof typeof timings)[]) timings[k] = Math.round(timings[k] * 100) / 100;
-    return { hits, mode, reranked: doRerank, table: this.store.chunkTable, timings };
+    const partial = !(await this.store.isComplete());
+    return {
+      hits,
+      mode,
+      reranked: doRerank,
+      table: this.store.chunkTable,
+      timings,
+      ...(dropped.length ? { staleHits: dropped.length } : {}),
+      ...(partial ? { partial } : {}),
+    };
+  }
+
+  /**
+   * The first `topK` rows, in order, whose text is still lines `startLine..endLine` of their file under the
+   * root: a file edited since it was indexed (before the watcher's update) or a damaged row (altered text, a
+   * path outside the root) is left out rather than shown or put into a prompt.
+   * @returns kept rows, and `path:start-end` of each row left out.
+   */
+  private async checkAgainstFiles<R extends { path: string; startLine: number; endLine: number; text: string }>(
+    rows: R[],
+    topK: number,
+  ): Promise<{ kept: R[]; dropped: string[] }> {
+    const files = new Map<string, Promise<string[] | undefined>>();
+    const linesOf = (rel: string) => {
+      let p = files.get(rel);
+      if (!p) {
+        const abs = insideRoot(this.root, rel);
+        p = abs
+          ? readIndexableFile(abs, Number.MAX_SAFE_INTEGER).then((r) => ("text" in r ? r.text.split("\n") : undefined))
+          : Promise.resolve(undefined);
+        files.set(rel, p);
+      }
+      return p;
+    };
+    const kept: R[] = [];
+    const dropped: string[] = [];
+    for (const r of rows) {
+      if (kept.length >= topK) break;
+      const lines = await linesOf(r.path);
+      const same =
+        lines !== undefined &&
+        r.startLine >= 1 &&
+        r.endLine <= lines.length &&
+        lines.slice(r.startLine - 1, r.endLine).join("\n") === r.text;
+      if (same) kept.push(r);
+      else dropped.push(`${r.path}:${r.startLine}-${r.endLine}`);
+    }
+    return { kept, dropped };
   }
 
   async status(): Promise<IndexStatusResult> {
@@ -409,6 +476,7 @@ export class CodeIndex {
       dimensions: this.store.key.dimensions,
       tables: (await this.store.tableSuffixes()).map((t) => `chunks_${t.suffix}`),
       diskBytes: await this.store.diskBytes(),
+      complete: await this.store.isComplete(),
     };
   }
 }

@@ -2,6 +2,9 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import type * as LanceDb from "@lancedb/lancedb";
 import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from "apache-arrow";
+import lockfile from "proper-lockfile";
+import { HearthError } from "../errors";
+import { ErrorCodes } from "../protocol";
 
 /** One stored chunk. `terms` is the identifier-split text the full-text index sees (see lexicalTerms). */
 export interface ChunkRow {
@@ -33,7 +36,17 @@ export interface TableKey {
 }
 
 interface Meta {
-  tables: Record<string, { model?: string; dimensions?: number; root: string; updatedAt: number }>;
+  tables: Record<
+    string,
+    {
+      model?: string;
+      dimensions?: number;
+      root: string;
+      updatedAt: number;
+      /** False from the start of a build until its end: an interrupted build leaves a partial index. */
+      complete?: boolean;
+    }
+  >;
 }
 
 let lanceDbModule: Promise<typeof LanceDb> | undefined;
@@ -45,6 +58,15 @@ const FOLD_IN_ABOVE_UNINDEXED = 2000;
 
 /** How long superseded table versions stay on disk before `finalize` deletes them, ms. */
 const VERSION_RETENTION_MS = 10 * 60_000;
+
+/**
+ * The writer lock of a database folder (another process may write the same folder: a second VS Code window,
+ * `hearth index` beside the extension). proper-lockfile refreshes the lock's mtime every `update` ms; a lock
+ * not refreshed for `stale` ms (its holder was killed) is taken over. A writer waits up to ~30 s for it.
+ */
+const WRITE_LOCK = { stale: 5000, update: 1000 } as const;
+/** How long a writer waits for another process's lock, ms, retrying every 100–500 ms. */
+const WRITE_LOCK_WAIT_MS = 30_000;
 
 /**
  * LanceDB, imported on first use: its native logger reads `LANCEDB_LOG` once, when the module loads, and we
@@ -168,11 +190,59 @@ export class IndexStore {
     return (await this.db.tableNames()).includes(this.chunkTable);
   }
 
-  /** Serialise writes: LanceDB commits from one process must not race each other on the same table. */
+  /**
+   * Serialise writes: within this process by a queue, across processes by the folder's writer lock
+   * ({@link WRITE_LOCK}), so two writers never interleave a batch's delete-then-add.
+   * @throws HearthError IndexBusy when another process held the lock for longer than the wait.
+   */
   private write<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.writes.then(fn, fn);
+    const locked = () => this.withFolderLock(fn);
+    const run = this.writes.then(locked, locked);
     this.writes = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Take the folder's writer lock, waiting while another process holds it (ELOCKED) for at most
+   * {@link WRITE_LOCK_WAIT_MS}; any other error (read-only, full disk) is thrown at once.
+   * @throws HearthError IndexBusy when the wait ran out.
+   */
+  private async acquireFolderLock(): Promise<() => Promise<void>> {
+    const deadline = Date.now() + WRITE_LOCK_WAIT_MS;
+    for (let delay = 100; ; delay = Math.min(delay * 1.5, 500)) {
+      try {
+        return await lockfile.lock(this.dir, {
+          ...WRITE_LOCK,
+          retries: 0,
+          lockfilePath: path.join(this.dir, "hearth-write.lock"),
+          realpath: false,
+          // A lock found stolen (this process was stalled past `stale`) is logged, not thrown from a timer
+          // where nothing could catch it.
+          onCompromised: (error) => console.error(`index: the writer lock of ${this.dir} was lost: ${error.message}`),
+        });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
+        if (Date.now() + delay > deadline) {
+          throw new HearthError(
+            ErrorCodes.IndexBusy,
+            `Another process is writing the index at ${this.dir}, and it did not finish within ${WRITE_LOCK_WAIT_MS / 1000} s.`,
+            "Wait for the other window or `hearth index` to finish, then try again.",
+          );
+        }
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private async withFolderLock<T>(fn: () => Promise<T>): Promise<T> {
+    // The folder may have been deleted under an open store (a cleared cache); the lock lives inside it.
+    await fs.mkdir(this.dir, { recursive: true });
+    const release = await this.acquireFolderLock();
+    try {
+      return await fn();
+    } finally {
+      await release().catch(() => undefined);
+    }
   }
 
   /** path → content hash of every indexed file, or only of `paths` (a watcher update: no full-table read). */
@@ -186,19 +256,13 @@ export class IndexStore {
 
   /**
    * Replace the chunks of `files` (new or changed) with `chunks`, and remove the files in `removed`.
-   * See the class comment for the write order that keeps an interrupted run recoverable.
-   * @param known paths currently in the file table (from {@link fileHashes}); others are not deleted first.
+   * See the class comment for the write order that keeps an interrupted run recoverable. Every path written
+   * is deleted first, whatever the file table said when the caller read it: an interrupted run, another
+   * writer, or a watcher update during a build may have added chunks for it since.
    */
-  replaceFiles(
-    files: FileRow[],
-    chunks: ChunkRow[],
-    removed: string[] = [],
-    known?: ReadonlySet<string>,
-  ): Promise<void> {
+  replaceFiles(files: FileRow[], chunks: ChunkRow[], removed: string[] = []): Promise<void> {
     return this.write(async () => {
-      // Paths that may have rows: all of them, unless the caller knows which files are indexed (a new file
-      // has nothing to delete, and a delete is a commit of its own).
-      const paths = [...files.map((f) => f.path), ...removed].filter((p) => !known || known.has(p));
+      const paths = [...new Set([...files.map((f) => f.path), ...removed])];
       const chunkTable = await this.chunks();
       const fileTable = await this.files();
       // Bounded IN lists: LanceDB parses the filter as SQL.
@@ -212,6 +276,42 @@ export class IndexStore {
       }
       if (chunks.length) await chunkTable.add(chunks as unknown as Record<string, unknown>[]);
       if (files.length) await fileTable.add(files as unknown as Record<string, unknown>[]);
+    });
+  }
+
+  /**
+   * Delete chunks whose path has no file row: what a run killed between adding a batch's chunks and its file
+   * rows left behind, for files that since vanished (files still there are rewritten, deleting them first).
+   * @returns the number of chunk rows deleted.
+   */
+  dropOrphanChunks(): Promise<number> {
+    return this.write(async () => {
+      const chunkTable = await this.chunks();
+      const indexed = new Set((await this.fileHashes()).keys());
+      const rows = (await chunkTable.query().select(["path"]).toArray()) as Array<{ path: string }>;
+      const orphans = [...new Set(rows.map((r) => r.path))].filter((p) => !indexed.has(p));
+      let deleted = 0;
+      for (let i = 0; i < orphans.length; i += 500) {
+        const list = orphans.slice(i, i + 500);
+        deleted += rows.filter((r) => list.includes(r.path)).length;
+        await chunkTable.delete(`path IN (${list.map(sqlString).join(", ")})`);
+      }
+      return deleted;
+    });
+  }
+
+  /**
+   * Delete this key's two tables whatever state they are in (`index/build` with `force` on a damaged index):
+   * dropped through LanceDB when it can still open them, else their folders removed.
+   */
+  resetTables(): Promise<void> {
+    return this.write(async () => {
+      for (const name of [this.chunkTable, this.fileTable]) {
+        this.tablePromises.delete(name);
+        await this.db.dropTable(name).catch(() => undefined);
+        await fs.rm(path.join(this.dir, `${name}.lance`), { recursive: true, force: true });
+      }
+      this.ftsReady = false;
     });
   }
 
@@ -268,15 +368,37 @@ export class IndexStore {
   }
 
   /** Create the full-text index if it is missing (a build interrupted before its end), without optimizing. */
-  ensureFullTextIndex(): Promise<void> {
+  async ensureFullTextIndex(): Promise<void> {
+    // Looked up without the writer lock: a search on a read-only or full disk must not need to write.
+    const table = await this.chunks();
+    if ((await table.listIndices()).some((i) => i.columns.includes("terms"))) {
+      this.ftsReady = true;
+      return;
+    }
     return this.write(async () => this.createFullTextIndexIfMissing(await this.chunks()));
   }
 
-  /** Record which root and model the tables serve (for `index/status` and choosing a table for lexical search). */
-  async touchMeta(root: string): Promise<void> {
-    const meta = await readMeta(this.dir);
-    meta.tables[this.suffix] = { model: this.key.model, dimensions: this.key.dimensions, root, updatedAt: Date.now() };
-    await writeMetaAtomic(this.dir, meta);
+  /**
+   * Record which root and model the tables serve (for `index/status` and choosing a table for lexical search),
+   * and whether the build that wrote them finished (`complete` false at a build's start, true at its end).
+   */
+  touchMeta(root: string, complete = true): Promise<void> {
+    return this.write(async () => {
+      const meta = await readMeta(this.dir);
+      meta.tables[this.suffix] = {
+        model: this.key.model,
+        dimensions: this.key.dimensions,
+        root,
+        updatedAt: Date.now(),
+        complete,
+      };
+      await writeMetaAtomic(this.dir, meta);
+    });
+  }
+
+  /** False when the last build of this table was interrupted (its index covers only part of the folder). */
+  async isComplete(): Promise<boolean> {
+    return (await readMeta(this.dir)).tables[this.suffix]?.complete !== false;
   }
 
   async counts(): Promise<{ files: number; chunks: number }> {
@@ -337,8 +459,9 @@ async function readMeta(dir: string): Promise<Meta> {
 
 async function writeMetaAtomic(dir: string, meta: Meta): Promise<void> {
   const file = path.join(dir, "hearth-index.json");
-  await fs.writeFile(`${file}.tmp`, JSON.stringify(meta, null, 2));
-  await fs.rename(`${file}.tmp`, file);
+  const tmp = `${file}.${process.pid}.tmp`;
+  await fs.writeFile(tmp, JSON.stringify(meta, null, 2));
+  await fs.rename(tmp, file);
 }
 
 async function dirSize(dir: string): Promise<number> {
