@@ -131,8 +131,16 @@ export function parseChatSendParams(value: unknown): ChatSendParams {
     return { role: m["role"], content: m["content"] };
   });
   if (parsed[parsed.length - 1]?.role !== "user") fail("messages", "a list whose last message is the user's");
+  if (parsed.length > MAX_CHAT_MESSAGES) fail("messages", `at most ${MAX_CHAT_MESSAGES.toLocaleString("en")} messages`);
   const system = value["system"];
   if (system !== undefined && typeof system !== "string") fail("system", "a string");
+  const chars = parsed.reduce((n, m) => n + m.content.length, system?.length ?? 0);
+  if (chars > MAX_CHAT_CHARS) {
+    fail(
+      "messages",
+      `at most ${MAX_CHAT_CHARS.toLocaleString("en")} characters with the system prompt, not ${chars.toLocaleString("en")}`,
+    );
+  }
   const responseSchema = value["responseSchema"];
   if (responseSchema !== undefined) checkJsonSchema(responseSchema, "responseSchema");
   return {
@@ -143,6 +151,14 @@ export function parseChatSendParams(value: unknown): ChatSendParams {
     ...(responseSchema ? { responseSchema } : {}),
   };
 }
+
+/**
+ * Bounds of a `chat/send` request, checked before anything is tokenised: far more than any context window holds
+ * (what does not fit is dropped oldest first, or refused as PromptTooLong), small enough that reading it stays
+ * cheap.
+ */
+export const MAX_CHAT_CHARS = 16 * 1024 * 1024;
+export const MAX_CHAT_MESSAGES = 100_000;
 
 /** Checks `runtime/configure` params. */
 export function parseRuntimeConfigureParams(value: unknown): RuntimeConfigureParams {

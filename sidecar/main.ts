@@ -4,6 +4,7 @@
  * never written by the protocol, and stray console output from libraries is routed into the log.
  */
 import { createConnection, ProposedFeatures } from "vscode-languageserver/node";
+import { watchParent } from "./parentWatchdog";
 import { startServer } from "./server";
 
 const connection = createConnection(ProposedFeatures.all);
@@ -15,7 +16,13 @@ console.warn = (...args: unknown[]) => connection.console.warn(args.map(String).
 console.error = (...args: unknown[]) => connection.console.error(args.map(String).join(" "));
 console.debug = (...args: unknown[]) => connection.console.debug(args.map(String).join(" "));
 
-// If the client process goes away (IPC channel closed), nothing can talk to us any more: exit.
+// If the client process goes away (IPC channel closed), nothing can talk to us any more: exit. The watchdog
+// thread does the same when the main thread is too busy to see the channel close.
 process.on("disconnect", () => process.exit(0));
+watchParent();
+
+// A write past the file-size limit (ulimit -f) fails with EFBIG, which the index reports, instead of the
+// signal's default action killing the process.
+process.on("SIGXFSZ", () => connection.console.warn("A write went past the file-size limit (SIGXFSZ)."));
 
 startServer(connection);

@@ -16,6 +16,12 @@ import {
 } from "../protocol";
 import { settingDefault } from "../../common/settings";
 
+/**
+ * More characters per token than any tokenizer gives over real text (BPE vocabularies merge at most a few dozen
+ * characters): text longer than `tokens × this` cannot fit `tokens`, so it is refused or dropped untokenised.
+ */
+export const MAX_CHARS_PER_TOKEN = 32;
+
 /** node-llama-cpp's `LlamaJsonSchemaGrammar`, seen through what we use of it. */
 type SchemaGrammar = LlamaGrammar & { parse(json: string): unknown };
 
@@ -73,7 +79,7 @@ export class ChatService {
     const start = performance.now();
     const gen = { ...DEFAULT_GENERATION, ...stripUndefined(params.params ?? {}) };
     const prompt = params.messages[params.messages.length - 1]!.content;
-    const { history, droppedMessages } = this.fitToContext(params.system, params.messages, gen.maxTokens);
+    const { history, droppedMessages } = await this.fitToContext(params.system, params.messages, gen.maxTokens, signal);
 
     if (!sameHistory(this.session.getChatHistory(), history)) this.session.setChatHistory(history);
 
@@ -161,25 +167,58 @@ export class ChatService {
    * the rendered prompt plus `answerBudget` tokens fits the context window. The system prompt and the final user
    * message are always kept. Turns are dropped from the front; an assistant message left at the front is dropped
    * with its user message so the history still alternates.
+   *
+   * Cost: messages that cannot fit by their length alone ({@link MAX_CHARS_PER_TOKEN}) are dropped without
+   * tokenising; among the rest, the first kept message is found by binary search over the turn starts, about
+   * log2(turns) renders of at most the context's worth of text, with a yield between renders so a cancel or a
+   * disconnect is seen.
+   * @throws HearthError PromptTooLong when the system prompt and the last message alone do not fit.
+   * @throws HearthError Cancelled when `signal` aborts meanwhile.
    */
-  fitToContext(
+  async fitToContext(
     system: string | undefined,
     messages: ChatMessage[],
     answerBudget: number,
-  ): { history: ChatHistoryItem[]; droppedMessages: number } {
+    signal?: AbortSignal,
+  ): Promise<{ history: ChatHistoryItem[]; droppedMessages: number }> {
     const contextSize = this.context.contextSize;
     // Keep at least a quarter of the window for the prompt, however large the requested answer.
     const budget = contextSize - Math.min(answerBudget, Math.floor(contextSize * 0.75));
-    let first = 0;
     const last = messages.length - 1;
-    for (;;) {
-      const history = toHistory(system, messages.slice(first, last));
-      if (first >= last || this.countTokens(history, messages[last]!.content) <= budget) {
-        return { history, droppedMessages: first };
-      }
-      first++;
-      while (first < last && messages[first]!.role !== "user") first++;
+    const lastText = messages[last]!.content;
+    const maxChars = budget * MAX_CHARS_PER_TOKEN;
+    const keptChars = (system?.length ?? 0) + lastText.length;
+    const tooLong = (tokens?: number) =>
+      new HearthError(
+        ErrorCodes.PromptTooLong,
+        `The message${system ? " and the system prompt" : ""} ${tokens === undefined ? `(${keptChars.toLocaleString("en")} characters)` : `(${tokens.toLocaleString("en")} tokens)`} do not fit the ${contextSize}-token context window, which leaves ${budget} tokens for the prompt after the answer's ${contextSize - budget}.`,
+        "Shorten the message or the system prompt, attach less, or raise 'hearth.contextSize' (CLI: --context-size).",
+      );
+    if (keptChars > maxChars) throw tooLong();
+    const alone = this.countTokens(toHistory(system, []), lastText);
+    if (alone > budget) throw tooLong(alone);
+
+    // Turn starts, oldest first: 0, then every user message before the last; `last` itself (nothing kept
+    // before it) always fits, as checked above.
+    const starts = [0, ...messages.flatMap((m, i) => (i > 0 && i < last && m.role === "user" ? [i] : [])), last];
+    // Skip starts whose text alone is longer than the budget could hold at any tokenisation.
+    let lo = 0;
+    let chars = keptChars + messages.slice(0, last).reduce((n, m) => n + m.content.length, 0);
+    for (let i = 0; chars > maxChars && i < starts.length - 1; i++) {
+      for (let k = starts[i]!; k < starts[i + 1]!; k++) chars -= messages[k]!.content.length;
+      lo = i + 1;
     }
+    let hi = starts.length - 1; // fits
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (signal?.aborted) throw new HearthError(ErrorCodes.Cancelled, "Cancelled.");
+      const tokens = this.countTokens(toHistory(system, messages.slice(starts[mid]!, last)), lastText);
+      if (tokens <= budget) hi = mid;
+      else lo = mid + 1;
+    }
+    const first = starts[lo]!;
+    return { history: toHistory(system, messages.slice(first, last)), droppedMessages: first };
   }
 
   private countTokens(history: ChatHistoryItem[], prompt: string): number {
