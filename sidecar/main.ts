@@ -3,11 +3,23 @@
  * `--node-ipc`) or by the CLI with `child_process.fork`. Talks JSON-RPC over the IPC channel only: stdout is
  * never written by the protocol, and stray console output from libraries is routed into the log.
  */
-import { createConnection, ProposedFeatures } from "vscode-languageserver/node";
+import { createConnection, IPCMessageReader, IPCMessageWriter, ProposedFeatures } from "vscode-languageserver/node";
 import { watchParent } from "./parentWatchdog";
+import { CheckedMessageReader } from "./rpcFrames";
 import { startServer } from "./server";
 
-const connection = createConnection(ProposedFeatures.all);
+// Over Node IPC (how the extension and the CLI start it) every frame is checked before vscode-jsonrpc sees it.
+// Malformed frames are logged through the connection once it exists.
+let warn = (m: string): void => void process.stderr.write(`${m}\n`);
+const writer = process.send ? new IPCMessageWriter(process) : undefined;
+const connection = writer
+  ? createConnection(
+      ProposedFeatures.all,
+      new CheckedMessageReader(new IPCMessageReader(process), writer, (m) => warn(m)),
+      writer,
+    )
+  : createConnection(ProposedFeatures.all);
+warn = (m) => connection.console.warn(m);
 
 // Libraries that print (node-llama-cpp's CLI helpers, warnings) must not touch stdout; send it to the log.
 console.log = (...args: unknown[]) => connection.console.log(args.map(String).join(" "));

@@ -45,7 +45,10 @@ export const ErrorCodes = {
   BackendUnavailable: -33008,
   /** The model cannot do what was asked (e.g. no chat template and no fallback, no infill tokens). */
   Unsupported: -33009,
-  /** Client side only: the sidecar process exited while the request was pending. */
+  /**
+   * The sidecar process exited while the request was pending (set by the client), or the sidecar got the
+   * request after `shutdown` (set by the sidecar). Either way: send it again after the restart.
+   */
   SidecarExited: -33010,
   /**
    * The code index's files cannot be read as an index (truncated or deleted data files or manifests). The

@@ -65,6 +65,8 @@ declare const NODE_LLAMA_CPP_VERSION: string;
 export function startServer(connection: Connection): void {
   let runtime: Runtime | undefined;
   let indexes: IndexManager | undefined;
+  /** Set by `shutdown`: later requests are refused as SidecarExited, a later `initialize` too. */
+  let shuttingDown = false;
 
   const log: Logger = {
     debug: (m) => connection.console.debug(m),
@@ -93,7 +95,16 @@ export function startServer(connection: Connection): void {
   }
 
   function requireRuntime(): Runtime {
-    if (!runtime) throw new HearthError(ErrorCodes.Internal, "The sidecar was not initialized.");
+    if (shuttingDown) {
+      throw new HearthError(
+        ErrorCodes.SidecarExited,
+        "The sidecar is shutting down; this request was not run.",
+        "Send it again once the sidecar has restarted.",
+      );
+    }
+    if (!runtime) {
+      throw new HearthError(ErrorCodes.InvalidParams, "The sidecar was not initialized: send 'initialize' first.");
+    }
     return runtime;
   }
 
@@ -138,6 +149,14 @@ export function startServer(connection: Connection): void {
   }
 
   connection.onInitialize((params: InitializeParams): InitializeResult | ResponseError<InitializeError> => {
+    if (runtime || shuttingDown) {
+      // A second runtime would hold a second set of models and backends, and the first would leak.
+      return new ResponseError(
+        ErrorCodes.InvalidParams,
+        "The sidecar is already initialized; a second 'initialize' is refused. Restart the sidecar to change its options.",
+        { retry: false },
+      );
+    }
     const options = params.initializationOptions as Partial<SidecarInitOptions> | undefined;
     if (options?.protocolVersion !== PROTOCOL_VERSION) {
       return new ResponseError(
@@ -295,6 +314,7 @@ export function startServer(connection: Connection): void {
   for (const name of Object.keys(methods) as SidecarMethod[]) registerEntry(name);
 
   connection.onShutdown(async () => {
+    shuttingDown = true;
     await indexes?.dispose();
     indexes = undefined;
     await runtime?.dispose();
