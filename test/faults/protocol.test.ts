@@ -251,9 +251,8 @@ describe("fault suite: fuzzed params for every method get a fixed error code, ne
         async ([method, field], value) => {
           const params = structuredClone(valid[method]);
           const [head, ...rest] = field.split(".");
-          let at: Record<string, unknown> = params;
           if (rest.length && typeof params[head!] === "object" && params[head!] !== null) {
-            at = params[head!] as Record<string, unknown>;
+            let at = params[head!] as Record<string, unknown>;
             for (const k of rest.slice(0, -1)) at = (at[k] ?? {}) as Record<string, unknown>;
             at[rest.at(-1)!] = value;
           } else {
