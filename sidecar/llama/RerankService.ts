@@ -1,5 +1,13 @@
 import type { LlamaModel, LlamaRankingContext } from "node-llama-cpp";
+import { HearthError } from "../errors";
+import { ErrorCodes } from "../protocol";
 import { textPreparation } from "./EmbeddingService";
+
+/**
+ * Tokens a ranking pair needs besides the query's and the document's own: BOS/CLS, SEP and EOS of the
+ * cross-encoder template (node-llama-cpp adds 4 to a BERT reranker's pair), with a margin.
+ */
+const RANK_TEMPLATE_TOKENS = 8;
 
 /**
  * Cross-encoder reranking with one loaded reranker (node-llama-cpp `LlamaRankingContext`, which needs a GGUF
@@ -16,14 +24,28 @@ export class RerankService {
     this.prepare = textPreparation(model);
   }
 
-  /** One score per document, in the documents' order. Long documents are cut to fit with the query. */
+  /**
+   * One score per document, in the documents' order. The query is cut to a quarter of the window and each
+   * document to what is left, so every pair fits the context (and the model's trained positions) whatever
+   * its size: a 16-token context used to overflow ("The input length exceed the context size").
+   * @throws HearthError Unsupported when the window is too small to hold a query token and a document token.
+   */
   async rank(query: string, documents: string[], signal?: AbortSignal): Promise<number[]> {
-    const q = this.model.tokenize(this.prepare(query)).slice(0, Math.floor(this.contextSize / 4));
-    const room = this.contextSize - q.length - 8;
+    const window = Math.min(this.contextSize, this.model.trainContextSize || this.contextSize);
+    const room = window - RANK_TEMPLATE_TOKENS;
+    if (room < 2) {
+      throw new HearthError(
+        ErrorCodes.Unsupported,
+        `The reranker's context window (${window} tokens) is too small to rank a query with a document.`,
+        `Load it with a larger context size (at least ${RANK_TEMPLATE_TOKENS + 16}).`,
+      );
+    }
+    const q = this.model.tokenize(this.prepare(query)).slice(0, Math.max(1, Math.floor(room / 4)));
+    const docRoom = room - q.length;
     const scores: number[] = [];
     for (const doc of documents) {
       signal?.throwIfAborted();
-      scores.push(await this.context.rank(q, this.model.tokenize(this.prepare(doc)).slice(0, Math.max(16, room))));
+      scores.push(await this.context.rank(q, this.model.tokenize(this.prepare(doc)).slice(0, docRoom)));
     }
     return scores;
   }

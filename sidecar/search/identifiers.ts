@@ -5,9 +5,17 @@
  * GitHub's code search tokenizers); the exact rules here are ours.
  */
 
+/** ASCII words, as the lab's embedding models were trained on them ({@link embeddingWords}; invariant 16). */
 const WORD = /[A-Za-z_$][A-Za-z0-9_$]*|[0-9]+/g;
+/**
+ * Words of any script for the full-text index ({@link lexicalTerms}): letters and digits of every alphabet
+ * (`größe`, `счётчик`, `变量名`), so identifiers and comments outside ASCII are found too.
+ */
+const UNICODE_WORD = /[\p{L}\p{M}_$][\p{L}\p{M}\p{N}_$]*|\p{N}+/gu;
+/** Scripts written without spaces between words: each of their characters is also a term of its own. */
+const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
 /** camelCase / PascalCase / acronym boundaries: `HTTPServer` → `HTTP Server`, `parseJSON2` → `parse JSON 2`. */
-const BOUNDARY = /([a-z0-9])([A-Z])|([A-Z]+)([A-Z][a-z])|([A-Za-z])([0-9])/g;
+const BOUNDARY = /(\p{Ll}|\p{N})(\p{Lu})|(\p{Lu}+)(\p{Lu}\p{Ll})|(\p{L})(\p{N})/gu;
 
 /**
  * The lower-case parts of one identifier, in order: `getHTTPResponse` → ["get", "http", "response"],
@@ -20,25 +28,37 @@ export function splitIdentifier(identifier: string): string[] {
     );
   // Twice: boundaries that share a character (`utf8Decode`: `f|8` and `8|D`) are found one per pass.
   return split(split(identifier))
-    .split(/[^A-Za-z0-9]+/)
+    .split(/[^\p{L}\p{M}\p{N}]+/u)
     .filter(Boolean)
     .map((p) => p.toLowerCase());
 }
 
+/** `word` without its accents (`résumé` → `resume`), or undefined when it has none. */
+function withoutAccents(word: string): string | undefined {
+  const folded = word.normalize("NFD").replace(/\p{M}+/gu, "");
+  return folded !== word ? folded : undefined;
+}
+
 /**
  * Text → the space-separated terms a full-text index should see: every word lower-cased, plus the parts of
- * each compound identifier (the whole word is kept too, so an exact identifier query still matches best).
- * Words are capped at 64 characters (longer ones are data, not names).
+ * each compound identifier (the whole word is kept too, so an exact identifier query still matches best), in
+ * any script: an accented word also without its accents, and a run of Han or kana also as single characters
+ * (those scripts put no spaces between words). Words are capped at 64 characters (longer ones are data).
  */
 export function lexicalTerms(text: string): string {
   const out: string[] = [];
-  for (const match of text.matchAll(WORD)) {
+  for (const match of text.normalize("NFC").matchAll(UNICODE_WORD)) {
     const word = match[0];
     if (word.length > 64) continue;
     const parts = splitIdentifier(word);
     const whole = word.replace(/[_$]/g, "").toLowerCase();
     if (whole) out.push(whole);
     if (parts.length > 1) out.push(...parts);
+    for (const w of parts.length > 1 ? [whole, ...parts] : [whole]) {
+      const folded = withoutAccents(w);
+      if (folded) out.push(folded);
+    }
+    if (UNSPACED.test(word)) for (const ch of word) if (UNSPACED.test(ch)) out.push(ch);
   }
   return out.join(" ");
 }

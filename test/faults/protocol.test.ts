@@ -86,11 +86,12 @@ describe("fault suite: malformed JSON-RPC frames neither kill nor confuse the si
     expect(raw.exited).toBe(false);
   });
 
-  it.each([
+  const invalid: Array<[string, { id: number; [key: string]: unknown }]> = [
     ["no jsonrpc field", { id: 21, method: "runtime/stats", params: {} }],
     ["jsonrpc 1.0", { jsonrpc: "1.0", id: 22, method: "runtime/stats", params: {} }],
     ["string params", { jsonrpc: "2.0", id: 23, method: "runtime/stats", params: "x" }],
-  ] as Array<[string, { id: number }]>)("a request with %s is answered with Invalid Request", async (_l, frame) => {
+  ];
+  it.each(invalid)("a request with %s is answered with Invalid Request", async (_l, frame) => {
     raw.send(frame);
     const r = await raw.response(frame.id);
     expect(r.error?.code).toBe(-32600);

@@ -6,6 +6,7 @@ import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
 import { MAX_QUERY_CHARS } from "../../sidecar/guards";
 import { ErrorCodes, type IndexTarget, type SearchMode } from "../../sidecar/protocol";
 import { errorOf, spawnSidecar } from "../sidecar/helpers";
+import { labModel } from "../testModels";
 
 describe("fault suite: queries that cannot be searched get a clear error", () => {
   let sidecar: SidecarProcess;
@@ -42,5 +43,77 @@ describe("fault suite: queries that cannot be searched get a clear error", () =>
   it("the sidecar still searches afterwards", async () => {
     const r = await sidecar.request("index/search", { ...target, query: "frobnicate widgets" });
     expect(r.hits[0]?.symbol).toBe("frobnicateWidgets");
+  });
+});
+
+describe("fault suite: lexical search finds words outside ASCII", () => {
+  let sidecar: SidecarProcess;
+  let work: string;
+  let target: IndexTarget;
+  beforeAll(async () => {
+    ({ sidecar } = await spawnSidecar());
+    work = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-faults-unicode-"));
+    await fs.mkdir(path.join(work, "src"));
+    const files: Record<string, string> = {
+      "german.ts": "export function größeBerechnen(breite: number) {\n  return breite * 2;\n}\n",
+      "russian.ts": "export function счётчикЗапросов() {\n  return 0;\n}\n",
+      "chinese.ts": "// 读取配置文件\nexport function 读取配置() {\n  return {};\n}\n",
+      "french.ts": "export function résuméParser(texte: string) {\n  return texte;\n}\n",
+      "plain.ts": "export function unrelatedThing() {\n  return 1;\n}\n",
+    };
+    for (const [name, text] of Object.entries(files)) await fs.writeFile(path.join(work, "src", name), text);
+    target = { root: path.join(work, "src"), storageDir: path.join(work, "db") };
+    await sidecar.request("index/build", target);
+  });
+  afterAll(async () => {
+    await sidecar.stop();
+    await fs.rm(work, { recursive: true, force: true });
+  });
+
+  it.each([
+    ["an accented identifier part", "größe", "german.ts"],
+    ["a Cyrillic identifier part", "запросов", "russian.ts"],
+    ["a Cyrillic word with ё typed as е", "счетчик", "russian.ts"],
+    ["Chinese characters inside a longer run", "配置", "chinese.ts"],
+    ["an accented word typed without accents", "resume parser", "french.ts"],
+  ])("%s (%s) finds %s", async (_label, query, file) => {
+    const r = await sidecar.request("index/search", { ...target, query, mode: "lexical" });
+    expect(r.hits[0]?.path).toBe(file);
+  });
+});
+
+describe("fault suite: the reranker fits every pair into a small context", () => {
+  let sidecar: SidecarProcess;
+  let work: string;
+  let target: IndexTarget;
+  beforeAll(async () => {
+    ({ sidecar } = await spawnSidecar());
+    work = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-faults-rerank-"));
+    await fs.mkdir(path.join(work, "src"));
+    for (let i = 0; i < 6; i++) {
+      const body = Array.from({ length: 20 }, (_, k) => `  const step${k} = widget${i} * ${k};`).join("\n");
+      await fs.writeFile(
+        path.join(work, "src", `w${i}.ts`),
+        `export function resizeWidget${i}(widget${i}: number) {\n${body}\n}\n`,
+      );
+    }
+    target = { root: path.join(work, "src"), storageDir: path.join(work, "db") };
+    await sidecar.request("index/build", target);
+  });
+  afterAll(async () => {
+    await sidecar.stop();
+    await fs.rm(work, { recursive: true, force: true });
+  });
+
+  it("a reranker loaded with a 16-token context reranks long chunks (it overflowed the context)", async () => {
+    await sidecar.request("model/load", { role: "rerank", model: { uri: labModel("reranker") }, contextSize: 16 });
+    const r = await sidecar.request("index/search", {
+      ...target,
+      query: "resize the widget by steps",
+      mode: "lexical",
+    });
+    expect(r.reranked).toBe(true);
+    expect(r.hits.length).toBeGreaterThan(1);
+    expect(r.hits.every((h) => typeof h.scores.rerank === "number")).toBe(true);
   });
 });
