@@ -71,6 +71,8 @@ export class Runtime {
   /** Llamas created for a backend that turned out unavailable; disposed with the rest. */
   private readonly strays: Llama[] = [];
   private readonly models = new Map<ModelRole, LoadedModel>();
+  /** llama.cpp's latest error lines (at most 20), for naming why a load failed (see {@link loadError}). */
+  private readonly llamaErrors: Array<{ at: number; line: string }> = [];
   private gpu: GpuSetting;
   private threadCount: number;
 
@@ -133,8 +135,11 @@ export class Runtime {
         logger: (level, message) => {
           const line = message.trimEnd();
           if (!line) return;
-          if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal) log.error(line);
-          else if (level === LlamaLogLevel.warn) log.warn(line);
+          if (level === LlamaLogLevel.error || level === LlamaLogLevel.fatal) {
+            log.error(line);
+            this.llamaErrors.push({ at: performance.now(), line });
+            if (this.llamaErrors.length > 20) this.llamaErrors.shift();
+          } else if (level === LlamaLogLevel.warn) log.warn(line);
           else log.debug(line);
         },
       });
@@ -187,7 +192,7 @@ export class Runtime {
       });
     } catch (error) {
       if (signal.aborted) throw new HearthError(ErrorCodes.Cancelled, "Model load cancelled.");
-      throw this.loadError(filePath, error);
+      throw this.loadError(filePath, error, started);
     }
     const entry: LoadedModel = {
       params,
@@ -210,7 +215,7 @@ export class Runtime {
         entry.context = await model.createContext({ contextSize, threads: this.threadCount, sequences: 1 });
       } catch (error) {
         await model.dispose();
-        throw this.loadError(filePath, error);
+        throw this.loadError(filePath, error, started);
       }
       if (params.role === "chat") {
         entry.chat = new ChatService(model, entry.context);
@@ -241,7 +246,7 @@ export class Runtime {
         }
       } catch (error) {
         await model.dispose();
-        throw this.loadError(filePath, error);
+        throw this.loadError(filePath, error, started);
       }
     }
     entry.info.loadMs = Math.round(performance.now() - started);
@@ -283,8 +288,22 @@ export class Runtime {
     }
   }
 
-  private loadError(filePath: string, error: unknown): HearthError {
+  /**
+   * What a failed load says to the user: memory as ModelTooLarge; an architecture llama.cpp does not know as
+   * Unsupported; otherwise ModelCorrupt with llama.cpp's own reason (its last error line since `since`, a
+   * `performance.now()` time) rather than node-llama-cpp's "Failed to load model".
+   */
+  private loadError(filePath: string, error: unknown, since: number): HearthError {
     if (error instanceof HearthError) return error;
+    const lines = this.llamaErrors.filter((e) => e.at >= since).map((e) => e.line);
+    const arch = lines.map((l) => /unknown model architecture: '([^']*)'/.exec(l)?.[1]).find((a) => a !== undefined);
+    if (arch !== undefined) {
+      return new HearthError(
+        ErrorCodes.Unsupported,
+        `${path.basename(filePath)} is a '${arch}' model, an architecture the llama.cpp in this Hearth does not support.`,
+        "Use a GGUF of a supported architecture (llama, qwen2, qwen3, gemma, phi3, mistral, …), or update Hearth.",
+      );
+    }
     if (error instanceof InsufficientMemoryError) {
       return new HearthError(
         ErrorCodes.ModelTooLarge,
@@ -292,7 +311,14 @@ export class Runtime {
         "Pick a smaller model or lower 'hearth.contextSize'.",
       );
     }
-    return corrupt(filePath, `llama.cpp could not load it (${error instanceof Error ? error.message : String(error)})`);
+    const reason = lines
+      .map((l) => /error loading model(?: [a-z ]+)?: (.+)$/.exec(l)?.[1])
+      .filter((r): r is string => !!r)
+      .at(-1);
+    return corrupt(
+      filePath,
+      `llama.cpp could not load it (${reason ?? (error instanceof Error ? error.message : String(error))})`,
+    );
   }
 
   /** The chat service of the loaded chat model. @throws HearthError NoModelLoaded */

@@ -90,13 +90,16 @@ class BoundedReader {
   }
 }
 
-/** A {@link HearthError} with code ModelCorrupt for a file that looks like GGUF but cannot be used. */
-export function corrupt(filePath: string, reason: string): HearthError {
-  return new HearthError(
-    ErrorCodes.ModelCorrupt,
-    `${path.basename(filePath)} is not a usable GGUF: ${reason}.`,
-    "The file is probably truncated or corrupt: download it again.",
-  );
+/**
+ * A {@link HearthError} with code ModelCorrupt for a file that looks like GGUF but cannot be used.
+ * @param hint what to do; by default, to download it again (a truncated or damaged copy).
+ */
+export function corrupt(
+  filePath: string,
+  reason: string,
+  hint = "The file is probably truncated or corrupt: download it again.",
+): HearthError {
+  return new HearthError(ErrorCodes.ModelCorrupt, `${path.basename(filePath)} is not a usable GGUF: ${reason}.`, hint);
 }
 
 /**

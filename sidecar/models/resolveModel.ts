@@ -5,6 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { resolveModelFile, readGgufFileInfo, type GgufFileInfo } from "node-llama-cpp";
 import { checkGgufHeader, corrupt } from "./ggufHeader";
+import { hyperparameterProblem } from "./hyperparameters";
 import { HearthError } from "../errors";
 import { ErrorCodes, type ModelSpec } from "../protocol";
 
@@ -59,20 +60,58 @@ export async function sha256File(filePath: string): Promise<string> {
  * @throws HearthError ModelNotFound (missing local file, or remote with downloads off), DownloadFailed,
  *   ChecksumMismatch, Cancelled (signal aborted).
  */
+const MODEL_PATH_HINT = "Check the model path (the 'hearth.models.*' settings, /model, or --model).";
+
+/**
+ * That `filePath` is a regular file (after links), or an error naming what it is instead: missing, a folder
+ * (with the GGUF files in it, when there are some), a link to nothing, a loop of links, unreadable.
+ * @throws HearthError ModelNotFound.
+ */
+async function checkLocalModelPath(filePath: string): Promise<void> {
+  let stat;
+  try {
+    stat = await fs.stat(filePath);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const link = await fs.readlink(filePath).catch(() => undefined);
+    const what =
+      code === "ELOOP"
+        ? `${filePath} is a loop of symbolic links`
+        : link !== undefined
+          ? `${filePath} is a symbolic link to ${link}, which does not exist`
+          : code === "EACCES" || code === "EPERM"
+            ? `${filePath} cannot be read (permission denied)`
+            : code === "ENOTDIR"
+              ? `Model file not found: a part of ${filePath} is a file, not a folder`
+              : `Model file not found: ${filePath}`;
+    throw new HearthError(ErrorCodes.ModelNotFound, `${what}.`, MODEL_PATH_HINT);
+  }
+  if (stat.isDirectory()) {
+    const ggufs = (await fs.readdir(filePath).catch(() => [] as string[])).filter((f) => f.endsWith(".gguf"));
+    throw new HearthError(
+      ErrorCodes.ModelNotFound,
+      `${filePath} is a folder, not a model file.`,
+      ggufs.length
+        ? `Name one of the GGUF files in it: ${ggufs.slice(0, 5).join(", ")}${ggufs.length > 5 ? ", …" : ""}.`
+        : `It holds no .gguf file. ${MODEL_PATH_HINT}`,
+    );
+  }
+  if (!stat.isFile()) {
+    throw new HearthError(
+      ErrorCodes.ModelNotFound,
+      `${filePath} is not a regular file (a device, FIFO or socket).`,
+      MODEL_PATH_HINT,
+    );
+  }
+}
+
 export async function resolveModel(spec: ModelSpec, options: ResolveOptions): Promise<string> {
   let filePath: string;
   if (isRemoteModel(spec.uri)) {
     filePath = await download(spec.uri, options);
   } else {
     filePath = expandLocalPath(spec.uri);
-    const stat = await fs.stat(filePath).catch(() => undefined);
-    if (!stat?.isFile()) {
-      throw new HearthError(
-        ErrorCodes.ModelNotFound,
-        `Model file not found: ${filePath}`,
-        "Check the model path (the 'hearth.models.chat' setting, /model, or --model).",
-      );
-    }
+    await checkLocalModelPath(filePath);
   }
   if (spec.sha256) {
     const actual = await sha256File(filePath);
@@ -210,10 +249,20 @@ export async function inspectGguf(filePath: string, signal?: AbortSignal): Promi
   try {
     info = await readGgufFileInfo(filePath, { logWarnings: false, ...(signal ? { signal } : {}) });
   } catch (error) {
-    throw corrupt(filePath, error instanceof Error ? error.message : String(error));
+    // The parser's own failures (RangeError, BigInt mixing) are not a reason a user can act on: say what it
+    // means, keep the detail short.
+    const message = error instanceof Error ? error.message : String(error);
+    throw corrupt(
+      filePath,
+      error instanceof RangeError || error instanceof TypeError || /BigInt/.test(message)
+        ? "its header cannot be parsed"
+        : message.split("\n")[0]!.slice(0, 160),
+    );
   }
   if (!info.metadata?.general?.architecture) throw corrupt(filePath, "the header has no general.architecture");
   await checkTensorsInsideFile(filePath, info);
+  const problem = hyperparameterProblem(filePath, info);
+  if (problem) throw problem;
   return info;
 }
 

@@ -1,22 +1,21 @@
-import { readFileSync, writeFileSync } from "node:fs";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ModelRoles } from "../../common/models/ModelRoles";
 import { ErrorCodes } from "../../sidecar/protocol";
+import { u32 } from "../fixtures/synthetic/ggufWriter";
 import { writeSyntheticFimModel } from "../fixtures/synthetic/syntheticModels";
 import { errorOf, spawnSidecar, waitFor } from "../sidecar/helpers";
 
-/** A SYNTHETIC FIM GGUF whose `llama.attention.head_count` is 0: plausible, and llama.cpp aborts on it. */
-function writeHeadCountZero(file: string): void {
-  writeSyntheticFimModel(file);
-  const bytes = readFileSync(file);
-  const key = Buffer.from("llama.attention.head_count");
-  let at = bytes.indexOf(key);
-  while (bytes.subarray(at + key.length, at + key.length + 3).toString() === "_kv") at = bytes.indexOf(key, at + 1);
-  bytes.writeUInt32LE(0, at + key.length + 4); // after the u32 type tag comes the u32 value
-  writeFileSync(file, bytes);
+/**
+ * A SYNTHETIC FIM GGUF that claims 100,000 experts: plausible, past Hearth's checks, and llama.cpp aborts on it
+ * (its expert count is asserted, not checked). It stands for whatever no list of checks foresaw.
+ */
+function writeCrashingModel(file: string): void {
+  writeSyntheticFimModel(file, 1, "random", {
+    metadata: { "llama.expert_count": u32(100_000), "llama.expert_used_count": u32(2) },
+  });
 }
 
 describe("fault suite: a model file that crashes llama.cpp", () => {
@@ -25,9 +24,9 @@ describe("fault suite: a model file that crashes llama.cpp", () => {
   let good: string;
   beforeAll(async () => {
     dir = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-faults-crash-"));
-    crashing = path.join(dir, "head-count-zero.gguf");
+    crashing = path.join(dir, "many-experts.gguf");
     good = path.join(dir, "good.gguf");
-    writeHeadCountZero(crashing);
+    writeCrashingModel(crashing);
     writeSyntheticFimModel(good);
   });
   afterAll(() => fs.rm(dir, { recursive: true, force: true }));
@@ -40,7 +39,7 @@ describe("fault suite: a model file that crashes llama.cpp", () => {
       const spec = { model: { uri: crashing }, contextSize: 256 };
       const first = await errorOf(roles.ensure("completion", spec));
       expect(first.code).toBe(ErrorCodes.ModelCorrupt);
-      expect(first.message).toContain("head-count-zero.gguf crashed llama.cpp while loading");
+      expect(first.message).toContain("many-experts.gguf crashed llama.cpp while loading");
       await waitFor(() => restarts === 1, 15_000, "the restart after the crash");
       const pid = sidecar.pid;
       // The next automatic load (a keystroke, a message) is refused without touching the sidecar.
