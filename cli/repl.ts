@@ -5,7 +5,12 @@ import type { ChatController } from "../common/chat/ChatController";
 import { SidecarError } from "../common/sidecar/SidecarError";
 import type { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import type { GenerationParams } from "../sidecar/protocol";
-import { codebaseContext, mentionsCodebase, withoutMention } from "../common/search/codebaseContext";
+import {
+  codebaseCharBudget,
+  codebaseContext,
+  mentionsCodebase,
+  withoutMention,
+} from "../common/search/codebaseContext";
 import { defaultIndexDir, hitLocation } from "../common/search/format";
 import { loadPromptDir } from "../common/actions/loadPrompts";
 import { parseSlash, runSlash, type SlashHost } from "../common/chat/slashCommands";
@@ -160,10 +165,14 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       let retrieved = {};
       if (mentionsCodebase(text)) {
         const found = await host.search!(withoutMention(text) || text);
-        if (found.hits.length) {
-          retrieved = codebaseContext(found.hits);
-          out.write(`(using ${terminalSafe(found.hits.map((h) => hitLocation(h)).join(", "))})\n`);
+        const window = (await sidecar.request("runtime/stats", {})).models.find((m) => m.role === "chat")?.contextSize;
+        const { context, sources, omitted } = codebaseContext(found.hits, codebaseCharBudget(window));
+        if (sources.length) {
+          retrieved = { context, sources };
+          const used = found.hits.slice(0, sources.length).map((h) => hitLocation(h));
+          out.write(`(using ${terminalSafe(used.join(", "))})\n`);
         }
+        if (omitted) out.write(`(${omitted} more excerpts left out to fit the ${window}-token context window)\n`);
       }
       out.write("Assistant> ");
       const result = await controller.send(text, {

@@ -116,6 +116,7 @@ export class ChatSession implements vscode.Disposable {
     await this.send(message, () =>
       retrieveCodebase(text, this.deps.index, {
         topK: readConfig().search.codebaseChunks,
+        contextSize: this.roles.info("chat")?.contextSize,
         signal: this.abort?.signal,
         notice: (n) => this.notice.fire(n),
       }),

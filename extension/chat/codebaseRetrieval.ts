@@ -1,5 +1,10 @@
 import type { SourceRef } from "../../common/chat/conversation";
-import { codebaseContext, mentionsCodebase, withoutMention } from "../../common/search/codebaseContext";
+import {
+  codebaseCharBudget,
+  codebaseContext,
+  mentionsCodebase,
+  withoutMention,
+} from "../../common/search/codebaseContext";
 import { SidecarError } from "../../common/sidecar/SidecarError";
 import { ErrorCodes } from "../../sidecar/protocol";
 import type { IndexController } from "../search/IndexController";
@@ -16,7 +21,13 @@ export type Notice = { kind: "info" | "error"; text: string };
 export async function retrieveCodebase(
   text: string,
   index: IndexController | undefined,
-  options: { topK: number; signal?: AbortSignal | undefined; notice: (n: Notice) => void },
+  options: {
+    topK: number;
+    /** The chat model's context window, tokens: excerpts are cut to fit it (see `codebaseCharBudget`). */
+    contextSize?: number | undefined;
+    signal?: AbortSignal | undefined;
+    notice: (n: Notice) => void;
+  },
 ): Promise<{ context?: string; sources?: SourceRef[] }> {
   if (!mentionsCodebase(text)) return {};
   if (!index?.target()) {
@@ -35,7 +46,14 @@ export async function retrieveCodebase(
       });
       return {};
     }
-    return codebaseContext(result.hits);
+    const { context, sources, omitted } = codebaseContext(result.hits, codebaseCharBudget(options.contextSize));
+    if (omitted) {
+      options.notice({
+        kind: "info",
+        text: `@codebase: ${omitted} of ${result.hits.length} excerpts left out to fit the ${options.contextSize}-token context window.`,
+      });
+    }
+    return sources.length ? { context, sources } : {};
   } catch (error) {
     const e = SidecarError.from(error);
     if (e.code === ErrorCodes.Cancelled) throw error;

@@ -191,7 +191,7 @@ export class ChatService {
     const tooLong = (tokens?: number) =>
       new HearthError(
         ErrorCodes.PromptTooLong,
-        `The message${system ? " and the system prompt" : ""} ${tokens === undefined ? `(${keptChars.toLocaleString("en")} characters)` : `(${tokens.toLocaleString("en")} tokens)`} do not fit the ${contextSize}-token context window, which leaves ${budget} tokens for the prompt after the answer's ${contextSize - budget}.`,
+        `The message${system ? " and the system prompt" : ""} ${tokens === undefined ? `(${keptChars.toLocaleString("en")} characters)` : `(${tokens.toLocaleString("en")} tokens)`} ${system ? "do" : "does"} not fit the ${contextSize}-token context window, which leaves ${budget} tokens for the prompt after the answer's ${contextSize - budget}.`,
         "Shorten the message or the system prompt, attach less, or raise 'hearth.contextSize' (CLI: --context-size).",
       );
     if (keptChars > maxChars) throw tooLong();

@@ -33,14 +33,14 @@ describe("fault suite: oversized chat input gets a clear error, never a silent c
   it("a 10 MB message is refused as PromptTooLong, naming its size and the context window", async () => {
     const error = await errorOf(send([user("Once upon a time ".repeat(600_000))]));
     expect(error.code).toBe(ErrorCodes.PromptTooLong);
-    expect(error.message).toMatch(/The message \(10,200,000 characters\) do not fit the 512-token context window/);
+    expect(error.message).toMatch(/The message \(10,200,000 characters\) does not fit the 512-token context window/);
     expect(error.hint).toMatch(/hearth\.contextSize/);
   });
 
   it("a message a little longer than the window is refused with its token count (it was cut silently)", async () => {
     const error = await errorOf(send([user("Lily went to the park and played with her ball. ".repeat(60))]));
     expect(error.code).toBe(ErrorCodes.PromptTooLong);
-    expect(error.message).toMatch(/\(\d{3,4} tokens\) do not fit the 512-token context window/);
+    expect(error.message).toMatch(/\(\d{3,4} tokens\) does not fit the 512-token context window/);
   });
 
   it("a 270 KB system prompt is refused the same way, and the sidecar answers the next request", async () => {
