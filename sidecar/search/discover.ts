@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import { promises as fs, type Dirent } from "node:fs";
+import { constants as fsConstants, promises as fs, type Dirent } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
 import ignore, { type Ignore } from "ignore";
 import { languageOf } from "../syntax/languages";
@@ -179,7 +180,11 @@ export async function discoverFiles(
         await walk(abs, rel, rules);
         continue;
       }
-      if (!isFile) continue;
+      if (!isFile) {
+        if (languageOf(entry.name))
+          skipped.push({ path: rel, reason: "not a regular file (a FIFO, socket or device)" });
+        continue;
+      }
       const reason = skipReasonByName(entry.name);
       if (reason) {
         skipped.push({ path: rel, reason });
@@ -249,14 +254,23 @@ export type ReadResult = { text: string; hash: string } | { skip: string };
  */
 export async function readIndexableFile(absPath: string, maxFileBytes = DEFAULT_MAX_FILE_BYTES): Promise<ReadResult> {
   let bytes: Buffer;
+  let handle: FileHandle | undefined;
   try {
-    const st = await fs.stat(absPath);
+    // Non-blocking open, then a check of what was opened: a path that became a FIFO or a device since
+    // discovery must not block the read forever.
+    handle = await fs.open(absPath, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    const st = await handle.stat();
+    if (!st.isFile()) return { skip: "not a regular file (a FIFO, socket or device)" };
     if (st.size > maxFileBytes)
       return { skip: `too large (${Math.round(st.size / 1024)} KiB > ${Math.round(maxFileBytes / 1024)} KiB cap)` };
-    bytes = await fs.readFile(absPath);
+    bytes = await handle.readFile();
   } catch (error) {
     return { skip: `unreadable (${(error as NodeJS.ErrnoException).code ?? String(error)})` };
+  } finally {
+    await handle?.close().catch(() => undefined);
   }
+  if (bytes.length > maxFileBytes)
+    return { skip: `too large (grew past the ${Math.round(maxFileBytes / 1024)} KiB cap)` };
   return classifyContent(bytes);
 }
 
