@@ -81,10 +81,10 @@ export async function runPromptOnFile(
     return;
   }
   const target = path.posix.join(path.posix.dirname(input.path), outcome.fileName);
+  // A new file's header names /dev/null as its old side, however the name is quoted.
   options.write(
-    unifiedDiff(target, "", outcome.content.endsWith("\n") ? outcome.content : `${outcome.content}\n`).replace(
-      `--- a/${target}`,
-      "--- /dev/null",
-    ),
+    unifiedDiff(target, "", outcome.content.endsWith("\n") ? outcome.content : `${outcome.content}\n`, {
+      newFile: true,
+    }),
   );
 }

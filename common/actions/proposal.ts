@@ -76,9 +76,14 @@ export function applyProposal(p: EditProposal, text = p.original, at: { start: n
   return text.slice(0, at.start) + p.newText + text.slice(at.end);
 }
 
-/** A unified diff (`--- a/path`, `+++ b/path`, 3 lines of context) between two versions of a file. */
-export function unifiedDiff(path: string, before: string, after: string): string {
-  return createTwoFilesPatch(`a/${path}`, `b/${path}`, before, after, undefined, undefined, { context: 3 });
+/**
+ * A unified diff (`--- a/path`, `+++ b/path`, 3 lines of context) between two versions of a file, or with
+ * `newFile` one that creates it (`--- /dev/null`). Names are quoted as git quotes them, so `git apply` takes it.
+ */
+export function unifiedDiff(path: string, before: string, after: string, options: { newFile?: boolean } = {}): string {
+  // The `diff` package quotes and escapes names git would (non-ASCII, spaces, quotes), so `git apply` reads them.
+  const from = options.newFile ? "/dev/null" : `a/${path}`;
+  return createTwoFilesPatch(from, `b/${path}`, before, after, undefined, undefined, { context: 3 });
 }
 
 /** Offset of a 0-based line start in `text` (the end of the text for lines past the end). */

@@ -1,7 +1,9 @@
+import { execFileSync } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { unifiedDiff } from "../../common/actions/proposal";
 import { insideRoot } from "../../common/actions/workspacePath";
 
 describe("fault suite: paths a model names stay inside the workspace", () => {
@@ -41,4 +43,29 @@ describe("fault suite: paths a model names stay inside the workspace", () => {
   ])("keeps %j inside", (rel, expected) => {
     expect(insideRoot(root, rel)).toBe(path.join(root, expected));
   });
+});
+
+describe("fault suite: diffs for non-ASCII file names apply with git", () => {
+  it.each(["café.ts", "with space.ts", "данные.ts", "日本.ts"])(
+    "%s: an edit and a new file beside it",
+    async (name) => {
+      const repo = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-faults-diff-"));
+      try {
+        const before = "export function add(a: number, b: number) {\n  return a + b;\n}\n";
+        await fs.writeFile(path.join(repo, name), before);
+        execFileSync("git", ["init", "-q"], { cwd: repo });
+        const edit = unifiedDiff(name, before, `// Adds two numbers.\n${before}`);
+        const created = unifiedDiff(`${name.replace(/\.ts$/, "")}.test.ts`, "", "it('adds', () => {});\n", {
+          newFile: true,
+        });
+        expect(created).toMatch(/^--- \/dev\/null$/m);
+        await fs.writeFile(path.join(repo, "change.diff"), edit + created);
+        execFileSync("git", ["apply", "change.diff"], { cwd: repo });
+        expect(await fs.readFile(path.join(repo, name), "utf8")).toMatch(/^\/\/ Adds two numbers\./);
+        expect(await fs.readFile(path.join(repo, `${name.replace(/\.ts$/, "")}.test.ts`), "utf8")).toContain("adds");
+      } finally {
+        await fs.rm(repo, { recursive: true, force: true });
+      }
+    },
+  );
 });
