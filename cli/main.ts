@@ -198,8 +198,11 @@ async function main(argv: string[]): Promise<number> {
   const tty = process.stderr.isTTY;
 
   let onRestarted = () => {};
+  // Only the REPL goes on after a crash; a one-shot command ends, so "send the message again" would mislead.
+  const oneShot = command !== "chat" || values.prompt !== undefined;
   const sidecar = new SidecarProcess({
     onRestarted: () => onRestarted(),
+    ...(oneShot ? { crashHint: "Run the command again (add --verbose to see the sidecar's log)." } : {}),
     sidecarPath: path.join(path.dirname(fileURLToPath(import.meta.url)), "sidecar.mjs"),
     init: {
       modelsDir,

@@ -33,11 +33,18 @@ export class SidecarError extends Error {
   }
 }
 
-/** The error every pending request gets when the sidecar process dies under it. */
-export function sidecarExited(detail: string): SidecarError {
+/** What a client tells the user to do after a crash, by default: the interactive clients' advice. */
+export const RESTARTING_HINT = "It is being restarted; send the message again.";
+
+/**
+ * The error every pending request gets when the sidecar process dies under it.
+ * @param hint what to do next: {@link RESTARTING_HINT} where the sidecar restarts (VS Code, the REPL); a
+ *   one-shot command, which ends, says to run it again.
+ */
+export function sidecarExited(detail: string, hint = RESTARTING_HINT): SidecarError {
   return new SidecarError(
     ErrorCodes.SidecarExited,
     `The Hearth sidecar stopped unexpectedly (${detail}); the request was not completed.`,
-    "It is being restarted; send the message again.",
+    hint,
   );
 }

@@ -29,6 +29,8 @@ export interface SidecarProcessOptions {
   onLog?: (type: number, message: string) => void;
   /** Called after a restart that followed a crash (not after the first start). */
   onRestarted?: (info: SidecarInfo) => void;
+  /** What a request cut off by a crash tells the user to do (default: SidecarError's RESTARTING_HINT). */
+  crashHint?: string;
   /** Called when the process exits unexpectedly, with the restart delay (undefined: given up). */
   onCrash?: (detail: string, restartInMs: number | undefined) => void;
 }
@@ -115,7 +117,7 @@ export class SidecarProcess implements SidecarApi {
     this.connection = undefined;
     this.child = undefined;
     this.startPromise = undefined;
-    this.pending.rejectAll(sidecarExited(detail));
+    this.pending.rejectAll(sidecarExited(detail, this.options.crashHint));
     if (this.stopping || this.options.restart === false) return;
     const delay = this.policy.onCrash();
     this.options.onCrash?.(detail, delay);
@@ -137,7 +139,7 @@ export class SidecarProcess implements SidecarApi {
   ): Promise<SidecarMethods[M][1]> {
     await this.start();
     const connection = this.connection;
-    if (!connection) throw sidecarExited("not running");
+    if (!connection) throw sidecarExited("not running", this.options.crashHint);
     return this.pending.run((token) => connection.sendRequest<SidecarMethods[M][1]>(method, params, token), signal);
   }
 

@@ -130,6 +130,25 @@ describe("fault suite: a sidecar whose client died exits", () => {
     cli.kill("SIGKILL");
     await waitFor(() => !alive(sidecarPid!), 15_000, `the orphaned sidecar ${sidecarPid} to exit (${stderr})`);
   });
+
+  it("a one-shot command whose sidecar crashes says to run the command again, not to send the message again", async () => {
+    const cli = spawn(
+      process.execPath,
+      [path.resolve("dist/cli.mjs"), "index", "ws", "--index-dir", "db2", "--batch-size", "2"],
+      { cwd: work, stdio: ["ignore", "ignore", "pipe"] },
+    );
+    let stderr = "";
+    cli.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => cli.once("exit", resolve));
+    let sidecarPid: number | undefined;
+    await waitFor(() => (sidecarPid ??= childPid(cli.pid!)) !== undefined, 20_000, "the CLI's sidecar to start");
+    await new Promise((r) => setTimeout(r, 500));
+    process.kill(sidecarPid!, "SIGKILL");
+    expect(await exited).toBe(1);
+    expect(stderr).toMatch(/The Hearth sidecar stopped unexpectedly \(killed by SIGKILL\)/);
+    expect(stderr).toMatch(/Run the command again/);
+    expect(stderr).not.toMatch(/send the message again/);
+  });
 });
 
 describe("fault suite: the parent watchdog ends a process whose main thread is stuck", () => {
