@@ -1,7 +1,13 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { SLASH_COMMANDS } from "../chat/slashSpec";
-import { mergePrompts, PromptFileError, type PromptSpec } from "./promptFiles";
+import {
+  MAX_PROMPT_FILE_BYTES,
+  mergePrompts,
+  PromptFileError,
+  tooLargePromptFile,
+  type PromptSpec,
+} from "./promptFiles";
 
 /** Names prompt files may not take: the built-in slash commands. */
 export const RESERVED_PROMPT_NAMES: ReadonlySet<string> = new Set(SLASH_COMMANDS.map((c) => c.name));
@@ -21,6 +27,11 @@ export async function loadPromptDir(dir: string): Promise<{ prompts: PromptSpec[
   for (const name of names.filter((n) => n.endsWith(".md")).sort()) {
     const file = path.join(dir, name);
     // A folder named x.md, a dangling link, no permission: that file's error, not the whole folder's.
+    const size = (await fs.stat(file).catch(() => undefined))?.size ?? 0;
+    if (size > MAX_PROMPT_FILE_BYTES) {
+      unreadable.push(tooLargePromptFile(file, size));
+      continue;
+    }
     await fs.readFile(file, "utf8").then(
       (text) => files.push([file, text]),
       (e: unknown) => unreadable.push(new PromptFileError(file, 1, `cannot be read: ${(e as Error).message}`)),

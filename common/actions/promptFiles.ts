@@ -165,6 +165,12 @@ export function builtinPrompts(): PromptSpec[] {
  * @param files `[path, text]` of each `.md` file in the prompts folder (hosts read them their own way).
  * @param reserved names of built-in slash commands, which prompts may not take.
  */
+/**
+ * The largest prompt file read, in bytes (UTF-8) or characters: a prompt template is a page or two; a file far
+ * larger is a mistake (a log, a dump) that would only end as a prompt too long for any context window.
+ */
+export const MAX_PROMPT_FILE_BYTES = 256 * 1024;
+
 export function mergePrompts(
   files: Array<[string, string]>,
   reserved: ReadonlySet<string>,
@@ -174,6 +180,7 @@ export function mergePrompts(
   const seen = new Map<string, string>();
   for (const [file, text] of [...files].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     try {
+      if (text.length > MAX_PROMPT_FILE_BYTES) throw tooLargePromptFile(file, text.length);
       const spec = parsePromptFile(text, file, reserved);
       const other = seen.get(spec.name);
       if (other) throw new PromptFileError(file, 2, `name '${spec.name}' is already used by ${other}.`);
@@ -206,5 +213,14 @@ export function docStyle(language: string): string {
     (BLOCK_DOC_LANGUAGES.test(language)
       ? "a /** … */ block comment (JSDoc / Javadoc / Doxygen style)"
       : "the usual doc-comment style of the language")
+  );
+}
+
+/** The error of a prompt file over {@link MAX_PROMPT_FILE_BYTES}. */
+export function tooLargePromptFile(file: string, size: number): PromptFileError {
+  return new PromptFileError(
+    file,
+    1,
+    `the file is ${Math.round(size / 1024).toLocaleString("en")} KiB; a prompt file may be at most ${MAX_PROMPT_FILE_BYTES / 1024} KiB.`,
   );
 }

@@ -36,6 +36,8 @@ describe("fault suite: one bad prompt file breaks only itself", () => {
     await fs.writeFile(path.join(dir, "bomb.md"), ALIAS_BOMB);
     await fs.writeFile(path.join(dir, "unclosed.md"), "---\nname: unclosed\n");
     await fs.symlink(path.join(root, "missing.md"), path.join(dir, "dangling.md"));
+    // 10 MB: it was read, templated and sent, and answered after 65 s of a silently cut prompt.
+    await fs.writeFile(path.join(dir, "huge.md"), `---\nname: huge\n---\n${"word ".repeat(2_000_000)}`);
   });
   afterAll(() => fs.rm(root, { recursive: true, force: true }));
 
@@ -51,9 +53,13 @@ describe("fault suite: one bad prompt file breaks only itself", () => {
       "bomb.md",
       "dangling.md",
       "folder.md",
+      "huge.md",
       "unclosed.md",
     ]);
     for (const e of errors) expect(e.message).toContain(path.basename(e.file));
+    expect(errors.find((e) => e.file.endsWith("huge.md"))?.message).toMatch(
+      /huge\.md:1: the file is 9,766 KiB; a prompt file may be at most 256 KiB/,
+    );
   });
 
   it("in the REPL, a mistyped command and the broken files leave the chat going", async () => {
