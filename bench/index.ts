@@ -75,12 +75,15 @@ async function rawEmbedding(
 ): Promise<{ tokensPerSecond: number; tokens: number }> {
   const llama = await getLlama({ build: "never", gpu: false, logLevel: LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath });
-  const ctx = await model.createEmbeddingContext({ contextSize: CONTEXT, threads, batchSize: 512 });
+  // The sidecar's window: the context asked for, but never past the positions the model was trained on (a
+  // longer sequence aborted this baseline on small models).
+  const window = Math.min(CONTEXT, model.trainContextSize || CONTEXT);
+  const ctx = await model.createEmbeddingContext({ contextSize: window, threads, batchSize: Math.min(512, window) });
   let tokens = 0;
   const started = performance.now();
   for (const text of texts) {
     let input = model.tokenize(prefix + text);
-    if (input.length > CONTEXT - 3) input = input.slice(0, CONTEXT - 3);
+    if (input.length > window - 3) input = input.slice(0, window - 3);
     tokens += input.length;
     await ctx.getEmbeddingFor(input);
   }
