@@ -56,6 +56,12 @@ const FOLD_IN_BELOW_ROWS = 2000;
 /** … or when this many rows are waiting for it (flat-scanned on every search until then). */
 const FOLD_IN_ABOVE_UNINDEXED = 2000;
 
+/**
+ * Fault suite only: a pause between a batch's chunks and its file rows, ms, so a kill lands in that window
+ * (`HEARTH_FAULT_PAUSE_AFTER_CHUNKS_MS`; 0, the default, means none).
+ */
+const FAULT_PAUSE_MS = Number(process.env["HEARTH_FAULT_PAUSE_AFTER_CHUNKS_MS"] ?? 0) || 0;
+
 /** How long superseded table versions stay on disk before `finalize` deletes them, ms. */
 const VERSION_RETENTION_MS = 10 * 60_000;
 
@@ -275,6 +281,7 @@ export class IndexStore {
         await chunkTable.delete(`path IN (${list})`);
       }
       if (chunks.length) await chunkTable.add(chunks as unknown as Record<string, unknown>[]);
+      if (FAULT_PAUSE_MS && chunks.length) await new Promise((r) => setTimeout(r, FAULT_PAUSE_MS));
       if (files.length) await fileTable.add(files as unknown as Record<string, unknown>[]);
     });
   }

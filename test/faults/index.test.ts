@@ -93,19 +93,26 @@ describe("fault suite: the index stays whole through kills, concurrent writers a
     const next = random(13);
     const killedAt: number[] = [];
     let orphanedRuns = 0;
-    for (let i = 0; i < 12; i++) {
-      const { sidecar } = await spawnSidecar();
-      const started = Date.now();
-      const building = sidecar.request("index/build", build(storageDir)).catch(() => undefined);
-      // Kill points spread over the first part of a build (a resumed build has less left to do).
-      await new Promise((r) => setTimeout(r, 20 + Math.floor(next() * 0.7 * cleanMs)));
-      killedAt.push(Date.now() - started);
-      process.kill(sidecar.pid!, "SIGKILL");
-      await building;
-      await sidecar.stop().catch(() => undefined);
-      const state = await tableContents(storageDir).catch(() => undefined);
-      const indexed = new Set(state?.files);
-      if (state?.chunkPaths.some((p) => !indexed.has(p))) orphanedRuns++;
+    // Killed sidecars pause 100 ms between a batch's chunks and its file rows: most kills land in that window,
+    // the one the old build left duplicates from, whatever the machine's speed.
+    process.env["HEARTH_FAULT_PAUSE_AFTER_CHUNKS_MS"] = "100";
+    try {
+      for (let i = 0; i < 12; i++) {
+        const { sidecar } = await spawnSidecar();
+        const started = Date.now();
+        const building = sidecar.request("index/build", build(storageDir)).catch(() => undefined);
+        // Kill points spread over the first 1.5 s of each run (startup, discovery, the first batches).
+        await new Promise((r) => setTimeout(r, 100 + Math.floor(next() * 1400)));
+        killedAt.push(Date.now() - started);
+        process.kill(sidecar.pid!, "SIGKILL");
+        await building;
+        await sidecar.stop().catch(() => undefined);
+        const state = await tableContents(storageDir).catch(() => undefined);
+        const indexed = new Set(state?.files);
+        if (state?.chunkPaths.some((p) => !indexed.has(p))) orphanedRuns++;
+      }
+    } finally {
+      delete process.env["HEARTH_FAULT_PAUSE_AFTER_CHUNKS_MS"];
     }
     const { sidecar } = await spawnSidecar();
     try {
