@@ -1,4 +1,14 @@
-import { ErrorCodes, FUSION_METHODS, GPU_SETTINGS, MODEL_ROLES, SEARCH_MODES, type FusionMethod } from "./protocol";
+import {
+  ENGINE_KINDS,
+  ErrorCodes,
+  FUSION_METHODS,
+  GPU_SETTINGS,
+  MODEL_ROLES,
+  SEARCH_MODES,
+  type EngineKind,
+  type EngineSpec,
+  type FusionMethod,
+} from "./protocol";
 import type {
   IndexBuildParams,
   IndexDiscoveryOptions,
@@ -53,13 +63,40 @@ function parseRole(value: unknown): ModelRole {
 
 /** Checks a {@link ModelSpec}. Throws HearthError(InvalidParams). */
 export function parseModelSpec(value: unknown, field = "model"): ModelSpec {
-  if (!isObject(value)) fail(field, "an object {uri, sha256?}");
-  const uri = requireString(value, "uri", `${field}.uri`);
+  if (!isObject(value)) fail(field, "an object {uri, sha256?, engine?}");
+  const engine = value["engine"] === undefined ? undefined : parseEngineSpec(value["engine"], `${field}.engine`);
+  // A remote engine's only model may be asked for with an empty id.
+  const uri = engine && value["uri"] === "" ? "" : requireString(value, "uri", `${field}.uri`);
   const sha = value["sha256"];
   if (sha !== undefined && (typeof sha !== "string" || !/^[0-9a-f]{64}$/i.test(sha))) {
     fail(`${field}.sha256`, "64 hex digits");
   }
-  return { uri, sha256: typeof sha === "string" ? sha.toLowerCase() : undefined };
+  return { uri, sha256: typeof sha === "string" ? sha.toLowerCase() : undefined, ...(engine ? { engine } : {}) };
+}
+
+/** Checks a remote engine: an http(s) base URL, a known kind, a string API key. */
+export function parseEngineSpec(value: unknown, field = "engine"): EngineSpec {
+  if (!isObject(value)) fail(field, "an object {url, kind?, apiKey?}");
+  const url = requireString(value, "url", `${field}.url`);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    fail(`${field}.url`, "an http:// or https:// URL");
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") fail(`${field}.url`, "an http:// or https:// URL");
+  const kind = value["kind"];
+  if (kind !== undefined && !ENGINE_KINDS.includes(kind as EngineKind)) {
+    fail(`${field}.kind`, `one of ${ENGINE_KINDS.join(", ")}`);
+  }
+  const apiKey = value["apiKey"];
+  if (apiKey !== undefined && typeof apiKey !== "string") fail(`${field}.apiKey`, "a string");
+  return {
+    // Without a trailing slash or a trailing /v1: paths are appended to it.
+    url: url.replace(/\/+$/, "").replace(/\/v1$/, ""),
+    ...(kind ? { kind: kind as EngineKind } : {}),
+    ...(apiKey ? { apiKey } : {}),
+  };
 }
 
 /** Checks `model/load` params. Throws HearthError(InvalidParams). */

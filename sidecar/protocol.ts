@@ -64,6 +64,13 @@ export const ErrorCodes = {
    * Nothing is cut silently: the message says both sizes.
    */
   PromptTooLong: -33014,
+  /**
+   * A remote engine cannot be reached or stopped answering: connection refused, a timeout, a stream cut
+   * mid-answer, 5xx or 429 after the retries. The message names its URL.
+   */
+  EngineUnavailable: -33015,
+  /** A remote engine refused the request's credentials (401 / 403). */
+  EngineAuth: -33016,
   /** Anything else; the message says what, the log has the stack. */
   Internal: -33099,
 } as const;
@@ -133,9 +140,29 @@ export interface ModelProgressParams {
  * A model reference as the user writes it: an absolute or relative local `.gguf` path, an `hf:user/repo:quant`
  * URI, or an `http(s)://` URL. `sha256` pins the content of a downloaded file (hex, lower case).
  */
+/** Kinds of remote engine Hearth speaks to (see ../shared/design/ENGINE-PROTOCOLS.md for their wire facts). */
+export type EngineKind = "llama-server" | "ollama" | "vllm" | "lmstudio" | "openai";
+export const ENGINE_KINDS: readonly EngineKind[] = ["llama-server", "ollama", "vllm", "lmstudio", "openai"];
+
+/**
+ * A remote engine that runs a role's model instead of the embedded llama.cpp: its base URL (`http(s)://host:port`,
+ * without `/v1`), its kind (detected by probing when omitted), and an API key sent only to that URL.
+ */
+export interface EngineSpec {
+  url: string;
+  kind?: EngineKind;
+  apiKey?: string;
+}
+
+/**
+ * Which model a role runs. Embedded (no `engine`): `uri` is a GGUF path, a file name in the models folder, an
+ * `hf:` URI or a URL, optionally pinned by `sha256`. Remote (`engine`): `uri` is the engine's model id, or `""`
+ * for the engine's only model.
+ */
 export interface ModelSpec {
   uri: string;
   sha256?: string;
+  engine?: EngineSpec;
 }
 
 /** `model/load` — client → sidecar: resolve (download if needed), check it fits, load it for a role. */
@@ -157,8 +184,10 @@ export interface ModelLoadParams {
 
 export interface ModelInfo {
   role: ModelRole;
-  /** Absolute path of the GGUF that was loaded. */
+  /** Absolute path of the GGUF that was loaded; for a remote engine, `<engine url>#<model id>`. */
   path: string;
+  /** The remote engine that runs the model; absent for the embedded llama.cpp. */
+  engine?: { kind: EngineKind; url: string };
   /** File name, for display. */
   name: string;
   architecture: string;

@@ -26,6 +26,8 @@ import { CompletionService } from "./CompletionService";
 import { EmbeddingService } from "./EmbeddingService";
 import { RerankService } from "./RerankService";
 import { defaultThreads } from "./threads";
+import { loadRemote } from "../engines/remote";
+import type { ChatEngine, EmbeddingEngine, FimEngine, RerankEngine } from "../engines/types";
 import { settingDefault } from "../../common/settings";
 
 /** Where the runtime writes its log lines; the sidecar forwards them to the client's output channel. */
@@ -47,15 +49,19 @@ export interface RuntimeOptions {
   log: Logger;
 }
 
+/**
+ * One role's model and the engine that runs it: for the embedded engine the llama objects too; for a remote one
+ * only the capability (see `sidecar/engines/types.ts`).
+ */
 interface LoadedModel {
   info: ModelInfo;
   params: ModelLoadParams;
-  model: LlamaModel;
+  model?: LlamaModel;
   context?: LlamaContext;
-  chat?: ChatService;
-  completion?: CompletionService;
-  embedding?: EmbeddingService;
-  rerank?: RerankService;
+  chat?: ChatEngine;
+  completion?: FimEngine;
+  embedding?: EmbeddingEngine;
+  rerank?: RerankEngine;
 }
 
 /** Default context window, in tokens, when neither the request nor the model asks for less. */
@@ -168,6 +174,17 @@ export class Runtime {
     signal: AbortSignal,
   ): Promise<ModelInfo> {
     const started = performance.now();
+    if (params.model.engine) {
+      // A remote engine: nothing to resolve or fit here; the old model goes only once the new one answered.
+      const remote = await loadRemote(params, signal);
+      await this.unload(params.role);
+      this.models.set(params.role, { params, ...remote });
+      this.options.log.info(
+        `Connected ${params.role} to ${remote.info.name} on ${remote.info.engine?.kind} at ${remote.info.engine?.url} ` +
+          `(context ${remote.info.contextSize}) in ${remote.info.loadMs} ms`,
+      );
+      return remote.info;
+    }
     const filePath = await resolveModel(params.model, {
       modelsDir: this.options.modelsDir,
       allowDownload: this.options.allowDownload,
@@ -218,8 +235,9 @@ export class Runtime {
         throw this.loadError(filePath, error, started);
       }
       if (params.role === "chat") {
-        entry.chat = new ChatService(model, entry.context);
-        entry.info.chatWrapper = entry.chat.chatWrapperName;
+        const chat = new ChatService(model, entry.context);
+        entry.chat = chat;
+        entry.info.chatWrapper = chat.chatWrapperName;
       } else {
         entry.completion = new CompletionService(model, entry.context);
       }
@@ -321,8 +339,8 @@ export class Runtime {
     );
   }
 
-  /** The chat service of the loaded chat model. @throws HearthError NoModelLoaded */
-  chat(): ChatService {
+  /** The chat engine of the chat role. @throws HearthError NoModelLoaded */
+  chat(): ChatEngine {
     const chat = this.models.get("chat")?.chat;
     if (!chat) {
       throw new HearthError(
@@ -334,8 +352,8 @@ export class Runtime {
     return chat;
   }
 
-  /** The FIM service of the loaded completion model. @throws HearthError NoModelLoaded */
-  completion(): CompletionService {
+  /** The FIM engine of the completion role. @throws HearthError NoModelLoaded */
+  completion(): FimEngine {
     const completion = this.models.get("completion")?.completion;
     if (!completion) {
       throw new HearthError(
@@ -348,12 +366,12 @@ export class Runtime {
   }
 
   /** The loaded embedding model, or undefined when none is loaded. */
-  embeddingOrUndefined(): EmbeddingService | undefined {
+  embeddingOrUndefined(): EmbeddingEngine | undefined {
     return this.models.get("embedding")?.embedding;
   }
 
   /** The loaded reranker, or undefined when none is loaded. */
-  rerankOrUndefined(): RerankService | undefined {
+  rerankOrUndefined(): RerankEngine | undefined {
     return this.models.get("rerank")?.rerank;
   }
 
@@ -367,12 +385,12 @@ export class Runtime {
     const entry = this.models.get(role);
     if (!entry) return;
     this.models.delete(role);
-    entry.chat?.dispose();
-    entry.completion?.dispose();
+    await entry.chat?.dispose();
+    await entry.completion?.dispose();
     await entry.embedding?.dispose();
     await entry.rerank?.dispose();
     await entry.context?.dispose();
-    await entry.model.dispose();
+    await entry.model?.dispose();
   }
 
   /**

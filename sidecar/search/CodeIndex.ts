@@ -1,7 +1,6 @@
 import path from "node:path";
 import { HearthError } from "../errors";
-import type { EmbeddingService } from "../llama/EmbeddingService";
-import type { RerankService } from "../llama/RerankService";
+import type { EmbeddingEngine, RerankEngine } from "../engines/types";
 import {
   ErrorCodes,
   type HitScores,
@@ -56,7 +55,7 @@ export class CodeIndex {
     readonly root: string,
     readonly store: IndexStore,
     private readonly chunker: Chunker,
-    private readonly embedding: EmbeddingService | undefined,
+    private readonly embedding: EmbeddingEngine | undefined,
     private readonly log: (message: string) => void,
   ) {}
 
@@ -276,7 +275,7 @@ export class CodeIndex {
   /** See `index/search` in the protocol. @throws HearthError NoModelLoaded for vector/hybrid without a model. */
   async search(
     params: IndexSearchParams,
-    rerankService: RerankService | undefined,
+    rerankService: RerankEngine | undefined,
     signal: AbortSignal,
   ): Promise<IndexSearchResult> {
     const started = performance.now();

@@ -30,7 +30,9 @@ export class IndexManager {
     const embedding = this.runtime.embeddingOrUndefined();
     if (!embedding) return {};
     const info = this.runtime.loaded().find((m) => m.role === "embedding")!;
-    return { model: info.name, modelId: `${info.name}:${info.sizeBytes}`, dimensions: embedding.dimensions };
+    // Engine + model id: vectors of another engine (another quantization, another server) get their own table.
+    const modelId = info.engine ? `${info.engine.kind}:${info.path}` : `${info.name}:${info.sizeBytes}`;
+    return { model: info.name, modelId, dimensions: embedding.dimensions };
   }
 
   private async checkRoot(target: IndexTarget): Promise<void> {

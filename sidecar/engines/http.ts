@@ -1,0 +1,317 @@
+import { createParser, type EventSourceMessage } from "eventsource-parser";
+import { HearthError } from "../errors";
+import { ErrorCodes } from "../protocol";
+
+/** Where a remote engine lives and how to authenticate to it. */
+export interface EngineEndpoint {
+  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:8080`. */
+  url: string;
+  /** Sent as `Authorization: Bearer …` to this URL only; never logged. */
+  apiKey?: string | undefined;
+}
+
+/** Timeouts and retries of one engine's requests. */
+export interface HttpLimits {
+  /** A request whose response headers (or, streaming, whose next chunk) take longer than this fails, ms. */
+  firstByteMs: number;
+  /** Attempts for 429 / 503 answers (honouring `Retry-After`, capped at `maxRetryDelayMs`). */
+  attempts: number;
+  maxRetryDelayMs: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = { firstByteMs: 60_000, attempts: 3, maxRetryDelayMs: 10_000 };
+
+/** A JSON error body as the OpenAI-compatible servers send it: `{error: {message, type, n_prompt_tokens, n_ctx}}`. */
+interface ErrorBody {
+  error?: { message?: string; type?: string; code?: unknown; n_prompt_tokens?: number; n_ctx?: number } | string;
+  message?: string;
+}
+
+/**
+ * HTTP to one remote engine, with Node's fetch: JSON requests, SSE streams (`eventsource-parser`), bounded
+ * retries of 429/503, a first-byte timeout, the caller's abort signal, and every failure as a {@link HearthError}
+ * whose one sentence names the engine URL and what to do: unreachable → EngineUnavailable, 401/403 →
+ * EngineAuth, 404 → ModelNotFound (or Unsupported for a missing route), 400 "exceeds the context" →
+ * PromptTooLong with the numbers, 501 → Unsupported.
+ */
+export class EngineHttp {
+  constructor(
+    readonly endpoint: EngineEndpoint,
+    private readonly limits: HttpLimits = DEFAULT_HTTP_LIMITS,
+  ) {}
+
+  get url(): string {
+    return this.endpoint.url;
+  }
+
+  private headers(json: boolean): Record<string, string> {
+    return {
+      ...(json ? { "content-type": "application/json" } : {}),
+      accept: "application/json, text/event-stream",
+      ...(this.endpoint.apiKey ? { authorization: `Bearer ${this.endpoint.apiKey}` } : {}),
+    };
+  }
+
+  /**
+   * One request, retried on 429/503; resolves with a 2xx response (body unread).
+   * @param what names the call in errors ("chat", "embeddings", …).
+   */
+  async fetch(
+    method: "GET" | "POST",
+    path: string,
+    body: unknown,
+    signal: AbortSignal | undefined,
+    what: string,
+  ): Promise<Response> {
+    for (let attempt = 1; ; attempt++) {
+      const timeout = AbortSignal.timeout(this.limits.firstByteMs);
+      const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+      let response: Response;
+      try {
+        response = await fetch(`${this.endpoint.url}${path}`, {
+          method,
+          headers: this.headers(body !== undefined),
+          ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+          signal: combined,
+        });
+      } catch (error) {
+        if (signal?.aborted) throw cancelled();
+        if (timeout.aborted) {
+          throw new HearthError(
+            ErrorCodes.EngineUnavailable,
+            `The engine at ${this.url} did not answer the ${what} request within ${this.limits.firstByteMs / 1000} s.`,
+            "Check that the server is running and not overloaded, or pick another engine.",
+          );
+        }
+        throw unreachable(this.url, error);
+      }
+      if (response.ok) return response;
+      if ((response.status === 429 || response.status === 503) && attempt < this.limits.attempts) {
+        const delay = retryDelay(response.headers.get("retry-after"), attempt, this.limits.maxRetryDelayMs);
+        await response.body?.cancel().catch(() => undefined);
+        await sleep(delay, signal);
+        continue;
+      }
+      throw await this.httpError(response, what);
+    }
+  }
+
+  /** POST (or GET without `body`) a JSON request and parse the JSON answer. */
+  async json<T>(path: string, body: unknown, signal: AbortSignal | undefined, what: string): Promise<T> {
+    const response = await this.fetch(body === undefined ? "GET" : "POST", path, body, signal, what);
+    const text = await readText(response, signal, this.url);
+    try {
+      return JSON.parse(text) as T;
+    } catch {
+      throw new HearthError(
+        ErrorCodes.EngineUnavailable,
+        `The engine at ${this.url} answered the ${what} request with something that is not JSON: ${preview(text)}`,
+        "Check that the URL points at the engine's API (not a web page or a proxy's error page).",
+      );
+    }
+  }
+
+  /**
+   * POST a streaming request and yield each SSE event's `data` (without `[DONE]`). Lines that are not `data:`
+   * (comments, pings) are skipped by the parser. A stream that ends without `[DONE]`, or whose next chunk takes
+   * longer than the first-byte limit, ends with EngineUnavailable.
+   */
+  async *events(path: string, body: unknown, signal: AbortSignal, what: string): AsyncGenerator<string> {
+    const response = await this.fetch("POST", path, body, signal, what);
+    if (!response.body) return;
+    const queue: string[] = [];
+    let done = false;
+    const parser = createParser({
+      onEvent: (event: EventSourceMessage) => {
+        if (event.data === "[DONE]") done = true;
+        else queue.push(event.data);
+      },
+    });
+    const reader = response.body.getReader();
+    const decoder = new TextDecoder();
+    try {
+      while (!done) {
+        const chunk = await readWithin(reader, this.limits.firstByteMs, signal);
+        if (chunk === "timeout") {
+          throw new HearthError(
+            ErrorCodes.EngineUnavailable,
+            `The engine at ${this.url} stopped sending the ${what} answer (nothing for ${this.limits.firstByteMs / 1000} s).`,
+            "The text so far is kept; check the server, then send the message again.",
+          );
+        }
+        if (chunk.done) break;
+        parser.feed(decoder.decode(chunk.value, { stream: true }));
+        while (queue.length) yield queue.shift()!;
+      }
+    } catch (error) {
+      if (signal.aborted) throw cancelled();
+      if (error instanceof HearthError) throw error;
+      throw new HearthError(
+        ErrorCodes.EngineUnavailable,
+        `The connection to the engine at ${this.url} broke during the ${what} answer (${errorText(error)}).`,
+        "The text so far is kept; check the server, then send the message again.",
+      );
+    } finally {
+      await reader.cancel().catch(() => undefined);
+    }
+    while (queue.length) yield queue.shift()!;
+    if (!done && !signal.aborted) {
+      throw new HearthError(
+        ErrorCodes.EngineUnavailable,
+        `The engine at ${this.url} closed the ${what} stream before its end.`,
+        "The text so far is kept; check the server, then send the message again.",
+      );
+    }
+  }
+
+  private async httpError(response: Response, what: string): Promise<HearthError> {
+    const text = await response.text().catch(() => "");
+    let body: ErrorBody = {};
+    try {
+      body = JSON.parse(text) as ErrorBody;
+    } catch {
+      // not JSON: the status says enough
+    }
+    const err = typeof body.error === "object" ? body.error : undefined;
+    const message = (typeof body.error === "string" ? body.error : err?.message) ?? body.message ?? preview(text);
+    const status = response.status;
+    if (status === 401 || status === 403) {
+      return new HearthError(
+        ErrorCodes.EngineAuth,
+        `The engine at ${this.url} refused the ${what} request (${status}${message ? `: ${message}` : ""}).`,
+        "Set the engine's API key (VS Code: 'Hearth: Set Engine API Key'; CLI: --engine-key-env NAME).",
+      );
+    }
+    if (
+      status === 400 &&
+      (err?.type === "exceed_context_size_error" || /context (size|length|window)/i.test(message))
+    ) {
+      const numbers =
+        err?.n_prompt_tokens !== undefined && err.n_ctx !== undefined
+          ? ` (${err.n_prompt_tokens} prompt tokens, its context is ${err.n_ctx})`
+          : "";
+      return new HearthError(
+        ErrorCodes.PromptTooLong,
+        `The prompt does not fit the context window of the engine at ${this.url}${numbers}.`,
+        "Shorten the message or attach less, or start the server with a larger context (llama-server: -c).",
+      );
+    }
+    if (status === 404) {
+      return /model/i.test(message)
+        ? new HearthError(
+            ErrorCodes.ModelNotFound,
+            `The engine at ${this.url} has no such model (${message}).`,
+            "Pick one of the models it lists (Hearth: Select Model, /model, hearth models --engine-url).",
+          )
+        : new HearthError(
+            ErrorCodes.Unsupported,
+            `The engine at ${this.url} has no ${what} endpoint (404).`,
+            "Use an engine that serves it, or the embedded engine for this role.",
+          );
+    }
+    if (status === 501) {
+      return new HearthError(
+        ErrorCodes.Unsupported,
+        `The engine at ${this.url} cannot do ${what} with this model (501${message ? `: ${message}` : ""}).`,
+        what === "fill-in-the-middle"
+          ? "Serve a code model with FIM tokens (e.g. Qwen2.5-Coder), or use the embedded engine for completion."
+          : "Use a model or engine that supports it.",
+      );
+    }
+    return new HearthError(
+      status >= 500 || status === 429 ? ErrorCodes.EngineUnavailable : ErrorCodes.InvalidParams,
+      `The engine at ${this.url} answered the ${what} request with ${status}${message ? `: ${message}` : ""}.`,
+      status >= 500 || status === 429 ? "Try again later, or check the server's log." : undefined,
+    );
+  }
+}
+
+function cancelled(): HearthError {
+  return new HearthError(ErrorCodes.Cancelled, "Cancelled.");
+}
+
+function unreachable(url: string, error: unknown): HearthError {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  const code = cause?.code ?? "";
+  const why =
+    code === "ECONNREFUSED"
+      ? "connection refused: nothing listens there"
+      : code === "ENOTFOUND" || code === "EAI_AGAIN"
+        ? "the host name does not resolve"
+        : code === "ECONNRESET" || code === "UND_ERR_SOCKET"
+          ? "the connection was reset"
+          : (cause?.message ?? errorText(error));
+  return new HearthError(
+    ErrorCodes.EngineUnavailable,
+    `Cannot reach the engine at ${url} (${why}).`,
+    "Start the server (llama-server, Ollama, vLLM, LM Studio) or fix the engine URL.",
+  );
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function preview(text: string): string {
+  const line = text.replace(/\s+/g, " ").trim();
+  return line.length > 160 ? `${line.slice(0, 159)}…` : line;
+}
+
+/** `Retry-After` (seconds or an HTTP date) or exponential backoff from 500 ms, capped, ms. */
+export function retryDelay(header: string | null, attempt: number, capMs: number): number {
+  const seconds = header === null ? NaN : Number(header);
+  const fromHeader = Number.isFinite(seconds) ? seconds * 1000 : header ? Date.parse(header) - Date.now() : NaN;
+  const delay = Number.isFinite(fromHeader) && fromHeader >= 0 ? fromHeader : 500 * 2 ** (attempt - 1);
+  return Math.min(delay, capMs);
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(cancelled());
+      },
+      { once: true },
+    );
+  });
+}
+
+async function readText(response: Response, signal: AbortSignal | undefined, url: string): Promise<string> {
+  try {
+    return await response.text();
+  } catch (error) {
+    if (signal?.aborted) throw cancelled();
+    throw new HearthError(
+      ErrorCodes.EngineUnavailable,
+      `The connection to the engine at ${url} broke while reading its answer (${errorText(error)}).`,
+      "Check the server, then try again.",
+    );
+  }
+}
+
+/** The next chunk of a stream, or "timeout" when none arrives within `ms`. */
+async function readWithin(
+  reader: { read(): Promise<{ done: boolean; value?: Uint8Array }> },
+  ms: number,
+  signal: AbortSignal,
+): Promise<{ done: boolean; value?: Uint8Array } | "timeout"> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  try {
+    return await Promise.race([
+      reader.read(),
+      new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), ms))),
+      new Promise<never>((_, reject) => {
+        onAbort = () => reject(cancelled());
+        if (signal.aborted) onAbort();
+        else signal.addEventListener("abort", onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    if (onAbort) signal.removeEventListener("abort", onAbort);
+  }
+}

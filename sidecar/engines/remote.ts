@@ -1,0 +1,489 @@
+import { HearthError } from "../errors";
+import { l2Normalize } from "../llama/EmbeddingService";
+import { cutAtRepeatedLine, trimToSyntaxOf } from "../llama/syntaxTrim";
+import { DEFAULT_GENERATION } from "../llama/ChatService";
+import { INFILL_DEFAULTS } from "../llama/CompletionService";
+import {
+  ErrorCodes,
+  type ChatSendParams,
+  type ChatSendResult,
+  type EngineKind,
+  type EngineSpec,
+  type InfillParams,
+  type InfillResult,
+  type ModelInfo,
+  type ModelLoadParams,
+  type StopReason,
+} from "../protocol";
+import { embeddingPrefixes, type EmbeddingPrefixes } from "../search/prefixes";
+import { DEFAULT_HTTP_LIMITS, EngineHttp } from "./http";
+import type { ChatEngine, EmbeddingEngine, FimEngine, RerankEngine } from "./types";
+
+/** What a remote load produces for `Runtime`: the model's info and the engine of its role. */
+export interface RemoteModel {
+  info: ModelInfo;
+  chat?: ChatEngine;
+  completion?: FimEngine;
+  embedding?: EmbeddingEngine;
+  rerank?: RerankEngine;
+}
+
+/** Probes answer fast or not at all: a server that takes longer than this per probe is not that kind. */
+const PROBE_LIMITS = { ...DEFAULT_HTTP_LIMITS, firstByteMs: 5_000, attempts: 1 };
+
+/** Texts per `/v1/embeddings` request. */
+const EMBED_BATCH = 32;
+
+/** Characters per token assumed where a remote engine does not count for us (inputs are cut to fit by this). */
+const CHARS_PER_TOKEN = 2;
+
+/**
+ * The kind of engine at `url`, by the probes of ENGINE-PROTOCOLS.md in its order: `/props` answers →
+ * llama-server; `/api/version` → Ollama; `/v1/models` owned by vllm → vLLM; `/api/v0/models` → LM Studio;
+ * otherwise a generic OpenAI-compatible server.
+ * @throws HearthError EngineUnavailable when nothing answers at all, EngineAuth on 401/403.
+ */
+export async function detectEngineKind(spec: EngineSpec, signal?: AbortSignal): Promise<EngineKind> {
+  const http = new EngineHttp(spec, PROBE_LIMITS);
+  const probe = async <T>(path: string): Promise<T | undefined> => {
+    try {
+      return await http.json<T>(path, undefined, signal, "probe");
+    } catch (error) {
+      const code = (error as HearthError).code;
+      if (code === ErrorCodes.EngineAuth || code === ErrorCodes.Cancelled) throw error;
+      if (code === ErrorCodes.EngineUnavailable && /Cannot reach/.test((error as Error).message)) throw error;
+      return undefined;
+    }
+  };
+  const props = await probe<{ default_generation_settings?: unknown }>("/props");
+  if (props?.default_generation_settings) return "llama-server";
+  if ((await probe<{ version?: unknown }>("/api/version"))?.version) return "ollama";
+  const models = await probe<{ data?: Array<{ owned_by?: string }> }>("/v1/models");
+  if (models?.data?.some((m) => m.owned_by === "vllm")) return "vllm";
+  if (await probe("/api/v0/models")) return "lmstudio";
+  return "openai";
+}
+
+interface OpenAiModels {
+  data?: Array<{ id: string; owned_by?: string; max_model_len?: number; meta?: { n_ctx_train?: number } }>;
+}
+
+/**
+ * Connect a role to a remote engine: detect its kind, resolve the model id (an empty one means the engine's
+ * only model), read the context window the engine really allocated, and check the role's call works once
+ * (a tiny request), so a wrong engine or model fails at load, not at the first keystroke.
+ * @throws HearthError EngineUnavailable, EngineAuth, ModelNotFound, Unsupported (no FIM, no rerank route).
+ */
+export async function loadRemote(params: ModelLoadParams, signal: AbortSignal): Promise<RemoteModel> {
+  const started = performance.now();
+  const engine = params.model.engine!;
+  const kind = engine.kind ?? (await detectEngineKind(engine, signal));
+  const http = new EngineHttp(engine);
+  const listed = await http.json<OpenAiModels>("/v1/models", undefined, signal, "model list").catch(() => undefined);
+  const ids = listed?.data?.map((m) => m.id) ?? [];
+  let model = params.model.uri;
+  if (!model) {
+    if (ids.length !== 1) {
+      throw new HearthError(
+        ErrorCodes.ModelNotFound,
+        ids.length
+          ? `The engine at ${engine.url} serves ${ids.length} models; name one: ${ids.slice(0, 8).join(", ")}.`
+          : `The engine at ${engine.url} lists no models.`,
+        "Pass the model id (CLI: --model; VS Code: the role's model setting).",
+      );
+    }
+    model = ids[0]!;
+  } else if (ids.length && !ids.includes(model) && kind !== "ollama") {
+    // llama-server answers any model name with its one model; a listed id is what it is really running.
+    if (!(kind === "llama-server" && ids.length === 1)) {
+      throw new HearthError(
+        ErrorCodes.ModelNotFound,
+        `The engine at ${engine.url} has no model '${model}'; it serves: ${ids.slice(0, 8).join(", ")}.`,
+        "Pick one of those ids.",
+      );
+    }
+  }
+  const entry = listed?.data?.find((m) => m.id === model) ?? listed?.data?.[0];
+  const contextSize = await runtimeContext(http, kind, entry, params.contextSize, signal);
+  const info: ModelInfo = {
+    role: params.role,
+    path: `${engine.url}#${model}`,
+    name: model,
+    engine: { kind, url: engine.url },
+    architecture: kind,
+    sizeBytes: 0,
+    trainContextSize: entry?.meta?.n_ctx_train ?? contextSize,
+    contextSize,
+    infillSupported: false,
+    gpuLayers: 0,
+    loadMs: 0,
+  };
+  const out: RemoteModel = { info };
+  if (params.role === "chat") out.chat = new RemoteChat(http, kind, model);
+  if (params.role === "completion") {
+    if (kind !== "llama-server") {
+      throw new HearthError(
+        ErrorCodes.Unsupported,
+        `Completion (FIM) on a ${kind} engine is not supported yet; ${engine.url} would need a raw FIM prompt.`,
+        "Serve the FIM model with llama-server (its /infill endpoint), or use the embedded engine for completion.",
+      );
+    }
+    const fim = new RemoteFim(http, model);
+    await fim.infill({ prefix: "a", suffix: "", maxTokens: 1 }, signal); // 501 here: the model has no FIM tokens
+    info.infillSupported = true;
+    out.completion = fim;
+  }
+  if (params.role === "embedding") {
+    const embedding = await RemoteEmbedding.connect(http, model, contextSize, params.prefixes, signal);
+    info.embeddingDimensions = embedding.dimensions;
+    out.embedding = embedding;
+  }
+  if (params.role === "rerank") {
+    if (kind === "ollama" || kind === "lmstudio") {
+      throw new HearthError(
+        ErrorCodes.Unsupported,
+        `${kind === "ollama" ? "Ollama" : "LM Studio"} has no rerank endpoint, so ${engine.url} cannot rerank.`,
+        "Leave 'hearth.models.rerank' empty (search fuses without rerank), or serve a reranker with llama-server --rerank.",
+      );
+    }
+    const rerank = new RemoteRerank(http, model, contextSize);
+    await rerank.rank("probe", ["probe"], signal);
+    out.rerank = rerank;
+  }
+  info.loadMs = Math.round(performance.now() - started);
+  return out;
+}
+
+/** The context window the engine allocated at run time (not the trained maximum). */
+async function runtimeContext(
+  http: EngineHttp,
+  kind: EngineKind,
+  entry: NonNullable<OpenAiModels["data"]>[number] | undefined,
+  asked: number | undefined,
+  signal: AbortSignal,
+): Promise<number> {
+  if (kind === "llama-server") {
+    const props = await http
+      .json<{ default_generation_settings?: { n_ctx?: number } }>("/props", undefined, signal, "props")
+      .catch(() => undefined);
+    const n = props?.default_generation_settings?.n_ctx;
+    if (n) return n;
+  }
+  if (entry?.max_model_len) return entry.max_model_len;
+  return asked ?? 4096;
+}
+
+interface ChatChunk {
+  choices?: Array<{
+    delta?: { content?: string | null; reasoning_content?: string | null; reasoning?: string | null };
+    finish_reason?: string | null;
+  }>;
+  usage?: { prompt_tokens?: number; completion_tokens?: number };
+}
+
+/**
+ * Chat over `POST /v1/chat/completions` with SSE (every kind speaks it). Reasoning text (`reasoning_content`,
+ * `reasoning`, inline `<think>…</think>`) is kept out of the answer. Cancel aborts the HTTP request at once.
+ */
+export class RemoteChat implements ChatEngine {
+  constructor(
+    private readonly http: EngineHttp,
+    private readonly kind: EngineKind,
+    private readonly model: string,
+  ) {}
+
+  async send(params: ChatSendParams, onDelta: (text: string) => void, signal: AbortSignal): Promise<ChatSendResult> {
+    const started = performance.now();
+    const gen = {
+      ...DEFAULT_GENERATION,
+      ...Object.fromEntries(Object.entries(params.params ?? {}).filter(([, v]) => v !== undefined)),
+    };
+    const body = {
+      model: this.model,
+      messages: [
+        ...(params.system ? [{ role: "system", content: params.system }] : []),
+        ...params.messages.map((m) => ({ role: m.role, content: m.content })),
+      ],
+      stream: true,
+      stream_options: { include_usage: true },
+      max_tokens: gen.maxTokens,
+      temperature: gen.temperature,
+      top_p: gen.topP,
+      ...(this.kind !== "openai" ? { top_k: gen.topK } : {}),
+      ...(params.params?.seed !== undefined ? { seed: params.params.seed } : {}),
+      ...(params.responseSchema
+        ? { response_format: { type: "json_schema", json_schema: { name: "answer", schema: params.responseSchema } } }
+        : {}),
+    };
+    const think = new ThinkFilter();
+    let text = "";
+    let firstAt: number | undefined;
+    let finish: string | undefined;
+    let usage: ChatChunk["usage"];
+    let stopReason: StopReason;
+    try {
+      for await (const data of this.http.events("/v1/chat/completions", body, signal, "chat")) {
+        let chunk: ChatChunk;
+        try {
+          chunk = JSON.parse(data) as ChatChunk;
+        } catch {
+          continue; // a malformed event is skipped; the stream goes on
+        }
+        if (chunk.usage) usage = chunk.usage;
+        const choice = chunk.choices?.[0];
+        if (choice?.finish_reason) finish = choice.finish_reason;
+        const content = choice?.delta?.content;
+        if (content) {
+          const answer = think.push(content);
+          if (answer) {
+            firstAt ??= performance.now();
+            text += answer;
+            onDelta(answer);
+          }
+        }
+      }
+      stopReason = finish === "length" ? "maxTokens" : "stop";
+    } catch (error) {
+      if ((error as HearthError).code !== ErrorCodes.Cancelled) throw error;
+      stopReason = "cancelled";
+    }
+    let json: unknown;
+    if (params.responseSchema && stopReason === "stop") {
+      try {
+        json = JSON.parse(text);
+      } catch (error) {
+        throw new HearthError(ErrorCodes.Internal, `The model's structured answer did not parse: ${String(error)}`);
+      }
+    }
+    const end = performance.now();
+    const completionTokens = usage?.completion_tokens ?? Math.ceil(text.length / 4);
+    const decodeSeconds = (end - (firstAt ?? end)) / 1000;
+    return {
+      text,
+      stopReason,
+      usage: { promptTokens: usage?.prompt_tokens ?? 0, completionTokens },
+      timings: {
+        ttftMs: round((firstAt ?? end) - started),
+        totalMs: round(end - started),
+        tokensPerSecond: decodeSeconds > 0 && completionTokens > 1 ? round((completionTokens - 1) / decodeSeconds) : 0,
+      },
+      droppedMessages: 0,
+      ...(json !== undefined ? { json } : {}),
+    };
+  }
+
+  dispose(): void {}
+}
+
+/**
+ * Drops `<think>…</think>` blocks from streamed text, across chunk boundaries: what a reasoning model thinks is
+ * not the answer, and must never reach code.
+ */
+export class ThinkFilter {
+  private inside = false;
+  private pending = "";
+
+  /** The answer text in `chunk` (possibly "" while inside a block or while a tag may be starting). */
+  push(chunk: string): string {
+    let s = this.pending + chunk;
+    this.pending = "";
+    let out = "";
+    for (;;) {
+      const tag = this.inside ? "</think>" : "<think>";
+      const at = s.indexOf(tag);
+      if (at >= 0) {
+        if (!this.inside) out += s.slice(0, at);
+        s = s.slice(at + tag.length);
+        this.inside = !this.inside;
+        continue;
+      }
+      // Keep a possible partial tag at the end for the next chunk.
+      let keep = 0;
+      for (let k = Math.min(tag.length - 1, s.length); k > 0; k--) {
+        if (tag.startsWith(s.slice(-k))) {
+          keep = k;
+          break;
+        }
+      }
+      if (!this.inside) out += s.slice(0, s.length - keep);
+      this.pending = s.slice(s.length - keep);
+      return out;
+    }
+  }
+}
+
+interface InfillAnswer {
+  content?: string;
+  stop_type?: string;
+  tokens_predicted?: number;
+  tokens_evaluated?: number;
+  tokens_cached?: number;
+  timings?: { prompt_n?: number; predicted_n?: number; prompt_ms?: number };
+}
+
+/**
+ * FIM over llama-server's `POST /infill` (the server applies the GGUF's FIM tokens; other files' context goes
+ * in `input_extra`, as llama.vscode sends it). The same post-processing as the embedded engine: the first line
+ * of a single-line request, the repeated-line cut and the syntax trim of multi-line suggestions.
+ */
+export class RemoteFim implements FimEngine {
+  constructor(
+    private readonly http: EngineHttp,
+    private readonly model: string,
+  ) {}
+
+  async infill(params: InfillParams, signal: AbortSignal): Promise<InfillResult> {
+    const started = performance.now();
+    const maxTokens = params.maxTokens ?? INFILL_DEFAULTS.maxTokens;
+    const body = {
+      model: this.model,
+      input_prefix: params.prefix.slice(-(params.prefixTokens ?? INFILL_DEFAULTS.prefixTokens) * 4),
+      input_suffix: params.suffix.slice(0, (params.suffixTokens ?? INFILL_DEFAULTS.suffixTokens) * 4),
+      input_extra: params.context ? [{ filename: "context", text: params.context }] : [],
+      n_predict: maxTokens,
+      temperature: 0,
+      cache_prompt: true,
+      stream: false,
+      ...(params.timeBudgetMs ? { t_max_predict_ms: params.timeBudgetMs } : {}),
+      ...(params.singleLine ? { stop: ["\n"] } : {}),
+    };
+    let answer: InfillAnswer;
+    try {
+      answer = await this.http.json<InfillAnswer>("/infill", body, signal, "fill-in-the-middle");
+    } catch (error) {
+      if ((error as HearthError).code !== ErrorCodes.Cancelled) throw error;
+      const end = performance.now();
+      return {
+        text: "",
+        stopReason: "cancelled",
+        usage: { promptTokens: 0, evaluatedTokens: 0, completionTokens: 0 },
+        timings: { totalMs: round(end - started), ttftMs: round(end - started) },
+      };
+    }
+    let text = answer.content ?? "";
+    const cursorLine = params.prefix.slice(params.prefix.lastIndexOf("\n") + 1);
+    let stopReason: InfillResult["stopReason"] = answer.stop_type === "limit" ? "maxTokens" : "stop";
+    if (params.singleLine && text.includes("\n")) {
+      text = text.slice(0, text.indexOf("\n"));
+      stopReason = "newline";
+    }
+    if (!params.singleLine) {
+      const cut = cutAtRepeatedLine(text, cursorLine);
+      if (cut !== text) stopReason = "repeatedLine";
+      text = cut;
+    }
+    let linesCut: number | undefined;
+    if (!params.singleLine && params.language) {
+      ({ text, linesCut } = await trimToSyntaxOf(params.language, params.prefix, text, params.suffix));
+    }
+    const end = performance.now();
+    const promptTokens = answer.tokens_evaluated ?? answer.timings?.prompt_n ?? 0;
+    return {
+      text,
+      stopReason,
+      usage: {
+        promptTokens,
+        evaluatedTokens: answer.timings?.prompt_n ?? promptTokens,
+        completionTokens: answer.tokens_predicted ?? answer.timings?.predicted_n ?? 0,
+      },
+      timings: { totalMs: round(end - started), ttftMs: round(answer.timings?.prompt_ms ?? end - started) },
+      ...(linesCut !== undefined ? { linesCut } : {}),
+    };
+  }
+
+  dispose(): void {}
+}
+
+/**
+ * Embeddings over `POST /v1/embeddings`, in batches of {@link EMBED_BATCH}, mapped back by `index` and
+ * L2-normalised. The model family's query/document prefixes are added here (always the client's job).
+ */
+export class RemoteEmbedding implements EmbeddingEngine {
+  private constructor(
+    private readonly http: EngineHttp,
+    private readonly model: string,
+    private readonly maxChars: number,
+    private readonly prefixes: EmbeddingPrefixes,
+    readonly dimensions: number,
+  ) {}
+
+  /** Connect and learn the vector size from one probe embedding. */
+  static async connect(
+    http: EngineHttp,
+    model: string,
+    contextSize: number,
+    prefixOverride: Partial<EmbeddingPrefixes> | undefined,
+    signal: AbortSignal,
+  ): Promise<RemoteEmbedding> {
+    const prefixes = embeddingPrefixes(model, prefixOverride);
+    const probe = new RemoteEmbedding(http, model, contextSize * CHARS_PER_TOKEN, prefixes, 0);
+    const { vectors } = await probe.embed(["dimension probe"], "document", signal);
+    return new RemoteEmbedding(http, model, contextSize * CHARS_PER_TOKEN, prefixes, vectors[0]!.length);
+  }
+
+  async embed(
+    texts: string[],
+    kind: "query" | "document",
+    signal?: AbortSignal,
+  ): Promise<{ vectors: Float32Array[]; tokens: number }> {
+    const prefix = kind === "query" ? this.prefixes.query : this.prefixes.document;
+    const vectors: Float32Array[] = [];
+    let tokens = 0;
+    for (let i = 0; i < texts.length; i += EMBED_BATCH) {
+      const input = texts.slice(i, i + EMBED_BATCH).map((t) => (prefix + t).slice(0, this.maxChars));
+      const answer = await this.http.json<{
+        data?: Array<{ index: number; embedding: number[] }>;
+        usage?: { prompt_tokens?: number };
+      }>("/v1/embeddings", { model: this.model, input }, signal, "embeddings");
+      const byIndex = new Map((answer.data ?? []).map((d) => [d.index, d.embedding]));
+      for (let k = 0; k < input.length; k++) {
+        const v = byIndex.get(k);
+        if (!v || (this.dimensions && v.length !== this.dimensions)) {
+          throw new HearthError(
+            ErrorCodes.EngineUnavailable,
+            `The engine at ${this.http.url} returned ${v ? `a vector of ${v.length} dimensions, not ${this.dimensions}` : `no vector for input ${k}`}.`,
+            "Check that the server runs an embedding model (llama-server: --embeddings).",
+          );
+        }
+        vectors.push(l2Normalize(Float32Array.from(v)));
+      }
+      tokens += answer.usage?.prompt_tokens ?? Math.ceil(input.join("").length / 4);
+    }
+    return { vectors, tokens };
+  }
+
+  dispose(): void {}
+}
+
+/** Rerank over `POST /v1/rerank` (llama-server `--rerank`, vLLM): scores mapped back by `index`. */
+export class RemoteRerank implements RerankEngine {
+  constructor(
+    private readonly http: EngineHttp,
+    private readonly model: string,
+    private readonly contextSize: number,
+  ) {}
+
+  async rank(query: string, documents: string[], signal?: AbortSignal): Promise<number[]> {
+    const room = this.contextSize * CHARS_PER_TOKEN;
+    const q = query.slice(0, Math.floor(room / 4));
+    const answer = await this.http.json<{ results?: Array<{ index: number; relevance_score: number }> }>(
+      "/v1/rerank",
+      {
+        model: this.model,
+        query: q,
+        documents: documents.map((d) => d.slice(0, room - q.length)),
+        top_n: documents.length,
+      },
+      signal,
+      "rerank",
+    );
+    const scores = new Map((answer.results ?? []).map((r) => [r.index, r.relevance_score]));
+    return documents.map((_, i) => scores.get(i) ?? Number.NEGATIVE_INFINITY);
+  }
+
+  dispose(): void {}
+}
+
+function round(n: number): number {
+  return Math.round(n * 100) / 100;
+}
