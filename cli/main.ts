@@ -24,7 +24,16 @@ import { ModelRoles } from "../common/models/ModelRoles";
 import { settingDefault } from "../common/settings";
 import { SidecarError } from "../common/sidecar/SidecarError";
 import { SidecarProcess } from "../common/sidecar/SidecarProcess";
-import { ErrorCodes, GPU_SETTINGS, type GenerationParams, type GpuSetting, type ModelInfo } from "../sidecar/protocol";
+import {
+  ENGINE_KINDS,
+  ErrorCodes,
+  GPU_SETTINGS,
+  type EngineKind,
+  type ModelSpec,
+  type GenerationParams,
+  type GpuSetting,
+  type ModelInfo,
+} from "../sidecar/protocol";
 import { defaultIndexDir } from "../common/search/format";
 import { FUSION_METHODS, SEARCH_MODES, type FusionMethod, type SearchMode } from "../sidecar/protocol";
 import { runComplete } from "./complete";
@@ -72,6 +81,15 @@ Index and search options:
       --force                 re-chunk and re-embed every file
       --max-file-bytes <n>    skip larger files (default ${settingDefault("index.maxFileBytes")})
       --batch-size <n>        chunks embedded and written per batch (default ${settingDefault("index.batchSize")})
+
+Remote engines (llama-server, Ollama, vLLM, LM Studio, any OpenAI-compatible server):
+      --engine-url <url>      run chat, run and complete on the engine at this base URL (--model is then
+                              its model id, optional when it serves one model)
+      --engine-kind <k>       ${ENGINE_KINDS.join(" | ")} (default: detected by probing)
+      --embedding-engine-url <url>  index/search: embeddings from that engine (--embedding-model: its id)
+      --rerank-engine-url <url>     index/search: rerank on that engine (--rerank-model: its id)
+      --engine-key-env <NAME> environment variable holding the engines' API key (default HEARTH_ENGINE_API_KEY);
+                              the key is sent only to the engine URLs given here, never printed
 
 Options:
   -m, --model <path|hf:uri>   chat model (a .gguf path, a file name in --models-dir, an hf: URI or URL;
@@ -150,6 +168,11 @@ async function main(argv: string[]): Promise<number> {
       range: { type: "string" },
       input: { type: "string" },
       "prompts-dir": { type: "string" },
+      "engine-url": { type: "string" },
+      "engine-kind": { type: "string" },
+      "engine-key-env": { type: "string" },
+      "embedding-engine-url": { type: "string" },
+      "rerank-engine-url": { type: "string" },
     },
   });
   if (values.version) {
@@ -177,7 +200,8 @@ async function main(argv: string[]): Promise<number> {
   }
   if (command === "complete") {
     if (!positionals[1]) fail("complete needs a file: hearth complete <file> --line L --column C");
-    if (!values.model) fail("complete needs a FIM-capable model: --model <path|hf:uri>");
+    if (!values.model && !values["engine-url"])
+      fail("complete needs a FIM-capable model: --model <path|hf:uri> (or --engine-url <url>)");
     if (values.line === undefined || values.column === undefined) fail("complete needs --line and --column (1-based)");
   }
 
@@ -193,6 +217,22 @@ async function main(argv: string[]): Promise<number> {
   for (const key of Object.keys(params) as (keyof GenerationParams)[])
     if (params[key] === undefined) delete params[key];
   const modelsDir = path.resolve(values["models-dir"] ?? defaultModelsDir());
+  const engineKind = values["engine-kind"] as EngineKind | undefined;
+  if (engineKind !== undefined && !ENGINE_KINDS.includes(engineKind))
+    fail(`--engine-kind must be one of ${ENGINE_KINDS.join(", ")}`);
+  const apiKey = process.env[values["engine-key-env"] ?? "HEARTH_ENGINE_API_KEY"] || undefined;
+  /**
+   * The model spec of a role: on the remote engine at `engineUrl` (the model id, "" for its only model), or a
+   * local GGUF resolved against --models-dir.
+   */
+  const modelSpec = (uri: string | undefined, engineUrl: string | undefined): ModelSpec =>
+    engineUrl
+      ? {
+          uri: uri ?? "",
+          engine: { url: engineUrl, ...(engineKind ? { kind: engineKind } : {}), ...(apiKey ? { apiKey } : {}) },
+        }
+      : { uri: resolveModelArg(uri!, modelsDir) };
+  const engineUrl = values["engine-url"];
   const contextSize = num(values["context-size"], "context-size", true);
   const verbose = values.verbose ?? false;
   const tty = process.stderr.isTTY;
@@ -222,8 +262,8 @@ async function main(argv: string[]): Promise<number> {
   // The one owner of model roles in the CLI; after a crash it loads again what the old sidecar had.
   const roles = new ModelRoles(sidecar);
   let modelUri = values.model;
-  const loadChatModel = async (uri: string): Promise<ModelInfo> => {
-    const resolved = resolveModelArg(uri, modelsDir);
+  const loadChatModel = async (uri: string | undefined): Promise<ModelInfo> => {
+    const model = modelSpec(uri, engineUrl);
     const progressId = "cli-load";
     const sub = sidecar.onNotification("model/progress", (p) => {
       if (!tty || p.progressId !== progressId || p.phase !== "download") return;
@@ -234,10 +274,10 @@ async function main(argv: string[]): Promise<number> {
     try {
       const info = await roles.ensure(
         "chat",
-        { model: { uri: resolved }, ...(contextSize ? { contextSize } : {}) },
+        { model, ...(contextSize ? { contextSize } : {}) },
         { progressId, retryCrashed: true },
       );
-      modelUri = uri;
+      modelUri = uri ?? info.name;
       return info;
     } finally {
       sub.dispose();
@@ -288,13 +328,13 @@ async function main(argv: string[]): Promise<number> {
     const storageDir = path.resolve(values["index-dir"] ?? defaultIndexDir(root));
     return withSidecar(async () => {
       await sidecar.start();
-      for (const [role, uri] of [
-        ["embedding", values["embedding-model"]],
-        ["rerank", values["rerank-model"]],
+      for (const [role, uri, url] of [
+        ["embedding", values["embedding-model"], values["embedding-engine-url"]],
+        ["rerank", values["rerank-model"], values["rerank-engine-url"]],
       ] as const) {
-        if (!uri || (role === "rerank" && values["no-rerank"])) continue;
+        if ((!uri && !url) || (role === "rerank" && values["no-rerank"])) continue;
         await roles.ensure(role, {
-          model: { uri: resolveModelArg(uri, modelsDir) },
+          model: modelSpec(uri, url),
           contextSize: contextSize ?? SEARCH_MODEL_CONTEXT_SIZE,
         });
       }
@@ -353,7 +393,7 @@ async function main(argv: string[]): Promise<number> {
       }
       const input = await fileInput(path.resolve(positionals[2]!), values.range, values.input);
       await sidecar.start();
-      await loadChatModel(modelUri ?? DEFAULT_MODELS.chat);
+      await loadChatModel(modelUri ?? (engineUrl ? undefined : DEFAULT_MODELS.chat));
       await runPromptOnFile(sidecar, spec, input, { params, write: (t) => process.stdout.write(t) });
       return 0;
     });
@@ -363,7 +403,7 @@ async function main(argv: string[]): Promise<number> {
     return withSidecar(async () => {
       await sidecar.start();
       await roles.ensure("completion", {
-        model: { uri: resolveModelArg(values.model!, modelsDir) },
+        model: modelSpec(values.model, engineUrl),
         contextSize: contextSize ?? settingDefault("completion.contextSize"),
       });
       return await runComplete(sidecar, {
@@ -378,7 +418,7 @@ async function main(argv: string[]): Promise<number> {
 
   return withSidecar(async () => {
     await sidecar.start();
-    if (!modelUri) {
+    if (!modelUri && !engineUrl) {
       modelUri = DEFAULT_MODELS.chat;
       process.stderr.write(
         `hearth: no --model given; using the default ${modelUri} (downloaded once into ${modelsDir})\n`,
