@@ -96,6 +96,11 @@ export interface SidecarInitOptions {
   allowDownload?: boolean;
   /** A download attempt with no new bytes for this long is abandoned and retried (ms, default 30 000). */
   downloadStallTimeoutMs?: number;
+  /**
+   * A remote engine's request fails when its answer (or, streaming, its next chunk) takes longer than this (ms,
+   * default 60 000).
+   */
+  engineTimeoutMs?: number;
 }
 
 /** Returned inside `InitializeResult.capabilities.experimental.hearth`. */

@@ -172,6 +172,7 @@ export function startServer(connection: Connection): void {
       threads: options.threads ?? 0,
       allowDownload: options.allowDownload ?? true,
       downloadStallTimeoutMs: options.downloadStallTimeoutMs,
+      engineTimeoutMs: options.engineTimeoutMs,
       log,
     });
     const info: SidecarInfo = {

@@ -16,7 +16,7 @@ import {
   type StopReason,
 } from "../protocol";
 import { embeddingPrefixes, type EmbeddingPrefixes } from "../search/prefixes";
-import { DEFAULT_HTTP_LIMITS, EngineHttp } from "./http";
+import { DEFAULT_HTTP_LIMITS, EngineHttp, type HttpLimits } from "./http";
 import type { ChatEngine, EmbeddingEngine, FimEngine, RerankEngine } from "./types";
 
 /** What a remote load produces for `Runtime`: the model's info and the engine of its role. */
@@ -72,14 +72,26 @@ interface OpenAiModels {
  * Connect a role to a remote engine: detect its kind, resolve the model id (an empty one means the engine's
  * only model), read the context window the engine really allocated, and check the role's call works once
  * (a tiny request), so a wrong engine or model fails at load, not at the first keystroke.
+ * @param limits timeouts and retries of this engine's requests.
  * @throws HearthError EngineUnavailable, EngineAuth, ModelNotFound, Unsupported (no FIM, no rerank route).
  */
-export async function loadRemote(params: ModelLoadParams, signal: AbortSignal): Promise<RemoteModel> {
+export async function loadRemote(
+  params: ModelLoadParams,
+  signal: AbortSignal,
+  limits: HttpLimits = DEFAULT_HTTP_LIMITS,
+): Promise<RemoteModel> {
   const started = performance.now();
   const engine = params.model.engine!;
   const kind = engine.kind ?? (await detectEngineKind(engine, signal));
-  const http = new EngineHttp(engine);
-  const listed = await http.json<OpenAiModels>("/v1/models", undefined, signal, "model list").catch(() => undefined);
+  const http = new EngineHttp(engine, limits);
+  // The model list is optional (some servers have none), but a refused key or a cancel is not.
+  const listed = await http
+    .json<OpenAiModels>("/v1/models", undefined, signal, "model list")
+    .catch((error: unknown) => {
+      const code = (error as HearthError).code;
+      if (code === ErrorCodes.EngineAuth || code === ErrorCodes.Cancelled) throw error;
+      return undefined;
+    });
   const ids = listed?.data?.map((m) => m.id) ?? [];
   let model = params.model.uri;
   if (!model) {

@@ -27,6 +27,7 @@ import { EmbeddingService } from "./EmbeddingService";
 import { RerankService } from "./RerankService";
 import { defaultThreads } from "./threads";
 import { loadRemote } from "../engines/remote";
+import { DEFAULT_HTTP_LIMITS } from "../engines/http";
 import type { ChatEngine, EmbeddingEngine, FimEngine, RerankEngine } from "../engines/types";
 import { settingDefault } from "../../common/settings";
 
@@ -45,7 +46,9 @@ export interface RuntimeOptions {
   threads: number;
   allowDownload: boolean;
   /** See `SidecarInitOptions.downloadStallTimeoutMs` in sidecar/protocol.ts. */
-  downloadStallTimeoutMs?: number;
+  downloadStallTimeoutMs?: number | undefined;
+  /** See `SidecarInitOptions.engineTimeoutMs`. */
+  engineTimeoutMs?: number | undefined;
   log: Logger;
 }
 
@@ -176,7 +179,10 @@ export class Runtime {
     const started = performance.now();
     if (params.model.engine) {
       // A remote engine: nothing to resolve or fit here; the old model goes only once the new one answered.
-      const remote = await loadRemote(params, signal);
+      const remote = await loadRemote(params, signal, {
+        ...DEFAULT_HTTP_LIMITS,
+        ...(this.options.engineTimeoutMs ? { firstByteMs: this.options.engineTimeoutMs } : {}),
+      });
       await this.unload(params.role);
       this.models.set(params.role, { params, ...remote });
       this.options.log.info(

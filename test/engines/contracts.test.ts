@@ -1,0 +1,295 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
+import { ErrorCodes, type ChatDeltaParams, type EngineKind } from "../../sidecar/protocol";
+import { errorOf, spawnSidecar, type LogLine } from "../sidecar/helpers";
+import { chunk, json, RecordedEngine, sse, type Route } from "./recordedEngine";
+
+/*
+ * RECORDED CONTRACTS: Ollama, vLLM, LM Studio and a generic OpenAI-compatible server replayed from their
+ * documented wire shapes (../shared/design/ENGINE-PROTOCOLS.md) by a loopback server, through the real sidecar;
+ * and the faults of issue 17 §3 injected by the same server. The real llama-server is in llamaServer.test.ts.
+ */
+
+const user = (content: string) => ({ role: "user" as const, content });
+
+/** Ollama (recorded): `/api/version`, `/v1/models`, chat chunks with `reasoning`, then a finish-only chunk and a usage chunk. */
+const OLLAMA: Record<string, Route> = {
+  "GET /api/version": (_q, res) => json(res, 200, { version: "0.12.6" }),
+  "GET /v1/models": (_q, res) =>
+    json(res, 200, { object: "list", data: [{ id: "qwen3:8b", object: "model", owned_by: "library" }] }),
+  "POST /v1/chat/completions": (_q, res) =>
+    sse(res, [
+      chunk({ role: "assistant", content: "", reasoning: "The user greets; " }),
+      chunk({ content: "Hello" }),
+      chunk({ content: " there" }),
+      chunk({}, "stop"),
+      { id: "c", object: "chat.completion.chunk", choices: [], usage: { prompt_tokens: 11, completion_tokens: 2 } },
+    ]),
+  "POST /v1/embeddings": (q, res) => {
+    const input = (q.body as { input: string[] }).input;
+    json(res, 200, { data: input.map((_, i) => ({ index: i, embedding: [3, 4, 0] })), usage: { prompt_tokens: 5 } });
+  },
+};
+
+/** vLLM (recorded): `/v1/models` owned by vllm with `max_model_len`, `reasoning` deltas, `/v1/rerank` with documents. */
+const VLLM: Record<string, Route> = {
+  "GET /v1/models": (_q, res) =>
+    json(res, 200, {
+      object: "list",
+      data: [{ id: "Qwen/Qwen3-8B", object: "model", owned_by: "vllm", max_model_len: 32768 }],
+    }),
+  "POST /v1/chat/completions": (_q, res) =>
+    sse(res, [
+      chunk({ role: "assistant", reasoning: "thinking…" }),
+      chunk({ content: "Forty-two." }),
+      { ...chunk({}, "length"), usage: { prompt_tokens: 9, completion_tokens: 3 } },
+    ]),
+  "POST /v1/rerank": (q, res) => {
+    const docs = (q.body as { documents: string[] }).documents;
+    const results = docs.map((d, index) => ({ index, document: { text: d }, relevance_score: 1 / (index + 1) }));
+    json(res, 200, { id: "r", results: results.reverse() });
+  },
+};
+
+/** LM Studio (recorded): `/api/v0/models` with `type` and `max_context_length`; chat with inline `<think>`. */
+const LMSTUDIO: Record<string, Route> = {
+  "GET /api/v0/models": (_q, res) =>
+    json(res, 200, { data: [{ id: "qwen2.5-7b-instruct", type: "llm", max_context_length: 32768 }] }),
+  "GET /v1/models": (_q, res) =>
+    json(res, 200, { data: [{ id: "qwen2.5-7b-instruct", owned_by: "organization_owner" }] }),
+  "POST /v1/chat/completions": (_q, res) =>
+    sse(res, [chunk({ content: "<thi" }), chunk({ content: "nk>plan</think>An" }), chunk({ content: "swer" }, "stop")]),
+};
+
+describe("recorded contracts: each engine kind is detected and streams through the sidecar", () => {
+  let sidecar: SidecarProcess;
+  let logs: LogLine[];
+  const engines: RecordedEngine[] = [];
+  const start = async (routes: Record<string, Route>) => {
+    const e = new RecordedEngine(routes);
+    engines.push(e);
+    return { engine: e, url: await e.start() };
+  };
+  beforeAll(async () => {
+    ({ sidecar, logs } = await spawnSidecar({}, { engineTimeoutMs: 1500 }));
+  });
+  afterAll(async () => {
+    await sidecar.stop();
+    await Promise.all(engines.map((e) => e.stop()));
+  });
+
+  const chat = async (streamId: string) => {
+    const deltas: string[] = [];
+    const sub = sidecar.onNotification(
+      "chat/delta",
+      (d: ChatDeltaParams) => d.streamId === streamId && deltas.push(d.text),
+    );
+    try {
+      const result = await sidecar.request("chat/send", { streamId, messages: [user("hi")] });
+      return { result, streamed: deltas.join("") };
+    } finally {
+      sub.dispose();
+    }
+  };
+
+  it.each<[string, Record<string, Route>, EngineKind, string, string, string]>([
+    ["Ollama", OLLAMA, "ollama", "qwen3:8b", "Hello there", "stop"],
+    ["vLLM", VLLM, "vllm", "Qwen/Qwen3-8B", "Forty-two.", "maxTokens"],
+    ["LM Studio", LMSTUDIO, "lmstudio", "qwen2.5-7b-instruct", "Answer", "stop"],
+  ])(
+    "%s: detected, its one model taken, reasoning kept out of the answer",
+    async (_n, routes, kind, model, text, stop) => {
+      const { url } = await start(routes);
+      const info = await sidecar.request("model/load", { role: "chat", model: { uri: "", engine: { url } } });
+      expect(info.engine).toEqual({ kind, url });
+      expect(info.name).toBe(model);
+      const { result, streamed } = await chat(`c-${kind}`);
+      expect(result.text).toBe(text);
+      expect(streamed).toBe(text);
+      expect(result.stopReason).toBe(stop);
+    },
+  );
+
+  it("vLLM: the context is max_model_len; rerank maps scores back by index", async () => {
+    const { url } = await start(VLLM);
+    const info = await sidecar.request("model/load", { role: "chat", model: { uri: "", engine: { url } } });
+    expect(info.contextSize).toBe(32768);
+    await sidecar.request("model/load", { role: "rerank", model: { uri: "", engine: { url } } });
+  });
+
+  it("Ollama: embeddings are L2-normalised; rerank is refused with a notice of what to do", async () => {
+    const { url } = await start(OLLAMA);
+    const e = await sidecar.request("model/load", { role: "embedding", model: { uri: "", engine: { url } } });
+    expect(e.embeddingDimensions).toBe(3);
+    const error = await errorOf(sidecar.request("model/load", { role: "rerank", model: { uri: "", engine: { url } } }));
+    expect(error.code).toBe(ErrorCodes.Unsupported);
+    expect(error.message).toMatch(/Ollama has no rerank endpoint/);
+    expect(error.hint).toMatch(/search fuses without rerank/);
+  });
+
+  it("a generic server with a key: 401 without it (EngineAuth), works with it, and the key is never logged", async () => {
+    const key = "sk-test-0123456789abcdef";
+    const { engine, url } = await start({
+      "GET /v1/models": (q, res) =>
+        q.headers.authorization === `Bearer ${key}`
+          ? json(res, 200, { data: [{ id: "gpt-x", owned_by: "someone" }] })
+          : json(res, 401, { error: { message: "Invalid API key", type: "invalid_request_error" } }),
+      "POST /v1/chat/completions": (q, res) =>
+        q.headers.authorization === `Bearer ${key}`
+          ? sse(res, [chunk({ content: "ok" }, "stop")])
+          : json(res, 401, { error: { message: "Invalid API key" } }),
+    });
+    const refused = await errorOf(
+      sidecar.request("model/load", { role: "chat", model: { uri: "gpt-x", engine: { url, kind: "openai" } } }),
+    );
+    expect(refused.code).toBe(ErrorCodes.EngineAuth);
+    expect(refused.message).toBe(`The engine at ${url} refused the model list request (401: Invalid API key).`);
+    await sidecar.request("model/load", {
+      role: "chat",
+      model: { uri: "gpt-x", engine: { url, kind: "openai", apiKey: key } },
+    });
+    expect((await chat("key")).result.text).toBe("ok");
+    // generic OpenAI servers get no top_k
+    const sent = engine.seen.find((s) => s.path === "/v1/chat/completions" && s.headers.authorization)?.body;
+    expect(sent).not.toHaveProperty("top_k");
+    expect(logs.some((l) => l.message.includes(key))).toBe(false);
+  });
+});
+
+describe("engine faults (§3): a clear error code and sentence, nothing lost, the sidecar keeps serving", () => {
+  let sidecar: SidecarProcess;
+  let engine: RecordedEngine;
+  let url: string;
+  let attempts = 0;
+  const models: Route = (_q, res) => json(res, 200, { data: [{ id: "m", owned_by: "x" }] });
+  const load = () =>
+    sidecar.request("model/load", { role: "chat", model: { uri: "m", engine: { url, kind: "openai" } } });
+  const send = (streamId = "f", signal?: AbortSignal) =>
+    sidecar.request("chat/send", { streamId, messages: [user("hi")] }, signal);
+
+  beforeAll(async () => {
+    ({ sidecar } = await spawnSidecar({}, { engineTimeoutMs: 1500 }));
+    engine = new RecordedEngine({ "GET /v1/models": models });
+    url = await engine.start();
+    await load();
+  });
+  afterAll(async () => {
+    await sidecar.stop();
+    await engine.stop();
+  });
+  const serve = (chat: Route) => {
+    attempts = 0;
+    engine.set({
+      "GET /v1/models": models,
+      "POST /v1/chat/completions": (q, res) => {
+        attempts++;
+        return chat(q, res);
+      },
+    });
+  };
+
+  it("429 with Retry-After, then 200: retried after the delay, and the answer comes", async () => {
+    serve((_q, res) =>
+      attempts === 1
+        ? json(res, 429, { error: { message: "slow down" } }, { "retry-after": "1" })
+        : sse(res, [chunk({ content: "late" }, "stop")]),
+    );
+    const started = Date.now();
+    expect((await send()).text).toBe("late");
+    expect(attempts).toBe(2);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+  });
+
+  it("503 every time: three attempts, then EngineUnavailable with the status", async () => {
+    serve((_q, res) => json(res, 503, { error: { message: "Loading model" } }, { "retry-after": "0" }));
+    const error = await errorOf(send());
+    expect(error.code).toBe(ErrorCodes.EngineUnavailable);
+    expect(error.message).toBe(`The engine at ${url} answered the chat request with 503: Loading model.`);
+    expect(attempts).toBe(3);
+  });
+
+  it("malformed and non-data SSE lines are skipped; the answer is assembled from the good ones", async () => {
+    serve((_q, res) =>
+      sse(res, [
+        ": ping",
+        "event: noise",
+        "data: {not json",
+        "",
+        chunk({ content: "A" }),
+        "retry: 10",
+        chunk({ content: "B" }, "stop"),
+      ]),
+    );
+    expect((await send()).text).toBe("AB");
+  });
+
+  it("a stream cut mid-answer: EngineUnavailable, and the deltas sent so far reached the client", async () => {
+    serve((_q, res) => {
+      sse(res, [chunk({ content: "partial " }), chunk({ content: "text" })], false);
+      setTimeout(() => res.socket?.destroy(), 50);
+    });
+    const deltas: string[] = [];
+    const sub = sidecar.onNotification(
+      "chat/delta",
+      (d: ChatDeltaParams) => d.streamId === "cut" && deltas.push(d.text),
+    );
+    const error = await errorOf(send("cut"));
+    sub.dispose();
+    expect(error.code).toBe(ErrorCodes.EngineUnavailable);
+    expect(error.message).toMatch(/broke during the chat answer|closed the chat stream before its end/);
+    expect(error.hint).toMatch(/text so far is kept/);
+    expect(deltas.join("")).toBe("partial text");
+  });
+
+  it("no first byte within the timeout: EngineUnavailable saying how long it waited", async () => {
+    serve(() => undefined); // never answers
+    const error = await errorOf(send());
+    expect(error.code).toBe(ErrorCodes.EngineUnavailable);
+    expect(error.message).toBe(`The engine at ${url} did not answer the chat request within 1.5 s.`);
+  });
+
+  it("a hung server on cancel: the request is aborted at once and the partial answer comes back", async () => {
+    serve((_q, res) => sse(res, [chunk({ content: "so far" })], false)); // then nothing, forever
+    const abort = new AbortController();
+    const sub = sidecar.onNotification("chat/delta", (d: ChatDeltaParams) => d.streamId === "hung" && abort.abort());
+    const started = Date.now();
+    const r = await send("hung", abort.signal).catch((e: unknown) => e);
+    sub.dispose();
+    expect(Date.now() - started).toBeLessThan(1400); // before the 1.5 s stall timeout
+    if (r instanceof Error) expect((r as { code?: number }).code).toBe(ErrorCodes.Cancelled);
+    else expect(r).toMatchObject({ stopReason: "cancelled", text: "so far" });
+  });
+
+  it("a prompt over the context (llama-server's 400): PromptTooLong with the numbers", async () => {
+    serve((_q, res) =>
+      json(res, 400, {
+        error: {
+          code: 400,
+          message: "the request exceeds the available context size",
+          type: "exceed_context_size_error",
+          n_prompt_tokens: 5000,
+          n_ctx: 4096,
+        },
+      }),
+    );
+    const error = await errorOf(send());
+    expect(error.code).toBe(ErrorCodes.PromptTooLong);
+    expect(error.message).toBe(
+      `The prompt does not fit the context window of the engine at ${url} (5000 prompt tokens, its context is 4096).`,
+    );
+  });
+
+  it("a model the engine does not list: ModelNotFound naming what it serves", async () => {
+    const error = await errorOf(
+      sidecar.request("model/load", { role: "chat", model: { uri: "nope", engine: { url, kind: "openai" } } }),
+    );
+    expect(error.code).toBe(ErrorCodes.ModelNotFound);
+    expect(error.message).toBe(`The engine at ${url} has no model 'nope'; it serves: m.`);
+  });
+
+  it("after all that, the sidecar answers and the engine works again", async () => {
+    serve((_q, res) => sse(res, [chunk({ content: "fine" }, "stop")]));
+    expect((await send()).text).toBe("fine");
+    expect((await sidecar.request("runtime/stats", {})).backend).toBe("cpu");
+  });
+});
