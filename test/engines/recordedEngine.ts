@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { AddressInfo, Socket } from "node:net";
 
 /** One request as the recorded engine saw it. */
 export interface SeenRequest {
@@ -20,7 +20,7 @@ export type Route = (req: SeenRequest, res: ServerResponse) => void | boolean | 
 export class RecordedEngine {
   readonly seen: SeenRequest[] = [];
   private readonly server: Server;
-  private readonly sockets = new Set<import("node:net").Socket>();
+  private readonly sockets = new Set<Socket>();
 
   constructor(private routes: Record<string, Route>) {
     this.server = createServer((req, res) => void this.handle(req, res));
