@@ -29,6 +29,7 @@ import {
   ErrorCodes,
   GPU_SETTINGS,
   type EngineKind,
+  type ModelRole,
   type ModelSpec,
   type GenerationParams,
   type GpuSetting,
@@ -53,6 +54,8 @@ const USAGE = `Usage: hearth chat [options]
                      [--no-rerank] [--json]
        hearth search <dir> --queries <file.jsonl> [same flags] --json
        hearth run <prompt> <file> [--range L1:L2] [--input "text"] [--model <path|hf:uri>]
+       hearth models [--engine-url <url>]
+       hearth doctor [--engine-url <url>] [--model <m>] [--embedding-engine-url <url>] [--rerank-engine-url <url>]
 
 chat:      chat with a local GGUF model through the Hearth sidecar.
 complete:  fill-in-the-middle suggestion at a 1-based line/column of a file, with a FIM code model
@@ -62,6 +65,10 @@ index:     build or update the code index of a folder (unchanged files are not r
 search:    best chunks for a query, with every score (lexical, vector, fused, rerank). Indexes the folder
            first if it has no index yet. --json prints [{path, startLine, endLine, symbol, score, scores, text}];
            --queries reads one {"q": "..."} per line and prints one {"q", "hits"} line per query.
+models:    the models an engine serves, with their context windows (--engine-url), or the GGUF files on
+           this machine (--models-dir, Hugging Face and LM Studio caches).
+doctor:    check each configured role (chat and completion on --engine-url or --model; embedding and rerank
+           on their flags): one line per role, works or why not and what to do; exit 0 when all work.
 run:       run a prompt (built-in: explain, fix, doc, tests, edit, ask; or one of .hearth/prompts/*.md) on a
            file or a line range: prints the answer, or the proposed change as a unified diff (nothing is
            written). --input answers the prompt's question (edit, ask); --prompts-dir overrides
@@ -184,7 +191,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
-  if (!["chat", "complete", "index", "search", "run"].includes(command))
+  if (!["chat", "complete", "index", "search", "run", "models", "doctor"].includes(command))
     fail(`unknown command '${command}'. Try 'hearth --help'.`);
   if (command === "run" && (!positionals[1] || !positionals[2]))
     fail("run needs a prompt name and a file: hearth run <prompt> <file> [--range L1:L2]");
@@ -396,6 +403,66 @@ async function main(argv: string[]): Promise<number> {
       await loadChatModel(modelUri ?? (engineUrl ? undefined : DEFAULT_MODELS.chat));
       await runPromptOnFile(sidecar, spec, input, { params, write: (t) => process.stdout.write(t) });
       return 0;
+    });
+  }
+
+  if (command === "models") {
+    return withSidecar(async () => {
+      await sidecar.start();
+      if (engineUrl) {
+        const r = await sidecar.request("engine/models", { engine: modelSpec("", engineUrl).engine! });
+        process.stdout.write(terminalSafe(`${r.kind} at ${r.url}: ${r.models.length} model(s)`) + "\n");
+        for (const m of r.models) {
+          process.stdout.write(terminalSafe(`  ${m.id}${m.contextSize ? `  context ${m.contextSize}` : ""}`) + "\n");
+        }
+        return 0;
+      }
+      const { models } = await sidecar.request("model/list", { folders: [modelsDir] });
+      for (const m of models) process.stdout.write(terminalSafe(`${m.path}  ${mib(m.sizeBytes)} MiB`) + "\n");
+      if (!models.length) process.stderr.write(`No GGUF files found (looked in ${modelsDir} and the usual caches).\n`);
+      return 0;
+    });
+  }
+
+  if (command === "doctor") {
+    return withSidecar(async () => {
+      await sidecar.start();
+      const checks: Array<[ModelRole, ModelSpec]> = [];
+      if (engineUrl || values.model) {
+        checks.push(["chat", modelSpec(values.model, engineUrl)]);
+        checks.push(["completion", modelSpec(values.model, engineUrl)]);
+      }
+      if (values["embedding-model"] || values["embedding-engine-url"])
+        checks.push(["embedding", modelSpec(values["embedding-model"], values["embedding-engine-url"])]);
+      if (values["rerank-model"] || values["rerank-engine-url"])
+        checks.push(["rerank", modelSpec(values["rerank-model"], values["rerank-engine-url"])]);
+      if (!checks.length)
+        fail(
+          "doctor needs something to check: --engine-url <url> or --model <m> (and/or the embedding and rerank flags)",
+        );
+      let broken = 0;
+      for (const [role, model] of checks) {
+        try {
+          const info = await roles.ensure(role, { model, ...(contextSize ? { contextSize } : {}) });
+          if (role === "chat") {
+            await sidecar.request("chat/send", {
+              streamId: "doctor",
+              messages: [{ role: "user", content: "Hi" }],
+              params: { maxTokens: 1 },
+            });
+          }
+          const where = info.engine ? `${info.engine.kind} at ${info.engine.url}` : "the embedded engine";
+          process.stdout.write(
+            terminalSafe(`${role.padEnd(11)} works: ${info.name} on ${where}, context ${info.contextSize}`) + "\n",
+          );
+        } catch (error) {
+          broken++;
+          process.stdout.write(
+            terminalSafe(`${role.padEnd(11)} does not work: ${SidecarError.from(error).userMessage}`) + "\n",
+          );
+        }
+      }
+      return broken ? 1 : 0;
     });
   }
 

@@ -6,6 +6,7 @@ import {
   MODEL_ROLES,
   SEARCH_MODES,
   type EngineKind,
+  type EngineModelsParams,
   type EngineSpec,
   type FusionMethod,
 } from "./protocol";
@@ -338,4 +339,10 @@ export function checkJsonSchema(schema: unknown, field: string): void {
     for (const [k, v] of Object.entries(schema["properties"])) checkJsonSchema(v, `${field}.properties.${k}`);
   }
   if (schema["items"] !== undefined) checkJsonSchema(schema["items"], `${field}.items`);
+}
+
+/** Checks `engine/models` params. */
+export function parseEngineModelsParams(value: unknown): EngineModelsParams {
+  if (!isObject(value)) fail("params", "an object {engine}");
+  return { engine: parseEngineSpec(value["engine"]) };
 }

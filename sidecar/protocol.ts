@@ -585,6 +585,17 @@ export interface IndexDropParams extends IndexTarget {
   which: "stale" | "all";
 }
 
+/** `engine/models` — client → sidecar: what a remote engine is and which models it serves. */
+export interface EngineModelsParams {
+  engine: EngineSpec;
+}
+export interface EngineModelsResult {
+  kind: EngineKind;
+  url: string;
+  /** Each model id, with its context window when the engine says (allocated where it tells, else trained). */
+  models: Array<{ id: string; contextSize?: number }>;
+}
+
 /** The method table: name → [params, result]. Notifications have `void` results. */
 export interface SidecarMethods {
   "model/load": [ModelLoadParams, ModelLoadResult];
@@ -599,6 +610,7 @@ export interface SidecarMethods {
   "index/search": [IndexSearchParams, IndexSearchResult];
   "index/status": [IndexTarget, IndexStatusResult];
   "index/drop": [IndexDropParams, { dropped: string[] }];
+  "engine/models": [EngineModelsParams, EngineModelsResult];
 }
 export type SidecarMethod = keyof SidecarMethods;
 

@@ -14,6 +14,7 @@ import {
   parseIndexDropParams,
   parseIndexSearchParams,
   parseIndexTarget,
+  parseEngineModelsParams,
   parseIndexUpdateParams,
   parseInfillParams,
   parseModelListParams,
@@ -23,6 +24,7 @@ import {
 } from "./guards";
 import { IndexManager } from "./search/IndexManager";
 import { indexError } from "./search/indexErrors";
+import { listEngineModels } from "./engines/remote";
 import { Runtime, type Logger } from "./llama/Runtime";
 import { discoverModels } from "./models/discoverModels";
 import {
@@ -306,6 +308,7 @@ export function startServer(connection: Connection): void {
       parseIndexTarget,
       onIndex(async (params) => (await requireIndexes().get(params, true)).status()),
     ),
+    "engine/models": method(parseEngineModelsParams, async (params, signal) => listEngineModels(params.engine, signal)),
     "index/drop": method(
       parseIndexDropParams,
       onIndex(async (params) => ({ dropped: await requireIndexes().drop(params, params.which) })),

@@ -8,6 +8,7 @@ import {
   type ChatSendParams,
   type ChatSendResult,
   type EngineKind,
+  type EngineModelsResult,
   type EngineSpec,
   type InfillParams,
   type InfillResult,
@@ -62,6 +63,42 @@ export async function detectEngineKind(spec: EngineSpec, signal?: AbortSignal): 
   if (models?.data?.some((m) => m.owned_by === "vllm")) return "vllm";
   if (await probe("/api/v0/models")) return "lmstudio";
   return "openai";
+}
+
+/**
+ * The models an engine serves, with their context windows where it says: Ollama's `/api/tags`
+ * (`details.context_length`, trained), llama-server's `/props` (allocated), vLLM's `max_model_len`, else the
+ * OpenAI `/v1/models` list alone.
+ * @throws HearthError EngineUnavailable, EngineAuth.
+ */
+export async function listEngineModels(spec: EngineSpec, signal?: AbortSignal): Promise<EngineModelsResult> {
+  const kind = spec.kind ?? (await detectEngineKind(spec, signal));
+  const http = new EngineHttp(spec, PROBE_LIMITS);
+  if (kind === "ollama") {
+    const tags = await http.json<{ models?: Array<{ name: string; details?: { context_length?: number } }> }>(
+      "/api/tags",
+      undefined,
+      signal,
+      "model list",
+    );
+    return {
+      kind,
+      url: spec.url,
+      models: (tags.models ?? []).map((m) => ({
+        id: m.name,
+        ...(m.details?.context_length ? { contextSize: m.details.context_length } : {}),
+      })),
+    };
+  }
+  const listed = await http.json<OpenAiModels>("/v1/models", undefined, signal, "model list");
+  const models = await Promise.all(
+    (listed.data ?? []).map(async (m) => {
+      const contextSize =
+        kind === "llama-server" ? await runtimeContext(http, kind, m, undefined, signal) : m.max_model_len;
+      return { id: m.id, ...(contextSize ? { contextSize } : {}) };
+    }),
+  );
+  return { kind, url: spec.url, models };
 }
 
 interface OpenAiModels {
@@ -172,7 +209,7 @@ async function runtimeContext(
   kind: EngineKind,
   entry: NonNullable<OpenAiModels["data"]>[number] | undefined,
   asked: number | undefined,
-  signal: AbortSignal,
+  signal: AbortSignal | undefined,
 ): Promise<number> {
   if (kind === "llama-server") {
     const props = await http

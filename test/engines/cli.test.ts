@@ -83,6 +83,31 @@ describe("hearth CLI on a remote engine (real llama-server)", () => {
     expect((JSON.parse(found.stdout) as Array<{ path: string }>)[0]?.path).toBe("a.ts");
   });
 
+  it("hearth models --engine-url lists the engine's models with the context it allocated", async () => {
+    const r = await hearth(["models", "--engine-url", chat.url]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^llama-server at ${chat.url.replace(/\./g, "\\.")}: 1 model\\(s\\)\n  \\S*stories260K\\.gguf  context 512\n$`,
+      ),
+    );
+  });
+
+  it("hearth doctor: one line per role, why one does not work, exit 1; all working is exit 0", async () => {
+    const mixed = await hearth(["doctor", "--engine-url", chat.url, "--embedding-engine-url", embed.url]);
+    expect(mixed.code).toBe(1);
+    const lines = mixed.stdout.trim().split("\n");
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/^chat {8}works: \S*stories260K\.gguf on llama-server at .*, context 512$/);
+    expect(lines[1]).toMatch(
+      /^completion {2}does not work: The engine at .* cannot do fill-in-the-middle with this model \(501/,
+    );
+    expect(lines[2]).toMatch(/^embedding {3}works: \S*hearth-lab-embedding\.gguf on llama-server/);
+    const ok = await hearth(["doctor", "--engine-url", fim.url]);
+    expect(ok.stdout).toMatch(/^chat {8}works: .*\ncompletion {2}works: /);
+    expect(ok.code).toBe(0);
+  });
+
   it("an engine URL where nothing listens: exit 1 and one sentence naming it", async () => {
     const url = `http://127.0.0.1:${await freePort()}`;
     const r = await hearth(["chat", "--engine-url", url, "-p", "hi"]);
