@@ -6,6 +6,7 @@ import type { IndexController } from "./search/IndexController";
 import { searchCodeQuickPick } from "./search/searchQuickPick";
 import { whyNoCompletion, type HearthInlineCompletionProvider } from "./completion/InlineCompletionProvider";
 import { readConfig } from "./config";
+import { EngineKeys } from "./models/engineSpec";
 import { pickChatModel, showModelError } from "./models/chatModel";
 import type { SidecarClient } from "./sidecar/SidecarClient";
 import type { ModelRoles } from "../common/models/ModelRoles";
@@ -168,6 +169,30 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps) {
         { title: "Hearth: Code Index" },
       );
       if (pick) await vscode.commands.executeCommand(pick.id);
+    },
+    "hearth.setEngineApiKey": async () => {
+      const engines = [...new Set(Object.values(readConfig().engines).filter(Boolean))];
+      const url =
+        engines.length === 1
+          ? engines[0]
+          : await vscode.window.showQuickPick(engines.length ? engines : [], {
+              placeHolder: engines.length ? "Which engine's API key?" : "Set a 'hearth.engines.*' URL first",
+            });
+      if (!url) return;
+      const key = await vscode.window.showInputBox({
+        prompt: `API key for ${url} (sent only to that server; empty removes it)`,
+        password: true,
+        ignoreFocusOut: true,
+      });
+      if (key === undefined) return;
+      await EngineKeys.set(url, key.trim());
+      // Roles on that engine connect again with the new key.
+      for (const role of ["chat", "completion", "embedding", "rerank"] as const) {
+        if (roles.info(role)?.engine) roles.forget(role);
+      }
+      void vscode.window.showInformationMessage(
+        `Hearth: ${key.trim() ? "stored the" : "removed the"} API key for ${url}.`,
+      );
     },
     "hearth.deleteOldIndexes": async () => {
       try {

@@ -5,6 +5,8 @@ import type { GenerationParams, GpuSetting, ModelRole, SearchMode, FusionMethod 
 /** Typed view of the `hearth.*` settings. Read fresh each time: settings can change at any moment. */
 export interface HearthConfig {
   models: Record<ModelRole, string> & { folder: string; allowDownload: boolean };
+  /** Per role, the base URL of the remote engine that runs it; "" = the embedded llama.cpp. */
+  engines: Record<ModelRole, string>;
   gpu: GpuSetting;
   threads: number;
   contextSize: number;
@@ -58,6 +60,12 @@ export function readConfig(): HearthConfig {
       rerank: get("models.rerank").trim(),
       folder: get("models.folder").trim(),
       allowDownload: get("models.allowDownload"),
+    },
+    engines: {
+      chat: get("engines.chat").trim(),
+      completion: get("engines.completion").trim(),
+      embedding: get("engines.embedding").trim(),
+      rerank: get("engines.rerank").trim(),
     },
     gpu: get("gpu") as GpuSetting,
     threads: get("threads"),

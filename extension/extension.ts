@@ -11,6 +11,7 @@ import { ChatViewProvider } from "./chat/ChatViewProvider";
 import { registerCommands } from "./commands";
 import { HearthInlineCompletionProvider } from "./completion/InlineCompletionProvider";
 import { readConfig } from "./config";
+import { EngineKeys } from "./models/engineSpec";
 import { ActionController } from "./actions/ActionController";
 import { HearthCodeActions } from "./actions/HearthCodeActions";
 import { ReviewController } from "./actions/ReviewController";
@@ -85,7 +86,9 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     }),
     completions,
     vscode.languages.registerInlineCompletionItemProvider({ pattern: "**" }, completions),
+    EngineKeys.init(context.secrets, readConfig()),
     vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration("hearth.engines")) void EngineKeys.refresh(readConfig());
       if (e.affectsConfiguration("hearth.gpu") || e.affectsConfiguration("hearth.threads")) {
         const cfg = readConfig();
         if (sidecar.running) void sidecar.request("runtime/configure", { gpu: cfg.gpu, threads: cfg.threads });

@@ -94,6 +94,9 @@ function messageView(m: ViewMessage): HTMLElement {
     item.append(details);
   }
   if (m.stopReason === "cancelled") item.append(el("div", "note", "Stopped."));
+  if (m.stopReason === "interrupted") {
+    item.append(el("div", "note", "Interrupted: the model stopped answering mid-way; this is what had arrived."));
+  }
   if (m.stopReason === "maxTokens") item.append(el("div", "note", "Stopped at the token limit (/params max-tokens)."));
   if (m.droppedMessages) {
     item.append(

@@ -14,7 +14,7 @@ export interface ViewMessage {
   /** Markdown source; the webview renders it sanitized. */
   content: string;
   timestamp: string;
-  stopReason?: "stop" | "maxTokens" | "cancelled";
+  stopReason?: "stop" | "maxTokens" | "cancelled" | "interrupted";
   droppedMessages?: number;
   /** User turns with `@codebase`: the chunks the model was given, with why each was picked. */
   sources?: ViewHit[];

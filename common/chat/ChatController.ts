@@ -1,4 +1,4 @@
-import type { ChatSendResult, GenerationParams } from "../../sidecar/protocol";
+import { ErrorCodes, type ChatSendResult, type GenerationParams } from "../../sidecar/protocol";
 import type { SidecarApi } from "../sidecar/SidecarApi";
 import { newConversation, randomId, titleFrom, type Conversation, type SourceRef } from "./conversation";
 
@@ -67,8 +67,11 @@ export class ChatController {
     });
     c.updatedAt = now;
     const streamId = randomId();
+    let partial = "";
     const subscription = this.api.onNotification("chat/delta", (d) => {
-      if (d.streamId === streamId) options.onDelta?.(d.text);
+      if (d.streamId !== streamId) return;
+      partial += d.text;
+      options.onDelta?.(d.text);
     });
     try {
       const result = await this.api.request(
@@ -95,6 +98,14 @@ export class ChatController {
       c.updatedAt = done;
       this.record(result);
       return result;
+    } catch (error) {
+      // The sidecar or a remote engine stopped mid-answer: what had arrived is kept, marked as interrupted.
+      if (partial && (error as { code?: number }).code !== ErrorCodes.Cancelled) {
+        const at = new Date().toISOString();
+        c.messages.push({ role: "assistant", content: partial, timestamp: at, stopReason: "interrupted" });
+        c.updatedAt = at;
+      }
+      throw error;
     } finally {
       subscription.dispose();
     }

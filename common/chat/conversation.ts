@@ -10,8 +10,11 @@ export interface StoredMessage {
   content: string;
   /** ISO-8601, e.g. "2026-11-20T10:00:00.000Z". */
   timestamp: string;
-  /** Assistant turns: why generation ended ("cancelled" answers are kept, marked). */
-  stopReason?: ChatSendResult["stopReason"];
+  /**
+   * Assistant turns: why generation ended ("cancelled" answers are kept, marked; "interrupted": the sidecar or a
+   * remote engine stopped mid-answer, and `content` is what had arrived).
+   */
+  stopReason?: ChatSendResult["stopReason"] | "interrupted";
   /** Assistant turns: how many older messages had to be left out of the context window for this answer. */
   droppedMessages?: number;
   /**

@@ -7,6 +7,7 @@ import {
 } from "../../common/completion/CompletionEngine";
 import { SidecarError } from "../../common/sidecar/SidecarError";
 import { readConfig, type HearthConfig } from "../config";
+import { roleModelSpec } from "../models/engineSpec";
 import type { ModelRoles } from "../../common/models/ModelRoles";
 import type { SidecarClient } from "../sidecar/SidecarClient";
 import type { StatusBar } from "../statusBar";
@@ -78,7 +79,8 @@ export class HearthInlineCompletionProvider implements vscode.InlineCompletionIt
       this.statusBar.completion("off");
       return undefined;
     }
-    if (!cfg.models.completion) {
+    const model = roleModelSpec("completion", cfg);
+    if (!model) {
       this.engine.note("noModel", "Set 'hearth.models.completion' to a FIM-capable code model.");
       this.statusBar.completion("error", "no completion model");
       return undefined;
@@ -93,7 +95,7 @@ export class HearthInlineCompletionProvider implements vscode.InlineCompletionIt
       );
       // Loaded once per model and context size; concurrent keystrokes share one load.
       await this.roles.ensure("completion", {
-        model: { uri: cfg.models.completion },
+        model,
         contextSize: cfg.completion.contextSize,
       });
       if (token.isCancellationRequested) return undefined;

@@ -4,6 +4,7 @@ import { DEFAULT_MODELS } from "../../common/models/modelArgs";
 import { SidecarError } from "../../common/sidecar/SidecarError";
 import { ErrorCodes, type ModelInfo } from "../../sidecar/protocol";
 import type { HearthConfig } from "../config";
+import { roleModelSpec } from "./engineSpec";
 import type { ModelRoles } from "../../common/models/ModelRoles";
 import type { SidecarClient } from "../sidecar/SidecarClient";
 
@@ -19,7 +20,9 @@ export async function loadChatModel(
   config: HearthConfig,
   explicit = false,
 ): Promise<ModelInfo> {
-  const name = uri.split(/[\\/]/).pop() ?? uri;
+  const name = config.engines.chat
+    ? `${uri || "the model"} on ${config.engines.chat}`
+    : (uri.split(/[\\/]/).pop() ?? uri);
   return vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Hearth: loading ${name}`, cancellable: true },
     async (progress, token) => {
@@ -42,7 +45,7 @@ export async function loadChatModel(
       try {
         return await roles.ensure(
           "chat",
-          { model: { uri }, contextSize: config.contextSize },
+          { model: roleModelSpec("chat", config, uri) ?? { uri }, contextSize: config.contextSize },
           { progressId, signal: abort.signal, retryCrashed: explicit },
         );
       } finally {
@@ -67,7 +70,7 @@ export async function ensureChatModel(
   config: HearthConfig,
 ): Promise<boolean> {
   if (roles.info("chat")) return true;
-  if (!config.models.chat) {
+  if (!config.models.chat && !config.engines.chat) {
     void vscode.window
       .showInformationMessage("Hearth needs a chat model.", "Select Chat Model")
       .then((c) => c && vscode.commands.executeCommand("hearth.selectChatModel"));

@@ -9,6 +9,7 @@ import {
   type SearchMode,
 } from "../../sidecar/protocol";
 import { readConfig, type HearthConfig } from "../config";
+import { roleModelSpec } from "../models/engineSpec";
 import { SEARCH_MODEL_CONTEXT_SIZE } from "../../common/models/modelArgs";
 import type { ModelRoles } from "../../common/models/ModelRoles";
 import type { SidecarClient } from "../sidecar/SidecarClient";
@@ -97,13 +98,13 @@ export class IndexController implements vscode.Disposable {
     const cfg = readConfig();
     await this.sidecar.start();
     for (const role of ["embedding", "rerank"] as const) {
-      const uri = cfg.models[role];
-      if (!uri) {
+      const model = roleModelSpec(role, cfg);
+      if (!model) {
         if (this.roles.spec(role)) await this.roles.unload(role);
         continue;
       }
       await this.roles.ensure(role, {
-        model: { uri },
+        model,
         contextSize: SEARCH_MODEL_CONTEXT_SIZE,
         batchSize: cfg.index.batchTokens,
         ...(role === "embedding"

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ChatController } from "../../common/chat/ChatController";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
 import { ErrorCodes, type ChatDeltaParams, type EngineKind } from "../../sidecar/protocol";
 import { errorOf, spawnSidecar, type LogLine } from "../sidecar/helpers";
@@ -239,6 +240,13 @@ describe("engine faults (§3): a clear error code and sentence, nothing lost, th
     expect(error.message).toMatch(/broke during the chat answer|closed the chat stream before its end/);
     expect(error.hint).toMatch(/text so far is kept/);
     expect(deltas.join("")).toBe("partial text");
+    // The chat client keeps what arrived as the answer, marked interrupted; the user's message stays too.
+    const controller = new ChatController(sidecar);
+    await expect(controller.send("hi")).rejects.toMatchObject({ code: ErrorCodes.EngineUnavailable });
+    expect(controller.conversation.messages.map((m) => [m.role, m.content, m.stopReason])).toEqual([
+      ["user", "hi", undefined],
+      ["assistant", "partial text", "interrupted"],
+    ]);
   });
 
   it("no first byte within the timeout: EngineUnavailable saying how long it waited", async () => {

@@ -139,6 +139,7 @@ describe("fault suite: fuzzed params for every method get a fixed error code, ne
     "index/search",
     "index/status",
     "index/drop",
+    "engine/models",
   ];
   /** Field names of the methods' params, so fuzzed objects reach past the first type check. */
   const FIELDS = [
@@ -234,6 +235,8 @@ describe("fault suite: fuzzed params for every method get a fixed error code, ne
       "index/search": { ...target, query: "alpha", topK: 3 },
       "index/status": target,
       "index/drop": { ...target, which: "stale" },
+      // Loopback port 9 (discard): nothing listens, so the engine is unreachable, never contacted elsewhere.
+      "engine/models": { engine: { url: "http://127.0.0.1:9" } },
     };
     const codes = new Map<number, number>();
     let results = 0;
