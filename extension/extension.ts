@@ -22,6 +22,8 @@ import { StatusBar } from "./statusBar";
 /** What activation hands to tests (`vscode.extensions.getExtension(...).exports`). */
 export interface HearthApi {
   sidecar: SidecarClient;
+  /** The model roles (which model and engine each role runs), for tests and other extensions. */
+  roles: ModelRoles;
   session: ChatSession;
   statusBar: StatusBar;
   completions: HearthInlineCompletionProvider;
@@ -103,7 +105,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
       .then(() => (model ? session.loadModel(model) : undefined))
       .catch((e) => log.error(String(e)));
   }
-  return { sidecar, session, statusBar, completions, index, actions };
+  return { sidecar, roles, session, statusBar, completions, index, actions };
 }
 
 export function deactivate(): void {

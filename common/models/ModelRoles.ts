@@ -96,7 +96,8 @@ export class ModelRoles {
         (error: unknown) => {
           if (this.roles.get(role) === next) next.pending = undefined;
           const e = SidecarError.from(error);
-          if (e.code !== ErrorCodes.SidecarExited) throw error;
+          // Only a GGUF loaded into the sidecar's llama.cpp can crash it; a remote engine's load cannot.
+          if (e.code !== ErrorCodes.SidecarExited || spec.model.engine) throw error;
           // The process died while loading this file: llama.cpp aborted on it. Say so, and never load it again
           // on our own — the next message or keystroke would crash the sidecar again, until the restarts run out.
           // (A sidecar killed for another reason mid-load, OOM or a restart, marks the file too: SidecarExited
@@ -132,7 +133,9 @@ export class ModelRoles {
     const roles = role ? [role] : [...this.roles.keys()];
     for (const r of roles) {
       const state = this.roles.get(r);
-      if (!state) continue;
+      // A load in flight is left alone: it was sent to the sidecar that is there now (a status "idle" from its
+      // start-up can arrive after the load began), and if that sidecar dies the load fails by itself.
+      if (!state || (state.pending && !state.info)) continue;
       if (state.info) this.lost.set(r, state.spec);
       this.roles.delete(r);
       this.changed(r);

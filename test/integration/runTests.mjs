@@ -5,7 +5,7 @@
 // HEARTH_E2E_VSCODE=min runs the suite on the oldest VS Code at or above engines.vscode (see e2eEnv.cjs), after
 // installing the packaged VSIX there: a VSIX whose engines.vscode that VS Code does not meet is refused.
 import { runTests } from "@vscode/test-electron";
-import { spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
@@ -51,6 +51,10 @@ try {
     launchArgs: [path.join(root, "test", "fixtures", "workspace"), "--disable-extensions"],
     extensionTestsEnv: {
       HEARTH_TEST_MODEL: model,
+      HEARTH_LLAMA_SERVER: execFileSync("bash", [path.join(root, "scripts", "build-llama-server.sh")], {
+        encoding: "utf8",
+      }).trim(),
+      HEARTH_LAB_FIM_MODEL: path.join(root, "lab", "models", "hearth-lab-code-fim.gguf"),
       HEARTH_TEST_RESULTS_DIR: path.join(root, "test-results"),
       HEARTH_TEST_RESULTS_FILE: flavour === "minimum" ? "extension-min.json" : "extension.json",
       ...(process.env.HEARTH_TEST_GREP ? { HEARTH_TEST_GREP: process.env.HEARTH_TEST_GREP } : {}),

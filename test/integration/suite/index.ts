@@ -4,6 +4,8 @@
  * (events, state), never on fixed sleeps.
  */
 import * as assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import * as net from "node:net";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -127,10 +129,12 @@ test("killing the sidecar mid-answer shows an error, restarts it, keeps the chat
     notices.some((n) => n.kind === "error" && /stopped unexpectedly/.test(n.text)),
     JSON.stringify(notices),
   );
-  // The user's message is still in the conversation.
+  // The user's message is still in the conversation, and so is what had arrived of the answer, marked.
   const messages = api.session.controller.conversation.messages;
-  assert.equal(messages.length, before + 1);
-  assert.equal(messages.at(-1)?.content, "Once upon a time there was a dragon");
+  assert.equal(messages.length, before + 2);
+  assert.equal(messages.at(-2)?.content, "Once upon a time there was a dragon");
+  assert.equal(messages.at(-1)?.stopReason, "interrupted");
+  assert.ok((messages.at(-1)?.content.length ?? 0) > 0);
   // The sidecar comes back (new process) and the model is reloaded.
   await waitFor(() => api.sidecar.running && api.sidecar.info?.pid !== pid, "sidecar restart", 30_000);
   await waitFor(() => api.statusBar.state === "ready", "model reloaded", 30_000);
@@ -362,6 +366,97 @@ test("unknown slash commands answer with a helpful notice", async () => {
   sub.dispose();
   assert.match(notices.join("\n"), /Unknown command '\/frobnicate'/);
 });
+
+/** Start a real llama-server on a free loopback port and wait for /health (the suite's own, as in test/engines). */
+async function startLlamaServer(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+  const binary = process.env["HEARTH_LLAMA_SERVER"];
+  assert.ok(binary, "HEARTH_LLAMA_SERVER is not set");
+  const port = await new Promise<number>((resolve) => {
+    const probe = net.createServer().listen(0, "127.0.0.1", () => {
+      const p = (probe.address() as net.AddressInfo).port;
+      probe.close(() => resolve(p));
+    });
+  });
+  const child = spawn(binary, ["--host", "127.0.0.1", "--port", String(port), "-t", "1", ...args], { stdio: "ignore" });
+  const url = `http://127.0.0.1:${port}`;
+  await eventually(
+    () =>
+      fetch(`${url}/health`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    (ok) => ok,
+    `llama-server on ${url}`,
+    60_000,
+  );
+  return { url, child };
+}
+
+test("remote engine: chat and completion on a real llama-server through settings; a server gone mid-answer keeps the text", async () => {
+  api ??= await vscode.extensions.getExtension<HearthApi>(EXTENSION_ID)!.activate(); // also when run alone
+  const config = vscode.workspace.getConfiguration("hearth");
+  await config.update("threads", 1, vscode.ConfigurationTarget.Global);
+  const chat = await startLlamaServer(["-m", process.env["HEARTH_TEST_MODEL"]!, "-c", "512", "--ignore-eos"]);
+  const fim = await startLlamaServer(["-m", process.env["HEARTH_LAB_FIM_MODEL"]!, "-c", "1024"]);
+  try {
+    await config.update("engines.chat", chat.url, vscode.ConfigurationTarget.Global);
+    await config.update("models.chat", "", vscode.ConfigurationTarget.Global);
+    await config.update("engines.completion", fim.url, vscode.ConfigurationTarget.Global);
+    await config.update("models.completion", "", vscode.ConfigurationTarget.Global);
+    api.roles.forget("chat");
+    await api.session.newChat();
+    await api.session.submit("/params max-tokens 24");
+    let deltas = 0;
+    const sub = api.session.onDelta(() => deltas++);
+    await api.session.submit("Once upon a time");
+    assert.equal(lastMessage()?.role, "assistant");
+    assert.ok((lastMessage()?.content.length ?? 0) > 0, "empty answer");
+    assert.ok(deltas >= 1);
+    assert.equal(api.roles.info("chat")?.engine?.url, chat.url);
+
+    const doc = await vscode.workspace.openTextDocument({
+      language: "typescript",
+      content: "export function add(a: number, b: number): number {\n  return \n}\n",
+    });
+    const token = new vscode.CancellationTokenSource().token;
+    const context = { triggerKind: vscode.InlineCompletionTriggerKind.Automatic, selectedCompletionInfo: undefined };
+    await api.completions.provideInlineCompletionItems(doc, new vscode.Position(1, 9), context, token);
+    // A model answer came back (from /infill: the engine's prompt-token count is in it).
+    assert.ok(
+      (api.completions.lastOutcome?.result?.usage.promptTokens ?? 0) > 0,
+      JSON.stringify(api.completions.lastOutcome),
+    );
+    assert.ok(
+      !["noModel", "noFim", "error"].includes(String(api.completions.lastOutcome?.reason)),
+      JSON.stringify(api.completions.lastOutcome),
+    );
+    assert.equal(api.roles.info("completion")?.engine?.url, fim.url);
+
+    // The chat server dies mid-answer: an error notice, the text so far kept and marked.
+    const notices: string[] = [];
+    const subNotice = api.session.onNotice((n) => notices.push(n.text));
+    await api.session.submit("/params max-tokens 480");
+    deltas = 0;
+    const running = api.session.submit("The dragon flew");
+    await waitFor(() => deltas >= 2, "deltas before the server stops");
+    chat.child.kill("SIGKILL");
+    await running;
+    sub.dispose();
+    subNotice.dispose();
+    assert.ok(
+      notices.some((n) => n.includes(`engine at ${chat.url}`)),
+      JSON.stringify(notices),
+    );
+    assert.equal(lastMessage()?.stopReason, "interrupted");
+    assert.ok((lastMessage()?.content.length ?? 0) > 0);
+  } finally {
+    chat.child.kill("SIGKILL");
+    fim.child.kill("SIGKILL");
+    for (const key of ["engines.chat", "engines.completion"]) {
+      await config.update(key, undefined, vscode.ConfigurationTarget.Global);
+    }
+  }
+}, 120_000);
 
 /** Entry point called by VS Code's test runner. */
 export function run(): Promise<void> {
