@@ -12,7 +12,10 @@ export interface EngineEndpoint {
 
 /** Timeouts and retries of one engine's requests. */
 export interface HttpLimits {
-  /** A request whose response headers (or, streaming, whose next chunk) take longer than this fails, ms. */
+  /**
+   * A request fails when its response headers take longer than this, ms; so does a JSON answer whose body takes
+   * longer, and a stream whose next chunk does (a long stream that keeps sending is not cut).
+   */
   firstByteMs: number;
   /** Attempts for 429 / 503 answers (honouring `Retry-After`, capped at `maxRetryDelayMs`). */
   attempts: number;
@@ -64,19 +67,27 @@ export class EngineHttp {
     what: string,
   ): Promise<Response> {
     for (let attempt = 1; ; attempt++) {
-      const timeout = AbortSignal.timeout(this.limits.firstByteMs);
-      const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
+      // The timeout covers the wait for the response headers only: a stream that keeps sending may take as long
+      // as it needs (its chunks have their own limit, see `events`). The caller's signal aborts at any time.
+      const abort = new AbortController();
+      let timedOut = false;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        abort.abort();
+      }, this.limits.firstByteMs);
+      if (signal?.aborted) abort.abort();
+      else signal?.addEventListener("abort", () => abort.abort(), { once: true });
       let response: Response;
       try {
         response = await fetch(`${this.endpoint.url}${path}`, {
           method,
           headers: this.headers(body !== undefined),
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-          signal: combined,
+          signal: abort.signal,
         });
       } catch (error) {
         if (signal?.aborted) throw cancelled();
-        if (timeout.aborted) {
+        if (timedOut) {
           throw new HearthError(
             ErrorCodes.EngineUnavailable,
             `The engine at ${this.url} did not answer the ${what} request within ${this.limits.firstByteMs / 1000} s.`,
@@ -84,6 +95,8 @@ export class EngineHttp {
           );
         }
         throw unreachable(this.url, error);
+      } finally {
+        clearTimeout(timer);
       }
       if (response.ok) return response;
       if ((response.status === 429 || response.status === 503) && attempt < this.limits.attempts) {
@@ -99,7 +112,7 @@ export class EngineHttp {
   /** POST (or GET without `body`) a JSON request and parse the JSON answer. */
   async json<T>(path: string, body: unknown, signal: AbortSignal | undefined, what: string): Promise<T> {
     const response = await this.fetch(body === undefined ? "GET" : "POST", path, body, signal, what);
-    const text = await readText(response, signal, this.url);
+    const text = await readText(response, signal, this.url, this.limits.firstByteMs);
     try {
       return JSON.parse(text) as T;
     } catch {
@@ -279,16 +292,35 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-async function readText(response: Response, signal: AbortSignal | undefined, url: string): Promise<string> {
+/** The whole body of a JSON answer; one that stalls for `ms` is given up (the stream is cancelled). */
+async function readText(response: Response, signal: AbortSignal | undefined, url: string, ms: number): Promise<string> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    return await response.text();
+    return await Promise.race([
+      response.text(),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          void response.body?.cancel().catch(() => undefined);
+          reject(
+            new HearthError(
+              ErrorCodes.EngineUnavailable,
+              `The engine at ${url} stopped sending its answer (nothing for ${ms / 1000} s).`,
+              "Check that the server is running and not overloaded, then try again.",
+            ),
+          );
+        }, ms);
+      }),
+    ]);
   } catch (error) {
+    if (error instanceof HearthError) throw error;
     if (signal?.aborted) throw cancelled();
     throw new HearthError(
       ErrorCodes.EngineUnavailable,
       `The connection to the engine at ${url} broke while reading its answer (${errorText(error)}).`,
       "Check the server, then try again.",
     );
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -256,6 +256,21 @@ describe("engine faults (§3): a clear error code and sentence, nothing lost, th
     expect(error.message).toBe(`The engine at ${url} did not answer the chat request within 1.5 s.`);
   });
 
+  it("a stream that keeps sending for longer than the timeout is not cut: the limit is per chunk", async () => {
+    serve((_q, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      let n = 0;
+      const timer = setInterval(() => {
+        if (n < 8) res.write(`data: ${JSON.stringify(chunk({ content: String(n++) }))}\n\n`);
+        else {
+          clearInterval(timer);
+          res.end(`data: ${JSON.stringify(chunk({}, "stop"))}\n\ndata: [DONE]\n\n`);
+        }
+      }, 400); // 3.2 s in all, past the 1.5 s limit; never 1.5 s between two chunks
+    });
+    expect((await send()).text).toBe("01234567");
+  });
+
   it("a hung server on cancel: the request is aborted at once and the partial answer comes back", async () => {
     serve((_q, res) => sse(res, [chunk({ content: "so far" })], false)); // then nothing, forever
     const abort = new AbortController();
