@@ -66,6 +66,7 @@ const targets = [
   nodeEsm("cli/main.ts", "dist/cli.mjs", `#!/usr/bin/env node\n${esmRequireBanner.js}`),
   nodeEsm("bench/chat.ts", "dist/bench-chat.mjs"),
   nodeEsm("bench/completion.ts", "dist/bench-completion.mjs"),
+  nodeEsm("bench/engines.ts", "dist/bench-engines.mjs"),
   // TypeScript (comment stripping for the search benchmark) stays in node_modules: it does not bundle as ESM.
   nodeEsm("bench/evalSearch.ts", "dist/eval-search.mjs", undefined, ["typescript"]),
   nodeEsm("bench/index.ts", "dist/bench-index.mjs"),

@@ -203,10 +203,10 @@ export class EngineHttp {
         err?.n_prompt_tokens !== undefined && err.n_ctx !== undefined
           ? ` (${err.n_prompt_tokens} prompt tokens, its context is ${err.n_ctx})`
           : "";
-      return new HearthError(
-        ErrorCodes.PromptTooLong,
+      return new ContextOverflow(
         `The prompt does not fit the context window of the engine at ${this.url}${numbers}.`,
-        "Shorten the message or attach less, or start the server with a larger context (llama-server: -c).",
+        err?.n_prompt_tokens,
+        err?.n_ctx,
       );
     }
     if (status === 404) {
@@ -235,6 +235,21 @@ export class EngineHttp {
       status >= 500 || status === 429 ? ErrorCodes.EngineUnavailable : ErrorCodes.InvalidParams,
       `The engine at ${this.url} answered the ${what} request with ${status}${message ? `: ${message}` : ""}.`,
       status >= 500 || status === 429 ? "Try again later, or check the server's log." : undefined,
+    );
+  }
+}
+
+/** PromptTooLong from an engine, with its numbers when it gave them (llama-server does). */
+export class ContextOverflow extends HearthError {
+  constructor(
+    message: string,
+    readonly promptTokens: number | undefined,
+    readonly contextTokens: number | undefined,
+  ) {
+    super(
+      ErrorCodes.PromptTooLong,
+      message,
+      "Shorten the message or attach less, or start the server with a larger context (llama-server: -c).",
     );
   }
 }

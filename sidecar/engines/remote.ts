@@ -17,7 +17,7 @@ import {
   type StopReason,
 } from "../protocol";
 import { embeddingPrefixes, type EmbeddingPrefixes } from "../search/prefixes";
-import { DEFAULT_HTTP_LIMITS, EngineHttp, type HttpLimits } from "./http";
+import { ContextOverflow, DEFAULT_HTTP_LIMITS, EngineHttp, type HttpLimits } from "./http";
 import type { ChatEngine, EmbeddingEngine, FimEngine, RerankEngine } from "./types";
 
 /** What a remote load produces for `Runtime`: the model's info and the engine of its role. */
@@ -177,7 +177,7 @@ export async function loadRemote(
         "Serve the FIM model with llama-server (its /infill endpoint), or use the embedded engine for completion.",
       );
     }
-    const fim = new RemoteFim(http, model);
+    const fim = new RemoteFim(http, model, contextSize);
     await fim.infill({ prefix: "a", suffix: "", maxTokens: 1 }, signal); // 501 here: the model has no FIM tokens
     info.infillSupported = true;
     out.completion = fim;
@@ -379,26 +379,64 @@ export class RemoteFim implements FimEngine {
   constructor(
     private readonly http: EngineHttp,
     private readonly model: string,
+    /** The engine's context per slot, tokens: the prompt is cut to fit it (llama-server refuses, not trims). */
+    private contextSize: number,
   ) {}
+
+  /** Characters per token of what this engine was sent; learnt from an overflow's numbers (starts at 2). */
+  private charsPerToken = CHARS_PER_TOKEN;
+
+  /** The /infill request for `params`, cut to the window at the current {@link charsPerToken}. */
+  private body(params: InfillParams, maxTokens: number): { body: Record<string, unknown>; chars: number } {
+    // Token budgets as the embedded engine takes them, capped by what the engine's window holds after the
+    // answer (70 % prefix, 30 % suffix); other files' context only in what room is left.
+    const room = Math.max(32, this.contextSize - maxTokens - 16);
+    const prefixTokens = Math.min(params.prefixTokens ?? INFILL_DEFAULTS.prefixTokens, Math.floor(room * 0.7));
+    const suffixTokens = Math.min(params.suffixTokens ?? INFILL_DEFAULTS.suffixTokens, Math.floor(room * 0.3));
+    const cpt = this.charsPerToken;
+    const prefix = params.prefix.slice(-Math.floor(prefixTokens * cpt));
+    const suffix = params.suffix.slice(0, Math.floor(suffixTokens * cpt));
+    const left = room - prefixTokens - suffixTokens;
+    const context = params.context && left > 0 ? params.context.slice(-Math.floor(left * cpt)) : "";
+    return {
+      body: {
+        model: this.model,
+        input_prefix: prefix,
+        input_suffix: suffix,
+        input_extra: context ? [{ filename: "context", text: context }] : [],
+        n_predict: maxTokens,
+        temperature: 0,
+        cache_prompt: true,
+        stream: false,
+        ...(params.timeBudgetMs ? { t_max_predict_ms: params.timeBudgetMs } : {}),
+        ...(params.singleLine ? { stop: ["\n"] } : {}),
+      },
+      chars: prefix.length + suffix.length + context.length,
+    };
+  }
+
+  /**
+   * One /infill call; when the server says the prompt is over its window (llama-server refuses rather than
+   * trims), learn its characters per token and its real window from the numbers and send it once more, cut.
+   */
+  private async call(params: InfillParams, maxTokens: number, signal: AbortSignal): Promise<InfillAnswer> {
+    const first = this.body(params, maxTokens);
+    try {
+      return await this.http.json<InfillAnswer>("/infill", first.body, signal, "fill-in-the-middle");
+    } catch (error) {
+      if (!(error instanceof ContextOverflow) || !error.promptTokens) throw error;
+      if (error.contextTokens) this.contextSize = error.contextTokens;
+      this.charsPerToken = Math.max(0.5, (first.chars / error.promptTokens) * 0.9);
+      return this.http.json<InfillAnswer>("/infill", this.body(params, maxTokens).body, signal, "fill-in-the-middle");
+    }
+  }
 
   async infill(params: InfillParams, signal: AbortSignal): Promise<InfillResult> {
     const started = performance.now();
     const maxTokens = params.maxTokens ?? INFILL_DEFAULTS.maxTokens;
-    const body = {
-      model: this.model,
-      input_prefix: params.prefix.slice(-(params.prefixTokens ?? INFILL_DEFAULTS.prefixTokens) * 4),
-      input_suffix: params.suffix.slice(0, (params.suffixTokens ?? INFILL_DEFAULTS.suffixTokens) * 4),
-      input_extra: params.context ? [{ filename: "context", text: params.context }] : [],
-      n_predict: maxTokens,
-      temperature: 0,
-      cache_prompt: true,
-      stream: false,
-      ...(params.timeBudgetMs ? { t_max_predict_ms: params.timeBudgetMs } : {}),
-      ...(params.singleLine ? { stop: ["\n"] } : {}),
-    };
     let answer: InfillAnswer;
     try {
-      answer = await this.http.json<InfillAnswer>("/infill", body, signal, "fill-in-the-middle");
+      answer = await this.call(params, maxTokens, signal);
     } catch (error) {
       if ((error as HearthError).code !== ErrorCodes.Cancelled) throw error;
       const end = performance.now();

@@ -97,6 +97,14 @@ describe("remote engine: llama-server for every role", () => {
     });
     expect(r.text).not.toContain("\n");
     expect(r.usage.promptTokens).toBeGreaterThan(0);
+    // A prefix far longer than the server's slot is cut to fit it (llama-server refuses an over-long prompt).
+    const long = await sidecar.request("completion/infill", {
+      prefix: "export const table = [\n" + "  1, 2, 3, 4, 5, 6, 7, 8,\n".repeat(400) + "  ",
+      suffix: "\n];\n".repeat(50),
+      maxTokens: 8,
+      context: "// other file\n".repeat(300),
+    });
+    expect(long.usage.promptTokens).toBeLessThanOrEqual(info.contextSize);
   });
 
   it("completion: a model without FIM tokens is refused at load with Unsupported (501)", async () => {

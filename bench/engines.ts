@@ -1,0 +1,217 @@
+/**
+ * `npm run bench:engines` — one GGUF per role served both ways in one run: the embedded engine (node-llama-cpp
+ * in the sidecar) against the same model in llama-server reached through Hearth (remote engine), and each
+ * against llama-server called directly over raw HTTP, as llama.vscode calls it. Same model, one thread
+ * everywhere, loopback only. Figures, not assertions:
+ *   - chat: TTFT and decode tokens/s (greedy, a fixed prompt, a fixed answer length);
+ *   - FIM: request → suggestion latency p50/p95 over cursor positions of a real source file;
+ *   - embedding: tokens/s over chunks of the same file.
+ *
+ *   npm run bench:engines [-- --chat-model <gguf>] [--fim-model <gguf>] [--embedding-model <gguf>] [--runs N]
+ *
+ * Defaults: stories260K (chat), the lab FIM and embedding models (lab/models; tiny, so the figures are
+ * dominated by per-request overhead, which is what the seam adds).
+ */
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { SidecarProcess } from "../common/sidecar/SidecarProcess";
+import type { ModelSpec } from "../sidecar/protocol";
+import { pct } from "./stats";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, "..");
+const { values } = parseArgs({
+  options: {
+    "chat-model": { type: "string", default: path.join(root, "..", "shared", "models", "stories260K.gguf") },
+    "fim-model": { type: "string", default: path.join(root, "lab", "models", "hearth-lab-code-fim.gguf") },
+    "embedding-model": { type: "string", default: path.join(root, "lab", "models", "hearth-lab-embedding.gguf") },
+    file: { type: "string", default: path.join(root, "node_modules", "semver", "classes", "semver.js") },
+    runs: { type: "string", default: "40" },
+  },
+});
+const runs = Number(values.runs);
+const source = readFileSync(values.file!, "utf8");
+const f = (n: number) => n.toFixed(2).padStart(8);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function llamaServer(args: string[]): Promise<{ url: string; child: ChildProcess }> {
+  const binary = execFileSync("bash", [path.join(root, "scripts", "build-llama-server.sh")], {
+    encoding: "utf8",
+  }).trim();
+  const port = await freePort();
+  const child = spawn(binary, ["--host", "127.0.0.1", "--port", String(port), "-t", "1", ...args], { stdio: "ignore" });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 600; i++) {
+    if (
+      await fetch(`${url}/health`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      return { url, child };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`llama-server on ${url} did not become healthy`);
+}
+
+const sidecar = new SidecarProcess({
+  sidecarPath: path.join(root, "dist", "sidecar.mjs"),
+  init: { modelsDir: path.join(root, ".cache", "models"), threads: 1, gpu: "off" },
+});
+await sidecar.start();
+const servers: ChildProcess[] = [];
+
+try {
+  // ---- chat
+  const chatServer = await llamaServer(["-m", values["chat-model"]!, "-c", "512"]);
+  servers.push(chatServer.child);
+  const prompt = [{ role: "user" as const, content: "Once upon a time" }];
+  const chatParams = { temperature: 0, maxTokens: 96 };
+  const hearthChat = async (model: ModelSpec) => {
+    await sidecar.request("model/load", { role: "chat", model, contextSize: 512 });
+    const ttft: number[] = [];
+    const tps: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      let first: number | undefined;
+      const sub = sidecar.onNotification("chat/delta", () => (first ??= performance.now()));
+      const r = await sidecar.request("chat/send", { streamId: `b${i}`, messages: prompt, params: chatParams });
+      sub.dispose();
+      ttft.push((first ?? performance.now()) - t0);
+      tps.push(r.timings.tokensPerSecond);
+    }
+    return { ttft, tps };
+  };
+  const directChat = async () => {
+    const ttft: number[] = [];
+    const tps: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      const res = await fetch(`${chatServer.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ messages: prompt, stream: true, max_tokens: 96, temperature: 0 }),
+      });
+      const reader = res.body!.getReader();
+      let first: number | undefined;
+      let tokens = 0;
+      const decoder = new TextDecoder();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        for (const line of decoder.decode(value).split("\n")) {
+          if (!line.startsWith("data: {")) continue;
+          if (
+            (JSON.parse(line.slice(6)) as { choices?: Array<{ delta?: { content?: string } }> }).choices?.[0]?.delta
+              ?.content
+          ) {
+            first ??= performance.now();
+            tokens++;
+          }
+        }
+      }
+      const end = performance.now();
+      ttft.push((first ?? end) - t0);
+      tps.push(tokens > 1 ? (tokens - 1) / ((end - (first ?? end)) / 1000) : 0);
+    }
+    return { ttft, tps };
+  };
+  const chatEmbedded = await hearthChat({ uri: values["chat-model"]! });
+  const chatRemote = await hearthChat({ uri: "", engine: { url: chatServer.url, kind: "llama-server" } });
+  const chatDirect = await directChat();
+  console.log(
+    `\nChat (${path.basename(values["chat-model"]!)}, ${runs} runs, 96 tokens, greedy)   TTFT p50 ms   tokens/s p50`,
+  );
+  for (const [name, r] of [
+    ["embedded (sidecar, node-llama-cpp)", chatEmbedded],
+    ["llama-server through Hearth", chatRemote],
+    ["llama-server direct (raw HTTP)", chatDirect],
+  ] as const) {
+    console.log(`  ${name.padEnd(40)} ${f(pct(r.ttft, 50))}   ${f(pct(r.tps, 50))}`);
+  }
+  console.log(
+    `  Hearth's client on llama-server adds ${f(pct(chatRemote.ttft, 50) - pct(chatDirect.ttft, 50))} ms to TTFT p50; ` +
+      `embedded/direct tokens/s ${(pct(chatEmbedded.tps, 50) / pct(chatDirect.tps, 50)).toFixed(2)}x`,
+  );
+
+  // ---- FIM
+  const fimServer = await llamaServer(["-m", values["fim-model"]!, "-c", "1024"]);
+  servers.push(fimServer.child);
+  const ends: number[] = [];
+  for (let i = source.indexOf("\n"); i !== -1 && ends.length < 2000; i = source.indexOf("\n", i + 1)) ends.push(i);
+  const positions = Array.from({ length: runs }, (_, k) => ends[Math.floor(((k + 0.5) * ends.length) / runs)]!);
+  // A window every path fits into the server's 512-token slot as it is (no path cuts it), so all three send the
+  // same text.
+  const request = (at: number) => ({
+    prefix: source.slice(Math.max(0, at - 600), at),
+    suffix: source.slice(at, at + 200),
+    maxTokens: 16,
+    singleLine: true,
+  });
+  const hearthFim = async (model: ModelSpec) => {
+    await sidecar.request("model/load", { role: "completion", model, contextSize: 1024 });
+    const ms: number[] = [];
+    for (const at of positions) {
+      const t0 = performance.now();
+      await sidecar.request("completion/infill", request(at));
+      ms.push(performance.now() - t0);
+    }
+    return ms;
+  };
+  const directFim = async () => {
+    const ms: number[] = [];
+    for (const at of positions) {
+      const r = request(at);
+      const t0 = performance.now();
+      await fetch(`${fimServer.url}/infill`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          input_prefix: r.prefix,
+          input_suffix: r.suffix,
+          n_predict: 16,
+          temperature: 0,
+          cache_prompt: true,
+          stop: ["\n"],
+        }),
+      }).then((res) => {
+        if (!res.ok) throw new Error(`/infill answered ${res.status}`);
+        return res.json();
+      });
+      ms.push(performance.now() - t0);
+    }
+    return ms;
+  };
+  const fimEmbedded = await hearthFim({ uri: values["fim-model"]! });
+  const fimRemote = await hearthFim({ uri: "", engine: { url: fimServer.url, kind: "llama-server" } });
+  const fimDirect = await directFim();
+  console.log(
+    `\nFIM (${path.basename(values["fim-model"]!)}, ${runs} positions of ${path.basename(values.file!)}, 16 tokens)   p50 ms   p95 ms`,
+  );
+  for (const [name, r] of [
+    ["embedded (sidecar, node-llama-cpp)", fimEmbedded],
+    ["llama-server through Hearth", fimRemote],
+    ["llama-server /infill direct", fimDirect],
+  ] as const) {
+    console.log(`  ${name.padEnd(40)} ${f(pct(r, 50))} ${f(pct(r, 95))}`);
+  }
+  console.log(
+    `  Hearth's client on llama-server adds ${f(pct(fimRemote, 50) - pct(fimDirect, 50))} ms p50 (goal ≤ 2 ms); ` +
+      `embedded/direct p50 ${(pct(fimEmbedded, 50) / pct(fimDirect, 50)).toFixed(2)}x`,
+  );
+} finally {
+  await sidecar.stop();
+  for (const s of servers) s.kill("SIGKILL");
+}
