@@ -17,6 +17,7 @@ import {
   type StopReason,
 } from "../protocol";
 import { embeddingPrefixes, type EmbeddingPrefixes } from "../search/prefixes";
+import { fimTemplateFor, type FimTemplate } from "./fimTemplates";
 import { ContextOverflow, DEFAULT_HTTP_LIMITS, EngineHttp, type HttpLimits } from "./http";
 import type { ChatEngine, EmbeddingEngine, FimEngine, RerankEngine } from "./types";
 
@@ -170,15 +171,9 @@ export async function loadRemote(
   const out: RemoteModel = { info };
   if (params.role === "chat") out.chat = new RemoteChat(http, kind, model);
   if (params.role === "completion") {
-    if (kind !== "llama-server") {
-      throw new HearthError(
-        ErrorCodes.Unsupported,
-        `Completion (FIM) on a ${kind} engine is not supported yet; ${engine.url} would need a raw FIM prompt.`,
-        "Serve the FIM model with llama-server (its /infill endpoint), or use the embedded engine for completion.",
-      );
-    }
-    const fim = new RemoteFim(http, model, contextSize);
-    await fim.infill({ prefix: "a", suffix: "", maxTokens: 1 }, signal); // 501 here: the model has no FIM tokens
+    const fim = new RemoteFim(http, model, contextSize, await chooseFimRoute(http, kind, model, signal));
+    // One tiny call: llama-server answers 501 here when the model has no FIM tokens, others 404 without the route.
+    await fim.infill({ prefix: "a", suffix: "", maxTokens: 1 }, signal);
     info.infillSupported = true;
     out.completion = fim;
   }
@@ -370,24 +365,78 @@ interface InfillAnswer {
   timings?: { prompt_n?: number; predicted_n?: number; prompt_ms?: number };
 }
 
+/** How a remote engine is asked for a middle (see {@link chooseFimRoute}). */
+export type FimRoute =
+  | { kind: "infill" }
+  | { kind: "ollama-suffix" }
+  | { kind: "ollama-raw"; template: FimTemplate }
+  | { kind: "completions"; template: FimTemplate };
+
+/** What every route's answer comes down to. */
+interface FimAnswer {
+  content: string;
+  hitLimit: boolean;
+  promptTokens?: number | undefined;
+  evaluatedTokens?: number | undefined;
+  completionTokens?: number | undefined;
+  promptMs?: number | undefined;
+}
+
 /**
- * FIM over llama-server's `POST /infill` (the server applies the GGUF's FIM tokens; other files' context goes
- * in `input_extra`, as llama.vscode sends it). The same post-processing as the embedded engine: the first line
- * of a single-line request, the repeated-line cut and the syntax trim of multi-line suggestions.
+ * The best FIM call an engine has for a model, by ENGINE-PROTOCOLS.md's rule: llama-server's `/infill`; Ollama's
+ * native suffix API when the model has the `insert` capability (`POST /api/show`), else a raw prompt from the
+ * family's FIM tokens through `/api/generate`; vLLM, LM Studio and generic servers: a raw prompt through
+ * `/v1/completions` (their `suffix` is unsupported).
+ * @throws HearthError Unsupported when no call fits (no insert capability and no known FIM template).
+ */
+export async function chooseFimRoute(
+  http: EngineHttp,
+  kind: EngineKind,
+  model: string,
+  signal: AbortSignal,
+): Promise<FimRoute> {
+  if (kind === "llama-server") return { kind: "infill" };
+  const template = fimTemplateFor(model);
+  if (kind === "ollama") {
+    const show = await http
+      .json<{ capabilities?: string[] }>("/api/show", { model }, signal, "model details")
+      .catch(() => undefined);
+    if (show?.capabilities?.includes("insert")) return { kind: "ollama-suffix" };
+    if (template) return { kind: "ollama-raw", template };
+  } else if (template) {
+    return { kind: "completions", template };
+  }
+  throw new HearthError(
+    ErrorCodes.Unsupported,
+    `The engine at ${http.url} cannot do fill-in-the-middle with '${model}': ` +
+      (kind === "ollama" ? "the model has no 'insert' capability and " : "") +
+      "Hearth knows no FIM template for its family.",
+    "Serve a code model with FIM (Qwen2.5-Coder, DeepSeek-Coder, StarCoder2, Codestral, CodeGemma, Code Llama), " +
+      "serve it with llama-server (/infill), or use the embedded engine for completion.",
+  );
+}
+
+/**
+ * FIM on a remote engine over its best route ({@link chooseFimRoute}): llama-server's `POST /infill` (the server
+ * applies the GGUF's FIM tokens; other files' context in `input_extra`, as llama.vscode sends it), Ollama's
+ * `/api/generate` (with `suffix`, or raw), or `/v1/completions` with the family's template. The same
+ * post-processing as the embedded engine: the first line of a single-line request, the repeated-line cut and the
+ * syntax trim of multi-line suggestions.
  */
 export class RemoteFim implements FimEngine {
+  /** Characters per token of what this engine was sent; learnt from an overflow's numbers (starts at 2). */
+  private charsPerToken = CHARS_PER_TOKEN;
+
   constructor(
     private readonly http: EngineHttp,
     private readonly model: string,
     /** The engine's context per slot, tokens: the prompt is cut to fit it (llama-server refuses, not trims). */
     private contextSize: number,
+    private readonly route: FimRoute = { kind: "infill" },
   ) {}
 
-  /** Characters per token of what this engine was sent; learnt from an overflow's numbers (starts at 2). */
-  private charsPerToken = CHARS_PER_TOKEN;
-
-  /** The /infill request for `params`, cut to the window at the current {@link charsPerToken}. */
-  private body(params: InfillParams, maxTokens: number): { body: Record<string, unknown>; chars: number } {
+  /** Prefix, suffix and other files' context cut to the window at the current {@link charsPerToken}. */
+  private pieces(params: InfillParams, maxTokens: number) {
     // Token budgets as the embedded engine takes them, capped by what the engine's window holds after the
     // answer (70 % prefix, 30 % suffix); other files' context only in what room is left.
     const room = Math.max(32, this.contextSize - maxTokens - 16);
@@ -398,43 +447,125 @@ export class RemoteFim implements FimEngine {
     const suffix = params.suffix.slice(0, Math.floor(suffixTokens * cpt));
     const left = room - prefixTokens - suffixTokens;
     const context = params.context && left > 0 ? params.context.slice(-Math.floor(left * cpt)) : "";
-    return {
-      body: {
+    return { prefix, suffix, context, chars: prefix.length + suffix.length + context.length };
+  }
+
+  /** One request over the route. */
+  private async request(
+    params: InfillParams,
+    maxTokens: number,
+    p: ReturnType<RemoteFim["pieces"]>,
+    signal: AbortSignal,
+  ): Promise<FimAnswer> {
+    const what = "fill-in-the-middle";
+    const newline = params.singleLine ? ["\n"] : [];
+    const route = this.route;
+    if (route.kind === "infill") {
+      const a = await this.http.json<InfillAnswer>(
+        "/infill",
+        {
+          model: this.model,
+          input_prefix: p.prefix,
+          input_suffix: p.suffix,
+          input_extra: p.context ? [{ filename: "context", text: p.context }] : [],
+          n_predict: maxTokens,
+          temperature: 0,
+          cache_prompt: true,
+          stream: false,
+          ...(params.timeBudgetMs ? { t_max_predict_ms: params.timeBudgetMs } : {}),
+          ...(newline.length ? { stop: newline } : {}),
+        },
+        signal,
+        what,
+      );
+      const promptTokens = a.tokens_evaluated ?? a.timings?.prompt_n;
+      return {
+        content: a.content ?? "",
+        hitLimit: a.stop_type === "limit",
+        promptTokens,
+        evaluatedTokens: a.timings?.prompt_n ?? promptTokens,
+        completionTokens: a.tokens_predicted ?? a.timings?.predicted_n,
+        promptMs: a.timings?.prompt_ms,
+      };
+    }
+    // Other files' context goes first, as comments the client already wrote in the file's language.
+    const prefix = p.context ? `${p.context}\n${p.prefix}` : p.prefix;
+    if (route.kind === "ollama-suffix" || route.kind === "ollama-raw") {
+      const raw = route.kind === "ollama-raw";
+      const a = await this.http.json<{
+        response?: string;
+        done_reason?: string;
+        prompt_eval_count?: number;
+        eval_count?: number;
+        prompt_eval_duration?: number;
+      }>(
+        "/api/generate",
+        {
+          model: this.model,
+          prompt: raw ? route.template.prompt(prefix, p.suffix) : prefix,
+          ...(raw ? { raw: true } : { suffix: p.suffix }),
+          stream: false,
+          options: {
+            num_predict: maxTokens,
+            temperature: 0,
+            stop: [...(raw ? route.template.stop : []), ...newline],
+          },
+        },
+        signal,
+        what,
+      );
+      return {
+        content: a.response ?? "",
+        hitLimit: a.done_reason === "length",
+        promptTokens: a.prompt_eval_count,
+        completionTokens: a.eval_count,
+        promptMs: a.prompt_eval_duration !== undefined ? a.prompt_eval_duration / 1e6 : undefined,
+      };
+    }
+    const a = await this.http.json<{
+      choices?: Array<{ text?: string; finish_reason?: string }>;
+      usage?: { prompt_tokens?: number; completion_tokens?: number };
+    }>(
+      "/v1/completions",
+      {
         model: this.model,
-        input_prefix: prefix,
-        input_suffix: suffix,
-        input_extra: context ? [{ filename: "context", text: context }] : [],
-        n_predict: maxTokens,
+        prompt: route.template.prompt(prefix, p.suffix),
+        max_tokens: maxTokens,
         temperature: 0,
-        cache_prompt: true,
         stream: false,
-        ...(params.timeBudgetMs ? { t_max_predict_ms: params.timeBudgetMs } : {}),
-        ...(params.singleLine ? { stop: ["\n"] } : {}),
+        stop: [...route.template.stop, ...newline],
       },
-      chars: prefix.length + suffix.length + context.length,
+      signal,
+      what,
+    );
+    return {
+      content: a.choices?.[0]?.text ?? "",
+      hitLimit: a.choices?.[0]?.finish_reason === "length",
+      promptTokens: a.usage?.prompt_tokens,
+      completionTokens: a.usage?.completion_tokens,
     };
   }
 
   /**
-   * One /infill call; when the server says the prompt is over its window (llama-server refuses rather than
-   * trims), learn its characters per token and its real window from the numbers and send it once more, cut.
+   * One call; when the server says the prompt is over its window (llama-server refuses rather than trims),
+   * learn its characters per token and its real window from the numbers and send it once more, cut.
    */
-  private async call(params: InfillParams, maxTokens: number, signal: AbortSignal): Promise<InfillAnswer> {
-    const first = this.body(params, maxTokens);
+  private async call(params: InfillParams, maxTokens: number, signal: AbortSignal): Promise<FimAnswer> {
+    const first = this.pieces(params, maxTokens);
     try {
-      return await this.http.json<InfillAnswer>("/infill", first.body, signal, "fill-in-the-middle");
+      return await this.request(params, maxTokens, first, signal);
     } catch (error) {
       if (!(error instanceof ContextOverflow) || !error.promptTokens) throw error;
       if (error.contextTokens) this.contextSize = error.contextTokens;
       this.charsPerToken = Math.max(0.5, (first.chars / error.promptTokens) * 0.9);
-      return this.http.json<InfillAnswer>("/infill", this.body(params, maxTokens).body, signal, "fill-in-the-middle");
+      return this.request(params, maxTokens, this.pieces(params, maxTokens), signal);
     }
   }
 
   async infill(params: InfillParams, signal: AbortSignal): Promise<InfillResult> {
     const started = performance.now();
     const maxTokens = params.maxTokens ?? INFILL_DEFAULTS.maxTokens;
-    let answer: InfillAnswer;
+    let answer: FimAnswer;
     try {
       answer = await this.call(params, maxTokens, signal);
     } catch (error) {
@@ -447,9 +578,14 @@ export class RemoteFim implements FimEngine {
         timings: { totalMs: round(end - started), ttftMs: round(end - started) },
       };
     }
-    let text = answer.content ?? "";
+    let text = answer.content;
+    // A raw template's stop tokens, should an engine return them, are never shown.
+    if (this.route.kind === "completions" || this.route.kind === "ollama-raw") {
+      for (const stop of this.route.template.stop) if (text.includes(stop)) text = text.slice(0, text.indexOf(stop));
+    }
+    text = new ThinkFilter().push(text);
     const cursorLine = params.prefix.slice(params.prefix.lastIndexOf("\n") + 1);
-    let stopReason: InfillResult["stopReason"] = answer.stop_type === "limit" ? "maxTokens" : "stop";
+    let stopReason: InfillResult["stopReason"] = answer.hitLimit ? "maxTokens" : "stop";
     if (params.singleLine && text.includes("\n")) {
       text = text.slice(0, text.indexOf("\n"));
       stopReason = "newline";
@@ -464,16 +600,16 @@ export class RemoteFim implements FimEngine {
       ({ text, linesCut } = await trimToSyntaxOf(params.language, params.prefix, text, params.suffix));
     }
     const end = performance.now();
-    const promptTokens = answer.tokens_evaluated ?? answer.timings?.prompt_n ?? 0;
+    const promptTokens = answer.promptTokens ?? 0;
     return {
       text,
       stopReason,
       usage: {
         promptTokens,
-        evaluatedTokens: answer.timings?.prompt_n ?? promptTokens,
-        completionTokens: answer.tokens_predicted ?? answer.timings?.predicted_n ?? 0,
+        evaluatedTokens: answer.evaluatedTokens ?? promptTokens,
+        completionTokens: answer.completionTokens ?? 0,
       },
-      timings: { totalMs: round(end - started), ttftMs: round(answer.timings?.prompt_ms ?? end - started) },
+      timings: { totalMs: round(end - started), ttftMs: round(answer.promptMs ?? end - started) },
       ...(linesCut !== undefined ? { linesCut } : {}),
     };
   }

@@ -128,6 +128,63 @@ describe("recorded contracts: each engine kind is detected and streams through t
     expect(error.hint).toMatch(/search fuses without rerank/);
   });
 
+  it("FIM on Ollama: the native suffix API for a model with 'insert', a raw family template without it", async () => {
+    const ollama = (capabilities: string[], id: string): Record<string, Route> => ({
+      "GET /api/version": (_q, res) => json(res, 200, { version: "0.12.6" }),
+      "GET /v1/models": (_q, res) => json(res, 200, { data: [{ id, owned_by: "library" }] }),
+      "POST /api/show": (_q, res) => json(res, 200, { capabilities }),
+      "POST /api/generate": (_q, res) =>
+        json(res, 200, {
+          response: "a + b;\nnext",
+          done: true,
+          done_reason: "stop",
+          prompt_eval_count: 7,
+          eval_count: 4,
+        }),
+    });
+    const withInsert = await start(ollama(["completion", "insert"], "qwen2.5-coder:1.5b"));
+    await sidecar.request("model/load", { role: "completion", model: { uri: "", engine: { url: withInsert.url } } });
+    const r = await sidecar.request("completion/infill", { prefix: "return ", suffix: "\n}", singleLine: true });
+    expect(r).toMatchObject({ text: "a + b;", stopReason: "newline", usage: { promptTokens: 7, completionTokens: 4 } });
+    const sent = withInsert.engine.seen.filter((s) => s.path === "/api/generate").at(-1)!.body as Record<
+      string,
+      unknown
+    >;
+    expect(sent).toMatchObject({ prompt: "return ", suffix: "\n}", stream: false });
+    expect(sent).not.toHaveProperty("raw");
+
+    const raw = await start(ollama(["completion"], "qwen2.5-coder:1.5b-base"));
+    await sidecar.request("model/load", { role: "completion", model: { uri: "", engine: { url: raw.url } } });
+    await sidecar.request("completion/infill", { prefix: "return ", suffix: "\n}" });
+    const rawSent = raw.engine.seen.filter((s) => s.path === "/api/generate").at(-1)!.body as Record<string, unknown>;
+    expect(rawSent).toMatchObject({ raw: true, prompt: "<|fim_prefix|>return <|fim_suffix|>\n}<|fim_middle|>" });
+  });
+
+  it("FIM on vLLM: a raw prompt from the family's FIM tokens on /v1/completions; an unknown family is refused", async () => {
+    const vllm = (id: string): Record<string, Route> => ({
+      "GET /v1/models": (_q, res) => json(res, 200, { data: [{ id, owned_by: "vllm", max_model_len: 8192 }] }),
+      "POST /v1/completions": (_q, res) =>
+        json(res, 200, {
+          choices: [{ text: "x * 2<｜end▁of▁sentence｜>junk", finish_reason: "stop" }],
+          usage: { prompt_tokens: 12, completion_tokens: 3 },
+        }),
+    });
+    const coder = await start(vllm("deepseek-ai/deepseek-coder-6.7b-base"));
+    await sidecar.request("model/load", { role: "completion", model: { uri: "", engine: { url: coder.url } } });
+    const r = await sidecar.request("completion/infill", { prefix: "const y = ", suffix: ";" });
+    expect(r.text).toBe("x * 2");
+    const sent = coder.engine.seen.filter((s) => s.path === "/v1/completions").at(-1)!.body as Record<string, unknown>;
+    expect(sent["prompt"]).toBe("<｜fim▁begin｜>const y = <｜fim▁hole｜>;<｜fim▁end｜>");
+    expect(sent["stop"]).toContain("<｜end▁of▁sentence｜>");
+
+    const chatty = await start(vllm("meta-llama/Llama-3.1-8B-Instruct"));
+    const error = await errorOf(
+      sidecar.request("model/load", { role: "completion", model: { uri: "", engine: { url: chatty.url } } }),
+    );
+    expect(error.code).toBe(ErrorCodes.Unsupported);
+    expect(error.message).toMatch(/cannot do fill-in-the-middle with 'meta-llama\/Llama-3\.1-8B-Instruct'/);
+  });
+
   it("a generic server with a key: 401 without it (EngineAuth), works with it, and the key is never logged", async () => {
     const key = "sk-test-0123456789abcdef";
     const { engine, url } = await start({
