@@ -20,6 +20,7 @@ import {
   resolveModelArg,
   SEARCH_MODEL_CONTEXT_SIZE,
 } from "../common/models/modelArgs";
+import { checkRoles } from "../common/models/checkRoles";
 import { ModelRoles } from "../common/models/ModelRoles";
 import { settingDefault } from "../common/settings";
 import { SidecarError } from "../common/sidecar/SidecarError";
@@ -440,28 +441,13 @@ async function main(argv: string[]): Promise<number> {
         fail(
           "doctor needs something to check: --engine-url <url> or --model <m> (and/or the embedding and rerank flags)",
         );
-      let broken = 0;
-      for (const [role, model] of checks) {
-        try {
-          const info = await roles.ensure(role, { model, ...(contextSize ? { contextSize } : {}) });
-          if (role === "chat") {
-            await sidecar.request("chat/send", {
-              streamId: "doctor",
-              messages: [{ role: "user", content: "Hi" }],
-              params: { maxTokens: 1 },
-            });
-          }
-          const where = info.engine ? `${info.engine.kind} at ${info.engine.url}` : "the embedded engine";
-          process.stdout.write(
-            terminalSafe(`${role.padEnd(11)} works: ${info.name} on ${where}, context ${info.contextSize}`) + "\n",
-          );
-        } catch (error) {
-          broken++;
-          process.stdout.write(
-            terminalSafe(`${role.padEnd(11)} does not work: ${SidecarError.from(error).userMessage}`) + "\n",
-          );
-        }
-      }
+      const results = await checkRoles(
+        sidecar,
+        roles,
+        checks.map(([role, model]) => [role, { model, ...(contextSize ? { contextSize } : {}) }] as const),
+      );
+      for (const r of results) process.stdout.write(terminalSafe(`${r.role.padEnd(11)} ${r.line}`) + "\n");
+      const broken = results.filter((r) => !r.ok).length;
       return broken ? 1 : 0;
     });
   }

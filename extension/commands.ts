@@ -6,7 +6,8 @@ import type { IndexController } from "./search/IndexController";
 import { searchCodeQuickPick } from "./search/searchQuickPick";
 import { whyNoCompletion, type HearthInlineCompletionProvider } from "./completion/InlineCompletionProvider";
 import { readConfig } from "./config";
-import { EngineKeys } from "./models/engineSpec";
+import { EngineKeys, roleModelSpec } from "./models/engineSpec";
+import { checkRoles } from "../common/models/checkRoles";
 import { pickChatModel, showModelError } from "./models/chatModel";
 import type { SidecarClient } from "./sidecar/SidecarClient";
 import type { ModelRoles } from "../common/models/ModelRoles";
@@ -169,6 +170,32 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps) {
         { title: "Hearth: Code Index" },
       );
       if (pick) await vscode.commands.executeCommand(pick.id);
+    },
+    "hearth.checkEngines": async () => {
+      // Every role that has a model or an engine set; the results go to the log, a summary to a notification.
+      const cfg = readConfig();
+      const checks = (["chat", "completion", "embedding", "rerank"] as const).flatMap((role) => {
+        const model = roleModelSpec(role, cfg);
+        return model ? [[role, { model }] as const] : [];
+      });
+      if (!checks.length) {
+        void vscode.window.showInformationMessage(
+          "Hearth: no role has a model or an engine set (hearth.models.*, hearth.engines.*).",
+        );
+        return [];
+      }
+      await sidecar.start();
+      const results = await checkRoles(sidecar, roles, checks);
+      for (const r of results) (r.ok ? log.info : log.error).call(log, `Check Engines: ${r.role} ${r.line}`);
+      const broken = results.filter((r) => !r.ok);
+      const summary = broken.length
+        ? `Hearth: ${broken.map((r) => `${r.role} ${r.line}`).join(" · ")}`
+        : `Hearth: all ${results.length} role(s) work (${results.map((r) => r.role).join(", ")}).`;
+      void (broken.length ? vscode.window.showErrorMessage : vscode.window.showInformationMessage)(
+        summary,
+        "Show Log",
+      ).then((c) => c && log.show());
+      return results;
     },
     "hearth.setEngineApiKey": async () => {
       const engines = [...new Set(Object.values(readConfig().engines).filter(Boolean))];

@@ -432,6 +432,22 @@ test("remote engine: chat and completion on a real llama-server through settings
     );
     assert.equal(api.roles.info("completion")?.engine?.url, fim.url);
 
+    // Check Engines: both roles work on their engines (the command returns what it found).
+    const checks = (await vscode.commands.executeCommand("hearth.checkEngines")) as Array<{
+      role: string;
+      ok: boolean;
+      line: string;
+    }>;
+    assert.deepEqual(
+      checks.map((c) => [c.role, c.ok]),
+      [
+        ["chat", true],
+        ["completion", true],
+      ],
+      JSON.stringify(checks),
+    );
+    assert.match(checks[0]!.line, new RegExp(`on llama-server at ${chat.url.replace(/\./g, "\\.")}`));
+
     // The chat server dies mid-answer: an error notice, the text so far kept and marked.
     const notices: string[] = [];
     const subNotice = api.session.onNotice((n) => notices.push(n.text));
