@@ -39,6 +39,7 @@ import {
 import { defaultIndexDir } from "../common/search/format";
 import { FUSION_METHODS, SEARCH_MODES, type FusionMethod, type SearchMode } from "../sidecar/protocol";
 import { runComplete } from "./complete";
+import { runImportContinue } from "./importContinue";
 import { loadPromptDir, PROMPTS_DIR } from "../common/actions/loadPrompts";
 import { fileInput, runPromptOnFile } from "./run";
 import { runIndex, runSearch } from "./search";
@@ -56,6 +57,7 @@ const USAGE = `Usage: hearth chat [options]
        hearth search <dir> --queries <file.jsonl> [same flags] --json
        hearth run <prompt> <file> [--range L1:L2] [--input "text"] [--model <path|hf:uri>]
        hearth models [--engine-url <url>]
+       hearth import-continue [--continue-config <file>] [--json]
        hearth doctor [--engine-url <url>] [--model <m>] [--embedding-engine-url <url>] [--rerank-engine-url <url>]
 
 chat:      chat with a local GGUF model through the Hearth sidecar.
@@ -68,6 +70,8 @@ search:    best chunks for a query, with every score (lexical, vector, fused, re
            --queries reads one {"q": "..."} per line and prints one {"q", "hits"} line per query.
 models:    the models an engine serves, with their context windows (--engine-url), or the GGUF files on
            this machine (--models-dir, Hugging Face and LM Studio caches).
+import-continue: map Continue's ~/.continue/config.yaml (or config.json) models to Hearth engines per role;
+           prints the settings and flags, and what it could not map. Writes nothing.
 doctor:    check each configured role (chat and completion on --engine-url or --model; embedding and rerank
            on their flags): one line per role, works or why not and what to do; exit 0 when all work.
 run:       run a prompt (built-in: explain, fix, doc, tests, edit, ask; or one of .hearth/prompts/*.md) on a
@@ -181,6 +185,7 @@ async function main(argv: string[]): Promise<number> {
       "engine-key-env": { type: "string" },
       "embedding-engine-url": { type: "string" },
       "rerank-engine-url": { type: "string" },
+      "continue-config": { type: "string" },
     },
   });
   if (values.version) {
@@ -192,7 +197,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
-  if (!["chat", "complete", "index", "search", "run", "models", "doctor"].includes(command))
+  if (!["chat", "complete", "index", "search", "run", "models", "doctor", "import-continue"].includes(command))
     fail(`unknown command '${command}'. Try 'hearth --help'.`);
   if (command === "run" && (!positionals[1] || !positionals[2]))
     fail("run needs a prompt name and a file: hearth run <prompt> <file> [--range L1:L2]");
@@ -211,6 +216,14 @@ async function main(argv: string[]): Promise<number> {
     if (!values.model && !values["engine-url"])
       fail("complete needs a FIM-capable model: --model <path|hf:uri> (or --engine-url <url>)");
     if (values.line === undefined || values.column === undefined) fail("complete needs --line and --column (1-based)");
+  }
+
+  if (command === "import-continue") {
+    try {
+      return await runImportContinue({ file: values["continue-config"], json: values.json ?? false });
+    } catch (error) {
+      fail((error as Error).message, 1);
+    }
   }
 
   const gpu = values.gpu as GpuSetting | undefined;

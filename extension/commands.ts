@@ -1,3 +1,4 @@
+import * as os from "node:os";
 import * as vscode from "vscode";
 import type { ChatSession } from "./chat/ChatSession";
 import type { ChatViewProvider } from "./chat/ChatViewProvider";
@@ -8,6 +9,7 @@ import { whyNoCompletion, type HearthInlineCompletionProvider } from "./completi
 import { readConfig } from "./config";
 import { EngineKeys, roleModelSpec } from "./models/engineSpec";
 import { checkRoles } from "../common/models/checkRoles";
+import { mapContinueModels, readContinueConfig } from "../common/models/continueImport";
 import { pickChatModel, showModelError } from "./models/chatModel";
 import type { SidecarClient } from "./sidecar/SidecarClient";
 import type { ModelRoles } from "../common/models/ModelRoles";
@@ -170,6 +172,49 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps) {
         { title: "Hearth: Code Index" },
       );
       if (pick) await vscode.commands.executeCommand(pick.id);
+    },
+    "hearth.importContinue": async () => {
+      let result;
+      try {
+        const { source, models } = await readContinueConfig(os.homedir());
+        result = mapContinueModels(source, models);
+      } catch (error) {
+        void vscode.window.showErrorMessage(`Hearth: ${(error as Error).message}`);
+        return undefined;
+      }
+      const mapped = Object.entries(result.roles);
+      const lines = mapped.map(
+        ([role, r]) => `${role}: ${r.from} → ${r.kind} at ${r.url}${r.model ? ` (${r.model})` : ""}`,
+      );
+      if (!mapped.length) {
+        void vscode.window.showWarningMessage(
+          `Hearth: nothing in ${result.source} maps to Hearth. ${result.notMapped.join(" ")}`,
+        );
+        return result;
+      }
+      const choice = await vscode.window.showInformationMessage(
+        `Import from ${result.source}?`,
+        { modal: true, detail: [...lines, ...result.notMapped.map((n) => `Not mapped: ${n}`)].join("\n") },
+        "Import",
+      );
+      if (choice !== "Import") return undefined;
+      const config = vscode.workspace.getConfiguration("hearth");
+      for (const [role, r] of mapped) {
+        await config.update(`engines.${role}`, r.url, vscode.ConfigurationTarget.Global);
+        await config.update(`models.${role}`, r.model, vscode.ConfigurationTarget.Global);
+      }
+      const keyed = mapped.filter(([, r]) => r.apiKey);
+      if (keyed.length) {
+        const store = await vscode.window.showInformationMessage(
+          `The Continue config holds API keys for ${[...new Set(keyed.map(([, r]) => r.url))].join(", ")}. Store them in VS Code's secret storage?`,
+          "Store Keys",
+        );
+        if (store) for (const [, r] of keyed) await EngineKeys.set(r.url, r.apiKey!);
+      }
+      void vscode.window.showInformationMessage(
+        `Hearth: imported ${mapped.map(([role]) => role).join(", ")} from Continue.`,
+      );
+      return result;
     },
     "hearth.checkEngines": async () => {
       // Every role that has a model or an engine set; the results go to the log, a summary to a notification.
