@@ -169,7 +169,7 @@ export async function loadRemote(
     loadMs: 0,
   };
   const out: RemoteModel = { info };
-  if (params.role === "chat") out.chat = new RemoteChat(http, kind, model);
+  if (params.role === "chat") out.chat = new RemoteChat(http, kind, model, contextSize);
   if (params.role === "completion") {
     const fim = new RemoteFim(http, model, contextSize, await chooseFimRoute(http, kind, model, signal));
     // One tiny call: llama-server answers 501 here when the model has no FIM tokens, others 404 without the route.
@@ -230,23 +230,72 @@ interface ChatChunk {
  * `reasoning`, inline `<think>…</think>`) is kept out of the answer. Cancel aborts the HTTP request at once.
  */
 export class RemoteChat implements ChatEngine {
+  /** Characters per token assumed when fitting a conversation (English and code: 3 to 4); learnt on overflow. */
+  private charsPerToken = 3;
+
   constructor(
     private readonly http: EngineHttp,
     private readonly kind: EngineKind,
     private readonly model: string,
+    /** The context window the engine allocated, tokens. */
+    private contextSize: number,
   ) {}
 
+  /**
+   * The newest messages that fit the engine's window with the answer's budget (oldest whole turns dropped, as the
+   * embedded engine does), by an estimate of {@link charsPerToken}: a server that would cut the prompt silently
+   * (Ollama) gets one that fits, and the user is told how many messages were left out.
+   * @throws HearthError PromptTooLong when the system prompt and the last message alone do not fit.
+   */
+  private fit(params: ChatSendParams, maxTokens: number): { messages: ChatSendParams["messages"]; dropped: number } {
+    const budget = this.contextSize - Math.min(maxTokens, Math.floor(this.contextSize * 0.75));
+    const cost = (text: string) => Math.ceil(text.length / this.charsPerToken) + 4;
+    const all = params.messages;
+    const last = all.length - 1;
+    let used = cost(params.system ?? "") + cost(all[last]!.content);
+    if (used > budget) {
+      throw new HearthError(
+        ErrorCodes.PromptTooLong,
+        `The message${params.system ? " and the system prompt" : ""} (about ${used} tokens) ${params.system ? "do" : "does"} not fit the ${this.contextSize}-token context of the engine at ${this.http.url}, which leaves ${budget} for the prompt.`,
+        "Shorten the message or the system prompt, attach less, or serve the model with a larger context.",
+      );
+    }
+    let first = last;
+    while (first > 0 && used + cost(all[first - 1]!.content) <= budget) used += cost(all[--first]!.content);
+    // Start at a user message, so the history still alternates.
+    while (first < last && all[first]!.role !== "user") first++;
+    return { messages: all.slice(first), dropped: first };
+  }
+
   async send(params: ChatSendParams, onDelta: (text: string) => void, signal: AbortSignal): Promise<ChatSendResult> {
+    try {
+      return await this.attempt(params, onDelta, signal);
+    } catch (error) {
+      // llama-server says by how much: learn its characters per token and window, and fit once more.
+      if (!(error instanceof ContextOverflow) || !error.promptTokens) throw error;
+      const chars = [params.system ?? "", ...params.messages.map((m) => m.content)].join("").length;
+      if (error.contextTokens) this.contextSize = error.contextTokens;
+      this.charsPerToken = Math.max(0.5, Math.min(this.charsPerToken, (chars / error.promptTokens) * 0.9));
+      return this.attempt(params, onDelta, signal);
+    }
+  }
+
+  private async attempt(
+    params: ChatSendParams,
+    onDelta: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<ChatSendResult> {
     const started = performance.now();
     const gen = {
       ...DEFAULT_GENERATION,
       ...Object.fromEntries(Object.entries(params.params ?? {}).filter(([, v]) => v !== undefined)),
     };
+    const { messages, dropped } = this.fit(params, gen.maxTokens);
     const body = {
       model: this.model,
       messages: [
         ...(params.system ? [{ role: "system", content: params.system }] : []),
-        ...params.messages.map((m) => ({ role: m.role, content: m.content })),
+        ...messages.map((m) => ({ role: m.role, content: m.content })),
       ],
       stream: true,
       stream_options: { include_usage: true },
@@ -311,7 +360,7 @@ export class RemoteChat implements ChatEngine {
         totalMs: round(end - started),
         tokensPerSecond: decodeSeconds > 0 && completionTokens > 1 ? round((completionTokens - 1) / decodeSeconds) : 0,
       },
-      droppedMessages: 0,
+      droppedMessages: dropped,
       ...(json !== undefined ? { json } : {}),
     };
   }

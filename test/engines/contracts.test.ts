@@ -111,6 +111,31 @@ describe("recorded contracts: each engine kind is detected and streams through t
     },
   );
 
+  it("a conversation longer than the engine's window: the oldest turns are left out and counted, never cut by the server", async () => {
+    const { engine, url } = await start({
+      "GET /v1/models": (_q, res) => json(res, 200, { data: [{ id: "small", owned_by: "vllm", max_model_len: 256 }] }),
+      "POST /v1/chat/completions": (_q, res) => sse(res, [chunk({ content: "ok" }, "stop")]),
+    });
+    await sidecar.request("model/load", { role: "chat", model: { uri: "", engine: { url } } });
+    const turn = "The quick brown fox jumps over the lazy dog. ".repeat(4); // ~180 characters
+    const messages = Array.from({ length: 20 }, (_, i) => ({
+      role: i % 2 ? ("assistant" as const) : ("user" as const),
+      content: `${i}: ${turn}`,
+    }));
+    messages.push(user("And then?"));
+    const r = await sidecar.request("chat/send", { streamId: "long", messages, params: { maxTokens: 64 } });
+    expect(r.droppedMessages).toBeGreaterThan(0);
+    expect(r.droppedMessages % 2).toBe(0);
+    const sent = engine.seen.at(-1)!.body as { messages: Array<{ content: string }> };
+    expect(sent.messages.length).toBe(21 - r.droppedMessages);
+    expect(sent.messages.at(-1)?.content).toBe("And then?");
+    const tooLong = await errorOf(
+      sidecar.request("chat/send", { streamId: "huge", messages: [user("x".repeat(5000))], params: { maxTokens: 64 } }),
+    );
+    expect(tooLong.code).toBe(ErrorCodes.PromptTooLong);
+    expect(tooLong.message).toMatch(/\(about \d+ tokens\) does not fit the 256-token context of the engine at/);
+  });
+
   it("vLLM: the context is max_model_len; rerank maps scores back by index", async () => {
     const { url } = await start(VLLM);
     const info = await sidecar.request("model/load", { role: "chat", model: { uri: "", engine: { url } } });
