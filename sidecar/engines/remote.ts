@@ -213,7 +213,21 @@ async function runtimeContext(
     const n = props?.default_generation_settings?.n_ctx;
     if (n) return n;
   }
+  if (kind === "ollama" && entry) {
+    // What Ollama allocated for the model when it is loaded (`/api/show` would give the trained maximum).
+    const ps = await http
+      .json<{ models?: Array<{ name?: string; model?: string; context_length?: number }> }>(
+        "/api/ps",
+        undefined,
+        signal,
+        "running models",
+      )
+      .catch(() => undefined);
+    const n = ps?.models?.find((m) => m.name === entry.id || m.model === entry.id)?.context_length;
+    if (n) return n;
+  }
   if (entry?.max_model_len) return entry.max_model_len;
+  // Ollama's default num_ctx, and a safe guess elsewhere.
   return asked ?? 4096;
 }
 

@@ -18,6 +18,8 @@ const OLLAMA: Record<string, Route> = {
   "GET /api/version": (_q, res) => json(res, 200, { version: "0.12.6" }),
   "GET /v1/models": (_q, res) =>
     json(res, 200, { object: "list", data: [{ id: "qwen3:8b", object: "model", owned_by: "library" }] }),
+  "GET /api/ps": (_q, res) =>
+    json(res, 200, { models: [{ name: "qwen3:8b", model: "qwen3:8b", size: 6_000_000_000, context_length: 8192 }] }),
   "POST /v1/chat/completions": (_q, res) =>
     sse(res, [
       chunk({ role: "assistant", content: "", reasoning: "The user greets; " }),
@@ -104,6 +106,8 @@ describe("recorded contracts: each engine kind is detected and streams through t
       const info = await sidecar.request("model/load", { role: "chat", model: { uri: "", engine: { url } } });
       expect(info.engine).toEqual({ kind, url });
       expect(info.name).toBe(model);
+      // The allocated window: Ollama's /api/ps, vLLM's max_model_len; LM Studio's is not read yet (the default).
+      expect(info.contextSize).toBe(kind === "ollama" ? 8192 : kind === "vllm" ? 32768 : 4096);
       const { result, streamed } = await chat(`c-${kind}`);
       expect(result.text).toBe(text);
       expect(streamed).toBe(text);
