@@ -4,7 +4,7 @@ import { DEFAULT_MODELS } from "../../common/models/modelArgs";
 import { SidecarError } from "../../common/sidecar/SidecarError";
 import { ErrorCodes, type ModelInfo } from "../../sidecar/protocol";
 import type { HearthConfig } from "../config";
-import { roleModelSpec } from "./engineSpec";
+import { engineSpec, roleModelSpec } from "./engineSpec";
 import type { ModelRoles } from "../../common/models/ModelRoles";
 import type { SidecarClient } from "../sidecar/SidecarClient";
 
@@ -82,6 +82,7 @@ export async function ensureChatModel(
 
 /** The quick pick of "Hearth: Select Chat Model": models on disk, the default download, or browse. */
 export async function pickChatModel(sidecar: SidecarClient, config: HearthConfig): Promise<string | undefined> {
+  if (config.engines.chat) return pickEngineModel(sidecar, config.engines.chat);
   const listing = sidecar.request("model/list", { folders: config.models.folder ? [config.models.folder] : [] });
   type Item = vscode.QuickPickItem & { uri?: string; browse?: boolean };
   const items: Promise<Item[]> = listing.then(({ models }) => [
@@ -129,4 +130,37 @@ export async function showModelError(error: unknown, log: vscode.LogOutputChanne
 
 function mib(bytes?: number): string {
   return ((bytes ?? 0) / 1024 / 1024).toFixed(1);
+}
+
+/**
+ * With `hearth.engines.chat` set, the picker lists what that engine serves (`engine/models`), with the context
+ * each has, instead of local GGUFs. Returns the chosen model id.
+ */
+async function pickEngineModel(sidecar: SidecarClient, url: string): Promise<string | undefined> {
+  type Item = vscode.QuickPickItem & { id: string };
+  const items: Promise<Item[]> = sidecar
+    .start()
+    .then(() =>
+      sidecar.request("engine/models", {
+        engine: engineSpec(url),
+      }),
+    )
+    .then((r) =>
+      r.models.map((m) => ({
+        label: m.id,
+        description: `${r.kind}${m.contextSize ? ` · context ${m.contextSize}` : ""}`,
+        id: m.id,
+      })),
+    );
+  try {
+    const choice = await vscode.window.showQuickPick(items, {
+      title: "Hearth: Select Chat Model",
+      placeHolder: `Models served by ${url} (hearth.engines.chat)`,
+      matchOnDescription: true,
+    });
+    return choice?.id;
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Hearth: ${SidecarError.from(error).userMessage}`);
+    return undefined;
+  }
 }

@@ -1,5 +1,5 @@
 import type * as vscode from "vscode";
-import type { ModelRole, ModelSpec } from "../../sidecar/protocol";
+import type { EngineSpec, ModelRole, ModelSpec } from "../../sidecar/protocol";
 import type { HearthConfig } from "../config";
 
 /** Where a URL's API key lives in VS Code's SecretStorage: one secret per engine origin. */
@@ -58,9 +58,12 @@ export class EngineKeys {
  */
 export function roleModelSpec(role: ModelRole, config: HearthConfig, uri = config.models[role]): ModelSpec | undefined {
   const url = config.engines[role];
-  if (url) {
-    const apiKey = EngineKeys.get(url);
-    return { uri, engine: { url, ...(apiKey ? { apiKey } : {}) } };
-  }
+  if (url) return { uri, engine: engineSpec(url) };
   return uri ? { uri } : undefined;
+}
+
+/** The engine at `url`, with its stored API key. */
+export function engineSpec(url: string): EngineSpec {
+  const apiKey = EngineKeys.get(url);
+  return { url, ...(apiKey ? { apiKey } : {}) };
 }
