@@ -75,15 +75,16 @@ export class EngineHttp {
         timedOut = true;
         abort.abort();
       }, this.limits.firstByteMs);
-      if (signal?.aborted) abort.abort();
-      else signal?.addEventListener("abort", () => abort.abort(), { once: true });
+      // AbortSignal.any, not a listener of our own on the caller's signal: an index build passes one signal to
+      // thousands of embedding requests, and a listener per request would pile up on it.
+      const combined = signal ? AbortSignal.any([signal, abort.signal]) : abort.signal;
       let response: Response;
       try {
         response = await fetch(`${this.endpoint.url}${path}`, {
           method,
           headers: this.headers(body !== undefined),
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-          signal: abort.signal,
+          signal: combined,
         });
       } catch (error) {
         if (signal?.aborted) throw cancelled();

@@ -296,13 +296,18 @@ export class IndexStore {
       const chunkTable = await this.chunks();
       const indexed = new Set((await this.fileHashes()).keys());
       const rows = (await chunkTable.query().select(["path"]).toArray()) as Array<{ path: string }>;
-      const orphans = [...new Set(rows.map((r) => r.path))].filter((p) => !indexed.has(p));
-      let deleted = 0;
+      const perPath = new Map<string, number>();
+      for (const r of rows) if (!indexed.has(r.path)) perPath.set(r.path, (perPath.get(r.path) ?? 0) + 1);
+      const orphans = [...perPath.keys()];
       for (let i = 0; i < orphans.length; i += 500) {
-        const list = orphans.slice(i, i + 500);
-        deleted += rows.filter((r) => list.includes(r.path)).length;
-        await chunkTable.delete(`path IN (${list.map(sqlString).join(", ")})`);
+        await chunkTable.delete(
+          `path IN (${orphans
+            .slice(i, i + 500)
+            .map(sqlString)
+            .join(", ")})`,
+        );
       }
+      const deleted = [...perPath.values()].reduce((a, b) => a + b, 0);
       return deleted;
     });
   }
