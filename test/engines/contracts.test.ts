@@ -1,3 +1,6 @@
+import fs from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChatController } from "../../common/chat/ChatController";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
@@ -140,14 +143,28 @@ describe("recorded contracts: each engine kind is detected and streams through t
     expect(tooLong.message).toMatch(/\(about \d+ tokens\) does not fit the 256-token context of the engine at/);
   });
 
-  it("vLLM: the context is max_model_len; rerank maps scores back by index", async () => {
+  it("vLLM: rerank scores, sent back sorted by score, are mapped to their documents by index", async () => {
     const { url } = await start(VLLM);
-    const info = await sidecar.request("model/load", { role: "chat", model: { uri: "", engine: { url } } });
-    expect(info.contextSize).toBe(32768);
     await sidecar.request("model/load", { role: "rerank", model: { uri: "", engine: { url } } });
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-contract-rerank-"));
+    try {
+      await fs.writeFile(path.join(dir, "a.ts"), "export function parseConfig() {\n  return parseConfigFile();\n}\n");
+      await fs.writeFile(path.join(dir, "b.ts"), "export function parseOther() {\n  return 1;\n}\n");
+      const target = { root: dir, storageDir: path.join(dir, ".db") };
+      await sidecar.request("index/build", target);
+      const r = await sidecar.request("index/search", { ...target, query: "parse config", mode: "lexical" });
+      expect(r.reranked).toBe(true);
+      // The recorded server scores the k-th document sent 1/(k+1) and returns the list reversed: a mapping by
+      // position instead of by `index` would swap them.
+      const byLexicalRank = [...r.hits].sort((x, y) => x.scores.lexicalRank! - y.scores.lexicalRank!);
+      expect(byLexicalRank.map((h) => h.scores.rerank)).toEqual([1, 0.5]);
+    } finally {
+      await sidecar.request("model/unload", { role: "rerank" });
+      await fs.rm(dir, { recursive: true, force: true });
+    }
   });
 
-  it("Ollama: embeddings are L2-normalised; rerank is refused with a notice of what to do", async () => {
+  it("Ollama: embeddings load with the engine's dimension; rerank is refused with a notice of what to do", async () => {
     const { url } = await start(OLLAMA);
     const e = await sidecar.request("model/load", { role: "embedding", model: { uri: "", engine: { url } } });
     expect(e.embeddingDimensions).toBe(3);

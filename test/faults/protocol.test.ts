@@ -185,6 +185,24 @@ describe("fault suite: fuzzed params for every method get a fixed error code, ne
   })).value;
   const shaped = fc.dictionary(fc.constantFrom(...FIELDS), json, { minKeys: 1, maxKeys: 6 });
 
+  /** One request: a result, or a fixed error code other than Internal (counted in `codes`); the sidecar lives. */
+  const expectFixedOutcome = async (
+    method: SidecarMethod,
+    params: unknown,
+    codes: Map<number, number>,
+    onResult: () => void,
+  ) => {
+    try {
+      await sidecar.request(method, params as never, AbortSignal.timeout(20_000));
+      onResult();
+    } catch (error) {
+      const code = (error as { code?: number }).code ?? NaN;
+      codes.set(code, (codes.get(code) ?? 0) + 1);
+      expect(KNOWN, `${method} ${JSON.stringify(params)} → ${String(error)}`).toContain(code);
+    }
+    expect(sidecar.pid, `${method} ended the sidecar`).toBeDefined();
+  };
+
   beforeAll(async () => {
     ({ sidecar } = await spawnSidecar({}, { allowDownload: false }));
     work = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-faults-fuzz-"));
@@ -199,15 +217,7 @@ describe("fault suite: fuzzed params for every method get a fixed error code, ne
     let results = 0;
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(...METHODS), fc.oneof(json, shaped), async (method, params) => {
-        try {
-          await sidecar.request(method, params as never, AbortSignal.timeout(20_000));
-          results++;
-        } catch (error) {
-          const code = (error as { code?: number }).code ?? NaN;
-          codes.set(code, (codes.get(code) ?? 0) + 1);
-          expect(KNOWN, `${method} ${JSON.stringify(params)} → ${String(error)}`).toContain(code);
-        }
-        expect(sidecar.pid, `${method} ended the sidecar`).toBeDefined();
+        await expectFixedOutcome(method, params, codes, () => results++);
       }),
       { numRuns: 300, seed: 22, endOnFailure: true },
     );
@@ -264,15 +274,7 @@ describe("fault suite: fuzzed params for every method get a fixed error code, ne
           }
           // The targets stay the test's own folders: the fuzzer never walks or writes elsewhere.
           if (method.startsWith("index/")) Object.assign(params, target);
-          try {
-            await sidecar.request(method, params as never, AbortSignal.timeout(20_000));
-            results++;
-          } catch (error) {
-            const code = (error as { code?: number }).code ?? NaN;
-            codes.set(code, (codes.get(code) ?? 0) + 1);
-            expect(KNOWN, `${method} ${JSON.stringify(params)} → ${String(error)}`).toContain(code);
-          }
-          expect(sidecar.pid, `${method} ended the sidecar`).toBeDefined();
+          await expectFixedOutcome(method, params, codes, () => results++);
         },
       ),
       { numRuns: 300, seed: 22, endOnFailure: true },

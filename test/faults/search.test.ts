@@ -8,22 +8,40 @@ import { ErrorCodes, type IndexTarget, type SearchMode } from "../../sidecar/pro
 import { errorOf, spawnSidecar } from "../sidecar/helpers";
 import { labModel } from "../testModels";
 
+/**
+ * A real sidecar with `files` written under a fresh temp folder's `src/` and indexed lexically; `stop` ends the
+ * sidecar and removes the folder.
+ */
+async function indexedFiles(
+  prefix: string,
+  files: Record<string, string>,
+): Promise<{ sidecar: SidecarProcess; target: IndexTarget; stop: () => Promise<void> }> {
+  const { sidecar } = await spawnSidecar();
+  const work = await fs.mkdtemp(path.join(os.tmpdir(), prefix));
+  await fs.mkdir(path.join(work, "src"));
+  for (const [name, text] of Object.entries(files)) await fs.writeFile(path.join(work, "src", name), text);
+  const target = { root: path.join(work, "src"), storageDir: path.join(work, "db") };
+  await sidecar.request("index/build", target);
+  return {
+    sidecar,
+    target,
+    stop: async () => {
+      await sidecar.stop();
+      await fs.rm(work, { recursive: true, force: true });
+    },
+  };
+}
+
 describe("fault suite: queries that cannot be searched get a clear error", () => {
   let sidecar: SidecarProcess;
-  let work: string;
   let target: IndexTarget;
+  let stop: () => Promise<void>;
   beforeAll(async () => {
-    ({ sidecar } = await spawnSidecar());
-    work = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-faults-search-"));
-    await fs.mkdir(path.join(work, "src"));
-    await fs.writeFile(path.join(work, "src", "widgets.ts"), "export function frobnicateWidgets() {\n  return 1;\n}\n");
-    target = { root: path.join(work, "src"), storageDir: path.join(work, "db") };
-    await sidecar.request("index/build", target);
+    ({ sidecar, target, stop } = await indexedFiles("hearth-faults-search-", {
+      "widgets.ts": "export function frobnicateWidgets() {\n  return 1;\n}\n",
+    }));
   });
-  afterAll(async () => {
-    await sidecar.stop();
-    await fs.rm(work, { recursive: true, force: true });
-  });
+  afterAll(() => stop());
 
   it.each([
     ["an empty query", "lexical", ""],
@@ -48,12 +66,9 @@ describe("fault suite: queries that cannot be searched get a clear error", () =>
 
 describe("fault suite: lexical search finds words outside ASCII", () => {
   let sidecar: SidecarProcess;
-  let work: string;
   let target: IndexTarget;
+  let stop: () => Promise<void>;
   beforeAll(async () => {
-    ({ sidecar } = await spawnSidecar());
-    work = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-faults-unicode-"));
-    await fs.mkdir(path.join(work, "src"));
     const files: Record<string, string> = {
       "german.ts": "export function größeBerechnen(breite: number) {\n  return breite * 2;\n}\n",
       "russian.ts": "export function счётчикЗапросов() {\n  return 0;\n}\n",
@@ -61,14 +76,9 @@ describe("fault suite: lexical search finds words outside ASCII", () => {
       "french.ts": "export function résuméParser(texte: string) {\n  return texte;\n}\n",
       "plain.ts": "export function unrelatedThing() {\n  return 1;\n}\n",
     };
-    for (const [name, text] of Object.entries(files)) await fs.writeFile(path.join(work, "src", name), text);
-    target = { root: path.join(work, "src"), storageDir: path.join(work, "db") };
-    await sidecar.request("index/build", target);
+    ({ sidecar, target, stop } = await indexedFiles("hearth-faults-unicode-", files));
   });
-  afterAll(async () => {
-    await sidecar.stop();
-    await fs.rm(work, { recursive: true, force: true });
-  });
+  afterAll(() => stop());
 
   it.each([
     ["an accented identifier part", "größe", "german.ts"],
@@ -84,26 +94,17 @@ describe("fault suite: lexical search finds words outside ASCII", () => {
 
 describe("fault suite: the reranker fits every pair into a small context", () => {
   let sidecar: SidecarProcess;
-  let work: string;
   let target: IndexTarget;
+  let stop: () => Promise<void>;
   beforeAll(async () => {
-    ({ sidecar } = await spawnSidecar());
-    work = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-faults-rerank-"));
-    await fs.mkdir(path.join(work, "src"));
+    const files: Record<string, string> = {};
     for (let i = 0; i < 6; i++) {
       const body = Array.from({ length: 20 }, (_, k) => `  const step${k} = widget${i} * ${k};`).join("\n");
-      await fs.writeFile(
-        path.join(work, "src", `w${i}.ts`),
-        `export function resizeWidget${i}(widget${i}: number) {\n${body}\n}\n`,
-      );
+      files[`w${i}.ts`] = `export function resizeWidget${i}(widget${i}: number) {\n${body}\n}\n`;
     }
-    target = { root: path.join(work, "src"), storageDir: path.join(work, "db") };
-    await sidecar.request("index/build", target);
+    ({ sidecar, target, stop } = await indexedFiles("hearth-faults-rerank-", files));
   });
-  afterAll(async () => {
-    await sidecar.stop();
-    await fs.rm(work, { recursive: true, force: true });
-  });
+  afterAll(() => stop());
 
   it("a reranker loaded with a 16-token context reranks long chunks (it overflowed the context)", async () => {
     await sidecar.request("model/load", { role: "rerank", model: { uri: labModel("reranker") }, contextSize: 16 });
