@@ -492,7 +492,11 @@ async function main(argv: string[]): Promise<number> {
     }
     await loadChatModel(modelUri);
     if (values.prompt !== undefined) {
-      const result = await controller.send(values.prompt, { onDelta: (t) => process.stdout.write(terminalSafe(t)) });
+      const result = await controller.send(values.prompt, {
+        onDelta: (t) => process.stdout.write(terminalSafe(t)),
+        // A reasoning model's thinking goes to stderr: stdout stays the answer.
+        onReasoning: (t) => process.stderr.write(terminalSafe(t)),
+      });
       process.stdout.write("\n");
       await saveHistory();
       if (result.droppedMessages > 0)

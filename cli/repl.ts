@@ -177,6 +177,8 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       out.write("Assistant> ");
       const result = await controller.send(text, {
         onDelta: (t) => out.write(terminalSafe(t)),
+        // A reasoning model's thinking goes to stderr: stdout stays the answer.
+        onReasoning: (t) => process.stderr.write(terminalSafe(t)),
         signal: current.signal,
         ...retrieved,
       });

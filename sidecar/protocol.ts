@@ -299,12 +299,21 @@ export interface ChatSendResult {
   droppedMessages: number;
   /** With `responseSchema`: the parsed answer (absent when generation stopped before the JSON was complete). */
   json?: unknown;
+  /**
+   * What a reasoning model thought before answering (`<think>…</think>`, an engine's `reasoning_content` or
+   * `reasoning`, node-llama-cpp's thought segments); absent when it thought nothing. Never part of `text`.
+   */
+  reasoning?: string;
 }
 
-/** `chat/delta` — sidecar → client while `chat/send` runs: the next piece of the answer. */
+/**
+ * `chat/delta` — sidecar → client while `chat/send` runs: the next piece of the answer (`text`), or of the
+ * model's reasoning (`reasoning`, with `text` ""), in the order the model produced them.
+ */
 export interface ChatDeltaParams {
   streamId: string;
   text: string;
+  reasoning?: string;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -246,10 +246,26 @@ export function startServer(connection: Connection): void {
       const chat = requireRuntime().chat();
       setStatus({ state: "busy", health: "ok", model: chatModelName(), message: "Generating" });
       const stream = new DeltaCoalescer((text) => notify("chat/delta", { streamId: params.streamId, text }));
+      const thinking = new DeltaCoalescer((reasoning) =>
+        notify("chat/delta", { streamId: params.streamId, text: "", reasoning }),
+      );
       try {
-        return await chat.send(params, (text) => stream.push(text), signal);
+        // Each kind flushes the other first, so the client sees reasoning and answer in the order they came.
+        return await chat.send(
+          params,
+          (text) => {
+            thinking.flush();
+            stream.push(text);
+          },
+          signal,
+          (text) => {
+            stream.flush();
+            thinking.push(text);
+          },
+        );
       } finally {
         // Every delta is on the wire before the result: clients rely on that order.
+        thinking.flush();
         stream.flush();
         setStatus(readyStatus());
       }

@@ -28,8 +28,12 @@ let state: ViewState | undefined;
  * clears them.
  */
 let notices: { conversationId: string; after: number; kind: "info" | "error"; text: string; hits?: ViewHit[] }[] = [];
-/** Text streamed into the answer being generated, rendered on the next animation frame. */
-let streaming: { el: HTMLElement; text: string; scheduled: boolean } | undefined;
+/**
+ * Text streamed into the answer being generated, rendered on the next animation frame; a reasoning model's
+ * thinking streams into a folded block above it (`reasoning`, made on its first piece).
+ */
+let streaming:
+  { item: HTMLElement; el: HTMLElement; text: string; scheduled: boolean; reasoning?: HTMLElement } | undefined;
 
 function el<K extends keyof HTMLElementTagNameMap>(
   tag: K,
@@ -79,6 +83,17 @@ function hitsView(hits: ViewHit[]): HTMLElement {
   return list;
 }
 
+/**
+ * A reasoning model's thinking, folded: plain text (never markdown, so no code block in it gets Insert or Apply).
+ * @returns the `<details>` block and the element its text goes into.
+ */
+function reasoningView(text: string): { block: HTMLElement; body: HTMLElement } {
+  const block = el("details", "reasoning");
+  const body = el("div", "reasoning-text", text);
+  block.append(el("summary", undefined, "Reasoning"), body);
+  return { block, body };
+}
+
 function messageView(m: ViewMessage): HTMLElement {
   const item = el("div", `message ${m.role}`);
   const header = el("div", "message-header", m.role === "user" ? "You" : "Hearth");
@@ -87,7 +102,9 @@ function messageView(m: ViewMessage): HTMLElement {
   const body = el("div", "message-body");
   if (m.role === "user") body.textContent = m.content;
   else renderInto(body, m.content);
-  item.append(header, body);
+  item.append(header);
+  if (m.reasoning) item.append(reasoningView(m.reasoning).block);
+  item.append(body);
   if (m.sources?.length) {
     const details = el("details", "sources");
     details.append(el("summary", undefined, `Used ${m.sources.length} chunks from the codebase`), hitsView(m.sources));
@@ -135,7 +152,7 @@ function render(next: ViewState): void {
       const body = el("div", "message-body");
       item.append(body);
       messagesEl.append(item);
-      streaming = { el: body, text: "", scheduled: false };
+      streaming = { item, el: body, text: "", scheduled: false };
     }
   }
   attachmentsEl.replaceChildren(
@@ -156,8 +173,17 @@ function render(next: ViewState): void {
 }
 
 channel.on("state/set", render);
-channel.on("chat/delta", ({ conversationId, text }) => {
+channel.on("chat/delta", ({ conversationId, text, reasoning }) => {
   if (!streaming || conversationId !== state?.conversationId) return;
+  if (reasoning) {
+    if (!streaming.reasoning) {
+      const view = reasoningView("");
+      streaming.item.insertBefore(view.block, streaming.el);
+      streaming.reasoning = view.body;
+    }
+    streaming.reasoning.append(reasoning);
+  }
+  if (!text) return;
   streaming.text += text;
   if (streaming.scheduled) return;
   streaming.scheduled = true;

@@ -16,6 +16,8 @@ export interface ViewMessage {
   timestamp: string;
   stopReason?: "stop" | "maxTokens" | "cancelled" | "interrupted";
   droppedMessages?: number;
+  /** Assistant turns: what a reasoning model thought first; shown folded, apart from the answer. */
+  reasoning?: string;
   /** User turns with `@codebase`: the chunks the model was given, with why each was picked. */
   sources?: ViewHit[];
 }
@@ -91,8 +93,8 @@ export interface WebviewToExtension {
 export interface ExtensionToWebview {
   /** Replace the projection. */
   "state/set": [ViewState, void];
-  /** Append streamed text to the answer being generated (the last message). */
-  "chat/delta": [{ conversationId: string; text: string }, void];
+  /** Append streamed text to the answer being generated (the last message), or to its folded reasoning. */
+  "chat/delta": [{ conversationId: string; text: string; reasoning?: string }, void];
   /** A line for the user that is not part of the conversation: slash-command output or an error. */
   "chat/notice": [{ kind: "info" | "error"; text: string; hits?: ViewHit[] }, void];
   /** Put text into the input box (e.g. "Open Chat with Selection"). */

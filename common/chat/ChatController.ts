@@ -23,6 +23,8 @@ export interface SessionStats {
 
 export interface SendOptions {
   onDelta?: (text: string) => void;
+  /** Each piece of a reasoning model's thinking, apart from the answer. */
+  onReasoning?: (text: string) => void;
   signal?: AbortSignal;
   /** Retrieved context the model sees before the message (e.g. `@codebase` chunks); stored with the message. */
   context?: string;
@@ -68,8 +70,14 @@ export class ChatController {
     c.updatedAt = now;
     const streamId = randomId();
     let partial = "";
+    let partialReasoning = "";
     const subscription = this.api.onNotification("chat/delta", (d) => {
       if (d.streamId !== streamId) return;
+      if (d.reasoning) {
+        partialReasoning += d.reasoning;
+        options.onReasoning?.(d.reasoning);
+      }
+      if (!d.text) return;
       partial += d.text;
       options.onDelta?.(d.text);
     });
@@ -94,6 +102,7 @@ export class ChatController {
         timestamp: done,
         stopReason: result.stopReason,
         ...(result.droppedMessages > 0 ? { droppedMessages: result.droppedMessages } : {}),
+        ...(result.reasoning ? { reasoning: result.reasoning } : {}),
       });
       c.updatedAt = done;
       this.record(result);
@@ -102,7 +111,13 @@ export class ChatController {
       // The sidecar or a remote engine stopped mid-answer: what had arrived is kept, marked as interrupted.
       if (partial && (error as { code?: number }).code !== ErrorCodes.Cancelled) {
         const at = new Date().toISOString();
-        c.messages.push({ role: "assistant", content: partial, timestamp: at, stopReason: "interrupted" });
+        c.messages.push({
+          role: "assistant",
+          content: partial,
+          timestamp: at,
+          stopReason: "interrupted",
+          ...(partialReasoning ? { reasoning: partialReasoning } : {}),
+        });
         c.updatedAt = at;
       }
       throw error;

@@ -18,6 +18,11 @@ export interface StoredMessage {
   /** Assistant turns: how many older messages had to be left out of the context window for this answer. */
   droppedMessages?: number;
   /**
+   * Assistant turns: what a reasoning model thought before `content`; shown folded, never sent back to the model
+   * as history and never part of a code block.
+   */
+  reasoning?: string;
+  /**
    * User turns: retrieved context the model saw before `content` (code chunks from `@codebase`), kept apart
    * from what the user typed so the chat shows the question and lists the chunks as {@link sources}.
    */
@@ -158,6 +163,9 @@ export function parseConversation(text: string, source = "conversation"): Conver
       fail(`messages[${i}].timestamp`, "an ISO-8601 timestamp");
     }
     if (msg["context"] !== undefined && typeof msg["context"] !== "string") fail(`messages[${i}].context`, "a string");
+    if (msg["reasoning"] !== undefined && typeof msg["reasoning"] !== "string") {
+      fail(`messages[${i}].reasoning`, "a string");
+    }
     if (msg["sources"] !== undefined) {
       if (!Array.isArray(msg["sources"])) fail(`messages[${i}].sources`, "an array");
       (msg["sources"] as unknown[]).forEach((ref, j) => checkSource(ref, `messages[${i}].sources[${j}]`, fail));

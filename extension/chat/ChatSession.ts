@@ -35,7 +35,7 @@ export class ChatSession implements vscode.Disposable {
   private abort?: AbortController;
   private status?: string;
   private readonly changed = new vscode.EventEmitter<ViewState>();
-  private readonly delta = new vscode.EventEmitter<{ conversationId: string; text: string }>();
+  private readonly delta = new vscode.EventEmitter<{ conversationId: string; text: string; reasoning?: string }>();
   private readonly notice = new vscode.EventEmitter<{ kind: "info" | "error"; text: string; hits?: ViewHit[] }>();
   readonly onDidChange = this.changed.event;
   readonly onDelta = this.delta.event;
@@ -157,6 +157,7 @@ export class ChatSession implements vscode.Disposable {
       await this.controller.send(message, {
         signal: this.abort.signal,
         onDelta: (t) => this.delta.fire({ conversationId: id, text: t }),
+        onReasoning: (r) => this.delta.fire({ conversationId: id, text: "", reasoning: r }),
         ...retrieved,
       });
     } catch (error) {

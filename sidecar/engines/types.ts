@@ -9,11 +9,17 @@ import type { ChatSendParams, ChatSendResult, InfillParams, InfillResult } from 
 /** Chat: stream a reply to a conversation. */
 export interface ChatEngine {
   /**
-   * Answer the last user message of `params.messages`, calling `onDelta` with each piece of answer text.
+   * Answer the last user message of `params.messages`, calling `onDelta` with each piece of answer text and
+   * `onReasoning` with each piece of what a reasoning model thinks first (never mixed into the answer).
    * Cancelling `signal` resolves with `stopReason: "cancelled"` and the partial text.
    * @throws HearthError PromptTooLong, NoModelLoaded, EngineUnavailable, EngineAuth, …
    */
-  send(params: ChatSendParams, onDelta: (text: string) => void, signal: AbortSignal): Promise<ChatSendResult>;
+  send(
+    params: ChatSendParams,
+    onDelta: (text: string) => void,
+    signal: AbortSignal,
+    onReasoning?: (text: string) => void,
+  ): Promise<ChatSendResult>;
   dispose(): void | Promise<void>;
 }
 

@@ -65,8 +65,13 @@ export class ChatService {
    * Answer the last user message of `params.messages`, calling `onDelta` with each piece of text.
    * Cancelling `signal` stops decoding promptly and resolves with `stopReason: "cancelled"` and the partial text.
    */
-  send(params: ChatSendParams, onDelta: (text: string) => void, signal: AbortSignal): Promise<ChatSendResult> {
-    const run = this.queue.then(() => this.generate(params, onDelta, signal));
+  send(
+    params: ChatSendParams,
+    onDelta: (text: string) => void,
+    signal: AbortSignal,
+    onReasoning?: (text: string) => void,
+  ): Promise<ChatSendResult> {
+    const run = this.queue.then(() => this.generate(params, onDelta, signal, onReasoning));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -75,6 +80,7 @@ export class ChatService {
     params: ChatSendParams,
     onDelta: (text: string) => void,
     signal: AbortSignal,
+    onReasoning?: (text: string) => void,
   ): Promise<ChatSendResult> {
     const start = performance.now();
     const gen = { ...DEFAULT_GENERATION, ...stripUndefined(params.params ?? {}) };
@@ -89,6 +95,7 @@ export class ChatService {
     const outputBefore = meter.usedOutputTokens;
     let firstTokenAt: number | undefined;
     let text = "";
+    let reasoning = "";
     let stopReason: StopReason;
     if (!signal.aborted) {
       const response = await this.session.promptWithMeta(prompt, {
@@ -103,6 +110,13 @@ export class ChatService {
         onTextChunk: (chunk) => {
           firstTokenAt ??= performance.now();
           onDelta(chunk);
+        },
+        // A reasoning model's thought segments (the chat wrapper knows its tags); onTextChunk never sees them.
+        onResponseChunk: (chunk) => {
+          if (chunk.type !== "segment" || chunk.segmentType !== "thought" || !chunk.text) return;
+          firstTokenAt ??= performance.now();
+          reasoning += chunk.text;
+          onReasoning?.(chunk.text);
         },
       });
       text = response.responseText;
@@ -135,6 +149,7 @@ export class ChatService {
       },
       droppedMessages,
       ...(grammar ? { json } : {}),
+      ...(reasoning ? { reasoning } : {}),
     };
   }
 

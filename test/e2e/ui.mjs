@@ -65,7 +65,14 @@ fs.writeFileSync(
     updatedAt: now,
     messages: [
       { role: "user", content: "Show me HTML", timestamp: now },
-      { role: "assistant", content: hostile, timestamp: now, stopReason: "stop" },
+      {
+        role: "assistant",
+        content: hostile,
+        timestamp: now,
+        stopReason: "stop",
+        // A reasoning model's thinking, with HTML and a code fence in it: shown folded, as text, without buttons.
+        reasoning: `I should answer <img src=x onerror="window.pwned='reasoning'"> politely.\n\`\`\`js\nrm -rf /\n\`\`\``,
+      },
     ],
   }),
 );
@@ -386,6 +393,12 @@ try {
           ),
           jsLinks: bodies.reduce((n, b) => n + b.querySelectorAll('a[href^="javascript" i]').length, 0),
           codeShown: bodies.some((b) => b.querySelector("pre code")?.textContent?.includes("<script>alert")),
+          reasoning: [...document.querySelectorAll("details.reasoning")].map((d) => ({
+            open: d.open,
+            elements: d.querySelectorAll(".reasoning-text *").length,
+            buttons: d.querySelectorAll("button").length,
+            text: d.querySelector(".reasoning-text")?.textContent ?? "",
+          })),
           csp,
         };
       });
@@ -404,6 +417,13 @@ try {
     if (report.handlers) problems.push(`${report.handlers} elements with on* handlers`);
     if (report.jsLinks) problems.push(`${report.jsLinks} javascript: links`);
     if (!report.codeShown) problems.push("the fenced code block was not shown as text");
+    const [thought] = report.reasoning;
+    if (report.reasoning.length !== 1) problems.push(`${report.reasoning.length} reasoning blocks (expected 1)`);
+    else if (thought.open) problems.push("the reasoning block is not folded");
+    else if (thought.elements || thought.buttons) problems.push("the reasoning block rendered elements or buttons");
+    else if (!thought.text.includes("<img src=x") || !thought.text.includes("rm -rf /")) {
+      problems.push(`the reasoning text is not shown as text: ${thought.text}`);
+    }
     if (!/script-src 'nonce-[^']+'/.test(report.csp)) problems.push(`CSP has no script nonce: ${report.csp}`);
     if (/unsafe-eval|unsafe-inline/.test(report.csp)) problems.push(`CSP allows unsafe-*: ${report.csp}`);
     await new Promise((r) => setTimeout(r, 500));
