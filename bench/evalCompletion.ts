@@ -26,7 +26,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import { postprocess } from "../common/completion/postprocess";
-import { trimToSyntaxOf } from "../sidecar/llama/syntaxTrim";
+import { trimToSyntaxOf } from "../sidecar/completion/syntaxTrim";
 import { continuesCleanly, drawCases, parses, type FimCase } from "./fimBenchmark";
 
 const here = path.dirname(fileURLToPath(import.meta.url));

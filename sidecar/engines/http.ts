@@ -126,21 +126,44 @@ export class EngineHttp {
   }
 
   /**
-   * POST a streaming request and yield each SSE event's `data` (without `[DONE]`). Lines that are not `data:`
-   * (comments, pings) are skipped by the parser. A stream that ends without `[DONE]`, or whose next chunk takes
-   * longer than the first-byte limit, ends with EngineUnavailable.
+   * POST a streaming request and yield each event's data: an SSE event's `data` (without `[DONE]`; lines that
+   * are not `data:`, comments and pings, are skipped by the parser), or with `framing: "ndjson"` (Ollama's native
+   * API) each non-empty line. The stream has ended properly at `[DONE]`, or at the event for which `last` says so
+   * (llama-server's `/infill` and `/completion` send no `[DONE]`, their last event has `stop: true`). A stream
+   * that closes before that, or whose next chunk takes longer than the first-byte limit, ends with
+   * EngineUnavailable; a consumer that stops early (a `return` in its loop) cancels the HTTP request.
    */
-  async *events(path: string, body: unknown, signal: AbortSignal, what: string): AsyncGenerator<string> {
+  async *events(
+    path: string,
+    body: unknown,
+    signal: AbortSignal,
+    what: string,
+    options: { framing?: "sse" | "ndjson"; last?: (data: string) => boolean } = {},
+  ): AsyncGenerator<string> {
     const response = await this.fetch("POST", path, body, signal, what);
     if (!response.body) return;
     const queue: string[] = [];
     let done = false;
-    const parser = createParser({
-      onEvent: (event: EventSourceMessage) => {
-        if (event.data === "[DONE]") done = true;
-        else queue.push(event.data);
-      },
-    });
+    const take = (data: string) => {
+      if (done) return;
+      if (data === "[DONE]") done = true;
+      else {
+        queue.push(data);
+        if (options.last?.(data)) done = true;
+      }
+    };
+    let feed: (text: string) => void;
+    if (options.framing === "ndjson") {
+      let rest = "";
+      feed = (text) => {
+        const lines = (rest + text).split("\n");
+        rest = lines.pop()!;
+        for (const line of lines) if (line.trim()) take(line.trim());
+      };
+    } else {
+      const parser = createParser({ onEvent: (event: EventSourceMessage) => take(event.data) });
+      feed = (text) => parser.feed(text);
+    }
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
     try {
@@ -154,7 +177,7 @@ export class EngineHttp {
           );
         }
         if (chunk.done) break;
-        parser.feed(decoder.decode(chunk.value, { stream: true }));
+        feed(decoder.decode(chunk.value, { stream: true }));
         while (queue.length) yield queue.shift()!;
       }
     } catch (error) {

@@ -1,6 +1,6 @@
 import { HearthError } from "../errors";
 import { l2Normalize } from "../llama/EmbeddingService";
-import { cutAtRepeatedLine, trimToSyntaxOf } from "../llama/syntaxTrim";
+import { finishFim, FimStream } from "../completion/fimStream";
 import { DEFAULT_GENERATION } from "../llama/ChatService";
 import { INFILL_DEFAULTS } from "../llama/CompletionService";
 import {
@@ -241,7 +241,8 @@ interface ChatChunk {
 
 /**
  * Chat over `POST /v1/chat/completions` with SSE (every kind speaks it). Reasoning text (`reasoning_content`,
- * `reasoning`, inline `<think>…</think>`) is kept out of the answer. Cancel aborts the HTTP request at once.
+ * `reasoning`, inline `<think>…</think>`) is kept out of the answer and passed on apart. Cancel aborts the HTTP
+ * request at once.
  */
 export class RemoteChat implements ChatEngine {
   /** Characters per token assumed when fitting a conversation (English and code: 3 to 4); learnt on overflow. */
@@ -281,16 +282,21 @@ export class RemoteChat implements ChatEngine {
     return { messages: all.slice(first), dropped: first };
   }
 
-  async send(params: ChatSendParams, onDelta: (text: string) => void, signal: AbortSignal): Promise<ChatSendResult> {
+  async send(
+    params: ChatSendParams,
+    onDelta: (text: string) => void,
+    signal: AbortSignal,
+    onReasoning?: (text: string) => void,
+  ): Promise<ChatSendResult> {
     try {
-      return await this.attempt(params, onDelta, signal);
+      return await this.attempt(params, onDelta, signal, onReasoning);
     } catch (error) {
       // llama-server says by how much: learn its characters per token and window, and fit once more.
       if (!(error instanceof ContextOverflow) || !error.promptTokens) throw error;
       const chars = [params.system ?? "", ...params.messages.map((m) => m.content)].join("").length;
       if (error.contextTokens) this.contextSize = error.contextTokens;
       this.charsPerToken = Math.max(0.5, Math.min(this.charsPerToken, (chars / error.promptTokens) * 0.9));
-      return this.attempt(params, onDelta, signal);
+      return this.attempt(params, onDelta, signal, onReasoning);
     }
   }
 
@@ -298,6 +304,7 @@ export class RemoteChat implements ChatEngine {
     params: ChatSendParams,
     onDelta: (text: string) => void,
     signal: AbortSignal,
+    onReasoning?: (text: string) => void,
   ): Promise<ChatSendResult> {
     const started = performance.now();
     const gen = {
@@ -324,6 +331,12 @@ export class RemoteChat implements ChatEngine {
     };
     const think = new ThinkFilter();
     let text = "";
+    let reasoning = "";
+    const thought = (piece: string) => {
+      if (!piece) return;
+      reasoning += piece;
+      onReasoning?.(piece);
+    };
     let firstAt: number | undefined;
     let finish: string | undefined;
     let usage: ChatChunk["usage"];
@@ -339,9 +352,12 @@ export class RemoteChat implements ChatEngine {
         if (chunk.usage) usage = chunk.usage;
         const choice = chunk.choices?.[0];
         if (choice?.finish_reason) finish = choice.finish_reason;
-        const content = choice?.delta?.content;
+        const delta = choice?.delta;
+        thought(delta?.reasoning_content ?? delta?.reasoning ?? "");
+        const content = delta?.content;
         if (content) {
-          const answer = think.push(content);
+          const { answer, reasoning: inline } = think.push(content);
+          thought(inline);
           if (answer) {
             firstAt ??= performance.now();
             text += answer;
@@ -376,6 +392,7 @@ export class RemoteChat implements ChatEngine {
       },
       droppedMessages: dropped,
       ...(json !== undefined ? { json } : {}),
+      ...(reasoning ? { reasoning } : {}),
     };
   }
 
@@ -383,23 +400,28 @@ export class RemoteChat implements ChatEngine {
 }
 
 /**
- * Drops `<think>…</think>` blocks from streamed text, across chunk boundaries: what a reasoning model thinks is
- * not the answer, and must never reach code.
+ * Splits streamed text into the answer and the `<think>…</think>` blocks in it, across chunk boundaries: what a
+ * reasoning model thinks is not the answer, is shown apart (folded in the chat view) and never reaches code.
  */
 export class ThinkFilter {
   private inside = false;
   private pending = "";
 
-  /** The answer text in `chunk` (possibly "" while inside a block or while a tag may be starting). */
-  push(chunk: string): string {
+  /**
+   * The answer text and the reasoning text in `chunk`; either may be "" (inside a block, or while a tag may be
+   * starting: a possible partial tag is held for the next chunk).
+   */
+  push(chunk: string): { answer: string; reasoning: string } {
     let s = this.pending + chunk;
     this.pending = "";
-    let out = "";
+    let answer = "";
+    let reasoning = "";
     for (;;) {
       const tag = this.inside ? "</think>" : "<think>";
       const at = s.indexOf(tag);
       if (at >= 0) {
-        if (!this.inside) out += s.slice(0, at);
+        if (this.inside) reasoning += s.slice(0, at);
+        else answer += s.slice(0, at);
         s = s.slice(at + tag.length);
         this.inside = !this.inside;
         continue;
@@ -412,9 +434,10 @@ export class ThinkFilter {
           break;
         }
       }
-      if (!this.inside) out += s.slice(0, s.length - keep);
+      if (this.inside) reasoning += s.slice(0, s.length - keep);
+      else answer += s.slice(0, s.length - keep);
       this.pending = s.slice(s.length - keep);
-      return out;
+      return { answer, reasoning };
     }
   }
 }
@@ -436,6 +459,15 @@ export type FimRoute =
   | { kind: "completions"; template: FimTemplate };
 
 /** What every route's answer comes down to. */
+/** A streamed event's JSON, or undefined for a malformed one (skipped; the stream goes on). */
+function parseEvent<T>(data: string): T | undefined {
+  try {
+    return JSON.parse(data) as T;
+  } catch {
+    return undefined;
+  }
+}
+
 interface FimAnswer {
   content: string;
   hitLimit: boolean;
@@ -443,6 +475,8 @@ interface FimAnswer {
   evaluatedTokens?: number | undefined;
   completionTokens?: number | undefined;
   promptMs?: number | undefined;
+  /** ms from the request to its first piece of text. */
+  firstMs?: number | undefined;
 }
 
 /**
@@ -513,167 +547,177 @@ export class RemoteFim implements FimEngine {
     return { prefix, suffix, context, chars: prefix.length + suffix.length + context.length };
   }
 
-  /** One request over the route. */
+  /**
+   * One streaming request over the route; each piece of text goes through `fim` (which may stop it: the request
+   * is then cancelled, and what had arrived is the answer).
+   */
   private async request(
     params: InfillParams,
     maxTokens: number,
     p: ReturnType<RemoteFim["pieces"]>,
-    signal: AbortSignal,
+    fim: FimStream,
   ): Promise<FimAnswer> {
     const what = "fill-in-the-middle";
     const newline = params.singleLine ? ["\n"] : [];
     const route = this.route;
+    const think = new ThinkFilter();
+    const answer: FimAnswer = { content: "", hitLimit: false };
+    const started = performance.now();
+    /** @returns false when Hearth stops the answer here. */
+    const take = (piece: string | undefined) => {
+      if (!piece) return true;
+      answer.firstMs ??= performance.now() - started;
+      const { answer: text } = think.push(piece);
+      answer.content += text;
+      return fim.push(text);
+    };
     if (route.kind === "infill") {
-      const a = await this.http.json<InfillAnswer>(
-        "/infill",
-        {
-          model: this.model,
-          input_prefix: p.prefix,
-          input_suffix: p.suffix,
-          input_extra: p.context ? [{ filename: "context", text: p.context }] : [],
-          n_predict: maxTokens,
-          temperature: 0,
-          cache_prompt: true,
-          stream: false,
-          ...(params.timeBudgetMs ? { t_max_predict_ms: params.timeBudgetMs } : {}),
-          ...(newline.length ? { stop: newline } : {}),
-        },
-        signal,
-        what,
-      );
-      const promptTokens = a.tokens_evaluated ?? a.timings?.prompt_n;
-      return {
-        content: a.content ?? "",
-        hitLimit: a.stop_type === "limit",
-        promptTokens,
-        evaluatedTokens: a.timings?.prompt_n ?? promptTokens,
-        completionTokens: a.tokens_predicted ?? a.timings?.predicted_n,
-        promptMs: a.timings?.prompt_ms,
+      const body = {
+        model: this.model,
+        input_prefix: p.prefix,
+        input_suffix: p.suffix,
+        input_extra: p.context ? [{ filename: "context", text: p.context }] : [],
+        n_predict: maxTokens,
+        temperature: 0,
+        cache_prompt: true,
+        stream: true,
+        ...(params.timeBudgetMs ? { t_max_predict_ms: params.timeBudgetMs } : {}),
+        ...(newline.length ? { stop: newline } : {}),
       };
+      // llama-server ends the stream with an event whose `stop` is true (no [DONE]); a JSON string value cannot
+      // hold an unescaped `"stop":true`, so the test on the raw text is exact.
+      const last = (data: string) => data.includes('"stop":true');
+      for await (const data of this.http.events("/infill", body, fim.signal, what, { last })) {
+        const a = parseEvent<InfillAnswer & { stop?: boolean }>(data);
+        if (!a) continue;
+        // Every event counts the prompt and the tokens so far: an answer Hearth stops early still has them.
+        answer.promptTokens = a.tokens_evaluated ?? answer.promptTokens;
+        answer.completionTokens = a.tokens_predicted ?? answer.completionTokens;
+        if (!take(a.content)) break;
+        if (a.stop) {
+          const promptTokens = a.tokens_evaluated ?? a.timings?.prompt_n;
+          Object.assign(answer, {
+            hitLimit: a.stop_type === "limit",
+            promptTokens,
+            evaluatedTokens: a.timings?.prompt_n ?? promptTokens,
+            completionTokens: a.tokens_predicted ?? a.timings?.predicted_n,
+            promptMs: a.timings?.prompt_ms,
+          });
+        }
+      }
+      return answer;
     }
     // Other files' context goes first, as comments the client already wrote in the file's language.
     const prefix = p.context ? `${p.context}\n${p.prefix}` : p.prefix;
     if (route.kind === "ollama-suffix" || route.kind === "ollama-raw") {
       const raw = route.kind === "ollama-raw";
-      const a = await this.http.json<{
-        response?: string;
-        done_reason?: string;
-        prompt_eval_count?: number;
-        eval_count?: number;
-        prompt_eval_duration?: number;
-      }>(
-        "/api/generate",
-        {
-          model: this.model,
-          prompt: raw ? route.template.prompt(prefix, p.suffix) : prefix,
-          ...(raw ? { raw: true } : { suffix: p.suffix }),
-          stream: false,
-          options: {
-            num_predict: maxTokens,
-            temperature: 0,
-            stop: [...(raw ? route.template.stop : []), ...newline],
-          },
-        },
-        signal,
-        what,
-      );
-      return {
-        content: a.response ?? "",
-        hitLimit: a.done_reason === "length",
-        promptTokens: a.prompt_eval_count,
-        completionTokens: a.eval_count,
-        promptMs: a.prompt_eval_duration !== undefined ? a.prompt_eval_duration / 1e6 : undefined,
-      };
-    }
-    const a = await this.http.json<{
-      choices?: Array<{ text?: string; finish_reason?: string }>;
-      usage?: { prompt_tokens?: number; completion_tokens?: number };
-    }>(
-      "/v1/completions",
-      {
+      const body = {
         model: this.model,
-        prompt: route.template.prompt(prefix, p.suffix),
-        max_tokens: maxTokens,
-        temperature: 0,
-        stream: false,
-        stop: [...route.template.stop, ...newline],
-      },
-      signal,
-      what,
-    );
-    return {
-      content: a.choices?.[0]?.text ?? "",
-      hitLimit: a.choices?.[0]?.finish_reason === "length",
-      promptTokens: a.usage?.prompt_tokens,
-      completionTokens: a.usage?.completion_tokens,
+        prompt: raw ? route.template.prompt(prefix, p.suffix) : prefix,
+        ...(raw ? { raw: true } : { suffix: p.suffix }),
+        stream: true,
+        options: { num_predict: maxTokens, temperature: 0, stop: [...(raw ? route.template.stop : []), ...newline] },
+      };
+      const last = (data: string) => data.includes('"done":true');
+      for await (const data of this.http.events("/api/generate", body, fim.signal, what, { framing: "ndjson", last })) {
+        const a = parseEvent<{
+          response?: string;
+          done?: boolean;
+          done_reason?: string;
+          prompt_eval_count?: number;
+          eval_count?: number;
+          prompt_eval_duration?: number;
+        }>(data);
+        if (!a) continue;
+        if (!take(a.response)) break;
+        if (a.done) {
+          Object.assign(answer, {
+            hitLimit: a.done_reason === "length",
+            promptTokens: a.prompt_eval_count,
+            completionTokens: a.eval_count,
+            promptMs: a.prompt_eval_duration !== undefined ? a.prompt_eval_duration / 1e6 : undefined,
+          });
+        }
+      }
+      return answer;
+    }
+    const body = {
+      model: this.model,
+      prompt: route.template.prompt(prefix, p.suffix),
+      max_tokens: maxTokens,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+      stop: [...route.template.stop, ...newline],
     };
+    for await (const data of this.http.events("/v1/completions", body, fim.signal, what)) {
+      const a = parseEvent<{
+        choices?: Array<{ text?: string; finish_reason?: string | null }>;
+        usage?: { prompt_tokens?: number; completion_tokens?: number };
+      }>(data);
+      if (!a) continue;
+      const choice = a.choices?.[0];
+      if (!take(choice?.text)) break;
+      if (choice?.finish_reason === "length") answer.hitLimit = true;
+      if (a.usage) {
+        answer.promptTokens = a.usage.prompt_tokens;
+        answer.completionTokens = a.usage.completion_tokens;
+      }
+    }
+    return answer;
   }
 
   /**
    * One call; when the server says the prompt is over its window (llama-server refuses rather than trims),
    * learn its characters per token and its real window from the numbers and send it once more, cut.
    */
-  private async call(params: InfillParams, maxTokens: number, signal: AbortSignal): Promise<FimAnswer> {
+  private async call(params: InfillParams, maxTokens: number, fim: FimStream): Promise<FimAnswer> {
     const first = this.pieces(params, maxTokens);
     try {
-      return await this.request(params, maxTokens, first, signal);
+      return await this.request(params, maxTokens, first, fim);
     } catch (error) {
       if (!(error instanceof ContextOverflow) || !error.promptTokens) throw error;
       if (error.contextTokens) this.contextSize = error.contextTokens;
       this.charsPerToken = Math.max(0.5, (first.chars / error.promptTokens) * 0.9);
-      return this.request(params, maxTokens, this.pieces(params, maxTokens), signal);
+      return this.request(params, maxTokens, this.pieces(params, maxTokens), fim);
     }
   }
 
   async infill(params: InfillParams, signal: AbortSignal): Promise<InfillResult> {
     const started = performance.now();
     const maxTokens = params.maxTokens ?? INFILL_DEFAULTS.maxTokens;
+    const fim = new FimStream(params, signal);
     let answer: FimAnswer;
+    let stopReason: InfillResult["stopReason"];
     try {
-      answer = await this.call(params, maxTokens, signal);
+      answer = await this.call(params, maxTokens, fim);
+      stopReason = fim.reason(answer.hitLimit ? "maxTokens" : "stop");
     } catch (error) {
       if ((error as HearthError).code !== ErrorCodes.Cancelled) throw error;
-      const end = performance.now();
-      return {
-        text: "",
-        stopReason: "cancelled",
-        usage: { promptTokens: 0, evaluatedTokens: 0, completionTokens: 0 },
-        timings: { totalMs: round(end - started), ttftMs: round(end - started) },
-      };
+      // Hearth's own stop (time budget) keeps what had arrived; the caller's cancel shows nothing.
+      answer = { content: fim.stopped ? fim.text : "", hitLimit: false };
+      stopReason = fim.reason("cancelled");
+    } finally {
+      fim.close();
     }
     let text = answer.content;
     // A raw template's stop tokens, should an engine return them, are never shown.
     if (this.route.kind === "completions" || this.route.kind === "ollama-raw") {
       for (const stop of this.route.template.stop) if (text.includes(stop)) text = text.slice(0, text.indexOf(stop));
     }
-    text = new ThinkFilter().push(text);
-    const cursorLine = params.prefix.slice(params.prefix.lastIndexOf("\n") + 1);
-    let stopReason: InfillResult["stopReason"] = answer.hitLimit ? "maxTokens" : "stop";
-    if (params.singleLine && text.includes("\n")) {
-      text = text.slice(0, text.indexOf("\n"));
-      stopReason = "newline";
-    }
-    if (!params.singleLine) {
-      const cut = cutAtRepeatedLine(text, cursorLine);
-      if (cut !== text) stopReason = "repeatedLine";
-      text = cut;
-    }
-    let linesCut: number | undefined;
-    if (!params.singleLine && params.language) {
-      ({ text, linesCut } = await trimToSyntaxOf(params.language, params.prefix, text, params.suffix));
-    }
+    const finished = await finishFim(params, text, stopReason);
     const end = performance.now();
     const promptTokens = answer.promptTokens ?? 0;
     return {
-      text,
-      stopReason,
+      text: finished.text,
+      stopReason: finished.stopReason,
       usage: {
         promptTokens,
         evaluatedTokens: answer.evaluatedTokens ?? promptTokens,
         completionTokens: answer.completionTokens ?? 0,
       },
-      timings: { totalMs: round(end - started), ttftMs: round(answer.promptMs ?? end - started) },
-      ...(linesCut !== undefined ? { linesCut } : {}),
+      timings: { totalMs: round(end - started), ttftMs: round(answer.promptMs ?? answer.firstMs ?? end - started) },
+      ...(finished.linesCut !== undefined ? { linesCut: finished.linesCut } : {}),
     };
   }
 

@@ -7,7 +7,7 @@ import {
 } from "node-llama-cpp";
 import { HearthError } from "../errors";
 import { ErrorCodes, type InfillParams, type InfillResult } from "../protocol";
-import { cutAtRepeatedLine, repeatedLineIndex, trimToSyntaxOf } from "./syntaxTrim";
+import { finishFim, FimStream } from "../completion/fimStream";
 import { settingDefault } from "../../common/settings";
 
 export const INFILL_DEFAULTS = {
@@ -83,19 +83,8 @@ export class CompletionService {
     const offset = bos != null && cached[0] === bos ? 1 : 0;
     let reused = offset;
     while (reused - offset < prompt.length && cached[reused] === prompt[reused - offset]) reused++;
-    const abort = new AbortController();
-    const onAbort = () => abort.abort();
-    signal.addEventListener("abort", onAbort, { once: true });
-    let budgetHit = false;
-    let newlineHit = false;
-    let repeatHit = false;
-    const cursorLine = params.prefix.slice(params.prefix.lastIndexOf("\n") + 1);
-    const budget = params.timeBudgetMs
-      ? setTimeout(() => {
-          budgetHit = true;
-          abort.abort();
-        }, params.timeBudgetMs)
-      : undefined;
+    // Hearth's stops (newline, repeated line, time budget) watch the text as it streams, as for every engine.
+    const fim = new FimStream(params, signal);
     let firstAt: number | undefined;
     let text = "";
     let stopReason: InfillResult["stopReason"] = "cancelled";
@@ -107,51 +96,25 @@ export class CompletionService {
           {
             maxTokens,
             temperature: 0,
-            signal: abort.signal,
+            signal: fim.signal,
             stopOnAbortSignal: true,
             onTextChunk: (chunk) => {
               firstAt ??= performance.now();
-              text += chunk;
-              if (params.singleLine && text.includes("\n")) {
-                newlineHit = true;
-                abort.abort();
-              } else if (
-                !params.singleLine &&
-                chunk.includes("\n") &&
-                repeatedLineIndex(text.split("\n").slice(0, -1), cursorLine) >= 0
-              ) {
-                // A finished line repeats the one before it: a generation loop, whose every further token is waste.
-                repeatHit = true;
-                abort.abort();
-              }
+              fim.push(chunk);
             },
           },
         );
         text = response.response;
         const reason = response.metadata.stopReason;
-        stopReason =
-          reason === "abort"
-            ? newlineHit
-              ? "newline"
-              : repeatHit
-                ? "repeatedLine"
-                : budgetHit
-                  ? "timeBudget"
-                  : "cancelled"
-            : reason === "maxTokens"
-              ? "maxTokens"
-              : "stop";
+        stopReason = fim.reason(reason === "abort" ? "cancelled" : reason === "maxTokens" ? "maxTokens" : "stop");
       }
     } finally {
-      clearTimeout(budget);
-      signal.removeEventListener("abort", onAbort);
+      fim.close();
     }
-    if (params.singleLine && text.includes("\n")) text = text.slice(0, text.indexOf("\n"));
-    if (!params.singleLine) text = cutAtRepeatedLine(text, cursorLine);
-    let linesCut: number | undefined;
-    if (!params.singleLine && params.language && stopReason !== "cancelled") {
-      ({ text, linesCut } = await trimToSyntaxOf(params.language, params.prefix, text, params.suffix));
-    }
+    const finished = await finishFim(params, text, stopReason);
+    text = finished.text;
+    stopReason = finished.stopReason;
+    const linesCut = finished.linesCut;
     const end = performance.now();
     return {
       text,

@@ -6,7 +6,7 @@ import { ChatController } from "../../common/chat/ChatController";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
 import { ErrorCodes, type ChatDeltaParams, type EngineKind } from "../../sidecar/protocol";
 import { errorOf, spawnSidecar, type LogLine } from "../sidecar/helpers";
-import { chunk, json, RecordedEngine, sse, type Route } from "./recordedEngine";
+import { chunk, json, ndjson, RecordedEngine, sse, type Route } from "./recordedEngine";
 
 /*
  * RECORDED CONTRACTS: Ollama, vLLM, LM Studio and a generic OpenAI-compatible server replayed from their
@@ -15,6 +15,12 @@ import { chunk, json, RecordedEngine, sse, type Route } from "./recordedEngine";
  */
 
 const user = (content: string) => ({ role: "user" as const, content });
+
+/** Poll `ok` every 20 ms for up to 3 s. */
+async function waitUntil(ok: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 150 && !ok(); i++) await new Promise((r) => setTimeout(r, 20));
+  if (!ok()) throw new Error(`timed out waiting until ${what}`);
+}
 
 /** Ollama (recorded): `/api/version`, `/v1/models`, chat chunks with `reasoning`, then a finish-only chunk and a usage chunk. */
 const OLLAMA: Record<string, Route> = {
@@ -86,35 +92,39 @@ describe("recorded contracts: each engine kind is detected and streams through t
 
   const chat = async (streamId: string) => {
     const deltas: string[] = [];
-    const sub = sidecar.onNotification(
-      "chat/delta",
-      (d: ChatDeltaParams) => d.streamId === streamId && deltas.push(d.text),
-    );
+    const thoughts: string[] = [];
+    const sub = sidecar.onNotification("chat/delta", (d: ChatDeltaParams) => {
+      if (d.streamId !== streamId) return;
+      deltas.push(d.text);
+      if (d.reasoning) thoughts.push(d.reasoning);
+    });
     try {
       const result = await sidecar.request("chat/send", { streamId, messages: [user("hi")] });
-      return { result, streamed: deltas.join("") };
+      return { result, streamed: deltas.join(""), reasoning: thoughts.join("") };
     } finally {
       sub.dispose();
     }
   };
 
-  it.each<[string, Record<string, Route>, EngineKind, string, string, string]>([
-    ["Ollama", OLLAMA, "ollama", "qwen3:8b", "Hello there", "stop"],
-    ["vLLM", VLLM, "vllm", "Qwen/Qwen3-8B", "Forty-two.", "maxTokens"],
-    ["LM Studio", LMSTUDIO, "lmstudio", "qwen2.5-7b-instruct", "Answer", "stop"],
+  it.each<[string, Record<string, Route>, EngineKind, string, string, string, string]>([
+    ["Ollama", OLLAMA, "ollama", "qwen3:8b", "Hello there", "stop", "The user greets; "],
+    ["vLLM", VLLM, "vllm", "Qwen/Qwen3-8B", "Forty-two.", "maxTokens", "thinking…"],
+    ["LM Studio", LMSTUDIO, "lmstudio", "qwen2.5-7b-instruct", "Answer", "stop", "plan"],
   ])(
-    "%s: detected, its one model taken, reasoning kept out of the answer",
-    async (_n, routes, kind, model, text, stop) => {
+    "%s: detected, its one model taken, reasoning kept out of the answer and streamed apart",
+    async (_n, routes, kind, model, text, stop, thought) => {
       const { url } = await start(routes);
       const info = await sidecar.request("model/load", { role: "chat", model: { uri: "", engine: { url } } });
       expect(info.engine).toEqual({ kind, url });
       expect(info.name).toBe(model);
       // The allocated window: Ollama's /api/ps, vLLM's max_model_len; LM Studio's is not read yet (the default).
       expect(info.contextSize).toBe(kind === "ollama" ? 8192 : kind === "vllm" ? 32768 : 4096);
-      const { result, streamed } = await chat(`c-${kind}`);
+      const { result, streamed, reasoning } = await chat(`c-${kind}`);
       expect(result.text).toBe(text);
       expect(streamed).toBe(text);
       expect(result.stopReason).toBe(stop);
+      expect(result.reasoning).toBe(thought);
+      expect(reasoning).toBe(thought);
     },
   );
 
@@ -180,23 +190,21 @@ describe("recorded contracts: each engine kind is detected and streams through t
       "GET /v1/models": (_q, res) => json(res, 200, { data: [{ id, owned_by: "library" }] }),
       "POST /api/show": (_q, res) => json(res, 200, { capabilities }),
       "POST /api/generate": (_q, res) =>
-        json(res, 200, {
-          response: "a + b;\nnext",
-          done: true,
-          done_reason: "stop",
-          prompt_eval_count: 7,
-          eval_count: 4,
-        }),
+        ndjson(res, [
+          { model: id, response: "a + b", done: false },
+          { model: id, response: ";", done: false }, // Ollama honours the stop "\n" a single line is sent with
+          { model: id, response: "", done: true, done_reason: "stop", prompt_eval_count: 7, eval_count: 4 },
+        ]),
     });
     const withInsert = await start(ollama(["completion", "insert"], "qwen2.5-coder:1.5b"));
     await sidecar.request("model/load", { role: "completion", model: { uri: "", engine: { url: withInsert.url } } });
     const r = await sidecar.request("completion/infill", { prefix: "return ", suffix: "\n}", singleLine: true });
-    expect(r).toMatchObject({ text: "a + b;", stopReason: "newline", usage: { promptTokens: 7, completionTokens: 4 } });
+    expect(r).toMatchObject({ text: "a + b;", stopReason: "stop", usage: { promptTokens: 7, completionTokens: 4 } });
     const sent = withInsert.engine.seen.filter((s) => s.path === "/api/generate").at(-1)!.body as Record<
       string,
       unknown
     >;
-    expect(sent).toMatchObject({ prompt: "return ", suffix: "\n}", stream: false });
+    expect(sent).toMatchObject({ prompt: "return ", suffix: "\n}", stream: true, options: { stop: ["\n"] } });
     expect(sent).not.toHaveProperty("raw");
 
     const raw = await start(ollama(["completion"], "qwen2.5-coder:1.5b-base"));
@@ -210,15 +218,17 @@ describe("recorded contracts: each engine kind is detected and streams through t
     const vllm = (id: string): Record<string, Route> => ({
       "GET /v1/models": (_q, res) => json(res, 200, { data: [{ id, owned_by: "vllm", max_model_len: 8192 }] }),
       "POST /v1/completions": (_q, res) =>
-        json(res, 200, {
-          choices: [{ text: "x * 2<｜end▁of▁sentence｜>junk", finish_reason: "stop" }],
-          usage: { prompt_tokens: 12, completion_tokens: 3 },
-        }),
+        sse(res, [
+          { id: "cmpl", object: "text_completion", choices: [{ index: 0, text: "x * 2", finish_reason: null }] },
+          { id: "cmpl", choices: [{ index: 0, text: "<｜end▁of▁sentence｜>junk", finish_reason: "stop" }] },
+          { id: "cmpl", choices: [], usage: { prompt_tokens: 12, completion_tokens: 3 } },
+        ]),
     });
     const coder = await start(vllm("deepseek-ai/deepseek-coder-6.7b-base"));
     await sidecar.request("model/load", { role: "completion", model: { uri: "", engine: { url: coder.url } } });
     const r = await sidecar.request("completion/infill", { prefix: "const y = ", suffix: ";" });
     expect(r.text).toBe("x * 2");
+    expect(r.usage).toMatchObject({ promptTokens: 12, completionTokens: 3 });
     const sent = coder.engine.seen.filter((s) => s.path === "/v1/completions").at(-1)!.body as Record<string, unknown>;
     expect(sent["prompt"]).toBe("<｜fim▁begin｜>const y = <｜fim▁hole｜>;<｜fim▁end｜>");
     expect(sent["stop"]).toContain("<｜end▁of▁sentence｜>");
@@ -229,6 +239,50 @@ describe("recorded contracts: each engine kind is detected and streams through t
     );
     expect(error.code).toBe(ErrorCodes.Unsupported);
     expect(error.message).toMatch(/cannot do fill-in-the-middle with 'meta-llama\/Llama-3\.1-8B-Instruct'/);
+  });
+
+  it("Hearth's FIM stops work on a remote stream: a repeated line ends the request early; the time budget keeps the text", async () => {
+    // A vLLM-shaped server that streams a generation loop slowly, one line per 40 ms, for up to 50 lines; it
+    // records whether the client hung up before the stream's end.
+    let closedEarly = 0;
+    const slowLoop: Route = (q, res) => {
+      // max_tokens 400: a loop of one line; otherwise lines that never repeat.
+      const loops = (q.body as { max_tokens: number }).max_tokens === 400;
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      let i = 0;
+      const timer = setInterval(() => {
+        const text = i === 0 ? "a + b;\n" : loops ? "  x = x + 1;\n" : `  x${i} = ${i};\n`;
+        res.write(`data: ${JSON.stringify({ choices: [{ index: 0, text, finish_reason: null }] })}\n\n`);
+        if (++i === 50) {
+          clearInterval(timer);
+          res.end("data: [DONE]\n\n");
+        }
+      }, 40);
+      res.on("close", () => {
+        if (i < 50) closedEarly++;
+        clearInterval(timer);
+      });
+    };
+    const { url } = await start({
+      "GET /v1/models": (_q, res) =>
+        json(res, 200, { data: [{ id: "Qwen/Qwen2.5-Coder-1.5B", owned_by: "vllm", max_model_len: 4096 }] }),
+      "POST /v1/completions": slowLoop,
+    });
+    await sidecar.request("model/load", { role: "completion", model: { uri: "", engine: { url } } });
+    const loop = await sidecar.request("completion/infill", { prefix: "return ", suffix: "\n}", maxTokens: 400 });
+    expect(loop.stopReason).toBe("repeatedLine");
+    expect(loop.text).toBe("a + b;\n  x = x + 1;");
+    await waitUntil(() => closedEarly === 1, "the server saw the client hang up");
+
+    const budget = await sidecar.request("completion/infill", {
+      prefix: "return ",
+      suffix: "\n}",
+      maxTokens: 399,
+      timeBudgetMs: 200,
+    });
+    expect(budget.stopReason).toBe("timeBudget");
+    expect(budget.text).toMatch(/^a \+ b;\n {2}x1 = 1;/);
+    await waitUntil(() => closedEarly === 2, "the server saw the client hang up after the budget");
   });
 
   it("a generic server with a key: 401 without it (EngineAuth), works with it, and the key is never logged", async () => {

@@ -76,6 +76,13 @@ export function sse(res: ServerResponse, events: Array<object | string>, done = 
   if (done) res.end("data: [DONE]\n\n");
 }
 
+/** Write an NDJSON stream (Ollama's native API): one JSON object per line. */
+export function ndjson(res: ServerResponse, lines: object[]): void {
+  res.writeHead(200, { "content-type": "application/x-ndjson" });
+  for (const line of lines) res.write(`${JSON.stringify(line)}\n`);
+  res.end();
+}
+
 /** An OpenAI-style chat chunk carrying `delta`. */
 export function chunk(delta: Record<string, unknown>, finish: string | null = null): object {
   return { id: "c", object: "chat.completion.chunk", choices: [{ index: 0, delta, finish_reason: finish }] };

@@ -7,7 +7,7 @@ import {
   SYNTAX_WINDOW,
   trimToSyntax,
   trimToSyntaxOf,
-} from "../../sidecar/llama/syntaxTrim";
+} from "../../sidecar/completion/syntaxTrim";
 
 // Real tree-sitter grammars (the WASM files of @vscode/tree-sitter-wasm), as the sidecar loads them.
 describe("syntax errors and the syntax cut of multi-line FIM suggestions", () => {
