@@ -1,7 +1,8 @@
 /**
  * `npm run bench:completion` — inline-completion latency through the extension's path (CompletionEngine →
  * sidecar over IPC) against a raw node-llama-cpp infill call in this process, on the same model, positions,
- * token windows and thread count; plus cache-hit latency, cancel latency, and prompt tokens evaluated per
+ * token windows, thread count and stops (both run Hearth's shared FIM stops and post-processing, so they decode
+ * the same tokens: the table prints tokens per request for each); plus cache-hit latency, cancel latency, and prompt tokens evaluated per
  * keystroke with and without KV-prefix reuse while replaying typing on a real source file.
  *
  *   npm run bench:completion [-- --model <fim.gguf>] [--file <source>] [--positions N] [--threads N]
@@ -17,6 +18,7 @@ import { parseArgs } from "node:util";
 import { getLlama, LlamaCompletion, LlamaLogLevel } from "node-llama-cpp";
 import { CompletionEngine } from "../common/completion/CompletionEngine";
 import { wantsMultiline } from "../common/completion/postprocess";
+import { finishFim, FimStream } from "../sidecar/completion/fimStream";
 import { snapWindow } from "../sidecar/llama/CompletionService";
 import { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import { writeSyntheticFimModel } from "../test/fixtures/synthetic/syntheticModels";
@@ -53,36 +55,62 @@ const positions = Array.from({ length: count }, (_, k) => lineEnds[Math.floor(((
 
 const f = (n: number) => n.toFixed(2).padStart(8);
 
-// 1. Raw node-llama-cpp infill, in process.
-const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
-const model = await llama.loadModel({ modelPath });
-const context = await model.createContext({ contextSize: 2048, threads });
-const completion = new LlamaCompletion({ contextSequence: context.getSequence() });
-const raw: number[] = [];
-for (const [i, pos] of [positions[0], ...positions].entries()) {
-  // Timed from the text, like the editor path: tokenizing the windows is part of every request.
-  const t = performance.now();
-  const prefix = snapWindow(model.tokenize(source.slice(0, pos)), PREFIX_TOKENS);
-  const suffix = model.tokenize(source.slice(pos)).slice(0, SUFFIX_TOKENS);
-  // Same stop rule as the engine: one line unless the cursor opens a block.
-  const singleLine = !wantsMultiline(source.slice(0, pos), source.slice(pos));
-  await completion.generateInfillCompletion(prefix, suffix, {
-    maxTokens: MAX_TOKENS,
-    temperature: 0,
-    customStopTriggers: singleLine ? ["\n"] : undefined,
-  });
-  if (i > 0) raw.push(performance.now() - t);
-}
-await llama.dispose();
-
-// 2. The extension's path: engine → sidecar (IPC) → node-llama-cpp.
+// 1. Raw node-llama-cpp infill, in process, and 2. the extension's path, taking turns (below).
+// The extension's path: engine → sidecar (IPC) → node-llama-cpp.
 const sidecar = new SidecarProcess({
   sidecarPath: path.join(here, "sidecar.mjs"),
   init: { modelsDir: os.tmpdir(), threads, gpu: "off" },
   restart: false,
 });
 await sidecar.start();
-await sidecar.request("model/load", { role: "completion", model: { uri: modelPath }, contextSize: 2048 });
+const loaded = await sidecar.request("model/load", {
+  role: "completion",
+  model: { uri: modelPath },
+  contextSize: 2048,
+});
+// The context the sidecar really allocated (2048 asked, capped at the model's trained length), and the prefix
+// window its CompletionService fits into it (a tenth kept free, the suffix, the answer and the FIM tokens):
+// the raw path uses the same, so both evaluate the same prompt.
+const contextSize = loaded.contextSize;
+const prefixWindow = Math.max(
+  16,
+  Math.min(PREFIX_TOKENS, Math.floor(contextSize * 0.9) - SUFFIX_TOKENS - MAX_TOKENS - 4),
+);
+
+const llama = await getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
+const model = await llama.loadModel({ modelPath });
+const context = await model.createContext({ contextSize, threads });
+const rawSequence = context.getSequence();
+const completion = new LlamaCompletion({ contextSequence: rawSequence });
+const raw: number[] = [];
+const rawTokens: number[] = [];
+const rawEvaluated: number[] = [];
+/** One raw request at `pos`: ms and tokens decoded. */
+async function rawRequest(pos: number): Promise<{ ms: number; tokens: number; evaluated: number }> {
+  // Timed from the text, like the editor path: tokenizing the windows is part of every request.
+  const t = performance.now();
+  const prefixText = source.slice(0, pos);
+  const prefix = snapWindow(model.tokenize(prefixText), prefixWindow);
+  const suffix = model.tokenize(source.slice(pos)).slice(0, SUFFIX_TOKENS);
+  // The same work as the editor path: its stop rule (one line unless the cursor opens a block) and Hearth's
+  // stops and post-processing, which every engine shares (FimStream: newline, repeated line; finishFim).
+  const singleLine = !wantsMultiline(prefixText, source.slice(pos));
+  const fim = new FimStream({ prefix: prefixText, singleLine }, new AbortController().signal);
+  let tokens = 0;
+  const inputBefore = rawSequence.tokenMeter.usedInputTokens;
+  const text = await completion.generateInfillCompletion(prefix, suffix, {
+    maxTokens: MAX_TOKENS,
+    temperature: 0,
+    signal: fim.signal,
+    stopOnAbortSignal: true,
+    onToken: (t) => (tokens += t.length),
+    onTextChunk: (chunk) => fim.push(chunk),
+  });
+  fim.close();
+  await finishFim({ prefix: prefixText, suffix: source.slice(pos), singleLine }, text, fim.reason("stop"));
+  return { ms: performance.now() - t, tokens, evaluated: rawSequence.tokenMeter.usedInputTokens - inputBefore };
+}
+
 const engine = new CompletionEngine(sidecar, {
   debounceMs: 0,
   maxTokens: MAX_TOKENS,
@@ -91,15 +119,33 @@ const engine = new CompletionEngine(sidecar, {
   timeBudgetMs: 60_000,
 });
 const viaEngine: number[] = [];
-for (const [i, pos] of [positions[0], ...positions].entries()) {
+const engineTokens: number[] = [];
+const engineEvaluated: number[] = [];
+/** One editor-path request at `pos` (`fresh`: a new engine, so it is not a cache hit). */
+async function engineRequest(pos: number, fresh: boolean): Promise<{ ms: number; tokens: number; evaluated: number }> {
   const t = performance.now();
-  // A fresh engine for the warm-up so the measured first position is not a cache hit.
-  await (i === 0 ? new CompletionEngine(sidecar, engine.options) : engine).complete(
+  const outcome = await (fresh ? new CompletionEngine(sidecar, engine.options) : engine).complete(
     source.slice(0, pos),
     source.slice(pos),
   );
-  if (i > 0) viaEngine.push(performance.now() - t);
+  const usage = outcome.result?.usage;
+  return { ms: performance.now() - t, tokens: usage?.completionTokens ?? 0, evaluated: usage?.evaluatedTokens ?? 0 };
 }
+// The two paths take turns at each position (which goes first alternates), so drift in the machine's speed
+// falls on both alike; the first position is a warm-up for each.
+for (const [i, pos] of [positions[0]!, ...(positions as number[])].entries()) {
+  const order = i % 2 ? ["engine", "raw"] : ["raw", "engine"];
+  for (const which of order) {
+    if (which === "raw") {
+      const r = await rawRequest(pos);
+      if (i > 0) (raw.push(r.ms), rawTokens.push(r.tokens), rawEvaluated.push(r.evaluated));
+    } else {
+      const r = await engineRequest(pos, i === 0);
+      if (i > 0) (viaEngine.push(r.ms), engineTokens.push(r.tokens), engineEvaluated.push(r.evaluated));
+    }
+  }
+}
+await llama.dispose();
 
 // 3. Cache hits: the same positions again.
 const hits: number[] = [];
@@ -109,13 +155,22 @@ for (const pos of positions) {
   if (outcome.reason === "cacheHit") hits.push(performance.now() - t);
 }
 
-// 4. Cancel latency: keystroke (abort) → the request settles with decoding stopped.
+// 4. Cancel latency: keystroke (abort) → the request settles with decoding stopped. A fast model may finish
+// before the keystroke: those requests are counted apart, not timed.
 const cancels: number[] = [];
+let finishedFirst = 0;
 const longEngine = new CompletionEngine(sidecar, { debounceMs: 0, maxTokens: 4000, timeBudgetMs: 60_000 });
 for (const pos of positions.slice(0, 10)) {
   const abort = new AbortController();
-  const pending = longEngine.complete(`${source.slice(0, pos)}\n`, "", { signal: abort.signal });
-  await new Promise((r) => setTimeout(r, 30));
+  let settled = false;
+  const pending = longEngine.complete(`${source.slice(0, pos)}\n`, "", { signal: abort.signal }).finally(() => {
+    settled = true;
+  });
+  await new Promise((r) => setTimeout(r, 3));
+  if (settled) {
+    finishedFirst++;
+    continue;
+  }
   const t = performance.now();
   abort.abort();
   const outcome = await pending;
@@ -145,16 +200,23 @@ console.log(
   `model ${path.basename(modelPath)}${values.model ? "" : " (SYNTHETIC: plumbing figures, not model speed)"}, ${threads} thread(s)`,
 );
 console.log(
-  `source ${path.relative(root, values.file!)}, ${count} positions, windows ${PREFIX_TOKENS}/${SUFFIX_TOKENS} tokens, ${MAX_TOKENS} max tokens\n`,
+  `source ${path.relative(root, values.file!)}, ${count} positions, windows ${prefixWindow}/${SUFFIX_TOKENS} tokens in a ${contextSize}-token context, ${MAX_TOKENS} max tokens\n`,
 );
-console.log("request → suggestion           p50 ms   p95 ms");
-console.log(`node-llama-cpp infill (raw)  ${f(pct(raw, 50))} ${f(pct(raw, 95))}`);
-console.log(`engine → sidecar (editor)    ${f(pct(viaEngine, 50))} ${f(pct(viaEngine, 95))}`);
+const mean = (xs: number[]) => (xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length)).toFixed(1);
+console.log("request → suggestion           p50 ms   p95 ms   decoded/request   prompt evaluated/request");
+console.log(
+  `node-llama-cpp infill (raw)  ${f(pct(raw, 50))} ${f(pct(raw, 95))}   ${mean(rawTokens).padStart(15)}   ${mean(rawEvaluated).padStart(24)}`,
+);
+console.log(
+  `engine → sidecar (editor)    ${f(pct(viaEngine, 50))} ${f(pct(viaEngine, 95))}   ${mean(engineTokens).padStart(15)}   ${mean(engineEvaluated).padStart(24)}`,
+);
 console.log(
   `overhead                     ${f((pct(viaEngine, 50) / pct(raw, 50) - 1) * 100)} % ${f((pct(viaEngine, 95) / pct(raw, 95) - 1) * 100)} %`,
 );
 console.log(`cache hit                    ${f(pct(hits, 50))} ${f(pct(hits, 95))}   (${hits.length} hits)`);
-console.log(`cancel → decoding stopped    ${f(pct(cancels, 50))} ${f(pct(cancels, 95))}   (${cancels.length} cancels)`);
+console.log(
+  `cancel → decoding stopped    ${f(pct(cancels, 50))} ${f(pct(cancels, 95))}   (${cancels.length} cancels, ${finishedFirst} finished before the keystroke)`,
+);
 console.log(
   `\ntyping trace (${typed.length} keystrokes): prompt tokens per request ${(prompt / typed.length).toFixed(0)} without KV-prefix reuse, ` +
     `${(evaluated / typed.length).toFixed(1)} evaluated with it (${((1 - evaluated / prompt) * 100).toFixed(1)} % saved)`,
