@@ -3,6 +3,7 @@ import {
   ErrorCodes,
   FUSION_METHODS,
   GPU_SETTINGS,
+  MAX_EMBED_TEXTS,
   MODEL_ROLES,
   SEARCH_MODES,
   type EngineKind,
@@ -19,6 +20,8 @@ import type {
   IndexUpdateParams,
   SearchMode,
   ChatMessage,
+  EmbedParams,
+  RerankParams,
   ChatSendParams,
   GenerationParams,
   GpuSetting,
@@ -345,4 +348,38 @@ export function checkJsonSchema(schema: unknown, field: string): void {
 export function parseEngineModelsParams(value: unknown): EngineModelsParams {
   if (!isObject(value)) fail("params", "an object {engine}");
   return { engine: parseEngineSpec(value["engine"]) };
+}
+
+/** The most characters one `embedding/embed` or `rerank/score` request may carry in all. */
+export const MAX_EMBED_CHARS = 16 * 1024 * 1024;
+
+/** A list of 1 to {@link MAX_EMBED_TEXTS} strings, {@link MAX_EMBED_CHARS} in all (with `extra` characters). */
+function parseTexts(value: unknown, field: string, extra = 0): string[] {
+  if (!Array.isArray(value) || value.length === 0) fail(field, "a non-empty array of strings");
+  if (value.length > MAX_EMBED_TEXTS) fail(field, `at most ${MAX_EMBED_TEXTS} items, not ${value.length}`);
+  let chars = extra;
+  value.forEach((t, i) => {
+    if (typeof t !== "string") fail(`${field}[${i}]`, "a string");
+    chars += t.length;
+  });
+  if (chars > MAX_EMBED_CHARS) fail(field, `at most ${MAX_EMBED_CHARS.toLocaleString("en")} characters in all`);
+  return value as string[];
+}
+
+/** Checks `embedding/embed` params. Throws HearthError(InvalidParams) naming the field. */
+export function parseEmbedParams(value: unknown): EmbedParams {
+  if (!isObject(value)) fail("params", "an object");
+  const texts = parseTexts(value["texts"], "texts");
+  if (value["kind"] !== undefined && value["kind"] !== "query" && value["kind"] !== "document") {
+    fail("kind", "'query' or 'document'");
+  }
+  return { texts, kind: value["kind"] as EmbedParams["kind"] };
+}
+
+/** Checks `rerank/score` params. Throws HearthError(InvalidParams) naming the field. */
+export function parseRerankParams(value: unknown): RerankParams {
+  if (!isObject(value)) fail("params", "an object");
+  const query = requireString(value, "query", "query");
+  if (!query.trim()) fail("query", "a non-empty string");
+  return { query, documents: parseTexts(value["documents"], "documents", query.length) };
 }

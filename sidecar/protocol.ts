@@ -605,6 +605,40 @@ export interface EngineModelsResult {
   models: Array<{ id: string; contextSize?: number }>;
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// Embedding and rerank, directly (the code index uses them itself; these serve clients such as `hearth serve`)
+
+/** `embedding/embed` — client → sidecar: vectors for texts, with the embedding role's engine. */
+export interface EmbedParams {
+  /** 1 to {@link MAX_EMBED_TEXTS} texts. */
+  texts: string[];
+  /** Which prefix of the model family is put before each text (default "document"). */
+  kind?: "query" | "document";
+}
+
+export interface EmbedResult {
+  /** One L2-normalised vector per text, in order. */
+  vectors: number[][];
+  dimensions: number;
+  /** Tokens evaluated (an estimate where a remote engine does not say). */
+  tokens: number;
+}
+
+/** `rerank/score` — client → sidecar: a relevance score per document for a query, with the rerank role's engine. */
+export interface RerankParams {
+  query: string;
+  /** 1 to {@link MAX_EMBED_TEXTS} documents. */
+  documents: string[];
+}
+
+export interface RerankResult {
+  /** One score per document, in the documents' order (higher is more relevant; the scale is the engine's). */
+  scores: number[];
+}
+
+/** Most texts (or documents) one `embedding/embed` or `rerank/score` request may carry. */
+export const MAX_EMBED_TEXTS = 2048;
+
 /** The method table: name → [params, result]. Notifications have `void` results. */
 export interface SidecarMethods {
   "model/load": [ModelLoadParams, ModelLoadResult];
@@ -620,6 +654,8 @@ export interface SidecarMethods {
   "index/status": [IndexTarget, IndexStatusResult];
   "index/drop": [IndexDropParams, { dropped: string[] }];
   "engine/models": [EngineModelsParams, EngineModelsResult];
+  "embedding/embed": [EmbedParams, EmbedResult];
+  "rerank/score": [RerankParams, RerankResult];
 }
 export type SidecarMethod = keyof SidecarMethods;
 

@@ -14,7 +14,9 @@ import {
   parseIndexDropParams,
   parseIndexSearchParams,
   parseIndexTarget,
+  parseEmbedParams,
   parseEngineModelsParams,
+  parseRerankParams,
   parseIndexUpdateParams,
   parseInfillParams,
   parseModelListParams,
@@ -325,6 +327,14 @@ export function startServer(connection: Connection): void {
       onIndex(async (params) => (await requireIndexes().get(params, true)).status()),
     ),
     "engine/models": method(parseEngineModelsParams, async (params, signal) => listEngineModels(params.engine, signal)),
+    "embedding/embed": method(parseEmbedParams, async (params, signal) => {
+      const engine = requireRuntime().embedding();
+      const { vectors, tokens } = await engine.embed(params.texts, params.kind ?? "document", signal);
+      return { vectors: vectors.map((v) => Array.from(v)), dimensions: engine.dimensions, tokens };
+    }),
+    "rerank/score": method(parseRerankParams, async (params, signal) => ({
+      scores: await requireRuntime().rerank().rank(params.query, params.documents, signal),
+    })),
     "index/drop": method(
       parseIndexDropParams,
       onIndex(async (params) => ({ dropped: await requireIndexes().drop(params, params.which) })),

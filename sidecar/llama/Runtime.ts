@@ -371,6 +371,32 @@ export class Runtime {
     return completion;
   }
 
+  /** The engine of the embedding role. @throws HearthError NoModelLoaded */
+  embedding(): EmbeddingEngine {
+    const engine = this.embeddingOrUndefined();
+    if (!engine) {
+      throw new HearthError(
+        ErrorCodes.NoModelLoaded,
+        "No embedding model is loaded.",
+        "Set 'hearth.models.embedding' (or pass --embedding-model), or point the embedding role at an engine.",
+      );
+    }
+    return engine;
+  }
+
+  /** The engine of the rerank role. @throws HearthError NoModelLoaded */
+  rerank(): RerankEngine {
+    const engine = this.rerankOrUndefined();
+    if (!engine) {
+      throw new HearthError(
+        ErrorCodes.NoModelLoaded,
+        "No rerank model is loaded.",
+        "Set 'hearth.models.rerank' (or pass --rerank-model), or point the rerank role at an engine.",
+      );
+    }
+    return engine;
+  }
+
   /** The loaded embedding model, or undefined when none is loaded. */
   embeddingOrUndefined(): EmbeddingEngine | undefined {
     return this.models.get("embedding")?.embedding;

@@ -36,6 +36,12 @@ describe("completion/infill and the completion engine", () => {
     const outcome = await engine.complete("const x = ", ";");
     expect(outcome.reason).toBe("noModel");
     expect(explainReason(outcome)).toMatch(/No completion model is loaded/);
+    // Nor an embedding or rerank model: the direct methods say so, with the setting to use.
+    const embed = await errorOf(sidecar.request("embedding/embed", { texts: ["x"] }));
+    expect(embed.code).toBe(ErrorCodes.NoModelLoaded);
+    expect(embed.message).toMatch(/No embedding model is loaded/);
+    const rerank = await errorOf(sidecar.request("rerank/score", { query: "q", documents: ["d"] }));
+    expect(rerank.code).toBe(ErrorCodes.NoModelLoaded);
   });
 
   it("a model without FIM tokens gives the clear reason instead of garbage", async () => {

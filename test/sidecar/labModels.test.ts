@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildBenchmark, filesOf, type BenchmarkQuery } from "../../bench/searchBenchmark";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
 import { sharedParsers } from "../../sidecar/syntax/SyntaxParsers";
-import type { IndexTarget, SearchMode } from "../../sidecar/protocol";
+import { ErrorCodes, type IndexTarget, type SearchMode } from "../../sidecar/protocol";
 import { labModel } from "../testModels";
-import { spawnSidecar } from "./helpers";
+import { errorOf, spawnSidecar } from "./helpers";
 
 /*
  * The model lab's tiny models (lab/README.md: trained here from scratch on real public code, committed in
@@ -93,6 +93,31 @@ describe("lab embedding model and reranker on held-out lodash-es", () => {
     const scores = r.hits.map((h) => h.scores.rerank!);
     expect(scores.every((s) => s > 0 && s < 1)).toBe(true);
     expect(new Set(scores).size).toBe(scores.length);
+  });
+
+  it("embedding/embed and rerank/score answer directly: unit vectors in order, scores mapped to their documents", async () => {
+    const texts = ["parse the config file", "render a widget", "parse the config file"];
+    const e = await sidecar.request("embedding/embed", { texts });
+    expect(e.vectors).toHaveLength(3);
+    expect(e.tokens).toBeGreaterThan(0);
+    for (const v of e.vectors) {
+      expect(v).toHaveLength(e.dimensions);
+      expect(Math.hypot(...v)).toBeCloseTo(1, 4);
+    }
+    expect(e.vectors[2]).toEqual(e.vectors[0]);
+    expect(e.vectors[1]).not.toEqual(e.vectors[0]);
+    const documents = ["function isInteger(value) { return Number.isInteger(value); }", "export default chunk;"];
+    const a = await sidecar.request("rerank/score", { query: "is the value an integer", documents });
+    const b = await sidecar.request("rerank/score", {
+      query: "is the value an integer",
+      documents: [...documents].reverse(),
+    });
+    expect(a.scores).toHaveLength(2);
+    expect(b.scores[0]).toBeCloseTo(a.scores[1]!, 5);
+    expect(b.scores[1]).toBeCloseTo(a.scores[0]!, 5);
+    const bad = await errorOf(sidecar.request("embedding/embed", { texts: [] }));
+    expect(bad.code).toBe(ErrorCodes.InvalidParams);
+    expect(bad.message).toMatch(/texts/);
   });
 });
 
