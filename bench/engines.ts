@@ -163,12 +163,14 @@ try {
   const hearthFim = async (model: ModelSpec) => {
     await sidecar.request("model/load", { role: "completion", model, contextSize: 1024 });
     const ms: number[] = [];
+    const inside: number[] = [];
     for (const at of positions) {
       const t0 = performance.now();
-      await sidecar.request("completion/infill", request(at));
+      const r = await sidecar.request("completion/infill", request(at));
       ms.push(performance.now() - t0);
+      inside.push(r.timings.totalMs);
     }
-    return ms;
+    return Object.assign(ms, { inside });
   };
   const directFim = async () => {
     const ms: number[] = [];
@@ -208,8 +210,71 @@ try {
     console.log(`  ${name.padEnd(40)} ${f(pct(r, 50))} ${f(pct(r, 95))}`);
   }
   console.log(
+    `  of which inside the sidecar (its own timing): embedded ${f(pct(fimEmbedded.inside, 50))}, through Hearth ${f(pct(fimRemote.inside, 50))} ms p50; the rest is IPC`,
+  );
+  console.log(
     `  Hearth's client on llama-server adds ${f(pct(fimRemote, 50) - pct(fimDirect, 50))} ms p50 (goal ≤ 2 ms); ` +
       `embedded/direct p50 ${(pct(fimEmbedded, 50) / pct(fimDirect, 50)).toFixed(2)}x`,
+  );
+
+  // ---- embedding
+  const embedServer = await llamaServer(["-m", values["embedding-model"]!, "--embeddings", "-c", "512"]);
+  servers.push(embedServer.child);
+  // Texts: consecutive 12-line pieces of the source file (chunk-sized), sent 32 per request as the index does.
+  const lines = source.split("\n");
+  const pieces: string[] = [];
+  for (let i = 0; i < lines.length && pieces.length < 256; i += 12) {
+    const piece = lines.slice(i, i + 12).join("\n");
+    if (piece.trim()) pieces.push(piece);
+  }
+  const batches: string[][] = [];
+  for (let i = 0; i < pieces.length; i += 32) batches.push(pieces.slice(i, i + 32));
+  const embedRounds = Math.max(1, Math.round(runs / 10));
+  const hearthEmbed = async (model: ModelSpec) => {
+    await sidecar.request("model/load", { role: "embedding", model, contextSize: 512 });
+    await sidecar.request("embedding/embed", { texts: batches[0]! }); // warm-up
+    const t0 = performance.now();
+    for (let round = 0; round < embedRounds; round++) {
+      for (const texts of batches) await sidecar.request("embedding/embed", { texts });
+    }
+    return performance.now() - t0;
+  };
+  let counted = 0; // tokens of all pieces, as llama-server counts them (the same tokenizer for every row)
+  const directEmbed = async () => {
+    const post = (input: string[]) =>
+      fetch(`${embedServer.url}/v1/embeddings`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ input }),
+      }).then(async (res) => {
+        if (!res.ok) throw new Error(`/v1/embeddings answered ${res.status}: ${await res.text()}`);
+        return (await res.json()) as { usage?: { prompt_tokens?: number } };
+      });
+    await post(batches[0]!);
+    const t0 = performance.now();
+    for (let round = 0; round < embedRounds; round++) {
+      counted = 0;
+      for (const input of batches) counted += (await post(input)).usage?.prompt_tokens ?? 0;
+    }
+    return performance.now() - t0;
+  };
+  const embedEmbedded = await hearthEmbed({ uri: values["embedding-model"]! });
+  const embedRemote = await hearthEmbed({ uri: "", engine: { url: embedServer.url, kind: "llama-server" } });
+  const embedDirect = await directEmbed();
+  const perSecond = (ms: number) => (counted * embedRounds) / (ms / 1000);
+  console.log(
+    `\nEmbedding (${path.basename(values["embedding-model"]!)}, ${pieces.length} pieces × ${embedRounds} rounds, ${counted} tokens a round, 32 per request)   tokens/s`,
+  );
+  for (const [name, ms] of [
+    ["embedded (sidecar, node-llama-cpp)", embedEmbedded],
+    ["llama-server through Hearth", embedRemote],
+    ["llama-server /v1/embeddings direct", embedDirect],
+  ] as const) {
+    console.log(`  ${name.padEnd(40)} ${f(perSecond(ms))}`);
+  }
+  console.log(
+    `  through Hearth/direct ${(perSecond(embedRemote) / perSecond(embedDirect)).toFixed(2)}x; ` +
+      `embedded/direct ${(perSecond(embedEmbedded) / perSecond(embedDirect)).toFixed(2)}x`,
   );
 } finally {
   await sidecar.stop();
