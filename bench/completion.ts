@@ -138,10 +138,18 @@ for (const [i, pos] of [positions[0]!, ...(positions as number[])].entries()) {
   for (const which of order) {
     if (which === "raw") {
       const r = await rawRequest(pos);
-      if (i > 0) (raw.push(r.ms), rawTokens.push(r.tokens), rawEvaluated.push(r.evaluated));
+      if (i > 0) {
+        raw.push(r.ms);
+        rawTokens.push(r.tokens);
+        rawEvaluated.push(r.evaluated);
+      }
     } else {
       const r = await engineRequest(pos, i === 0);
-      if (i > 0) (viaEngine.push(r.ms), engineTokens.push(r.tokens), engineEvaluated.push(r.evaluated));
+      if (i > 0) {
+        viaEngine.push(r.ms);
+        engineTokens.push(r.tokens);
+        engineEvaluated.push(r.evaluated);
+      }
     }
   }
 }
