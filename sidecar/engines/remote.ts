@@ -95,7 +95,11 @@ export async function listEngineModels(spec: EngineSpec, signal?: AbortSignal): 
   const models = await Promise.all(
     (listed.data ?? []).map(async (m) => {
       const contextSize =
-        kind === "llama-server" ? await runtimeContext(http, kind, m, undefined, signal) : m.max_model_len;
+        kind === "llama-server"
+          ? await runtimeContext(http, kind, m, undefined, signal)
+          : kind === "lmstudio"
+            ? await lmStudioLoadedContext(http, m.id, signal)
+            : m.max_model_len;
       return { id: m.id, ...(contextSize ? { contextSize } : {}) };
     }),
   );
@@ -198,6 +202,22 @@ export async function loadRemote(
   return out;
 }
 
+/**
+ * The context LM Studio (0.4+) loaded model `id` with: its loaded instance's `config.context_length` in
+ * `/api/v1/models` (the same list's `max_context_length`, and all v0 gives, is the trained maximum).
+ * @returns undefined when the model is not loaded or the server is older.
+ */
+async function lmStudioLoadedContext(http: EngineHttp, id: string, signal?: AbortSignal): Promise<number | undefined> {
+  const v1 = await http
+    .json<{
+      models?: Array<{ key?: string; loaded_instances?: Array<{ id?: string; config?: { context_length?: number } }> }>;
+    }>("/api/v1/models", undefined, signal, "models")
+    .catch(() => undefined);
+  return v1?.models
+    ?.flatMap((m) => (m.loaded_instances ?? []).map((i) => ({ key: m.key, ...i })))
+    .find((i) => i.id === id || i.key === id)?.config?.context_length;
+}
+
 /** The context window the engine allocated at run time (not the trained maximum). */
 async function runtimeContext(
   http: EngineHttp,
@@ -224,6 +244,10 @@ async function runtimeContext(
       )
       .catch(() => undefined);
     const n = ps?.models?.find((m) => m.name === entry.id || m.model === entry.id)?.context_length;
+    if (n) return n;
+  }
+  if (kind === "lmstudio" && entry) {
+    const n = await lmStudioLoadedContext(http, entry.id, signal);
     if (n) return n;
   }
   if (entry?.max_model_len) return entry.max_model_len;

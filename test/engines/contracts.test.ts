@@ -63,10 +63,25 @@ const VLLM: Record<string, Route> = {
   },
 };
 
-/** LM Studio (recorded): `/api/v0/models` with `type` and `max_context_length`; chat with inline `<think>`. */
+/**
+ * LM Studio (recorded): `/api/v0/models` with `type` and `max_context_length`; 0.4's `/api/v1/models` with the
+ * loaded instance's `context_length`; chat with inline `<think>`.
+ */
 const LMSTUDIO: Record<string, Route> = {
   "GET /api/v0/models": (_q, res) =>
     json(res, 200, { data: [{ id: "qwen2.5-7b-instruct", type: "llm", max_context_length: 32768 }] }),
+  "GET /api/v1/models": (_q, res) =>
+    json(res, 200, {
+      models: [
+        {
+          type: "llm",
+          key: "qwen2.5-7b-instruct",
+          loaded_instances: [{ id: "qwen2.5-7b-instruct", config: { context_length: 8192 } }],
+          max_context_length: 32768,
+          format: "gguf",
+        },
+      ],
+    }),
   "GET /v1/models": (_q, res) =>
     json(res, 200, { data: [{ id: "qwen2.5-7b-instruct", owned_by: "organization_owner" }] }),
   "POST /v1/chat/completions": (_q, res) =>
@@ -117,8 +132,8 @@ describe("recorded contracts: each engine kind is detected and streams through t
       const info = await sidecar.request("model/load", { role: "chat", model: { uri: "", engine: { url } } });
       expect(info.engine).toEqual({ kind, url });
       expect(info.name).toBe(model);
-      // The allocated window: Ollama's /api/ps, vLLM's max_model_len; LM Studio's is not read yet (the default).
-      expect(info.contextSize).toBe(kind === "ollama" ? 8192 : kind === "vllm" ? 32768 : 4096);
+      // The allocated window: Ollama's /api/ps, vLLM's max_model_len, LM Studio's loaded instance (not the maximum).
+      expect(info.contextSize).toBe(kind === "vllm" ? 32768 : 8192);
       const { result, streamed, reasoning } = await chat(`c-${kind}`);
       expect(result.text).toBe(text);
       expect(streamed).toBe(text);
