@@ -22,6 +22,7 @@ import type {
   ChatMessage,
   EmbedParams,
   RerankParams,
+  TokenizeParams,
   ChatSendParams,
   GenerationParams,
   GpuSetting,
@@ -382,4 +383,17 @@ export function parseRerankParams(value: unknown): RerankParams {
   const query = requireString(value, "query", "query");
   if (!query.trim()) fail("query", "a non-empty string");
   return { query, documents: parseTexts(value["documents"], "documents", query.length) };
+}
+
+/** The longest text `model/tokenize` takes, in UTF-16 code units. */
+export const MAX_TOKENIZE_CHARS = 4 * 1024 * 1024;
+
+/** Checks `model/tokenize` params. Throws HearthError(InvalidParams) naming the field. */
+export function parseTokenizeParams(value: unknown): TokenizeParams {
+  if (!isObject(value)) fail("params", "an object");
+  const role = parseRole(value["role"]);
+  const text = requireString(value, "text", "text");
+  if (text.length > MAX_TOKENIZE_CHARS) fail("text", `at most ${MAX_TOKENIZE_CHARS.toLocaleString("en")} characters`);
+  if (value["special"] !== undefined && typeof value["special"] !== "boolean") fail("special", "a boolean");
+  return { role, text, special: value["special"] as boolean | undefined };
 }

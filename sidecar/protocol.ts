@@ -636,6 +636,18 @@ export interface RerankResult {
   scores: number[];
 }
 
+/** `model/tokenize` — client → sidecar: the token ids of a text in a role's model (embedded models only). */
+export interface TokenizeParams {
+  role: ModelRole;
+  text: string;
+  /** Parse special tokens written in the text (`<s>`, `<|im_start|>`) as such (default false: as plain text). */
+  special?: boolean;
+}
+
+export interface TokenizeResult {
+  tokens: number[];
+}
+
 /** Most texts (or documents) one `embedding/embed` or `rerank/score` request may carry. */
 export const MAX_EMBED_TEXTS = 2048;
 
@@ -656,6 +668,7 @@ export interface SidecarMethods {
   "engine/models": [EngineModelsParams, EngineModelsResult];
   "embedding/embed": [EmbedParams, EmbedResult];
   "rerank/score": [RerankParams, RerankResult];
+  "model/tokenize": [TokenizeParams, TokenizeResult];
 }
 export type SidecarMethod = keyof SidecarMethods;
 

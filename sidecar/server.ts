@@ -17,6 +17,7 @@ import {
   parseEmbedParams,
   parseEngineModelsParams,
   parseRerankParams,
+  parseTokenizeParams,
   parseIndexUpdateParams,
   parseInfillParams,
   parseModelListParams,
@@ -332,6 +333,9 @@ export function startServer(connection: Connection): void {
       const { vectors, tokens } = await engine.embed(params.texts, params.kind ?? "document", signal);
       return { vectors: vectors.map((v) => Array.from(v)), dimensions: engine.dimensions, tokens };
     }),
+    "model/tokenize": method(parseTokenizeParams, async (params) => ({
+      tokens: requireRuntime().tokenize(params.role, params.text, params.special),
+    })),
     "rerank/score": method(parseRerankParams, async (params, signal) => ({
       scores: await requireRuntime().rerank().rank(params.query, params.documents, signal),
     })),

@@ -397,6 +397,23 @@ export class Runtime {
     return engine;
   }
 
+  /**
+   * The token ids of `text` in the model of `role`.
+   * @throws HearthError NoModelLoaded; Unsupported for a role on a remote engine (it does its own tokenizing).
+   */
+  tokenize(role: ModelRole, text: string, special = false): number[] {
+    const entry = this.models.get(role);
+    if (!entry) throw new HearthError(ErrorCodes.NoModelLoaded, `No ${role} model is loaded.`);
+    if (!entry.model) {
+      throw new HearthError(
+        ErrorCodes.Unsupported,
+        `The ${role} model runs on the engine at ${entry.info.engine?.url}, which tokenizes on its own.`,
+        "Ask that engine (llama-server: POST /tokenize), or tokenize with a local GGUF.",
+      );
+    }
+    return [...entry.model.tokenize(text, special)];
+  }
+
   /** The loaded embedding model, or undefined when none is loaded. */
   embeddingOrUndefined(): EmbeddingEngine | undefined {
     return this.models.get("embedding")?.embedding;

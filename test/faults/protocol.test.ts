@@ -249,6 +249,7 @@ describe("fault suite: fuzzed params for every method get a fixed error code, ne
       "engine/models": { engine: { url: "http://127.0.0.1:9" } },
       "embedding/embed": { texts: ["alpha", "beta"], kind: "query" },
       "rerank/score": { query: "alpha", documents: ["alpha", "beta"] },
+      "model/tokenize": { role: "chat", text: "Once upon a time" },
     };
     const codes = new Map<number, number>();
     let results = 0;
