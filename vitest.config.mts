@@ -9,6 +9,7 @@ export default defineConfig({
       "test/cli/**/*.test.ts",
       "test/faults/**/*.test.ts",
       "test/engines/**/*.test.ts",
+      "test/serve/**/*.test.ts",
     ],
     // Model tests run llama.cpp with one thread each; running files one at a time keeps them from fighting
     // over the two cores of small machines (where a contended thread is many times slower).

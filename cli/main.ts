@@ -21,7 +21,7 @@ import {
   SEARCH_MODEL_CONTEXT_SIZE,
 } from "../common/models/modelArgs";
 import { checkRoles } from "../common/models/checkRoles";
-import { ModelRoles } from "../common/models/ModelRoles";
+import { ModelRoles, type ModelRoleSpec } from "../common/models/ModelRoles";
 import { settingDefault } from "../common/settings";
 import { SidecarError } from "../common/sidecar/SidecarError";
 import { SidecarProcess } from "../common/sidecar/SidecarProcess";
@@ -44,6 +44,7 @@ import { loadPromptDir, PROMPTS_DIR } from "../common/actions/loadPrompts";
 import { fileInput, runPromptOnFile } from "./run";
 import { runIndex, runSearch } from "./search";
 import { runRepl } from "./repl";
+import { runServe } from "./serve";
 import { writeFileAtomic } from "../common/chat/atomicWrite";
 import { terminalSafe } from "./terminal";
 
@@ -58,6 +59,8 @@ const USAGE = `Usage: hearth chat [options]
        hearth run <prompt> <file> [--range L1:L2] [--input "text"] [--model <path|hf:uri>]
        hearth models [--engine-url <url>]
        hearth import-continue [--continue-config <file>] [--json]
+       hearth serve [--model <chat.gguf>] [--completion-model <fim.gguf>] [--embedding-model <m>] [--rerank-model <m>]
+                    [--host 127.0.0.1] [--port 8080] [--api-key-env VAR] [--max-queue 16] [--cors <origin>] [--log-json]
        hearth doctor [--engine-url <url>] [--model <m>] [--embedding-engine-url <url>] [--rerank-engine-url <url>]
 
 chat:      chat with a local GGUF model through the Hearth sidecar.
@@ -74,6 +77,11 @@ import-continue: map Continue's ~/.continue/config.yaml (or config.json) models 
            prints the settings and flags, and what it could not map. Writes nothing.
 doctor:    check each configured role (chat and completion on --engine-url or --model; embedding and rerank
            on their flags): one line per role, works or why not and what to do; exit 0 when all work.
+serve:     serve the loaded models over HTTP until Ctrl-C: OpenAI-compatible (/v1/models, /v1/chat/completions,
+           /v1/completions with suffix = FIM, /v1/embeddings, /v1/rerank) and llama.cpp-compatible (/infill,
+           /completion, /props, /tokenize, /health), plus /metrics. Loopback only unless --api-key-env names
+           the variable holding a key clients must send as 'Authorization: Bearer <key>'. --max-queue: requests
+           waiting or running per model before 429. --log-json: one JSON log line per request on stderr.
 run:       run a prompt (built-in: explain, fix, doc, tests, edit, ask; or one of .hearth/prompts/*.md) on a
            file or a line range: prints the answer, or the proposed change as a unified diff (nothing is
            written). --input answers the prompt's question (edit, ask); --prompts-dir overrides
@@ -186,6 +194,13 @@ async function main(argv: string[]): Promise<number> {
       "embedding-engine-url": { type: "string" },
       "rerank-engine-url": { type: "string" },
       "continue-config": { type: "string" },
+      host: { type: "string" },
+      port: { type: "string" },
+      "api-key-env": { type: "string" },
+      "completion-model": { type: "string" },
+      "max-queue": { type: "string" },
+      cors: { type: "string" },
+      "log-json": { type: "boolean" },
     },
   });
   if (values.version) {
@@ -197,7 +212,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
-  if (!["chat", "complete", "index", "search", "run", "models", "doctor", "import-continue"].includes(command))
+  if (!["chat", "complete", "index", "search", "run", "models", "doctor", "import-continue", "serve"].includes(command))
     fail(`unknown command '${command}'. Try 'hearth --help'.`);
   if (command === "run" && (!positionals[1] || !positionals[2]))
     fail("run needs a prompt name and a file: hearth run <prompt> <file> [--range L1:L2]");
@@ -462,6 +477,49 @@ async function main(argv: string[]): Promise<number> {
       for (const r of results) process.stdout.write(terminalSafe(`${r.role.padEnd(11)} ${r.line}`) + "\n");
       const broken = results.filter((r) => !r.ok).length;
       return broken ? 1 : 0;
+    });
+  }
+
+  if (command === "serve") {
+    const apiKeyEnv = values["api-key-env"];
+    const serveKey = apiKeyEnv ? process.env[apiKeyEnv] : undefined;
+    if (apiKeyEnv && !serveKey) fail(`--api-key-env ${apiKeyEnv}: that environment variable is empty or not set`);
+    const wanted: Array<[ModelRole, ModelRoleSpec]> = [];
+    if (values.model || engineUrl) {
+      wanted.push(["chat", { model: modelSpec(values.model, engineUrl), ...(contextSize ? { contextSize } : {}) }]);
+    }
+    if (values["completion-model"]) {
+      wanted.push([
+        "completion",
+        {
+          model: modelSpec(values["completion-model"], undefined),
+          contextSize: contextSize ?? settingDefault("completion.contextSize"),
+        },
+      ]);
+    }
+    for (const [role, uri, url] of [
+      ["embedding", values["embedding-model"], values["embedding-engine-url"]],
+      ["rerank", values["rerank-model"], values["rerank-engine-url"]],
+    ] as const) {
+      if (uri || url)
+        wanted.push([role, { model: modelSpec(uri, url), contextSize: contextSize ?? SEARCH_MODEL_CONTEXT_SIZE }]);
+    }
+    if (!wanted.length) {
+      fail(
+        "serve needs at least one model: --model <chat.gguf>, --completion-model, --embedding-model or --rerank-model",
+      );
+    }
+    return withSidecar(async () => {
+      await sidecar.start();
+      return await runServe(sidecar, roles, {
+        host: values.host ?? "127.0.0.1",
+        port: num(values.port, "port", true) ?? 8080,
+        ...(serveKey ? { apiKey: serveKey } : {}),
+        ...(values.cors ? { cors: values.cors } : {}),
+        maxQueue: num(values["max-queue"], "max-queue", true) ?? 16,
+        logJson: values["log-json"] ?? false,
+        roles: wanted,
+      });
     });
   }
 

@@ -1,0 +1,728 @@
+import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import cors from "@fastify/cors";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type {
+  ChatMessage,
+  ChatSendResult,
+  GenerationParams,
+  InfillResult,
+  ModelInfo,
+  ModelRole,
+} from "../../sidecar/protocol";
+import type { SidecarApi } from "../sidecar/SidecarApi";
+import { ServeMetrics } from "./metrics";
+import { ApiError, badRequest, fromSidecarError } from "./openaiErrors";
+import * as schemas from "./schemas";
+
+/** What `hearth serve` (and VS Code's *Start Local API Server*) runs a server with. */
+export interface ServeOptions {
+  /** The sidecar whose loaded models are served. */
+  api: SidecarApi;
+  /** The model each role has loaded now (a role without one is absent). */
+  models: () => Partial<Record<ModelRole, ModelInfo>>;
+  /** True while a model is still loading: `/health` answers 503 and requests to that role 503 + Retry-After. */
+  loading: () => boolean;
+  /** Address to bind: loopback unless an `apiKey` is given (default 127.0.0.1). */
+  host?: string;
+  /** Port; 0 picks a free one (default 8080, llama-server's). */
+  port?: number;
+  /** Bearer key every request but `/health` must carry; required off loopback. */
+  apiKey?: string;
+  /** An origin allowed by CORS; CORS is off without it. */
+  cors?: string;
+  /** Requests waiting or running per role before `429` (default 16). */
+  maxQueue?: number;
+  /** Largest request body, bytes (default 16 MiB). */
+  bodyLimit?: number;
+  /** Structured JSON logs (one line per request, with its id) to stderr. */
+  logJson?: boolean;
+  /** Where a failed request is reported when logs are off (the request id, route and message). */
+  onError?: (line: string) => void;
+}
+
+const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/;
+
+/** Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost). */
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.test(host.replace(/^\[|\]$/g, ""));
+}
+
+/**
+ * Hearth's loaded models over HTTP, in the protocols other tools already speak: OpenAI's (`/v1/models`,
+ * `/v1/chat/completions`, `/v1/completions` with `suffix` for FIM, `/v1/embeddings`, `/v1/rerank` in the
+ * llama-server/Jina shape) and llama.cpp's (`/infill`, `/completion`, `/props`, `/tokenize`, `/health`), so
+ * llama.vscode, llama.vim and Continue's llama.cpp provider can point at it; plus `/metrics` (Prometheus).
+ * Every request maps onto the sidecar's methods; each role keeps one queue (`maxQueue` deep, then 429 with
+ * Retry-After), a client that disconnects cancels its generation, and errors are OpenAI-shaped with the
+ * status that fits (400 naming the field, 401, 404, 413, 429, 500, 501, 502, 503).
+ *
+ * Built on fastify (JSON-schema validation of bodies through its ajv, body limit, request ids) and prom-client.
+ * Wire shapes: ../shared/design/ENGINE-PROTOCOLS.md, OpenAI's API reference, llama.cpp's tools/server/README.md.
+ * @throws Error at construction when `host` is not loopback and no `apiKey` is given.
+ */
+export class HearthServer {
+  readonly app: FastifyInstance;
+  readonly metrics = new ServeMetrics();
+  private readonly queues = new Map<ModelRole, number>();
+  private readonly keyDigest?: Buffer;
+  private readonly maxQueue: number;
+
+  constructor(private readonly options: ServeOptions) {
+    const host = options.host ?? "127.0.0.1";
+    if (!isLoopback(host) && !options.apiKey) {
+      throw new Error(
+        `Binding to ${host} exposes the models to the network: give an API key (--api-key-env VAR) or bind to 127.0.0.1.`,
+      );
+    }
+    this.maxQueue = options.maxQueue ?? 16;
+    if (options.apiKey) this.keyDigest = sha256(options.apiKey);
+    this.app = Fastify({
+      logger: options.logJson ? { level: "info", stream: process.stderr } : false,
+      bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
+      genReqId: (req) => {
+        const given = req.headers["x-request-id"];
+        return typeof given === "string" && /^[\w.-]{1,128}$/.test(given) ? given : randomUUID();
+      },
+      // Strict bodies: no coercing "5" to 5 or an object to an array, nothing removed.
+      ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
+      forceCloseConnections: "idle",
+    });
+    this.routes();
+  }
+
+  /** Start listening. @returns the base URL, e.g. `http://127.0.0.1:8080`. */
+  async listen(): Promise<string> {
+    const host = this.options.host ?? "127.0.0.1";
+    await this.app.listen({ host, port: this.options.port ?? 8080 });
+    const address = this.app.server.address();
+    const port = typeof address === "object" && address ? address.port : this.options.port;
+    return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  }
+
+  /** Stop accepting connections and wait for the requests in flight to finish (streams included). */
+  async close(): Promise<void> {
+    await this.app.close();
+  }
+
+  private routes(): void {
+    const app = this.app;
+    if (this.options.cors) void app.register(cors, { origin: this.options.cors });
+
+    app.addHook("onRequest", async (req) => {
+      if (!this.keyDigest || req.url === "/health") return;
+      const header = req.headers.authorization ?? "";
+      const given = header.startsWith("Bearer ") ? header.slice(7) : "";
+      // Compared as SHA-256 digests, in constant time: neither the key's length nor its bytes leak by timing.
+      if (!given || !timingSafeEqual(sha256(given), this.keyDigest)) {
+        throw new ApiError(
+          401,
+          "Missing or wrong API key: send 'Authorization: Bearer <key>'.",
+          "authentication_error",
+          "invalid_api_key",
+        );
+      }
+    });
+    app.addHook("onSend", async (req, reply) => {
+      reply.header("x-request-id", req.id);
+    });
+    app.addHook("onResponse", async (req, reply) => {
+      this.metrics.requests.inc({ route: req.routeOptions.url ?? "unknown", status: String(reply.statusCode) });
+    });
+    app.setNotFoundHandler((req, reply) => {
+      void this.sendError(
+        req,
+        reply,
+        new ApiError(404, `No route ${req.method} ${req.url.split("?")[0]}.`, "invalid_request_error", "not_found"),
+      );
+    });
+    app.setErrorHandler((error, req, reply) => {
+      void this.sendError(req, reply, this.toApiError(error));
+    });
+
+    app.get("/health", async (_req, reply) => {
+      if (this.options.loading()) {
+        return reply
+          .code(503)
+          .header("retry-after", "2")
+          .send({ status: "loading", error: { code: 503, message: "Loading model", type: "unavailable_error" } });
+      }
+      return { status: "ok" };
+    });
+
+    app.get("/metrics", async (_req, reply) => {
+      this.metrics.setModels(this.options.models());
+      for (const [role, n] of this.queues) this.metrics.queueDepth.set({ role }, n);
+      return reply
+        .header("content-type", this.metrics.registry.contentType)
+        .send(await this.metrics.registry.metrics());
+    });
+
+    app.get("/v1/models", async () => {
+      const created = Math.floor(Date.now() / 1000);
+      return {
+        object: "list",
+        data: Object.values(this.options.models()).map((m) => ({
+          id: m.name,
+          object: "model",
+          created,
+          owned_by: "hearth",
+          meta: {
+            role: m.role,
+            n_ctx: m.contextSize,
+            n_ctx_train: m.trainContextSize,
+            engine: m.engine?.kind ?? "embedded",
+          },
+        })),
+      };
+    });
+
+    app.get("/props", async () => {
+      const models = this.options.models();
+      const m = models.chat ?? models.completion;
+      return {
+        default_generation_settings: { n_ctx: m?.contextSize ?? 0, params: { n_predict: -1 } },
+        total_slots: 1,
+        model_path: m?.path ?? "",
+        build_info: "hearth",
+        roles: Object.fromEntries(Object.entries(models).map(([role, info]) => [role, info.name])),
+      };
+    });
+
+    app.post("/tokenize", { schema: { body: schemas.tokenize } }, async (req) => {
+      const body = req.body as { content: string; add_special?: boolean };
+      const models = this.options.models();
+      const role: ModelRole | undefined = models.chat ? "chat" : models.completion ? "completion" : undefined;
+      if (!role) throw this.noModel("chat");
+      const { tokens } = await this.call(() =>
+        this.options.api.request("model/tokenize", { role, text: body.content, special: body.add_special ?? false }),
+      );
+      return { tokens };
+    });
+
+    app.post("/v1/chat/completions", { schema: { body: schemas.chatCompletions } }, (req, reply) =>
+      this.chat(req, reply),
+    );
+    app.post("/v1/completions", { schema: { body: schemas.completions } }, (req, reply) =>
+      this.completions(req, reply),
+    );
+    app.post("/infill", { schema: { body: schemas.infill } }, (req, reply) => this.infill(req, reply, true));
+    app.post("/completion", { schema: { body: schemas.completion } }, (req, reply) => this.infill(req, reply, false));
+    app.post("/v1/embeddings", { schema: { body: schemas.embeddings } }, (req, reply) => this.embeddings(req, reply));
+    for (const route of ["/v1/rerank", "/rerank", "/v1/reranking"]) {
+      app.post(route, { schema: { body: schemas.rerank } }, (req, reply) => this.rerank(req, reply));
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Routes
+
+  private async chat(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+    const body = req.body as schemas.ChatBody;
+    const info = this.model("chat", body.model);
+    if (body.tools?.length && body.tool_choice !== "none") {
+      throw badRequest(
+        "Tool calls are not served yet: send the request without 'tools'.",
+        "tools",
+        "unsupported_parameter",
+      );
+    }
+    const { system, messages } = chatMessages(body.messages);
+    const params: GenerationParams = strip({
+      maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
+      temperature: body.temperature ?? undefined,
+      topP: body.top_p ?? undefined,
+      topK: body.top_k ?? undefined,
+      seed: body.seed ?? undefined,
+    });
+    const responseSchema = responseSchemaOf(body.response_format);
+    const stops = stopList(body.stop);
+    const id = `chatcmpl-${req.id}`;
+    const created = Math.floor(Date.now() / 1000);
+    const release = this.enter("chat");
+    const abort = abortOnDisconnect(reply);
+    const streamId = `serve-${req.id}`;
+    let text = "";
+    let stoppedAt: number | undefined;
+    const stream = body.stream === true ? this.openStream(reply) : undefined;
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
+      stream?.event({
+        id,
+        object: "chat.completion.chunk",
+        created,
+        model: info.name,
+        choices: [{ index: 0, delta, finish_reason: finish }],
+      });
+    chunk({ role: "assistant", content: "" });
+    let reasoning = "";
+    const sub = this.options.api.onNotification("chat/delta", (d) => {
+      if (d.streamId !== streamId || stoppedAt !== undefined) return;
+      if (d.reasoning) {
+        reasoning += d.reasoning;
+        chunk({ reasoning_content: d.reasoning });
+      }
+      if (!d.text) return;
+      // A stop string ends the answer before it: what is sent stops there, and so does decoding.
+      const before = text.length;
+      text += d.text;
+      const at = firstStop(text, stops, before);
+      if (at !== undefined) {
+        stoppedAt = at;
+        if (at > before) chunk({ content: text.slice(before, at) });
+        text = text.slice(0, at);
+        abort.abort();
+        return;
+      }
+      chunk({ content: d.text });
+    });
+    let result: ChatSendResult;
+    try {
+      result = await this.call(() =>
+        this.options.api.request(
+          "chat/send",
+          { streamId, messages, ...(system ? { system } : {}), params, ...(responseSchema ? { responseSchema } : {}) },
+          abort.signal,
+        ),
+      );
+    } catch (error) {
+      sub.dispose();
+      release();
+      if (stream) return stream.fail(error instanceof ApiError ? error : fromSidecarError(error));
+      throw error;
+    }
+    sub.dispose();
+    release();
+    // Counted also when the client went away: /metrics then shows how far decoding got before it stopped.
+    this.metrics.answer("chat", result.usage, result.timings.ttftMs, result.timings.tokensPerSecond);
+    if (abort.disconnected) return reply;
+    const finish = stoppedAt !== undefined ? "stop" : result.stopReason === "maxTokens" ? "length" : "stop";
+    const usage = {
+      prompt_tokens: result.usage.promptTokens,
+      completion_tokens: result.usage.completionTokens,
+      total_tokens: result.usage.promptTokens + result.usage.completionTokens,
+    };
+    const timings = {
+      prompt_n: result.usage.promptTokens,
+      predicted_n: result.usage.completionTokens,
+      ttft_ms: result.timings.ttftMs,
+      predicted_per_second: result.timings.tokensPerSecond,
+    };
+    if (stream) {
+      chunk({}, finish);
+      if (body.stream_options?.include_usage) {
+        stream.event({ id, object: "chat.completion.chunk", created, model: info.name, choices: [], usage, timings });
+      }
+      return stream.end();
+    }
+    const answer = stoppedAt !== undefined ? text : result.text;
+    return {
+      id,
+      object: "chat.completion",
+      created,
+      model: info.name,
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: answer, ...(reasoning ? { reasoning_content: reasoning } : {}) },
+          finish_reason: finish,
+        },
+      ],
+      usage,
+      timings,
+    };
+  }
+
+  private async completions(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+    const body = req.body as schemas.CompletionsBody;
+    const info = this.model("completion", body.model);
+    const prompt = Array.isArray(body.prompt) ? body.prompt : [body.prompt];
+    if (prompt.length !== 1) throw badRequest("Give one prompt (a string, or an array of one).", "prompt");
+    const result = await this.fim(reply, {
+      prefix: prompt[0]!,
+      suffix: body.suffix ?? "",
+      maxTokens: body.max_tokens ?? 16,
+    });
+    if (!result) return reply;
+    const stops = stopList(body.stop);
+    const at = firstStop(result.text, stops, 0);
+    const text = at === undefined ? result.text : result.text.slice(0, at);
+    const finish = at === undefined && result.stopReason === "maxTokens" ? "length" : "stop";
+    const id = `cmpl-${req.id}`;
+    const created = Math.floor(Date.now() / 1000);
+    const usage = {
+      prompt_tokens: result.usage.promptTokens,
+      completion_tokens: result.usage.completionTokens,
+      total_tokens: result.usage.promptTokens + result.usage.completionTokens,
+    };
+    const choice = (t: string, f: string | null) => ({ index: 0, text: t, logprobs: null, finish_reason: f });
+    if (body.stream) {
+      // The FIM answer arrives whole from the sidecar (it is short); it is sent as one text event.
+      const stream = this.openStream(reply);
+      stream.event({ id, object: "text_completion", created, model: info.name, choices: [choice(text, null)] });
+      stream.event({ id, object: "text_completion", created, model: info.name, choices: [choice("", finish)] });
+      if (body.stream_options?.include_usage) {
+        stream.event({ id, object: "text_completion", created, model: info.name, choices: [], usage });
+      }
+      return stream.end();
+    }
+    return { id, object: "text_completion", created, model: info.name, choices: [choice(text, finish)], usage };
+  }
+
+  private async infill(req: FastifyRequest, reply: FastifyReply, withSuffix: boolean): Promise<unknown> {
+    const body = req.body as schemas.InfillBody;
+    const info = this.model("completion", body.model);
+    // llama.vscode sends the cursor line's text before the cursor as `prompt`, the lines above as `input_prefix`.
+    const prefix = withSuffix ? `${body.input_prefix ?? ""}${body.prompt ?? ""}` : (body.prompt ?? "");
+    const context = (body.input_extra ?? [])
+      .map((e) => (e.filename ? `${e.filename}\n${e.text ?? ""}` : (e.text ?? "")))
+      .join("\n");
+    const nPredict = body.n_predict === undefined || body.n_predict < 0 ? 128 : body.n_predict;
+    const result = await this.fim(reply, {
+      prefix,
+      suffix: withSuffix ? (body.input_suffix ?? "") : "",
+      maxTokens: Math.max(1, nPredict),
+      ...(context ? { context } : {}),
+      ...(body.t_max_predict_ms ? { timeBudgetMs: body.t_max_predict_ms } : {}),
+    });
+    if (!result) return reply;
+    const stops = stopList(body.stop);
+    const at = firstStop(result.text, stops, 0);
+    const content = at === undefined ? result.text : result.text.slice(0, at);
+    const answer = {
+      index: 0,
+      content,
+      stop: true,
+      model: info.name,
+      stop_type:
+        at !== undefined
+          ? "word"
+          : result.stopReason === "maxTokens" || result.stopReason === "timeBudget"
+            ? "limit"
+            : "eos",
+      stopping_word: at !== undefined ? (stops.find((s) => result.text.startsWith(s, at)) ?? "") : "",
+      tokens_predicted: result.usage.completionTokens,
+      tokens_evaluated: result.usage.promptTokens,
+      tokens_cached: result.usage.promptTokens - result.usage.evaluatedTokens,
+      truncated: false,
+      timings: {
+        prompt_n: result.usage.evaluatedTokens,
+        prompt_ms: result.timings.ttftMs,
+        predicted_n: result.usage.completionTokens,
+        predicted_ms: Math.max(0, result.timings.totalMs - result.timings.ttftMs),
+      },
+    };
+    if (body.stream) {
+      const stream = this.openStream(reply);
+      stream.event(answer);
+      return stream.end(false);
+    }
+    return answer;
+  }
+
+  private async embeddings(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+    const body = req.body as schemas.EmbeddingsBody;
+    const info = this.model("embedding", body.model);
+    const texts = typeof body.input === "string" ? [body.input] : body.input;
+    if (texts.length === 0) throw badRequest("'input' is empty: give a string or an array of strings.", "input");
+    const release = this.enter("embedding");
+    const abort = abortOnDisconnect(reply);
+    let result;
+    try {
+      result = await this.call(() =>
+        this.options.api.request("embedding/embed", { texts, kind: "document" }, abort.signal),
+      );
+    } finally {
+      release();
+    }
+    this.metrics.answer("embedding", { promptTokens: result.tokens, completionTokens: 0 });
+    const base64 = body.encoding_format === "base64";
+    return {
+      object: "list",
+      model: info.name,
+      data: result.vectors.map((v, index) => ({
+        object: "embedding",
+        index,
+        embedding: base64 ? Buffer.from(new Float32Array(v).buffer).toString("base64") : v,
+      })),
+      usage: { prompt_tokens: result.tokens, total_tokens: result.tokens },
+    };
+  }
+
+  private async rerank(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+    const body = req.body as schemas.RerankBody;
+    const info = this.model("rerank", body.model);
+    const documents = body.documents.map((d) => (typeof d === "string" ? d : d.text));
+    const release = this.enter("rerank");
+    const abort = abortOnDisconnect(reply);
+    let scores: number[];
+    try {
+      ({ scores } = await this.call(() =>
+        this.options.api.request("rerank/score", { query: body.query, documents }, abort.signal),
+      ));
+    } finally {
+      release();
+    }
+    const results = scores
+      .map((relevance_score, index) => ({
+        index,
+        relevance_score,
+        ...(body.return_documents ? { document: { text: documents[index] } } : {}),
+      }))
+      .sort((a, b) => b.relevance_score - a.relevance_score)
+      .slice(0, body.top_n ?? documents.length);
+    return {
+      id: `rerank-${req.id}`,
+      model: info.name,
+      object: "list",
+      results,
+      usage: { prompt_tokens: 0, total_tokens: 0 },
+    };
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Plumbing
+
+  /** One FIM request on the completion role; undefined when the client went away meanwhile. */
+  private async fim(
+    reply: FastifyReply,
+    params: { prefix: string; suffix: string; maxTokens: number; context?: string; timeBudgetMs?: number },
+  ): Promise<InfillResult | undefined> {
+    const release = this.enter("completion");
+    const abort = abortOnDisconnect(reply);
+    try {
+      const result = await this.call(() => this.options.api.request("completion/infill", params, abort.signal));
+      this.metrics.answer("completion", result.usage, result.timings.ttftMs);
+      return abort.disconnected ? undefined : result;
+    } finally {
+      release();
+    }
+  }
+
+  /** The model `role` serves, checked against the request's `model` (absent, or its id). */
+  private model(role: ModelRole, requested: string | undefined): ModelInfo {
+    const models = this.options.models();
+    const info = models[role];
+    if (!info) throw this.noModel(role);
+    if (requested && !sameModel(info, requested)) {
+      const served = Object.values(models).map((m) => `'${m.name}' (${m.role})`);
+      throw new ApiError(
+        404,
+        `The model '${requested}' is not served here; this server serves ${served.join(", ")}.`,
+        "invalid_request_error",
+        "model_not_found",
+        "model",
+      );
+    }
+    return info;
+  }
+
+  private noModel(role: ModelRole): ApiError {
+    if (this.options.loading()) {
+      return new ApiError(503, `The ${role} model is still loading.`, "unavailable_error", "model_loading", null, {
+        "retry-after": "2",
+      });
+    }
+    const flag = {
+      chat: "--model",
+      completion: "--completion-model",
+      embedding: "--embedding-model",
+      rerank: "--rerank-model",
+    }[role];
+    return new ApiError(
+      404,
+      `This server has no ${role} model: start 'hearth serve' with ${flag} <path.gguf>.`,
+      "invalid_request_error",
+      "model_not_found",
+      "model",
+    );
+  }
+
+  /** Take a place in `role`'s queue. @returns its release. @throws ApiError 429 with Retry-After when full. */
+  private enter(role: ModelRole): () => void {
+    const n = this.queues.get(role) ?? 0;
+    if (n >= this.maxQueue) {
+      throw new ApiError(
+        429,
+        `The ${role} queue is full (${this.maxQueue} requests waiting or running); try again shortly.`,
+        "rate_limit_error",
+        "queue_full",
+        null,
+        { "retry-after": "1" },
+      );
+    }
+    this.queues.set(role, n + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.queues.set(role, (this.queues.get(role) ?? 1) - 1);
+    };
+  }
+
+  /** Run a sidecar request, its errors turned into HTTP ones. */
+  private async call<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (error) {
+      throw fromSidecarError(error);
+    }
+  }
+
+  /** An SSE response on the raw socket (fastify hands it over: `reply.hijack()`). */
+  private openStream(reply: FastifyReply) {
+    reply.hijack();
+    const raw = reply.raw;
+    raw.writeHead(200, {
+      ...(reply.getHeaders() as Record<string, string>),
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+      "x-request-id": String(reply.request.id),
+    });
+    // The request is counted by the onResponse hook, which fastify runs for a hijacked reply too.
+    return {
+      event: (data: unknown) => {
+        if (!raw.writableEnded) raw.write(`data: ${JSON.stringify(data)}\n\n`);
+      },
+      /** End the stream (with OpenAI's `[DONE]` unless `done` is false: llama.cpp's routes send none). */
+      end: (done = true) => {
+        if (!raw.writableEnded) raw.end(done ? "data: [DONE]\n\n" : undefined);
+        return reply;
+      },
+      /** An error after the stream began: one `error` event, then the end. */
+      fail: (error: ApiError) => {
+        if (!raw.writableEnded) {
+          raw.write(`data: ${JSON.stringify(error.body())}\n\n`);
+          raw.end();
+        }
+        this.report(reply.request, error);
+        return reply;
+      },
+    };
+  }
+
+  private toApiError(error: unknown): ApiError {
+    if (error instanceof ApiError) return error;
+    const e = error as {
+      statusCode?: number;
+      code?: string;
+      validation?: unknown;
+      message?: string;
+      validationContext?: string;
+    };
+    if (e.validation) {
+      // ajv's first error, e.g. "body/messages must be array": name the field in OpenAI's `param`.
+      const message = (e.message ?? "invalid request").replace(/^body\/?/, "");
+      const param = /^([\w/[\]]+)\s/.exec(message)?.[1]?.replace(/\//g, ".") ?? null;
+      return badRequest(`Invalid request: ${message}.`, param);
+    }
+    if (e.code === "FST_ERR_CTP_BODY_TOO_LARGE") {
+      return new ApiError(
+        413,
+        `The request body is over the limit of ${this.options.bodyLimit ?? 16 * 1024 * 1024} bytes.`,
+        "invalid_request_error",
+        "request_too_large",
+      );
+    }
+    if (e.code === "FST_ERR_CTP_INVALID_MEDIA_TYPE") {
+      return new ApiError(415, "Send the body as application/json.", "invalid_request_error", "unsupported_media_type");
+    }
+    if (e.statusCode && e.statusCode >= 400 && e.statusCode < 500) {
+      return badRequest(`Invalid request: ${e.message ?? "bad request"}.`);
+    }
+    return new ApiError(500, `Internal error: ${e.message ?? String(error)}`, "server_error");
+  }
+
+  private sendError(req: FastifyRequest, reply: FastifyReply, error: ApiError): FastifyReply {
+    if (error.status >= 500) this.report(req, error);
+    for (const [k, v] of Object.entries(error.headers)) reply.header(k, v);
+    return reply.code(error.status).send(error.body());
+  }
+
+  private report(req: FastifyRequest, error: ApiError): void {
+    if (this.options.logJson) req.log.error({ status: error.status, err: error.message }, "request failed");
+    else this.options.onError?.(`${req.id} ${req.method} ${req.url} → ${error.status}: ${error.message}`);
+  }
+}
+
+function sha256(text: string): Buffer {
+  return createHash("sha256").update(text, "utf8").digest();
+}
+
+/** Whether `requested` names `info`: its id, or its file name without `.gguf`. */
+function sameModel(info: ModelInfo, requested: string): boolean {
+  return requested === info.name || requested === info.name.replace(/\.gguf$/i, "") || requested === info.path;
+}
+
+/**
+ * An abort signal for the sidecar request, aborted when the client disconnects before the answer is sent
+ * (the sidecar then stops decoding), or by the caller (a stop string).
+ */
+function abortOnDisconnect(reply: FastifyReply): AbortController & { disconnected: boolean } {
+  const abort = Object.assign(new AbortController(), { disconnected: false });
+  const onClose = () => {
+    if (reply.raw.writableFinished) return;
+    abort.disconnected = true;
+    abort.abort();
+  };
+  reply.raw.once("close", onClose);
+  return abort;
+}
+
+/** OpenAI messages → Hearth's: system (and developer) messages joined into the system prompt; text parts joined. */
+function chatMessages(input: schemas.ChatBody["messages"]): { system: string; messages: ChatMessage[] } {
+  const system: string[] = [];
+  const messages: ChatMessage[] = [];
+  input.forEach((m, i) => {
+    let content: string;
+    if (typeof m.content === "string" || m.content == null) content = m.content ?? "";
+    else {
+      content = m.content
+        .map((part, j) => {
+          if (part.type !== "text" || typeof part.text !== "string") {
+            throw badRequest(`Only text parts are served, not '${part.type}'.`, `messages[${i}].content[${j}].type`);
+          }
+          return part.text;
+        })
+        .join("");
+    }
+    if (m.role === "system" || m.role === "developer") system.push(content);
+    else if (m.role === "user" || m.role === "assistant") messages.push({ role: m.role, content });
+    else throw badRequest(`Messages of role '${m.role}' are not served yet.`, `messages[${i}].role`);
+  });
+  if (messages.at(-1)?.role !== "user") {
+    throw badRequest("The last message must be the user's.", `messages[${Math.max(0, input.length - 1)}].role`);
+  }
+  return { system: system.join("\n\n"), messages };
+}
+
+/** A JSON schema from `response_format` (`json_schema`), or undefined for text. */
+function responseSchemaOf(format: schemas.ChatBody["response_format"]): object | undefined {
+  if (!format || format.type === "text") return undefined;
+  if (format.type === "json_schema") {
+    if (!format.json_schema?.schema)
+      throw badRequest("'json_schema.schema' is required.", "response_format.json_schema.schema");
+    return format.json_schema.schema;
+  }
+  throw badRequest(
+    "'json_object' is not served: give 'json_schema' with the schema the answer must follow (it is enforced by a grammar).",
+    "response_format.type",
+  );
+}
+
+function stopList(stop: string | string[] | null | undefined): string[] {
+  return (typeof stop === "string" ? [stop] : (stop ?? [])).filter((s) => s.length > 0);
+}
+
+/** Where the first stop string starts in `text`, looking only where a new one can end (after `from`). */
+function firstStop(text: string, stops: string[], from: number): number | undefined {
+  let best: number | undefined;
+  for (const s of stops) {
+    const at = text.indexOf(s, Math.max(0, from - s.length + 1));
+    if (at >= 0 && (best === undefined || at < best)) best = at;
+  }
+  return best;
+}
+
+function strip<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

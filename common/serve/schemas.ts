@@ -1,0 +1,194 @@
+/**
+ * JSON schemas of the request bodies `hearth serve` accepts (checked by fastify's ajv before a handler runs; a
+ * body that does not match is a 400 naming the field), with the TypeScript shape each one guarantees. Fields
+ * other tools send that Hearth does not use are allowed and ignored, as llama-server and vLLM do.
+ * Sources: OpenAI's API reference; llama.cpp tools/server/README.md (`/infill`, `/completion`, `/tokenize`).
+ */
+
+const text = { type: "string", maxLength: 16 * 1024 * 1024 } as const;
+const count = { type: "integer", minimum: 0, maximum: 1_000_000 } as const;
+const nullable = <T extends object>(schema: T) => ({ anyOf: [schema, { type: "null" }] });
+const stop = nullable({ anyOf: [{ type: "string" }, { type: "array", items: { type: "string" }, maxItems: 16 }] });
+const sampling = {
+  model: { type: "string" },
+  max_tokens: nullable({ type: "integer", minimum: 1, maximum: 1_000_000 }),
+  temperature: nullable({ type: "number", minimum: 0, maximum: 2 }),
+  top_p: nullable({ type: "number", minimum: 0, maximum: 1 }),
+  top_k: nullable(count),
+  seed: nullable({ type: "integer", minimum: 0 }),
+  stop,
+  stream: nullable({ type: "boolean" }),
+  stream_options: nullable({ type: "object", properties: { include_usage: { type: "boolean" } } }),
+} as const;
+
+/** `POST /v1/chat/completions`. */
+export const chatCompletions = {
+  type: "object",
+  required: ["messages"],
+  properties: {
+    ...sampling,
+    max_completion_tokens: nullable({ type: "integer", minimum: 1, maximum: 1_000_000 }),
+    messages: {
+      type: "array",
+      minItems: 1,
+      maxItems: 100_000,
+      items: {
+        type: "object",
+        required: ["role"],
+        properties: {
+          role: { type: "string" },
+          content: nullable({
+            anyOf: [
+              text,
+              {
+                type: "array",
+                items: { type: "object", required: ["type"], properties: { type: { type: "string" }, text } },
+              },
+            ],
+          }),
+        },
+      },
+    },
+    tools: nullable({ type: "array" }),
+    tool_choice: {},
+    response_format: nullable({
+      type: "object",
+      required: ["type"],
+      properties: {
+        type: { enum: ["text", "json_object", "json_schema"] },
+        json_schema: { type: "object", properties: { name: { type: "string" }, schema: { type: "object" } } },
+      },
+    }),
+  },
+} as const;
+
+export interface ChatBody {
+  model?: string;
+  messages: Array<{ role: string; content?: string | Array<{ type: string; text?: string }> | null }>;
+  max_tokens?: number | null;
+  max_completion_tokens?: number | null;
+  temperature?: number | null;
+  top_p?: number | null;
+  top_k?: number | null;
+  seed?: number | null;
+  stop?: string | string[] | null;
+  stream?: boolean | null;
+  stream_options?: { include_usage?: boolean } | null;
+  tools?: unknown[] | null;
+  tool_choice?: unknown;
+  response_format?: {
+    type: "text" | "json_object" | "json_schema";
+    json_schema?: { name?: string; schema?: object };
+  } | null;
+}
+
+/** `POST /v1/completions` (with `suffix`: fill-in-the-middle). */
+export const completions = {
+  type: "object",
+  required: ["prompt"],
+  properties: {
+    ...sampling,
+    prompt: { anyOf: [text, { type: "array", items: text, minItems: 1 }] },
+    suffix: nullable(text),
+  },
+} as const;
+
+export interface CompletionsBody {
+  model?: string;
+  prompt: string | string[];
+  suffix?: string | null;
+  max_tokens?: number | null;
+  stop?: string | string[] | null;
+  stream?: boolean | null;
+  stream_options?: { include_usage?: boolean } | null;
+}
+
+/** llama.cpp's `POST /infill` (as llama.vscode and llama.vim send it). */
+export const infill = {
+  type: "object",
+  properties: {
+    model: { type: "string" },
+    input_prefix: text,
+    input_suffix: text,
+    input_extra: {
+      type: "array",
+      maxItems: 1024,
+      items: { type: "object", properties: { filename: { type: "string" }, text } },
+    },
+    prompt: text,
+    n_predict: { type: "integer", minimum: -1, maximum: 1_000_000 },
+    t_max_prompt_ms: { type: "integer", minimum: 0 },
+    t_max_predict_ms: { type: "integer", minimum: 0 },
+    cache_prompt: { type: "boolean" },
+    stop: { type: "array", items: { type: "string" }, maxItems: 16 },
+    stream: { type: "boolean" },
+  },
+} as const;
+
+export interface InfillBody {
+  model?: string;
+  input_prefix?: string;
+  input_suffix?: string;
+  input_extra?: Array<{ filename?: string; text?: string }>;
+  prompt?: string;
+  n_predict?: number;
+  t_max_predict_ms?: number;
+  stop?: string[];
+  stream?: boolean;
+}
+
+/** llama.cpp's `POST /completion` (a continuation of `prompt`). */
+export const completion = {
+  ...infill,
+  required: ["prompt"],
+} as const;
+
+/** `POST /v1/embeddings`. */
+export const embeddings = {
+  type: "object",
+  required: ["input"],
+  properties: {
+    model: { type: "string" },
+    input: { anyOf: [text, { type: "array", items: text, maxItems: 2048 }] },
+    encoding_format: { enum: ["float", "base64"] },
+  },
+} as const;
+
+export interface EmbeddingsBody {
+  model?: string;
+  input: string | string[];
+  encoding_format?: "float" | "base64";
+}
+
+/** `POST /v1/rerank` (llama-server's and Jina's shape). */
+export const rerank = {
+  type: "object",
+  required: ["query", "documents"],
+  properties: {
+    model: { type: "string" },
+    query: { type: "string", minLength: 1 },
+    documents: {
+      type: "array",
+      minItems: 1,
+      maxItems: 2048,
+      items: { anyOf: [text, { type: "object", required: ["text"], properties: { text } }] },
+    },
+    top_n: { type: "integer", minimum: 1 },
+    return_documents: { type: "boolean" },
+  },
+} as const;
+
+export interface RerankBody {
+  model?: string;
+  query: string;
+  documents: Array<string | { text: string }>;
+  top_n?: number;
+  return_documents?: boolean;
+}
+
+/** llama.cpp's `POST /tokenize`. */
+export const tokenize = {
+  type: "object",
+  required: ["content"],
+  properties: { content: text, add_special: { type: "boolean" } },
+} as const;

@@ -1,0 +1,425 @@
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { promisify } from "node:util";
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HearthServer } from "../../common/serve/HearthServer";
+import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
+import type { ModelInfo } from "../../sidecar/protocol";
+import { spawnSidecar } from "../sidecar/helpers";
+import { CLI_PATH, labModel, testModel } from "../testModels";
+
+/*
+ * `hearth serve` through clients nobody here wrote: the official `openai` npm package, curl -N for raw SSE
+ * framing, a llama.vscode-shaped /infill request, and Hearth's own remote engine pointed at the server. The
+ * server is the real CLI with the real sidecar and models (stories260K for chat, the lab FIM, embedding and
+ * reranker models). Loopback only.
+ */
+
+const run = promisify(execFile);
+
+/** A `hearth serve` process; resolves once it says it is ready, with its base URL. */
+async function serve(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ url: string; child: ChildProcess; stderr: () => string }> {
+  const child = spawn(process.execPath, [CLI_PATH, "serve", "--port", "0", "--threads", "1", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
+  let stderr = "";
+  child.stderr!.on("data", (d) => (stderr += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`hearth serve did not get ready:\n${stderr}`)), 60_000);
+    child.stderr!.on("data", () => {
+      const m = /ready at (http:\/\/\S+)/.exec(stderr);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.on("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`hearth serve exited with ${code}:\n${stderr}`));
+    });
+  });
+  return { url, child, stderr: () => stderr };
+}
+
+/** Stop a server with SIGTERM and wait for it to end. @returns its exit code. */
+function stop(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => {
+    child.once("exit", (code) => resolve(code));
+    child.kill("SIGTERM");
+  });
+}
+
+async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let json: Record<string, unknown> | undefined;
+  try {
+    json = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+/** The value of a counter line in Prometheus text, 0 when absent. */
+function metric(text: string, line: string): number {
+  const row = text.split("\n").find((l) => l.startsWith(`${line} `));
+  return row ? Number(row.slice(line.length + 1)) : 0;
+}
+
+/** Poll /metrics (every 10 ms, up to 5 s) until the chat queue holds `n` requests. */
+async function queueDepth(url: string, n: number): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    const m = await (await fetch(`${url}/metrics`)).text();
+    if (metric(m, 'hearth_queue_depth{role="chat"}') === n) return;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`the chat queue never held ${n} requests`);
+}
+
+describe("hearth serve: the loaded models over OpenAI- and llama.cpp-compatible HTTP", () => {
+  let server: Awaited<ReturnType<typeof serve>>;
+  let client: OpenAI;
+  const story = [{ role: "user" as const, content: "Once upon a time" }];
+
+  beforeAll(async () => {
+    server = await serve([
+      "--model",
+      await testModel("stories260K"),
+      "--completion-model",
+      labModel("code"),
+      "--embedding-model",
+      labModel("embedding"),
+      "--rerank-model",
+      labModel("reranker"),
+      "--max-queue",
+      "2",
+    ]);
+    client = new OpenAI({ baseURL: `${server.url}/v1`, apiKey: "unused", maxRetries: 0 });
+  }, 120_000);
+  afterAll(async () => {
+    if (server) expect(await stop(server.child)).toBe(0);
+  });
+
+  it("openai: lists the four models with their roles and windows", async () => {
+    const models = await client.models.list();
+    const ids = models.data.map((m) => m.id);
+    expect(ids).toEqual([
+      "stories260K.gguf",
+      "hearth-lab-code-fim.gguf",
+      "hearth-lab-embedding.gguf",
+      "hearth-lab-reranker.gguf",
+    ]);
+    const health = await fetch(`${server.url}/health`);
+    expect(health.status).toBe(200);
+    expect(health.headers.get("x-request-id")).toMatch(/^[\w-]{8,}$/);
+  });
+
+  it("openai: chat, non-streamed and streamed with usage, the same greedy answer both ways", async () => {
+    const plain = await client.chat.completions.create({
+      model: "stories260K.gguf",
+      messages: story,
+      max_tokens: 24,
+      temperature: 0,
+    });
+    const text = plain.choices[0]!.message.content!;
+    expect(text.length).toBeGreaterThan(0);
+    expect(plain.choices[0]!.finish_reason).toBe("length");
+    expect(plain.usage?.completion_tokens).toBe(24);
+    const stream = await client.chat.completions.create({
+      model: "stories260K.gguf",
+      messages: story,
+      max_tokens: 24,
+      temperature: 0,
+      stream: true,
+      stream_options: { include_usage: true },
+    });
+    let streamed = "";
+    let usage: OpenAI.CompletionUsage | undefined;
+    let finish: string | null | undefined;
+    for await (const chunk of stream) {
+      streamed += chunk.choices[0]?.delta.content ?? "";
+      finish ??= chunk.choices[0]?.finish_reason;
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(streamed).toBe(text);
+    expect(finish).toBe("length");
+    expect(usage?.completion_tokens).toBe(24);
+  });
+
+  it("openai: a stop string ends the answer before it", async () => {
+    const full = await client.chat.completions.create({ messages: story, max_tokens: 40, temperature: 0, model: "" });
+    const text = full.choices[0]!.message.content!;
+    const word = text.split(" ").find((w, i) => i > 1 && w.length > 2)!;
+    const cut = await client.chat.completions.create({
+      messages: story,
+      max_tokens: 40,
+      temperature: 0,
+      stop: [word],
+      model: "",
+    });
+    expect(cut.choices[0]!.message.content).toBe(text.slice(0, text.indexOf(word)));
+    expect(cut.choices[0]!.finish_reason).toBe("stop");
+  });
+
+  it("curl -N: SSE framing is `data: {json}` events and a final `data: [DONE]`", async () => {
+    const { stdout } = await run("curl", [
+      "-sN",
+      `${server.url}/v1/chat/completions`,
+      "-H",
+      "content-type: application/json",
+      "-d",
+      JSON.stringify({ messages: story, max_tokens: 8, stream: true }),
+    ]);
+    const events = stdout.split("\n\n").filter(Boolean);
+    expect(events.at(-1)).toBe("data: [DONE]");
+    for (const e of events.slice(0, -1)) {
+      expect(e.startsWith("data: ")).toBe(true);
+      expect((JSON.parse(e.slice(6)) as { object: string }).object).toBe("chat.completion.chunk");
+    }
+  });
+
+  it("openai: embeddings for a string and an array, one unit vector per input, by index", async () => {
+    const one = await client.embeddings.create({ model: "hearth-lab-embedding.gguf", input: "parse the config" });
+    expect(one.data).toHaveLength(1);
+    const many = await client.embeddings.create({
+      model: "hearth-lab-embedding.gguf",
+      input: ["parse the config", "render a widget", "parse the config"],
+    });
+    expect(many.data.map((d) => d.index)).toEqual([0, 1, 2]);
+    expect(many.data[0]!.embedding).toEqual(many.data[2]!.embedding);
+    expect(many.data[0]!.embedding).toEqual(one.data[0]!.embedding);
+    expect(Math.hypot(...many.data[1]!.embedding)).toBeCloseTo(1, 3);
+    expect(many.usage.prompt_tokens).toBeGreaterThan(0);
+  });
+
+  it("openai: /v1/completions with suffix is fill-in-the-middle on the completion model", async () => {
+    const r = await client.completions.create({
+      model: "hearth-lab-code-fim.gguf",
+      prompt: "function add(a, b) {\n  return ",
+      suffix: "\n}\n",
+      max_tokens: 8,
+    });
+    expect(typeof r.choices[0]!.text).toBe("string");
+    expect(r.usage?.prompt_tokens).toBeGreaterThan(0);
+  });
+
+  it("llama.vscode's /infill request: content, stop, timings and token counts come back", async () => {
+    // The fields llama.vscode sends (../shared/design/ENGINE-PROTOCOLS.md).
+    const r = await post(`${server.url}/infill`, {
+      id_slot: 0,
+      input_prefix: "export function add(a, b) {\n",
+      input_suffix: "\n}\n",
+      input_extra: [{ filename: "src/util.js", text: "export const one = 1;\n" }],
+      prompt: "  return ",
+      n_predict: 16,
+      n_indent: 2,
+      top_k: 40,
+      top_p: 0.99,
+      stream: false,
+      samplers: ["top_k", "top_p", "infill"],
+      cache_prompt: true,
+      t_max_prompt_ms: 500,
+      t_max_predict_ms: 1000,
+    });
+    expect(r.status).toBe(200);
+    expect(typeof r.json?.["content"]).toBe("string");
+    expect(r.json?.["stop"]).toBe(true);
+    expect(r.json?.["tokens_evaluated"]).toBeGreaterThan(10);
+    expect(r.json?.["timings"]).toMatchObject({ predicted_n: expect.any(Number), prompt_ms: expect.any(Number) });
+    const props = await (await fetch(`${server.url}/props`)).json();
+    expect(props).toMatchObject({ total_slots: 1, default_generation_settings: { n_ctx: expect.any(Number) } });
+    const tokens = await post(`${server.url}/tokenize`, { content: "Once upon a time" });
+    expect((tokens.json?.["tokens"] as number[]).length).toBeGreaterThan(2);
+  });
+
+  it("/v1/rerank: results by relevance with their document index, top_n kept", async () => {
+    const documents = ["function isInteger(value) { return Number.isInteger(value); }", "export default chunk;"];
+    const r = await post(`${server.url}/v1/rerank`, { query: "is the value an integer", documents });
+    const results = r.json?.["results"] as Array<{ index: number; relevance_score: number }>;
+    expect(results.map((x) => x.index).sort()).toEqual([0, 1]);
+    expect(results[0]!.relevance_score).toBeGreaterThanOrEqual(results[1]!.relevance_score);
+    const top = await post(`${server.url}/v1/rerank`, { query: "is the value an integer", documents, top_n: 1 });
+    expect(top.json?.["results"]).toEqual([results[0]]);
+  });
+
+  it("Hearth's own remote engine, pointed at hearth serve, detects it and runs every role", async () => {
+    const { sidecar } = await spawnSidecar();
+    try {
+      const engine = { url: server.url };
+      const chat = await sidecar.request("model/load", { role: "chat", model: { uri: "stories260K.gguf", engine } });
+      expect(chat.engine?.kind).toBe("llama-server");
+      const answer = await sidecar.request("chat/send", {
+        streamId: "s",
+        messages: story,
+        params: { maxTokens: 8, temperature: 0 },
+      });
+      expect(answer.text.length).toBeGreaterThan(0);
+      await sidecar.request("model/load", { role: "completion", model: { uri: "hearth-lab-code-fim.gguf", engine } });
+      const fim = await sidecar.request("completion/infill", { prefix: "return ", suffix: "\n}", maxTokens: 8 });
+      expect(fim.usage.promptTokens).toBeGreaterThan(0);
+      const e = await sidecar.request("model/load", {
+        role: "embedding",
+        model: { uri: "hearth-lab-embedding.gguf", engine },
+      });
+      expect(e.embeddingDimensions).toBeGreaterThan(0);
+      const vectors = await sidecar.request("embedding/embed", { texts: ["a", "b"] });
+      expect(vectors.vectors).toHaveLength(2);
+    } finally {
+      await sidecar.stop();
+    }
+  });
+
+  it("errors: 400 naming the field, 404 unknown model and route, 413 too large, each in OpenAI's shape", async () => {
+    const bad = await post(`${server.url}/v1/chat/completions`, { messages: "hi" });
+    expect(bad.status).toBe(400);
+    expect(bad.json).toMatchObject({ error: { type: "invalid_request_error", param: "messages" } });
+    const role = await post(`${server.url}/v1/chat/completions`, { messages: [{ role: "tool", content: "x" }] });
+    expect(role.status).toBe(400);
+    expect(role.json).toMatchObject({ error: { param: "messages[0].role" } });
+    const notJson = await post(`${server.url}/v1/embeddings`, "{nope");
+    expect(notJson.status).toBe(400);
+    await expect(client.chat.completions.create({ model: "gpt-4o", messages: story })).rejects.toMatchObject({
+      status: 404,
+      code: "model_not_found",
+    });
+    const route = await fetch(`${server.url}/v2/nothing`);
+    expect(route.status).toBe(404);
+    expect(((await route.json()) as { error: { code: string } }).error.code).toBe("not_found");
+    const huge = await post(`${server.url}/v1/embeddings`, { input: "x".repeat(17 * 1024 * 1024) });
+    expect(huge.status).toBe(413);
+    expect(huge.json).toMatchObject({ error: { code: "request_too_large" } });
+  });
+
+  it("a client that disconnects mid-stream stops decoding; the queue answers 429 when full and recovers", async () => {
+    const before = await (await fetch(`${server.url}/metrics`)).text();
+    const long = { messages: story, max_tokens: 400, temperature: 0 };
+    // The same greedy request, whole: how many tokens a full answer takes.
+    const full = await post(`${server.url}/v1/chat/completions`, long);
+    const fullTokens = (full.json?.["usage"] as { completion_tokens: number }).completion_tokens;
+    expect(fullTokens).toBeGreaterThan(100);
+    const abort = new AbortController();
+    const res = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ ...long, stream: true }),
+      signal: abort.signal,
+    });
+    const reader = res.body!.getReader();
+    await reader.read(); // the first event arrived: the answer is being decoded
+    abort.abort();
+    await queueDepth(server.url, 0); // the dropped request has left the queue
+    // The queue (--max-queue 2): two long requests fill it; a third is refused with Retry-After.
+    const a = post(`${server.url}/v1/chat/completions`, long);
+    const b = post(`${server.url}/v1/chat/completions`, long);
+    // Both are in (the queue-depth gauge says 2) before the third is sent; b waits behind a, so it is still in.
+    await queueDepth(server.url, 2);
+    const refused = await post(`${server.url}/v1/chat/completions`, long);
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("retry-after")).toBe("1");
+    expect(refused.json).toMatchObject({ error: { type: "rate_limit_error", code: "queue_full" } });
+    expect((await a).status).toBe(200);
+    expect((await b).status).toBe(200);
+    const after = await post(`${server.url}/v1/chat/completions`, { messages: story, max_tokens: 4 });
+    expect(after.status).toBe(200);
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    const decoded =
+      metric(metrics, 'hearth_completion_tokens_total{role="chat"}') -
+      metric(before, 'hearth_completion_tokens_total{role="chat"}');
+    // full + a + b (3 full answers) + the 4-token one + what the dropped stream decoded before it stopped.
+    const dropped = decoded - 3 * fullTokens - 4;
+    expect(dropped).toBeGreaterThanOrEqual(0);
+    expect(dropped).toBeLessThan(fullTokens / 2);
+    expect(metric(metrics, 'hearth_http_requests_total{route="/v1/chat/completions",status="429"}')).toBe(1);
+    expect(metrics).toMatch(/hearth_model_loaded\{role="chat",model="stories260K.gguf",engine="embedded"\} 1/);
+    expect(metrics).toMatch(/hearth_time_to_first_token_seconds_bucket/);
+  });
+});
+
+describe("hearth serve: auth, binding and loading", () => {
+  it("an API key is required of every request but /health, compared in constant time; 501 for a model without FIM", async () => {
+    const s = await serve(["--completion-model", await testModel("stories260K"), "--api-key-env", "SERVE_KEY"], {
+      SERVE_KEY: "sk-local-0123456789",
+    });
+    try {
+      expect((await fetch(`${s.url}/health`)).status).toBe(200);
+      const none = await fetch(`${s.url}/v1/models`);
+      expect(none.status).toBe(401);
+      expect(((await none.json()) as { error: { type: string } }).error.type).toBe("authentication_error");
+      const wrong = await fetch(`${s.url}/v1/models`, { headers: { authorization: "Bearer sk-local-0123456780" } });
+      expect(wrong.status).toBe(401);
+      const client = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: "sk-local-0123456789", maxRetries: 0 });
+      expect((await client.models.list()).data).toHaveLength(1);
+      // stories260K has no FIM tokens: the sidecar's Unsupported is a 501 with its sentence.
+      const noFim = await post(
+        `${s.url}/infill`,
+        { input_prefix: "a", input_suffix: "b" },
+        { authorization: "Bearer sk-local-0123456789" },
+      );
+      expect(noFim.status).toBe(501);
+      expect(String((noFim.json?.["error"] as { message: string }).message)).toMatch(/fill-in-the-middle/);
+      expect(s.stderr()).not.toContain("sk-local-0123456789");
+    } finally {
+      expect(await stop(s.child)).toBe(0);
+    }
+  });
+
+  it("binding off loopback without an API key is refused before anything listens", async () => {
+    const child = spawn(
+      process.execPath,
+      [CLI_PATH, "serve", "--model", await testModel("stories260K"), "--host", "0.0.0.0"],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stderr = "";
+    child.stderr!.on("data", (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on("exit", resolve));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/Binding to 0\.0\.0\.0 exposes the models to the network: give an API key/);
+  });
+
+  it("while a model loads: /health and the role's routes answer 503 with Retry-After", async () => {
+    const { sidecar } = await spawnSidecar();
+    let loading = true;
+    const models: Partial<Record<"chat", ModelInfo>> = {};
+    const server = new HearthServer({
+      api: sidecar as SidecarProcess,
+      models: () => models,
+      loading: () => loading,
+      port: 0,
+    });
+    try {
+      const url = await server.listen();
+      const health = await fetch(`${url}/health`);
+      expect(health.status).toBe(503);
+      expect(health.headers.get("retry-after")).toBe("2");
+      const early = await post(`${url}/v1/chat/completions`, { messages: [{ role: "user", content: "hi" }] });
+      expect(early.status).toBe(503);
+      expect(early.json).toMatchObject({ error: { code: "model_loading" } });
+      models.chat = await sidecar.request("model/load", {
+        role: "chat",
+        model: { uri: await testModel("stories260K") },
+      });
+      loading = false;
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+      const ok = await post(`${url}/v1/chat/completions`, {
+        messages: [{ role: "user", content: "hi" }],
+        max_tokens: 4,
+      });
+      expect(ok.status).toBe(200);
+    } finally {
+      await server.close();
+      await sidecar.stop();
+    }
+  });
+});
