@@ -13,6 +13,7 @@ import type { SidecarApi } from "../sidecar/SidecarApi";
 import { ServeMetrics } from "./metrics";
 import { ApiError, badRequest, fromSidecarError } from "./openaiErrors";
 import * as schemas from "./schemas";
+import { planTools, readToolAnswer, toolTurnText, type ToolCall } from "./tools";
 
 /** What `hearth serve` (and VS Code's *Start Local API Server*) runs a server with. */
 export interface ServeOptions {
@@ -219,14 +220,9 @@ export class HearthServer {
   private async chat(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const body = req.body as schemas.ChatBody;
     const info = this.model("chat", body.model);
-    if (body.tools?.length && body.tool_choice !== "none") {
-      throw badRequest(
-        "Tool calls are not served yet: send the request without 'tools'.",
-        "tools",
-        "unsupported_parameter",
-      );
-    }
-    const { system, messages } = chatMessages(body.messages);
+    const plan = body.tools?.length ? planTools(body.tools, body.tool_choice) : undefined;
+    const { system: given, messages } = chatMessages(body.messages);
+    const system = [given, plan?.instructions].filter(Boolean).join("\n\n");
     const params: GenerationParams = strip({
       maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
       temperature: body.temperature ?? undefined,
@@ -234,8 +230,12 @@ export class HearthServer {
       topK: body.top_k ?? undefined,
       seed: body.seed ?? undefined,
     });
-    const responseSchema = responseSchemaOf(body.response_format);
-    const stops = stopList(body.stop);
+    let responseSchema = responseSchemaOf(body.response_format);
+    if (plan && responseSchema)
+      throw badRequest("Give 'tools' or a JSON 'response_format', not both.", "response_format");
+    responseSchema ??= plan?.schema;
+    // A stop string would cut a tool call's JSON: with tools, the grammar decides where the answer ends.
+    const stops = plan ? [] : stopList(body.stop);
     const id = `chatcmpl-${req.id}`;
     const created = Math.floor(Date.now() / 1000);
     const release = this.enter("chat");
@@ -260,7 +260,7 @@ export class HearthServer {
         reasoning += d.reasoning;
         chunk({ reasoning_content: d.reasoning });
       }
-      if (!d.text) return;
+      if (!d.text || plan) return; // a tool answer is sent once it is whole (below)
       // A stop string ends the answer before it: what is sent stops there, and so does decoding.
       const before = text.length;
       text += d.text;
@@ -294,7 +294,17 @@ export class HearthServer {
     // Counted also when the client went away: /metrics then shows how far decoding got before it stopped.
     this.metrics.answer("chat", result.usage, result.timings.ttftMs, result.timings.tokensPerSecond);
     if (abort.disconnected) return reply;
-    const finish = stoppedAt !== undefined ? "stop" : result.stopReason === "maxTokens" ? "length" : "stop";
+    let finish = stoppedAt !== undefined ? "stop" : result.stopReason === "maxTokens" ? "length" : "stop";
+    // With tools: the grammar-shaped JSON becomes a tool call or the answer text (a cut-off one stays text).
+    let answer = stoppedAt !== undefined ? text : result.text;
+    let toolCall: ToolCall | undefined;
+    if (plan && result.json !== undefined) {
+      const read = readToolAnswer(result.json, `call_${req.id.replace(/-/g, "").slice(0, 24)}`);
+      if ("call" in read) {
+        toolCall = read.call;
+        finish = "tool_calls";
+      } else answer = read.answer;
+    }
     const usage = {
       prompt_tokens: result.usage.promptTokens,
       completion_tokens: result.usage.completionTokens,
@@ -307,13 +317,14 @@ export class HearthServer {
       predicted_per_second: result.timings.tokensPerSecond,
     };
     if (stream) {
+      if (toolCall) chunk({ tool_calls: [{ index: 0, ...toolCall }] });
+      else if (plan) chunk({ content: answer });
       chunk({}, finish);
       if (body.stream_options?.include_usage) {
         stream.event({ id, object: "chat.completion.chunk", created, model: info.name, choices: [], usage, timings });
       }
       return stream.end();
     }
-    const answer = stoppedAt !== undefined ? text : result.text;
     return {
       id,
       object: "chat.completion",
@@ -322,7 +333,12 @@ export class HearthServer {
       choices: [
         {
           index: 0,
-          message: { role: "assistant", content: answer, ...(reasoning ? { reasoning_content: reasoning } : {}) },
+          message: {
+            role: "assistant",
+            content: toolCall ? null : answer,
+            ...(toolCall ? { tool_calls: [toolCall] } : {}),
+            ...(reasoning ? { reasoning_content: reasoning } : {}),
+          },
           finish_reason: finish,
         },
       ],
@@ -685,9 +701,19 @@ function chatMessages(input: schemas.ChatBody["messages"]): { system: string; me
         })
         .join("");
     }
-    if (m.role === "system" || m.role === "developer") system.push(content);
-    else if (m.role === "user" || m.role === "assistant") messages.push({ role: m.role, content });
-    else throw badRequest(`Messages of role '${m.role}' are not served yet.`, `messages[${i}].role`);
+    if (m.role === "system" || m.role === "developer") {
+      system.push(content);
+      return;
+    }
+    let turn: ChatMessage;
+    if (m.role === "tool" || (m.role === "assistant" && m.tool_calls?.length)) {
+      turn = { role: m.role === "tool" ? "user" : "assistant", content: toolTurnText(m) };
+    } else if (m.role === "user" || m.role === "assistant") turn = { role: m.role, content };
+    else throw badRequest(`Messages of role '${m.role}' are not served.`, `messages[${i}].role`);
+    // Several tool results in a row are one user turn: the history alternates.
+    const last = messages.at(-1);
+    if (last?.role === turn.role) last.content = `${last.content}\n\n${turn.content}`;
+    else messages.push(turn);
   });
   if (messages.at(-1)?.role !== "user") {
     throw badRequest("The last message must be the user's.", `messages[${Math.max(0, input.length - 1)}].role`);

@@ -64,7 +64,13 @@ export const chatCompletions = {
 
 export interface ChatBody {
   model?: string;
-  messages: Array<{ role: string; content?: string | Array<{ type: string; text?: string }> | null }>;
+  messages: Array<{
+    role: string;
+    content?: string | Array<{ type: string; text?: string }> | null;
+    tool_calls?: Array<{ function?: { name?: string; arguments?: string } }>;
+    tool_call_id?: string;
+    name?: string;
+  }>;
   max_tokens?: number | null;
   max_completion_tokens?: number | null;
   temperature?: number | null;

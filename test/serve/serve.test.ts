@@ -171,6 +171,101 @@ describe("hearth serve: the loaded models over OpenAI- and llama.cpp-compatible 
     expect(cut.choices[0]!.finish_reason).toBe("stop");
   });
 
+  it("openai: tools through a grammar: a well-formed call to a listed tool, even from a 260K-parameter model", async () => {
+    const tools: OpenAI.ChatCompletionTool[] = [
+      {
+        type: "function",
+        function: {
+          name: "get_weather",
+          description: "The weather in a city",
+          parameters: {
+            type: "object",
+            properties: { city: { type: "string" }, days: { type: "integer" } },
+            required: ["city", "days"],
+          },
+        },
+      },
+      { type: "function", function: { name: "get_time", parameters: { type: "object", properties: {} } } },
+    ];
+    const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: "user", content: "What is the weather in Paris?" }];
+    const forced = await client.chat.completions.create({
+      model: "",
+      messages,
+      tools,
+      tool_choice: { type: "function", function: { name: "get_weather" } },
+      max_tokens: 400,
+      temperature: 0,
+    });
+    const call = forced.choices[0]!.message.tool_calls?.[0];
+    expect(forced.choices[0]!.finish_reason).toBe("tool_calls");
+    expect(forced.choices[0]!.message.content).toBeNull();
+    expect(call?.type === "function" && call.function.name).toBe("get_weather");
+    const args = JSON.parse(call?.type === "function" ? call.function.arguments : "{}") as Record<string, unknown>;
+    expect(typeof args["city"]).toBe("string");
+    expect(Number.isInteger(args["days"])).toBe(true);
+
+    // Streamed, "required": the call arrives as one tool_calls delta, then finish_reason tool_calls.
+    const stream = await client.chat.completions.create({
+      model: "",
+      messages,
+      tools,
+      tool_choice: "required",
+      max_tokens: 400,
+      temperature: 0,
+      stream: true,
+    });
+    const names: string[] = [];
+    let finish: string | null | undefined;
+    for await (const chunk of stream) {
+      for (const c of chunk.choices[0]?.delta.tool_calls ?? []) if (c.function?.name) names.push(c.function.name);
+      finish ??= chunk.choices[0]?.finish_reason;
+    }
+    expect(names).toHaveLength(1);
+    expect(["get_weather", "get_time"]).toContain(names[0]);
+    expect(finish).toBe("tool_calls");
+
+    // The result goes back as a tool message; with tool_choice "none" the model answers in words.
+    const after = await client.chat.completions.create({
+      model: "",
+      messages: [
+        ...messages,
+        { role: "assistant", content: null, tool_calls: [call!] },
+        { role: "tool", tool_call_id: call!.id, content: '{"sky":"clear"}' },
+      ],
+      tools,
+      tool_choice: "none",
+      max_tokens: 8,
+    });
+    expect(after.choices[0]!.message.tool_calls ?? []).toHaveLength(0);
+    expect(typeof after.choices[0]!.message.content).toBe("string");
+
+    const unknown = await post(`${server.url}/v1/chat/completions`, {
+      messages,
+      tools,
+      tool_choice: { type: "function", function: { name: "launch" } },
+    });
+    expect(unknown.status).toBe(400);
+    expect(unknown.json).toMatchObject({ error: { param: "tool_choice" } });
+  });
+
+  it("openai: response_format json_schema: the answer parses and has the schema's fields", async () => {
+    const r = await client.chat.completions.create({
+      model: "",
+      messages: story,
+      max_tokens: 48,
+      response_format: {
+        type: "json_schema",
+        json_schema: {
+          name: "hero",
+          schema: { type: "object", properties: { name: { type: "string" }, age: { type: "integer" } } },
+        },
+      },
+    });
+    const value = JSON.parse(r.choices[0]!.message.content!) as { name: unknown; age: unknown };
+    expect(typeof value.name).toBe("string");
+    expect(Number.isInteger(value.age)).toBe(true);
+  });
+
   it("curl -N: SSE framing is `data: {json}` events and a final `data: [DONE]`", async () => {
     const { stdout } = await run("curl", [
       "-sN",
@@ -283,7 +378,7 @@ describe("hearth serve: the loaded models over OpenAI- and llama.cpp-compatible 
     const bad = await post(`${server.url}/v1/chat/completions`, { messages: "hi" });
     expect(bad.status).toBe(400);
     expect(bad.json).toMatchObject({ error: { type: "invalid_request_error", param: "messages" } });
-    const role = await post(`${server.url}/v1/chat/completions`, { messages: [{ role: "tool", content: "x" }] });
+    const role = await post(`${server.url}/v1/chat/completions`, { messages: [{ role: "wizard", content: "x" }] });
     expect(role.status).toBe(400);
     expect(role.json).toMatchObject({ error: { param: "messages[0].role" } });
     const notJson = await post(`${server.url}/v1/embeddings`, "{nope");
