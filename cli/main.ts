@@ -60,7 +60,8 @@ const USAGE = `Usage: hearth chat [options]
        hearth models [--engine-url <url>]
        hearth import-continue [--continue-config <file>] [--json]
        hearth serve [--model <chat.gguf>] [--completion-model <fim.gguf>] [--embedding-model <m>] [--rerank-model <m>]
-                    [--host 127.0.0.1] [--port 8080] [--api-key-env VAR] [--max-queue 16] [--cors <origin>] [--log-json]
+                    [--host 127.0.0.1] [--port ${settingDefault("server.port")}] [--api-key-env VAR] [--max-queue ${settingDefault("server.maxQueue")}]
+                    [--cors <origin>] [--log-json]
        hearth doctor [--engine-url <url>] [--model <m>] [--embedding-engine-url <url>] [--rerank-engine-url <url>]
 
 chat:      chat with a local GGUF model through the Hearth sidecar.
@@ -513,10 +514,10 @@ async function main(argv: string[]): Promise<number> {
       await sidecar.start();
       return await runServe(sidecar, roles, {
         host: values.host ?? "127.0.0.1",
-        port: num(values.port, "port", true) ?? 8080,
+        port: num(values.port, "port", true) ?? settingDefault("server.port"),
         ...(serveKey ? { apiKey: serveKey } : {}),
         ...(values.cors ? { cors: values.cors } : {}),
-        maxQueue: num(values["max-queue"], "max-queue", true) ?? 16,
+        maxQueue: num(values["max-queue"], "max-queue", true) ?? settingDefault("server.maxQueue"),
         logJson: values["log-json"] ?? false,
         roles: wanted,
       });

@@ -13,6 +13,7 @@ import { mapContinueModels, readContinueConfig } from "../common/models/continue
 import { pickChatModel, showModelError } from "./models/chatModel";
 import type { SidecarClient } from "./sidecar/SidecarClient";
 import type { ModelRoles } from "../common/models/ModelRoles";
+import type { LocalApiServer } from "./serve/LocalApiServer";
 
 interface Deps {
   sidecar: SidecarClient;
@@ -22,6 +23,7 @@ interface Deps {
   completions: HearthInlineCompletionProvider;
   index: IndexController;
   actions: ActionController;
+  localServer: LocalApiServer;
 }
 
 /** The selection (or the whole file when `wholeFile`) of the active editor as a chat attachment. */
@@ -46,7 +48,7 @@ function editorAttachment(wholeFile: boolean) {
  * start it on demand; each failure ends in one actionable message with a Show Log button.
  */
 export function registerCommands(context: vscode.ExtensionContext, deps: Deps) {
-  const { sidecar, roles, session, log, completions, index, actions } = deps;
+  const { sidecar, roles, session, log, completions, index, actions, localServer } = deps;
   /** Commands from code actions pass (uri, range); from the palette or a key they get nothing. */
   const target = (uri?: unknown, range?: unknown) => ({
     uri: uri instanceof vscode.Uri ? uri : undefined,
@@ -216,6 +218,19 @@ export function registerCommands(context: vscode.ExtensionContext, deps: Deps) {
       );
       return result;
     },
+    "hearth.startLocalServer": async () => {
+      try {
+        const url = await localServer.start();
+        void vscode.window
+          .showInformationMessage(`Hearth serves its models at ${url} (OpenAI: ${url}/v1).`, "Copy URL")
+          .then((c) => c && vscode.env.clipboard.writeText(url));
+        return url;
+      } catch (error) {
+        void vscode.window.showErrorMessage(`Hearth: the local API server did not start: ${(error as Error).message}`);
+        return undefined;
+      }
+    },
+    "hearth.stopLocalServer": () => localServer.stop(),
     "hearth.checkEngines": async () => {
       // Every role that has a model or an engine set; the results go to the log, a summary to a notification.
       const cfg = readConfig();

@@ -34,6 +34,8 @@ export interface HearthConfig {
     rerankWeight: number;
   };
   actions: { maxTokens: number; temperature: number };
+  /** The local API server (*Hearth: Start Local API Server*). */
+  server: { port: number; maxQueue: number };
   completion: {
     enabled: boolean;
     disabledLanguages: string[];
@@ -78,6 +80,7 @@ export function readConfig(): HearthConfig {
       maxTokens: get("chat.maxTokens"),
     },
     startOnActivation: get("sidecar.startOnActivation"),
+    server: { port: get("server.port"), maxQueue: get("server.maxQueue") },
     index: {
       maxFileBytes: get("index.maxFileBytes"),
       batchSize: get("index.batchSize"),

@@ -3,6 +3,7 @@
  * bar, and creates objects; the sidecar process starts (and a model loads) only on first use, unless
  * `hearth.sidecar.startOnActivation` is set.
  */
+import { LocalApiServer } from "./serve/LocalApiServer";
 import * as vscode from "vscode";
 import { ChatHistoryStore } from "../common/chat/ChatHistoryStore";
 import { ChatSession } from "./chat/ChatSession";
@@ -58,11 +59,22 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     index,
     prompts: actions,
   });
-  const commands = registerCommands(context, { sidecar, roles, session, log, completions, index, actions });
+  const localServer = new LocalApiServer(sidecar, roles, log);
+  const commands = registerCommands(context, {
+    sidecar,
+    roles,
+    session,
+    log,
+    completions,
+    index,
+    actions,
+    localServer,
+  });
   provider = new ChatViewProvider(context.extensionUri, session, index, commands.viewActions);
   commands.setProvider(provider);
 
   context.subscriptions.push(
+    localServer,
     log,
     statusBar,
     sidecar,

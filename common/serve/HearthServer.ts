@@ -25,7 +25,7 @@ export interface ServeOptions {
   loading: () => boolean;
   /** Address to bind: loopback unless an `apiKey` is given (default 127.0.0.1). */
   host?: string;
-  /** Port; 0 picks a free one (default 8080, llama-server's). */
+  /** Port; 0 picks a free one (default 8012, llama.vscode's endpoint). */
   port?: number;
   /** Bearer key every request but `/health` must carry; required off loopback. */
   apiKey?: string;
@@ -94,7 +94,7 @@ export class HearthServer {
   /** Start listening. @returns the base URL, e.g. `http://127.0.0.1:8080`. */
   async listen(): Promise<string> {
     const host = this.options.host ?? "127.0.0.1";
-    await this.app.listen({ host, port: this.options.port ?? 8080 });
+    await this.app.listen({ host, port: this.options.port ?? 8012 });
     const address = this.app.server.address();
     const port = typeof address === "object" && address ? address.port : this.options.port;
     return `http://${host.includes(":") ? `[${host}]` : host}:${port}`;

@@ -100,6 +100,34 @@ test("chat streams an answer from the real model through the sidecar", async () 
   await waitFor(() => api.statusBar.state === "ready", "status bar 'ready'");
 }, 90_000);
 
+test("Start Local API Server: the window's chat model answers an OpenAI-shaped request over loopback; Stop ends it", async () => {
+  api ??= await vscode.extensions.getExtension<HearthApi>(EXTENSION_ID)!.activate(); // also when run alone
+  const config = vscode.workspace.getConfiguration("hearth");
+  await config.update("models.chat", process.env["HEARTH_TEST_MODEL"], vscode.ConfigurationTarget.Global);
+  await config.update("server.port", 0, vscode.ConfigurationTarget.Global); // a free port
+  const url = (await vscode.commands.executeCommand("hearth.startLocalServer")) as string | undefined;
+  try {
+    assert.match(String(url), /^http:\/\/127\.0\.0\.1:\d+$/);
+    const models = (await (await fetch(`${url}/v1/models`)).json()) as { data: Array<{ id: string }> };
+    assert.ok(
+      models.data.some((m) => m.id === "stories260K.gguf"),
+      JSON.stringify(models),
+    );
+    const res = await fetch(`${url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ messages: [{ role: "user", content: "Once upon a time" }], max_tokens: 8 }),
+    });
+    assert.equal(res.status, 200);
+    const body = (await res.json()) as { choices: Array<{ message: { content: string } }> };
+    assert.ok(body.choices[0]!.message.content.length > 0);
+  } finally {
+    await vscode.commands.executeCommand("hearth.stopLocalServer");
+    await config.update("server.port", undefined, vscode.ConfigurationTarget.Global);
+  }
+  await assert.rejects(fetch(`${url}/health`), "the server still answers after Stop");
+});
+
 test("stop cancels a long answer; the partial answer is kept as cancelled", async () => {
   await api.session.submit("/params max-tokens 4000");
   let deltas = 0;
