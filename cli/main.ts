@@ -44,6 +44,7 @@ import { loadPromptDir, PROMPTS_DIR } from "../common/actions/loadPrompts";
 import { fileInput, runPromptOnFile } from "./run";
 import { runIndex, runSearch } from "./search";
 import { runRepl } from "./repl";
+import { runMcp } from "./mcp";
 import { runServe } from "./serve";
 import { writeFileAtomic } from "../common/chat/atomicWrite";
 import { terminalSafe } from "./terminal";
@@ -59,6 +60,7 @@ const USAGE = `Usage: hearth chat [options]
        hearth run <prompt> <file> [--range L1:L2] [--input "text"] [--model <path|hf:uri>]
        hearth models [--engine-url <url>]
        hearth import-continue [--continue-config <file>] [--json]
+       hearth mcp [<dir>] [--embedding-model <m>] [--rerank-model <m>] [--index-dir <dir>]
        hearth serve [--model <chat.gguf>] [--completion-model <fim.gguf>] [--embedding-model <m>] [--rerank-model <m>]
                     [--host 127.0.0.1] [--port ${settingDefault("server.port")}] [--api-key-env VAR] [--max-queue ${settingDefault("server.maxQueue")}]
                     [--cors <origin>] [--log-json]
@@ -78,6 +80,8 @@ import-continue: map Continue's ~/.continue/config.yaml (or config.json) models 
            prints the settings and flags, and what it could not map. Writes nothing.
 doctor:    check each configured role (chat and completion on --engine-url or --model; embedding and rerank
            on their flags): one line per role, works or why not and what to do; exit 0 when all work.
+mcp:       the folder's code index (default: the current one) as an MCP server over stdio, for agents:
+           tools search_codebase, read_range, index_status, reindex. Builds the index on the first search.
 serve:     serve the loaded models over HTTP until Ctrl-C: OpenAI-compatible (/v1/models, /v1/chat/completions,
            /v1/completions with suffix = FIM, /v1/embeddings, /v1/rerank) and llama.cpp-compatible (/infill,
            /completion, /props, /tokenize, /health), plus /metrics. Loopback only unless --api-key-env names
@@ -213,7 +217,11 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return values.help ? 0 : 2;
   }
-  if (!["chat", "complete", "index", "search", "run", "models", "doctor", "import-continue", "serve"].includes(command))
+  if (
+    !["chat", "complete", "index", "search", "run", "models", "doctor", "import-continue", "serve", "mcp"].includes(
+      command,
+    )
+  )
     fail(`unknown command '${command}'. Try 'hearth --help'.`);
   if (command === "run" && (!positionals[1] || !positionals[2]))
     fail("run needs a prompt name and a file: hearth run <prompt> <file> [--range L1:L2]");
@@ -478,6 +486,26 @@ async function main(argv: string[]): Promise<number> {
       for (const r of results) process.stdout.write(terminalSafe(`${r.role.padEnd(11)} ${r.line}`) + "\n");
       const broken = results.filter((r) => !r.ok).length;
       return broken ? 1 : 0;
+    });
+  }
+
+  if (command === "mcp") {
+    const root = path.resolve(positionals[1] ?? process.cwd());
+    const storageDir = path.resolve(values["index-dir"] ?? defaultIndexDir(root));
+    return withSidecar(async () => {
+      await sidecar.start();
+      for (const [role, uri, url] of [
+        ["embedding", values["embedding-model"], values["embedding-engine-url"]],
+        ["rerank", values["rerank-model"], values["rerank-engine-url"]],
+      ] as const) {
+        if (!uri && !url) continue;
+        await roles.ensure(role, { model: modelSpec(uri, url), contextSize: contextSize ?? SEARCH_MODEL_CONTEXT_SIZE });
+      }
+      await runMcp(sidecar, {
+        target: { root, storageDir },
+        log: (line) => process.stderr.write(`hearth mcp: ${terminalSafe(line)}\n`),
+      });
+      return 0;
     });
   }
 
