@@ -4,6 +4,8 @@
  * `hearth.sidecar.startOnActivation` is set.
  */
 import { LocalApiServer } from "./serve/LocalApiServer";
+import { registerCodebaseTools } from "./native/codebaseTools";
+import { registerHearthParticipant } from "./native/hearthParticipant";
 import * as vscode from "vscode";
 import { ChatHistoryStore } from "../common/chat/ChatHistoryStore";
 import { ChatSession } from "./chat/ChatSession";
@@ -60,6 +62,11 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     prompts: actions,
   });
   const localServer = new LocalApiServer(sidecar, roles, log);
+  // VS Code's own chat and agents: Hearth's code search as tools, and the @hearth participant.
+  const native = [
+    ...registerCodebaseTools(index, sidecar),
+    registerHearthParticipant(context, { sidecar, roles, index }),
+  ];
   const commands = registerCommands(context, {
     sidecar,
     roles,
@@ -74,6 +81,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
   commands.setProvider(provider);
 
   context.subscriptions.push(
+    ...native,
     localServer,
     log,
     statusBar,

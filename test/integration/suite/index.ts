@@ -287,6 +287,24 @@ test("code search: indexes the workspace, finds code, picks up a new file and it
   );
 }, 90_000);
 
+test("language-model tools: hearth_searchCodebase and hearth_indexStatus answer vscode.lm.invokeTool", async () => {
+  api ??= await vscode.extensions.getExtension<HearthApi>(EXTENSION_ID)!.activate(); // also when run alone
+  const names = vscode.lm.tools.map((t) => t.name);
+  assert.ok(names.includes("hearth_searchCodebase") && names.includes("hearth_indexStatus"), JSON.stringify(names));
+  const token = new vscode.CancellationTokenSource().token;
+  const result = await vscode.lm.invokeTool(
+    "hearth_searchCodebase",
+    { input: { query: "greet someone by name", topK: 3 }, toolInvocationToken: undefined },
+    token,
+  );
+  const text = result.content.map((p) => (p instanceof vscode.LanguageModelTextPart ? p.value : "")).join("");
+  assert.match(text, /^hello\.ts:\d+-\d+/, text);
+  assert.match(text, /function greet/, text);
+  const status = await vscode.lm.invokeTool("hearth_indexStatus", { input: {}, toolInvocationToken: undefined }, token);
+  const statusText = status.content.map((p) => (p instanceof vscode.LanguageModelTextPart ? p.value : "")).join("");
+  assert.match(statusText, /"exists":true/, statusText);
+}, 60_000);
+
 test("actions: reviewed edits — accept applies exactly the proposal (one undo restores), reject changes nothing, a changed document is re-based or refused", async () => {
   await vscode.workspace.getConfiguration("hearth").update("actions.maxTokens", 160, vscode.ConfigurationTarget.Global);
   const root = vscode.workspace.workspaceFolders![0]!.uri;
