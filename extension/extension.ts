@@ -6,6 +6,7 @@
 import { LocalApiServer } from "./serve/LocalApiServer";
 import { registerCodebaseTools } from "./native/codebaseTools";
 import { registerHearthParticipant } from "./native/hearthParticipant";
+import { mcpLaunch, registerMcpProvider, type McpLaunch } from "./native/mcpProvider";
 import * as vscode from "vscode";
 import { ChatHistoryStore } from "../common/chat/ChatHistoryStore";
 import { ChatSession } from "./chat/ChatSession";
@@ -32,6 +33,8 @@ export interface HearthApi {
   completions: HearthInlineCompletionProvider;
   index: IndexController;
   actions: ActionController;
+  /** How `hearth mcp` is started for this window's workspace (what VS Code's MCP client is offered). */
+  mcpLaunch: () => McpLaunch | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): HearthApi {
@@ -66,6 +69,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
   const native = [
     ...registerCodebaseTools(index, sidecar),
     registerHearthParticipant(context, { sidecar, roles, index }),
+    registerMcpProvider(context, index),
   ];
   const commands = registerCommands(context, {
     sidecar,
@@ -125,7 +129,16 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
       .then(() => (model ? session.loadModel(model) : undefined))
       .catch((e) => log.error(String(e)));
   }
-  return { sidecar, roles, session, statusBar, completions, index, actions };
+  return {
+    sidecar,
+    roles,
+    session,
+    statusBar,
+    completions,
+    index,
+    actions,
+    mcpLaunch: () => mcpLaunch(context, index),
+  };
 }
 
 export function deactivate(): void {

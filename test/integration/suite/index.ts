@@ -3,6 +3,8 @@
  * commands and its exported API with the real sidecar and the real stories260K model, and wait on real signals
  * (events, state), never on fixed sleeps.
  */
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import * as assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import * as net from "node:net";
@@ -301,6 +303,30 @@ test("language-model tools: hearth_searchCodebase and hearth_indexStatus answer 
   assert.match(text, /^hello\.ts:\d+-\d+/, text);
   assert.match(text, /function greet/, text);
   const status = await vscode.lm.invokeTool("hearth_indexStatus", { input: {}, toolInvocationToken: undefined }, token);
+  // The MCP server VS Code is offered: started as VS Code would, it lists its tools and searches the same index.
+  const launch = api.mcpLaunch();
+  assert.ok(launch, "no MCP launch for the workspace");
+  const transport = new StdioClientTransport({
+    command: launch.command,
+    args: launch.args,
+    env: { ...(process.env as Record<string, string>), ...launch.env },
+  });
+  const client = new Client({ name: "hearth-integration", version: "1.0.0" });
+  await client.connect(transport);
+  try {
+    const { tools } = await client.listTools();
+    assert.ok(
+      tools.some((t) => t.name === "search_codebase"),
+      JSON.stringify(tools.map((t) => t.name)),
+    );
+    const found = (await client.callTool({
+      name: "search_codebase",
+      arguments: { query: "greet someone by name", top_k: 1 },
+    })) as { structuredContent?: { hits: Array<{ path: string }> } };
+    assert.equal(found.structuredContent?.hits[0]?.path, "hello.ts", JSON.stringify(found));
+  } finally {
+    await client.close();
+  }
   const statusText = status.content.map((p) => (p instanceof vscode.LanguageModelTextPart ? p.value : "")).join("");
   assert.match(statusText, /"exists":true/, statusText);
 }, 60_000);
