@@ -7,6 +7,7 @@ import { LocalApiServer } from "./serve/LocalApiServer";
 import { registerCodebaseTools } from "./native/codebaseTools";
 import { registerHearthParticipant } from "./native/hearthParticipant";
 import { mcpLaunch, registerMcpProvider, type McpLaunch } from "./native/mcpProvider";
+import { registerChatProvider } from "./native/chatProvider";
 import * as vscode from "vscode";
 import { ChatHistoryStore } from "../common/chat/ChatHistoryStore";
 import { ChatSession } from "./chat/ChatSession";
@@ -70,6 +71,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     ...registerCodebaseTools(index, sidecar),
     registerHearthParticipant(context, { sidecar, roles, index }),
     registerMcpProvider(context, index),
+    registerChatProvider(sidecar, roles),
   ];
   const commands = registerCommands(context, {
     sidecar,

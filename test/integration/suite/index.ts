@@ -102,6 +102,46 @@ test("chat streams an answer from the real model through the sidecar", async () 
   await waitFor(() => api.statusBar.state === "ready", "status bar 'ready'");
 }, 90_000);
 
+test("VS Code's model picker: Hearth's chat model answers vscode.lm requests, streamed, and stops on cancel", async () => {
+  api ??= await vscode.extensions.getExtension<HearthApi>(EXTENSION_ID)!.activate(); // also when run alone
+  const model = process.env["HEARTH_TEST_MODEL"]!;
+  await vscode.workspace.getConfiguration("hearth").update("models.chat", model, vscode.ConfigurationTarget.Global);
+  const models = await vscode.lm.selectChatModels({ vendor: "hearth" });
+  if (!(vscode.lm as unknown as { registerLanguageModelChatProvider?: unknown }).registerLanguageModelChatProvider) {
+    // VS Code before 1.104 has no provider API: Hearth registers nothing there, and nothing breaks.
+    assert.deepEqual(models, []);
+    return;
+  }
+  const chat = models.find((m) => m.id === model);
+  assert.ok(chat, JSON.stringify(models.map((m) => m.id)));
+  assert.match(chat.name, /stories260K/);
+  const source = new vscode.CancellationTokenSource();
+  const response = await chat.sendRequest(
+    [vscode.LanguageModelChatMessage.User("Once upon a time")],
+    { modelOptions: {} },
+    source.token,
+  );
+  let text = "";
+  for await (const piece of response.text) text += piece;
+  assert.ok(text.length > 0, "no text streamed");
+  assert.ok((await chat.countTokens("Once upon a time")) >= 3);
+  // A long answer, cancelled after its first piece: the stream ends early.
+  await vscode.workspace.getConfiguration("hearth").update("chat.maxTokens", 2000, vscode.ConfigurationTarget.Global);
+  try {
+    const cancel = new vscode.CancellationTokenSource();
+    const long = await chat.sendRequest([vscode.LanguageModelChatMessage.User("The dragon")], {}, cancel.token);
+    let pieces = 0;
+    for await (const _ of long.text) {
+      if (++pieces === 1) cancel.cancel();
+    }
+    assert.ok(pieces < 200, `${pieces} pieces after cancel`);
+  } finally {
+    await vscode.workspace
+      .getConfiguration("hearth")
+      .update("chat.maxTokens", undefined, vscode.ConfigurationTarget.Global);
+  }
+}, 60_000);
+
 test("Start Local API Server: the window's chat model answers an OpenAI-shaped request over loopback; Stop ends it", async () => {
   api ??= await vscode.extensions.getExtension<HearthApi>(EXTENSION_ID)!.activate(); // also when run alone
   const config = vscode.workspace.getConfiguration("hearth");
