@@ -54,7 +54,8 @@ export function registerHearthParticipant(
           stream.markdown(`No code matches "${request.prompt}".`);
           return {};
         }
-        stream.markdown(`${r.hits.length} hits (${r.mode}${r.reranked ? ", reranked" : ""}):\n\n`);
+        const n = r.hits.length;
+        stream.markdown(`${n} hit${n === 1 ? "" : "s"} (${r.mode}${r.reranked ? ", reranked" : ""}):\n\n`);
         for (const h of r.hits) {
           stream.markdown(`- \`${hitLocation(h)}\`${h.symbol ? ` ${h.symbol}` : ""} (score ${h.score.toFixed(3)})\n`);
           const loc = location(index, h);

@@ -431,6 +431,48 @@ try {
     if (outside.length) problems.push(`requests left the page: ${outside.slice(0, 5).join(", ")}`);
     if (problems.length) throw new Error(problems.join("; "));
   });
+
+  await step("VS Code's own chat: Hearth's model is in its picker; @hearth /search answers with the hit", async () => {
+    await page.keyboard.press("Escape");
+    const input = page.locator(".quick-input-widget input");
+    const row = page.locator(".quick-input-list .monaco-list-row", { hasText: /^Chat: Open Chat/ }).first();
+    for (let attempt = 1; ; attempt++) {
+      await page.keyboard.press("F1");
+      await input.waitFor({ state: "visible" });
+      await input.fill(">Chat: Open Chat");
+      try {
+        await row.waitFor({ timeout: 3000 });
+        await row.click();
+        break;
+      } catch (error) {
+        await page.keyboard.press("Escape");
+        if (attempt === 5) throw error;
+      }
+    }
+    const picker = page
+      .locator(".interactive-input-part")
+      .getByText(/stories260K/)
+      .first();
+    await picker.waitFor({ timeout: 30_000 });
+    await page.locator(".interactive-input-part .monaco-editor").first().click();
+    // VS Code's default agent needs a Copilot sign-in here (no network); an extension's participant does not.
+    await page.keyboard.type("@hearth /search greet someone by name");
+    await page.keyboard.press("Enter");
+    // VS Code offers a Copilot sign-in on the first message; closing it goes on with the chosen model.
+    const signIn = page.locator(".monaco-dialog-box", { hasText: "Sign in" });
+    if (
+      await signIn.waitFor({ timeout: 5000 }).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      await signIn.locator(".codicon-dialog-close, .action-label.codicon-close").first().click();
+    }
+    const answer = page.locator(".interactive-item-container.interactive-response").last();
+    await answer.getByText(/hits? \((lexical|vector|hybrid)/).waitFor({ timeout: 60_000 });
+    const text = await answer.innerText();
+    if (!/hello\.ts:\d+-\d+/.test(text) || /sign(ed)? in/i.test(text)) throw new Error(`@hearth answered: ${text}`);
+  });
 } catch (error) {
   if (!failed) {
     failed++;
