@@ -37,9 +37,12 @@ const requests = Number(values.requests);
 const soakSeconds = Number(values["soak-seconds"]);
 const maxTokens = Number(values["max-tokens"]);
 const source = readFileSync(path.join(root, "node_modules", "semver", "classes", "semver.js"), "utf8");
+// Chunk-sized texts of at most 300 characters: inside the lab embedding model's 162-token window, so llama-server
+// refuses none (it refuses an input over the window; Hearth cuts it to fit) and both do the same work.
 const pieces = source
   .split("\n\n")
   .filter((p) => p.trim().length > 20)
+  .map((p) => p.slice(0, 300))
   .slice(0, 64);
 
 function freePort(): Promise<number> {
@@ -247,17 +250,42 @@ try {
   );
 
   console.log(`\nSoak (hearth serve, ${soakSeconds} s, the same mix)`);
-  const rss0 = rssMiB(hearth.child.pid!);
   const until = Date.now() + soakSeconds * 1000;
+  // RSS sampled every tenth of the soak, with the requests done by then: the second half's slope says whether
+  // memory keeps growing once warm (the first half includes caches filling up).
+  let done = 0;
+  const rss: Array<{ mib: number; requests: number }> = [{ mib: rssMiB(hearth.child.pid!), requests: 0 }];
+  const sampler = setInterval(() => rss.push({ mib: rssMiB(hearth.child.pid!), requests: done }), soakSeconds * 100);
+  const counted = (run: (i: number) => Promise<Sample>) => async (i: number) => {
+    const s = await run(i);
+    done++;
+    return s;
+  };
   const [c, e] = await Promise.all([
-    load(chatClients, Number.MAX_SAFE_INTEGER, until, (i) => chat(hearth.url, i)),
-    load(embedClients, Number.MAX_SAFE_INTEGER, until, (i) => embed(hearth.url, i)),
+    load(
+      chatClients,
+      Number.MAX_SAFE_INTEGER,
+      until,
+      counted((i) => chat(hearth.url, i)),
+    ),
+    load(
+      embedClients,
+      Number.MAX_SAFE_INTEGER,
+      until,
+      counted((i) => embed(hearth.url, i)),
+    ),
   ]);
-  const rss1 = rssMiB(hearth.child.pid!);
-  const n = c.samples.length + e.samples.length;
+  clearInterval(sampler);
+  rss.push({ mib: rssMiB(hearth.child.pid!), requests: done });
   report("hearth serve", c, e);
+  const first = rss[0]!;
+  const mid = rss[Math.floor(rss.length / 2)]!;
+  const last = rss.at(-1)!;
+  const per1000 = (a: typeof first, b: typeof first) =>
+    b.requests > a.requests ? (((b.mib - a.mib) / (b.requests - a.requests)) * 1000).toFixed(2) : "n/a";
   console.log(
-    `  ${n} requests; RSS (server + sidecar) ${rss0.toFixed(1)} → ${rss1.toFixed(1)} MiB: ${(((rss1 - rss0) / n) * 1000).toFixed(2)} MiB per 1,000 requests`,
+    `  ${done} requests; RSS (server + sidecar) ${rss.map((r) => r.mib.toFixed(0)).join(" → ")} MiB; ` +
+      `growth per 1,000 requests: whole soak ${per1000(first, last)} MiB, second half ${per1000(mid, last)} MiB`,
   );
 } finally {
   for (const child of children) child.kill("SIGTERM");

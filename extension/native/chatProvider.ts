@@ -42,7 +42,7 @@ interface ProviderApi {
       provideLanguageModelChatInformation(
         options: { silent: boolean },
         token: vscode.CancellationToken,
-      ): ChatInformation[];
+      ): Promise<ChatInformation[]>;
       provideLanguageModelChatResponse(
         model: ChatInformation,
         messages: readonly vscode.LanguageModelChatMessage[],
@@ -90,12 +90,30 @@ export function registerChatProvider(sidecar: SidecarClient, roles: ModelRoles):
     roles.onChange((role) => role === "chat" && changed.fire()),
     vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration("hearth.models.chat") && changed.fire()),
   ];
-  const information = (): ChatInformation[] => {
+  /**
+   * Other chat models Hearth knows, listed only while the sidecar runs (asking must not start it): GGUFs on
+   * this machine that are not embedding or rerank models, or the chat engine's models.
+   */
+  const known = async (): Promise<string[]> => {
+    if (!sidecar.running) return [];
+    const config = readConfig();
+    try {
+      if (config.engines.chat) {
+        const r = await sidecar.request("engine/models", { engine: { url: config.engines.chat } });
+        return r.models.map((m) => m.id);
+      }
+      const r = await sidecar.request("model/list", { folders: config.models.folder ? [config.models.folder] : [] });
+      return r.models.filter((m) => !/embed|rerank|bge-|minilm|e5-/i.test(m.name)).map((m) => m.path);
+    } catch {
+      return [];
+    }
+  };
+  const information = (extra: string[]): ChatInformation[] => {
     const config = readConfig();
     const maxOutput = config.generation.maxTokens ?? settingDefault("chat.maxTokens");
     const loaded = roles.info("chat");
     const ids = [
-      ...new Set([loaded ? roles.spec("chat")?.model.uri : undefined, config.models.chat].filter(Boolean)),
+      ...new Set([loaded ? roles.spec("chat")?.model.uri : undefined, config.models.chat, ...extra].filter(Boolean)),
     ] as string[];
     if (!ids.length && config.engines.chat) ids.push(""); // the engine's only model
     return ids.map((id) => {
@@ -121,7 +139,7 @@ export function registerChatProvider(sidecar: SidecarClient, roles: ModelRoles):
   };
   const provider = lm.registerLanguageModelChatProvider("hearth", {
     onDidChangeLanguageModelChatInformation: changed.event,
-    provideLanguageModelChatInformation: () => information(),
+    provideLanguageModelChatInformation: async () => information(await known()),
     async provideLanguageModelChatResponse(model, messages, options, progress, token) {
       const config = readConfig();
       const uri = model.id === "engine-default" ? "" : model.id;

@@ -125,6 +125,26 @@ test("VS Code's model picker: Hearth's chat model answers vscode.lm requests, st
   for await (const piece of response.text) text += piece;
   assert.ok(text.length > 0, "no text streamed");
   assert.ok((await chat.countTokens("Once upon a time")) >= 3);
+  // Tools VS Code passes come back as a well-formed tool-call part (the grammar allows nothing else here).
+  const withTools = await chat.sendRequest(
+    [vscode.LanguageModelChatMessage.User("What is the weather in Paris?")],
+    {
+      tools: [
+        {
+          name: "get_weather",
+          description: "The weather in a city",
+          inputSchema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+        },
+      ],
+      toolMode: vscode.LanguageModelChatToolMode.Required,
+    },
+    source.token,
+  );
+  const calls: vscode.LanguageModelToolCallPart[] = [];
+  for await (const part of withTools.stream) if (part instanceof vscode.LanguageModelToolCallPart) calls.push(part);
+  assert.equal(calls.length, 1, "no tool call");
+  assert.equal(calls[0]!.name, "get_weather");
+  assert.equal(typeof (calls[0]!.input as { city?: unknown }).city, "string");
   // A long answer, cancelled after its first piece: the stream ends early.
   await vscode.workspace.getConfiguration("hearth").update("chat.maxTokens", 2000, vscode.ConfigurationTarget.Global);
   try {
