@@ -297,7 +297,10 @@ export interface ChatSendResult {
    * (0 when everything fit). The client shows this to the user.
    */
   droppedMessages: number;
-  /** With `responseSchema`: the parsed answer (absent when generation stopped before the JSON was complete). */
+  /**
+   * With `responseSchema`: the parsed answer (absent when generation stopped before the JSON was complete, or
+   * when a remote engine that ignores `response_format` answered with text that is not JSON).
+   */
   json?: unknown;
   /**
    * What a reasoning model thought before answering (`<think>…</think>`, an engine's `reasoning_content` or

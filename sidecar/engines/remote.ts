@@ -396,10 +396,12 @@ export class RemoteChat implements ChatEngine {
     }
     let json: unknown;
     if (params.responseSchema && stopReason === "stop") {
+      // An engine that ignores response_format answers in text: `json` stays absent and the text is the answer
+      // (the agent's repair step lifts a call out of it), rather than failing a whole request.
       try {
         json = JSON.parse(text);
-      } catch (error) {
-        throw new HearthError(ErrorCodes.Internal, `The model's structured answer did not parse: ${String(error)}`);
+      } catch {
+        json = undefined;
       }
     }
     const end = performance.now();
