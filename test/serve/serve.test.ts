@@ -252,15 +252,21 @@ describe("hearth serve: the loaded models over OpenAI- and llama.cpp-compatible 
     const r = await client.chat.completions.create({
       model: "",
       messages: story,
-      max_tokens: 48,
+      max_tokens: 200,
+      temperature: 0,
       response_format: {
         type: "json_schema",
         json_schema: {
           name: "hero",
-          schema: { type: "object", properties: { name: { type: "string" }, age: { type: "integer" } } },
+          // Bounded: a grammar ends a string only where the model closes it (see tools.ts).
+          schema: {
+            type: "object",
+            properties: { name: { type: "string", maxLength: 24 }, age: { type: "integer" } },
+          },
         },
       },
     });
+    expect(r.choices[0]!.finish_reason).toBe("stop");
     const value = JSON.parse(r.choices[0]!.message.content!) as { name: unknown; age: unknown };
     expect(typeof value.name).toBe("string");
     expect(Number.isInteger(value.age)).toBe(true);
