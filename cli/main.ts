@@ -44,6 +44,7 @@ import { loadPromptDir, PROMPTS_DIR } from "../common/actions/loadPrompts";
 import { fileInput, runPromptOnFile } from "./run";
 import { runIndex, runSearch } from "./search";
 import { runRepl } from "./repl";
+import { runAgentCli } from "./agent";
 import { runMcp } from "./mcp";
 import { runServe } from "./serve";
 import { writeFileAtomic } from "../common/chat/atomicWrite";
@@ -60,6 +61,7 @@ const USAGE = `Usage: hearth chat [options]
        hearth run <prompt> <file> [--range L1:L2] [--input "text"] [--model <path|hf:uri>]
        hearth models [--engine-url <url>]
        hearth import-continue [--continue-config <file>] [--json]
+       hearth agent [<dir>] -p "<task>" [--allow read,search] [--max-steps 12] [--tool-choice auto|required]
        hearth mcp [<dir>] [--embedding-model <m>] [--rerank-model <m>] [--index-dir <dir>]
        hearth serve [--model <chat.gguf>] [--completion-model <fim.gguf>] [--embedding-model <m>] [--rerank-model <m>]
                     [--host 127.0.0.1] [--port ${settingDefault("server.port")}] [--api-key-env VAR] [--max-queue ${settingDefault("server.maxQueue")}]
@@ -80,6 +82,9 @@ import-continue: map Continue's ~/.continue/config.yaml (or config.json) models 
            prints the settings and flags, and what it could not map. Writes nothing.
 doctor:    check each configured role (chat and completion on --engine-url or --model; embedding and rerank
            on their flags): one line per role, works or why not and what to do; exit 0 when all work.
+agent:     work on a task in the folder (default: the current one) with tools, printing every call and its
+           result on stderr and the answer on stdout: search_codebase, read_file, list_files, grep (read-only
+           for now). Each call is generated under a grammar of the tools' schemas and validated.
 mcp:       the folder's code index (default: the current one) as an MCP server over stdio, for agents:
            tools search_codebase, read_range, index_status, reindex. Builds the index on the first search.
 serve:     serve the loaded models over HTTP until Ctrl-C: OpenAI-compatible (/v1/models, /v1/chat/completions,
@@ -206,6 +211,9 @@ async function main(argv: string[]): Promise<number> {
       "max-queue": { type: "string" },
       cors: { type: "string" },
       "log-json": { type: "boolean" },
+      allow: { type: "string" },
+      "max-steps": { type: "string" },
+      "tool-choice": { type: "string" },
     },
   });
   if (values.version) {
@@ -218,9 +226,19 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   if (
-    !["chat", "complete", "index", "search", "run", "models", "doctor", "import-continue", "serve", "mcp"].includes(
-      command,
-    )
+    ![
+      "chat",
+      "complete",
+      "index",
+      "search",
+      "run",
+      "models",
+      "doctor",
+      "import-continue",
+      "serve",
+      "mcp",
+      "agent",
+    ].includes(command)
   )
     fail(`unknown command '${command}'. Try 'hearth --help'.`);
   if (command === "run" && (!positionals[1] || !positionals[2]))
@@ -486,6 +504,43 @@ async function main(argv: string[]): Promise<number> {
       for (const r of results) process.stdout.write(terminalSafe(`${r.role.padEnd(11)} ${r.line}`) + "\n");
       const broken = results.filter((r) => !r.ok).length;
       return broken ? 1 : 0;
+    });
+  }
+
+  if (command === "agent") {
+    if (values.prompt === undefined) fail('agent needs a task: hearth agent [<dir>] -p "<task>"');
+    const allow = (values.allow ?? "read,search").split(",").map((a) => a.trim());
+    const unknown = allow.filter((a) => !["read", "search", "edit", "run"].includes(a));
+    if (unknown.length) fail(`--allow takes read, search, edit, run; not ${unknown.join(", ")}`);
+    if (allow.includes("edit") || allow.includes("run")) {
+      fail("the agent's edit and run tools are not built yet: use --allow read,search");
+    }
+    const toolChoice = values["tool-choice"] ?? "auto";
+    if (toolChoice !== "auto" && toolChoice !== "required") fail("--tool-choice must be auto or required");
+    const root = path.resolve(positionals[1] ?? process.cwd());
+    const storageDir = path.resolve(values["index-dir"] ?? defaultIndexDir(root));
+    return withSidecar(async () => {
+      await sidecar.start();
+      await loadChatModel(modelUri ?? (engineUrl ? undefined : DEFAULT_MODELS.chat));
+      for (const [role, uri, url] of [
+        ["embedding", values["embedding-model"], values["embedding-engine-url"]],
+        ["rerank", values["rerank-model"], values["rerank-engine-url"]],
+      ] as const) {
+        if (uri || url) {
+          await roles.ensure(role, {
+            model: modelSpec(uri, url),
+            contextSize: contextSize ?? SEARCH_MODEL_CONTEXT_SIZE,
+          });
+        }
+      }
+      return await runAgentCli(sidecar, {
+        target: { root, storageDir },
+        task: values.prompt!,
+        allow,
+        maxSteps: num(values["max-steps"], "max-steps", true) ?? 12,
+        toolChoice,
+        params,
+      });
     });
   }
 

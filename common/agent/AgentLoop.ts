@@ -1,0 +1,170 @@
+import { Ajv, type ValidateFunction } from "ajv";
+import type { ChatMessage, GenerationParams, IndexTarget } from "../../sidecar/protocol";
+import { planTools, readToolAnswer } from "../serve/tools";
+import { SidecarError } from "../sidecar/SidecarError";
+import type { SidecarApi } from "../sidecar/SidecarApi";
+import { capResult, ToolError, type AgentTool } from "./agentTools";
+
+/** What the loop reports as it goes (the transcript: every call, its arguments and its result). */
+export type AgentEvent =
+  | { kind: "call"; step: number; name: string; args: Record<string, unknown> }
+  | { kind: "result"; step: number; name: string; text: string; error: boolean }
+  | { kind: "invalid"; step: number; text: string; reason: string }
+  | { kind: "answer"; step: number; text: string };
+
+export interface AgentOptions {
+  api: SidecarApi;
+  target: IndexTarget;
+  task: string;
+  tools: AgentTool[];
+  /** Model → tool → model rounds at most (default 12). */
+  maxSteps?: number;
+  /** "required": every step calls a tool (the loop ends at the step limit); "auto" (default): the model may answer. */
+  toolChoice?: "auto" | "required";
+  /** Added before the tools' description (e.g. `.hearth/agent.md`). */
+  system?: string;
+  params?: GenerationParams;
+  signal?: AbortSignal;
+  onEvent?: (event: AgentEvent) => void;
+}
+
+export interface AgentResult {
+  /** The model's answer; absent when the loop stopped first. */
+  answer?: string;
+  steps: number;
+  /** Why the loop ended without an answer. */
+  stopped?: "maxSteps" | "cancelled" | "invalidCalls";
+  calls: number;
+}
+
+/**
+ * The agent loop: model → tool call → result → model, until the model answers, `maxSteps` rounds, or the signal
+ * (which cancels the running model request or tool at once). Each step's answer is generated under the tools'
+ * grammar (`planTools`: one JSON object, a call to a listed tool or an answer), so the embedded engine cannot
+ * write a malformed call; a remote engine's answer that is not the schema's JSON goes through
+ * {@link repairToolCall}. Every call's arguments are validated against the tool's schema with ajv; an invalid call
+ * is returned to the model as an error once, and a second invalid call in a row ends the loop.
+ * Tool results are capped (`MAX_RESULT_CHARS`); the conversation is fitted to the model's window by the sidecar,
+ * which drops the oldest turns and says how many.
+ */
+export async function runAgent(options: AgentOptions): Promise<AgentResult> {
+  const { api, tools, onEvent } = options;
+  const maxSteps = options.maxSteps ?? 12;
+  const ajv = new Ajv({ strict: false, allErrors: false });
+  const validators = new Map<string, ValidateFunction>(tools.map((t) => [t.name, ajv.compile(t.parameters)]));
+  const signal = options.signal ?? new AbortController().signal;
+  const plan = planTools(
+    tools.map((t) => ({
+      type: "function",
+      function: { name: t.name, description: t.description, parameters: t.parameters },
+    })),
+    options.toolChoice === "required" ? "required" : "auto",
+  )!;
+  const system = [
+    options.system,
+    "You are a coding agent working in the user's workspace. Use the tools to look before you answer; answer when you know.",
+    plan.instructions,
+  ]
+    .filter(Boolean)
+    .join("\n\n");
+  const messages: ChatMessage[] = [{ role: "user", content: options.task }];
+  let calls = 0;
+  let invalidInARow = 0;
+  for (let step = 1; step <= maxSteps; step++) {
+    if (signal.aborted) return { steps: step - 1, stopped: "cancelled", calls };
+    let result;
+    try {
+      result = await api.request(
+        "chat/send",
+        {
+          streamId: `agent-${step}-${Date.now()}`,
+          system,
+          messages,
+          params: options.params,
+          responseSchema: plan.schema,
+        },
+        signal,
+      );
+    } catch (error) {
+      if (signal.aborted) return { steps: step - 1, stopped: "cancelled", calls };
+      throw SidecarError.from(error);
+    }
+    if (result.stopReason === "cancelled") return { steps: step, stopped: "cancelled", calls };
+    const parsed = result.json ?? repairToolCall(result.text);
+    const read = parsed === undefined ? undefined : readToolAnswer(parsed, `call_${step}`);
+    if (read && "answer" in read) {
+      onEvent?.({ kind: "answer", step, text: read.answer });
+      return { answer: read.answer, steps: step, calls };
+    }
+    const call = read?.call;
+    const tool = call ? tools.find((t) => t.name === call.function.name) : undefined;
+    const args = call ? (JSON.parse(call.function.arguments) as Record<string, unknown>) : undefined;
+    const validate = tool ? validators.get(tool.name) : undefined;
+    let reason: string | undefined;
+    if (!call) reason = "the answer is not a tool call or an answer in the JSON shape asked for";
+    else if (!tool) reason = `there is no tool '${call.function.name}'`;
+    else if (!validate!(args))
+      reason = `its arguments do not match ${tool.name}'s schema: ${ajv.errorsText(validate!.errors)}`;
+    if (reason !== undefined) {
+      onEvent?.({ kind: "invalid", step, text: result.text, reason });
+      if (++invalidInARow >= 2) return { steps: step, stopped: "invalidCalls", calls };
+      messages.push({ role: "assistant", content: result.text || "(nothing)" });
+      messages.push({ role: "user", content: `That was not a valid call: ${reason}. Try again.` });
+      continue;
+    }
+    invalidInARow = 0;
+    calls++;
+    onEvent?.({ kind: "call", step, name: tool!.name, args: args! });
+    let text: string;
+    let failed = false;
+    try {
+      text = capResult(await tool!.run(args!, { api, target: options.target, signal }));
+    } catch (error) {
+      if (signal.aborted) return { steps: step, stopped: "cancelled", calls };
+      failed = true;
+      text = error instanceof ToolError ? error.message : `The tool failed: ${SidecarError.from(error).userMessage}`;
+    }
+    onEvent?.({ kind: "result", step, name: tool!.name, text, error: failed });
+    messages.push({ role: "assistant", content: JSON.stringify({ name: tool!.name, arguments: args }) });
+    messages.push({ role: "user", content: `Result of ${tool!.name}${failed ? " (error)" : ""}:\n${text}` });
+  }
+  return { steps: maxSteps, stopped: "maxSteps", calls };
+}
+
+/**
+ * A tool call lifted out of model text that is not pure JSON (what remote engines without grammars write): the
+ * first balanced `{…}` object in it, inside a ```json fence or not, with trailing text ignored.
+ * @returns the parsed object, or undefined when no JSON object parses.
+ */
+export function repairToolCall(text: string): unknown {
+  const fenced = /```(?:json)?\s*([\s\S]*?)```/.exec(text)?.[1];
+  for (const source of [fenced, text]) {
+    if (!source) continue;
+    for (let start = source.indexOf("{"); start >= 0; start = source.indexOf("{", start + 1)) {
+      const end = balancedEnd(source, start);
+      if (end < 0) continue;
+      try {
+        return JSON.parse(source.slice(start, end + 1)) as unknown;
+      } catch {
+        // not JSON from here: try the next brace
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Index of the `}` closing the `{` at `start` (strings respected), or -1. */
+function balancedEnd(s: string, start: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < s.length; i++) {
+    const c = s[i];
+    if (inString) {
+      if (c === "\\") i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === "{") depth++;
+    else if (c === "}" && --depth === 0) return i;
+  }
+  return -1;
+}

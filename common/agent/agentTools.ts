@@ -1,0 +1,170 @@
+import { promises as fs } from "node:fs";
+import path from "node:path";
+import { insideRoot } from "../actions/workspacePath";
+import { hitLocation } from "../search/format";
+import type { SidecarApi } from "../sidecar/SidecarApi";
+import type { IndexTarget } from "../../sidecar/protocol";
+
+/** What a tool sees: the workspace folder (every path is confined to it) and the sidecar. */
+export interface ToolContext {
+  api: SidecarApi;
+  /** The workspace folder and its index. */
+  target: IndexTarget;
+  signal: AbortSignal;
+}
+
+/** A tool the agent may call: a JSON schema for its arguments, a one-line description, a capped result. */
+export interface AgentTool {
+  name: string;
+  /** One line for the model. */
+  description: string;
+  /**
+   * JSON schema of the arguments. Every property is listed as required (the grammar writes each one); an
+   * optional one is nullable (`type: ["integer", "null"]`), the model writing null for "not given".
+   */
+  parameters: { type: "object"; properties: Record<string, object>; required: string[] };
+  /** The permission it needs: `read` (files), `search` (the index). */
+  permission: "read" | "search";
+  /**
+   * Run it. @returns the result text, at most {@link MAX_RESULT_CHARS} (longer results are cut with a note).
+   * @throws ToolError with a sentence for the model (a path outside the folder, a binary file, a bad regex).
+   */
+  run(args: Record<string, unknown>, ctx: ToolContext): Promise<string>;
+}
+
+/** A tool failure the model is told about (as the call's result), not a crash of the loop. */
+export class ToolError extends Error {}
+
+/** Characters of a tool result the model gets at most. */
+export const MAX_RESULT_CHARS = 8_000;
+/** Bytes of a file `read_file` and `grep` read at most. */
+export const MAX_FILE_BYTES = 1024 * 1024;
+/** Files `grep` and `list_files` visit at most. */
+export const MAX_FILES_VISITED = 5_000;
+
+const SKIP_DIRS = new Set([".git", "node_modules", ".hg", ".svn", "dist", "build", ".cache", ".venv", "__pycache__"]);
+/** Files that hold secrets: never read by the agent. */
+const SECRET = /(^|\/)(\.env(\..*)?|.*\.(pem|key|p12|pfx)|id_(rsa|ed25519|ecdsa)|\.npmrc|\.netrc)$/i;
+
+function resolve(ctx: ToolContext, rel: unknown): { file: string; rel: string } {
+  if (typeof rel !== "string" || !rel) throw new ToolError("Give a path relative to the workspace folder.");
+  const clean = rel.replace(/^\.\/+/, "");
+  const file = insideRoot(ctx.target.root, clean);
+  if (!file) throw new ToolError(`'${rel}' is outside the workspace folder; use a path inside it.`);
+  if (SECRET.test(clean)) throw new ToolError(`'${rel}' may hold secrets; the agent does not read it.`);
+  return { file, rel: clean };
+}
+
+async function readText(file: string, rel: string): Promise<string> {
+  const stat = await fs.stat(file).catch(() => undefined);
+  if (!stat) throw new ToolError(`'${rel}' does not exist.`);
+  if (!stat.isFile()) throw new ToolError(`'${rel}' is not a file.`);
+  if (stat.size > MAX_FILE_BYTES) throw new ToolError(`'${rel}' is over ${MAX_FILE_BYTES} bytes; read a range of it.`);
+  const text = await fs.readFile(file, "utf8");
+  if (text.includes("\u0000")) throw new ToolError(`'${rel}' is a binary file.`);
+  return text;
+}
+
+/** Files under `dir` (relative paths), skipping VCS, dependency and build folders; at most `limit`. */
+async function walk(root: string, dir: string, limit: number): Promise<string[]> {
+  const out: string[] = [];
+  const queue = [dir];
+  while (queue.length && out.length < limit) {
+    const current = queue.shift()!;
+    const entries = await fs.readdir(path.join(root, current), { withFileTypes: true }).catch(() => []);
+    for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
+      const rel = current ? `${current}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        if (!SKIP_DIRS.has(e.name)) queue.push(rel);
+      } else if (e.isFile() && !SECRET.test(rel)) out.push(rel);
+      if (out.length >= limit) break;
+    }
+  }
+  return out;
+}
+
+// A number, not an integer: node-llama-cpp's integer grammar admits an exponent ("3e-1"), so a line number is
+// read as a number and rounded down; null for "not given".
+const nullableLine = { oneOf: [{ type: "number" }, { type: "null" }] };
+
+/** The agent's read-only tools: search the index, read a file's lines, list files, grep. */
+export const READ_TOOLS: AgentTool[] = [
+  {
+    name: "search_codebase",
+    description: "Find code chunks matching a query in words or identifiers (the workspace's local index).",
+    parameters: { type: "object", properties: { query: { type: "string", maxLength: 200 } }, required: ["query"] },
+    permission: "search",
+    async run(args, ctx) {
+      const query = String(args["query"] ?? "").trim();
+      if (!query) throw new ToolError("Give a non-empty query.");
+      const r = await ctx.api.request("index/search", { ...ctx.target, query, topK: 5 }, ctx.signal);
+      if (!r.hits.length) return `No code matches "${query}".`;
+      return r.hits.map((h) => `${hitLocation(h)}${h.symbol ? ` ${h.symbol}` : ""}\n${h.text}`).join("\n\n");
+    },
+  },
+  {
+    name: "read_file",
+    description: "Read lines of a file (1-based, inclusive; null for the start or the end).",
+    parameters: {
+      type: "object",
+      properties: { path: { type: "string", maxLength: 300 }, start_line: nullableLine, end_line: nullableLine },
+      required: ["path", "start_line", "end_line"],
+    },
+    permission: "read",
+    async run(args, ctx) {
+      const { file, rel } = resolve(ctx, args["path"]);
+      const lines = (await readText(file, rel)).split("\n");
+      const start = Math.max(1, Math.floor(Number(args["start_line"] ?? 1)) || 1);
+      const end = Math.min(lines.length, Math.floor(Number(args["end_line"] ?? lines.length)) || lines.length);
+      if (end < start) throw new ToolError(`'${rel}' has ${lines.length} lines; ask for lines inside it.`);
+      return lines
+        .slice(start - 1, end)
+        .map((l, i) => `${start + i}: ${l}`)
+        .join("\n");
+    },
+  },
+  {
+    name: "list_files",
+    description: "List the files under a folder of the workspace ('' or '.' for all), skipping dependencies.",
+    parameters: { type: "object", properties: { dir: { type: "string", maxLength: 300 } }, required: ["dir"] },
+    permission: "read",
+    async run(args, ctx) {
+      const dir = String(args["dir"] ?? "").replace(/^\.?\/*$/, "");
+      if (dir) resolve(ctx, dir);
+      const files = await walk(ctx.target.root, dir, 500);
+      return files.length ? files.join("\n") : `No files under '${dir || "."}'.`;
+    },
+  },
+  {
+    name: "grep",
+    description: "Lines matching a regular expression in the workspace's files (at most 100 matches).",
+    parameters: { type: "object", properties: { pattern: { type: "string", maxLength: 200 } }, required: ["pattern"] },
+    permission: "read",
+    async run(args, ctx) {
+      let re: RegExp;
+      try {
+        re = new RegExp(String(args["pattern"] ?? ""));
+      } catch (error) {
+        throw new ToolError(`Not a regular expression: ${(error as Error).message}`);
+      }
+      const matches: string[] = [];
+      for (const rel of await walk(ctx.target.root, "", MAX_FILES_VISITED)) {
+        if (ctx.signal.aborted || matches.length >= 100) break;
+        const file = path.join(ctx.target.root, rel);
+        const text = await readText(file, rel).catch(() => undefined);
+        if (text === undefined) continue;
+        text.split("\n").forEach((line, i) => {
+          if (matches.length < 100 && re.test(line)) matches.push(`${rel}:${i + 1}: ${line.slice(0, 300)}`);
+        });
+      }
+      return matches.length ? matches.join("\n") : `No line matches /${re.source}/.`;
+    },
+  },
+];
+
+/** A result cut to {@link MAX_RESULT_CHARS}, saying so. */
+export function capResult(text: string): string {
+  return text.length <= MAX_RESULT_CHARS
+    ? text
+    : `${text.slice(0, MAX_RESULT_CHARS)}\n[… ${text.length - MAX_RESULT_CHARS} more characters left out]`;
+}
