@@ -1,7 +1,8 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { runAgent, type AgentEvent } from "../common/agent/AgentLoop";
-import { READ_TOOLS } from "../common/agent/agentTools";
+import { createInterface } from "node:readline/promises";
+import { EDIT_TOOLS, READ_TOOLS, type ProposedChange } from "../common/agent/agentTools";
 import type { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import type { GenerationParams, IndexTarget } from "../sidecar/protocol";
 import { terminalSafe } from "./terminal";
@@ -10,8 +11,10 @@ import { terminalSafe } from "./terminal";
 export interface AgentCliOptions {
   target: IndexTarget;
   task: string;
-  /** Permissions: "read", "search" (edit and run are not built yet). */
+  /** Permissions: "read", "search", "edit" (run is not built yet). */
   allow: string[];
+  /** Accept every proposed change without asking. */
+  yes: boolean;
   maxSteps: number;
   toolChoice: "auto" | "required";
   params: GenerationParams;
@@ -31,7 +34,25 @@ function folded(text: string): string {
  */
 export async function runAgentCli(sidecar: SidecarProcess, options: AgentCliOptions): Promise<number> {
   const say = (line: string) => process.stderr.write(`${terminalSafe(line)}\n`);
-  const tools = READ_TOOLS.filter((t) => options.allow.includes(t.permission));
+  const tools = [...READ_TOOLS, ...EDIT_TOOLS].filter((t) => options.allow.includes(t.permission));
+  /** Show the diff; write it on --yes or a "y" typed at the terminal; otherwise not. */
+  const review = async (change: ProposedChange): Promise<boolean> => {
+    process.stderr.write(terminalSafe(change.diff));
+    if (options.yes) {
+      say(`(accepted: --yes)`);
+      return true;
+    }
+    if (!process.stdin.isTTY) {
+      say("(not applied: no terminal to confirm on; pass --yes to accept changes)");
+      return false;
+    }
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      return /^y(es)?$/i.test((await rl.question(`Apply this change to ${change.path}? [y/N] `)).trim());
+    } finally {
+      rl.close();
+    }
+  };
   const system = await fs
     .readFile(path.join(options.target.root, ".hearth", "agent.md"), "utf8")
     .catch(() => undefined);
@@ -48,6 +69,7 @@ export async function runAgentCli(sidecar: SidecarProcess, options: AgentCliOpti
       toolChoice: options.toolChoice,
       params: options.params,
       signal: abort.signal,
+      review,
       ...(system ? { system: system.slice(0, 8000) } : {}),
       onEvent: (e: AgentEvent) => {
         if (e.kind === "call") say(`[${e.step}] → ${e.name} ${JSON.stringify(e.args)}`);

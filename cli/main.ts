@@ -61,7 +61,7 @@ const USAGE = `Usage: hearth chat [options]
        hearth run <prompt> <file> [--range L1:L2] [--input "text"] [--model <path|hf:uri>]
        hearth models [--engine-url <url>]
        hearth import-continue [--continue-config <file>] [--json]
-       hearth agent [<dir>] -p "<task>" [--allow read,search] [--max-steps 12] [--tool-choice auto|required]
+       hearth agent [<dir>] -p "<task>" [--allow read,search,edit] [--yes] [--max-steps 12] [--tool-choice auto|required]
        hearth mcp [<dir>] [--embedding-model <m>] [--rerank-model <m>] [--index-dir <dir>]
        hearth serve [--model <chat.gguf>] [--completion-model <fim.gguf>] [--embedding-model <m>] [--rerank-model <m>]
                     [--host 127.0.0.1] [--port ${settingDefault("server.port")}] [--api-key-env VAR] [--max-queue ${settingDefault("server.maxQueue")}]
@@ -83,8 +83,10 @@ import-continue: map Continue's ~/.continue/config.yaml (or config.json) models 
 doctor:    check each configured role (chat and completion on --engine-url or --model; embedding and rerank
            on their flags): one line per role, works or why not and what to do; exit 0 when all work.
 agent:     work on a task in the folder (default: the current one) with tools, printing every call and its
-           result on stderr and the answer on stdout: search_codebase, read_file, list_files, grep (read-only
-           for now). Each call is generated under a grammar of the tools' schemas and validated.
+           result on stderr and the answer on stdout: search_codebase, read_file, list_files, grep, and with
+           --allow edit propose_edit and create_file, whose diff is shown and written only when you accept
+           (y on the terminal, or --yes). Each call is generated under a grammar of the tools' schemas and
+           validated.
 mcp:       the folder's code index (default: the current one) as an MCP server over stdio, for agents:
            tools search_codebase, read_range, index_status, reindex. Builds the index on the first search.
 serve:     serve the loaded models over HTTP until Ctrl-C: OpenAI-compatible (/v1/models, /v1/chat/completions,
@@ -214,6 +216,7 @@ async function main(argv: string[]): Promise<number> {
       allow: { type: "string" },
       "max-steps": { type: "string" },
       "tool-choice": { type: "string" },
+      yes: { type: "boolean", short: "y" },
     },
   });
   if (values.version) {
@@ -512,9 +515,7 @@ async function main(argv: string[]): Promise<number> {
     const allow = (values.allow ?? "read,search").split(",").map((a) => a.trim());
     const unknown = allow.filter((a) => !["read", "search", "edit", "run"].includes(a));
     if (unknown.length) fail(`--allow takes read, search, edit, run; not ${unknown.join(", ")}`);
-    if (allow.includes("edit") || allow.includes("run")) {
-      fail("the agent's edit and run tools are not built yet: use --allow read,search");
-    }
+    if (allow.includes("run")) fail("the agent's run tool is not built yet: use --allow read,search,edit");
     const toolChoice = values["tool-choice"] ?? "auto";
     if (toolChoice !== "auto" && toolChoice !== "required") fail("--tool-choice must be auto or required");
     const root = path.resolve(positionals[1] ?? process.cwd());
@@ -540,6 +541,7 @@ async function main(argv: string[]): Promise<number> {
         maxSteps: num(values["max-steps"], "max-steps", true) ?? 12,
         toolChoice,
         params,
+        yes: values.yes ?? false,
       });
     });
   }

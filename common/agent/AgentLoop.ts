@@ -3,7 +3,7 @@ import type { ChatMessage, GenerationParams, IndexTarget } from "../../sidecar/p
 import { planTools, readToolAnswer } from "../serve/tools";
 import { SidecarError } from "../sidecar/SidecarError";
 import type { SidecarApi } from "../sidecar/SidecarApi";
-import { capResult, ToolError, type AgentTool } from "./agentTools";
+import { capResult, ToolError, type AgentTool, type ToolContext } from "./agentTools";
 
 /** What the loop reports as it goes (the transcript: every call, its arguments and its result). */
 export type AgentEvent =
@@ -26,6 +26,8 @@ export interface AgentOptions {
   params?: GenerationParams;
   signal?: AbortSignal;
   onEvent?: (event: AgentEvent) => void;
+  /** The user's review of an edit tool's change (see `ToolContext.review`); without it nothing is written. */
+  review?: ToolContext["review"];
 }
 
 export interface AgentResult {
@@ -118,7 +120,14 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     let text: string;
     let failed = false;
     try {
-      text = capResult(await tool!.run(args!, { api, target: options.target, signal }));
+      text = capResult(
+        await tool!.run(args!, {
+          api,
+          target: options.target,
+          signal,
+          ...(options.review ? { review: options.review } : {}),
+        }),
+      );
     } catch (error) {
       if (signal.aborted) return { steps: step, stopped: "cancelled", calls };
       failed = true;

@@ -1,9 +1,22 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
+import { unifiedDiff } from "../actions/proposal";
 import { insideRoot } from "../actions/workspacePath";
+import { writeFileAtomic } from "../chat/atomicWrite";
 import { hitLocation } from "../search/format";
 import type { SidecarApi } from "../sidecar/SidecarApi";
 import type { IndexTarget } from "../../sidecar/protocol";
+
+/** A change an edit tool proposes; nothing is written unless the host's review accepts it. */
+export interface ProposedChange {
+  /** Relative to the workspace folder. */
+  path: string;
+  before: string;
+  after: string;
+  /** Unified diff of the change (`--- /dev/null` for a new file). */
+  diff: string;
+  newFile: boolean;
+}
 
 /** What a tool sees: the workspace folder (every path is confined to it) and the sidecar. */
 export interface ToolContext {
@@ -11,6 +24,11 @@ export interface ToolContext {
   /** The workspace folder and its index. */
   target: IndexTarget;
   signal: AbortSignal;
+  /**
+   * The user's review of a proposed change: resolves true to write it. Absent: edits are never written (the
+   * model is told so).
+   */
+  review?: (change: ProposedChange) => Promise<boolean>;
 }
 
 /** A tool the agent may call: a JSON schema for its arguments, a one-line description, a capped result. */
@@ -23,8 +41,8 @@ export interface AgentTool {
    * optional one is nullable (`type: ["integer", "null"]`), the model writing null for "not given".
    */
   parameters: { type: "object"; properties: Record<string, object>; required: string[] };
-  /** The permission it needs: `read` (files), `search` (the index). */
-  permission: "read" | "search";
+  /** The permission it needs: `read` (files), `search` (the index), `edit` (reviewed changes). */
+  permission: "read" | "search" | "edit";
   /**
    * Run it. @returns the result text, at most {@link MAX_RESULT_CHARS} (longer results are cut with a note).
    * @throws ToolError with a sentence for the model (a path outside the folder, a binary file, a bad regex).
@@ -168,3 +186,84 @@ export function capResult(text: string): string {
     ? text
     : `${text.slice(0, MAX_RESULT_CHARS)}\n[… ${text.length - MAX_RESULT_CHARS} more characters left out]`;
 }
+
+/** Characters of text an edit tool takes per argument. */
+export const MAX_EDIT_CHARS = 4_000;
+
+/** Put a change through the host's review; write it only when accepted. @returns what the model is told. */
+async function reviewed(ctx: ToolContext, file: string, change: ProposedChange): Promise<string> {
+  if (!ctx.review) return "The edit was not applied: nobody can review it here.";
+  if (!(await ctx.review(change))) return `The user rejected the change to ${change.path}; it was not written.`;
+  await fs.mkdir(path.dirname(file), { recursive: true });
+  await writeFileAtomic(file, change.after);
+  const added = change.diff.split("\n").filter((l) => l.startsWith("+") && !l.startsWith("+++")).length;
+  const removed = change.diff.split("\n").filter((l) => l.startsWith("-") && !l.startsWith("---")).length;
+  return `The user accepted the change; ${change.path} was written (+${added} −${removed} lines).`;
+}
+
+/**
+ * The agent's edit tools: each proposes a change that becomes a reviewed diff (`ToolContext.review`); nothing
+ * is written before the user accepts it.
+ */
+export const EDIT_TOOLS: AgentTool[] = [
+  {
+    name: "propose_edit",
+    description: "Replace one exact, unique piece of a file's text with new text (shown to the user to accept).",
+    parameters: {
+      type: "object",
+      properties: {
+        path: { type: "string", maxLength: 300 },
+        old_text: { type: "string", maxLength: MAX_EDIT_CHARS },
+        new_text: { type: "string", maxLength: MAX_EDIT_CHARS },
+      },
+      required: ["path", "old_text", "new_text"],
+    },
+    permission: "edit",
+    async run(args, ctx) {
+      const { file, rel } = resolve(ctx, args["path"]);
+      const before = await readText(file, rel);
+      const oldText = String(args["old_text"] ?? "");
+      if (!oldText) throw new ToolError("Give the exact text to replace in old_text.");
+      const count = before.split(oldText).length - 1;
+      if (count !== 1) {
+        throw new ToolError(
+          count
+            ? `old_text occurs ${count} times in ${rel}; include more lines so it is unique.`
+            : `old_text is not in ${rel}; read the file and copy the text exactly.`,
+        );
+      }
+      const after = before.replace(oldText, () => String(args["new_text"] ?? ""));
+      return reviewed(ctx, file, { path: rel, before, after, diff: unifiedDiff(rel, before, after), newFile: false });
+    },
+  },
+  {
+    name: "create_file",
+    description: "Create a new file with the given content (shown to the user to accept).",
+    parameters: {
+      type: "object",
+      properties: { path: { type: "string", maxLength: 300 }, content: { type: "string", maxLength: MAX_EDIT_CHARS } },
+      required: ["path", "content"],
+    },
+    permission: "edit",
+    async run(args, ctx) {
+      const { file, rel } = resolve(ctx, args["path"]);
+      if (
+        await fs.stat(file).then(
+          () => true,
+          () => false,
+        )
+      ) {
+        throw new ToolError(`${rel} already exists; use propose_edit to change it.`);
+      }
+      const content = String(args["content"] ?? "");
+      const after = content.endsWith("\n") ? content : `${content}\n`;
+      return reviewed(ctx, file, {
+        path: rel,
+        before: "",
+        after,
+        diff: unifiedDiff(rel, "", after, { newFile: true }),
+        newFile: true,
+      });
+    },
+  },
+];

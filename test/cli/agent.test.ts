@@ -4,7 +4,13 @@ import path from "node:path";
 import { Ajv } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { repairToolCall, runAgent, type AgentEvent } from "../../common/agent/AgentLoop";
-import { READ_TOOLS, ToolError, type ToolContext } from "../../common/agent/agentTools";
+import {
+  EDIT_TOOLS,
+  READ_TOOLS,
+  ToolError,
+  type ProposedChange,
+  type ToolContext,
+} from "../../common/agent/agentTools";
 import { planTools, readToolAnswer } from "../../common/serve/tools";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
 import { chunk, json, RecordedEngine, sse } from "../engines/recordedEngine";
@@ -131,6 +137,59 @@ describe("agent tools: confined to the workspace", () => {
   });
 });
 
+describe("agent edit tools: a reviewed diff, nothing written before Accept", () => {
+  const ctx = (review?: (c: ProposedChange) => Promise<boolean>): ToolContext => ({
+    api: sidecar,
+    target: { root: ws, storageDir: path.join(work, "index") },
+    signal: new AbortController().signal,
+    ...(review ? { review } : {}),
+  });
+  const edit = EDIT_TOOLS.find((t) => t.name === "propose_edit")!;
+  const create = EDIT_TOOLS.find((t) => t.name === "create_file")!;
+  const file = () => path.join(ws, "src", "greet.ts");
+
+  it("propose_edit: rejected or unreviewed, the file is unchanged; accepted, it is written as the diff shows", async () => {
+    const original = await fs.readFile(file(), "utf8");
+    const args = { path: "src/greet.ts", old_text: "`Hi ${name}`", new_text: "`Hello, ${name}!`" };
+    const seen: ProposedChange[] = [];
+    expect(await edit.run(args, ctx())).toMatch(/not applied/);
+    expect(
+      await edit.run(
+        args,
+        ctx(async (c) => (seen.push(c), false)),
+      ),
+    ).toMatch(/rejected/);
+    expect(await fs.readFile(file(), "utf8")).toBe(original);
+    expect(seen[0]!.diff).toMatch(/^-  return `Hi \$\{name\}`;$/m);
+    expect(seen[0]!.diff).toMatch(/^\+  return `Hello, \$\{name\}!`;$/m);
+    expect(
+      await edit.run(
+        args,
+        ctx(async () => true),
+      ),
+    ).toMatch(/was written \(\+1 −1 lines\)/);
+    expect(await fs.readFile(file(), "utf8")).toBe(original.replace("`Hi ${name}`", "`Hello, ${name}!`"));
+    await fs.writeFile(file(), original);
+  });
+
+  it("propose_edit refuses text that is missing or not unique, and paths out; create_file refuses an existing file", async () => {
+    const accept = ctx(async () => true);
+    await expect(edit.run({ path: "src/greet.ts", old_text: "nope", new_text: "x" }, accept)).rejects.toThrow(
+      /not in src\/greet.ts/,
+    );
+    await expect(edit.run({ path: "src/greet.ts", old_text: "e", new_text: "x" }, accept)).rejects.toThrow(
+      /occurs \d+ times/,
+    );
+    await expect(edit.run({ path: "../outside.txt", old_text: "not", new_text: "x" }, accept)).rejects.toThrow(
+      /outside the workspace folder/,
+    );
+    await expect(create.run({ path: "src/greet.ts", content: "x" }, accept)).rejects.toThrow(/already exists/);
+    expect(await create.run({ path: "src/new.ts", content: "export const n = 1;" }, accept)).toMatch(/was written/);
+    expect(await fs.readFile(path.join(ws, "src", "new.ts"), "utf8")).toBe("export const n = 1;\n");
+    await fs.rm(path.join(ws, "src", "new.ts"));
+  });
+});
+
 describe("agent: remote models without a grammar (RECORDED CONTRACT)", () => {
   it("repairToolCall lifts a call out of a code fence or trailing text; nothing parses from prose", () => {
     const call = { name: "grep", arguments: { pattern: "greet" } };
@@ -186,7 +245,7 @@ describe("agent: remote models without a grammar (RECORDED CONTRACT)", () => {
 });
 
 describe("hearth agent (CLI)", () => {
-  it("prints every call and result on stderr; stops at --max-steps with exit 1; edit and run are refused for now", async () => {
+  it("prints every call and result on stderr; stops at --max-steps with exit 1; without a terminal or --yes no edit is written; run is refused", async () => {
     const r = await hearth([
       "agent",
       ws,
@@ -196,6 +255,8 @@ describe("hearth agent (CLI)", () => {
       "Where is greet defined?",
       "--tool-choice",
       "required",
+      "--allow",
+      "read,search,edit",
       "--max-steps",
       "2",
       "--index-dir",
@@ -209,8 +270,13 @@ describe("hearth agent (CLI)", () => {
     expect(r.stderr).toMatch(/\[1\] → \w+ \{/);
     expect(r.stderr).toMatch(/\[2\] ← /);
     expect(r.stderr).toMatch(/stopped without an answer after 2 steps and 2 tool calls \(the step limit/);
-    const refused = await hearth(["agent", ws, "-p", "x", "--allow", "read,edit"]);
+    // Whatever the tiny model proposed, no change was written: stdin is not a terminal and --yes was not given.
+    expect(await fs.readFile(path.join(ws, "src", "greet.ts"), "utf8")).toBe(
+      "export function greet(name: string) {\n  return `Hi ${name}`;\n}\n",
+    );
+    expect((await fs.readdir(path.join(ws, "src"))).sort()).toEqual(["greet.ts"]);
+    const refused = await hearth(["agent", ws, "-p", "x", "--allow", "read,run"]);
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/edit and run tools are not built yet/);
+    expect(refused.stderr).toMatch(/run tool is not built yet/);
   }, 60_000);
 });
