@@ -160,8 +160,8 @@ describe("agent edit tools: a reviewed diff, nothing written before Accept", () 
       ),
     ).toMatch(/rejected/);
     expect(await fs.readFile(file(), "utf8")).toBe(original);
-    expect(seen[0]!.diff).toMatch(/^-  return `Hi \$\{name\}`;$/m);
-    expect(seen[0]!.diff).toMatch(/^\+  return `Hello, \$\{name\}!`;$/m);
+    expect(seen[0]!.diff).toMatch(/^- {2}return `Hi \$\{name\}`;$/m);
+    expect(seen[0]!.diff).toMatch(/^\+ {2}return `Hello, \$\{name\}!`;$/m);
     expect(
       await edit.run(
         args,
