@@ -93,7 +93,11 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     }
     if (result.stopReason === "cancelled") return { steps: step, stopped: "cancelled", calls };
     const parsed = result.json ?? repairToolCall(result.text);
-    const read = parsed === undefined ? undefined : readToolAnswer(parsed, `call_${step}`);
+    // An object with neither a tool name nor an answer string is not an answer: it counts as an invalid call.
+    const shaped =
+      typeof (parsed as { name?: unknown } | undefined)?.name === "string" ||
+      typeof (parsed as { answer?: unknown } | undefined)?.answer === "string";
+    const read = shaped ? readToolAnswer(parsed, `call_${step}`) : undefined;
     if (read && "answer" in read) {
       onEvent?.({ kind: "answer", step, text: read.answer });
       return { answer: read.answer, steps: step, calls };

@@ -244,6 +244,35 @@ describe("agent: remote models without a grammar (RECORDED CONTRACT)", () => {
   });
 });
 
+describe("agent: JSON that is neither a call nor an answer (RECORDED CONTRACT)", () => {
+  it("goes back to the model as an invalid call instead of ending the loop with an empty answer", async () => {
+    const replies = [JSON.stringify({ thoughts: "let me think" }), JSON.stringify({ answer: "done" })];
+    let turn = 0;
+    const engine = new RecordedEngine({
+      "GET /v1/models": (_q, res) => json(res, 200, { data: [{ id: "remote-coder", owned_by: "organization" }] }),
+      "POST /v1/chat/completions": (_q, res) => sse(res, [chunk({ content: replies[Math.min(turn++, 1)] }, "stop")]),
+    });
+    const url = await engine.start();
+    const { sidecar: remote } = await spawnSidecar();
+    try {
+      await remote.request("model/load", { role: "chat", model: { uri: "", engine: { url, kind: "openai" } } });
+      const events: AgentEvent[] = [];
+      const r = await runAgent({
+        api: remote,
+        target: { root: ws, storageDir: path.join(work, "index") },
+        task: "Anything?",
+        tools: READ_TOOLS,
+        onEvent: (e) => events.push(e),
+      });
+      expect(r).toMatchObject({ answer: "done", steps: 2, calls: 0 });
+      expect(events.map((e) => e.kind)).toEqual(["invalid", "answer"]);
+    } finally {
+      await remote.stop();
+      await engine.stop();
+    }
+  });
+});
+
 describe("hearth agent (CLI)", () => {
   it("prints every call and result on stderr; stops at --max-steps with exit 1; without a terminal or --yes no edit is written; run is refused", async () => {
     const r = await hearth([
