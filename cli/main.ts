@@ -300,6 +300,19 @@ async function main(argv: string[]): Promise<number> {
       : { uri: resolveModelArg(uri!, modelsDir) };
   const engineUrl = values["engine-url"];
   const contextSize = num(values["context-size"], "context-size", true);
+  /** The embedding and rerank roles the flags ask for (local GGUF or engine), for index, search, agent, mcp, serve. */
+  const searchRoles = (options: { rerank?: boolean } = {}): Array<[ModelRole, ModelRoleSpec]> =>
+    (
+      [
+        ["embedding", values["embedding-model"], values["embedding-engine-url"]],
+        ["rerank", values["rerank-model"], values["rerank-engine-url"]],
+      ] as const
+    )
+      .filter(([role, uri, url]) => (uri || url) && !(role === "rerank" && options.rerank === false))
+      .map(([role, uri, url]) => [
+        role,
+        { model: modelSpec(uri, url), contextSize: contextSize ?? SEARCH_MODEL_CONTEXT_SIZE },
+      ]);
   const verbose = values.verbose ?? false;
   const tty = process.stderr.isTTY;
 
@@ -394,16 +407,7 @@ async function main(argv: string[]): Promise<number> {
     const storageDir = path.resolve(values["index-dir"] ?? defaultIndexDir(root));
     return withSidecar(async () => {
       await sidecar.start();
-      for (const [role, uri, url] of [
-        ["embedding", values["embedding-model"], values["embedding-engine-url"]],
-        ["rerank", values["rerank-model"], values["rerank-engine-url"]],
-      ] as const) {
-        if ((!uri && !url) || (role === "rerank" && values["no-rerank"])) continue;
-        await roles.ensure(role, {
-          model: modelSpec(uri, url),
-          contextSize: contextSize ?? SEARCH_MODEL_CONTEXT_SIZE,
-        });
-      }
+      for (const [role, spec] of searchRoles({ rerank: !values["no-rerank"] })) await roles.ensure(role, spec);
       const indexOptions = {
         root,
         storageDir,
@@ -523,17 +527,7 @@ async function main(argv: string[]): Promise<number> {
     return withSidecar(async () => {
       await sidecar.start();
       await loadChatModel(modelUri ?? (engineUrl ? undefined : DEFAULT_MODELS.chat));
-      for (const [role, uri, url] of [
-        ["embedding", values["embedding-model"], values["embedding-engine-url"]],
-        ["rerank", values["rerank-model"], values["rerank-engine-url"]],
-      ] as const) {
-        if (uri || url) {
-          await roles.ensure(role, {
-            model: modelSpec(uri, url),
-            contextSize: contextSize ?? SEARCH_MODEL_CONTEXT_SIZE,
-          });
-        }
-      }
+      for (const [role, spec] of searchRoles()) await roles.ensure(role, spec);
       return await runAgentCli(sidecar, {
         target: { root, storageDir },
         task: values.prompt!,
@@ -551,13 +545,7 @@ async function main(argv: string[]): Promise<number> {
     const storageDir = path.resolve(values["index-dir"] ?? defaultIndexDir(root));
     return withSidecar(async () => {
       await sidecar.start();
-      for (const [role, uri, url] of [
-        ["embedding", values["embedding-model"], values["embedding-engine-url"]],
-        ["rerank", values["rerank-model"], values["rerank-engine-url"]],
-      ] as const) {
-        if (!uri && !url) continue;
-        await roles.ensure(role, { model: modelSpec(uri, url), contextSize: contextSize ?? SEARCH_MODEL_CONTEXT_SIZE });
-      }
+      for (const [role, spec] of searchRoles()) await roles.ensure(role, spec);
       await runMcp(sidecar, {
         target: { root, storageDir },
         log: (line) => process.stderr.write(`hearth mcp: ${terminalSafe(line)}\n`),
@@ -583,13 +571,7 @@ async function main(argv: string[]): Promise<number> {
         },
       ]);
     }
-    for (const [role, uri, url] of [
-      ["embedding", values["embedding-model"], values["embedding-engine-url"]],
-      ["rerank", values["rerank-model"], values["rerank-engine-url"]],
-    ] as const) {
-      if (uri || url)
-        wanted.push([role, { model: modelSpec(uri, url), contextSize: contextSize ?? SEARCH_MODEL_CONTEXT_SIZE }]);
-    }
+    wanted.push(...searchRoles());
     if (!wanted.length) {
       fail(
         "serve needs at least one model: --model <chat.gguf>, --completion-model, --embedding-model or --rerank-model",
