@@ -12,14 +12,13 @@
  * Defaults: stories260K (chat), the lab FIM and embedding models (lab/models; tiny, so the figures are
  * dominated by per-request overhead, which is what the seam adds).
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import type { ModelSpec } from "../sidecar/protocol";
+import { startLlamaServer, type RunningLlamaServer } from "../test/engines/llamaServer";
 import { pct } from "./stats";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -37,46 +36,17 @@ const runs = Number(values.runs);
 const source = readFileSync(values.file!, "utf8");
 const f = (n: number) => n.toFixed(2).padStart(8);
 
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function llamaServer(args: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const binary = execFileSync("bash", [path.join(root, "scripts", "build-llama-server.sh")], {
-    encoding: "utf8",
-  }).trim();
-  const port = await freePort();
-  const child = spawn(binary, ["--host", "127.0.0.1", "--port", String(port), "-t", "1", ...args], { stdio: "ignore" });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600; i++) {
-    if (
-      await fetch(`${url}/health`).then(
-        (r) => r.ok,
-        () => false,
-      )
-    )
-      return { url, child };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`llama-server on ${url} did not become healthy`);
-}
-
 const sidecar = new SidecarProcess({
   sidecarPath: path.join(root, "dist", "sidecar.mjs"),
   init: { modelsDir: path.join(root, ".cache", "models"), threads: 1, gpu: "off" },
 });
 await sidecar.start();
-const servers: ChildProcess[] = [];
+const servers: RunningLlamaServer[] = [];
 
 try {
   // ---- chat
-  const chatServer = await llamaServer(["-m", values["chat-model"]!, "-c", "512"]);
-  servers.push(chatServer.child);
+  const chatServer = await startLlamaServer(["-m", values["chat-model"]!, "-c", "512"]);
+  servers.push(chatServer);
   const prompt = [{ role: "user" as const, content: "Once upon a time" }];
   const chatParams = { temperature: 0, maxTokens: 96 };
   const hearthChat = async (model: ModelSpec) => {
@@ -147,8 +117,8 @@ try {
   );
 
   // ---- FIM
-  const fimServer = await llamaServer(["-m", values["fim-model"]!, "-c", "1024"]);
-  servers.push(fimServer.child);
+  const fimServer = await startLlamaServer(["-m", values["fim-model"]!, "-c", "1024"]);
+  servers.push(fimServer);
   const ends: number[] = [];
   for (let i = source.indexOf("\n"); i !== -1 && ends.length < 2000; i = source.indexOf("\n", i + 1)) ends.push(i);
   const positions = Array.from({ length: runs }, (_, k) => ends[Math.floor(((k + 0.5) * ends.length) / runs)]!);
@@ -218,8 +188,8 @@ try {
   );
 
   // ---- embedding
-  const embedServer = await llamaServer(["-m", values["embedding-model"]!, "--embeddings", "-c", "512"]);
-  servers.push(embedServer.child);
+  const embedServer = await startLlamaServer(["-m", values["embedding-model"]!, "--embeddings", "-c", "512"]);
+  servers.push(embedServer);
   // Texts: consecutive 12-line pieces of the source file (chunk-sized), sent 32 per request as the index does.
   const lines = source.split("\n");
   const pieces: string[] = [];
@@ -278,5 +248,5 @@ try {
   );
 } finally {
   await sidecar.stop();
-  for (const s of servers) s.kill("SIGKILL");
+  await Promise.all(servers.map((s) => s.stop()));
 }

@@ -10,12 +10,12 @@
  *   npm run bench:serve [-- --chat-clients 16] [--embed-clients 4] [--requests 160] [--soak-seconds 300]
  *                          [--max-tokens 32] [--chat-model <gguf>] [--embedding-model <gguf>]
  */
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { freePort, startLlamaServer, type RunningLlamaServer } from "../test/engines/llamaServer";
 import { pct } from "./stats";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -44,15 +44,6 @@ const pieces = source
   .filter((p) => p.trim().length > 20)
   .map((p) => p.slice(0, 300))
   .slice(0, 64);
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function healthy(url: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 600; i++) {
@@ -89,19 +80,6 @@ async function startHearth(): Promise<{ url: string; child: ChildProcess }> {
     ],
     { stdio: "ignore" },
   );
-  const url = `http://127.0.0.1:${port}`;
-  await healthy(url, child);
-  return { url, child };
-}
-
-async function startLlamaServer(args: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const binary = execFileSync("bash", [path.join(root, "scripts", "build-llama-server.sh")], {
-    encoding: "utf8",
-  }).trim();
-  const port = await freePort();
-  const child = spawn(binary, ["--host", "127.0.0.1", "--port", String(port), "-t", "1", "-np", "1", ...args], {
-    stdio: "ignore",
-  });
   const url = `http://127.0.0.1:${port}`;
   await healthy(url, child);
   return { url, child };
@@ -222,13 +200,22 @@ function report(name: string, chatRun: { samples: Sample[]; ms: number }, embedR
 }
 
 const children: ChildProcess[] = [];
+const llamaServers: RunningLlamaServer[] = [];
 try {
   const hearth = await startHearth();
   children.push(hearth.child);
-  const llamaChat = await startLlamaServer(["-m", values["chat-model"]!, "-c", "512"]);
-  children.push(llamaChat.child);
-  const llamaEmbed = await startLlamaServer(["-m", values["embedding-model"]!, "--embeddings", "-c", "512"]);
-  children.push(llamaEmbed.child);
+  const llamaChat = await startLlamaServer(["-m", values["chat-model"]!, "-c", "512", "-np", "1"]);
+  llamaServers.push(llamaChat);
+  const llamaEmbed = await startLlamaServer([
+    "-m",
+    values["embedding-model"]!,
+    "--embeddings",
+    "-c",
+    "512",
+    "-np",
+    "1",
+  ]);
+  llamaServers.push(llamaEmbed);
   console.log(
     `Load: ${chatClients} streaming chat clients (${maxTokens} tokens, greedy) and ${embedClients} embedding clients, ${requests} requests each kind; one slot per model, 1 thread`,
   );
@@ -289,4 +276,5 @@ try {
   );
 } finally {
   for (const child of children) child.kill("SIGTERM");
+  await Promise.all(llamaServers.map((s) => s.stop()));
 }
