@@ -48,6 +48,38 @@ afterAll(async () => {
   await fs.rm(work, { recursive: true, force: true });
 });
 
+/**
+ * Run the agent on a recorded OpenAI-compatible engine that answers each chat request with the next of
+ * `replies` (the last one repeated), through a real sidecar. @returns the result, the events and what the
+ * engine was sent.
+ */
+async function replayAgent(replies: string[]) {
+  let turn = 0;
+  const engine = new RecordedEngine({
+    "GET /v1/models": (_q, res) => json(res, 200, { data: [{ id: "remote-coder", owned_by: "organization" }] }),
+    "POST /v1/chat/completions": (_q, res) =>
+      sse(res, [chunk({ content: replies[Math.min(turn++, replies.length - 1)] }, "stop")]),
+  });
+  const url = await engine.start();
+  const { sidecar: remote } = await spawnSidecar();
+  try {
+    await remote.request("model/load", { role: "chat", model: { uri: "", engine: { url, kind: "openai" } } });
+    const events: AgentEvent[] = [];
+    const result = await runAgent({
+      api: remote,
+      target: { root: ws, storageDir: path.join(work, "index") },
+      task: "Where is greet defined?",
+      tools: READ_TOOLS,
+      onEvent: (e) => events.push(e),
+    });
+    const sent = engine.seen.filter((x) => x.path === "/v1/chat/completions").map((x) => x.body);
+    return { result, events, sent: sent as Array<{ messages: Array<{ content: string }> }> };
+  } finally {
+    await remote.stop();
+    await engine.stop();
+  }
+}
+
 describe("agent: tool calls made under the tools' grammar", () => {
   it("for every tool and 8 seeds, stories260K's forced call parses and validates against the tool's schema", async () => {
     const ajv = new Ajv({ strict: false });
@@ -208,68 +240,22 @@ describe("agent: remote models without a grammar (RECORDED CONTRACT)", () => {
       JSON.stringify({ name: "read_file", arguments: { path: "src/greet.ts", start_line: "one", end_line: null } }),
       `${JSON.stringify({ answer: "greet is defined in src/greet.ts" })} Hope this helps!`,
     ];
-    let turn = 0;
-    const engine = new RecordedEngine({
-      "GET /v1/models": (_q, res) => json(res, 200, { data: [{ id: "remote-coder", owned_by: "organization" }] }),
-      "POST /v1/chat/completions": (_q, res) => sse(res, [chunk({ content: replies[Math.min(turn++, 2)] }, "stop")]),
-    });
-    const url = await engine.start();
-    const { sidecar: remote } = await spawnSidecar();
-    try {
-      await remote.request("model/load", { role: "chat", model: { uri: "", engine: { url, kind: "openai" } } });
-      const events: AgentEvent[] = [];
-      const r = await runAgent({
-        api: remote,
-        target: { root: ws, storageDir: path.join(work, "index") },
-        task: "Where is greet defined?",
-        tools: READ_TOOLS,
-        onEvent: (e) => events.push(e),
-      });
-      expect(r).toMatchObject({ answer: "greet is defined in src/greet.ts", steps: 3, calls: 1 });
-      expect(events.map((e) => e.kind)).toEqual(["call", "result", "invalid", "answer"]);
-      expect(events[1]).toMatchObject({
-        kind: "result",
-        text: "src/greet.ts:1: export function greet(name: string) {",
-      });
-      expect((events[2] as { reason: string }).reason).toMatch(/start_line/);
-      // What the engine was told about the invalid call.
-      const third = engine.seen.filter((s) => s.path === "/v1/chat/completions")[2]!.body as {
-        messages: Array<{ content: string }>;
-      };
-      expect(third.messages.at(-1)?.content).toMatch(/not a valid call: .*start_line/);
-    } finally {
-      await remote.stop();
-      await engine.stop();
-    }
+    const { result, events, sent } = await replayAgent(replies);
+    expect(result).toMatchObject({ answer: "greet is defined in src/greet.ts", steps: 3, calls: 1 });
+    expect(events.map((e) => e.kind)).toEqual(["call", "result", "invalid", "answer"]);
+    expect(events[1]).toMatchObject({ kind: "result", text: "src/greet.ts:1: export function greet(name: string) {" });
+    expect((events[2] as { reason: string }).reason).toMatch(/start_line/);
+    // What the engine was told about the invalid call.
+    expect(sent[2]!.messages.at(-1)?.content).toMatch(/not a valid call: .*start_line/);
   });
 });
 
 describe("agent: JSON that is neither a call nor an answer (RECORDED CONTRACT)", () => {
   it("goes back to the model as an invalid call instead of ending the loop with an empty answer", async () => {
     const replies = [JSON.stringify({ thoughts: "let me think" }), JSON.stringify({ answer: "done" })];
-    let turn = 0;
-    const engine = new RecordedEngine({
-      "GET /v1/models": (_q, res) => json(res, 200, { data: [{ id: "remote-coder", owned_by: "organization" }] }),
-      "POST /v1/chat/completions": (_q, res) => sse(res, [chunk({ content: replies[Math.min(turn++, 1)] }, "stop")]),
-    });
-    const url = await engine.start();
-    const { sidecar: remote } = await spawnSidecar();
-    try {
-      await remote.request("model/load", { role: "chat", model: { uri: "", engine: { url, kind: "openai" } } });
-      const events: AgentEvent[] = [];
-      const r = await runAgent({
-        api: remote,
-        target: { root: ws, storageDir: path.join(work, "index") },
-        task: "Anything?",
-        tools: READ_TOOLS,
-        onEvent: (e) => events.push(e),
-      });
-      expect(r).toMatchObject({ answer: "done", steps: 2, calls: 0 });
-      expect(events.map((e) => e.kind)).toEqual(["invalid", "answer"]);
-    } finally {
-      await remote.stop();
-      await engine.stop();
-    }
+    const { result, events } = await replayAgent(replies);
+    expect(result).toMatchObject({ answer: "done", steps: 2, calls: 0 });
+    expect(events.map((e) => e.kind)).toEqual(["invalid", "answer"]);
   });
 });
 
