@@ -1,8 +1,7 @@
-import { promises as fs } from "node:fs";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { z } from "zod";
-import { insideRoot } from "../common/actions/workspacePath";
+import { readWorkspaceText, ToolError } from "../common/agent/agentTools";
 import { hitLocation } from "../common/search/format";
 import { SidecarError } from "../common/sidecar/SidecarError";
 import type { SidecarProcess } from "../common/sidecar/SidecarProcess";
@@ -13,8 +12,6 @@ declare const HEARTH_VERSION: string;
 
 /** Lines `read_range` returns at most. */
 export const MAX_RANGE_LINES = 2000;
-/** Bytes of a file `read_range` reads at most. */
-export const MAX_READ_BYTES = 4 * 1024 * 1024;
 
 /** What `hearth mcp` serves. */
 export interface McpOptions {
@@ -119,24 +116,28 @@ export async function runMcp(sidecar: SidecarProcess, options: McpOptions): Prom
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     async ({ path: rel, start_line, end_line }) => {
-      const file = insideRoot(target.root, rel);
-      if (!file) {
-        return fail(new Error(`'${rel}' is outside the workspace folder ${target.root}; give a path inside it.`));
-      }
       if (end_line < start_line) return fail(new Error("end_line must not be before start_line."));
       if (end_line - start_line + 1 > MAX_RANGE_LINES) {
         return fail(new Error(`Ask for at most ${MAX_RANGE_LINES} lines at a time.`));
       }
       try {
-        const stat = await fs.stat(file);
-        if (!stat.isFile()) return fail(new Error(`'${rel}' is not a file.`));
-        if (stat.size > MAX_READ_BYTES) return fail(new Error(`'${rel}' is over ${MAX_READ_BYTES} bytes.`));
-        const text = await fs.readFile(file, "utf8");
-        if (text.includes("\u0000")) return fail(new Error(`'${rel}' is a binary file.`));
-        const lines = text.split("\n").slice(start_line - 1, end_line);
-        return { content: [{ type: "text", text: lines.join("\n") }] };
+        // The agent's reader: confined to the folder, no secrets, binary or huge files.
+        const { text } = await readWorkspaceText(target.root, rel);
+        return {
+          content: [
+            {
+              type: "text",
+              text: text
+                .split("\n")
+                .slice(start_line - 1, end_line)
+                .join("\n"),
+            },
+          ],
+        };
       } catch (error) {
-        return fail(new Error(`Cannot read '${rel}': ${(error as Error).message}`));
+        return fail(
+          error instanceof ToolError ? error : new Error(`Cannot read '${rel}': ${(error as Error).message}`),
+        );
       }
     },
   );

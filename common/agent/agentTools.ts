@@ -65,12 +65,29 @@ const SKIP_DIRS = new Set([".git", "node_modules", ".hg", ".svn", "dist", "build
 const SECRET = /(^|\/)(\.env(\..*)?|.*\.(pem|key|p12|pfx)|id_(rsa|ed25519|ecdsa)|\.npmrc|\.netrc)$/i;
 
 function resolve(ctx: ToolContext, rel: unknown): { file: string; rel: string } {
+  return resolveIn(ctx.target.root, rel);
+}
+
+/**
+ * `rel` under the workspace folder `root`, confined to it (`insideRoot`: no `..`, absolute path or symlink out)
+ * and not a secrets file. @throws ToolError saying which.
+ */
+function resolveIn(root: string, rel: unknown): { file: string; rel: string } {
   if (typeof rel !== "string" || !rel) throw new ToolError("Give a path relative to the workspace folder.");
   const clean = rel.replace(/^\.\/+/, "");
-  const file = insideRoot(ctx.target.root, clean);
+  const file = insideRoot(root, clean);
   if (!file) throw new ToolError(`'${rel}' is outside the workspace folder; use a path inside it.`);
-  if (SECRET.test(clean)) throw new ToolError(`'${rel}' may hold secrets; the agent does not read it.`);
+  if (SECRET.test(clean)) throw new ToolError(`'${rel}' may hold secrets; Hearth does not read it.`);
   return { file, rel: clean };
+}
+
+/**
+ * The text of a workspace file for a tool (the agent's, `hearth mcp`'s): confined to `root`, not a secrets,
+ * binary, missing or over-{@link MAX_FILE_BYTES} file. @throws ToolError with the sentence to show.
+ */
+export async function readWorkspaceText(root: string, relPath: unknown): Promise<{ rel: string; text: string }> {
+  const { file, rel } = resolveIn(root, relPath);
+  return { rel, text: await readText(file, rel) };
 }
 
 async function readText(file: string, rel: string): Promise<string> {
