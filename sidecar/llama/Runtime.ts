@@ -347,54 +347,34 @@ export class Runtime {
 
   /** The chat engine of the chat role. @throws HearthError NoModelLoaded */
   chat(): ChatEngine {
-    const chat = this.models.get("chat")?.chat;
-    if (!chat) {
-      throw new HearthError(
-        ErrorCodes.NoModelLoaded,
-        "No chat model is loaded.",
-        "Set 'hearth.models.chat' or run '/model <path.gguf>'.",
-      );
-    }
-    return chat;
+    return loaded("chat", this.models.get("chat")?.chat, "Set 'hearth.models.chat' or run '/model <path.gguf>'.");
   }
 
   /** The FIM engine of the completion role. @throws HearthError NoModelLoaded */
   completion(): FimEngine {
-    const completion = this.models.get("completion")?.completion;
-    if (!completion) {
-      throw new HearthError(
-        ErrorCodes.NoModelLoaded,
-        "No completion model is loaded.",
-        "Set 'hearth.models.completion' to a FIM-capable code model (or pass --model to 'hearth complete').",
-      );
-    }
-    return completion;
+    return loaded(
+      "completion",
+      this.models.get("completion")?.completion,
+      "Set 'hearth.models.completion' to a FIM-capable code model (or pass --model to 'hearth complete').",
+    );
   }
 
   /** The engine of the embedding role. @throws HearthError NoModelLoaded */
   embedding(): EmbeddingEngine {
-    const engine = this.embeddingOrUndefined();
-    if (!engine) {
-      throw new HearthError(
-        ErrorCodes.NoModelLoaded,
-        "No embedding model is loaded.",
-        "Set 'hearth.models.embedding' (or pass --embedding-model), or point the embedding role at an engine.",
-      );
-    }
-    return engine;
+    return loaded(
+      "embedding",
+      this.embeddingOrUndefined(),
+      "Set 'hearth.models.embedding' (or pass --embedding-model), or point the embedding role at an engine.",
+    );
   }
 
   /** The engine of the rerank role. @throws HearthError NoModelLoaded */
   rerank(): RerankEngine {
-    const engine = this.rerankOrUndefined();
-    if (!engine) {
-      throw new HearthError(
-        ErrorCodes.NoModelLoaded,
-        "No rerank model is loaded.",
-        "Set 'hearth.models.rerank' (or pass --rerank-model), or point the rerank role at an engine.",
-      );
-    }
-    return engine;
+    return loaded(
+      "rerank",
+      this.rerankOrUndefined(),
+      "Set 'hearth.models.rerank' (or pass --rerank-model), or point the rerank role at an engine.",
+    );
   }
 
   /**
@@ -496,4 +476,10 @@ function backendUnavailable(gpu: GpuSetting, reason: string): HearthError {
 
 function gib(bytes: number): string {
   return (bytes / 1024 ** 3).toFixed(1);
+}
+
+/** A role's engine. @throws HearthError NoModelLoaded ("No <role> model is loaded.") with `hint` when absent. */
+function loaded<T>(role: ModelRole, engine: T | undefined, hint: string): T {
+  if (!engine) throw new HearthError(ErrorCodes.NoModelLoaded, `No ${role} model is loaded.`, hint);
+  return engine;
 }
