@@ -2,7 +2,8 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import { runAgent, type AgentEvent } from "../common/agent/AgentLoop";
 import { createInterface } from "node:readline/promises";
-import { EDIT_TOOLS, READ_TOOLS, type ProposedChange } from "../common/agent/agentTools";
+import { EDIT_TOOLS, READ_TOOLS, type ProposedChange, type ReviewDecision } from "../common/agent/agentTools";
+import { RUN_COMMAND_TOOL } from "../common/agent/runCommand";
 import type { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import type { GenerationParams, IndexTarget } from "../sidecar/protocol";
 import { terminalSafe } from "./terminal";
@@ -11,10 +12,16 @@ import { terminalSafe } from "./terminal";
 export interface AgentCliOptions {
   target: IndexTarget;
   task: string;
-  /** Permissions: "read", "search", "edit" (run is not built yet). */
+  /** Permissions: "read", "search", "edit", "run". */
   allow: string[];
-  /** Accept every proposed change without asking. */
+  /** Accept every proposed change and run every command without asking. */
   yes: boolean;
+  /** Commands `run_command` runs without asking (see `CommandPolicy.allowlist`). */
+  allowCommands: string[];
+  /** How long one command may run, ms. */
+  commandTimeoutMs: number;
+  /** The chat model's context window, tokens (old tool results are left out to fit it). */
+  contextTokens?: number;
   maxSteps: number;
   toolChoice: "auto" | "required";
   params: GenerationParams;
@@ -34,24 +41,39 @@ function folded(text: string): string {
  */
 export async function runAgentCli(sidecar: SidecarProcess, options: AgentCliOptions): Promise<number> {
   const say = (line: string) => process.stderr.write(`${terminalSafe(line)}\n`);
-  const tools = [...READ_TOOLS, ...EDIT_TOOLS].filter((t) => options.allow.includes(t.permission));
-  /** Show the diff; write it on --yes or a "y" typed at the terminal; otherwise not. */
-  const review = async (change: ProposedChange): Promise<boolean> => {
-    process.stderr.write(terminalSafe(change.diff));
+  const tools = [...READ_TOOLS, ...EDIT_TOOLS, RUN_COMMAND_TOOL].filter((t) => options.allow.includes(t.permission));
+  /** Yes on --yes or a "y" typed at the terminal; no without a terminal. */
+  const ask = async (question: string, refused: string): Promise<boolean> => {
     if (options.yes) {
-      say(`(accepted: --yes)`);
+      say(`(yes: --yes)`);
       return true;
     }
     if (!process.stdin.isTTY) {
-      say("(not applied: no terminal to confirm on; pass --yes to accept changes)");
+      say(refused);
       return false;
     }
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     try {
-      return /^y(es)?$/i.test((await rl.question(`Apply this change to ${change.path}? [y/N] `)).trim());
+      return /^y(es)?$/i.test((await rl.question(`${terminalSafe(question)} [y/N] `)).trim());
     } finally {
       rl.close();
     }
+  };
+  /** Show every diff of the call, then one question for all of them. */
+  const review = async (changes: ProposedChange[]): Promise<ReviewDecision> => {
+    for (const change of changes) process.stderr.write(terminalSafe(change.diff));
+    const yes = await ask(
+      `Apply ${changes.length > 1 ? `these ${changes.length} changes` : "this change"} to ${changes.map((c) => c.path).join(", ")}?`,
+      "(not applied: no terminal to confirm on; pass --yes to accept changes)",
+    );
+    return yes ? "accepted" : "rejected";
+  };
+  const confirm = (command: string): Promise<boolean> => {
+    say(`command: ${command}`);
+    return ask(
+      "Run this command in the workspace folder?",
+      "(not run: no terminal to confirm on; pass --yes or --allow-command to run commands)",
+    );
   };
   const system = await fs
     .readFile(path.join(options.target.root, ".hearth", "agent.md"), "utf8")
@@ -70,11 +92,14 @@ export async function runAgentCli(sidecar: SidecarProcess, options: AgentCliOpti
       params: options.params,
       signal: abort.signal,
       review,
+      commands: { trusted: true, confirm, allowlist: options.allowCommands, timeoutMs: options.commandTimeoutMs },
+      ...(options.contextTokens ? { contextTokens: options.contextTokens } : {}),
       ...(system ? { system: system.slice(0, 8000) } : {}),
       onEvent: (e: AgentEvent) => {
         if (e.kind === "call") say(`[${e.step}] → ${e.name} ${JSON.stringify(e.args)}`);
         else if (e.kind === "result") say(`[${e.step}] ← ${e.error ? "error: " : ""}${folded(e.text)}`);
         else if (e.kind === "invalid") say(`[${e.step}] invalid call (${e.reason}): ${folded(e.text)}`);
+        else if (e.kind === "trimmed") say(`[${e.step}] (${e.notice})`);
       },
     });
     if (result.answer !== undefined) {
@@ -84,7 +109,11 @@ export async function runAgentCli(sidecar: SidecarProcess, options: AgentCliOpti
     }
     say(
       `hearth agent: stopped without an answer after ${result.steps} steps and ${result.calls} tool calls (${
-        result.stopped === "maxSteps" ? "the step limit, --max-steps" : result.stopped
+        result.stopped === "maxSteps"
+          ? "the step limit, --max-steps"
+          : result.stopped === "invalidCalls"
+            ? "two invalid calls in a row"
+            : result.stopped
       }).`,
     );
     return 1;

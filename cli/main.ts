@@ -61,7 +61,8 @@ const USAGE = `Usage: hearth chat [options]
        hearth run <prompt> <file> [--range L1:L2] [--input "text"] [--model <path|hf:uri>]
        hearth models [--engine-url <url>]
        hearth import-continue [--continue-config <file>] [--json]
-       hearth agent [<dir>] -p "<task>" [--allow read,search,edit] [--yes] [--max-steps 12] [--tool-choice auto|required]
+       hearth agent [<dir>] -p "<task>" [--allow read,search,edit,run] [--yes] [--max-steps 12] [--tool-choice auto|required]
+                    [--allow-command "<command>"]... [--command-timeout 60]
        hearth mcp [<dir>] [--embedding-model <m>] [--rerank-model <m>] [--index-dir <dir>]
        hearth serve [--model <chat.gguf>] [--completion-model <fim.gguf>] [--embedding-model <m>] [--rerank-model <m>]
                     [--host 127.0.0.1] [--port ${settingDefault("server.port")}] [--api-key-env VAR] [--max-queue ${settingDefault("server.maxQueue")}]
@@ -85,8 +86,11 @@ doctor:    check each configured role (chat and completion on --engine-url or --
 agent:     work on a task in the folder (default: the current one) with tools, printing every call and its
            result on stderr and the answer on stdout: search_codebase, read_file, list_files, grep, and with
            --allow edit propose_edit and create_file, whose diff is shown and written only when you accept
-           (y on the terminal, or --yes). Each call is generated under a grammar of the tools' schemas and
-           validated.
+           (y on the terminal, or --yes; the edits of one call are one review), and with --allow run
+           run_command, which shows each command in full and runs it only when you confirm it (y, --yes, or
+           an --allow-command entry it equals or extends with arguments), killed after --command-timeout
+           seconds. Each call is generated under a grammar of the tools' schemas and validated; old tool
+           results are left out, with a notice, when the context window fills.
 mcp:       the folder's code index (default: the current one) as an MCP server over stdio, for agents:
            tools search_codebase, read_range, index_status, reindex. Builds the index on the first search.
 serve:     serve the loaded models over HTTP until Ctrl-C: OpenAI-compatible (/v1/models, /v1/chat/completions,
@@ -216,6 +220,8 @@ async function main(argv: string[]): Promise<number> {
       allow: { type: "string" },
       "max-steps": { type: "string" },
       "tool-choice": { type: "string" },
+      "allow-command": { type: "string", multiple: true },
+      "command-timeout": { type: "string" },
       yes: { type: "boolean", short: "y" },
     },
   });
@@ -519,16 +525,18 @@ async function main(argv: string[]): Promise<number> {
     const allow = (values.allow ?? "read,search").split(",").map((a) => a.trim());
     const unknown = allow.filter((a) => !["read", "search", "edit", "run"].includes(a));
     if (unknown.length) fail(`--allow takes read, search, edit, run; not ${unknown.join(", ")}`);
-    if (allow.includes("run")) fail("the agent's run tool is not built yet: use --allow read,search,edit");
     const toolChoice = values["tool-choice"] ?? "auto";
     if (toolChoice !== "auto" && toolChoice !== "required") fail("--tool-choice must be auto or required");
     const root = path.resolve(positionals[1] ?? process.cwd());
     const storageDir = path.resolve(values["index-dir"] ?? defaultIndexDir(root));
     return withSidecar(async () => {
       await sidecar.start();
-      await loadChatModel(modelUri ?? (engineUrl ? undefined : DEFAULT_MODELS.chat));
+      const info = await loadChatModel(modelUri ?? (engineUrl ? undefined : DEFAULT_MODELS.chat));
       for (const [role, spec] of searchRoles()) await roles.ensure(role, spec);
       return await runAgentCli(sidecar, {
+        contextTokens: info.contextSize,
+        allowCommands: values["allow-command"] ?? [],
+        commandTimeoutMs: (num(values["command-timeout"], "command-timeout", false) ?? 60) * 1000,
         target: { root, storageDir },
         task: values.prompt!,
         allow,

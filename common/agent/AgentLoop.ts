@@ -10,7 +10,9 @@ export type AgentEvent =
   | { kind: "call"; step: number; name: string; args: Record<string, unknown> }
   | { kind: "result"; step: number; name: string; text: string; error: boolean }
   | { kind: "invalid"; step: number; text: string; reason: string }
-  | { kind: "answer"; step: number; text: string };
+  | { kind: "answer"; step: number; text: string }
+  /** Older tool results were left out to keep the conversation inside the model's context window. */
+  | { kind: "trimmed"; step: number; results: number; notice: string };
 
 export interface AgentOptions {
   api: SidecarApi;
@@ -26,8 +28,20 @@ export interface AgentOptions {
   params?: GenerationParams;
   signal?: AbortSignal;
   onEvent?: (event: AgentEvent) => void;
-  /** The user's review of an edit tool's change (see `ToolContext.review`); without it nothing is written. */
+  /** The user's review of an edit tool's changes (see `ToolContext.review`); without it nothing is written. */
   review?: ToolContext["review"];
+  /** The host's index search (see `ToolContext.search`). */
+  search?: ToolContext["search"];
+  /** What `run_command` may do (see `ToolContext.commands`); without it every command is refused. */
+  commands?: ToolContext["commands"];
+  /**
+   * The chat model's context window, tokens: before each step the oldest tool results are replaced by a notice
+   * until the conversation fits (about {@link CHARS_PER_TOKEN} characters a token, the answer's `maxTokens`
+   * kept free). Absent: only the sidecar's fitting, which drops whole old turns.
+   */
+  contextTokens?: number;
+  /** Prompt + completion tokens the run may spend in all (a budget); the loop stops when it is spent. */
+  tokenBudget?: number;
 }
 
 export interface AgentResult {
@@ -35,9 +49,32 @@ export interface AgentResult {
   answer?: string;
   steps: number;
   /** Why the loop ended without an answer. */
-  stopped?: "maxSteps" | "cancelled" | "invalidCalls";
+  stopped?: "maxSteps" | "cancelled" | "invalidCalls" | "tokenBudget";
   calls: number;
+  /** Prompt tokens evaluated and tokens generated, summed over the steps. */
+  tokens: { prompt: number; completion: number };
 }
+
+/** Characters a token is assumed to hold when fitting the conversation (code runs 3–4; 3 errs on the safe side). */
+export const CHARS_PER_TOKEN = 3;
+
+/**
+ * Keep `messages` under `budgetChars` by replacing the oldest tool results (never the task, the first message)
+ * with a one-line notice. @returns how many results were left out this time.
+ */
+export function trimToolResults(messages: ChatMessage[], budgetChars: number): number {
+  const size = () => messages.reduce((n, m) => n + m.content.length, 0);
+  let trimmed = 0;
+  for (let i = 1; i < messages.length - 1 && size() > budgetChars; i++) {
+    const m = messages[i]!;
+    const match = /^Result of (\S+?)( \(error\))?:\n/.exec(m.content);
+    if (m.role !== "user" || !match || m.content.endsWith(LEFT_OUT)) continue;
+    m.content = `Result of ${match[1]}${match[2] ?? ""}: ${LEFT_OUT}`;
+    trimmed++;
+  }
+  return trimmed;
+}
+const LEFT_OUT = "[left out to fit the context window; call the tool again if you need it]";
 
 /**
  * The agent loop: model → tool call → result → model, until the model answers, `maxSteps` rounds, or the signal
@@ -46,8 +83,9 @@ export interface AgentResult {
  * write a malformed call; a remote engine's answer that is not the schema's JSON goes through
  * {@link repairToolCall}. Every call's arguments are validated against the tool's schema with ajv; an invalid call
  * is returned to the model as an error once, and a second invalid call in a row ends the loop.
- * Tool results are capped (`MAX_RESULT_CHARS`); the conversation is fitted to the model's window by the sidecar,
- * which drops the oldest turns and says how many.
+ * Tool results are capped (`MAX_RESULT_CHARS`); with `contextTokens` the oldest results are replaced by a notice
+ * when the conversation outgrows the window, and what the sidecar still had to drop is reported too, never silently
+ * (`trimmed` events). The run stops at `maxSteps`, at `tokenBudget`, or on the signal.
  */
 export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   const { api, tools, onEvent } = options;
@@ -72,8 +110,23 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   const messages: ChatMessage[] = [{ role: "user", content: options.task }];
   let calls = 0;
   let invalidInARow = 0;
+  const tokens = { prompt: 0, completion: 0 };
+  const end = (steps: number, stopped: AgentResult["stopped"]): AgentResult => ({ steps, stopped, calls, tokens });
+  const reserve = (options.params?.maxTokens ?? 1024) * CHARS_PER_TOKEN + system.length;
   for (let step = 1; step <= maxSteps; step++) {
-    if (signal.aborted) return { steps: step - 1, stopped: "cancelled", calls };
+    if (signal.aborted) return end(step - 1, "cancelled");
+    if (options.tokenBudget !== undefined && tokens.prompt + tokens.completion >= options.tokenBudget)
+      return end(step - 1, "tokenBudget");
+    if (options.contextTokens) {
+      const results = trimToolResults(messages, options.contextTokens * CHARS_PER_TOKEN - reserve);
+      if (results)
+        onEvent?.({
+          kind: "trimmed",
+          step,
+          results,
+          notice: `${results} older tool result${results > 1 ? "s were" : " was"} left out to fit the model's ${options.contextTokens}-token context window.`,
+        });
+    }
     let result;
     try {
       result = await api.request(
@@ -88,10 +141,19 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
         signal,
       );
     } catch (error) {
-      if (signal.aborted) return { steps: step - 1, stopped: "cancelled", calls };
+      if (signal.aborted) return end(step - 1, "cancelled");
       throw SidecarError.from(error);
     }
-    if (result.stopReason === "cancelled") return { steps: step, stopped: "cancelled", calls };
+    tokens.prompt += result.usage.promptTokens;
+    tokens.completion += result.usage.completionTokens;
+    if (result.droppedMessages > 0)
+      onEvent?.({
+        kind: "trimmed",
+        step,
+        results: 0,
+        notice: `The oldest ${result.droppedMessages} messages were left out to fit the model's context window.`,
+      });
+    if (result.stopReason === "cancelled") return end(step, "cancelled");
     const parsed = result.json ?? repairToolCall(result.text);
     // An object with neither a tool name nor an answer string is not an answer: it counts as an invalid call.
     const shaped =
@@ -100,7 +162,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     const read = shaped ? readToolAnswer(parsed, `call_${step}`) : undefined;
     if (read && "answer" in read) {
       onEvent?.({ kind: "answer", step, text: read.answer });
-      return { answer: read.answer, steps: step, calls };
+      return { answer: read.answer, steps: step, calls, tokens };
     }
     const call = read?.call;
     const tool = call ? tools.find((t) => t.name === call.function.name) : undefined;
@@ -113,7 +175,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
       reason = `its arguments do not match ${tool.name}'s schema: ${ajv.errorsText(validate!.errors)}`;
     if (reason !== undefined) {
       onEvent?.({ kind: "invalid", step, text: result.text, reason });
-      if (++invalidInARow >= 2) return { steps: step, stopped: "invalidCalls", calls };
+      if (++invalidInARow >= 2) return end(step, "invalidCalls");
       messages.push({ role: "assistant", content: result.text || "(nothing)" });
       messages.push({ role: "user", content: `That was not a valid call: ${reason}. Try again.` });
       continue;
@@ -130,10 +192,12 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
           target: options.target,
           signal,
           ...(options.review ? { review: options.review } : {}),
+          ...(options.commands ? { commands: options.commands } : {}),
+          ...(options.search ? { search: options.search } : {}),
         }),
       );
     } catch (error) {
-      if (signal.aborted) return { steps: step, stopped: "cancelled", calls };
+      if (signal.aborted) return end(step, "cancelled");
       failed = true;
       text = error instanceof ToolError ? error.message : `The tool failed: ${SidecarError.from(error).userMessage}`;
     }
@@ -141,7 +205,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     messages.push({ role: "assistant", content: JSON.stringify({ name: tool!.name, arguments: args }) });
     messages.push({ role: "user", content: `Result of ${tool!.name}${failed ? " (error)" : ""}:\n${text}` });
   }
-  return { steps: maxSteps, stopped: "maxSteps", calls };
+  return end(maxSteps, "maxSteps");
 }
 
 /**

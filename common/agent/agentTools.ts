@@ -5,7 +5,7 @@ import { insideRoot } from "../actions/workspacePath";
 import { writeFileAtomic } from "../chat/atomicWrite";
 import { hitLocation } from "../search/format";
 import type { SidecarApi } from "../sidecar/SidecarApi";
-import type { IndexTarget } from "../../sidecar/protocol";
+import type { IndexSearchResult, IndexTarget } from "../../sidecar/protocol";
 
 /** A change an edit tool proposes; nothing is written unless the host's review accepts it. */
 export interface ProposedChange {
@@ -18,6 +18,12 @@ export interface ProposedChange {
   newFile: boolean;
 }
 
+/**
+ * How a review ended: `accepted` (the tool writes the changes), `applied` (the host wrote them itself, e.g. VS
+ * Code's one-undo-step `WorkspaceEdit`, and saved them), `rejected` (nothing is written).
+ */
+export type ReviewDecision = "accepted" | "applied" | "rejected";
+
 /** What a tool sees: the workspace folder (every path is confined to it) and the sidecar. */
 export interface ToolContext {
   api: SidecarApi;
@@ -25,10 +31,33 @@ export interface ToolContext {
   target: IndexTarget;
   signal: AbortSignal;
   /**
-   * The user's review of a proposed change: resolves true to write it. Absent: edits are never written (the
-   * model is told so).
+   * The user's review of the changes one call proposes (one entry per file, shown together as one review).
+   * Absent: edits are never written (the model is told so).
    */
-  review?: (change: ProposedChange) => Promise<boolean>;
+  review?: (changes: ProposedChange[]) => Promise<ReviewDecision>;
+  /** Search the host's index (VS Code: building it first); absent: `index/search` on `target`. */
+  search?: (query: string, signal: AbortSignal) => Promise<IndexSearchResult>;
+  /** What `run_command` may do here; absent: it refuses every command. */
+  commands?: CommandPolicy;
+}
+
+/**
+ * The rules `run_command` keeps: never in an untrusted workspace; each command shown in full and confirmed by
+ * the user unless it is on the allowlist; a timeout and an output cap.
+ */
+export interface CommandPolicy {
+  /** The workspace is trusted (VS Code's workspace trust; the CLI: the user passed `--allow run`). */
+  trusted: boolean;
+  /** Ask the user to run `command` (shown in full). @returns true to run it. */
+  confirm(command: string): Promise<boolean>;
+  /**
+   * Commands run without asking: an entry matches the command itself or the command followed by arguments
+   * (`npm test` allows `npm test -- --run`), never a command with shell operators (`;`, `&`, `|`, `>`, `<`, `$`,
+   * backquote, newline) in it.
+   */
+  allowlist?: string[];
+  /** Default {@link COMMAND_TIMEOUT_MS}. */
+  timeoutMs?: number;
 }
 
 /** A tool the agent may call: a JSON schema for its arguments, a one-line description, a capped result. */
@@ -41,14 +70,20 @@ export interface AgentTool {
    * optional one is nullable (`type: ["integer", "null"]`), the model writing null for "not given".
    */
   parameters: { type: "object"; properties: Record<string, object>; required: string[] };
-  /** The permission it needs: `read` (files), `search` (the index), `edit` (reviewed changes). */
-  permission: "read" | "search" | "edit";
+  /**
+   * The permission it needs: `read` (files), `search` (the index), `edit` (reviewed changes), `run` (confirmed
+   * shell commands), `tools` (other extensions' and MCP servers' tools, confirmed).
+   */
+  permission: AgentPermission;
   /**
    * Run it. @returns the result text, at most {@link MAX_RESULT_CHARS} (longer results are cut with a note).
    * @throws ToolError with a sentence for the model (a path outside the folder, a binary file, a bad regex).
    */
   run(args: Record<string, unknown>, ctx: ToolContext): Promise<string>;
 }
+
+/** What a tool may do; `hearth agent --allow` and the chat's agent mode grant them by name. */
+export type AgentPermission = "read" | "search" | "edit" | "run" | "tools";
 
 /** A tool failure the model is told about (as the call's result), not a crash of the loop. */
 export class ToolError extends Error {}
@@ -132,7 +167,9 @@ export const READ_TOOLS: AgentTool[] = [
     async run(args, ctx) {
       const query = String(args["query"] ?? "").trim();
       if (!query) throw new ToolError("Give a non-empty query.");
-      const r = await ctx.api.request("index/search", { ...ctx.target, query, topK: 5 }, ctx.signal);
+      const r = ctx.search
+        ? await ctx.search(query, ctx.signal)
+        : await ctx.api.request("index/search", { ...ctx.target, query, topK: 5 }, ctx.signal);
       if (!r.hits.length) return `No code matches "${query}".`;
       return r.hits.map((h) => `${hitLocation(h)}${h.symbol ? ` ${h.symbol}` : ""}\n${h.text}`).join("\n\n");
     },
@@ -207,50 +244,93 @@ export function capResult(text: string): string {
 /** Characters of text an edit tool takes per argument. */
 export const MAX_EDIT_CHARS = 4_000;
 
-/** Put a change through the host's review; write it only when accepted. @returns what the model is told. */
-async function reviewed(ctx: ToolContext, file: string, change: ProposedChange): Promise<string> {
+/** Put the changes of one call through the host's review, as one; write them all only when accepted. */
+async function reviewed(ctx: ToolContext, changes: ProposedChange[]): Promise<string> {
+  const names = changes.map((c) => c.path).join(", ");
   if (!ctx.review) return "The edit was not applied: nobody can review it here.";
-  if (!(await ctx.review(change))) return `The user rejected the change to ${change.path}; it was not written.`;
-  await fs.mkdir(path.dirname(file), { recursive: true });
-  await writeFileAtomic(file, change.after);
-  const added = change.diff.split("\n").filter((l) => l.startsWith("+") && !l.startsWith("+++")).length;
-  const removed = change.diff.split("\n").filter((l) => l.startsWith("-") && !l.startsWith("---")).length;
-  return `The user accepted the change; ${change.path} was written (+${added} −${removed} lines).`;
+  const decision = await ctx.review(changes);
+  if (decision === "rejected") return `The user rejected the change to ${names}; nothing was written.`;
+  const counts: string[] = [];
+  for (const change of changes) {
+    const lines = change.diff.split("\n");
+    const added = lines.filter((l) => l.startsWith("+") && !l.startsWith("+++")).length;
+    const removed = lines.filter((l) => l.startsWith("-") && !l.startsWith("---")).length;
+    counts.push(`${change.path} (+${added} −${removed} lines)`);
+    if (decision === "applied") continue;
+    // Resolved again at write time: a symlink swapped in since the proposal cannot lead the write out.
+    const { file } = resolve(ctx, change.path);
+    await fs.mkdir(path.dirname(file), { recursive: true });
+    await writeFileAtomic(file, change.after);
+  }
+  return `The user accepted the change; written: ${counts.join(", ")}.`;
 }
 
+/** Edits one `propose_edit` call may carry (one review). */
+export const MAX_EDITS_PER_CALL = 8;
+
 /**
- * The agent's edit tools: each proposes a change that becomes a reviewed diff (`ToolContext.review`); nothing
- * is written before the user accepts it.
+ * The agent's edit tools: each call proposes changes that become one reviewed diff (`ToolContext.review`);
+ * nothing is written before the user accepts it.
  */
 export const EDIT_TOOLS: AgentTool[] = [
   {
     name: "propose_edit",
-    description: "Replace one exact, unique piece of a file's text with new text (shown to the user to accept).",
+    description:
+      "Replace exact, unique pieces of files' text with new text; all edits of one call are shown to the user as one change to accept.",
     parameters: {
       type: "object",
       properties: {
-        path: { type: "string", maxLength: 300 },
-        old_text: { type: "string", maxLength: MAX_EDIT_CHARS },
-        new_text: { type: "string", maxLength: MAX_EDIT_CHARS },
+        edits: {
+          type: "array",
+          minItems: 1,
+          maxItems: MAX_EDITS_PER_CALL,
+          items: {
+            type: "object",
+            properties: {
+              path: { type: "string", maxLength: 300 },
+              old_text: { type: "string", maxLength: MAX_EDIT_CHARS },
+              new_text: { type: "string", maxLength: MAX_EDIT_CHARS },
+            },
+            required: ["path", "old_text", "new_text"],
+          },
+        },
       },
-      required: ["path", "old_text", "new_text"],
+      required: ["edits"],
     },
     permission: "edit",
     async run(args, ctx) {
-      const { file, rel } = resolve(ctx, args["path"]);
-      const before = await readText(file, rel);
-      const oldText = String(args["old_text"] ?? "");
-      if (!oldText) throw new ToolError("Give the exact text to replace in old_text.");
-      const count = before.split(oldText).length - 1;
-      if (count !== 1) {
-        throw new ToolError(
-          count
-            ? `old_text occurs ${count} times in ${rel}; include more lines so it is unique.`
-            : `old_text is not in ${rel}; read the file and copy the text exactly.`,
-        );
+      const edits = Array.isArray(args["edits"]) ? (args["edits"] as Array<Record<string, unknown>>) : [];
+      if (!edits.length) throw new ToolError("Give at least one edit: {path, old_text, new_text}.");
+      // Edits of one file apply in order to its text; each file becomes one change of the review.
+      const files = new Map<string, { before: string; after: string }>();
+      for (const [i, edit] of edits.entries()) {
+        const { file, rel } = resolve(ctx, edit["path"]);
+        const current = files.get(rel) ?? { before: await readText(file, rel), after: "" };
+        const text = files.has(rel) ? current.after : current.before;
+        const oldText = String(edit["old_text"] ?? "");
+        const which = edits.length > 1 ? `edit ${i + 1}: ` : "";
+        if (!oldText) throw new ToolError(`${which}give the exact text to replace in old_text.`);
+        const count = text.split(oldText).length - 1;
+        if (count !== 1) {
+          throw new ToolError(
+            which +
+              (count
+                ? `old_text occurs ${count} times in ${rel}; include more lines so it is unique.`
+                : `old_text is not in ${rel}; read the file and copy the text exactly.`),
+          );
+        }
+        files.set(rel, { before: current.before, after: text.replace(oldText, () => String(edit["new_text"] ?? "")) });
       }
-      const after = before.replace(oldText, () => String(args["new_text"] ?? ""));
-      return reviewed(ctx, file, { path: rel, before, after, diff: unifiedDiff(rel, before, after), newFile: false });
+      return reviewed(
+        ctx,
+        [...files].map(([rel, { before, after }]) => ({
+          path: rel,
+          before,
+          after,
+          diff: unifiedDiff(rel, before, after),
+          newFile: false,
+        })),
+      );
     },
   },
   {
@@ -274,13 +354,9 @@ export const EDIT_TOOLS: AgentTool[] = [
       }
       const content = String(args["content"] ?? "");
       const after = content.endsWith("\n") ? content : `${content}\n`;
-      return reviewed(ctx, file, {
-        path: rel,
-        before: "",
-        after,
-        diff: unifiedDiff(rel, "", after, { newFile: true }),
-        newFile: true,
-      });
+      return reviewed(ctx, [
+        { path: rel, before: "", after, diff: unifiedDiff(rel, "", after, { newFile: true }), newFile: true },
+      ]);
     },
   },
 ];

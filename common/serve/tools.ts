@@ -75,7 +75,7 @@ export function planTools(tools: unknown[], choice: unknown): ToolPlan | undefin
   const described = allowed
     .map(
       (t) =>
-        `- ${t.function.name}${t.function.description ? `: ${t.function.description}` : ""}\n  arguments: ${JSON.stringify(t.function.parameters ?? {})}`,
+        `- ${t.function.name}${t.function.description ? `: ${t.function.description}` : ""}\n  arguments: ${signature(t.function.parameters ?? {})}`,
     )
     .join("\n");
   const instructions =
@@ -83,6 +83,37 @@ export function planTools(tools: unknown[], choice: unknown): ToolPlan | undefin
     `Reply with one JSON object only: {"name": "<tool>", "arguments": {...}} to call a tool` +
     (allowAnswer ? `, or {"answer": "<your reply>"} to answer without one.` : ".");
   return { schema, instructions };
+}
+
+/**
+ * A schema written the short way a prompt needs (the grammar enforces the rest): `{path: string, start_line:
+ * number | null}`, `[{…}]` for arrays, `"a" | "b"` for enums, with a property's description after it in
+ * parentheses. About a third of the tokens of the schema's JSON, which matters in a small model's window.
+ */
+export function signature(schema: unknown, depth = 0): string {
+  if (typeof schema !== "object" || schema === null || depth > 6) return "any";
+  const s = schema as Record<string, unknown>;
+  if ("const" in s) return JSON.stringify(s["const"]);
+  if (Array.isArray(s["enum"])) return s["enum"].map((v) => JSON.stringify(v)).join(" | ");
+  for (const key of ["oneOf", "anyOf"]) {
+    if (Array.isArray(s[key])) return (s[key] as unknown[]).map((x) => signature(x, depth + 1)).join(" | ");
+  }
+  const types = Array.isArray(s["type"]) ? (s["type"] as unknown[]) : [s["type"]];
+  return types
+    .map((type) => {
+      if (type === "object") {
+        const props = Object.entries((s["properties"] as Record<string, unknown> | undefined) ?? {});
+        return `{${props
+          .map(([k, v]) => {
+            const d = (v as { description?: unknown } | null)?.description;
+            return `${k}: ${signature(v, depth + 1)}${typeof d === "string" && d ? ` (${d})` : ""}`;
+          })
+          .join(", ")}}`;
+      }
+      if (type === "array") return `[${signature(s["items"], depth + 1)}]`;
+      return typeof type === "string" ? type : "any";
+    })
+    .join(" | ");
 }
 
 /** Characters a string argument may have when its schema sets no `maxLength`. */

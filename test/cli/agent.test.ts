@@ -3,14 +3,23 @@ import os from "node:os";
 import path from "node:path";
 import { Ajv } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { repairToolCall, runAgent, type AgentEvent } from "../../common/agent/AgentLoop";
+import {
+  repairToolCall,
+  runAgent,
+  trimToolResults,
+  type AgentEvent,
+  type AgentOptions,
+} from "../../common/agent/AgentLoop";
 import {
   EDIT_TOOLS,
   READ_TOOLS,
   ToolError,
+  type CommandPolicy,
   type ProposedChange,
+  type ReviewDecision,
   type ToolContext,
 } from "../../common/agent/agentTools";
+import { allowlisted, RUN_COMMAND_TOOL } from "../../common/agent/runCommand";
 import { planTools, readToolAnswer } from "../../common/serve/tools";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
 import { chunk, json, RecordedEngine, sse } from "../engines/recordedEngine";
@@ -53,7 +62,7 @@ afterAll(async () => {
  * `replies` (the last one repeated), through a real sidecar. @returns the result, the events and what the
  * engine was sent.
  */
-async function replayAgent(replies: string[]) {
+async function replayAgent(replies: string[], more: Partial<AgentOptions> = {}) {
   let turn = 0;
   const engine = new RecordedEngine({
     "GET /v1/models": (_q, res) => json(res, 200, { data: [{ id: "remote-coder", owned_by: "organization" }] }),
@@ -71,6 +80,7 @@ async function replayAgent(replies: string[]) {
       task: "Where is greet defined?",
       tools: READ_TOOLS,
       onEvent: (e) => events.push(e),
+      ...more,
     });
     const sent = engine.seen.filter((x) => x.path === "/v1/chat/completions").map((x) => x.body);
     return { result, events, sent: sent as Array<{ messages: Array<{ content: string }> }> };
@@ -83,12 +93,13 @@ async function replayAgent(replies: string[]) {
 describe("agent: tool calls made under the tools' grammar", () => {
   it("for every tool and 8 seeds, stories260K's forced call parses and validates against the tool's schema", async () => {
     const ajv = new Ajv({ strict: false });
-    const tools = READ_TOOLS.map((t) => ({
+    const all = [...READ_TOOLS, ...EDIT_TOOLS, RUN_COMMAND_TOOL];
+    const tools = all.map((t) => ({
       type: "function" as const,
       function: { name: t.name, description: t.description, parameters: t.parameters },
     }));
     let checked = 0;
-    for (const tool of READ_TOOLS) {
+    for (const tool of all) {
       const plan = planTools(tools, { type: "function", function: { name: tool.name } })!;
       const validate = ajv.compile(tool.parameters);
       for (let seed = 1; seed <= 8; seed++) {
@@ -96,7 +107,7 @@ describe("agent: tool calls made under the tools' grammar", () => {
           streamId: `g-${tool.name}-${seed}`,
           system: plan.instructions,
           messages: [{ role: "user", content: "Find where greet is defined." }],
-          params: { maxTokens: 400, temperature: 1, seed },
+          params: { maxTokens: 1400, temperature: 1, seed },
           responseSchema: plan.schema,
         });
         expect(r.stopReason, `${tool.name} seed ${seed}: ${r.text}`).toBe("stop");
@@ -107,8 +118,8 @@ describe("agent: tool calls made under the tools' grammar", () => {
         checked++;
       }
     }
-    expect(checked).toBe(READ_TOOLS.length * 8);
-  }, 120_000);
+    expect(checked).toBe(all.length * 8);
+  }, 240_000);
 
   it("the loop with a required tool choice: one valid call and its result per step, then the step limit", async () => {
     const events: AgentEvent[] = [];
@@ -170,7 +181,7 @@ describe("agent tools: confined to the workspace", () => {
 });
 
 describe("agent edit tools: a reviewed diff, nothing written before Accept", () => {
-  const ctx = (review?: (c: ProposedChange) => Promise<boolean>): ToolContext => ({
+  const ctx = (review?: (c: ProposedChange[]) => Promise<ReviewDecision>): ToolContext => ({
     api: sidecar,
     target: { root: ws, storageDir: path.join(work, "index") },
     signal: new AbortController().signal,
@@ -179,46 +190,215 @@ describe("agent edit tools: a reviewed diff, nothing written before Accept", () 
   const edit = EDIT_TOOLS.find((t) => t.name === "propose_edit")!;
   const create = EDIT_TOOLS.find((t) => t.name === "create_file")!;
   const file = () => path.join(ws, "src", "greet.ts");
+  const one = (p: string, oldText: string, newText: string) => ({
+    edits: [{ path: p, old_text: oldText, new_text: newText }],
+  });
 
   it("propose_edit: rejected or unreviewed, the file is unchanged; accepted, it is written as the diff shows", async () => {
     const original = await fs.readFile(file(), "utf8");
-    const args = { path: "src/greet.ts", old_text: "`Hi ${name}`", new_text: "`Hello, ${name}!`" };
-    const seen: ProposedChange[] = [];
+    const args = one("src/greet.ts", "`Hi ${name}`", "`Hello, ${name}!`");
+    const seen: ProposedChange[][] = [];
     expect(await edit.run(args, ctx())).toMatch(/not applied/);
     expect(
       await edit.run(
         args,
-        ctx(async (c) => (seen.push(c), false)),
+        ctx(async (c) => (seen.push(c), "rejected")),
       ),
     ).toMatch(/rejected/);
     expect(await fs.readFile(file(), "utf8")).toBe(original);
-    expect(seen[0]!.diff).toMatch(/^- {2}return `Hi \$\{name\}`;$/m);
-    expect(seen[0]!.diff).toMatch(/^\+ {2}return `Hello, \$\{name\}!`;$/m);
+    expect(seen[0]!).toHaveLength(1);
+    expect(seen[0]![0]!.diff).toMatch(/^- {2}return `Hi \$\{name\}`;$/m);
+    expect(seen[0]![0]!.diff).toMatch(/^\+ {2}return `Hello, \$\{name\}!`;$/m);
+    // "applied": the host wrote the change itself (VS Code's WorkspaceEdit); the tool writes nothing.
     expect(
       await edit.run(
         args,
-        ctx(async () => true),
+        ctx(async () => "applied"),
       ),
-    ).toMatch(/was written \(\+1 −1 lines\)/);
+    ).toMatch(/src\/greet.ts \(\+1 −1 lines\)/);
+    expect(await fs.readFile(file(), "utf8")).toBe(original);
+    expect(
+      await edit.run(
+        args,
+        ctx(async () => "accepted"),
+      ),
+    ).toMatch(/written: src\/greet.ts \(\+1 −1 lines\)/);
     expect(await fs.readFile(file(), "utf8")).toBe(original.replace("`Hi ${name}`", "`Hello, ${name}!`"));
     await fs.writeFile(file(), original);
   });
 
+  it("the edits of one call, in two files and twice in one, are one review: all written or none", async () => {
+    const original = await fs.readFile(file(), "utf8");
+    await fs.writeFile(path.join(ws, "src", "use.ts"), 'import { greet } from "./greet";\ngreet("a");\n');
+    const args = {
+      edits: [
+        { path: "src/greet.ts", old_text: "function greet(", new_text: "function welcome(" },
+        { path: "src/use.ts", old_text: "import { greet }", new_text: "import { welcome }" },
+        { path: "src/use.ts", old_text: 'greet("a")', new_text: 'welcome("a")' },
+      ],
+    };
+    const reviews: ProposedChange[][] = [];
+    expect(
+      await edit.run(
+        args,
+        ctx(async (c) => (reviews.push(c), "rejected")),
+      ),
+    ).toMatch(/rejected/);
+    expect(reviews).toHaveLength(1);
+    expect(reviews[0]!.map((c) => c.path)).toEqual(["src/greet.ts", "src/use.ts"]);
+    expect(await fs.readFile(path.join(ws, "src", "use.ts"), "utf8")).toContain("greet(");
+    expect(
+      await edit.run(
+        args,
+        ctx(async () => "accepted"),
+      ),
+    ).toMatch(/src\/greet.ts .*src\/use.ts/);
+    expect(await fs.readFile(path.join(ws, "src", "use.ts"), "utf8")).toBe(
+      'import { welcome } from "./greet";\nwelcome("a");\n',
+    );
+    expect(await fs.readFile(file(), "utf8")).toContain("function welcome(");
+    // One bad edit refuses the whole call before any review.
+    await expect(
+      edit.run(
+        { edits: [{ path: "src/use.ts", old_text: "welcome", new_text: "x" }] },
+        ctx(async () => "accepted"),
+      ),
+    ).rejects.toThrow(/occurs 2 times/);
+    await fs.writeFile(file(), original);
+    await fs.rm(path.join(ws, "src", "use.ts"));
+  });
+
   it("propose_edit refuses text that is missing or not unique, and paths out; create_file refuses an existing file", async () => {
-    const accept = ctx(async () => true);
-    await expect(edit.run({ path: "src/greet.ts", old_text: "nope", new_text: "x" }, accept)).rejects.toThrow(
-      /not in src\/greet.ts/,
-    );
-    await expect(edit.run({ path: "src/greet.ts", old_text: "e", new_text: "x" }, accept)).rejects.toThrow(
-      /occurs \d+ times/,
-    );
-    await expect(edit.run({ path: "../outside.txt", old_text: "not", new_text: "x" }, accept)).rejects.toThrow(
-      /outside the workspace folder/,
-    );
+    const accept = ctx(async () => "accepted");
+    await expect(edit.run(one("src/greet.ts", "nope", "x"), accept)).rejects.toThrow(/not in src\/greet.ts/);
+    await expect(edit.run(one("src/greet.ts", "e", "x"), accept)).rejects.toThrow(/occurs \d+ times/);
+    await expect(edit.run(one("../outside.txt", "not", "x"), accept)).rejects.toThrow(/outside the workspace folder/);
     await expect(create.run({ path: "src/greet.ts", content: "x" }, accept)).rejects.toThrow(/already exists/);
-    expect(await create.run({ path: "src/new.ts", content: "export const n = 1;" }, accept)).toMatch(/was written/);
+    expect(await create.run({ path: "src/new.ts", content: "export const n = 1;" }, accept)).toMatch(/written/);
     expect(await fs.readFile(path.join(ws, "src", "new.ts"), "utf8")).toBe("export const n = 1;\n");
     await fs.rm(path.join(ws, "src", "new.ts"));
+  });
+});
+
+describe("agent run_command: confirmed, bounded, never in an untrusted workspace", () => {
+  const exists = (p: string) =>
+    fs.stat(path.join(ws, p)).then(
+      () => true,
+      () => false,
+    );
+  const ctx = (commands?: Partial<CommandPolicy>, signal = new AbortController().signal): ToolContext => ({
+    api: sidecar,
+    target: { root: ws, storageDir: path.join(work, "index") },
+    signal,
+    ...(commands ? { commands: { trusted: true, confirm: async () => false, ...commands } } : {}),
+  });
+  const run = (command: string, c: ToolContext) => RUN_COMMAND_TOOL.run({ command }, c);
+
+  it("untrusted or without a policy it refuses, and nothing runs", async () => {
+    await expect(run("touch ran.txt", ctx())).rejects.toThrow(/not allowed here/);
+    await expect(run("touch ran.txt", ctx({ trusted: false, confirm: async () => true }))).rejects.toThrow(
+      /not trusted/,
+    );
+    expect(await exists("ran.txt")).toBe(false);
+  });
+
+  it("waits for the user's confirmation of the full command; declined, it does not run", async () => {
+    let answer!: (yes: boolean) => void;
+    const asked: string[] = [];
+    const confirm = (command: string) => {
+      asked.push(command);
+      return new Promise<boolean>((resolve) => (answer = resolve));
+    };
+    const running = run("touch ran.txt && echo made it", ctx({ confirm }));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(asked).toEqual(["touch ran.txt && echo made it"]);
+    expect(await exists("ran.txt")).toBe(false);
+    answer(true);
+    expect(await running).toMatch(/^\$ touch ran.txt && echo made it {2}\(exit code 0, [\d.]+ s\)\nmade it/);
+    expect(await exists("ran.txt")).toBe(true);
+    await fs.rm(path.join(ws, "ran.txt"));
+    expect(await run("touch ran.txt", ctx({ confirm: async () => false }))).toMatch(/declined/);
+    expect(await exists("ran.txt")).toBe(false);
+  });
+
+  it("an allowlisted command runs unasked; shell operators never ride on an entry", async () => {
+    expect(allowlisted("npm test", ["npm test"])).toBe(true);
+    expect(allowlisted("npm test -- --run", ["npm test"])).toBe(true);
+    expect(allowlisted("npm tester", ["npm test"])).toBe(false);
+    for (const c of ["npm test; rm -rf x", "npm test && curl x", "npm test | sh", "npm test > f", "npm test $(x)"])
+      expect(allowlisted(c, ["npm test"]), c).toBe(false);
+    expect(await run("echo hi there", ctx({ allowlist: ["echo hi"] }))).toMatch(/exit code 0.*\nhi there/s);
+  });
+
+  it("a non-zero exit is reported; the timeout kills it; long output keeps its head and tail", async () => {
+    const yes = { confirm: async () => true };
+    expect(await run("echo oops >&2; exit 3", ctx(yes))).toMatch(/exit code 3.*\noops/s);
+    expect(await run("sleep 5", ctx({ ...yes, timeoutMs: 300 }))).toMatch(/killed after the 0 s timeout/);
+    const long = await run("seq 1 100000", ctx(yes));
+    expect(long).toMatch(/^\$ seq 1 100000 {2}\(exit code 0/);
+    expect(long).toMatch(/left out/);
+    expect(long.trimEnd().endsWith("100000")).toBe(true);
+    expect(long.length).toBeLessThan(8000);
+  });
+
+  it("Stop during a command kills it and everything it started, and the loop ends cancelled", async () => {
+    const abort = new AbortController();
+    const replies = [JSON.stringify({ name: "run_command", arguments: { command: "sleep 2 && touch late.txt" } })];
+    const stopping = replayAgent(replies, {
+      tools: [RUN_COMMAND_TOOL],
+      signal: abort.signal,
+      commands: { trusted: true, confirm: async () => true },
+      onEvent: (e) => e.kind === "call" && setTimeout(() => abort.abort(), 300),
+    });
+    const { result } = await stopping;
+    expect(result.stopped).toBe("cancelled");
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(await exists("late.txt")).toBe(false);
+  }, 20_000);
+});
+
+describe("agent: the context window and the token budget", () => {
+  it("trimToolResults replaces the oldest results with a notice and keeps the task", () => {
+    const big = "x".repeat(1000);
+    const messages = [
+      { role: "user" as const, content: `task ${big}` },
+      { role: "assistant" as const, content: '{"name":"grep"}' },
+      { role: "user" as const, content: `Result of grep:\n${big}` },
+      { role: "assistant" as const, content: '{"name":"read_file"}' },
+      { role: "user" as const, content: `Result of read_file (error):\n${big}` },
+      { role: "assistant" as const, content: '{"name":"grep"}' },
+      { role: "user" as const, content: `Result of grep:\n${big}` },
+    ];
+    expect(trimToolResults(messages, 2500)).toBe(2);
+    expect(messages[0]!.content).toBe(`task ${big}`);
+    expect(messages[2]!.content).toMatch(/^Result of grep: \[left out to fit the context window/);
+    expect(messages[4]!.content).toMatch(/^Result of read_file \(error\): \[left out/);
+    expect(messages[6]!.content).toBe(`Result of grep:\n${big}`);
+    expect(trimToolResults(messages, 2500)).toBe(0);
+  });
+
+  it("a small window: old results are left out with a notice the transcript shows, and the engine sees it", async () => {
+    const call = JSON.stringify({
+      name: "read_file",
+      arguments: { path: "src/greet.ts", start_line: null, end_line: null },
+    });
+    const { result, events, sent } = await replayAgent([call, call, call, JSON.stringify({ answer: "done" })], {
+      contextTokens: 400,
+      params: { maxTokens: 64 },
+      system: "y".repeat(900),
+    });
+    expect(result.answer).toBe("done");
+    const trimmed = events.filter((e) => e.kind === "trimmed");
+    expect(trimmed.length).toBeGreaterThan(0);
+    expect((trimmed[0] as { notice: string }).notice).toMatch(/left out to fit the model's 400-token context window/);
+    expect(sent.at(-1)!.messages.some((m) => /\[left out to fit the context window/.test(m.content))).toBe(true);
+  });
+
+  it("the token budget ends the run once spent", async () => {
+    const call = JSON.stringify({ name: "grep", arguments: { pattern: "greet" } });
+    const { result } = await replayAgent([call], { tokenBudget: 1 });
+    expect(result).toMatchObject({ stopped: "tokenBudget", steps: 1, calls: 1 });
+    expect(result.tokens.prompt + result.tokens.completion).toBeGreaterThanOrEqual(1);
   });
 });
 
@@ -260,7 +440,7 @@ describe("agent: JSON that is neither a call nor an answer (RECORDED CONTRACT)",
 });
 
 describe("hearth agent (CLI)", () => {
-  it("prints every call and result on stderr; stops at --max-steps with exit 1; without a terminal or --yes no edit is written; run is refused", async () => {
+  it("prints every call and result on stderr; stops at --max-steps with exit 1; without a terminal or --yes no edit is written", async () => {
     const r = await hearth([
       "agent",
       ws,
@@ -290,8 +470,47 @@ describe("hearth agent (CLI)", () => {
       "export function greet(name: string) {\n  return `Hi ${name}`;\n}\n",
     );
     expect((await fs.readdir(path.join(ws, "src"))).sort()).toEqual(["greet.ts"]);
-    const refused = await hearth(["agent", ws, "-p", "x", "--allow", "read,run"]);
-    expect(refused.code).toBe(2);
-    expect(refused.stderr).toMatch(/run tool is not built yet/);
+  }, 60_000);
+});
+
+describe("hearth agent --allow run (CLI, RECORDED CONTRACT engine)", () => {
+  /** `hearth agent` on an engine that asks to run `touch ran.txt`, then answers. */
+  async function agentRun(flags: string[]) {
+    const replies = [
+      JSON.stringify({ name: "run_command", arguments: { command: "touch ran.txt" } }),
+      JSON.stringify({ answer: "ok" }),
+    ];
+    let turn = 0;
+    const engine = new RecordedEngine({
+      "GET /v1/models": (_q, res) => json(res, 200, { data: [{ id: "remote-coder", owned_by: "organization" }] }),
+      "POST /v1/chat/completions": (_q, res) =>
+        sse(res, [chunk({ content: replies[Math.min(turn++, replies.length - 1)] }, "stop")]),
+    });
+    const url = await engine.start();
+    try {
+      return await hearth(["agent", ws, "-p", "Touch the file.", "--engine-url", url, "--allow", "run", ...flags]);
+    } finally {
+      await engine.stop();
+    }
+  }
+  const ran = () =>
+    fs.stat(path.join(ws, "ran.txt")).then(
+      () => true,
+      () => false,
+    );
+
+  it("shows the command; without a terminal, --yes or an allowlist entry it does not run; with one it does", async () => {
+    const refused = await agentRun([]);
+    expect(refused.code, refused.stderr).toBe(0);
+    expect(refused.stderr).toMatch(/command: touch ran.txt/);
+    expect(refused.stderr).toMatch(/not run: no terminal to confirm on/);
+    expect(refused.stderr).toMatch(/declined to run/);
+    expect(await ran()).toBe(false);
+    const allowed = await agentRun(["--allow-command", "touch"]);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(allowed.stderr).toMatch(/exit code 0/);
+    expect(allowed.stdout.trim()).toBe("ok");
+    expect(await ran()).toBe(true);
+    await fs.rm(path.join(ws, "ran.txt"));
   }, 60_000);
 });
