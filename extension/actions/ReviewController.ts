@@ -5,14 +5,23 @@ import { applyProposal, rebase, type EditProposal } from "../../common/actions/p
 /** URI scheme of the read-only documents on either side of a proposed edit's diff. */
 export const PROPOSAL_SCHEME = "hearth-proposal";
 
-/** An edit waiting for the user's decision. */
-export interface PendingReview {
-  id: number;
+/** One file's change in a review. */
+export interface ReviewItem {
   /** The document the edit changes, or the file a new-file proposal creates. */
   target: vscode.Uri;
   kind: "edit" | "newFile";
   proposal: EditProposal;
+}
+
+/** An edit waiting for the user's decision. */
+export interface PendingReview extends ReviewItem {
+  id: number;
   title: string;
+  /**
+   * Further files of the same review (the agent's edits of one call): shown together in VS Code's changes
+   * editor, accepted or rejected together, applied as one `WorkspaceEdit`.
+   */
+  more?: ReviewItem[];
 }
 
 /** How a review ended, for the caller and the tests. */
@@ -25,7 +34,7 @@ export type ReviewOutcome = "accepted" | "rejected" | "refused" | "replaced";
  * the same code, or refused with a message — never applied to other lines. Reject leaves the file as it is.
  */
 export class ReviewController implements vscode.Disposable, vscode.TextDocumentContentProvider {
-  private current?: PendingReview & { resolve(outcome: ReviewOutcome): void };
+  private current?: PendingReview & { resolve(outcome: ReviewOutcome): void; label: string };
   private nextId = 1;
   /** Text of each side of each open diff (a side never changes: a new proposal gets new URIs). */
   private readonly texts = new Map<string, string>();
@@ -52,24 +61,31 @@ export class ReviewController implements vscode.Disposable, vscode.TextDocumentC
   async propose(review: Omit<PendingReview, "id">): Promise<ReviewOutcome> {
     await this.finish("replaced");
     const id = this.nextId++;
-    const name = path.basename(review.target.fsPath || review.target.path);
-    const left = vscode.Uri.from({ scheme: PROPOSAL_SCHEME, path: `/${id}/original/${name}` });
-    const right = vscode.Uri.from({ scheme: PROPOSAL_SCHEME, path: `/${id}/proposed/${name}` });
-    this.texts.set(left.toString(), review.kind === "newFile" ? "" : review.proposal.original);
-    this.texts.set(right.toString(), applyProposal(review.proposal));
+    const sides = [review, ...(review.more ?? [])].map((item, i) => {
+      const name = path.basename(item.target.fsPath || item.target.path);
+      // The first file keeps the one-file layout (/id/original/name) that the diff tab is found by.
+      const dir = i === 0 ? `/${id}` : `/${id}/${i}`;
+      const left = vscode.Uri.from({ scheme: PROPOSAL_SCHEME, path: `${dir}/original/${name}` });
+      const right = vscode.Uri.from({ scheme: PROPOSAL_SCHEME, path: `${dir}/proposed/${name}` });
+      this.texts.set(left.toString(), item.kind === "newFile" ? "" : item.proposal.original);
+      this.texts.set(right.toString(), applyProposal(item.proposal));
+      return { target: item.target, left, right };
+    });
+    const label = `${review.title} (Hearth: Accept ${acceptKey()} · Reject ${rejectKey()})`;
     const outcome = new Promise<ReviewOutcome>((resolve) => {
-      this.current = { ...review, id, resolve };
+      this.current = { ...review, id, resolve, label };
     });
     await vscode.commands.executeCommand("setContext", "hearth.reviewingEdit", true);
-    await vscode.commands.executeCommand(
-      "vscode.diff",
-      left,
-      right,
-      `${review.title} (Hearth: Accept ${acceptKey()} · Reject ${rejectKey()})`,
-      {
-        preview: true,
-      },
-    );
+    if (sides.length === 1) {
+      await vscode.commands.executeCommand("vscode.diff", sides[0]!.left, sides[0]!.right, label, { preview: true });
+    } else {
+      // VS Code's changes (multi-diff) editor: every file of the review in one tab.
+      await vscode.commands.executeCommand(
+        "vscode.changes",
+        label,
+        sides.map((side) => [side.target, side.left, side.right]),
+      );
+    }
     return outcome;
   }
 
@@ -77,6 +93,7 @@ export class ReviewController implements vscode.Disposable, vscode.TextDocumentC
   async accept(): Promise<ReviewOutcome | undefined> {
     const review = this.current;
     if (!review) return undefined;
+    if (review.more?.length) return this.acceptAll([review, ...review.more]);
     if (review.kind === "newFile") {
       const edit = new vscode.WorkspaceEdit();
       edit.createFile(review.target, { ignoreIfExists: false, contents: Buffer.from(review.proposal.newText, "utf8") });
@@ -111,6 +128,30 @@ export class ReviewController implements vscode.Disposable, vscode.TextDocumentC
     return "accepted";
   }
 
+  /** Apply every file of a several-file review as one `WorkspaceEdit`, or none when one cannot apply. */
+  private async acceptAll(items: ReviewItem[]): Promise<ReviewOutcome> {
+    const edit = new vscode.WorkspaceEdit();
+    for (const item of items) {
+      const name = vscode.workspace.asRelativePath(item.target);
+      if (item.kind === "newFile") {
+        edit.createFile(item.target, { ignoreIfExists: false, contents: Buffer.from(item.proposal.newText, "utf8") });
+        continue;
+      }
+      const doc = await vscode.workspace.openTextDocument(item.target);
+      const where = rebase(item.proposal, doc.getText());
+      if ("refused" in where) return this.refuse(`${name}: ${where.refused} Nothing of this change was applied.`);
+      edit.replace(
+        doc.uri,
+        new vscode.Range(doc.positionAt(where.start), doc.positionAt(where.end)),
+        item.proposal.newText,
+      );
+    }
+    if (!(await vscode.workspace.applyEdit(edit)))
+      return this.refuse("VS Code did not apply the change (a file may be read-only or exist already).");
+    await this.finish("accepted");
+    return "accepted";
+  }
+
   /** Drop the pending proposal; the file is untouched. */
   async reject(): Promise<ReviewOutcome | undefined> {
     if (!this.current) return undefined;
@@ -138,9 +179,11 @@ export class ReviewController implements vscode.Disposable, vscode.TextDocumentC
       .filter((t) => {
         const input = t.input;
         return (
-          input instanceof vscode.TabInputTextDiff &&
-          input.modified.scheme === PROPOSAL_SCHEME &&
-          input.modified.path.startsWith(`/${review.id}/`)
+          (input instanceof vscode.TabInputTextDiff &&
+            input.modified.scheme === PROPOSAL_SCHEME &&
+            input.modified.path.startsWith(`/${review.id}/`)) ||
+          // The changes editor of a several-file review (its tab input has no class in the API before 1.96).
+          (!!review.more?.length && t.label === review.label)
         );
       });
     for (const key of [...this.texts.keys()]) if (key.includes(`/${review.id}/`)) this.texts.delete(key);
