@@ -36,6 +36,8 @@ export interface HearthConfig {
   actions: { maxTokens: number; temperature: number };
   /** The local API server (*Hearth: Start Local API Server*). */
   server: { port: number; maxQueue: number };
+  /** `/agent` in the chat view. */
+  agent: { maxSteps: number; allowedCommands: string[]; otherTools: boolean };
   completion: {
     enabled: boolean;
     disabledLanguages: string[];
@@ -81,6 +83,11 @@ export function readConfig(): HearthConfig {
     },
     startOnActivation: get("sidecar.startOnActivation"),
     server: { port: get("server.port"), maxQueue: get("server.maxQueue") },
+    agent: {
+      maxSteps: get("agent.maxSteps"),
+      allowedCommands: [...(get("agent.allowedCommands") as readonly string[])],
+      otherTools: get("agent.otherTools"),
+    },
     index: {
       maxFileBytes: get("index.maxFileBytes"),
       batchSize: get("index.batchSize"),

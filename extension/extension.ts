@@ -64,6 +64,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
   const session: ChatSession = new ChatSession(sidecar, roles, new ChatHistoryStore(historyDir), log, {
     index,
     prompts: actions,
+    review,
   });
   const localServer = new LocalApiServer(sidecar, roles, log);
   // VS Code's own chat and agents: Hearth's code search as tools, and the @hearth participant.

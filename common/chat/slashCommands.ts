@@ -175,6 +175,17 @@ const COMMANDS: Record<SlashCommandName, Handler> = {
     };
   },
 
+  // The chat view runs /agent itself (ChatSession.agent); a host without agent mode says where it is.
+  agent(_inv, ctx) {
+    return Promise.resolve({
+      output:
+        ctx.host.kind === "cli"
+          ? 'Agent mode runs as its own command: hearth agent [<dir>] -p "<task>" (see hearth --help).'
+          : "Agent mode is not available here.",
+      isError: true,
+    });
+  },
+
   async clear(_inv, ctx) {
     ctx.controller.newChat();
     ctx.host.conversationReplaced?.();

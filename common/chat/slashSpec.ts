@@ -29,6 +29,11 @@ export const SLASH_COMMANDS = [
     args: "<query>",
     description: "Search the codebase index; every hit shows its scores. (@codebase in a message uses it as context.)",
   },
+  {
+    name: "agent",
+    args: "<task>",
+    description: "Work on a task with tools: search, read, edit (reviewed), run commands (confirmed).",
+  },
   { name: "save", args: "[file]", description: "Save this chat as JSON." },
   { name: "load", args: "[file]", description: "Load a chat saved with /save." },
   { name: "exit", args: "", description: "Leave the CLI.", cliOnly: true },

@@ -15,11 +15,19 @@ import type { SidecarClient } from "../sidecar/SidecarClient";
 import { type Attachment, Attachments } from "./Attachments";
 import { chatSlashHost, type PromptCommands } from "./chatSlashHost";
 import { retrieveCodebase } from "./codebaseRetrieval";
+import { runAgent } from "../../common/agent/AgentLoop";
+import { titleFrom } from "../../common/chat/conversation";
+import type { ReviewController } from "../actions/ReviewController";
+import { transcriptMarkdown, vscodeAgentTools, vscodeCommandPolicy, vscodeReview } from "./agentMode";
 
-/** What the chat uses besides the sidecar: the index for `@codebase` and `/search`, prompt files as commands. */
+/**
+ * What the chat uses besides the sidecar: the index for `@codebase`, `/search` and `/agent`, prompt files as
+ * commands, and the review that `/agent`'s edits go through.
+ */
 export interface ChatSessionDeps {
   index?: IndexController | undefined;
   prompts?: PromptCommands | undefined;
+  review?: ReviewController | undefined;
 }
 
 /**
@@ -99,6 +107,7 @@ export class ChatSession implements vscode.Disposable {
   /** Handle what the user typed: a slash command or a message. Errors become notices; nothing is lost. */
   async submit(text: string): Promise<void> {
     const slash = parseSlash(text);
+    if (slash?.name === "agent") return this.agent(slash.rest);
     if (slash) {
       const result = await runSlash(slash, { controller: this.controller, api: this.sidecar, host: this.slashHost() });
       const hits = result.hits?.map(sourceRef);
@@ -168,6 +177,88 @@ export class ChatSession implements vscode.Disposable {
       if (e.code !== ErrorCodes.SidecarExited && e.code !== ErrorCodes.Cancelled) {
         void vscode.window.showErrorMessage(`Hearth: ${e.message}`, "Show Log").then((c) => c && this.log.show());
       }
+    } finally {
+      this.abort = undefined;
+      await this.persist();
+      this.fire();
+    }
+  }
+
+  /**
+   * `/agent <task>`: the agent loop on the chat model with the workspace's tools (`agentMode.ts`); the transcript
+   * streams into the answer (every call, its arguments, each result folded to a line), edits go through the
+   * reviewed diff, commands through a confirmation. Stop cancels the running step, model or tool, at once.
+   */
+  async agent(task: string): Promise<void> {
+    if (this.generating) return;
+    if (!task) {
+      this.notice.fire({ kind: "error", text: "Say what to do: /agent <task>." });
+      return;
+    }
+    const target = this.deps.index?.target();
+    if (!target) {
+      this.notice.fire({ kind: "error", text: "Open a folder first: the agent works on the workspace's files." });
+      return;
+    }
+    const abort = (this.abort = new AbortController());
+    this.fire();
+    const c = this.controller.conversation;
+    const lines: string[] = [];
+    const push = (content: string, stopReason: "stop" | "cancelled" | "interrupted") => {
+      const at = new Date().toISOString();
+      c.messages.push({ role: "assistant", content, timestamp: at, stopReason });
+      c.updatedAt = at;
+    };
+    try {
+      if (!(await this.ensureModel())) return;
+      const at = new Date().toISOString();
+      if (c.messages.length === 0) c.title = titleFrom(task);
+      c.messages.push({ role: "user", content: `/agent ${task}`, timestamp: at });
+      c.updatedAt = at;
+      this.fire();
+      const cfg = readConfig();
+      const system = await vscode.workspace.fs.readFile(vscode.Uri.file(`${target.root}/.hearth/agent.md`)).then(
+        (b) => Buffer.from(b).toString("utf8").slice(0, 8000),
+        () => undefined,
+      );
+      const result = await runAgent({
+        api: this.sidecar,
+        target,
+        task,
+        tools: vscodeAgentTools(cfg.agent.otherTools),
+        maxSteps: cfg.agent.maxSteps,
+        params: this.controller.params,
+        signal: abort.signal,
+        contextTokens: this.roles.info("chat")?.contextSize,
+        commands: vscodeCommandPolicy(cfg.agent.allowedCommands),
+        search: (query, signal) => this.deps.index!.search(query, { topK: 5, signal }),
+        ...(this.deps.review ? { review: vscodeReview(this.deps.review, target.root, abort.signal) } : {}),
+        ...(system ? { system } : {}),
+        onEvent: (e) => {
+          const line = transcriptMarkdown(e);
+          if (!line) return;
+          lines.push(line);
+          this.delta.fire({ conversationId: c.id, text: `${line}\n\n` });
+        },
+      });
+      const end =
+        result.answer ??
+        (result.stopped === "cancelled"
+          ? ""
+          : `*Stopped without an answer after ${result.steps} steps and ${result.calls} tool calls (${
+              result.stopped === "maxSteps"
+                ? "the step limit, hearth.agent.maxSteps"
+                : result.stopped === "invalidCalls"
+                  ? "two invalid calls in a row"
+                  : result.stopped
+            }).*`);
+      push([...lines, end].filter(Boolean).join("\n\n"), result.stopped === "cancelled" ? "cancelled" : "stop");
+    } catch (error) {
+      const e = SidecarError.from(error);
+      if (isNoModelError(e)) this.roles.forget("chat");
+      this.log.error(`agent failed (${e.code}): ${e.message}`);
+      if (lines.length) push(lines.join("\n\n"), "interrupted");
+      this.notice.fire({ kind: "error", text: e.userMessage });
     } finally {
       this.abort = undefined;
       await this.persist();

@@ -52,6 +52,11 @@ describe("runSlash", () => {
     expect(commandsFor("vscode").map((c) => c.name)).not.toContain("exit");
     expect(helpText("vscode")).not.toContain("/exit");
   });
+  it("/agent in the terminal's chat points to hearth agent (the chat view runs it itself)", async () => {
+    const r = await run("/agent fix the build");
+    expect(r).toMatchObject({ isError: true });
+    expect(r.output).toMatch(/hearth agent \[<dir>\] -p "<task>"/);
+  });
   it("answers unknown commands with a suggestion and no throw", async () => {
     const r = await run("/hepl");
     expect(r.isError).toBe(true);
