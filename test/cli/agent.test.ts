@@ -1,6 +1,8 @@
+import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { Ajv } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -24,7 +26,7 @@ import { planTools, readToolAnswer } from "../../common/serve/tools";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
 import { chunk, json, RecordedEngine, sse } from "../engines/recordedEngine";
 import { spawnSidecar } from "../sidecar/helpers";
-import { testModel } from "../testModels";
+import { REPO_ROOT, testModel } from "../testModels";
 import { hearth } from "./hearth";
 
 /*
@@ -512,5 +514,54 @@ describe("hearth agent --allow run (CLI, RECORDED CONTRACT engine)", () => {
     expect(allowed.stdout.trim()).toBe("ok");
     expect(await ran()).toBe(true);
     await fs.rm(path.join(ws, "ran.txt"));
+  }, 60_000);
+});
+
+describe("npm run eval:agent (RECORDED CONTRACT engine)", () => {
+  /** The eval on an engine that replays `replies` in order across its three tasks. @returns its stdout. */
+  async function evalOn(replies: object[]): Promise<string> {
+    let turn = 0;
+    const engine = new RecordedEngine({
+      "GET /v1/models": (_q, res) => json(res, 200, { data: [{ id: "scripted", owned_by: "organization" }] }),
+      "POST /v1/chat/completions": (_q, res) =>
+        sse(res, [chunk({ content: JSON.stringify(replies[Math.min(turn++, replies.length - 1)]) }, "stop")]),
+    });
+    const url = await engine.start();
+    try {
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        [path.join(REPO_ROOT, "dist", "eval-agent.mjs"), "--engine-url", url],
+        { timeout: 60_000 },
+      );
+      return stdout;
+    } finally {
+      await engine.stop();
+    }
+  }
+  const edit = (edits: Array<[string, string, string]>) => ({
+    name: "propose_edit",
+    arguments: { edits: edits.map(([p, o, n]) => ({ path: p, old_text: o, new_text: n })) },
+  });
+
+  it("its checks pass when the agent does each task (run, edit, answer) and fail when it only answers", async () => {
+    const right = await evalOn([
+      { answer: "parseConfig is defined in src/config.js; it reads settings with defaults." },
+      { name: "run_command", arguments: { command: "node test/math.test.js" } },
+      edit([["src/math.js", "total -= v", "total += v"]]),
+      { answer: "Fixed." },
+      edit([
+        ["src/strings.js", "function shout(", "function yell("],
+        ["src/strings.js", "{ shout }", "{ yell }"],
+        ["src/app.js", "{ shout }", "{ yell }"],
+        ["src/app.js", "shout('hello')", "yell('hello')"],
+        ["src/banner.js", "{ shout }", "{ yell }"],
+        ["src/banner.js", "shout('welcome')", "yell('welcome')"],
+      ]),
+      { answer: "Renamed." },
+    ]);
+    expect(right).toMatch(/^fix +1 +yes +3 +2 /m);
+    expect(right).toMatch(/success rate: 3\/3 \(100 %\)/);
+    const lazy = await evalOn([{ answer: "Done." }]);
+    expect(lazy).toMatch(/success rate: 0\/3 \(0 %\)/);
   }, 60_000);
 });
