@@ -22,6 +22,8 @@ export interface AgentCliOptions {
   commandTimeoutMs: number;
   /** The chat model's context window, tokens (old tool results are left out to fit it). */
   contextTokens?: number;
+  /** The chat model runs on a remote engine: ask it for native tool calls (see `AgentOptions.nativeTools`). */
+  nativeTools?: boolean;
   maxSteps: number;
   toolChoice: "auto" | "required";
   params: GenerationParams;
@@ -94,12 +96,14 @@ export async function runAgentCli(sidecar: SidecarProcess, options: AgentCliOpti
       review,
       commands: { trusted: true, confirm, allowlist: options.allowCommands, timeoutMs: options.commandTimeoutMs },
       ...(options.contextTokens ? { contextTokens: options.contextTokens } : {}),
+      ...(options.nativeTools ? { nativeTools: true } : {}),
       ...(system ? { system: system.slice(0, 8000) } : {}),
       onEvent: (e: AgentEvent) => {
         if (e.kind === "call") say(`[${e.step}] → ${e.name} ${JSON.stringify(e.args)}`);
         else if (e.kind === "result") say(`[${e.step}] ← ${e.error ? "error: " : ""}${folded(e.text)}`);
         else if (e.kind === "invalid") say(`[${e.step}] invalid call (${e.reason}): ${folded(e.text)}`);
         else if (e.kind === "trimmed") say(`[${e.step}] (${e.notice})`);
+        else if (e.kind === "notice") say(`[${e.step}] (${e.text})`);
       },
     });
     if (result.answer !== undefined) {

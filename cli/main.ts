@@ -535,6 +535,7 @@ async function main(argv: string[]): Promise<number> {
       for (const [role, spec] of searchRoles()) await roles.ensure(role, spec);
       return await runAgentCli(sidecar, {
         contextTokens: info.contextSize,
+        nativeTools: info.engine !== undefined,
         allowCommands: values["allow-command"] ?? [],
         commandTimeoutMs: (num(values["command-timeout"], "command-timeout", false) ?? 60) * 1000,
         target: { root, storageDir },

@@ -3,6 +3,7 @@ import {
   ErrorCodes,
   FUSION_METHODS,
   GPU_SETTINGS,
+  MAX_CHAT_TOOLS,
   MAX_EMBED_TEXTS,
   MODEL_ROLES,
   SEARCH_MODES,
@@ -20,6 +21,7 @@ import type {
   IndexUpdateParams,
   SearchMode,
   ChatMessage,
+  ChatTool,
   EmbedParams,
   RerankParams,
   TokenizeParams,
@@ -185,12 +187,27 @@ export function parseChatSendParams(value: unknown): ChatSendParams {
   }
   const responseSchema = value["responseSchema"];
   if (responseSchema !== undefined) checkJsonSchema(responseSchema, "responseSchema");
+  const tools = value["tools"];
+  if (tools !== undefined) {
+    if (!Array.isArray(tools) || tools.length > MAX_CHAT_TOOLS) fail("tools", `an array of at most ${MAX_CHAT_TOOLS}`);
+    tools.forEach((t, i) => {
+      if (!isObject(t) || typeof t["name"] !== "string" || !t["name"]) fail(`tools[${i}].name`, "a non-empty string");
+      if (t["description"] !== undefined && typeof t["description"] !== "string")
+        fail(`tools[${i}].description`, "a string");
+      if (!isObject(t["parameters"])) fail(`tools[${i}].parameters`, "a JSON schema object");
+    });
+  }
+  const toolChoice = value["toolChoice"];
+  if (toolChoice !== undefined && toolChoice !== "auto" && toolChoice !== "required")
+    fail("toolChoice", "'auto' or 'required'");
   return {
     streamId,
     messages: parsed,
     system,
     params: parseGenerationParams(value["params"]),
     ...(responseSchema ? { responseSchema } : {}),
+    ...(tools ? { tools: tools as ChatTool[] } : {}),
+    ...(toolChoice ? { toolChoice } : {}),
   };
 }
 

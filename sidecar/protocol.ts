@@ -270,6 +270,32 @@ export interface ChatSendParams {
    * completes (an answer cut at `maxTokens` has no `json`).
    */
   responseSchema?: object;
+  /**
+   * Native tool calling, for remote engines: sent as OpenAI `tools` (with `tool_choice`), and the calls the
+   * model makes come back in {@link ChatSendResult.toolCalls}. The embedded engine ignores them; callers constrain
+   * it with a `responseSchema` grammar instead (`common/serve/tools.ts`). At most {@link MAX_CHAT_TOOLS}.
+   */
+  tools?: ChatTool[];
+  /** With `tools`: "auto" (default) lets the model answer in text, "required" asks for a call. */
+  toolChoice?: "auto" | "required";
+}
+
+/** A tool the model may call: a name, one line for the model, and its arguments' JSON schema. */
+export interface ChatTool {
+  name: string;
+  description?: string;
+  parameters: object;
+}
+
+/** Most tools one `chat/send` may carry. */
+export const MAX_CHAT_TOOLS = 128;
+
+/** A call the model made through the engine's native tool calling: `arguments` is the JSON text it wrote. */
+export interface ChatToolCall {
+  /** The engine's call id, when it sent one. */
+  id?: string;
+  name: string;
+  arguments: string;
 }
 
 /** Why generation ended: end-of-generation token, token limit, or cancellation. */
@@ -302,6 +328,11 @@ export interface ChatSendResult {
    * when a remote engine that ignores `response_format` answered with text that is not JSON).
    */
   json?: unknown;
+  /**
+   * With `tools`, on a remote engine: the calls the model made (streamed pieces joined by their `index`), in
+   * order; absent when it answered in text.
+   */
+  toolCalls?: ChatToolCall[];
   /**
    * What a reasoning model thought before answering (`<think>…</think>`, an engine's `reasoning_content` or
    * `reasoning`, node-llama-cpp's thought segments); absent when it thought nothing. Never part of `text`.

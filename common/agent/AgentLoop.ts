@@ -1,5 +1,11 @@
 import { Ajv, type ValidateFunction } from "ajv";
-import type { ChatMessage, GenerationParams, IndexTarget } from "../../sidecar/protocol";
+import {
+  ErrorCodes,
+  type ChatMessage,
+  type ChatSendResult,
+  type GenerationParams,
+  type IndexTarget,
+} from "../../sidecar/protocol";
 import { planTools, readToolAnswer } from "../serve/tools";
 import { SidecarError } from "../sidecar/SidecarError";
 import type { SidecarApi } from "../sidecar/SidecarApi";
@@ -11,6 +17,8 @@ export type AgentEvent =
   | { kind: "result"; step: number; name: string; text: string; error: boolean }
   | { kind: "invalid"; step: number; text: string; reason: string }
   | { kind: "answer"; step: number; text: string }
+  /** Something the user should know about the run (e.g. a fallback from native tool calls). */
+  | { kind: "notice"; step: number; text: string }
   /** Older tool results were left out to keep the conversation inside the model's context window. */
   | { kind: "trimmed"; step: number; results: number; notice: string };
 
@@ -40,6 +48,12 @@ export interface AgentOptions {
    * kept free). Absent: only the sidecar's fitting, which drops whole old turns.
    */
   contextTokens?: number;
+  /**
+   * Ask a remote engine for native tool calls (OpenAI `tools`; its `tool_calls` streamed by index) instead of the
+   * grammar's JSON; text that holds a JSON call is still repaired, other text is the answer. When the engine
+   * refuses `tools`, the run falls back to the grammar's JSON with a notice. The embedded engine ignores it.
+   */
+  nativeTools?: boolean;
   /** Prompt + completion tokens the run may spend in all (a budget); the loop stops when it is spent. */
   tokenBudget?: number;
 }
@@ -113,6 +127,15 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   const tokens = { prompt: 0, completion: 0 };
   const end = (steps: number, stopped: AgentResult["stopped"]): AgentResult => ({ steps, stopped, calls, tokens });
   const reserve = (options.params?.maxTokens ?? 1024) * CHARS_PER_TOKEN + system.length;
+  const toolList = tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters }));
+  // Native tool calling: the engine's chat template describes the tools; the JSON-shape instructions would fight it.
+  const nativeSystem = [
+    options.system,
+    "You are a coding agent working in the user's workspace. Use the tools to look before you answer; answer in text when you know.",
+  ]
+    .filter(Boolean)
+    .join("\n\n");
+  let nativeFailed = false;
   for (let step = 1; step <= maxSteps; step++) {
     if (signal.aborted) return end(step - 1, "cancelled");
     if (options.tokenBudget !== undefined && tokens.prompt + tokens.completion >= options.tokenBudget)
@@ -128,21 +151,37 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
         });
     }
     let result;
+    const native = options.nativeTools === true && !nativeFailed;
     try {
       result = await api.request(
         "chat/send",
         {
           streamId: `agent-${step}-${Date.now()}`,
-          system,
+          system: native ? nativeSystem : system,
           messages,
           params: options.params,
-          responseSchema: plan.schema,
+          ...(native
+            ? { tools: toolList, toolChoice: options.toolChoice === "required" ? "required" : "auto" }
+            : { responseSchema: plan.schema }),
         },
         signal,
       );
     } catch (error) {
       if (signal.aborted) return end(step - 1, "cancelled");
-      throw SidecarError.from(error);
+      const e = SidecarError.from(error);
+      if (native && e.code !== ErrorCodes.PromptTooLong && e.code !== ErrorCodes.Cancelled) {
+        // The engine refused `tools` (llama-server without --jinja, vLLM without --enable-auto-tool-choice):
+        // the rest of the run asks for the grammar's JSON instead, and the transcript says so.
+        nativeFailed = true;
+        onEvent?.({
+          kind: "notice",
+          step,
+          text: `The engine refused native tool calls (${e.userMessage}); asking for JSON calls instead.`,
+        });
+        step--;
+        continue;
+      }
+      throw e;
     }
     tokens.prompt += result.usage.promptTokens;
     tokens.completion += result.usage.completionTokens;
@@ -154,58 +193,127 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
         notice: `The oldest ${result.droppedMessages} messages were left out to fit the model's context window.`,
       });
     if (result.stopReason === "cancelled") return end(step, "cancelled");
-    const parsed = result.json ?? repairToolCall(result.text);
-    // An object with neither a tool name nor an answer string is not an answer: it counts as an invalid call.
-    const shaped =
-      typeof (parsed as { name?: unknown } | undefined)?.name === "string" ||
-      typeof (parsed as { answer?: unknown } | undefined)?.answer === "string";
-    const read = shaped ? readToolAnswer(parsed, `call_${step}`) : undefined;
-    if (read && "answer" in read) {
-      onEvent?.({ kind: "answer", step, text: read.answer });
-      return { answer: read.answer, steps: step, calls, tokens };
+    const step_ = readStep(result, native, options.toolChoice === "required");
+    if (native && "calls" in step_ && step_.calls.every((c) => !c.name)) {
+      // A call was required and the engine answered in text (its chat template has no tool format, or it
+      // ignores tool_choice): ask for the grammar's JSON from here on, once.
+      nativeFailed = true;
+      onEvent?.({
+        kind: "notice",
+        step,
+        text: "The engine answered in text where a tool call was required; asking for JSON calls instead.",
+      });
+      step--;
+      continue;
     }
-    const call = read?.call;
-    const tool = call ? tools.find((t) => t.name === call.function.name) : undefined;
-    const args = call ? (JSON.parse(call.function.arguments) as Record<string, unknown>) : undefined;
-    const validate = tool ? validators.get(tool.name) : undefined;
-    let reason: string | undefined;
-    if (!call) reason = "the answer is not a tool call or an answer in the JSON shape asked for";
-    else if (!tool) reason = `there is no tool '${call.function.name}'`;
-    else if (!validate!(args))
-      reason = `its arguments do not match ${tool.name}'s schema: ${ajv.errorsText(validate!.errors)}`;
-    if (reason !== undefined) {
-      onEvent?.({ kind: "invalid", step, text: result.text, reason });
+    if ("answer" in step_) {
+      onEvent?.({ kind: "answer", step, text: step_.answer });
+      return { answer: step_.answer, steps: step, calls, tokens };
+    }
+    // Validate every call of the step; the edits of several propose_edit calls become one call, one review.
+    const valid: Array<{ tool: AgentTool; args: Record<string, unknown> }> = [];
+    const reasons: string[] = [];
+    for (const c of step_.calls) {
+      const tool = tools.find((t) => t.name === c.name);
+      const validate = tool ? validators.get(tool.name) : undefined;
+      if (c.args === undefined)
+        reasons.push(c.reason ?? "the answer is not a tool call or an answer in the JSON shape asked for");
+      else if (!tool) reasons.push(`there is no tool '${c.name}'`);
+      else if (!validate!(c.args))
+        reasons.push(`its arguments do not match ${tool.name}'s schema: ${ajv.errorsText(validate!.errors)}`);
+      else {
+        const earlier = tool.name === "propose_edit" ? valid.find((v) => v.tool.name === "propose_edit") : undefined;
+        if (earlier) (earlier.args["edits"] as unknown[]).push(...(c.args["edits"] as unknown[]));
+        else valid.push({ tool, args: c.args });
+      }
+    }
+    if (!valid.length) {
+      const reason = reasons.join("; ");
+      onEvent?.({ kind: "invalid", step, text: step_.text, reason });
       if (++invalidInARow >= 2) return end(step, "invalidCalls");
-      messages.push({ role: "assistant", content: result.text || "(nothing)" });
+      messages.push({ role: "assistant", content: step_.text || "(nothing)" });
       messages.push({ role: "user", content: `That was not a valid call: ${reason}. Try again.` });
       continue;
     }
     invalidInARow = 0;
-    calls++;
-    onEvent?.({ kind: "call", step, name: tool!.name, args: args! });
-    let text: string;
-    let failed = false;
-    try {
-      text = capResult(
-        await tool!.run(args!, {
-          api,
-          target: options.target,
-          signal,
-          ...(options.review ? { review: options.review } : {}),
-          ...(options.commands ? { commands: options.commands } : {}),
-          ...(options.search ? { search: options.search } : {}),
-        }),
-      );
-    } catch (error) {
-      if (signal.aborted) return end(step, "cancelled");
-      failed = true;
-      text = error instanceof ToolError ? error.message : `The tool failed: ${SidecarError.from(error).userMessage}`;
+    const results: string[] = [];
+    for (const { tool, args } of valid) {
+      calls++;
+      onEvent?.({ kind: "call", step, name: tool.name, args });
+      let text: string;
+      let failed = false;
+      try {
+        text = capResult(
+          await tool.run(args, {
+            api,
+            target: options.target,
+            signal,
+            ...(options.review ? { review: options.review } : {}),
+            ...(options.commands ? { commands: options.commands } : {}),
+            ...(options.search ? { search: options.search } : {}),
+          }),
+        );
+      } catch (error) {
+        if (signal.aborted) return end(step, "cancelled");
+        failed = true;
+        text = error instanceof ToolError ? error.message : `The tool failed: ${SidecarError.from(error).userMessage}`;
+      }
+      onEvent?.({ kind: "result", step, name: tool.name, text, error: failed });
+      results.push(`Result of ${tool.name}${failed ? " (error)" : ""}:\n${text}`);
     }
-    onEvent?.({ kind: "result", step, name: tool!.name, text, error: failed });
-    messages.push({ role: "assistant", content: JSON.stringify({ name: tool!.name, arguments: args }) });
-    messages.push({ role: "user", content: `Result of ${tool!.name}${failed ? " (error)" : ""}:\n${text}` });
+    if (reasons.length) results.push(`Not run, not valid calls: ${reasons.join("; ")}.`);
+    const written = valid.map(({ tool, args }) => ({ name: tool.name, arguments: args }));
+    messages.push({ role: "assistant", content: JSON.stringify(written.length === 1 ? written[0] : written) });
+    messages.push({ role: "user", content: results.join("\n\n") });
   }
   return end(maxSteps, "maxSteps");
+}
+
+/** One step's model output read as calls (each with its arguments, or why they did not parse) or an answer. */
+type StepRead =
+  | { answer: string }
+  | { calls: Array<{ name: string; args?: Record<string, unknown>; reason?: string }>; text: string };
+
+/**
+ * Read a step's result: native `toolCalls` first; then the grammar's JSON (or JSON repaired out of the text);
+ * with native tool calling, plain text is the answer unless a call is required.
+ */
+function readStep(result: ChatSendResult, native: boolean, required: boolean): StepRead {
+  if (result.toolCalls?.length) {
+    return {
+      text: JSON.stringify(result.toolCalls.map((c) => ({ name: c.name, arguments: c.arguments }))),
+      calls: result.toolCalls.map((c) => {
+        try {
+          const args = JSON.parse(c.arguments) as unknown;
+          return typeof args === "object" && args !== null && !Array.isArray(args)
+            ? { name: c.name, args: args as Record<string, unknown> }
+            : { name: c.name, reason: `the arguments of ${c.name} are not a JSON object` };
+        } catch {
+          return { name: c.name, reason: `the arguments of ${c.name} are not valid JSON` };
+        }
+      }),
+    };
+  }
+  const parsed = result.json ?? repairToolCall(result.text);
+  // An object with neither a tool name nor an answer string is not an answer: it counts as an invalid call.
+  const shaped =
+    typeof (parsed as { name?: unknown } | undefined)?.name === "string" ||
+    typeof (parsed as { answer?: unknown } | undefined)?.answer === "string";
+  const read = shaped ? readToolAnswer(parsed, "call") : undefined;
+  if (read && "answer" in read) return { answer: read.answer };
+  if (read) {
+    const args = JSON.parse(read.call.function.arguments) as unknown;
+    return {
+      text: result.text,
+      calls: [
+        typeof args === "object" && args !== null && !Array.isArray(args)
+          ? { name: read.call.function.name, args: args as Record<string, unknown> }
+          : { name: read.call.function.name, reason: "its arguments are not a JSON object" },
+      ],
+    };
+  }
+  if (native && !required && result.text.trim()) return { answer: result.text.trim() };
+  return { text: result.text, calls: [{ name: "" }] };
 }
 
 /**

@@ -230,6 +230,7 @@ export class ChatSession implements vscode.Disposable {
         params: this.controller.params,
         signal: abort.signal,
         contextTokens: this.roles.info("chat")?.contextSize,
+        nativeTools: this.roles.info("chat")?.engine !== undefined,
         commands: vscodeCommandPolicy(cfg.agent.allowedCommands),
         search: (query, signal) => this.deps.index!.search(query, { topK: 5, signal }),
         ...(this.deps.review ? { review: vscodeReview(this.deps.review, target.root, abort.signal) } : {}),

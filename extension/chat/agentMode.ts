@@ -246,6 +246,8 @@ export function transcriptMarkdown(e: AgentEvent): string | undefined {
       return `${e.step} ⚠ invalid call (${e.reason.slice(0, 300)}), sent back to the model`;
     case "trimmed":
       return `${e.step} ✂ ${e.notice}`;
+    case "notice":
+      return `${e.step} ℹ ${e.text}`;
     case "answer":
       return undefined;
   }

@@ -257,7 +257,13 @@ async function runtimeContext(
 
 interface ChatChunk {
   choices?: Array<{
-    delta?: { content?: string | null; reasoning_content?: string | null; reasoning?: string | null };
+    delta?: {
+      content?: string | null;
+      reasoning_content?: string | null;
+      reasoning?: string | null;
+      /** Streamed calls: the first piece of each has its id and name, later ones more of its arguments. */
+      tool_calls?: Array<{ index?: number; id?: string; function?: { name?: string; arguments?: string } }>;
+    };
     finish_reason?: string | null;
   }>;
   usage?: { prompt_tokens?: number; completion_tokens?: number };
@@ -349,10 +355,20 @@ export class RemoteChat implements ChatEngine {
       top_p: gen.topP,
       ...(this.kind !== "openai" ? { top_k: gen.topK } : {}),
       ...(params.params?.seed !== undefined ? { seed: params.params.seed } : {}),
-      ...(params.responseSchema
-        ? { response_format: { type: "json_schema", json_schema: { name: "answer", schema: params.responseSchema } } }
-        : {}),
+      ...(params.tools?.length
+        ? {
+            tools: params.tools.map((t) => ({
+              type: "function",
+              function: { name: t.name, description: t.description ?? "", parameters: t.parameters },
+            })),
+            tool_choice: params.toolChoice ?? "auto",
+          }
+        : params.responseSchema
+          ? { response_format: { type: "json_schema", json_schema: { name: "answer", schema: params.responseSchema } } }
+          : {}),
     };
+    /** Calls by their stream index, pieces joined (OpenAI, vLLM, llama-server and Ollama stream them so). */
+    const calls = new Map<number, { id?: string; name: string; arguments: string }>();
     const think = new ThinkFilter();
     let text = "";
     let reasoning = "";
@@ -378,6 +394,15 @@ export class RemoteChat implements ChatEngine {
         if (choice?.finish_reason) finish = choice.finish_reason;
         const delta = choice?.delta;
         thought(delta?.reasoning_content ?? delta?.reasoning ?? "");
+        for (const [i, piece] of (delta?.tool_calls ?? []).entries()) {
+          const index = typeof piece.index === "number" ? piece.index : i;
+          const call = calls.get(index) ?? { name: "", arguments: "" };
+          if (piece.id) call.id = piece.id;
+          if (piece.function?.name) call.name += piece.function.name;
+          if (piece.function?.arguments) call.arguments += piece.function.arguments;
+          calls.set(index, call);
+          firstAt ??= performance.now();
+        }
         const content = delta?.content;
         if (content) {
           const { answer, reasoning: inline } = think.push(content);
@@ -404,8 +429,13 @@ export class RemoteChat implements ChatEngine {
         json = undefined;
       }
     }
+    const toolCalls = [...calls.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, c]) => ({ ...(c.id ? { id: c.id } : {}), name: c.name, arguments: c.arguments || "{}" }))
+      .filter((c) => c.name);
     const end = performance.now();
-    const completionTokens = usage?.completion_tokens ?? Math.ceil(text.length / 4);
+    const completionTokens =
+      usage?.completion_tokens ?? Math.ceil((text.length + toolCalls.reduce((n, c) => n + c.arguments.length, 0)) / 4);
     const decodeSeconds = (end - (firstAt ?? end)) / 1000;
     return {
       text,
@@ -418,6 +448,7 @@ export class RemoteChat implements ChatEngine {
       },
       droppedMessages: dropped,
       ...(json !== undefined ? { json } : {}),
+      ...(toolCalls.length ? { toolCalls } : {}),
       ...(reasoning ? { reasoning } : {}),
     };
   }

@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
+import type { ServerResponse } from "node:http";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -564,4 +565,132 @@ describe("npm run eval:agent (RECORDED CONTRACT engine)", () => {
     const lazy = await evalOn([{ answer: "Done." }]);
     expect(lazy).toMatch(/success rate: 0\/3 \(0 %\)/);
   }, 60_000);
+});
+
+describe("agent: native tool calls on a remote engine (RECORDED CONTRACT, OpenAI/vLLM stream shape)", () => {
+  /** The agent with native tool calls on an engine answering each request with the next of `turns`. */
+  async function nativeAgent(
+    turns: Array<(res: ServerResponse) => void>,
+    more: Partial<AgentOptions> = {},
+  ) {
+    let turn = 0;
+    const engine = new RecordedEngine({
+      "GET /v1/models": (_q, res) => json(res, 200, { data: [{ id: "remote-coder", owned_by: "vllm" }] }),
+      "POST /v1/chat/completions": (_q, res) => turns[Math.min(turn++, turns.length - 1)]!(res),
+    });
+    const url = await engine.start();
+    const { sidecar: remote } = await spawnSidecar();
+    try {
+      await remote.request("model/load", { role: "chat", model: { uri: "", engine: { url, kind: "vllm" } } });
+      const events: AgentEvent[] = [];
+      const result = await runAgent({
+        api: remote,
+        target: { root: ws, storageDir: path.join(work, "index") },
+        task: "Rename greet to welcome.",
+        tools: [...READ_TOOLS, ...EDIT_TOOLS],
+        nativeTools: true,
+        onEvent: (e) => events.push(e),
+        ...more,
+      });
+      const sent = engine.seen.filter((x) => x.path === "/v1/chat/completions").map((x) => x.body) as Array<{
+        tools?: Array<{ type: string; function: { name: string } }>;
+        tool_choice?: string;
+        response_format?: unknown;
+        messages: Array<{ content: string }>;
+      }>;
+      return { result, events, sent };
+    } finally {
+      await remote.stop();
+      await engine.stop();
+    }
+  }
+  const call = (index: number, piece: { id?: string; name?: string; arguments?: string }) =>
+    chunk({
+      tool_calls: [
+        {
+          index,
+          ...(piece.id ? { id: piece.id, type: "function" } : {}),
+          function: { ...(piece.name ? { name: piece.name } : {}), arguments: piece.arguments ?? "" },
+        },
+      ],
+    });
+
+  it("calls streamed in pieces by index are joined; two propose_edit calls of a step are one review; text is the answer", async () => {
+    const original = await fs.readFile(path.join(ws, "src", "greet.ts"), "utf8");
+    await fs.writeFile(path.join(ws, "src", "use.ts"), 'import { greet } from "./greet";\n');
+    const reviews: ProposedChange[][] = [];
+    try {
+      const { result, events, sent } = await nativeAgent(
+        [
+          (res) =>
+            sse(res, [
+              call(0, { id: "call_a", name: "propose_edit", arguments: '{"edits": [{"path": "src/greet.ts", ' }),
+              call(1, { id: "call_b", name: "propose_edit", arguments: '{"edits": [{"path": "src/use.ts", ' }),
+              call(0, { arguments: '"old_text": "function greet(", "new_text": "function welcome("}]}' }),
+              call(1, { arguments: '"old_text": "{ greet }", "new_text": "{ welcome }"}]}' }),
+              chunk({}, "tool_calls"),
+            ]),
+          (res) => sse(res, [chunk({ content: "Renamed greet to welcome in both files." }, "stop")]),
+        ],
+        { review: async (changes) => (reviews.push(changes), "accepted") },
+      );
+      expect(result).toMatchObject({ answer: "Renamed greet to welcome in both files.", steps: 2, calls: 1 });
+      expect(reviews.map((r) => r.map((c) => c.path))).toEqual([["src/greet.ts", "src/use.ts"]]);
+      expect(events.map((e) => e.kind)).toEqual(["call", "result", "answer"]);
+      expect(await fs.readFile(path.join(ws, "src", "use.ts"), "utf8")).toBe('import { welcome } from "./greet";\n');
+      // The engine got OpenAI tools and tool_choice, not a response_format grammar.
+      expect(sent[0]!.tools?.map((t) => t.function.name)).toEqual([...READ_TOOLS, ...EDIT_TOOLS].map((t) => t.name));
+      expect(sent[0]).toMatchObject({ tool_choice: "auto" });
+      expect(sent[0]!.response_format).toBeUndefined();
+    } finally {
+      await fs.writeFile(path.join(ws, "src", "greet.ts"), original);
+      await fs.rm(path.join(ws, "src", "use.ts"), { force: true });
+    }
+  });
+
+  it("arguments that are not JSON go back to the model once; a call written in the text is still repaired", async () => {
+    const { result, events } = await nativeAgent([
+      (res) => sse(res, [call(0, { id: "c1", name: "grep", arguments: '{"pattern": ' }), chunk({}, "tool_calls")]),
+      (res) =>
+        sse(res, [
+          chunk({ content: 'Let me look.\n```json\n{"name": "grep", "arguments": {"pattern": "greet"}}\n```' }),
+        ]),
+      (res) => sse(res, [chunk({ content: "greet is in src/greet.ts." }, "stop")]),
+    ]);
+    expect(events.map((e) => e.kind)).toEqual(["invalid", "call", "result", "answer"]);
+    expect((events[0] as { reason: string }).reason).toMatch(/arguments of grep are not valid JSON/);
+    expect(result.answer).toBe("greet is in src/greet.ts.");
+  });
+
+  it("a required call answered in text (a template without tools, as stories260K's on llama-server) falls back to JSON calls", async () => {
+    const { result, events, sent } = await nativeAgent(
+      [
+        (res) => sse(res, [chunk({ content: "Once upon a time" }, "stop")]),
+        (res) => sse(res, [chunk({ content: JSON.stringify({ name: "grep", arguments: { pattern: "greet" } }) })]),
+      ],
+      { toolChoice: "required", maxSteps: 1 },
+    );
+    expect(sent[0]).toMatchObject({ tool_choice: "required" });
+    expect(events.map((e) => e.kind)).toEqual(["notice", "call", "result"]);
+    expect(sent[1]!.response_format).toBeDefined();
+    expect(result).toMatchObject({ stopped: "maxSteps", calls: 1 });
+  });
+
+  it("an engine that refuses tools (vLLM without --enable-auto-tool-choice: 400) falls back to the grammar's JSON, saying so", async () => {
+    const { result, events, sent } = await nativeAgent([
+      (res) =>
+        json(res, 400, {
+          object: "error",
+          message: '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be set',
+          type: "BadRequestError",
+          code: 400,
+        }),
+      (res) => sse(res, [chunk({ content: JSON.stringify({ answer: "done" }) }, "stop")]),
+    ]);
+    expect(result).toMatchObject({ answer: "done", steps: 1 });
+    expect(events[0]).toMatchObject({ kind: "notice" });
+    expect((events[0] as { text: string }).text).toMatch(/refused native tool calls.*asking for JSON calls instead/);
+    expect(sent[1]!.tools).toBeUndefined();
+    expect(sent[1]!.response_format).toBeDefined();
+  });
 });

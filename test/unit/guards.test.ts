@@ -41,6 +41,23 @@ describe("protocol guards", () => {
     ["bad role", () => parseChatSendParams({ streamId: "s", messages: [{ role: "system", content: "x" }] })],
     ["last not user", () => parseChatSendParams({ streamId: "s", messages: [{ role: "assistant", content: "x" }] })],
     [
+      "a tool without parameters",
+      () => parseChatSendParams({ streamId: "s", messages: [{ role: "user", content: "x" }], tools: [{ name: "t" }] }),
+    ],
+    [
+      "a tool without a name",
+      () =>
+        parseChatSendParams({
+          streamId: "s",
+          messages: [{ role: "user", content: "x" }],
+          tools: [{ name: "", parameters: {} }],
+        }),
+    ],
+    [
+      "a bad toolChoice",
+      () => parseChatSendParams({ streamId: "s", messages: [{ role: "user", content: "x" }], toolChoice: "none" }),
+    ],
+    [
       "temperature NaN",
       () =>
         parseChatSendParams({
