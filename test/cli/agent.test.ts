@@ -569,10 +569,7 @@ describe("npm run eval:agent (RECORDED CONTRACT engine)", () => {
 
 describe("agent: native tool calls on a remote engine (RECORDED CONTRACT, OpenAI/vLLM stream shape)", () => {
   /** The agent with native tool calls on an engine answering each request with the next of `turns`. */
-  async function nativeAgent(
-    turns: Array<(res: ServerResponse) => void>,
-    more: Partial<AgentOptions> = {},
-  ) {
+  async function nativeAgent(turns: Array<(res: ServerResponse) => void>, more: Partial<AgentOptions> = {}) {
     let turn = 0;
     const engine = new RecordedEngine({
       "GET /v1/models": (_q, res) => json(res, 200, { data: [{ id: "remote-coder", owned_by: "vllm" }] }),
