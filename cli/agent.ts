@@ -95,6 +95,20 @@ export async function runAgentCli(sidecar: SidecarProcess, options: AgentCliOpti
       signal: abort.signal,
       review,
       commands: { trusted: true, confirm, allowlist: options.allowCommands, timeoutMs: options.commandTimeoutMs },
+      // A secrets file needs a yes typed at the terminal: --yes does not cover it.
+      confirmSecret: async (rel) => {
+        if (!process.stdin.isTTY) {
+          say(`(${rel} not read: it may hold secrets, and there is no terminal to allow it on)`);
+          return false;
+        }
+        const rl = createInterface({ input: process.stdin, output: process.stderr });
+        try {
+          const q = `The agent wants to read ${rel}, which may hold secrets. Allow? [y/N] `;
+          return /^y(es)?$/i.test((await rl.question(terminalSafe(q))).trim());
+        } finally {
+          rl.close();
+        }
+      },
       ...(options.contextTokens ? { contextTokens: options.contextTokens } : {}),
       ...(options.nativeTools ? { nativeTools: true } : {}),
       ...(system ? { system: system.slice(0, 8000) } : {}),

@@ -50,6 +50,8 @@ function el<K extends keyof HTMLElementTagNameMap>(
 function renderInto(target: HTMLElement, markdown: string): void {
   target.innerHTML = renderMarkdown(markdown, purify);
   for (const pre of target.querySelectorAll("pre")) {
+    // A folded tool result of /agent's transcript is not code to copy, insert or apply.
+    if (pre.closest("details")) continue;
     const code = pre.textContent ?? "";
     const bar = el("div", "code-actions");
     const copy = el("button", "code-button", "Copy");

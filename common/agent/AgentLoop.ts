@@ -38,6 +38,8 @@ export interface AgentOptions {
   onEvent?: (event: AgentEvent) => void;
   /** The user's review of an edit tool's changes (see `ToolContext.review`); without it nothing is written. */
   review?: ToolContext["review"];
+  /** The user's yes to reading a secrets file (see `ToolContext.confirmSecret`); without it they are never read. */
+  confirmSecret?: ToolContext["confirmSecret"];
   /** The host's index search (see `ToolContext.search`). */
   search?: ToolContext["search"];
   /** What `run_command` may do (see `ToolContext.commands`); without it every command is refused. */
@@ -251,6 +253,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
             ...(options.review ? { review: options.review } : {}),
             ...(options.commands ? { commands: options.commands } : {}),
             ...(options.search ? { search: options.search } : {}),
+            ...(options.confirmSecret ? { confirmSecret: options.confirmSecret } : {}),
           }),
         );
       } catch (error) {

@@ -1,9 +1,11 @@
 import { promises as fs } from "node:fs";
+import ignore from "ignore";
 import path from "node:path";
 import { unifiedDiff } from "../actions/proposal";
 import { insideRoot } from "../actions/workspacePath";
 import { writeFileAtomic } from "../chat/atomicWrite";
 import { hitLocation } from "../search/format";
+import { isIgnored, readRules, type Rules } from "../../sidecar/search/discover";
 import type { SidecarApi } from "../sidecar/SidecarApi";
 import type { IndexSearchResult, IndexTarget } from "../../sidecar/protocol";
 
@@ -39,6 +41,11 @@ export interface ToolContext {
   search?: (query: string, signal: AbortSignal) => Promise<IndexSearchResult>;
   /** What `run_command` may do here; absent: it refuses every command. */
   commands?: CommandPolicy;
+  /**
+   * Ask the user whether `read_file` may read a secrets file (`.env`, keys, `.npmrc`): resolves true to read it.
+   * Absent: secrets files are never read.
+   */
+  confirmSecret?: (rel: string) => Promise<boolean>;
 }
 
 /**
@@ -103,16 +110,21 @@ function resolve(ctx: ToolContext, rel: unknown): { file: string; rel: string } 
   return resolveIn(ctx.target.root, rel);
 }
 
+/** Whether `rel` names a file that may hold secrets (`.env*`, keys, `.npmrc`, `.netrc`). */
+export function isSecretsFile(rel: string): boolean {
+  return SECRET.test(rel);
+}
+
 /**
  * `rel` under the workspace folder `root`, confined to it (`insideRoot`: no `..`, absolute path or symlink out)
  * and not a secrets file. @throws ToolError saying which.
  */
-function resolveIn(root: string, rel: unknown): { file: string; rel: string } {
+function resolveIn(root: string, rel: unknown, allowSecret = false): { file: string; rel: string } {
   if (typeof rel !== "string" || !rel) throw new ToolError("Give a path relative to the workspace folder.");
   const clean = rel.replace(/^\.\/+/, "");
   const file = insideRoot(root, clean);
   if (!file) throw new ToolError(`'${rel}' is outside the workspace folder; use a path inside it.`);
-  if (SECRET.test(clean)) throw new ToolError(`'${rel}' may hold secrets; Hearth does not read it.`);
+  if (!allowSecret && SECRET.test(clean)) throw new ToolError(`'${rel}' may hold secrets; Hearth does not read it.`);
   return { file, rel: clean };
 }
 
@@ -135,18 +147,43 @@ async function readText(file: string, rel: string): Promise<string> {
   return text;
 }
 
-/** Files under `dir` (relative paths), skipping VCS, dependency and build folders; at most `limit`. */
+/** The ignore rules that apply under `dir`: those of the root and of every folder down to `dir`. */
+async function rulesDownTo(root: string, dir: string): Promise<Rules[]> {
+  const rules: Rules[] = [];
+  const parts = dir ? dir.split("/") : [];
+  for (let i = 0; i <= parts.length; i++) {
+    const base = parts.slice(0, i).join("/");
+    const r = await readRules(path.join(root, base), base);
+    if (r) rules.push(r);
+  }
+  return rules;
+}
+
+/** Whether `rel` (a file) is ignored by the `.gitignore` / `.hearthignore` files on its way from the root. */
+async function ignoredFile(root: string, rel: string): Promise<boolean> {
+  const dirs = rel.split("/").slice(0, -1);
+  const rules = await rulesDownTo(root, dirs.join("/"));
+  for (let i = 1; i <= dirs.length; i++) if (isIgnored(rules, dirs.slice(0, i).join("/"), true)) return true;
+  return isIgnored(rules, rel, false);
+}
+
+/**
+ * Files under `dir` (relative paths), skipping VCS, dependency and build folders, secrets files and what the
+ * `.gitignore` / `.hearthignore` files say; at most `limit`.
+ */
 async function walk(root: string, dir: string, limit: number): Promise<string[]> {
   const out: string[] = [];
-  const queue = [dir];
+  const queue: Array<{ dir: string; rules: Rules[] }> = [{ dir, rules: await rulesDownTo(root, dir) }];
   while (queue.length && out.length < limit) {
     const current = queue.shift()!;
-    const entries = await fs.readdir(path.join(root, current), { withFileTypes: true }).catch(() => []);
+    const entries = await fs.readdir(path.join(root, current.dir), { withFileTypes: true }).catch(() => []);
     for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-      const rel = current ? `${current}/${e.name}` : e.name;
+      const rel = current.dir ? `${current.dir}/${e.name}` : e.name;
       if (e.isDirectory()) {
-        if (!SKIP_DIRS.has(e.name)) queue.push(rel);
-      } else if (e.isFile() && !SECRET.test(rel)) out.push(rel);
+        if (SKIP_DIRS.has(e.name) || isIgnored(current.rules, rel, true)) continue;
+        const own = await readRules(path.join(root, rel), rel);
+        queue.push({ dir: rel, rules: own ? [...current.rules, own] : current.rules });
+      } else if (e.isFile() && !SECRET.test(rel) && !isIgnored(current.rules, rel, false)) out.push(rel);
       if (out.length >= limit) break;
     }
   }
@@ -184,27 +221,51 @@ export const READ_TOOLS: AgentTool[] = [
     },
     permission: "read",
     async run(args, ctx) {
-      const { file, rel } = resolve(ctx, args["path"]);
+      const { file, rel } = resolveIn(ctx.target.root, args["path"], true);
+      if (SECRET.test(rel) && !(ctx.confirmSecret && (await ctx.confirmSecret(rel)))) {
+        throw new ToolError(`'${rel}' may hold secrets; Hearth reads it only when the user allows it, and did not.`);
+      }
       const lines = (await readText(file, rel)).split("\n");
+      const note = (await ignoredFile(ctx.target.root, rel))
+        ? `(${rel} is ignored by .gitignore or .hearthignore: not one of the project's sources)\n`
+        : "";
       const start = Math.max(1, Math.floor(Number(args["start_line"] ?? 1)) || 1);
       const end = Math.min(lines.length, Math.floor(Number(args["end_line"] ?? lines.length)) || lines.length);
       if (end < start) throw new ToolError(`'${rel}' has ${lines.length} lines; ask for lines inside it.`);
-      return lines
-        .slice(start - 1, end)
-        .map((l, i) => `${start + i}: ${l}`)
-        .join("\n");
+      return (
+        note +
+        lines
+          .slice(start - 1, end)
+          .map((l, i) => `${start + i}: ${l}`)
+          .join("\n")
+      );
     },
   },
   {
     name: "list_files",
-    description: "List the files under a folder of the workspace ('' or '.' for all), skipping dependencies.",
-    parameters: { type: "object", properties: { dir: { type: "string", maxLength: 300 } }, required: ["dir"] },
+    description:
+      "List the files under a folder ('' for all) matching a glob (null for any, e.g. '*.ts', 'src/**/*.test.js'), skipping dependencies and ignored files.",
+    parameters: {
+      type: "object",
+      properties: {
+        dir: { type: "string", maxLength: 300 },
+        glob: { oneOf: [{ type: "string", maxLength: 200 }, { type: "null" }] },
+      },
+      required: ["dir", "glob"],
+    },
     permission: "read",
     async run(args, ctx) {
-      const dir = String(args["dir"] ?? "").replace(/^\.?\/*$/, "");
+      const dir = String(args["dir"] ?? "")
+        .replace(/^\.?\/*$/, "")
+        .replace(/\/+$/, "");
       if (dir) resolve(ctx, dir);
-      const files = await walk(ctx.target.root, dir, 500);
-      return files.length ? files.join("\n") : `No files under '${dir || "."}'.`;
+      const glob = typeof args["glob"] === "string" && args["glob"].trim() ? args["glob"].trim() : undefined;
+      // gitignore's pattern rules are the glob: '*.ts' anywhere, 'src/**/x.ts' from the root.
+      const matcher = glob ? ignore().add(glob) : undefined;
+      const files = (await walk(ctx.target.root, dir, MAX_FILES_VISITED))
+        .filter((f) => !matcher || matcher.ignores(f))
+        .slice(0, 500);
+      return files.length ? files.join("\n") : `No files under '${dir || "."}'${glob ? ` match '${glob}'` : ""}.`;
     },
   },
   {

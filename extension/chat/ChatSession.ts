@@ -18,7 +18,8 @@ import { retrieveCodebase } from "./codebaseRetrieval";
 import { runAgent } from "../../common/agent/AgentLoop";
 import { titleFrom } from "../../common/chat/conversation";
 import type { ReviewController } from "../actions/ReviewController";
-import { transcriptMarkdown, vscodeAgentTools, vscodeCommandPolicy, vscodeReview } from "./agentMode";
+import { transcriptMarkdown } from "../../common/agent/transcript";
+import { vscodeAgentTools, vscodeCommandPolicy, vscodeConfirmSecret, vscodeReview } from "./agentMode";
 
 /**
  * What the chat uses besides the sidecar: the index for `@codebase`, `/search` and `/agent`, prompt files as
@@ -232,6 +233,7 @@ export class ChatSession implements vscode.Disposable {
         contextTokens: this.roles.info("chat")?.contextSize,
         nativeTools: this.roles.info("chat")?.engine !== undefined,
         commands: vscodeCommandPolicy(cfg.agent.allowedCommands),
+        confirmSecret: vscodeConfirmSecret,
         search: (query, signal) => this.deps.index!.search(query, { topK: 5, signal }),
         ...(this.deps.review ? { review: vscodeReview(this.deps.review, target.root, abort.signal) } : {}),
         ...(system ? { system } : {}),

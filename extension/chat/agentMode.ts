@@ -1,6 +1,5 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
-import type { AgentEvent } from "../../common/agent/AgentLoop";
 import {
   EDIT_TOOLS,
   READ_TOOLS,
@@ -225,30 +224,13 @@ export function vscodeAgentTools(otherTools: boolean): AgentTool[] {
   return tools;
 }
 
-/** Inline code that no backquote in `text` can close early; newlines become spaces. */
-function code(text: string): string {
-  const flat = text.replace(/\s*\n\s*/g, " ").slice(0, 300);
-  const fence = "`".repeat(Math.max(1, ...[...flat.matchAll(/`+/g)].map((m) => m[0].length + 1)));
-  return `${fence} ${flat} ${fence}`;
-}
-
-/** A transcript line in the chat (markdown): every call with its arguments, every result folded to a line. */
-export function transcriptMarkdown(e: AgentEvent): string | undefined {
-  switch (e.kind) {
-    case "call":
-      return `**${e.step} → ${e.name}** ${code(JSON.stringify(e.args))}`;
-    case "result": {
-      const lines = e.text.split("\n");
-      const more = lines.length > 1 ? ` (+${lines.length - 1} lines)` : "";
-      return `${e.step} ← ${e.error ? "error: " : ""}${code(lines[0] ?? "")}${more}`;
-    }
-    case "invalid":
-      return `${e.step} ⚠ invalid call (${e.reason.slice(0, 300)}), sent back to the model`;
-    case "trimmed":
-      return `${e.step} ✂ ${e.notice}`;
-    case "notice":
-      return `${e.step} ℹ ${e.text}`;
-    case "answer":
-      return undefined;
-  }
+/** `read_file` of a secrets file on VS Code: a modal naming the file; only "Read It" allows it. */
+export async function vscodeConfirmSecret(rel: string): Promise<boolean> {
+  return (
+    (await vscode.window.showWarningMessage(
+      `Hearth's agent wants to read ${rel}, which may hold secrets (keys, tokens, passwords).`,
+      { modal: true, detail: "Its text would be sent to the chat model." },
+      "Read It",
+    )) === "Read It"
+  );
 }

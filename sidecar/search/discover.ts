@@ -80,13 +80,15 @@ function expandBraces(pattern: string): string[] {
     .flatMap((alt) => expandBraces(pattern.slice(0, m.index) + alt + pattern.slice(m.index + m[0].length)));
 }
 
-interface Rules {
+/** The ignore rules of one folder's `.gitignore` and `.hearthignore`. */
+export interface Rules {
   /** Folder the rules' patterns are relative to, relative to the root ("" for the root). */
   base: string;
   ig: Ignore;
 }
 
-async function readRules(dirAbs: string, base: string): Promise<Rules | undefined> {
+/** The rules of `dirAbs`'s `.gitignore` and `.hearthignore` (patterns relative to `base`); undefined when none. */
+export async function readRules(dirAbs: string, base: string): Promise<Rules | undefined> {
   let text = "";
   for (const name of [".gitignore", ".hearthignore"]) {
     text += `${await fs.readFile(path.join(dirAbs, name), "utf8").catch(() => "")}\n`;
@@ -96,7 +98,7 @@ async function readRules(dirAbs: string, base: string): Promise<Rules | undefine
 }
 
 /** gitignore semantics across nested files: the deepest rule that says anything about the path wins. */
-function isIgnored(rules: readonly Rules[], rel: string, isDir: boolean): boolean {
+export function isIgnored(rules: readonly Rules[], rel: string, isDir: boolean): boolean {
   let ignored = false;
   for (const r of rules) {
     const sub = r.base ? (rel.startsWith(`${r.base}/`) ? rel.slice(r.base.length + 1) : undefined) : rel;

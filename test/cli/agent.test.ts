@@ -175,11 +175,47 @@ describe("agent tools: confined to the workspace", () => {
       );
     }
     await expect(readFile.run({ path: ".env", start_line: null, end_line: null }, ctx())).rejects.toThrow(ToolError);
+    // A secrets file is read only on the user's yes, asked with its name.
+    const asked: string[] = [];
+    const withAnswer = (yes: boolean): ToolContext => ({
+      ...ctx(),
+      confirmSecret: async (rel) => (asked.push(rel), yes),
+    });
+    await expect(readFile.run({ path: ".env", start_line: null, end_line: null }, withAnswer(false))).rejects.toThrow(
+      /only when the user allows it/,
+    );
+    expect(await readFile.run({ path: ".env", start_line: null, end_line: null }, withAnswer(true))).toBe(
+      "1: API_KEY=secret\n2: ",
+    );
+    expect(asked).toEqual([".env", ".env"]);
     const list = await READ_TOOLS.find((t) => t.name === "list_files")!.run({ dir: "" }, ctx());
     expect(list.split("\n")).toContain("src/greet.ts");
     expect(list).not.toContain(".env");
     const grep = await READ_TOOLS.find((t) => t.name === "grep")!.run({ pattern: "function \\w+" }, ctx());
     expect(grep).toBe("src/greet.ts:1: export function greet(name: string) {");
+  });
+
+  it("list_files and grep honour .gitignore and take a glob; read_file says when a file is ignored", async () => {
+    await fs.writeFile(path.join(ws, ".gitignore"), "generated/\n*.log\n");
+    await fs.mkdir(path.join(ws, "generated"), { recursive: true });
+    await fs.writeFile(path.join(ws, "generated", "out.ts"), "export function generated() {}\n");
+    await fs.writeFile(path.join(ws, "debug.log"), "function noise\n");
+    try {
+      const list = (args: object) =>
+        READ_TOOLS.find((t) => t.name === "list_files")!.run({ glob: null, ...args }, ctx());
+      expect((await list({ dir: "" })).split("\n").sort()).toEqual([".gitignore", "src/greet.ts"]);
+      expect(await list({ dir: "", glob: "*.ts" })).toBe("src/greet.ts");
+      expect(await list({ dir: "src", glob: "src/**/*.md" })).toBe("No files under 'src' match 'src/**/*.md'.");
+      const grep = await READ_TOOLS.find((t) => t.name === "grep")!.run({ pattern: "function \\w+" }, ctx());
+      expect(grep).toBe("src/greet.ts:1: export function greet(name: string) {");
+      expect(await readFile.run({ path: "generated/out.ts", start_line: null, end_line: null }, ctx())).toMatch(
+        /^\(generated\/out.ts is ignored by .gitignore or .hearthignore: not one of the project's sources\)\n1: export function generated/,
+      );
+    } finally {
+      await fs.rm(path.join(ws, ".gitignore"));
+      await fs.rm(path.join(ws, "generated"), { recursive: true });
+      await fs.rm(path.join(ws, "debug.log"));
+    }
   });
 });
 

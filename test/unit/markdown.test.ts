@@ -1,6 +1,7 @@
 // @vitest-environment jsdom
 import DOMPurify from "dompurify";
 import { describe, expect, it } from "vitest";
+import { transcriptMarkdown } from "../../common/agent/transcript";
 import { renderMarkdown } from "../../webview/markdown";
 
 const purify = DOMPurify(window);
@@ -44,5 +45,28 @@ describe("renderMarkdown (model output is untrusted)", () => {
   });
   it("keeps http(s) links", () => {
     expect(render("[docs](https://example.com/a)")).toContain('<a href="https://example.com/a">docs</a>');
+  });
+});
+
+describe("the agent's transcript in the chat view (common/agent/transcript.ts)", () => {
+  it("a result is folded: its first line as the summary, the rest as plain text, hostile text inert", () => {
+    const text =
+      'first line <img src=x onerror="window.pwned = 3">\n\n```js\nalert(1)\n```\n# not a heading\n</pre></details><b>x</b>';
+    const md = transcriptMarkdown({ kind: "result", step: 2, name: "read_file", text, error: false });
+    const html = render(
+      `${transcriptMarkdown({ kind: "call", step: 2, name: "read_file", args: { path: "a`b.ts" } })}\n\n${md}`,
+    );
+    const doc = new DOMParser().parseFromString(html, "text/html");
+    const details = doc.querySelectorAll("details");
+    expect(details).toHaveLength(1);
+    expect(details[0]!.querySelector("summary")!.textContent).toBe(
+      '2 ← first line <img src=x onerror="window.pwned = 3"> (+6 lines)',
+    );
+    expect(details[0]!.querySelector("pre")!.textContent).toBe(text);
+    // Nothing of the result became markup: no image, no heading, no code block, no bold.
+    expect(doc.querySelectorAll("img, h1, code.language-js, b")).toHaveLength(0);
+    expect(doc.querySelector("strong")!.textContent).toBe("2 → read_file");
+    expect(doc.querySelector("code")!.textContent).toBe(' {"path":"a`b.ts"} '.trim());
+    expect((window as unknown as { pwned?: number }).pwned).toBeUndefined();
   });
 });
