@@ -97,7 +97,8 @@ const LEFT_OUT = "[left out to fit the context window; call the tool again if yo
  * (which cancels the running model request or tool at once). Each step's answer is generated under the tools'
  * grammar (`planTools`: one JSON object, a call to a listed tool or an answer), so the embedded engine cannot
  * write a malformed call; a remote engine's answer that is not the schema's JSON goes through
- * {@link repairToolCall}. Every call's arguments are validated against the tool's schema with ajv; an invalid call
+ * {@link repairToolCall}; with `nativeTools` a remote engine is asked for its native tool calls instead (see
+ * {@link AgentOptions.nativeTools}). Every call's arguments are validated against the tool's schema with ajv; an invalid call
  * is returned to the model as an error once, and a second invalid call in a row ends the loop.
  * Tool results are capped (`MAX_RESULT_CHARS`); with `contextTokens` the oldest results are replaced by a notice
  * when the conversation outgrows the window, and what the sidecar still had to drop is reported too, never silently
@@ -116,13 +117,11 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     })),
     options.toolChoice === "required" ? "required" : "auto",
   )!;
-  const system = [
-    options.system,
-    "You are a coding agent working in the user's workspace. Use the tools to look before you answer; answer when you know.",
-    plan.instructions,
-  ]
-    .filter(Boolean)
-    .join("\n\n");
+  const intro =
+    "You are a coding agent working in the user's workspace. Use the tools to look before you answer; answer when you know.";
+  const system = [options.system, intro, plan.instructions].filter(Boolean).join("\n\n");
+  // Native tool calling: the engine's chat template describes the tools; the JSON-shape instructions would fight it.
+  const nativeSystem = [options.system, intro].filter(Boolean).join("\n\n");
   const messages: ChatMessage[] = [{ role: "user", content: options.task }];
   let calls = 0;
   let invalidInARow = 0;
@@ -130,13 +129,6 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   const end = (steps: number, stopped: AgentResult["stopped"]): AgentResult => ({ steps, stopped, calls, tokens });
   const reserve = (options.params?.maxTokens ?? 1024) * CHARS_PER_TOKEN + system.length;
   const toolList = tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters }));
-  // Native tool calling: the engine's chat template describes the tools; the JSON-shape instructions would fight it.
-  const nativeSystem = [
-    options.system,
-    "You are a coding agent working in the user's workspace. Use the tools to look before you answer; answer in text when you know.",
-  ]
-    .filter(Boolean)
-    .join("\n\n");
   let nativeFailed = false;
   for (let step = 1; step <= maxSteps; step++) {
     if (signal.aborted) return end(step - 1, "cancelled");
@@ -195,8 +187,8 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
         notice: `The oldest ${result.droppedMessages} messages were left out to fit the model's context window.`,
       });
     if (result.stopReason === "cancelled") return end(step, "cancelled");
-    const step_ = readStep(result, native, options.toolChoice === "required");
-    if (native && "calls" in step_ && step_.calls.every((c) => !c.name)) {
+    const read = readStep(result, native, options.toolChoice === "required");
+    if (native && "calls" in read && read.calls.every((c) => !c.name)) {
       // A call was required and the engine answered in text (its chat template has no tool format, or it
       // ignores tool_choice): ask for the grammar's JSON from here on, once.
       nativeFailed = true;
@@ -208,14 +200,14 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
       step--;
       continue;
     }
-    if ("answer" in step_) {
-      onEvent?.({ kind: "answer", step, text: step_.answer });
-      return { answer: step_.answer, steps: step, calls, tokens };
+    if ("answer" in read) {
+      onEvent?.({ kind: "answer", step, text: read.answer });
+      return { answer: read.answer, steps: step, calls, tokens };
     }
     // Validate every call of the step; the edits of several propose_edit calls become one call, one review.
     const valid: Array<{ tool: AgentTool; args: Record<string, unknown> }> = [];
     const reasons: string[] = [];
-    for (const c of step_.calls) {
+    for (const c of read.calls) {
       const tool = tools.find((t) => t.name === c.name);
       const validate = tool ? validators.get(tool.name) : undefined;
       if (c.args === undefined)
@@ -231,9 +223,9 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     }
     if (!valid.length) {
       const reason = reasons.join("; ");
-      onEvent?.({ kind: "invalid", step, text: step_.text, reason });
+      onEvent?.({ kind: "invalid", step, text: read.text, reason });
       if (++invalidInARow >= 2) return end(step, "invalidCalls");
-      messages.push({ role: "assistant", content: step_.text || "(nothing)" });
+      messages.push({ role: "assistant", content: read.text || "(nothing)" });
       messages.push({ role: "user", content: `That was not a valid call: ${reason}. Try again.` });
       continue;
     }
