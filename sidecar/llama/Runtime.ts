@@ -60,6 +60,8 @@ interface LoadedModel {
   info: ModelInfo;
   params: ModelLoadParams;
   model?: LlamaModel;
+  /** The key of the shared weights in `Runtime.weights` (embedded models). */
+  weightsKey?: string;
   context?: LlamaContext;
   chat?: ChatEngine;
   completion?: FimEngine;
@@ -80,6 +82,12 @@ export class Runtime {
   /** Llamas created for a backend that turned out unavailable; disposed with the rest. */
   private readonly strays: Llama[] = [];
   private readonly models = new Map<ModelRole, LoadedModel>();
+  /**
+   * Loaded weights by backend and file, shared by the roles that use the same GGUF (chat and completion on one
+   * code model, say): each role keeps its own context and KV cache, but the weights — with llama.cpp's CPU
+   * repacking, an anonymous copy the size of the file — are loaded once. Disposed when the last role lets go.
+   */
+  private readonly weights = new Map<string, { model: Promise<LlamaModel>; roles: Set<ModelRole> }>();
   /** llama.cpp's latest error lines (at most 20), for naming why a load failed (see {@link loadError}). */
   private readonly llamaErrors: Array<{ at: number; line: string }> = [];
   private gpu: GpuSetting;
@@ -206,20 +214,26 @@ export class Runtime {
 
     // Only now drop the old model: a failed load above leaves the previous one serving.
     await this.unload(params.role);
+    const weightsKey = `${llama.gpu === false ? "cpu" : llama.gpu}\u0000${filePath}`;
     let model: LlamaModel;
     try {
-      model = await llama.loadModel({
-        modelPath: filePath,
-        loadSignal: signal,
-        onLoadProgress: (fraction) => onProgress("load", fraction),
-      });
+      model = await this.acquireWeights(weightsKey, params.role, () =>
+        llama.loadModel({
+          modelPath: filePath,
+          loadSignal: signal,
+          onLoadProgress: (fraction) => onProgress("load", fraction),
+        }),
+      );
     } catch (error) {
       if (signal.aborted) throw new HearthError(ErrorCodes.Cancelled, "Model load cancelled.");
       throw this.loadError(filePath, error, started);
     }
+    onProgress("load", 1);
+    const release = () => this.releaseWeights(weightsKey, params.role);
     const entry: LoadedModel = {
       params,
       model,
+      weightsKey,
       info: {
         role: params.role,
         path: filePath,
@@ -237,7 +251,7 @@ export class Runtime {
       try {
         entry.context = await model.createContext({ contextSize, threads: this.threadCount, sequences: 1 });
       } catch (error) {
-        await model.dispose();
+        await release();
         throw this.loadError(filePath, error, started);
       }
       if (params.role === "chat") {
@@ -269,7 +283,7 @@ export class Runtime {
           entry.rerank = new RerankService(model, await model.createRankingContext(options), contextSize);
         }
       } catch (error) {
-        await model.dispose();
+        await release();
         throw this.loadError(filePath, error, started);
       }
     }
@@ -419,7 +433,37 @@ export class Runtime {
     await entry.embedding?.dispose();
     await entry.rerank?.dispose();
     await entry.context?.dispose();
-    await entry.model?.dispose();
+    if (entry.weightsKey) await this.releaseWeights(entry.weightsKey, role);
+    else await entry.model?.dispose();
+  }
+
+  /**
+   * The weights under `key` for `role`: the ones another role loaded, or `load()`'s. A failed load is forgotten,
+   * so the next try loads again. @throws what `load` throws.
+   */
+  private async acquireWeights(key: string, role: ModelRole, load: () => Promise<LlamaModel>): Promise<LlamaModel> {
+    let shared = this.weights.get(key);
+    if (!shared) {
+      shared = { model: load(), roles: new Set() };
+      this.weights.set(key, shared);
+    }
+    shared.roles.add(role);
+    try {
+      return await shared.model;
+    } catch (error) {
+      if (this.weights.get(key) === shared) this.weights.delete(key);
+      throw error;
+    }
+  }
+
+  /** `role` lets go of the weights under `key`; the last one to let go disposes them. */
+  private async releaseWeights(key: string, role: ModelRole): Promise<void> {
+    const shared = this.weights.get(key);
+    if (!shared) return;
+    shared.roles.delete(role);
+    if (shared.roles.size) return;
+    this.weights.delete(key);
+    await (await shared.model.catch(() => undefined))?.dispose();
   }
 
   /**

@@ -50,6 +50,40 @@ describe("ModelRoles over the real sidecar", () => {
     }
   });
 
+  it("two roles on one GGUF share its weights: each works, and one unloading leaves the other working", async () => {
+    const { sidecar } = await spawnSidecar();
+    try {
+      const infill = () =>
+        sidecar.request("completion/infill", { prefix: "function f() {\n  return ", suffix: "\n}\n", maxTokens: 4 });
+      const chat = () =>
+        sidecar.request("chat/send", {
+          streamId: `s${Math.random()}`,
+          messages: [{ role: "user", content: "hi" }],
+          params: { maxTokens: 4, temperature: 0 },
+        });
+      await Promise.all([
+        sidecar.request("model/load", { role: "chat", model: { uri: fimModel }, contextSize: 256 }),
+        sidecar.request("model/load", { role: "completion", model: { uri: fimModel }, contextSize: 256 }),
+      ]);
+      expect(await loadedRoles(sidecar)).toEqual(["chat", "completion"]);
+      expect((await chat()).usage.completionTokens).toBeGreaterThan(0);
+      expect((await infill()).usage.promptTokens).toBeGreaterThan(0);
+      // The chat role lets go: the weights stay for completion; loading chat again takes them back.
+      await sidecar.request("model/unload", { role: "chat" });
+      expect((await infill()).usage.promptTokens).toBeGreaterThan(0);
+      await sidecar.request("model/load", { role: "chat", model: { uri: fimModel }, contextSize: 256 });
+      await sidecar.request("model/unload", { role: "completion" });
+      expect((await chat()).usage.completionTokens).toBeGreaterThan(0);
+      // A role replaced by another file lets go of the first; the first is loaded afresh when asked again.
+      await sidecar.request("model/load", { role: "chat", model: { uri: chatModel }, contextSize: 256 });
+      await sidecar.request("model/load", { role: "completion", model: { uri: fimModel }, contextSize: 256 });
+      expect((await infill()).usage.promptTokens).toBeGreaterThan(0);
+      expect((await chat()).usage.completionTokens).toBeGreaterThan(0);
+    } finally {
+      await sidecar.stop();
+    }
+  });
+
   it("a failed load leaves the role empty, and the next call tries again", async () => {
     const { sidecar } = await spawnSidecar();
     try {
