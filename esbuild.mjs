@@ -70,6 +70,7 @@ const targets = [
   nodeEsm("bench/serve.ts", "dist/bench-serve.mjs"),
   nodeEsm("bench/evalAgent.ts", "dist/eval-agent.mjs"),
   nodeEsm("bench/buildRealSize.ts", "dist/models-real-size.mjs"),
+  nodeEsm("bench/all.ts", "dist/bench-all.mjs"),
   // TypeScript (comment stripping for the search benchmark) stays in node_modules: it does not bundle as ESM.
   nodeEsm("bench/evalSearch.ts", "dist/eval-search.mjs", undefined, ["typescript"]),
   nodeEsm("bench/index.ts", "dist/bench-index.mjs"),
