@@ -8,6 +8,7 @@
  *   - embedding: tokens/s over chunks of the same file.
  *
  *   npm run bench:engines [-- --chat-model <gguf>] [--fim-model <gguf>] [--embedding-model <gguf>] [--runs N]
+ *                         [--only chat,fim,embedding]
  *
  * Defaults: stories260K (chat), the lab FIM and embedding models (lab/models; tiny, so the figures are
  * dominated by per-request overhead, which is what the seam adds).
@@ -30,8 +31,10 @@ const { values } = parseArgs({
     "embedding-model": { type: "string", default: path.join(root, "lab", "models", "hearth-lab-embedding.gguf") },
     file: { type: "string", default: path.join(root, "node_modules", "semver", "classes", "semver.js") },
     runs: { type: "string", default: "40" },
+    only: { type: "string" },
   },
 });
+const want = (section: string) => !values.only || values.only.split(",").includes(section);
 const runs = Number(values.runs);
 const source = readFileSync(values.file!, "utf8");
 const f = (n: number) => n.toFixed(2).padStart(8);
@@ -44,107 +47,122 @@ await sidecar.start();
 const servers: RunningLlamaServer[] = [];
 
 try {
-  // ---- chat
-  const chatServer = await startLlamaServer(["-m", values["chat-model"]!, "-c", "512"]);
-  servers.push(chatServer);
-  const prompt = [{ role: "user" as const, content: "Once upon a time" }];
-  const chatParams = { temperature: 0, maxTokens: 96 };
-  const hearthChat = async (model: ModelSpec) => {
-    await sidecar.request("model/load", { role: "chat", model, contextSize: 512 });
-    const ttft: number[] = [];
-    const tps: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const t0 = performance.now();
-      let first: number | undefined;
-      const sub = sidecar.onNotification("chat/delta", () => (first ??= performance.now()));
-      const r = await sidecar.request("chat/send", { streamId: `b${i}`, messages: prompt, params: chatParams });
-      sub.dispose();
-      ttft.push((first ?? performance.now()) - t0);
-      tps.push(r.timings.tokensPerSecond);
-    }
-    return { ttft, tps };
-  };
-  const directChat = async () => {
-    const ttft: number[] = [];
-    const tps: number[] = [];
-    for (let i = 0; i < runs; i++) {
-      const t0 = performance.now();
-      const res = await fetch(`${chatServer.url}/v1/chat/completions`, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ messages: prompt, stream: true, max_tokens: 96, temperature: 0 }),
-      });
-      const reader = res.body!.getReader();
-      let first: number | undefined;
-      let tokens = 0;
-      const decoder = new TextDecoder();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        for (const line of decoder.decode(value).split("\n")) {
-          if (!line.startsWith("data: {")) continue;
-          if (
-            (JSON.parse(line.slice(6)) as { choices?: Array<{ delta?: { content?: string } }> }).choices?.[0]?.delta
-              ?.content
-          ) {
-            first ??= performance.now();
-            tokens++;
+  if (want("chat")) {
+    // ---- chat
+    const chatServer = await startLlamaServer(["-m", values["chat-model"]!, "-c", "512"]);
+    servers.push(chatServer);
+    const prompt = [{ role: "user" as const, content: "Once upon a time" }];
+    const chatParams = { temperature: 0, maxTokens: 96 };
+    const hearthChat = async (model: ModelSpec) => {
+      await sidecar.request("model/load", { role: "chat", model, contextSize: 512 });
+      const ttft: number[] = [];
+      const tps: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const t0 = performance.now();
+        let first: number | undefined;
+        const sub = sidecar.onNotification("chat/delta", () => (first ??= performance.now()));
+        const r = await sidecar.request("chat/send", { streamId: `b${i}`, messages: prompt, params: chatParams });
+        sub.dispose();
+        ttft.push((first ?? performance.now()) - t0);
+        tps.push(r.timings.tokensPerSecond);
+      }
+      return { ttft, tps };
+    };
+    const directChat = async () => {
+      const ttft: number[] = [];
+      const tps: number[] = [];
+      for (let i = 0; i < runs; i++) {
+        const t0 = performance.now();
+        const res = await fetch(`${chatServer.url}/v1/chat/completions`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ messages: prompt, stream: true, max_tokens: 96, temperature: 0 }),
+        });
+        const reader = res.body!.getReader();
+        let first: number | undefined;
+        let tokens = 0;
+        const decoder = new TextDecoder();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          for (const line of decoder.decode(value).split("\n")) {
+            if (!line.startsWith("data: {")) continue;
+            if (
+              (JSON.parse(line.slice(6)) as { choices?: Array<{ delta?: { content?: string } }> }).choices?.[0]?.delta
+                ?.content
+            ) {
+              first ??= performance.now();
+              tokens++;
+            }
           }
         }
+        const end = performance.now();
+        ttft.push((first ?? end) - t0);
+        tps.push(tokens > 1 ? (tokens - 1) / ((end - (first ?? end)) / 1000) : 0);
       }
-      const end = performance.now();
-      ttft.push((first ?? end) - t0);
-      tps.push(tokens > 1 ? (tokens - 1) / ((end - (first ?? end)) / 1000) : 0);
+      return { ttft, tps };
+    };
+    const chatEmbedded = await hearthChat({ uri: values["chat-model"]! });
+    const chatRemote = await hearthChat({ uri: "", engine: { url: chatServer.url, kind: "llama-server" } });
+    const chatDirect = await directChat();
+    console.log(
+      `\nChat (${path.basename(values["chat-model"]!)}, ${runs} runs, 96 tokens, greedy)   TTFT p50 ms   tokens/s p50`,
+    );
+    for (const [name, r] of [
+      ["embedded (sidecar, node-llama-cpp)", chatEmbedded],
+      ["llama-server through Hearth", chatRemote],
+      ["llama-server direct (raw HTTP)", chatDirect],
+    ] as const) {
+      console.log(`  ${name.padEnd(40)} ${f(pct(r.ttft, 50))}   ${f(pct(r.tps, 50))}`);
     }
-    return { ttft, tps };
-  };
-  const chatEmbedded = await hearthChat({ uri: values["chat-model"]! });
-  const chatRemote = await hearthChat({ uri: "", engine: { url: chatServer.url, kind: "llama-server" } });
-  const chatDirect = await directChat();
-  console.log(
-    `\nChat (${path.basename(values["chat-model"]!)}, ${runs} runs, 96 tokens, greedy)   TTFT p50 ms   tokens/s p50`,
-  );
-  for (const [name, r] of [
-    ["embedded (sidecar, node-llama-cpp)", chatEmbedded],
-    ["llama-server through Hearth", chatRemote],
-    ["llama-server direct (raw HTTP)", chatDirect],
-  ] as const) {
-    console.log(`  ${name.padEnd(40)} ${f(pct(r.ttft, 50))}   ${f(pct(r.tps, 50))}`);
+    console.log(
+      `  Hearth's client on llama-server adds ${f(pct(chatRemote.ttft, 50) - pct(chatDirect.ttft, 50))} ms to TTFT p50; ` +
+        `embedded/direct tokens/s ${(pct(chatEmbedded.tps, 50) / pct(chatDirect.tps, 50)).toFixed(2)}x`,
+    );
   }
-  console.log(
-    `  Hearth's client on llama-server adds ${f(pct(chatRemote.ttft, 50) - pct(chatDirect.ttft, 50))} ms to TTFT p50; ` +
-      `embedded/direct tokens/s ${(pct(chatEmbedded.tps, 50) / pct(chatDirect.tps, 50)).toFixed(2)}x`,
-  );
-
-  // ---- FIM
-  const fimServer = await startLlamaServer(["-m", values["fim-model"]!, "-c", "1024"]);
-  servers.push(fimServer);
-  const ends: number[] = [];
-  for (let i = source.indexOf("\n"); i !== -1 && ends.length < 2000; i = source.indexOf("\n", i + 1)) ends.push(i);
-  const positions = Array.from({ length: runs }, (_, k) => ends[Math.floor(((k + 0.5) * ends.length) / runs)]!);
-  // A window every path fits into the server's 512-token slot as it is (no path cuts it), so all three send the
-  // same text.
-  const request = (at: number) => ({
-    prefix: source.slice(Math.max(0, at - 600), at),
-    suffix: source.slice(at, at + 200),
-    maxTokens: 16,
-    singleLine: true,
-  });
-  const hearthFim = async (model: ModelSpec) => {
-    await sidecar.request("model/load", { role: "completion", model, contextSize: 1024 });
-    const ms: number[] = [];
-    const inside: number[] = [];
-    for (const at of positions) {
+  if (want("fim")) {
+    // ---- FIM
+    const fimServer = await startLlamaServer(["-m", values["fim-model"]!, "-c", "1024"]);
+    servers.push(fimServer);
+    const ends: number[] = [];
+    for (let i = source.indexOf("\n"); i !== -1 && ends.length < 2000; i = source.indexOf("\n", i + 1)) ends.push(i);
+    const positions = Array.from({ length: runs }, (_, k) => ends[Math.floor(((k + 0.5) * ends.length) / runs)]!);
+    // A window every path fits into the server's 512-token slot as it is (no path cuts it), so all three send the
+    // same text.
+    const request = (at: number) => ({
+      prefix: source.slice(Math.max(0, at - 600), at),
+      suffix: source.slice(at, at + 200),
+      maxTokens: 16,
+      singleLine: true,
+    });
+    // The three paths take turns per position (the order rotating), each after a short unrelated request to the
+    // server, so no path finds another's prompt in llama-server's KV cache and none gets a warmer machine: run in
+    // blocks, one path after another, their p50s differed by 10 % from run to run on the same code.
+    const remoteSidecar = new SidecarProcess({
+      sidecarPath: path.join(root, "dist", "sidecar.mjs"),
+      init: { modelsDir: path.join(root, ".cache", "models"), threads: 1, gpu: "off" },
+    });
+    await remoteSidecar.start();
+    await sidecar.request("model/load", {
+      role: "completion",
+      model: { uri: values["fim-model"]! },
+      contextSize: 1024,
+    });
+    await remoteSidecar.request("model/load", {
+      role: "completion",
+      model: { uri: "", engine: { url: fimServer.url, kind: "llama-server" } },
+      contextSize: 1024,
+    });
+    const viaSidecar = (client: SidecarProcess, into: number[] & { inside: number[] }) => async (at: number) => {
       const t0 = performance.now();
-      const r = await sidecar.request("completion/infill", request(at));
-      ms.push(performance.now() - t0);
-      inside.push(r.timings.totalMs);
-    }
-    return Object.assign(ms, { inside });
-  };
-  const directFim = async () => {
-    const ms: number[] = [];
-    for (const at of positions) {
+      const r = await client.request("completion/infill", request(at));
+      into.push(performance.now() - t0);
+      into.inside.push(r.timings.totalMs);
+    };
+    const fimEmbedded = Object.assign([] as number[], { inside: [] as number[] });
+    const fimRemote = Object.assign([] as number[], { inside: [] as number[] });
+    const fimDirect: number[] = [];
+    const direct = async (at: number) => {
       const r = request(at);
       const t0 = performance.now();
       await fetch(`${fimServer.url}/infill`, {
@@ -162,90 +180,101 @@ try {
         if (!res.ok) throw new Error(`/infill answered ${res.status}`);
         return res.json();
       });
-      ms.push(performance.now() - t0);
-    }
-    return ms;
-  };
-  const fimEmbedded = await hearthFim({ uri: values["fim-model"]! });
-  const fimRemote = await hearthFim({ uri: "", engine: { url: fimServer.url, kind: "llama-server" } });
-  const fimDirect = await directFim();
-  console.log(
-    `\nFIM (${path.basename(values["fim-model"]!)}, ${runs} positions of ${path.basename(values.file!)}, 16 tokens)   p50 ms   p95 ms`,
-  );
-  for (const [name, r] of [
-    ["embedded (sidecar, node-llama-cpp)", fimEmbedded],
-    ["llama-server through Hearth", fimRemote],
-    ["llama-server /infill direct", fimDirect],
-  ] as const) {
-    console.log(`  ${name.padEnd(40)} ${f(pct(r, 50))} ${f(pct(r, 95))}`);
-  }
-  console.log(
-    `  of which inside the sidecar (its own timing): embedded ${f(pct(fimEmbedded.inside, 50))}, through Hearth ${f(pct(fimRemote.inside, 50))} ms p50; the rest is IPC`,
-  );
-  console.log(
-    `  Hearth's client on llama-server adds ${f(pct(fimRemote, 50) - pct(fimDirect, 50))} ms p50 (goal ≤ 2 ms); ` +
-      `embedded/direct p50 ${(pct(fimEmbedded, 50) / pct(fimDirect, 50)).toFixed(2)}x`,
-  );
-
-  // ---- embedding
-  const embedServer = await startLlamaServer(["-m", values["embedding-model"]!, "--embeddings", "-c", "512"]);
-  servers.push(embedServer);
-  // Texts: consecutive 12-line pieces of the source file (chunk-sized), sent 32 per request as the index does.
-  const lines = source.split("\n");
-  const pieces: string[] = [];
-  for (let i = 0; i < lines.length && pieces.length < 256; i += 12) {
-    const piece = lines.slice(i, i + 12).join("\n");
-    if (piece.trim()) pieces.push(piece);
-  }
-  const batches: string[][] = [];
-  for (let i = 0; i < pieces.length; i += 32) batches.push(pieces.slice(i, i + 32));
-  const embedRounds = Math.max(1, Math.round(runs / 10));
-  const hearthEmbed = async (model: ModelSpec) => {
-    await sidecar.request("model/load", { role: "embedding", model, contextSize: 512 });
-    await sidecar.request("embedding/embed", { texts: batches[0]! }); // warm-up
-    const t0 = performance.now();
-    for (let round = 0; round < embedRounds; round++) {
-      for (const texts of batches) await sidecar.request("embedding/embed", { texts });
-    }
-    return performance.now() - t0;
-  };
-  let counted = 0; // tokens of all pieces, as llama-server counts them (the same tokenizer for every row)
-  const directEmbed = async () => {
-    const post = (input: string[]) =>
-      fetch(`${embedServer.url}/v1/embeddings`, {
+      fimDirect.push(performance.now() - t0);
+    };
+    const flush = (k: number) =>
+      fetch(`${fimServer.url}/infill`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ input }),
-      }).then(async (res) => {
-        if (!res.ok) throw new Error(`/v1/embeddings answered ${res.status}: ${await res.text()}`);
-        return (await res.json()) as { usage?: { prompt_tokens?: number } };
-      });
-    await post(batches[0]!);
-    const t0 = performance.now();
-    for (let round = 0; round < embedRounds; round++) {
-      counted = 0;
-      for (const input of batches) counted += (await post(input)).usage?.prompt_tokens ?? 0;
+        body: JSON.stringify({ input_prefix: `// ${k}`, input_suffix: "", n_predict: 1, cache_prompt: true }),
+      }).then((res) => res.arrayBuffer());
+    const paths = [viaSidecar(sidecar, fimEmbedded), viaSidecar(remoteSidecar, fimRemote), direct];
+    for (const [k, at] of positions.entries()) {
+      for (let j = 0; j < paths.length; j++) {
+        await flush(k * paths.length + j);
+        await paths[(k + j) % paths.length]!(at);
+      }
     }
-    return performance.now() - t0;
-  };
-  const embedEmbedded = await hearthEmbed({ uri: values["embedding-model"]! });
-  const embedRemote = await hearthEmbed({ uri: "", engine: { url: embedServer.url, kind: "llama-server" } });
-  const embedDirect = await directEmbed();
-  const perSecond = (ms: number) => (counted * embedRounds) / (ms / 1000);
-  console.log(
-    `\nEmbedding (${path.basename(values["embedding-model"]!)}, ${pieces.length} pieces × ${embedRounds} rounds, ${counted} tokens a round, 32 per request)   tokens/s`,
-  );
-  for (const [name, ms] of [
-    ["embedded (sidecar, node-llama-cpp)", embedEmbedded],
-    ["llama-server through Hearth", embedRemote],
-    ["llama-server /v1/embeddings direct", embedDirect],
-  ] as const) {
-    console.log(`  ${name.padEnd(40)} ${f(perSecond(ms))}`);
+    await remoteSidecar.stop();
+    console.log(
+      `\nFIM (${path.basename(values["fim-model"]!)}, ${runs} positions of ${path.basename(values.file!)}, 16 tokens)   p50 ms   p95 ms`,
+    );
+    for (const [name, r] of [
+      ["embedded (sidecar, node-llama-cpp)", fimEmbedded],
+      ["llama-server through Hearth", fimRemote],
+      ["llama-server /infill direct", fimDirect],
+    ] as const) {
+      console.log(`  ${name.padEnd(40)} ${f(pct(r, 50))} ${f(pct(r, 95))}`);
+    }
+    console.log(
+      `  of which inside the sidecar (its own timing): embedded ${f(pct(fimEmbedded.inside, 50))}, through Hearth ${f(pct(fimRemote.inside, 50))} ms p50; the rest is IPC`,
+    );
+    console.log(
+      `  Hearth's client on llama-server adds ${f(pct(fimRemote, 50) - pct(fimDirect, 50))} ms p50 (goal ≤ 2 ms); ` +
+        `embedded/direct p50 ${(pct(fimEmbedded, 50) / pct(fimDirect, 50)).toFixed(2)}x`,
+    );
   }
-  console.log(
-    `  through Hearth/direct ${(perSecond(embedRemote) / perSecond(embedDirect)).toFixed(2)}x; ` +
-      `embedded/direct ${(perSecond(embedEmbedded) / perSecond(embedDirect)).toFixed(2)}x`,
-  );
+  if (want("embedding")) {
+    // ---- embedding
+    const embedServer = await startLlamaServer(["-m", values["embedding-model"]!, "--embeddings", "-c", "512"]);
+    servers.push(embedServer);
+    // Texts: consecutive 12-line pieces of the source file (chunk-sized), sent 32 per request as the index does.
+    const lines = source.split("\n");
+    const pieces: string[] = [];
+    for (let i = 0; i < lines.length && pieces.length < 256; i += 12) {
+      const piece = lines.slice(i, i + 12).join("\n");
+      if (piece.trim()) pieces.push(piece);
+    }
+    const batches: string[][] = [];
+    for (let i = 0; i < pieces.length; i += 32) batches.push(pieces.slice(i, i + 32));
+    const embedRounds = Math.max(1, Math.round(runs / 10));
+    const hearthEmbed = async (model: ModelSpec) => {
+      await sidecar.request("model/load", { role: "embedding", model, contextSize: 512 });
+      await sidecar.request("embedding/embed", { texts: batches[0]! }); // warm-up
+      const t0 = performance.now();
+      for (let round = 0; round < embedRounds; round++) {
+        for (const texts of batches) await sidecar.request("embedding/embed", { texts });
+      }
+      return performance.now() - t0;
+    };
+    let counted = 0; // tokens of all pieces, as llama-server counts them (the same tokenizer for every row)
+    const directEmbed = async () => {
+      const post = (input: string[]) =>
+        fetch(`${embedServer.url}/v1/embeddings`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ input }),
+        }).then(async (res) => {
+          if (!res.ok) throw new Error(`/v1/embeddings answered ${res.status}: ${await res.text()}`);
+          return (await res.json()) as { usage?: { prompt_tokens?: number } };
+        });
+      await post(batches[0]!);
+      const t0 = performance.now();
+      for (let round = 0; round < embedRounds; round++) {
+        counted = 0;
+        for (const input of batches) counted += (await post(input)).usage?.prompt_tokens ?? 0;
+      }
+      return performance.now() - t0;
+    };
+    const embedEmbedded = await hearthEmbed({ uri: values["embedding-model"]! });
+    const embedRemote = await hearthEmbed({ uri: "", engine: { url: embedServer.url, kind: "llama-server" } });
+    const embedDirect = await directEmbed();
+    const perSecond = (ms: number) => (counted * embedRounds) / (ms / 1000);
+    console.log(
+      `\nEmbedding (${path.basename(values["embedding-model"]!)}, ${pieces.length} pieces × ${embedRounds} rounds, ${counted} tokens a round, 32 per request)   tokens/s`,
+    );
+    for (const [name, ms] of [
+      ["embedded (sidecar, node-llama-cpp)", embedEmbedded],
+      ["llama-server through Hearth", embedRemote],
+      ["llama-server /v1/embeddings direct", embedDirect],
+    ] as const) {
+      console.log(`  ${name.padEnd(40)} ${f(perSecond(ms))}`);
+    }
+    console.log(
+      `  through Hearth/direct ${(perSecond(embedRemote) / perSecond(embedDirect)).toFixed(2)}x; ` +
+        `embedded/direct ${(perSecond(embedEmbedded) / perSecond(embedDirect)).toFixed(2)}x`,
+    );
+  }
 } finally {
   await sidecar.stop();
   await Promise.all(servers.map((s) => s.stop()));

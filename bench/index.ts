@@ -9,7 +9,7 @@
  *   - search latency p50/p95 per mode at this size and, with --scale N, after growing the corpus with more
  *     copies of the same real code to ≥ N chunks (e.g. --scale 100000).
  *
- *   npm run bench:index [-- --embedding-model <gguf>] [--scale N] [--raw-sample N] [--threads N]
+ *   npm run bench:index [-- --embedding-model <gguf>] [--scale N] [--raw-sample N] [--threads N] [--sources a,b]
  *
  * Known limit: with --scale 100000 on a 2-core machine the full-text index update at the end of the grown build did
  * not finish (LanceDB optimize > 10 min at 107k chunks); measure that size's search latency separately.
@@ -42,11 +42,15 @@ const { values } = parseArgs({
     "raw-sample": { type: "string", default: "1500" },
     threads: { type: "string", default: "1" },
     queries: { type: "string", default: "60" },
+    /** Comma-separated folders under node_modules to index (default: the five below). */
+    sources: { type: "string" },
   },
 });
 const threads = Number(values.threads);
 const CONTEXT = 512;
-const SOURCES = ["node-llama-cpp/dist", "apache-arrow", "vscode-languageserver", "vscode-jsonrpc", "typescript/lib"];
+const SOURCES = values.sources
+  ? values.sources.split(",")
+  : ["node-llama-cpp/dist", "apache-arrow", "vscode-languageserver", "vscode-jsonrpc", "typescript/lib"];
 
 const mib = (b: number) => (b / 1024 / 1024).toFixed(1);
 const du = (dir: string) => Number(execFileSync("du", ["-sb", dir], { encoding: "utf8" }).split("\t")[0]);
