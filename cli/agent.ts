@@ -22,6 +22,8 @@ export interface AgentCliOptions {
   commandTimeoutMs: number;
   /** The chat model's context window, tokens (old tool results are left out to fit it). */
   contextTokens?: number;
+  /** Prompt + generated tokens the run may spend (see `AgentOptions.tokenBudget`). */
+  tokenBudget?: number | undefined;
   /** The chat model runs on a remote engine: ask it for native tool calls (see `AgentOptions.nativeTools`). */
   nativeTools?: boolean;
   maxSteps: number;
@@ -111,6 +113,7 @@ export async function runAgentCli(sidecar: SidecarProcess, options: AgentCliOpti
       },
       ...(options.contextTokens ? { contextTokens: options.contextTokens } : {}),
       ...(options.nativeTools ? { nativeTools: true } : {}),
+      ...(options.tokenBudget !== undefined ? { tokenBudget: options.tokenBudget } : {}),
       ...(system ? { system: system.slice(0, 8000) } : {}),
       onEvent: (e: AgentEvent) => {
         if (e.kind === "call") say(`[${e.step}] → ${e.name} ${JSON.stringify(e.args)}`);
@@ -131,7 +134,9 @@ export async function runAgentCli(sidecar: SidecarProcess, options: AgentCliOpti
           ? "the step limit, --max-steps"
           : result.stopped === "invalidCalls"
             ? "two invalid calls in a row"
-            : result.stopped
+            : result.stopped === "tokenBudget"
+              ? "the token budget, --token-budget"
+              : result.stopped
       }).`,
     );
     return 1;

@@ -62,7 +62,7 @@ const USAGE = `Usage: hearth chat [options]
        hearth models [--engine-url <url>]
        hearth import-continue [--continue-config <file>] [--json]
        hearth agent [<dir>] -p "<task>" [--allow read,search,edit,run] [--yes] [--max-steps 12] [--tool-choice auto|required]
-                    [--allow-command "<command>"]... [--command-timeout 60]
+                    [--allow-command "<command>"]... [--command-timeout 60] [--token-budget N]
        hearth mcp [<dir>] [--embedding-model <m>] [--rerank-model <m>] [--index-dir <dir>]
        hearth serve [--model <chat.gguf>] [--completion-model <fim.gguf>] [--embedding-model <m>] [--rerank-model <m>]
                     [--host 127.0.0.1] [--port ${settingDefault("server.port")}] [--api-key-env VAR] [--max-queue ${settingDefault("server.maxQueue")}]
@@ -90,7 +90,8 @@ agent:     work on a task in the folder (default: the current one) with tools, p
            run_command, which shows each command in full and runs it only when you confirm it (y, --yes, or
            an --allow-command entry it equals or extends with arguments), killed after --command-timeout
            seconds. Each call is generated under a grammar of the tools' schemas and validated; old tool
-           results are left out, with a notice, when the context window fills.
+           results are left out, with a notice, when the context window fills; --token-budget stops the run
+           once that many prompt + generated tokens are spent.
 mcp:       the folder's code index (default: the current one) as an MCP server over stdio, for agents:
            tools search_codebase, read_range, index_status, reindex. Builds the index on the first search.
 serve:     serve the loaded models over HTTP until Ctrl-C: OpenAI-compatible (/v1/models, /v1/chat/completions,
@@ -221,6 +222,7 @@ async function main(argv: string[]): Promise<number> {
       "max-steps": { type: "string" },
       "tool-choice": { type: "string" },
       "allow-command": { type: "string", multiple: true },
+      "token-budget": { type: "string" },
       "command-timeout": { type: "string" },
       yes: { type: "boolean", short: "y" },
     },
@@ -538,6 +540,7 @@ async function main(argv: string[]): Promise<number> {
         nativeTools: info.engine !== undefined,
         allowCommands: values["allow-command"] ?? [],
         commandTimeoutMs: (num(values["command-timeout"], "command-timeout", false) ?? 60) * 1000,
+        tokenBudget: num(values["token-budget"], "token-budget", true),
         target: { root, storageDir },
         task: values.prompt!,
         allow,

@@ -552,6 +552,15 @@ describe("hearth agent --allow run (CLI, RECORDED CONTRACT engine)", () => {
     expect(await ran()).toBe(true);
     await fs.rm(path.join(ws, "ran.txt"));
   }, 60_000);
+
+  it("--token-budget ends the run once spent, with exit 1 and the reason", async () => {
+    const r = await agentRun(["--token-budget", "1"]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(
+      /stopped without an answer after 1 steps and 1 tool calls \(the token budget, --token-budget\)/,
+    );
+    expect(await ran()).toBe(false);
+  }, 60_000);
 });
 
 describe("npm run eval:agent (RECORDED CONTRACT engine)", () => {
