@@ -1,3 +1,4 @@
+import os from "node:os";
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import type * as LanceDb from "@lancedb/lancedb";
@@ -81,8 +82,24 @@ const WRITE_LOCK_WAIT_MS = 30_000;
  */
 function loadLanceDb(): Promise<typeof LanceDb> {
   process.env["LANCEDB_LOG"] ??= "error";
+  setLanceCpuThreads(process.env, os.availableParallelism());
   lanceDbModule ??= import("@lancedb/lancedb");
   return lanceDbModule;
+}
+
+/**
+ * Give Lance's CPU pool at least 2 threads (`LANCE_CPU_THREADS`, read when its runtime starts), unless the user
+ * set it. Lance sizes the pool as the cores minus 2 reserved for I/O, at least 1; with a single thread its
+ * full-text index builder deadlocks once the index needs more than one batch of posting lists: the producer
+ * holds the only thread while waiting for the writer, which needs a thread (lancedb/lancedb#3568,
+ * lance-format/lance#7350). Seen here: on 2 cores a lexical build of 35,074 chunks hung for good at 0 % CPU in
+ * its final createIndex; with 2 threads it took 30.6 s.
+ * @returns the value now set, or undefined when the environment already had one.
+ */
+export function setLanceCpuThreads(env: NodeJS.ProcessEnv, cores: number): string | undefined {
+  if (env["LANCE_CPU_THREADS"]) return undefined;
+  env["LANCE_CPU_THREADS"] = String(Math.max(2, cores - 2));
+  return env["LANCE_CPU_THREADS"];
 }
 
 /** `'` doubled for a SQL string literal in a LanceDB filter. */

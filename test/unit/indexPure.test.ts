@@ -3,7 +3,7 @@ import { convexFusion, interpolate, reciprocalRankFusion } from "../../sidecar/s
 import { lexicalTerms, queryTerms, splitIdentifier } from "../../sidecar/search/identifiers";
 import { languageOf } from "../../sidecar/syntax/languages";
 import { embeddingPrefixes } from "../../sidecar/search/prefixes";
-import { sqlString, tableSuffix } from "../../sidecar/search/store";
+import { setLanceCpuThreads, sqlString, tableSuffix } from "../../sidecar/search/store";
 import { l2Normalize } from "../../sidecar/llama/EmbeddingService";
 import { classifyContent, skipReasonByName } from "../../sidecar/search/discover";
 
@@ -133,5 +133,18 @@ describe("file classification", () => {
     expect(classifyContent(Buffer.from(`var a=1;${"b+=1;".repeat(1000)}\n`))).toMatchObject({ skip: /minified/ });
     const ok = classifyContent(Buffer.from("\ufefffunction f() {}\n"));
     expect(ok).toMatchObject({ text: "function f() {}\n", hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+  });
+});
+
+describe("setLanceCpuThreads (Lance's full-text index builder deadlocks on a one-thread CPU pool)", () => {
+  it("gives the pool at least 2 threads, matches Lance's cores − 2 above that, and keeps a value the user set", () => {
+    const env: NodeJS.ProcessEnv = {};
+    expect(setLanceCpuThreads(env, 2)).toBe("2");
+    expect(env["LANCE_CPU_THREADS"]).toBe("2");
+    expect(setLanceCpuThreads({}, 1)).toBe("2");
+    expect(setLanceCpuThreads({}, 8)).toBe("6");
+    const mine: NodeJS.ProcessEnv = { LANCE_CPU_THREADS: "1" };
+    expect(setLanceCpuThreads(mine, 2)).toBeUndefined();
+    expect(mine["LANCE_CPU_THREADS"]).toBe("1");
   });
 });
