@@ -71,6 +71,8 @@ const targets = [
   nodeEsm("bench/evalAgent.ts", "dist/eval-agent.mjs"),
   nodeEsm("bench/buildRealSize.ts", "dist/models-real-size.mjs"),
   nodeEsm("bench/all.ts", "dist/bench-all.mjs"),
+  nodeEsm("bench/searchScale.ts", "dist/bench-search-scale.mjs"),
+  nodeEsm("bench/ftsScale.ts", "dist/bench-fts.mjs"),
   // TypeScript (comment stripping for the search benchmark) stays in node_modules: it does not bundle as ESM.
   nodeEsm("bench/evalSearch.ts", "dist/eval-search.mjs", undefined, ["typescript"]),
   nodeEsm("bench/index.ts", "dist/bench-index.mjs"),

@@ -11,8 +11,9 @@
  *
  *   npm run bench:index [-- --embedding-model <gguf>] [--scale N] [--raw-sample N] [--threads N] [--sources a,b]
  *
- * Known limit: with --scale 100000 on a 2-core machine the full-text index update at the end of the grown build did
- * not finish (LanceDB optimize > 10 min at 107k chunks); measure that size's search latency separately.
+ * With --scale 100000 on a 2-core machine the full-text index update at the end of the grown build once did not
+ * finish: Lance's index builder deadlocks on a one-thread CPU pool, which the sidecar now avoids (store.ts,
+ * setLanceCpuThreads). `npm run bench:search-scale` measures lexical search at that size on distinct packages.
  *
  * Without --embedding-model a SYNTHETIC BERT embedding model (random weights, 64 dimensions; test fixture) is
  * used: it measures the plumbing's speed, not retrieval quality. Nothing here asserts a figure; it reports.
