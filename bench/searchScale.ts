@@ -45,6 +45,21 @@ const PACKAGES = [
   "vitest/dist",
   "ajv/dist",
   "marked",
+  "openai",
+  "@azure",
+  "lodash",
+  "hono",
+  "azure-devops-node-api",
+  "@typespec",
+  "@secretlint",
+  "cheerio",
+  "tldts",
+  "underscore",
+  "vite",
+  "undici",
+  "css-tree",
+  "@opentelemetry",
+  "markdown-it",
 ];
 
 /** `promise`, or "timed out" after `ms`. */
