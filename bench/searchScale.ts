@@ -87,7 +87,6 @@ try {
   const used: string[] = [];
   for (const pkg of PACKAGES) {
     if (chunks >= want) break;
-    // cp(1), not fs.cp: Node 20's fs.cp stalled without error on apache-arrow's tree here.
     await fs.mkdir(corpus, { recursive: true });
     execFileSync("cp", ["-R", path.join(root, "node_modules", pkg), path.join(corpus, pkg.replace(/\//g, "_"))]);
     used.push(pkg);
