@@ -60,22 +60,34 @@ afterAll(async () => {
   await fs.rm(work, { recursive: true, force: true });
 });
 
+/** What the agent's runs sent the recorded engine's `/v1/chat/completions`. */
+type SentBody = {
+  tools?: Array<{ type: string; function: { name: string } }>;
+  tool_choice?: string;
+  response_format?: unknown;
+  messages: Array<{ content: string }>;
+};
+
 /**
- * Run the agent on a recorded OpenAI-compatible engine that answers each chat request with the next of
- * `replies` (the last one repeated), through a real sidecar. @returns the result, the events and what the
- * engine was sent.
+ * Run the agent through a real sidecar on a recorded OpenAI-compatible engine (`kind`) that answers each chat
+ * request with the next of `turns` (the last one repeated). @returns the result, the events and what the engine
+ * was sent.
  */
-async function replayAgent(replies: string[], more: Partial<AgentOptions> = {}) {
+async function agentOnEngine(
+  turns: Array<(res: ServerResponse) => void>,
+  options: Partial<AgentOptions> & { kind?: "openai" | "vllm" } = {},
+) {
+  const { kind = "openai", ...more } = options;
   let turn = 0;
   const engine = new RecordedEngine({
-    "GET /v1/models": (_q, res) => json(res, 200, { data: [{ id: "remote-coder", owned_by: "organization" }] }),
-    "POST /v1/chat/completions": (_q, res) =>
-      sse(res, [chunk({ content: replies[Math.min(turn++, replies.length - 1)] }, "stop")]),
+    "GET /v1/models": (_q, res) =>
+      json(res, 200, { data: [{ id: "remote-coder", owned_by: kind === "vllm" ? "vllm" : "organization" }] }),
+    "POST /v1/chat/completions": (_q, res) => turns[Math.min(turn++, turns.length - 1)]!(res),
   });
   const url = await engine.start();
   const { sidecar: remote } = await spawnSidecar();
   try {
-    await remote.request("model/load", { role: "chat", model: { uri: "", engine: { url, kind: "openai" } } });
+    await remote.request("model/load", { role: "chat", model: { uri: "", engine: { url, kind } } });
     const events: AgentEvent[] = [];
     const result = await runAgent({
       api: remote,
@@ -85,12 +97,20 @@ async function replayAgent(replies: string[], more: Partial<AgentOptions> = {}) 
       onEvent: (e) => events.push(e),
       ...more,
     });
-    const sent = engine.seen.filter((x) => x.path === "/v1/chat/completions").map((x) => x.body);
-    return { result, events, sent: sent as Array<{ messages: Array<{ content: string }> }> };
+    const sent = engine.seen.filter((x) => x.path === "/v1/chat/completions").map((x) => x.body as SentBody);
+    return { result, events, sent };
   } finally {
     await remote.stop();
     await engine.stop();
   }
+}
+
+/** {@link agentOnEngine} with each reply streamed as one text chunk. */
+function replayAgent(replies: string[], more: Partial<AgentOptions> = {}) {
+  return agentOnEngine(
+    replies.map((content) => (res: ServerResponse) => sse(res, [chunk({ content }, "stop")])),
+    more,
+  );
 }
 
 describe("agent: tool calls made under the tools' grammar", () => {
@@ -613,39 +633,15 @@ describe("npm run eval:agent (RECORDED CONTRACT engine)", () => {
 });
 
 describe("agent: native tool calls on a remote engine (RECORDED CONTRACT, OpenAI/vLLM stream shape)", () => {
-  /** The agent with native tool calls on an engine answering each request with the next of `turns`. */
-  async function nativeAgent(turns: Array<(res: ServerResponse) => void>, more: Partial<AgentOptions> = {}) {
-    let turn = 0;
-    const engine = new RecordedEngine({
-      "GET /v1/models": (_q, res) => json(res, 200, { data: [{ id: "remote-coder", owned_by: "vllm" }] }),
-      "POST /v1/chat/completions": (_q, res) => turns[Math.min(turn++, turns.length - 1)]!(res),
+  /** The agent with native tool calls and the edit tools on a recorded vLLM. */
+  const nativeAgent = (turns: Array<(res: ServerResponse) => void>, more: Partial<AgentOptions> = {}) =>
+    agentOnEngine(turns, {
+      kind: "vllm",
+      task: "Rename greet to welcome.",
+      tools: [...READ_TOOLS, ...EDIT_TOOLS],
+      nativeTools: true,
+      ...more,
     });
-    const url = await engine.start();
-    const { sidecar: remote } = await spawnSidecar();
-    try {
-      await remote.request("model/load", { role: "chat", model: { uri: "", engine: { url, kind: "vllm" } } });
-      const events: AgentEvent[] = [];
-      const result = await runAgent({
-        api: remote,
-        target: { root: ws, storageDir: path.join(work, "index") },
-        task: "Rename greet to welcome.",
-        tools: [...READ_TOOLS, ...EDIT_TOOLS],
-        nativeTools: true,
-        onEvent: (e) => events.push(e),
-        ...more,
-      });
-      const sent = engine.seen.filter((x) => x.path === "/v1/chat/completions").map((x) => x.body) as Array<{
-        tools?: Array<{ type: string; function: { name: string } }>;
-        tool_choice?: string;
-        response_format?: unknown;
-        messages: Array<{ content: string }>;
-      }>;
-      return { result, events, sent };
-    } finally {
-      await remote.stop();
-      await engine.stop();
-    }
-  }
   const call = (index: number, piece: { id?: string; name?: string; arguments?: string }) =>
     chunk({
       tool_calls: [
