@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Field, Schema, Utf8 } from "apache-arrow";
 import { lexicalTerms, queryTerms } from "../sidecar/search/identifiers";
-import { setLanceCpuThreads } from "../sidecar/search/store";
+import { ftsIndexConfig, setLanceCpuThreads } from "../sidecar/search/store";
 import { pct } from "./stats";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -69,15 +69,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<number | "not finished"> 
   return r;
 }
 const show = (ms: number | "not finished") => (typeof ms === "number" ? `${(ms / 1000).toFixed(1)} s` : ms);
-const fts = () =>
-  lancedb.Index.fts({
-    baseTokenizer: "whitespace",
-    lowercase: true,
-    stem: true,
-    language: "English",
-    removeStopWords: false,
-    withPosition: false,
-  });
+const fts = () => ftsIndexConfig(lancedb);
 
 const all = corpus(Math.max(...sizes) + 2_000);
 console.log(`${all.length} rows of terms from node_modules (40-line windows)`);

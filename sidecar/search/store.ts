@@ -102,6 +102,21 @@ export function setLanceCpuThreads(env: NodeJS.ProcessEnv, cores: number): strin
   return env["LANCE_CPU_THREADS"];
 }
 
+/**
+ * The full-text index on `terms`: whitespace-split (the terms are split already), lowercased, English-stemmed,
+ * stop words kept (`if`, `for` are identifiers' parts in code), no positions (no phrase queries).
+ */
+export function ftsIndexConfig(lancedb: typeof LanceDb): LanceDb.Index {
+  return lancedb.Index.fts({
+    baseTokenizer: "whitespace",
+    lowercase: true,
+    stem: true,
+    language: "English",
+    removeStopWords: false,
+    withPosition: false,
+  });
+}
+
 /** `'` doubled for a SQL string literal in a LanceDB filter. */
 export const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
@@ -362,16 +377,7 @@ export class IndexStore {
   private async createFullTextIndexIfMissing(table: LanceDb.Table): Promise<void> {
     const indices = await table.listIndices();
     if (!indices.some((i) => i.columns.includes("terms"))) {
-      await table.createIndex("terms", {
-        config: (await loadLanceDb()).Index.fts({
-          baseTokenizer: "whitespace",
-          lowercase: true,
-          stem: true,
-          language: "English",
-          removeStopWords: false,
-          withPosition: false,
-        }),
-      });
+      await table.createIndex("terms", { config: ftsIndexConfig(await loadLanceDb()) });
     }
     this.ftsReady = true;
   }
