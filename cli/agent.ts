@@ -46,9 +46,9 @@ function folded(text: string): string {
 export async function runAgentCli(sidecar: SidecarProcess, options: AgentCliOptions): Promise<number> {
   const say = (line: string) => process.stderr.write(`${terminalSafe(line)}\n`);
   const tools = [...READ_TOOLS, ...EDIT_TOOLS, RUN_COMMAND_TOOL].filter((t) => options.allow.includes(t.permission));
-  /** Yes on --yes or a "y" typed at the terminal; no without a terminal. */
-  const ask = async (question: string, refused: string): Promise<boolean> => {
-    if (options.yes) {
+  /** Yes on --yes (when it covers the question) or a "y" typed at the terminal; no without a terminal. */
+  const ask = async (question: string, refused: string, yesCovers = true): Promise<boolean> => {
+    if (yesCovers && options.yes) {
       say(`(yes: --yes)`);
       return true;
     }
@@ -98,19 +98,12 @@ export async function runAgentCli(sidecar: SidecarProcess, options: AgentCliOpti
       review,
       commands: { trusted: true, confirm, allowlist: options.allowCommands, timeoutMs: options.commandTimeoutMs },
       // A secrets file needs a yes typed at the terminal: --yes does not cover it.
-      confirmSecret: async (rel) => {
-        if (!process.stdin.isTTY) {
-          say(`(${rel} not read: it may hold secrets, and there is no terminal to allow it on)`);
-          return false;
-        }
-        const rl = createInterface({ input: process.stdin, output: process.stderr });
-        try {
-          const q = `The agent wants to read ${rel}, which may hold secrets. Allow? [y/N] `;
-          return /^y(es)?$/i.test((await rl.question(terminalSafe(q))).trim());
-        } finally {
-          rl.close();
-        }
-      },
+      confirmSecret: (rel) =>
+        ask(
+          `The agent wants to read ${rel}, which may hold secrets. Allow?`,
+          `(${rel} not read: it may hold secrets, and there is no terminal to allow it on)`,
+          false,
+        ),
       ...(options.contextTokens ? { contextTokens: options.contextTokens } : {}),
       ...(options.nativeTools ? { nativeTools: true } : {}),
       ...(options.tokenBudget !== undefined ? { tokenBudget: options.tokenBudget } : {}),

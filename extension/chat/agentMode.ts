@@ -90,13 +90,9 @@ export const DIAGNOSTICS_TOOL: AgentTool = {
   permission: "read",
   async run(args, ctx) {
     const rel = String(args["path"] ?? "").replace(/^\.?\/*$/, "");
-    const entries: Array<[vscode.Uri, readonly vscode.Diagnostic[]]> = rel
-      ? [
-          [
-            vscode.Uri.file(path.join(ctx.target.root, rel)),
-            vscode.languages.getDiagnostics(vscode.Uri.file(path.join(ctx.target.root, rel))),
-          ],
-        ]
+    const uri = rel ? vscode.Uri.file(path.join(ctx.target.root, rel)) : undefined;
+    const entries: Array<[vscode.Uri, readonly vscode.Diagnostic[]]> = uri
+      ? [[uri, vscode.languages.getDiagnostics(uri)]]
       : vscode.languages.getDiagnostics();
     const rows = entries
       .filter(([uri]) => !path.relative(ctx.target.root, uri.fsPath).startsWith(".."))
