@@ -14,7 +14,7 @@
  * Absolute times are for the record only; compare the ratios. Nothing here asserts a speed.
  */
 import { spawnSync } from "node:child_process";
-import { readFileSync, statSync } from "node:fs";
+import { statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -22,6 +22,7 @@ import { parseArgs } from "node:util";
 import { settingDefault } from "../common/settings";
 import { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import { buildRealSizeModel, llamaVocabDir, type RealSizeType } from "./realSizeModels";
+import { processMemory } from "./stats";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
@@ -46,12 +47,6 @@ console.log(
 );
 for (const f of [coder, embedder]) console.log(`  ${path.basename(f)}  ${mib(statSync(f).size)} MiB`);
 const want = (name: string) => !values.only || values.only.split(",").includes(name);
-
-/** The sidecar's resident memory, bytes (Linux /proc). */
-function rss(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+) kB/m);
-  return line ? Number(line[1]) * 1024 : NaN;
-}
 
 if (want("cold")) {
   console.log("\n== 1. cold start → first suggestion, and memory");
@@ -85,7 +80,7 @@ if (want("cold")) {
     messages: [{ role: "user", content: "Write a function that adds two numbers." }],
     params: { maxTokens: 32, temperature: 0 },
   });
-  const resident = rss(sidecar.pid!);
+  const resident = processMemory(sidecar.pid, "VmRSS");
   await sidecar.stop();
   const size = statSync(coder).size;
   console.log(

@@ -19,7 +19,7 @@
  * used: it measures the plumbing's speed, not retrieval quality. Nothing here asserts a figure; it reports.
  */
 import { execFileSync } from "node:child_process";
-import { promises as fs, readFileSync } from "node:fs";
+import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -32,7 +32,7 @@ import { embeddingText } from "../sidecar/search/CodeIndex";
 import { discoverFiles, readIndexableFile } from "../sidecar/search/discover";
 import { embeddingPrefixes } from "../sidecar/search/prefixes";
 import { writeSyntheticEmbeddingModel } from "../test/fixtures/synthetic/syntheticModels";
-import { pct } from "./stats";
+import { pct, processMemory } from "./stats";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, "..");
@@ -56,11 +56,7 @@ const SOURCES = values.sources
 const mib = (b: number) => (b / 1024 / 1024).toFixed(1);
 const du = (dir: string) => Number(execFileSync("du", ["-sb", dir], { encoding: "utf8" }).split("\t")[0]);
 
-function peakRss(pid: number | undefined): number {
-  if (!pid) return 0;
-  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) * 1024 : 0;
-}
+const peakRss = (pid: number | undefined) => processMemory(pid, "VmHWM");
 
 async function copyCorpus(dest: string, copy: number): Promise<void> {
   for (const src of SOURCES) {
