@@ -1,4 +1,5 @@
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 import cors from "@fastify/cors";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type {
@@ -39,6 +40,31 @@ export interface ServeOptions {
   logJson?: boolean;
   /** Where a failed request is reported when logs are off (the request id, route and message). */
   onError?: (line: string) => void;
+}
+
+/**
+ * Read and discard what is left of a request body, so that an error answered before the body was read
+ * reaches a client that is still sending it (else it sees EPIPE / ECONNRESET, not the status).
+ * Resolves when the body ends, when `maxBytes` more were discarded, after `maxMs`, or at once when it was
+ * already read; never rejects. The same idea as nginx's `lingering_close`.
+ */
+export function drainRequest(raw: IncomingMessage, maxBytes: number, maxMs = 10_000): Promise<void> {
+  if (raw.complete || raw.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let seen = 0;
+    const finish = () => {
+      clearTimeout(timer);
+      raw.off("data", onData).off("end", finish).off("error", finish).off("close", finish);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > maxBytes) finish();
+    };
+    const timer = setTimeout(finish, maxMs);
+    raw.on("data", onData).once("end", finish).once("error", finish).once("close", finish);
+    raw.resume();
+  });
 }
 
 const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/;
@@ -129,15 +155,21 @@ export class HearthServer {
     app.addHook("onResponse", async (req, reply) => {
       this.metrics.requests.inc({ route: req.routeOptions.url ?? "unknown", status: String(reply.statusCode) });
     });
-    app.setNotFoundHandler((req, reply) => {
-      void this.sendError(
+    // An error found before the body was read (413 from its content-length, 401, 404) is answered and the
+    // connection closed: a client still writing the body then sees EPIPE instead of the answer. So the rest
+    // of the body is read first, bounded in bytes and time (a completed request is answered at once).
+    const drainBytes = 4 * (this.options.bodyLimit ?? 16 * 1024 * 1024);
+    app.setNotFoundHandler(async (req, reply) => {
+      await drainRequest(req.raw, drainBytes);
+      return this.sendError(
         req,
         reply,
         new ApiError(404, `No route ${req.method} ${req.url.split("?")[0]}.`, "invalid_request_error", "not_found"),
       );
     });
-    app.setErrorHandler((error, req, reply) => {
-      void this.sendError(req, reply, this.toApiError(error));
+    app.setErrorHandler(async (error, req, reply) => {
+      await drainRequest(req.raw, drainBytes);
+      return this.sendError(req, reply, this.toApiError(error));
     });
 
     app.get("/health", async (_req, reply) => {

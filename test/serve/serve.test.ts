@@ -396,9 +396,29 @@ describe("hearth serve: the loaded models over OpenAI- and llama.cpp-compatible 
     const route = await fetch(`${server.url}/v2/nothing`);
     expect(route.status).toBe(404);
     expect(((await route.json()) as { error: { code: string } }).error.code).toBe("not_found");
-    const huge = await post(`${server.url}/v1/embeddings`, { input: "x".repeat(17 * 1024 * 1024) });
-    expect(huge.status).toBe(413);
-    expect(huge.json).toMatchObject({ error: { code: "request_too_large" } });
+    // Answered before the body is read: the client, still sending, must get the 413 and not EPIPE (it did, in
+    // CI). Several times, and once chunked (no content-length: the limit is found while reading).
+    const hugeBody = JSON.stringify({ input: "x".repeat(17 * 1024 * 1024) });
+    for (let i = 0; i < 4; i++) {
+      const huge = await post(`${server.url}/v1/embeddings`, hugeBody);
+      expect(huge.status).toBe(413);
+      expect(huge.json).toMatchObject({ error: { code: "request_too_large" } });
+    }
+    const bytes = new TextEncoder().encode(hugeBody);
+    const chunked = await fetch(`${server.url}/v1/embeddings`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: new ReadableStream({
+        start(controller) {
+          for (let at = 0; at < bytes.length; at += 1024 * 1024)
+            controller.enqueue(bytes.subarray(at, at + 1024 * 1024));
+          controller.close();
+        },
+      }),
+      duplex: "half",
+    } as RequestInit);
+    expect(chunked.status).toBe(413);
+    expect(((await chunked.json()) as { error: { code: string } }).error.code).toBe("request_too_large");
   });
 
   it("a client that disconnects mid-stream stops decoding; the queue answers 429 when full and recovers", async () => {
@@ -458,6 +478,9 @@ describe("hearth serve: auth, binding and loading", () => {
       expect(((await none.json()) as { error: { type: string } }).error.type).toBe("authentication_error");
       const wrong = await fetch(`${s.url}/v1/models`, { headers: { authorization: "Bearer sk-local-0123456780" } });
       expect(wrong.status).toBe(401);
+      // Refused before its (large) body is read: the answer still arrives.
+      const wrongWithBody = await post(`${s.url}/v1/embeddings`, { input: "x".repeat(8 * 1024 * 1024) });
+      expect(wrongWithBody.status).toBe(401);
       const client = new OpenAI({ baseURL: `${s.url}/v1`, apiKey: "sk-local-0123456789", maxRetries: 0 });
       expect((await client.models.list()).data).toHaveLength(1);
       // stories260K has no FIM tokens: the sidecar's Unsupported is a 501 with its sentence.
