@@ -73,6 +73,8 @@ const targets = [
   nodeEsm("bench/all.ts", "dist/bench-all.mjs"),
   nodeEsm("bench/searchScale.ts", "dist/bench-search-scale.mjs"),
   nodeEsm("bench/ftsScale.ts", "dist/bench-fts.mjs"),
+  nodeEsm("bench/hybridScale.ts", "dist/bench-hybrid.mjs"),
+  nodeEsm("bench/kvMemory.ts", "dist/bench-memory.mjs"),
   // TypeScript (comment stripping for the search benchmark) stays in node_modules: it does not bundle as ESM.
   nodeEsm("bench/evalSearch.ts", "dist/eval-search.mjs", undefined, ["typescript"]),
   nodeEsm("bench/index.ts", "dist/bench-index.mjs"),

@@ -18,6 +18,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import type { IndexTarget } from "../sidecar/protocol";
+import { bounded, SCALE_PACKAGES as PACKAGES } from "./corpus";
 import { pct } from "./stats";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -29,49 +30,6 @@ const { values } = parseArgs({
 });
 const want = Number(values.chunks);
 const stepMs = Number(values["step-timeout"]) * 1000;
-/** Packages to index, largest first; each a distinct real code base. */
-const PACKAGES = [
-  "typescript/lib",
-  "prettier",
-  "zod",
-  "jsdom/lib",
-  "apache-arrow",
-  "@typescript-eslint",
-  "node-llama-cpp/dist",
-  "@modelcontextprotocol/sdk/dist",
-  "fastify",
-  "eslint/lib",
-  "lodash-es",
-  "vitest/dist",
-  "ajv/dist",
-  "marked",
-  "openai",
-  "@azure",
-  "lodash",
-  "hono",
-  "azure-devops-node-api",
-  "@typespec",
-  "@secretlint",
-  "cheerio",
-  "tldts",
-  "underscore",
-  "vite",
-  "undici",
-  "css-tree",
-  "@opentelemetry",
-  "markdown-it",
-];
-
-/** `promise`, or "timed out" after `ms`. */
-async function bounded<T>(promise: Promise<T>, ms: number): Promise<T | "timed out"> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<"timed out">((resolve) => (timer = setTimeout(() => resolve("timed out"), ms)));
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 const work = await fs.mkdtemp(path.join(os.tmpdir(), "hearth-search-scale-"));
 const corpus = path.join(work, "corpus");
