@@ -20,6 +20,7 @@ import {
 import type { Chunk, Chunker } from "./chunker";
 import { discoverFiles, isIndexable, readIndexableFile } from "./discover";
 import { convexFusion, interpolate, reciprocalRankFusion } from "./fusion";
+import { hitFileLines } from "./fileLines";
 import { lexicalTerms, queryTerms } from "./identifiers";
 import { languageOf } from "../syntax/languages";
 import { type IndexStore, type ChunkRow, type FileRow } from "./store";
@@ -442,9 +443,7 @@ export class CodeIndex {
       let p = files.get(rel);
       if (!p) {
         const abs = insideRoot(this.root, rel);
-        p = abs
-          ? readIndexableFile(abs, Number.MAX_SAFE_INTEGER).then((r) => ("text" in r ? r.text.split("\n") : undefined))
-          : Promise.resolve(undefined);
+        p = abs ? hitFileLines.get(abs) : Promise.resolve(undefined);
         files.set(rel, p);
       }
       return p;
