@@ -75,6 +75,7 @@ const targets = [
   nodeEsm("bench/ftsScale.ts", "dist/bench-fts.mjs"),
   nodeEsm("bench/hybridScale.ts", "dist/bench-hybrid.mjs"),
   nodeEsm("bench/kvMemory.ts", "dist/bench-memory.mjs"),
+  nodeEsm("bench/vectorIndexes.ts", "dist/bench-vector-index.mjs"),
   // TypeScript (comment stripping for the search benchmark) stays in node_modules: it does not bundle as ESM.
   nodeEsm("bench/evalSearch.ts", "dist/eval-search.mjs", undefined, ["typescript"]),
   nodeEsm("bench/index.ts", "dist/bench-index.mjs"),

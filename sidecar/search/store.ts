@@ -126,10 +126,10 @@ export function ftsIndexConfig(lancedb: typeof LanceDb): LanceDb.Index {
 
 /**
  * The vector index: IVF partitions, an HNSW graph in each, vectors scalar-quantized (LanceDB's `IVF_HNSW_SQ`),
- * cosine as the searches use. Chosen by measurement (`bench:hybrid`'s notes; 100k clustered 384-wide vectors
- * on 2 cores): built in 48 s, p50 4.7 ms at recall@10 0.99 against the exact scan (190 ms), where `IVF_PQ`
- * took 63 s and gave recall 0.15 (0.82 with a 5× refine, at 24 ms). Rows added after it are scanned exactly
- * until `optimize` folds them in, so a search never misses them.
+ * cosine as the searches use. Chosen by measurement (`npm run bench:vector-index`: 100k clustered 384-wide
+ * vectors on 2 cores): built in 48 s, p50 4.7 ms at recall@10 0.99 against the exact scan (190 ms), where
+ * `IVF_PQ` took 63 s and gave recall 0.15 (0.82 with a 5× refine, at 24 ms). Rows added after it are scanned
+ * exactly until `optimize` folds them in, so a search never misses them.
  */
 export function vectorIndexConfig(lancedb: typeof LanceDb): LanceDb.Index {
   return lancedb.Index.hnswSq({ distanceType: "cosine" });
