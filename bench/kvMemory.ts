@@ -6,7 +6,7 @@
  * needs flash attention, so those runs turn it on (and f16 runs with it off and on, to separate the two effects);
  * the first run is what Hearth asks for (node-llama-cpp's defaults), the baseline of the ratios.
  *
- *   npm run bench:memory [-- --model <gguf>] [--context 4096] [--prompt 512] [--threads 1]
+ *   npm run bench:memory [-- --model <gguf>] [--context 4096] [--prompt 512] [--threads 1] [--mmap on|off]
  *
  * node-llama-cpp marks its KV-type options experimental, so Hearth does not set them; this measures what they
  * would give (issue 21: sidecar RSS ≤ 1.5× the model file). Default model: the SYNTHETIC real-size
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     context: { type: "string", default: "4096" },
     prompt: { type: "string", default: "512" },
     threads: { type: "string", default: "1" },
+    mmap: { type: "string", default: "on" },
     child: { type: "string" },
   },
 });
@@ -46,7 +47,7 @@ if (values.child) {
   const { getLlama } = await import("node-llama-cpp");
   const llama = await getLlama({ build: "never", gpu: false, logLevel: "error" as never });
   out["process"] = { rss: rss() };
-  const model = await llama.loadModel({ modelPath });
+  const model = await llama.loadModel({ modelPath, useMmap: values.mmap !== "off" });
   out["weights"] = { rss: rss() };
   const context = await model.createContext({
     contextSize: Number(values.context),
@@ -85,7 +86,7 @@ if (values.child) {
 
 const size = statSync(modelPath).size;
 console.log(
-  `${path.basename(modelPath)}: ${mib(size)} MiB; one context of ${values.context} tokens, a ${values.prompt}-token prompt, ` +
+  `${path.basename(modelPath)}: ${mib(size)} MiB, mmap ${values.mmap}; one context of ${values.context} tokens, a ${values.prompt}-token prompt, ` +
     `32 decoded, ${values.threads} thread(s)\n`,
 );
 // First what Hearth's Runtime asks for (node-llama-cpp's defaults: f16, flash attention "auto"): the baseline.
