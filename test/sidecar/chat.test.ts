@@ -105,7 +105,9 @@ describe("chat over the sidecar", () => {
     const latency = performance.now() - cancelledAt;
     sub.dispose();
     expect(result.stopReason).toBe("cancelled");
-    expect(result.usage.completionTokens).toBeLessThan(100);
+    // Stopped long before the 4,000 asked for. Not a tight bound: stories260K decodes thousands of tokens a
+    // second, so each 10 ms between the abort and the stop is tens of tokens (105 were seen under CI load).
+    expect(result.usage.completionTokens).toBeLessThan(1000);
     expect(result.text.length).toBeGreaterThan(0);
     // Generous bound: this asserts "stopped long before 4000 tokens", not a speed.
     expect(latency).toBeLessThan(5000);
