@@ -60,10 +60,11 @@ if (values.child) {
   } as Parameters<typeof model.createContext>[0]);
   out["context"] = { rss: rss() };
   const sequence = context.getSequence();
-  const vocab = model.tokens.bos ?? 1;
-  const prompt = Array.from({ length: Number(values.prompt) }, (_, i) => (vocab + 100 + i * 7) % 30000);
+  // Real text through the model's own tokenizer: ids outside its vocabulary would trip a llama.cpp assert.
+  const code = "export function add(a: number, b: number): number {\n  return a + b;\n}\n";
+  const prompt = model.tokenize(code.repeat(Number(values.prompt))).slice(0, Number(values.prompt));
   let t0 = performance.now();
-  const it = sequence.evaluate(prompt as never, { temperature: 0 });
+  const it = sequence.evaluate(prompt, { temperature: 0 });
   let first = true;
   let decoded = 0;
   let tDecode = 0;
@@ -118,9 +119,8 @@ for (const config of configs) {
   try {
     steps = JSON.parse(line) as Record<string, Step>;
   } catch {
-    console.log(
-      `KV ${config}: failed (${r.status ?? r.signal}): ${(r.stderr || r.stdout).trim().split("\n").slice(-2).join(" ")}`,
-    );
+    const why = (r.stderr || r.stdout).split("\n").find((l) => /error/i.test(l)) ?? "";
+    console.log(`KV ${config}: failed (exit ${r.status ?? r.signal}) ${why.trim()}`);
     continue;
   }
   base ??= steps;
