@@ -117,7 +117,7 @@ const queries = Array.from({ length: 40 }, (_, i) => `${words[i % 10]} ${words[(
 const signal = new AbortController().signal;
 const f = (ms: number) => ms.toFixed(1);
 
-/** p50/p95 of 40 searches in one mode, with the parts the index reports; undefined when one did not finish. */
+/** p50/p95 of 40 searches in one mode with the parts the index reports, as a line (or one saying a search hung). */
 async function latency(mode: SearchMode): Promise<string> {
   const total: number[] = [];
   const embed: number[] = [];
