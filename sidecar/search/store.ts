@@ -151,6 +151,12 @@ export function tableSuffix(key: TableKey): string {
   return `${slug}_${h.toString(16)}_${key.dimensions}`;
 }
 
+/** Tuning of an {@link IndexStore}; the defaults are the product's. */
+export interface StoreOptions {
+  /** Rows from which `finalize` builds the vector index (default {@link VECTOR_INDEX_FROM_ROWS}). */
+  vectorIndexFromRows?: number;
+}
+
 /**
  * The code index on disk: a LanceDB database in `dir` with, per workspace and embedding model, a chunk table
  * (`chunks_<suffix>`: text, identifier terms with a full-text index, optional vector) and a file table
@@ -161,12 +167,6 @@ export function tableSuffix(key: TableKey): string {
  * adds the new chunks, and only then the new file rows. Each step is one atomic LanceDB commit, so an
  * interruption at any point leaves those files without a file row, and the next run indexes them again.
  */
-/** Tuning of an {@link IndexStore}; the defaults are the product's. */
-export interface StoreOptions {
-  /** Rows from which `finalize` builds the vector index (default {@link VECTOR_INDEX_FROM_ROWS}). */
-  vectorIndexFromRows?: number;
-}
-
 export class IndexStore {
   private tablePromises = new Map<string, Promise<LanceDb.Table>>();
   private writes: Promise<unknown> = Promise.resolve();
@@ -392,8 +392,10 @@ export class IndexStore {
   finalize(): Promise<void> {
     return this.write(async () => {
       const table = await this.chunks();
-      await this.createFullTextIndexIfMissing(table);
-      await this.createVectorIndexIfDue(table);
+      // One listing serves both checks: creating the full-text index does not change whether a vector one exists.
+      const indices = await table.listIndices();
+      await this.createFullTextIndexIfMissing(table, indices);
+      await this.createVectorIndexIfDue(table, indices);
       // Old versions are kept for a while: another process may still be reading one.
       const cleanupOlderThan = new Date(Date.now() - VERSION_RETENTION_MS);
       await table.optimize({ cleanupOlderThan });
@@ -401,17 +403,16 @@ export class IndexStore {
     });
   }
 
-  private async createFullTextIndexIfMissing(table: LanceDb.Table): Promise<void> {
-    const indices = await table.listIndices();
+  private async createFullTextIndexIfMissing(table: LanceDb.Table, indices: LanceDb.IndexConfig[]): Promise<void> {
     if (!indices.some((i) => i.columns.includes("terms"))) {
       await table.createIndex("terms", { config: ftsIndexConfig(await loadLanceDb()) });
     }
     this.ftsReady = true;
   }
 
-  private async createVectorIndexIfDue(table: LanceDb.Table): Promise<void> {
+  private async createVectorIndexIfDue(table: LanceDb.Table, indices: LanceDb.IndexConfig[]): Promise<void> {
     if (!this.key.dimensions) return;
-    if ((await table.listIndices()).some((i) => i.columns.includes("vector"))) return;
+    if (indices.some((i) => i.columns.includes("vector"))) return;
     if ((await table.countRows()) < (this.options.vectorIndexFromRows ?? VECTOR_INDEX_FROM_ROWS)) return;
     await table.createIndex("vector", { config: vectorIndexConfig(await loadLanceDb()) });
   }
@@ -444,7 +445,10 @@ export class IndexStore {
       this.ftsReady = true;
       return;
     }
-    return this.write(async () => this.createFullTextIndexIfMissing(await this.chunks()));
+    return this.write(async () => {
+      const table = await this.chunks();
+      await this.createFullTextIndexIfMissing(table, await table.listIndices());
+    });
   }
 
   /**
