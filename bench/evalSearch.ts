@@ -115,6 +115,8 @@ async function main(): Promise<void> {
           mode: m.mode,
           rerank: m.rerank,
           rerankWeight: m.rerankWeight,
+          // Quality, not latency: every candidate reranked, whatever it costs.
+          rerankBudgetMs: 0,
           topK: 30,
           vectorWeight: Number(values["vector-weight"]),
           fusion: values.fusion as FusionMethod,

@@ -114,6 +114,7 @@ Index and search options:
                               (default ${settingDefault("search.fusion")})
       --vector-weight <w>     weight of the vector list in hybrid fusion, lexical's being 1 (default ${settingDefault("search.vectorWeight")})
       --rerank-weight <w>     reranker's share 0..1 of the reranked order, the rest the search score's (default ${settingDefault("search.rerankWeight")})
+      --rerank-budget-ms <ms> time the reranker may take; past it the candidates not scored keep the search order; 0: no limit (default ${settingDefault("search.rerankBudgetMs")})
       --index-dir <dir>       where the index lives (default $HEARTH_INDEX_DIR or ~/.cache/hearth/index/<dir>-<hash>)
       --force                 re-chunk and re-embed every file
       --max-file-bytes <n>    skip larger files (default ${settingDefault("index.maxFileBytes")})
@@ -195,6 +196,7 @@ async function main(argv: string[]): Promise<number> {
       mode: { type: "string" },
       "vector-weight": { type: "string" },
       "rerank-weight": { type: "string" },
+      "rerank-budget-ms": { type: "string" },
       fusion: { type: "string" },
       top: { type: "string" },
       queries: { type: "string" },
@@ -449,6 +451,7 @@ async function main(argv: string[]): Promise<number> {
         mode: values.mode as SearchMode | undefined,
         vectorWeight: num(values["vector-weight"], "vector-weight"),
         rerankWeight: num(values["rerank-weight"], "rerank-weight"),
+        rerankBudgetMs: num(values["rerank-budget-ms"], "rerank-budget-ms"),
         fusion: values.fusion as FusionMethod | undefined,
         rerank: values["no-rerank"] ? false : undefined,
         json: values.json ?? false,

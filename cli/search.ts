@@ -1,6 +1,6 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { describeScores, hitJson, hitLocation, snippet } from "../common/search/format";
+import { describeScores, hitJson, hitLocation, searchMethod, snippet } from "../common/search/format";
 import type { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import type {
   IndexBuildParams,
@@ -83,6 +83,8 @@ export interface SearchCliOptions {
   vectorWeight?: number;
   /** See `IndexSearchParams.rerankWeight`. */
   rerankWeight?: number;
+  /** See `IndexSearchParams.rerankBudgetMs`. */
+  rerankBudgetMs?: number;
   rerank?: boolean;
   json: boolean;
 }
@@ -97,6 +99,7 @@ export async function runSearch(sidecar: SidecarProcess, options: SearchCliOptio
     fusion: options.fusion,
     vectorWeight: options.vectorWeight,
     rerankWeight: options.rerankWeight,
+    rerankBudgetMs: options.rerankBudgetMs,
     rerank: options.rerank,
   };
   if (options.queriesFile) {
@@ -145,7 +148,7 @@ export async function runSearch(sidecar: SidecarProcess, options: SearchCliOptio
   });
   const t = result.timings;
   process.stderr.write(
-    `${result.mode}${result.reranked ? " + rerank" : ""} search in ${t.totalMs.toFixed(1)} ms ` +
+    `${searchMethod(result)} search in ${t.totalMs.toFixed(1)} ms ` +
       `(embed ${t.embedMs} · lexical ${t.lexicalMs} · vector ${t.vectorMs} · rerank ${t.rerankMs} ms)\n`,
   );
   return 0;

@@ -32,6 +32,7 @@ export interface HearthConfig {
     fusion: FusionMethod;
     vectorWeight: number;
     rerankWeight: number;
+    rerankBudgetMs: number;
   };
   actions: { maxTokens: number; temperature: number };
   /** The local API server (*Hearth: Start Local API Server*). */
@@ -104,6 +105,7 @@ export function readConfig(): HearthConfig {
       fusion: get("search.fusion") as FusionMethod,
       vectorWeight: get("search.vectorWeight"),
       rerankWeight: get("search.rerankWeight"),
+      rerankBudgetMs: get("search.rerankBudgetMs"),
     },
     actions: {
       maxTokens: get("actions.maxTokens"),

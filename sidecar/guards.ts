@@ -326,6 +326,7 @@ export function parseIndexSearchParams(value: unknown): IndexSearchParams {
     fusion: v["fusion"] as FusionMethod | undefined,
     vectorWeight: optionalNumber(v, "vectorWeight", "vectorWeight", 0, 100),
     rerankWeight: optionalNumber(v, "rerankWeight", "rerankWeight", 0, 1),
+    rerankBudgetMs: optionalNumber(v, "rerankBudgetMs", "rerankBudgetMs", 0, 600_000),
   };
 }
 

@@ -559,6 +559,12 @@ export interface IndexSearchParams extends IndexTarget {
    * reranker much stronger than the first stage; lower it for a weak one (the lab's reranker: lab/README.md).
    */
   rerankWeight?: number;
+  /**
+   * Time the reranker may take, ms; 0: no limit. It scores the top `rerankTopN` in search order until the time
+   * is spent and orders those it scored; the rest keep the search order (see `IndexSearchResult.rerankCut`).
+   * Default: `hearth.search.rerankBudgetMs`'s.
+   */
+  rerankBudgetMs?: number;
 }
 
 /** Every score that placed a hit, so the user can see why it ranked where it did. */
@@ -606,6 +612,11 @@ export interface IndexSearchResult {
   staleHits?: number;
   /** True when the last build of this index was interrupted: the hits come from part of the folder only. */
   partial?: boolean;
+  /**
+   * Present when the rerank time budget (`rerankBudgetMs`) ran out before the reranker had scored every
+   * candidate: it scored the first `scored` of `candidates` (0 when a remote reranker's request was abandoned).
+   */
+  rerankCut?: { scored: number; candidates: number };
 }
 
 /** `index/status` — client → sidecar: what the index of `root` holds. */

@@ -7,7 +7,7 @@ import {
   type SearchHit,
 } from "../../sidecar/protocol";
 import type { PromptFileError, PromptSpec } from "../actions/promptFiles";
-import { describeScores, hitLocation, snippet } from "../search/format";
+import { describeScores, hitLocation, searchMethod, snippet } from "../search/format";
 import type { ChatController } from "./ChatController";
 import { parseConversation, serializeConversation } from "./conversation";
 import type { SidecarApi } from "../sidecar/SidecarApi";
@@ -334,7 +334,7 @@ const COMMANDS: Record<SlashCommandName, Handler> = {
       const head = `${i + 1}. ${hitLocation(h)}${h.symbol ? `  ${h.symbol}` : ""}  (${describeScores(h.scores)})`;
       return [head, ...snippet(h.text, 2).map((l) => `     ${l}`)].join("\n");
     });
-    const how = `${result.mode}${result.reranked ? " + rerank" : ""}, ${result.timings.totalMs.toFixed(0)} ms`;
+    const how = `${searchMethod(result)}, ${result.timings.totalMs.toFixed(0)} ms`;
     return { output: `Search '${inv.rest}' (${how}):\n${lines.join("\n")}`, hits: result.hits };
   },
 };

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
-import type { HitScores, SearchHit } from "../../sidecar/protocol";
+import type { HitScores, IndexSearchResult, SearchHit } from "../../sidecar/protocol";
 
 /**
  * Where the CLI keeps the index of `root` when `--index-dir` is not given:
@@ -28,6 +28,16 @@ export function describeScores(s: HitScores): string {
 }
 
 /** `path:start-end` of a hit (1-based lines). */
+/**
+ * How a search ranked its hits, for a status line: `hybrid`, `hybrid + rerank`, or, when the rerank time
+ * budget ran out, `hybrid + rerank of 3/20 (time budget)`.
+ */
+export function searchMethod(result: Pick<IndexSearchResult, "mode" | "reranked" | "rerankCut">): string {
+  if (!result.reranked) return result.mode;
+  const cut = result.rerankCut;
+  return `${result.mode} + rerank${cut ? ` of ${cut.scored}/${cut.candidates} (time budget)` : ""}`;
+}
+
 export function hitLocation(hit: Pick<SearchHit, "path" | "startLine" | "endLine">): string {
   return hit.startLine === hit.endLine ? `${hit.path}:${hit.startLine}` : `${hit.path}:${hit.startLine}-${hit.endLine}`;
 }

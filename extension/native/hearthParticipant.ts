@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { codebaseCharBudget, codebaseContext } from "../../common/search/codebaseContext";
-import { hitLocation } from "../../common/search/format";
+import { hitLocation, searchMethod } from "../../common/search/format";
 import type { ModelRoles } from "../../common/models/ModelRoles";
 import { SidecarError } from "../../common/sidecar/SidecarError";
 import { ErrorCodes, type SearchHit } from "../../sidecar/protocol";
@@ -55,7 +55,7 @@ export function registerHearthParticipant(
           return {};
         }
         const n = r.hits.length;
-        stream.markdown(`${n} hit${n === 1 ? "" : "s"} (${r.mode}${r.reranked ? ", reranked" : ""}):\n\n`);
+        stream.markdown(`${n} hit${n === 1 ? "" : "s"} (${searchMethod(r)}):\n\n`);
         for (const h of r.hits) {
           stream.markdown(`- \`${hitLocation(h)}\`${h.symbol ? ` ${h.symbol}` : ""} (score ${h.score.toFixed(3)})\n`);
           const loc = location(index, h);

@@ -273,6 +273,7 @@ export class IndexController implements vscode.Disposable {
         fusion: cfg.search.fusion,
         vectorWeight: cfg.search.vectorWeight,
         rerankWeight: cfg.search.rerankWeight,
+        rerankBudgetMs: cfg.search.rerankBudgetMs,
         rerank: cfg.models.rerank && cfg.search.rerank ? undefined : false,
       },
       options.signal,

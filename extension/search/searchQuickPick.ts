@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { describeScores, hitLocation, snippet } from "../../common/search/format";
+import { describeScores, hitLocation, searchMethod, snippet } from "../../common/search/format";
 import { SidecarError } from "../../common/sidecar/SidecarError";
 import type { SearchHit } from "../../sidecar/protocol";
 import type { IndexController } from "./IndexController";
@@ -63,7 +63,7 @@ export async function searchCodeQuickPick(index: IndexController, initial = ""):
         alwaysShow: true,
         hit,
       }));
-      qp.title = `Hearth: Search Code — ${result.mode}${result.reranked ? " + rerank" : ""}, ${result.timings.totalMs.toFixed(0)} ms`;
+      qp.title = `Hearth: Search Code — ${searchMethod(result)}, ${result.timings.totalMs.toFixed(0)} ms`;
       if (!result.hits.length) qp.items = [{ label: "No results", alwaysShow: true }];
     } catch (error) {
       if (mine !== seq) return;

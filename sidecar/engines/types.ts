@@ -49,7 +49,13 @@ export interface EmbeddingEngine {
 
 /** Rerank: a relevance score per document for a query (higher is more relevant; scales differ by engine). */
 export interface RerankEngine {
-  /** One score per document, in the documents' order. */
-  rank(query: string, documents: string[], signal?: AbortSignal): Promise<number[]>;
+  /**
+   * One score per document, in the documents' order. With `deadline` (a `performance.now()` time, ms), scores
+   * for the documents' first n only, n < length when the deadline passed: the embedded engine scores one
+   * document at a time and stops once it is past (always scoring the first); a remote engine's one request is
+   * abandoned at the deadline and gives none.
+   * @throws HearthError Cancelled when `signal` aborts.
+   */
+  rank(query: string, documents: string[], signal?: AbortSignal, deadline?: number): Promise<number[]>;
   dispose(): void | Promise<void>;
 }

@@ -28,9 +28,11 @@ export class RerankService {
    * One score per document, in the documents' order. The query is cut to a quarter of the window and each
    * document to what is left, so every pair fits the context (and the model's trained positions) whatever
    * its size: a 16-token context used to overflow ("The input length exceed the context size").
+   * With `deadline` (a `performance.now()` time, ms), stops once it is past: the scores of the first
+   * documents only, at least one.
    * @throws HearthError Unsupported when the window is too small to hold a query token and a document token.
    */
-  async rank(query: string, documents: string[], signal?: AbortSignal): Promise<number[]> {
+  async rank(query: string, documents: string[], signal?: AbortSignal, deadline?: number): Promise<number[]> {
     const window = Math.min(this.contextSize, this.model.trainContextSize || this.contextSize);
     const room = window - RANK_TEMPLATE_TOKENS;
     if (room < 2) {
@@ -45,6 +47,7 @@ export class RerankService {
     const scores: number[] = [];
     for (const doc of documents) {
       signal?.throwIfAborted();
+      if (scores.length > 0 && deadline !== undefined && performance.now() >= deadline) break;
       scores.push(await this.context.rank(q, this.model.tokenize(this.prepare(doc)).slice(0, docRoom)));
     }
     return scores;

@@ -369,14 +369,25 @@ export class CodeIndex {
         "Set 'hearth.models.rerank' (CLI: --rerank-model), or search without rerank.",
       );
     }
+    let rerankCut: IndexSearchResult["rerankCut"];
     if (doRerank && rerankService) {
       const t = performance.now();
-      const head = order.slice(0, Math.max(params.rerankTopN ?? 20, 1));
+      const candidates = order.slice(0, Math.max(params.rerankTopN ?? 20, 1));
+      const budgetMs = params.rerankBudgetMs ?? settingDefault("search.rerankBudgetMs");
       const rs = await rerankService.rank(
         params.query,
-        head.map((id) => embeddingText(byId.get(id)!)),
+        candidates.map((id) => embeddingText(byId.get(id)!)),
         signal,
+        budgetMs > 0 ? t + budgetMs : undefined,
       );
+      // Past the budget only the first candidates have scores: those are reordered, the rest keep their place.
+      const head = candidates.slice(0, rs.length);
+      if (head.length < candidates.length) {
+        rerankCut = { scored: head.length, candidates: candidates.length };
+        this.log(
+          `search: the rerank time budget (${budgetMs} ms) ran out after ${head.length} of ${candidates.length} candidates`,
+        );
+      }
       head.forEach((id, i) => (scoreOf(id).rerank = rs[i]));
       const weight = params.rerankWeight ?? settingDefault("search.rerankWeight");
       let final = rs;
@@ -425,6 +436,7 @@ export class CodeIndex {
       timings,
       ...(dropped.length ? { staleHits: dropped.length } : {}),
       ...(partial ? { partial } : {}),
+      ...(rerankCut ? { rerankCut } : {}),
     };
   }
 

@@ -145,6 +145,16 @@ describe("remote engine: llama-server for every role", () => {
       expect(h.scores.vector).toBeLessThanOrEqual(1.0001);
       expect(typeof h.scores.rerank).toBe("number");
     }
+    // A time budget the one rerank request cannot meet: it is abandoned and the search order stands.
+    const cut = await sidecar.request("index/search", {
+      ...target,
+      query: "parse the config file",
+      mode: "vector",
+      rerankBudgetMs: 0.001,
+    });
+    expect(cut.rerankCut).toEqual({ scored: 0, candidates: 2 });
+    expect(cut.hits.map((h) => h.scores.vectorRank)).toEqual([1, 2]);
+    expect(cut.hits.every((h) => h.scores.rerank === undefined)).toBe(true);
   });
 
   it("an engine that is not there is EngineUnavailable naming the URL; the sidecar keeps serving", async () => {

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
 import { languageOf } from "../../sidecar/syntax/languages";
-import { ErrorCodes, type IndexProgressParams, type IndexTarget } from "../../sidecar/protocol";
+import { ErrorCodes, type IndexProgressParams, type IndexTarget, type SearchHit } from "../../sidecar/protocol";
 import { writeSyntheticEmbeddingModel, writeSyntheticRerankModel } from "../fixtures/synthetic/syntheticModels";
 import { errorOf, spawnSidecar, waitFor } from "./helpers";
 
@@ -325,6 +325,27 @@ describe("vector, hybrid and rerank with synthetic models (plumbing, not quality
     expect(scores.every((s) => s >= 0 && s <= 1)).toBe(true);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));
     expect(r.hits.map((h) => h.score)).toEqual(scores);
+  });
+
+  it("past the rerank time budget the scored candidates are reordered and the rest keep the search order", async () => {
+    const query = "cancel a running request";
+    const key = (h: SearchHit) => `${h.path}:${h.startLine}`;
+    const first = await sidecar.request("index/search", { ...t, query, rerank: false, topK: 8 });
+    expect(first.hits).toHaveLength(8);
+    // A microsecond is spent by the first candidate: only it gets a score.
+    const cut = await sidecar.request("index/search", { ...t, query, rerankTopN: 8, topK: 8, rerankBudgetMs: 0.001 });
+    expect(cut.reranked).toBe(true);
+    expect(cut.rerankCut).toEqual({ scored: 1, candidates: 8 });
+    expect(cut.hits.map(key)).toEqual(first.hits.map(key));
+    expect(cut.hits[0]!.scores.rerank).toBeGreaterThanOrEqual(0);
+    expect(cut.hits.slice(1).every((h) => h.scores.rerank === undefined)).toBe(true);
+    // 0: no limit, every candidate scored.
+    const all = await sidecar.request("index/search", { ...t, query, rerankTopN: 8, topK: 8, rerankBudgetMs: 0 });
+    expect(all.rerankCut).toBeUndefined();
+    expect(all.hits.every((h) => h.scores.rerank !== undefined)).toBe(true);
+    const e = await errorOf(sidecar.request("index/search", { ...t, query: "x", rerankBudgetMs: -1 }));
+    expect(e.code).toBe(ErrorCodes.InvalidParams);
+    expect(e.message).toMatch(/rerankBudgetMs/);
   });
 
   it("rerankWeight below 1 orders the reranked head by reranker and fused scores, each min-max normalised", async () => {

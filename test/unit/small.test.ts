@@ -7,6 +7,7 @@ import { RestartPolicy } from "../../common/sidecar/RestartPolicy";
 import { DeltaCoalescer } from "../../sidecar/DeltaCoalescer";
 import { snapWindow, WINDOW_STEP } from "../../sidecar/llama/CompletionService";
 import { defaultThreads } from "../../sidecar/llama/threads";
+import { searchMethod } from "../../common/search/format";
 
 describe("RestartPolicy", () => {
   it("backs off exponentially and gives up after the crash budget of the window", () => {
@@ -14,6 +15,16 @@ describe("RestartPolicy", () => {
     expect([p.onCrash(0), p.onCrash(1), p.onCrash(2), p.onCrash(3)]).toEqual([100, 200, 250, undefined]);
     // Crashes older than the window no longer count.
     expect(p.onCrash(120_000)).toBe(100);
+  });
+});
+
+describe("searchMethod", () => {
+  it("names the mode, the rerank, and a rerank the time budget cut", () => {
+    expect(searchMethod({ mode: "lexical", reranked: false })).toBe("lexical");
+    expect(searchMethod({ mode: "hybrid", reranked: true })).toBe("hybrid + rerank");
+    expect(searchMethod({ mode: "hybrid", reranked: true, rerankCut: { scored: 3, candidates: 20 } })).toBe(
+      "hybrid + rerank of 3/20 (time budget)",
+    );
   });
 });
 
