@@ -5,8 +5,10 @@
  * `--chunks` chunks. Prints the build time with its final full-text-index step, size on disk per chunk, lexical
  * p50/p95 over 60 queries, and the time for a one-file change to become searchable. Every step is bounded by
  * `--step-timeout` seconds; a step that does not finish is reported as such, and the run goes on without it.
+ * Past what node_modules holds (about 100k chunks) the corpus grows with pinned packages fetched once from the
+ * npm registry into `.cache/corpus/` (`FETCHED_PACKAGES`; `--offline`: none).
  *
- *   npm run bench:search-scale [-- --chunks 100000] [--step-timeout 600]
+ *   npm run bench:search-scale [-- --chunks 100000] [--step-timeout 600] [--offline]
  *
  * Goals (issue 21): lexical p50 ≤ 50 ms at 100k chunks, one-file update ≤ 1 s, no step that does not finish.
  */
@@ -18,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import type { IndexTarget } from "../sidecar/protocol";
-import { bounded, SCALE_PACKAGES as PACKAGES } from "./corpus";
+import { bounded, corpusSources } from "./corpus";
 import { pct } from "./stats";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -26,6 +28,7 @@ const { values } = parseArgs({
   options: {
     chunks: { type: "string", default: "100000" },
     "step-timeout": { type: "string", default: "600" },
+    offline: { type: "boolean", default: false },
   },
 });
 const want = Number(values.chunks);
@@ -43,10 +46,11 @@ try {
   let chunks = 0;
   let buildMs = 0;
   const used: string[] = [];
-  for (const pkg of PACKAGES) {
+  for (const source of corpusSources(root, values.offline ? undefined : path.join(root, ".cache", "corpus"))) {
     if (chunks >= want) break;
+    const pkg = source.name;
     await fs.mkdir(corpus, { recursive: true });
-    execFileSync("cp", ["-R", path.join(root, "node_modules", pkg), path.join(corpus, pkg.replace(/\//g, "_"))]);
+    execFileSync("cp", ["-R", source.dir(), path.join(corpus, pkg.replace(/[/@]/g, "_"))]);
     used.push(pkg);
     const t0 = performance.now();
     const r = await bounded(sidecar.request("index/build", target), stepMs);
