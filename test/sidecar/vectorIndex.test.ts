@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { IndexStore, type ChunkRow } from "../../sidecar/search/store";
+import { IndexStore, MAX_VECTOR_INDEX_DELTAS, type ChunkRow } from "../../sidecar/search/store";
 
 /*
  * The vector index of a large table (issue 21: an exact scan took 276 ms at 102k chunks), on a real LanceDB in
@@ -92,5 +92,23 @@ describe("the vector index of a large chunk table", () => {
     for (const r of third) expect(await nearest(store, r.vector!)).toBe(r.id);
     await store.finalize();
     expect((await vectorIndex(store))?.stats?.numUnindexedRows).toBe(0);
+  });
+
+  it("is re-created whole once folding rows in has left it in too many pieces", async () => {
+    // Every finalize after a write folds the new rows in as one more delta index (LanceDB's optimize).
+    const pieces: number[] = [];
+    for (let i = 0; i <= MAX_VECTOR_INDEX_DELTAS + 1; i++) {
+      const more = rows(`d${i}.ts`, 20);
+      await store.replaceFiles([{ path: `d${i}.ts`, hash: String(i), chunks: more.length }], more);
+      await store.finalize();
+      pieces.push((await vectorIndex(store))?.stats?.numIndices ?? 0);
+    }
+    expect(Math.max(...pieces)).toBe(MAX_VECTOR_INDEX_DELTAS); // it grew to the limit…
+    expect(pieces.at(-1)).toBeLessThan(MAX_VECTOR_INDEX_DELTAS); // …and past it became one again
+    const index = await vectorIndex(store);
+    expect(index?.stats?.numIndexedRows).toBe(2510 + 20 * (MAX_VECTOR_INDEX_DELTAS + 2));
+    const probe = rows("e.ts", 1)[0]!;
+    await store.replaceFiles([{ path: "e.ts", hash: "e", chunks: 1 }], [probe]);
+    expect(await nearest(store, probe.vector!)).toBe(probe.id);
   });
 });
