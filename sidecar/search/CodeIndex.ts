@@ -199,7 +199,7 @@ export class CodeIndex {
     if (removed.length) await this.store.replaceFiles([], [], removed);
     progress(true);
     onProgress({ phase: "finalize", filesDone, filesTotal: files.length, chunksDone: newChunks });
-    await this.store.finalize();
+    await this.store.finalize({ mergeVectorDeltas: true });
     await this.store.touchMeta(this.root, true);
     for (const s of skipped) this.log(`index: skipped ${s.path}: ${s.reason}`);
     const counts = await this.store.counts();

@@ -71,10 +71,11 @@ const FAULT_PAUSE_MS = Number(process.env["HEARTH_FAULT_PAUSE_AFTER_CHUNKS_MS"] 
 export const VECTOR_INDEX_FROM_ROWS = 10_000;
 
 /**
- * Re-create the vector index when `optimize` has left it in more pieces than this. LanceDB folds new rows into a
- * vector index as a delta index of their own, and every search and index listing visits each: measured on
- * `bench:hybrid` at 278,757 chunks built in 57 steps, 54 deltas made a vector search take 45 ms, and listing
- * the table's indices took 652 ms of each one-file update's 995 ms.
+ * Re-create the vector index at the end of a build when `optimize` has left it in more pieces than this.
+ * LanceDB folds new rows into a vector index as a delta index of their own, and every search visits each:
+ * measured on `bench:hybrid`'s index of 278,757 chunks built in 57 steps, 54 deltas made the vector search p50
+ * 52.3 ms, 16.9 ms once re-created whole. Re-creating took 350 s there (2 cores), hence only at a build's end,
+ * never in the fold-in of a one-file update.
  */
 export const MAX_VECTOR_INDEX_DELTAS = 8;
 
@@ -401,17 +402,17 @@ export class IndexStore {
   /**
    * Bring indices up to date after writes: create the full-text index on `terms` when missing (LanceDB's BM25
    * index) and the vector index once the table has {@link StoreOptions.vectorIndexFromRows} rows, otherwise
-   * fold new rows into them; re-create the vector index once it is in more than
-   * {@link MAX_VECTOR_INDEX_DELTAS} pieces; compact fragments and drop old versions.
+   * fold new rows into them; with `mergeVectorDeltas` (a build's end), re-create the vector index once it is in
+   * more than {@link MAX_VECTOR_INDEX_DELTAS} pieces; compact fragments and drop old versions.
    */
-  finalize(): Promise<void> {
+  finalize(options: { mergeVectorDeltas?: boolean } = {}): Promise<void> {
     return this.write(async () => {
       const table = await this.chunks();
       await this.createFullTextIndexIfMissing(table);
       // Old versions are kept for a while: another process may still be reading one.
       const cleanupOlderThan = new Date(Date.now() - VERSION_RETENTION_MS);
       await table.optimize({ cleanupOlderThan });
-      await this.createVectorIndexIfDue(table);
+      await this.createVectorIndexIfDue(table, options.mergeVectorDeltas ?? false);
       await (await this.files()).optimize({ cleanupOlderThan });
     });
   }
@@ -429,11 +430,11 @@ export class IndexStore {
     this.ftsReady = true;
   }
 
-  /** After optimize: create the vector index when due, or re-create it when optimize left too many deltas. */
-  private async createVectorIndexIfDue(table: LanceDb.Table): Promise<void> {
+  /** After optimize: create the vector index when due, or (`merge`) re-create it when optimize left too many deltas. */
+  private async createVectorIndexIfDue(table: LanceDb.Table, merge: boolean): Promise<void> {
     if (!this.key.dimensions) return;
     const stats = await this.indexStats(table, VECTOR_INDEX);
-    if (stats && (stats.numIndices ?? 1) <= MAX_VECTOR_INDEX_DELTAS) return;
+    if (stats && (!merge || (stats.numIndices ?? 1) <= MAX_VECTOR_INDEX_DELTAS)) return;
     if (!stats && (await table.countRows()) < (this.options.vectorIndexFromRows ?? VECTOR_INDEX_FROM_ROWS)) return;
     await table.createIndex("vector", { config: vectorIndexConfig(await loadLanceDb()), name: VECTOR_INDEX });
   }
