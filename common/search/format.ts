@@ -27,7 +27,6 @@ export function describeScores(s: HitScores): string {
   return parts.join(" · ");
 }
 
-/** `path:start-end` of a hit (1-based lines). */
 /**
  * How a search ranked its hits, for a status line: `hybrid`, `hybrid + rerank`, or, when the rerank time
  * budget ran out, `hybrid + rerank of 3/20 (time budget)`.
@@ -38,6 +37,7 @@ export function searchMethod(result: Pick<IndexSearchResult, "mode" | "reranked"
   return `${result.mode} + rerank${cut ? ` of ${cut.scored}/${cut.candidates} (time budget)` : ""}`;
 }
 
+/** `path:start-end` of a hit (1-based lines). */
 export function hitLocation(hit: Pick<SearchHit, "path" | "startLine" | "endLine">): string {
   return hit.startLine === hit.endLine ? `${hit.path}:${hit.startLine}` : `${hit.path}:${hit.startLine}-${hit.endLine}`;
 }

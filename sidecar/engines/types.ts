@@ -54,7 +54,7 @@ export interface RerankEngine {
    * for the documents' first n only, n < length when the deadline passed: the embedded engine scores one
    * document at a time and stops once it is past (always scoring the first); a remote engine's one request is
    * abandoned at the deadline and gives none.
-   * @throws HearthError Cancelled when `signal` aborts.
+   * @throws the abort's error when `signal` aborts (the deadline is not an error).
    */
   rank(query: string, documents: string[], signal?: AbortSignal, deadline?: number): Promise<number[]>;
   dispose(): void | Promise<void>;

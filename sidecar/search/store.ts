@@ -79,7 +79,11 @@ export const VECTOR_INDEX_FROM_ROWS = 10_000;
  */
 export const MAX_VECTOR_INDEX_DELTAS = 8;
 
-/** Names of the chunk table's indices (LanceDB's defaults, `<column>_idx`, which earlier versions used too). */
+/**
+ * Names of the chunk table's indices (LanceDB's defaults, `<column>_idx`, which earlier versions used too). They
+ * are looked up by name (`indexStats`, 1–9 ms), never by `listIndices()`, which reads every delta of every index
+ * (652 ms with 55 of them).
+ */
 const FTS_INDEX = "terms_idx";
 const VECTOR_INDEX = "vector_idx";
 
@@ -417,23 +421,20 @@ export class IndexStore {
     });
   }
 
-  /** The statistics of one of the chunk table's indices by name; undefined when it does not exist. */
-  private async indexStats(table: LanceDb.Table, name: string): Promise<LanceDb.IndexStatistics | undefined> {
-    // By name, not by listing them: a listing reads every delta of every index (652 ms with 55 of them).
-    return table.indexStats(name);
-  }
-
   private async createFullTextIndexIfMissing(table: LanceDb.Table): Promise<void> {
-    if (!(await this.indexStats(table, FTS_INDEX))) {
+    if (!(await table.indexStats(FTS_INDEX))) {
       await table.createIndex("terms", { config: ftsIndexConfig(await loadLanceDb()), name: FTS_INDEX });
     }
     this.ftsReady = true;
   }
 
-  /** After optimize: create the vector index when due, or (`merge`) re-create it when optimize left too many deltas. */
+  /**
+   * After optimize: create the vector index when due, or with `merge` re-create it when optimize has left it in
+   * more than {@link MAX_VECTOR_INDEX_DELTAS} pieces.
+   */
   private async createVectorIndexIfDue(table: LanceDb.Table, merge: boolean): Promise<void> {
     if (!this.key.dimensions) return;
-    const stats = await this.indexStats(table, VECTOR_INDEX);
+    const stats = await table.indexStats(VECTOR_INDEX);
     if (stats && (!merge || (stats.numIndices ?? 1) <= MAX_VECTOR_INDEX_DELTAS)) return;
     if (!stats && (await table.countRows()) < (this.options.vectorIndexFromRows ?? VECTOR_INDEX_FROM_ROWS)) return;
     await table.createIndex("vector", { config: vectorIndexConfig(await loadLanceDb()), name: VECTOR_INDEX });
@@ -452,7 +453,7 @@ export class IndexStore {
   foldInIfNeeded(): Promise<void> {
     return (async () => {
       const table = await this.chunks();
-      const stats = await this.indexStats(table, FTS_INDEX);
+      const stats = await table.indexStats(FTS_INDEX);
       if (!stats || stats.numIndexedRows < FOLD_IN_BELOW_ROWS || stats.numUnindexedRows > FOLD_IN_ABOVE_UNINDEXED)
         await this.finalize();
     })();
@@ -461,7 +462,7 @@ export class IndexStore {
   /** Create the full-text index if it is missing (a build interrupted before its end), without optimizing. */
   async ensureFullTextIndex(): Promise<void> {
     // Looked up without the writer lock: a search on a read-only or full disk must not need to write.
-    if (await this.indexStats(await this.chunks(), FTS_INDEX)) {
+    if (await (await this.chunks()).indexStats(FTS_INDEX)) {
       this.ftsReady = true;
       return;
     }
