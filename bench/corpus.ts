@@ -70,6 +70,8 @@ export const FETCHED_PACKAGES: readonly { spec: string; dir: string }[] = [
   { spec: "prismjs@1.30.0", dir: "components" },
   { spec: "codemirror@5.65.20", dir: "mode" },
   { spec: "luxon@3.7.2", dir: "src" },
+  { spec: "@babylonjs/core@9.35.0", dir: "." },
+  { spec: "plotly.js@3.3.0", dir: "src" },
 ];
 
 /** One distinct code base of a corpus: a name for the log, and `dir()`, its folder (fetched on first call). */

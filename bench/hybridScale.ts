@@ -20,6 +20,7 @@
  *   npm run bench:hybrid [-- --sizes 10000,100000] [--threads 1] [--query-model <gguf>] [--rerank-model <gguf>]
  *     [--rerank-queries 5] [--step-timeout 900] [--offline] [--keep (the index folder, for a look afterwards)]
  *     [--reuse <kept folder> (measure it again: one build of what changed, then one size's figures)]
+ *     [--per-step N (packages added before each incremental build; default 1)]
  *
  * Goals (issue 21): hybrid p50 ≤ 50 ms at 100k chunks without rerank, one-file update ≤ 1 s.
  */
@@ -50,6 +51,7 @@ const { values } = parseArgs({
     offline: { type: "boolean", default: false },
     keep: { type: "boolean", default: false },
     reuse: { type: "string" },
+    "per-step": { type: "string", default: "1" },
     "step-timeout": { type: "string", default: "900" },
   },
 });
@@ -169,11 +171,13 @@ try {
   }
   for (const size of sizes) {
     while (chunks < size && sources.length) {
-      const source = sources.shift()!;
-      const pkg = source.name;
+      const added = sources.splice(0, Math.max(1, Number(values["per-step"])));
       await fs.mkdir(corpus, { recursive: true });
-      execFileSync("cp", ["-R", source.dir(), path.join(corpus, pkg.replace(/[/@]/g, "_"))]);
-      used.push(pkg);
+      for (const source of added) {
+        execFileSync("cp", ["-R", source.dir(), path.join(corpus, source.name.replace(/[/@]/g, "_"))]);
+        used.push(source.name);
+      }
+      const pkg = added.map((s) => s.name).join(", ");
       const t0 = performance.now();
       const r = await bounded(
         index.build(target, () => {}, signal),
