@@ -58,6 +58,8 @@ const { values } = parseArgs({
 const sizes = values.sizes!.split(",").map(Number);
 const stepMs = Number(values["step-timeout"]) * 1000;
 const DIMENSIONS = 384;
+/** Candidates the reranker sees (the product's default). */
+const RERANK_TOP_N = 20;
 setLanceCpuThreads(process.env, os.availableParallelism());
 
 /** A unit vector of `DIMENSIONS` seeded from FNV-1a of `text` (mulberry32 after it): SYNTHETIC, deterministic. */
@@ -167,7 +169,7 @@ try {
     const t0 = performance.now();
     chunks = (await index.build(target, () => {}, signal)).chunks;
     buildMs = performance.now() - t0;
-    used.push(`the kept ${values.reuse}`);
+    used.push(...(await fs.readdir(corpus)).filter((d) => d !== "fresh.ts"));
   }
   for (const size of sizes) {
     while (chunks < size && sources.length) {
@@ -237,13 +239,21 @@ try {
         for (const query of queries.slice(0, Number(values["rerank-queries"]))) {
           const t0 = performance.now();
           const r = await index.search(
-            { ...target, query, mode: "hybrid", rerank: true, topK: 10, rerankBudgetMs: budget },
+            {
+              ...target,
+              query,
+              mode: "hybrid",
+              rerank: true,
+              topK: 10,
+              rerankTopN: RERANK_TOP_N,
+              rerankBudgetMs: budget,
+            },
             reranker,
             signal,
           );
           times.push(performance.now() - t0);
           rerankMs.push(r.timings.rerankMs);
-          scored.push(r.rerankCut?.scored ?? 20);
+          scored.push(r.rerankCut?.scored ?? RERANK_TOP_N);
         }
         console.log(
           `  hybrid + rerank of the top 20 by ${path.basename(rerankModel)}, ` +

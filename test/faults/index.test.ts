@@ -42,6 +42,13 @@ async function tableContents(storageDir: string): Promise<{ ids: string[]; files
   }
 }
 
+/** Whether the index in `storageDir` holds chunks whose file has no row: a kill landed between the two writes. */
+async function hasOrphanChunks(storageDir: string): Promise<boolean> {
+  const state = await tableContents(storageDir).catch(() => undefined);
+  const indexed = new Set(state?.files);
+  return state?.chunkPaths.some((p) => !indexed.has(p)) ?? false;
+}
+
 function duplicates(values: string[]): string[] {
   const seen = new Set<string>();
   return values.filter((v) => (seen.has(v) ? true : (seen.add(v), false)));
@@ -109,9 +116,7 @@ describe("fault suite: the index stays whole through kills, concurrent writers a
           // The first two kills land in that window for sure, whatever the machine's load: seen from outside,
           // as chunks whose file has no row yet (a loaded CI machine once had none of 12 timed kills land).
           for (const until = Date.now() + 10_000; !done && Date.now() < until;) {
-            const state = await tableContents(storageDir).catch(() => undefined);
-            const indexed = new Set(state?.files);
-            if (state?.chunkPaths.some((p) => !indexed.has(p))) break;
+            if (await hasOrphanChunks(storageDir)) break;
             await new Promise((r) => setTimeout(r, 10));
           }
         } else {
@@ -122,9 +127,7 @@ describe("fault suite: the index stays whole through kills, concurrent writers a
         process.kill(sidecar.pid!, "SIGKILL");
         await building;
         await sidecar.stop().catch(() => undefined);
-        const state = await tableContents(storageDir).catch(() => undefined);
-        const indexed = new Set(state?.files);
-        if (state?.chunkPaths.some((p) => !indexed.has(p))) orphanedRuns++;
+        if (await hasOrphanChunks(storageDir)) orphanedRuns++;
       }
     } finally {
       delete process.env["HEARTH_FAULT_PAUSE_AFTER_CHUNKS_MS"];
