@@ -9,6 +9,14 @@
  *   100000, linear rope scaling 4) with `layers` of its 24 blocks (default 6: a quarter, to keep runs short; a
  *   token costs about a quarter of the real model's compute in the blocks, plus the full 32,256-row embedding and
  *   output), and DeepSeek-Coder's BPE tokenizer with its FIM tokens.
+ * - `qwen2.5-coder-1.5b`: Qwen2.5-Coder-1.5B's shape (1536 wide, 8960 feed-forward, 12 query heads and 2 KV heads —
+ *   grouped-query attention, so its KV cache is an eighth of a same-width model with one KV head per query head —
+ *   28 blocks, tied embedding and output, rope base 1,000,000) with all 28 blocks by default, written as the
+ *   `llama` architecture: Qwen2's only difference there, a bias on the q/k/v projections, costs three vector adds
+ *   a block and is left out. Its tokenizer is llama.cpp's Qwen2 vocabulary with Qwen2.5's added tokens put into the
+ *   placeholder rows they occupy in Qwen2.5 (ids 151646–151664, `<|fim_prefix|>` … `<|file_sep|>`, from Qwen2.5's
+ *   `tokenizer_config.json`), so FIM works as with the real model. This is the shape of llama.vscode's default
+ *   FIM models; DeepSeek-Coder's one-KV-head-per-query-head attention is the other end of the KV cache's range.
  * - `bge-small`: bge-small-en-v1.5's shape (BERT: 12 layers, 384 wide, 1536 feed-forward, CLS pooling) with its
  *   WordPiece tokenizer.
  * - `bge-reranker`: a BERT-base-shaped cross-encoder (12 layers, 768 wide, 3072 feed-forward, rank pooling) with
@@ -41,7 +49,7 @@ import {
 import { toHalf } from "../test/fixtures/synthetic/ggufWriter";
 
 /** The models this module builds. */
-export type RealSizeModel = "deepseek-coder-1.3b" | "bge-small" | "bge-reranker";
+export type RealSizeModel = "deepseek-coder-1.3b" | "qwen2.5-coder-1.5b" | "bge-small" | "bge-reranker";
 
 /** How the weight matrices are stored: written directly (`q8_0`, `f16`), or quantized from F16 (`q4_k_m`). */
 export type RealSizeType = "q8_0" | "f16" | "q4_k_m";
@@ -55,6 +63,15 @@ interface LlamaShape {
   kvHeads: number;
   layers: number;
   context: number;
+  ropeBase: number;
+  /** Linear rope scaling factor (absent: none). */
+  ropeScale?: number;
+  /** The output matrix is the token embedding's (no `output.weight` tensor). */
+  tiedEmbeddings?: boolean;
+  /** Tokens written over the vocabulary file's placeholder rows, by id: [id, text, llama.cpp token type]. */
+  addedTokens?: ReadonlyArray<readonly [number, string, number]>;
+  /** The FIM tokens' texts: prefix, suffix, middle. */
+  fim?: readonly [string, string, string];
 }
 interface BertShape {
   arch: "bert";
@@ -78,6 +95,23 @@ export const SHAPES: Record<RealSizeModel, LlamaShape | BertShape> = {
     kvHeads: 16,
     layers: 24,
     context: 16384,
+    ropeBase: 100000,
+    ropeScale: 4,
+    fim: ["<｜fim▁begin｜>", "<｜fim▁hole｜>", "<｜fim▁end｜>"],
+  },
+  "qwen2.5-coder-1.5b": {
+    arch: "llama",
+    vocabFile: "ggml-vocab-qwen2.gguf",
+    hidden: 1536,
+    ff: 8960,
+    heads: 12,
+    kvHeads: 2,
+    layers: 28,
+    context: 32768,
+    ropeBase: 1_000_000,
+    tiedEmbeddings: true,
+    addedTokens: qwen25AddedTokens(),
+    fim: ["<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"],
   },
   "bge-small": {
     arch: "bert",
@@ -101,6 +135,33 @@ export const SHAPES: Record<RealSizeModel, LlamaShape | BertShape> = {
   },
 };
 
+/**
+ * Qwen2.5's added tokens (its `tokenizer_config.json`, `added_tokens_decoder`), which Qwen2's vocabulary file holds
+ * as `[PAD…]` placeholders: [id, text, llama.cpp token type (3 control, 4 user-defined)].
+ */
+function qwen25AddedTokens(): Array<readonly [number, string, number]> {
+  const control = [
+    "<|object_ref_start|>",
+    "<|object_ref_end|>",
+    "<|box_start|>",
+    "<|box_end|>",
+    "<|quad_start|>",
+    "<|quad_end|>",
+    "<|vision_start|>",
+    "<|vision_end|>",
+    "<|vision_pad|>",
+    "<|image_pad|>",
+    "<|video_pad|>",
+  ].map((t, i) => [151646 + i, t, 3] as const);
+  const fim = ["<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|fim_pad|>", "<|repo_name|>", "<|file_sep|>"];
+  return [
+    ...control,
+    [151657, "<tool_call>", 4],
+    [151658, "</tool_call>", 4],
+    ...fim.map((t, i) => [151659 + i, t, 3] as const),
+  ];
+}
+
 /** Options of {@link buildRealSizeModel}. */
 export interface BuildOptions {
   /** Folder holding llama.cpp's `ggml-vocab-*.gguf` files (the cloned bundle's `models/`). */
@@ -108,13 +169,18 @@ export interface BuildOptions {
   /** Folder the GGUF is written to (git-ignored cache); a file already there is reused. */
   outDir: string;
   type?: RealSizeType;
-  /** Blocks of the model to build (default: 6 for deepseek-coder-1.3b, all for the others). */
+  /** Blocks of the model to build (default: {@link defaultLayers}). */
   layers?: number;
   /** Shrink every width by this factor (tests only: 1 = the real shape). */
   shrink?: number;
   /** `llama-quantize`, for `q4_k_m`. */
   quantizeWith?: string;
   seed?: number;
+}
+
+/** Blocks built when none are asked for: 6 of DeepSeek-Coder-1.3B's 24 (short runs), all of the others'. */
+export function defaultLayers(model: RealSizeModel): number {
+  return model === "deepseek-coder-1.3b" ? 6 : SHAPES[model].layers;
 }
 
 /**
@@ -125,7 +191,7 @@ export interface BuildOptions {
 export async function buildRealSizeModel(model: RealSizeModel, options: BuildOptions): Promise<string> {
   const shape = SHAPES[model];
   const type = options.type ?? "q8_0";
-  const layers = options.layers ?? (model === "deepseek-coder-1.3b" ? 6 : shape.layers);
+  const layers = options.layers ?? defaultLayers(model);
   const shrink = options.shrink ?? 1;
   const name = `SYNTHETIC-${model}-L${layers}${shrink > 1 ? `-shrink${shrink}` : ""}-${type}.gguf`;
   const file = path.join(options.outDir, name);
@@ -160,12 +226,15 @@ export async function buildRealSizeModel(model: RealSizeModel, options: BuildOpt
 export function llamaVocabDir(repoRoot: string, cacheDir: string): string {
   const dir = path.join(cacheDir, "llama.cpp-vocab");
   const models = path.join(dir, "models");
-  if (existsSync(path.join(models, SHAPES["deepseek-coder-1.3b"].vocabFile))) return models;
+  const files = [...new Set(Object.values(SHAPES).map((s) => s.vocabFile))];
+  if (files.every((f) => existsSync(path.join(models, f)))) return models;
   const bundle = path.join(repoRoot, "node_modules", "node-llama-cpp", "llama", "gitRelease.bundle");
   if (!existsSync(bundle)) throw new Error(`no llama.cpp bundle at ${bundle}: run npm ci first`);
   mkdirSync(cacheDir, { recursive: true });
-  execFileSync("git", ["clone", "-q", "--no-checkout", bundle, dir], { stdio: "ignore" });
-  const files = [...new Set(Object.values(SHAPES).map((s) => s.vocabFile))];
+  // A cache checked out before a shape was added has the clone already: check out the missing files only.
+  if (!existsSync(path.join(dir, ".git"))) {
+    execFileSync("git", ["clone", "-q", "--no-checkout", bundle, dir], { stdio: "ignore" });
+  }
   const tests = files.flatMap((f) => [`${f}.inp`, `${f}.out`]);
   execFileSync("git", ["-C", dir, "checkout", "-q", "HEAD", "--", ...[...files, ...tests].map((f) => `models/${f}`)], {
     stdio: "ignore",
@@ -229,10 +298,15 @@ function llamaModel(
   random: () => number,
   label: string,
 ) {
-  const tokens = (vocab["tokenizer.ggml.tokens"] as { value: string[] }).value;
+  const tokens = [...(vocab["tokenizer.ggml.tokens"] as { value: string[] }).value];
+  const types = [...(vocab["tokenizer.ggml.token_type"] as { value: number[] }).value];
+  for (const [id, text, tokenType] of s.addedTokens ?? []) {
+    if (!/^\[PAD\d+\]$/.test(tokens[id] ?? "")) throw new Error(`token ${id} is ${tokens[id]}, not a placeholder`);
+    tokens[id] = text;
+    types[id] = tokenType;
+  }
   const n = tokens.length;
-  const id = (text: string) => tokens.indexOf(text);
-  const fim = { pre: id("<｜fim▁begin｜>"), suf: id("<｜fim▁hole｜>"), mid: id("<｜fim▁end｜>") };
+  const fim = s.fim?.map((text) => tokens.indexOf(text)) ?? [];
   const metadata: Record<string, GgufValue> = {
     "general.architecture": str("llama"),
     "general.name": str(`SYNTHETIC ${label}: random weights, real shape and tokenizer`),
@@ -244,17 +318,18 @@ function llamaModel(
     "llama.attention.head_count": u32(s.heads),
     "llama.attention.head_count_kv": u32(s.kvHeads),
     "llama.attention.layer_norm_rms_epsilon": f32(1e-6),
-    "llama.rope.freq_base": f32(100000),
+    "llama.rope.freq_base": f32(s.ropeBase),
     "llama.rope.dimension_count": u32(s.hidden / s.heads),
-    "llama.rope.scaling.type": str("linear"),
-    "llama.rope.scaling.factor": f32(4),
+    ...(s.ropeScale ? { "llama.rope.scaling.type": str("linear"), "llama.rope.scaling.factor": f32(s.ropeScale) } : {}),
     "llama.vocab_size": u32(n),
     ...vocab,
-    ...(fim.pre >= 0 && fim.suf >= 0 && fim.mid >= 0
+    "tokenizer.ggml.tokens": strs(tokens),
+    "tokenizer.ggml.token_type": i32s(types),
+    ...(fim.length === 3 && fim.every((id) => id >= 0)
       ? {
-          "tokenizer.ggml.fim_pre_token_id": u32(fim.pre),
-          "tokenizer.ggml.fim_suf_token_id": u32(fim.suf),
-          "tokenizer.ggml.fim_mid_token_id": u32(fim.mid),
+          "tokenizer.ggml.fim_pre_token_id": u32(fim[0]!),
+          "tokenizer.ggml.fim_suf_token_id": u32(fim[1]!),
+          "tokenizer.ggml.fim_mid_token_id": u32(fim[2]!),
         }
       : {}),
   };
@@ -263,7 +338,7 @@ function llamaModel(
   const tensors: Array<GgufTensor | GgufEncodedTensor> = [
     matrix("token_embd.weight", [n, h], type, random),
     ones("output_norm.weight", h),
-    matrix("output.weight", [n, h], type, random),
+    ...(s.tiedEmbeddings ? [] : [matrix("output.weight", [n, h], type, random)]),
   ];
   for (let l = 0; l < s.layers; l++) {
     const p = `blk.${l}.`;
@@ -349,7 +424,11 @@ function bertModel(
 /** Parameters of a model as built (weights only), for the benchmarks' labels. */
 export function parameterCount(model: RealSizeModel, layers?: number, vocabSize = 0): number {
   const s = SHAPES[model];
-  const l = layers ?? (model === "deepseek-coder-1.3b" ? 6 : s.layers);
-  if (s.arch === "llama") return 2 * vocabSize * s.hidden + l * (4 * s.hidden * s.hidden + 3 * s.hidden * s.ff);
+  const l = layers ?? defaultLayers(model);
+  if (s.arch === "llama") {
+    const kv = (s.hidden / s.heads) * s.kvHeads;
+    const block = 2 * s.hidden * s.hidden + 2 * s.hidden * kv + 3 * s.hidden * s.ff;
+    return (s.tiedEmbeddings ? 1 : 2) * vocabSize * s.hidden + l * block;
+  }
   return vocabSize * s.hidden + l * (4 * s.hidden * s.hidden + 2 * s.hidden * s.ff);
 }
