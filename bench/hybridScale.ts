@@ -18,7 +18,7 @@
  * on the SYNTHETIC real-size bge-reranker (BERT-base shape) when it is there or `--rerank-model`.
  *
  *   npm run bench:hybrid [-- --sizes 10000,100000] [--threads 1] [--query-model <gguf>] [--rerank-model <gguf>]
- *     [--rerank-queries 5] [--step-timeout 900] [--offline] [--keep (the index folder, for a look afterwards)]
+ *     [--rerank-queries 5 (0: none)] [--step-timeout 900] [--offline] [--keep (the index folder, for a look afterwards)]
  *     [--reuse <kept folder> (measure it again: one build of what changed, then one size's figures)]
  *     [--per-step N (packages added before each incremental build; default 1)]
  *
@@ -230,7 +230,7 @@ try {
           `${Math.max(...fresh).toFixed(0)} ms (index/update p50 ${pct(updateMs, 50).toFixed(0)} ms); found in ` +
           `${found} of ${fresh.length} (goal ≤ 1 s)`,
       );
-    if (reranker && size === sizes.at(-1)) {
+    if (reranker && size === sizes.at(-1) && Number(values["rerank-queries"]) > 0) {
       // Without a limit, then with the product's default time budget.
       for (const budget of [0, settingDefault("search.rerankBudgetMs")]) {
         const times: number[] = [];
@@ -256,7 +256,7 @@ try {
           scored.push(r.rerankCut?.scored ?? RERANK_TOP_N);
         }
         console.log(
-          `  hybrid + rerank of the top 20 by ${path.basename(rerankModel)}, ` +
+          `  hybrid + rerank of the top ${RERANK_TOP_N} by ${path.basename(rerankModel)}, ` +
             `${budget ? `time budget ${budget} ms` : "no time budget"}: p50 ${f(pct(times, 50))} ms ` +
             `(reranking p50 ${f(pct(rerankMs, 50))} ms; candidates scored p50 ${pct(scored, 50)}; ${times.length} queries)`,
         );
