@@ -18,6 +18,27 @@ import { NotificationHandlers } from "./NotificationHandlers";
 import { PendingRequests } from "./PendingRequests";
 import { sidecarExited } from "./SidecarError";
 
+/** glibc's heap trim threshold for the sidecar, bytes (mallopt(3) `M_TRIM_THRESHOLD`; its initial default). */
+export const SIDECAR_MALLOC_TRIM_THRESHOLD = 128 * 1024;
+
+/**
+ * The sidecar's environment: the parent's, with glibc's `MALLOC_TRIM_THRESHOLD_` set to
+ * {@link SIDECAR_MALLOC_TRIM_THRESHOLD} unless the parent sets it or a `glibc.malloc.*` tunable. Setting it also
+ * keeps glibc's mmap threshold at its 128 KiB default, where it would otherwise grow as large blocks are freed
+ * (mallopt(3), "dynamic mmap threshold"), so the memory llama.cpp allocates and frees while it loads a model's
+ * vocabulary goes back to the system instead of staying in the heap. Measured (`bench:memory`, issue 21): sidecar
+ * RSS after a chat answer 2,058 → 1,983 MiB on a model with a 151,936-token vocabulary, 711 → 688 MiB with
+ * 32,256 tokens; chat TTFT, decode, search and index build unchanged within run-to-run spread. Other C libraries
+ * ignore the variable. @returns a new object; `parent` is not changed.
+ */
+export function sidecarEnvironment(parent: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const env = { ...parent };
+  if (env["MALLOC_TRIM_THRESHOLD_"] === undefined && !/glibc\.malloc\./.test(env["GLIBC_TUNABLES"] ?? "")) {
+    env["MALLOC_TRIM_THRESHOLD_"] = String(SIDECAR_MALLOC_TRIM_THRESHOLD);
+  }
+  return env;
+}
+
 export interface SidecarProcessOptions {
   /** Path of the built sidecar bundle (`dist/sidecar.mjs`). */
   sidecarPath: string;
@@ -78,7 +99,7 @@ export class SidecarProcess implements SidecarApi {
     this.stopping = false;
     const child = fork(this.options.sidecarPath, ["--node-ipc"], {
       stdio: ["ignore", "pipe", "pipe", "ipc"],
-      env: { ...process.env },
+      env: sidecarEnvironment(process.env),
     });
     this.child = child;
     // stdout must stay clean; anything that reaches it anyway is a bug worth seeing in the log.

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChatController } from "../../common/chat/ChatController";
-import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
+import { sidecarEnvironment, type SidecarProcess } from "../../common/sidecar/SidecarProcess";
 import { ErrorCodes, type ChatDeltaParams, type StatusParams } from "../../sidecar/protocol";
 import { writeSyntheticFimModel } from "../fixtures/synthetic/syntheticModels";
 import { testModel } from "../testModels";
@@ -41,6 +41,20 @@ async function badFile(name: string, content: Buffer | string): Promise<string> 
   await fs.writeFile(file, content);
   return file;
 }
+
+describe("the sidecar's environment", () => {
+  it("sets glibc's heap trim threshold in the spawned process, unless the parent sets it or a malloc tunable", async () => {
+    const environ = (await fs.readFile(`/proc/${sidecar.pid}/environ`, "utf8")).split("\0");
+    expect(environ).toContain("MALLOC_TRIM_THRESHOLD_=131072");
+    expect(sidecarEnvironment({ PATH: "/bin" })).toEqual({ PATH: "/bin", MALLOC_TRIM_THRESHOLD_: "131072" });
+    expect(sidecarEnvironment({ MALLOC_TRIM_THRESHOLD_: "0" })["MALLOC_TRIM_THRESHOLD_"]).toBe("0");
+    const tuned = sidecarEnvironment({ GLIBC_TUNABLES: "glibc.malloc.arena_max=1" });
+    expect(tuned["MALLOC_TRIM_THRESHOLD_"]).toBeUndefined();
+    const parent = { A: "1" };
+    sidecarEnvironment(parent);
+    expect(parent).toEqual({ A: "1" });
+  });
+});
 
 describe("chat over the sidecar", () => {
   it("streams deltas before the final result, and the deltas add up to the answer", async () => {
