@@ -10,6 +10,10 @@
  * The models' text is noise (random weights); their cost per token is the real shapes' cost.
  *
  *   npm run bench:all [-- --layers 6] [--threads 1] [--type q8_0|q4_k_m] [--quantize <llama-quantize>]
+ *                     [--coder deepseek-coder-1.3b|qwen2.5-coder-1.5b] [--only cold,chat,completion,engines,index]
+ *
+ * `--coder` picks the FIM/chat model's shape: DeepSeek-Coder-1.3B (6 of its 24 blocks; `--layers`), or
+ * Qwen2.5-Coder-1.5B (all 28 blocks, grouped-query attention: the shape of llama.vscode's default FIM models).
  *
  * Absolute times are for the record only; compare the ratios. Nothing here asserts a speed.
  */
@@ -21,7 +25,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { settingDefault } from "../common/settings";
 import { SidecarProcess } from "../common/sidecar/SidecarProcess";
-import { buildRealSizeModel, llamaVocabDir, type RealSizeType } from "./realSizeModels";
+import { buildRealSizeModel, llamaVocabDir, type RealSizeModel, type RealSizeType } from "./realSizeModels";
 import { processMemory } from "./stats";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -32,6 +36,7 @@ const { values } = parseArgs({
     type: { type: "string", default: "q8_0" },
     quantize: { type: "string" },
     only: { type: "string" },
+    coder: { type: "string", default: "deepseek-coder-1.3b" },
   },
 });
 const threads = values.threads!;
@@ -39,7 +44,11 @@ const vocabDir = llamaVocabDir(root, path.join(root, ".cache"));
 const outDir = path.join(root, ".cache", "real-size");
 const type = values.type as RealSizeType;
 const common = { vocabDir, outDir, type, ...(values.quantize ? { quantizeWith: values.quantize } : {}) };
-const coder = await buildRealSizeModel("deepseek-coder-1.3b", { ...common, layers: Number(values.layers) });
+const coderShape = values.coder as RealSizeModel;
+const coder = await buildRealSizeModel(coderShape, {
+  ...common,
+  ...(coderShape === "deepseek-coder-1.3b" ? { layers: Number(values.layers) } : {}),
+});
 const embedder = await buildRealSizeModel("bge-small", common);
 const mib = (bytes: number) => (bytes / 2 ** 20).toFixed(0);
 console.log(
