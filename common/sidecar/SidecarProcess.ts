@@ -27,9 +27,9 @@ export const SIDECAR_MALLOC_TRIM_THRESHOLD = 128 * 1024;
  * keeps glibc's mmap threshold at its 128 KiB default, where it would otherwise grow as large blocks are freed
  * (mallopt(3), "dynamic mmap threshold"), so the memory llama.cpp allocates and frees while it loads a model's
  * vocabulary goes back to the system instead of staying in the heap. Measured (`bench:memory`, issue 21): sidecar
- * RSS after a chat answer 2,058 → 1,983 MiB on a model with a 151,936-token vocabulary, 711 → 688 MiB with
- * 32,256 tokens; chat TTFT, decode, search and index build unchanged within run-to-run spread. Other C libraries
- * ignore the variable. @returns a new object; `parent` is not changed.
+ * RSS after a chat answer 2,028–2,058 → 1,986–2,002 MiB on a model with a 151,936-token vocabulary, 852–855 →
+ * 834–836 MiB with 32,256 tokens; chat TTFT, decode, search and index build unchanged within run-to-run spread.
+ * Other C libraries ignore the variable. @returns a new object; `parent` is not changed.
  */
 export function sidecarEnvironment(parent: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const env = { ...parent };
