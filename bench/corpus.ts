@@ -95,6 +95,20 @@ export function corpusSources(root: string, fetchDir?: string): CorpusSource[] {
   ];
 }
 
+/**
+ * The corpus of `root`'s benchmarks: {@link corpusSources} with the fetched packages kept in `.cache/corpus/`,
+ * or node_modules' alone when `offline`.
+ */
+export function benchCorpus(root: string, offline: boolean): CorpusSource[] {
+  return corpusSources(root, offline ? undefined : path.join(root, ".cache", "corpus"));
+}
+
+/** Copy one code base into the corpus folder `corpusDir` (created if needed), named after it. */
+export function addToCorpus(source: CorpusSource, corpusDir: string): void {
+  mkdirSync(corpusDir, { recursive: true });
+  execFileSync("cp", ["-R", source.dir(), path.join(corpusDir, source.name.replace(/[/@]/g, "_"))]);
+}
+
 function fetched(fetchDir: string, spec: string, dir: string): string {
   const into = path.join(fetchDir, spec.replace(/[/@]/g, "_"));
   if (!existsSync(path.join(into, "package"))) {

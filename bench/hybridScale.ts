@@ -24,7 +24,6 @@
  *
  * Goals (issue 21): hybrid p50 ≤ 50 ms at 100k chunks without rerank, one-file update ≤ 1 s.
  */
-import { execFileSync } from "node:child_process";
 import { existsSync, promises as fs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -37,7 +36,7 @@ import { RerankService } from "../sidecar/llama/RerankService";
 import { Chunker } from "../sidecar/search/chunker";
 import { CodeIndex } from "../sidecar/search/CodeIndex";
 import { IndexStore, setLanceCpuThreads } from "../sidecar/search/store";
-import { bounded, corpusSources } from "./corpus";
+import { addToCorpus, benchCorpus, bounded } from "./corpus";
 import { pct } from "./stats";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -161,7 +160,7 @@ try {
   let chunks = 0;
   let buildMs = 0;
   const used: string[] = [];
-  const sources = corpusSources(root, values.offline ? undefined : path.join(root, ".cache", "corpus"));
+  const sources = benchCorpus(root, values.offline!);
   const count = sources.length;
   if (values.reuse) {
     // The kept corpus as it is: one build (nothing changed but what the last run's updates left) and its finalize.
@@ -174,9 +173,8 @@ try {
   for (const size of sizes) {
     while (chunks < size && sources.length) {
       const added = sources.splice(0, Math.max(1, Number(values["per-step"])));
-      await fs.mkdir(corpus, { recursive: true });
       for (const source of added) {
-        execFileSync("cp", ["-R", source.dir(), path.join(corpus, source.name.replace(/[/@]/g, "_"))]);
+        addToCorpus(source, corpus);
         used.push(source.name);
       }
       const pkg = added.map((s) => s.name).join(", ");

@@ -43,7 +43,7 @@ const { values } = parseArgs({
 });
 const modelPath =
   values.model ??
-  (values.shape && !values.child
+  (values.shape
     ? await buildRealSizeModel(values.shape as RealSizeModel, {
         vocabDir: llamaVocabDir(root, path.join(root, ".cache")),
         outDir: path.join(root, ".cache", "real-size"),

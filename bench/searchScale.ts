@@ -20,7 +20,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import type { IndexTarget } from "../sidecar/protocol";
-import { bounded, corpusSources } from "./corpus";
+import { addToCorpus, benchCorpus, bounded } from "./corpus";
 import { pct } from "./stats";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -46,11 +46,10 @@ try {
   let chunks = 0;
   let buildMs = 0;
   const used: string[] = [];
-  for (const source of corpusSources(root, values.offline ? undefined : path.join(root, ".cache", "corpus"))) {
+  for (const source of benchCorpus(root, values.offline!)) {
     if (chunks >= want) break;
     const pkg = source.name;
-    await fs.mkdir(corpus, { recursive: true });
-    execFileSync("cp", ["-R", source.dir(), path.join(corpus, pkg.replace(/[/@]/g, "_"))]);
+    addToCorpus(source, corpus);
     used.push(pkg);
     const t0 = performance.now();
     const r = await bounded(sidecar.request("index/build", target), stepMs);
