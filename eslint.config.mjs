@@ -3,8 +3,9 @@
 import { builtinModules } from "node:module";
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import { createNodeResolver, importX } from "eslint-plugin-import-x";
 
-const noNodeMessage = "The webview runs in a browser sandbox: no Node modules (ARCHITECTURE.md invariant 1).";
+const noNodeMessage = "The webview runs in a browser sandbox: no Node modules (ARCHITECTURE.md, webview/).";
 
 /** `no-restricted-imports` options for one runtime folder: the modules and paths it must not import. */
 function boundary({ paths = [], patterns = [] }) {
@@ -13,12 +14,49 @@ function boundary({ paths = [], patterns = [] }) {
 
 const noVscode = {
   name: "vscode",
-  message: "Only extension/ may import vscode (ARCHITECTURE.md invariant 1): this code also runs outside VS Code.",
+  message: "Only extension/ may import vscode (ARCHITECTURE.md): this code also runs outside VS Code.",
 };
-const noExtension = {
-  group: ["**/extension/**", "**/extension"],
-  message: "extension/ is VS Code glue; shared code goes in common/ (ARCHITECTURE.md invariant 1).",
-};
+
+const CLIENTS = ["./common", "./cli", "./extension", "./webview"];
+/**
+ * The "never" rules between the parts of the house (ARCHITECTURE.md), on resolved paths: `shared/` is the floor
+ * both sides of the wire stand on; the sidecar and its clients meet only there. `test/unit/importRules.test.ts`
+ * checks that each zone fires on a probe import.
+ */
+const HOUSE_ZONES = [
+  {
+    target: "./sidecar",
+    from: [...CLIENTS, "./bench", "./lab", "./test"],
+    message: "The sidecar imports only sidecar/ and shared/: move a fact both sides need to shared/.",
+  },
+  {
+    target: CLIENTS,
+    from: ["./sidecar"],
+    message:
+      "Clients import only shared/ of the sidecar's side (the protocol, guards, errors, policy), never sidecar/.",
+  },
+  {
+    target: "./shared",
+    from: ["./sidecar", ...CLIENTS, "./bench", "./lab", "./test", "./scripts"],
+    message: "shared/ imports only shared/: it is the floor both sides of the wire stand on.",
+  },
+  {
+    target: ["./common", "./cli"],
+    from: ["./extension"],
+    message: "extension/ is VS Code glue; code both client hosts need goes in common/.",
+  },
+  {
+    target: "./common",
+    from: ["./cli"],
+    message: "common/ serves both client hosts; the CLI imports it, not the other way round.",
+  },
+  {
+    target: "./webview",
+    from: ["./shared"],
+    except: ["./webviewProtocol.ts"],
+    message: "The webview takes only shared/webviewProtocol of shared/ (it runs in a browser sandbox).",
+  },
+];
 
 export default tseslint.config(
   {
@@ -84,24 +122,25 @@ export default tseslint.config(
       "no-unused-vars": ["error", { argsIgnorePattern: "^_", caughtErrorsIgnorePattern: "^_" }],
     },
   },
-  // Import boundaries (ARCHITECTURE.md invariants 1 and 12): who may import vscode, Node, and extension/.
+  // Import boundaries (ARCHITECTURE.md): who may import vscode and Node, and the house's zones on resolved paths.
   {
-    files: ["sidecar/**", "common/**", "cli/**", "bench/**", "lab/**", "test/unit/**", "test/sidecar/**"],
-    rules: { "no-restricted-imports": boundary({ paths: [noVscode], patterns: [noExtension] }) },
+    files: ["**/*.ts", "**/*.mts"],
+    plugins: { "import-x": importX },
+    settings: {
+      "import-x/resolver-next": [createNodeResolver({ extensions: [".ts", ".mts", ".js", ".mjs", ".json"] })],
+    },
+    rules: { "import-x/no-restricted-paths": ["error", { zones: HOUSE_ZONES }] },
+  },
+  {
+    files: ["shared/**", "sidecar/**", "common/**", "cli/**", "bench/**", "lab/**", "test/unit/**", "test/sidecar/**"],
+    rules: { "no-restricted-imports": boundary({ paths: [noVscode] }) },
   },
   {
     files: ["webview/**"],
     rules: {
       "no-restricted-imports": boundary({
         paths: [noVscode, ...builtinModules.map((name) => ({ name, message: noNodeMessage }))],
-        patterns: [
-          noExtension,
-          { group: ["node:*"], message: noNodeMessage },
-          {
-            group: ["**/sidecar/*", "!**/sidecar/protocol"],
-            message: "The webview may import only sidecar/protocol's types.",
-          },
-        ],
+        patterns: [{ group: ["node:*"], message: noNodeMessage }],
       }),
     },
   },

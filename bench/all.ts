@@ -23,7 +23,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { settingDefault } from "../common/settings";
+import { settingDefault } from "../shared/settings";
 import { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import { buildRealSizeModel, llamaVocabDir, type RealSizeModel, type RealSizeType } from "./realSizeModels";
 import { processMemory } from "./stats";

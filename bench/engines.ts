@@ -18,7 +18,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { SidecarProcess } from "../common/sidecar/SidecarProcess";
-import type { ModelSpec } from "../sidecar/protocol";
+import type { ModelSpec } from "../shared/protocol";
 import { startLlamaServer, type RunningLlamaServer } from "../test/engines/llamaServer";
 import { pct } from "./stats";
 

@@ -22,7 +22,7 @@ import { runAgent } from "../common/agent/AgentLoop";
 import { EDIT_TOOLS, READ_TOOLS } from "../common/agent/agentTools";
 import { RUN_COMMAND_TOOL } from "../common/agent/runCommand";
 import { SidecarProcess } from "../common/sidecar/SidecarProcess";
-import type { ModelSpec } from "../sidecar/protocol";
+import type { ModelSpec } from "../shared/protocol";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..");

@@ -18,7 +18,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { SidecarProcess } from "../common/sidecar/SidecarProcess";
-import type { FusionMethod, SearchMode } from "../sidecar/protocol";
+import type { FusionMethod, SearchMode } from "../shared/protocol";
 import { bm25Rank, buildBenchmark, filesOf, scoreRankings } from "./searchBenchmark";
 
 const here = path.dirname(fileURLToPath(import.meta.url));

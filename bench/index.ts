@@ -26,7 +26,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { getLlama, LlamaLogLevel } from "node-llama-cpp";
 import { SidecarProcess } from "../common/sidecar/SidecarProcess";
-import type { IndexTarget, SearchMode } from "../sidecar/protocol";
+import type { IndexTarget, SearchMode } from "../shared/protocol";
 import { Chunker, type Chunk } from "../sidecar/search/chunker";
 import { embeddingText } from "../sidecar/search/CodeIndex";
 import { discoverFiles, readIndexableFile } from "../sidecar/search/discover";

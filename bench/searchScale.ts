@@ -19,7 +19,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { SidecarProcess } from "../common/sidecar/SidecarProcess";
-import type { IndexTarget } from "../sidecar/protocol";
+import type { IndexTarget } from "../shared/protocol";
 import { addToCorpus, benchCorpus, bounded } from "./corpus";
 import { pct } from "./stats";
 

@@ -5,7 +5,7 @@ import { createInterface } from "node:readline/promises";
 import { EDIT_TOOLS, READ_TOOLS, type ProposedChange, type ReviewDecision } from "../common/agent/agentTools";
 import { RUN_COMMAND_TOOL } from "../common/agent/runCommand";
 import type { SidecarProcess } from "../common/sidecar/SidecarProcess";
-import type { GenerationParams, IndexTarget } from "../sidecar/protocol";
+import type { GenerationParams, IndexTarget } from "../shared/protocol";
 import { terminalSafe } from "./terminal";
 
 /** What `hearth agent` was asked for. */

@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import { lineOffset } from "../common/actions/proposal";
 import { CompletionEngine, explainReason } from "../common/completion/CompletionEngine";
 import type { SidecarProcess } from "../common/sidecar/SidecarProcess";
-import { languageOf } from "../sidecar/syntax/languages";
+import { languageOf } from "../shared/languages";
 import { terminalSafe } from "./terminal";
 
 /** 1-based line/column → offset into `text`. @throws Error when the position is outside the file. */

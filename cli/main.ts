@@ -22,8 +22,8 @@ import {
 } from "../common/models/modelArgs";
 import { checkRoles } from "../common/models/checkRoles";
 import { ModelRoles, type ModelRoleSpec } from "../common/models/ModelRoles";
-import { settingDefault } from "../common/settings";
-import { SidecarError } from "../common/sidecar/SidecarError";
+import { settingDefault } from "../shared/settings";
+import { HearthError } from "../shared/errors";
 import { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import {
   ENGINE_KINDS,
@@ -35,9 +35,9 @@ import {
   type GenerationParams,
   type GpuSetting,
   type ModelInfo,
-} from "../sidecar/protocol";
+} from "../shared/protocol";
 import { defaultIndexDir } from "../common/search/format";
-import { FUSION_METHODS, SEARCH_MODES, type FusionMethod, type SearchMode } from "../sidecar/protocol";
+import { FUSION_METHODS, SEARCH_MODES, type FusionMethod, type SearchMode } from "../shared/protocol";
 import { runComplete } from "./complete";
 import { runImportContinue } from "./importContinue";
 import { loadPromptDir, PROMPTS_DIR } from "../common/actions/loadPrompts";
@@ -397,7 +397,7 @@ async function main(argv: string[]): Promise<number> {
       return await run();
     } catch (e) {
       process.stderr.write(
-        `hearth: ${e instanceof Error && !("code" in e) ? e.message : SidecarError.from(e).userMessage}\n`,
+        `hearth: ${e instanceof Error && !("code" in e) ? e.message : HearthError.from(e).userMessage}\n`,
       );
       return 1;
     } finally {
@@ -408,7 +408,7 @@ async function main(argv: string[]): Promise<number> {
   // When the sidecar restarts after a crash, load the models again so the next message just works.
   onRestarted = () => {
     void roles.restarted((role, e) =>
-      process.stderr.write(`hearth: reloading the ${role} model failed: ${SidecarError.from(e).userMessage}\n`),
+      process.stderr.write(`hearth: reloading the ${role} model failed: ${HearthError.from(e).userMessage}\n`),
     );
   };
 
@@ -437,7 +437,7 @@ async function main(argv: string[]): Promise<number> {
       if (!status.exists || values.force) await runIndex(sidecar, indexOptions);
       else if (!status.complete) {
         await runIndex(sidecar, indexOptions).catch((error: unknown) => {
-          const e = SidecarError.from(error);
+          const e = HearthError.from(error);
           if (e.code !== ErrorCodes.IndexStorage && e.code !== ErrorCodes.IndexBusy) throw error;
           process.stderr.write(`${terminalSafe(e.userMessage)} Searching the index as it is.\n`);
         });

@@ -3,10 +3,10 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { z } from "zod";
 import { readWorkspaceText, ToolError } from "../common/agent/agentTools";
 import { hitLocation } from "../common/search/format";
-import { SidecarError } from "../common/sidecar/SidecarError";
+import { HearthError } from "../shared/errors";
 import type { SidecarProcess } from "../common/sidecar/SidecarProcess";
-import { MAX_QUERY_CHARS } from "../sidecar/guards";
-import type { IndexTarget, SearchMode } from "../sidecar/protocol";
+import { MAX_QUERY_CHARS } from "../shared/guards";
+import type { IndexTarget, SearchMode } from "../shared/protocol";
 
 declare const HEARTH_VERSION: string;
 
@@ -55,7 +55,7 @@ export async function runMcp(sidecar: SidecarProcess, options: McpOptions): Prom
     }));
   const fail = (error: unknown) => ({
     isError: true,
-    content: [{ type: "text" as const, text: SidecarError.from(error).userMessage }],
+    content: [{ type: "text" as const, text: HearthError.from(error).userMessage }],
   });
 
   server.registerTool(

@@ -2,9 +2,9 @@ import { promises as fs } from "node:fs";
 import path from "node:path";
 import readline from "node:readline";
 import type { ChatController } from "../common/chat/ChatController";
-import { SidecarError } from "../common/sidecar/SidecarError";
+import { HearthError } from "../shared/errors";
 import type { SidecarProcess } from "../common/sidecar/SidecarProcess";
-import type { GenerationParams } from "../sidecar/protocol";
+import type { GenerationParams } from "../shared/protocol";
 import {
   codebaseCharBudget,
   codebaseContext,
@@ -15,7 +15,7 @@ import { defaultIndexDir, hitLocation } from "../common/search/format";
 import { loadPromptDir } from "../common/actions/loadPrompts";
 import { parseSlash, runSlash, type SlashHost } from "../common/chat/slashCommands";
 import { fileInput, runPromptOnFile } from "./run";
-import type { ModelInfo } from "../sidecar/protocol";
+import type { ModelInfo } from "../shared/protocol";
 import { writeFileAtomic } from "../common/chat/atomicWrite";
 import { terminalSafe } from "./terminal";
 
@@ -150,7 +150,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
     if (slash) {
       // runSlash answers mistakes itself; anything it still throws is reported, and the REPL (and chat) go on.
       const result = await runSlash(slash, { controller, api: sidecar, host }).catch((e: unknown) => ({
-        output: `/${slash.name} failed: ${SidecarError.from(e).userMessage}`,
+        output: `/${slash.name} failed: ${HearthError.from(e).userMessage}`,
         isError: true,
         exit: false,
       }));
@@ -191,7 +191,7 @@ export async function runRepl(options: ReplOptions): Promise<number> {
       await options.saveHistory();
     } catch (e) {
       out.write("\n");
-      process.stderr.write(`Error: ${SidecarError.from(e).userMessage}\n`);
+      process.stderr.write(`Error: ${HearthError.from(e).userMessage}\n`);
       exitCode = 1;
     } finally {
       current = undefined;

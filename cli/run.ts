@@ -4,8 +4,8 @@ import { applyProposal, lineOffset, unifiedDiff } from "../common/actions/propos
 import { runAction, type ActionInput } from "../common/actions/runAction";
 import type { PromptSpec } from "../common/actions/promptFiles";
 import type { SidecarApi } from "../common/sidecar/SidecarApi";
-import { languageOf } from "../sidecar/syntax/languages";
-import type { GenerationParams } from "../sidecar/protocol";
+import { languageOf } from "../shared/languages";
+import type { GenerationParams } from "../shared/protocol";
 import { terminalSafe } from "./terminal";
 
 /** `L1:L2` or `L1-L2` (1-based, inclusive) → [L1, L2]. @throws Error for anything else. */

@@ -8,7 +8,7 @@ import type {
   IndexSearchParams,
   FusionMethod,
   SearchMode,
-} from "../sidecar/protocol";
+} from "../shared/protocol";
 import { terminalSafe } from "./terminal";
 
 export interface IndexCliOptions {

@@ -1,8 +1,8 @@
 import type { ModelRoles, ModelRoleSpec } from "../common/models/ModelRoles";
 import { HearthServer } from "../common/serve/HearthServer";
-import { SidecarError } from "../common/sidecar/SidecarError";
+import { HearthError } from "../shared/errors";
 import type { SidecarProcess } from "../common/sidecar/SidecarProcess";
-import type { ModelInfo, ModelRole } from "../sidecar/protocol";
+import type { ModelInfo, ModelRole } from "../shared/protocol";
 import { terminalSafe } from "./terminal";
 
 /** What `hearth serve` was asked for. */
@@ -80,7 +80,7 @@ export async function runServe(sidecar: SidecarProcess, roles: ModelRoles, optio
       );
     }
   } catch (error) {
-    say(`a model did not load: ${SidecarError.from(error).userMessage}`);
+    say(`a model did not load: ${HearthError.from(error).userMessage}`);
     await server.close();
     return 1;
   }

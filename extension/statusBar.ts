@@ -1,5 +1,5 @@
 import * as vscode from "vscode";
-import type { StatusParams } from "../sidecar/protocol";
+import type { StatusParams } from "../shared/protocol";
 
 /**
  * One status-bar item driven by the sidecar's `{state, health, message}` notifications (the pattern of

@@ -7,7 +7,7 @@ import {
   type InitializeResult,
 } from "vscode-languageserver/node";
 import { DeltaCoalescer } from "./DeltaCoalescer";
-import { HearthError, toHearthError } from "./errors";
+import { HearthError, toHearthError } from "../shared/errors";
 import {
   parseChatSendParams,
   parseIndexBuildParams,
@@ -24,7 +24,7 @@ import {
   parseModelLoadParams,
   parseModelUnloadParams,
   parseRuntimeConfigureParams,
-} from "./guards";
+} from "../shared/guards";
 import { IndexManager } from "./search/IndexManager";
 import { indexError } from "./search/indexErrors";
 import { listEngineModels } from "./engines/remote";
@@ -41,7 +41,7 @@ import {
   type SidecarMethods,
   type SidecarNotifications,
   type StatusParams,
-} from "./protocol";
+} from "../shared/protocol";
 import os from "node:os";
 
 declare const HEARTH_VERSION: string;

@@ -6,7 +6,7 @@
 import DOMPurify from "dompurify";
 import { renderMarkdown } from "./markdown";
 import { ExtensionChannel } from "./messaging";
-import type { HistoryItem, ViewHit, ViewMessage, ViewState } from "./protocol";
+import type { HistoryItem, ViewHit, ViewMessage, ViewState } from "../shared/webviewProtocol";
 
 const channel = new ExtensionChannel();
 const purify = DOMPurify(window);

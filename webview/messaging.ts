@@ -1,5 +1,5 @@
 import { JSONRPCClient, JSONRPCServer, JSONRPCServerAndClient } from "json-rpc-2.0";
-import type { ExtensionMethod, ExtensionToWebview, WebviewMethod, WebviewToExtension } from "./protocol";
+import type { ExtensionMethod, ExtensionToWebview, WebviewMethod, WebviewToExtension } from "../shared/webviewProtocol";
 
 interface VsCodeApi {
   postMessage(message: unknown): void;

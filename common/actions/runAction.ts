@@ -1,11 +1,11 @@
 import path from "node:path";
-import type { ChatSendResult, GenerationParams } from "../../sidecar/protocol";
+import type { ChatSendResult, GenerationParams } from "../../shared/protocol";
 import { lineOffset, type EditProposal } from "./proposal";
 import type { SidecarApi } from "../sidecar/SidecarApi";
-import { SidecarError } from "../sidecar/SidecarError";
-import { ErrorCodes } from "../../sidecar/protocol";
+import { HearthError } from "../../shared/errors";
+import { ErrorCodes } from "../../shared/protocol";
 import { docStyle, renderPrompt, type PromptSpec } from "./promptFiles";
-import { settingDefault } from "../settings";
+import { settingDefault } from "../../shared/settings";
 
 /** The editor state an action runs on. Offsets are UTF-16 code units into `text`. */
 export interface ActionInput {
@@ -127,7 +127,7 @@ export function testFileName(suggested: unknown, sourcePath: string): string {
  * Run an action: `chat` prompts come back as text for the host to send through its chat; the others ask the
  * model for JSON (grammar-constrained, so it always parses) and turn it into an {@link EditProposal} or a new
  * file, ready for review. Nothing is applied here.
- * @throws SidecarError (NoModelLoaded, Cancelled, …); SidecarError(Unsupported) when the answer was cut off.
+ * @throws HearthError (NoModelLoaded, Cancelled, …); HearthError(Unsupported) when the answer was cut off.
  */
 export async function runAction(
   api: SidecarApi,
@@ -149,9 +149,9 @@ export async function runAction(
     },
     options.signal,
   );
-  if (result.stopReason === "cancelled") throw new SidecarError(ErrorCodes.Cancelled, "Cancelled.");
+  if (result.stopReason === "cancelled") throw new HearthError(ErrorCodes.Cancelled, "Cancelled.");
   if (result.json === undefined || result.json === null || typeof result.json !== "object") {
-    throw new SidecarError(
+    throw new HearthError(
       ErrorCodes.Unsupported,
       `The model's answer was cut off at ${maxTokens} tokens before it was complete.`,
       "Select less code, or raise 'hearth.actions.maxTokens'.",

@@ -5,9 +5,9 @@ import {
   type ChatSendResult,
   type GenerationParams,
   type IndexTarget,
-} from "../../sidecar/protocol";
+} from "../../shared/protocol";
 import { planTools, readToolAnswer } from "../serve/tools";
-import { SidecarError } from "../sidecar/SidecarError";
+import { HearthError } from "../../shared/errors";
 import type { SidecarApi } from "../sidecar/SidecarApi";
 import { capResult, ToolError, type AgentTool, type ToolContext } from "./agentTools";
 
@@ -162,7 +162,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
       );
     } catch (error) {
       if (signal.aborted) return end(step - 1, "cancelled");
-      const e = SidecarError.from(error);
+      const e = HearthError.from(error);
       if (native && e.code !== ErrorCodes.PromptTooLong && e.code !== ErrorCodes.Cancelled) {
         // The engine refused `tools` (llama-server without --jinja, vLLM without --enable-auto-tool-choice):
         // the rest of the run asks for the grammar's JSON instead, and the transcript says so.
@@ -251,7 +251,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
       } catch (error) {
         if (signal.aborted) return end(step, "cancelled");
         failed = true;
-        text = error instanceof ToolError ? error.message : `The tool failed: ${SidecarError.from(error).userMessage}`;
+        text = error instanceof ToolError ? error.message : `The tool failed: ${HearthError.from(error).userMessage}`;
       }
       onEvent?.({ kind: "result", step, name: tool.name, text, error: failed });
       results.push(`Result of ${tool.name}${failed ? " (error)" : ""}:\n${text}`);

@@ -2,12 +2,20 @@ import { promises as fs } from "node:fs";
 import ignore from "ignore";
 import path from "node:path";
 import { unifiedDiff } from "../actions/proposal";
-import { insideRoot } from "../actions/workspacePath";
+import { insideRoot } from "../../shared/workspacePath";
 import { writeFileAtomic } from "../chat/atomicWrite";
 import { hitLocation } from "../search/format";
-import { isIgnored, readRules, type Rules } from "../../sidecar/search/discover";
+import {
+  isIgnored,
+  isIgnoredPath,
+  isSecretsFile,
+  mayWalkFolder,
+  readRules,
+  rulesDownTo,
+  type Rules,
+} from "../../shared/workspaceFiles";
 import type { SidecarApi } from "../sidecar/SidecarApi";
-import type { IndexSearchResult, IndexTarget } from "../../sidecar/protocol";
+import type { IndexSearchResult, IndexTarget } from "../../shared/protocol";
 
 /** A change an edit tool proposes; nothing is written unless the host's review accepts it. */
 export interface ProposedChange {
@@ -102,17 +110,8 @@ export const MAX_FILE_BYTES = 1024 * 1024;
 /** Files `grep` and `list_files` visit at most. */
 export const MAX_FILES_VISITED = 5_000;
 
-const SKIP_DIRS = new Set([".git", "node_modules", ".hg", ".svn", "dist", "build", ".cache", ".venv", "__pycache__"]);
-/** Files that hold secrets: never read by the agent. */
-const SECRET = /(^|\/)(\.env(\..*)?|.*\.(pem|key|p12|pfx)|id_(rsa|ed25519|ecdsa)|\.npmrc|\.netrc)$/i;
-
 function resolve(ctx: ToolContext, rel: unknown): { file: string; rel: string } {
   return resolveIn(ctx.target.root, rel);
-}
-
-/** Whether `rel` names a file that may hold secrets (`.env*`, keys, `.npmrc`, `.netrc`). */
-export function isSecretsFile(rel: string): boolean {
-  return SECRET.test(rel);
 }
 
 /**
@@ -124,7 +123,7 @@ function resolveIn(root: string, rel: unknown, allowSecret = false): { file: str
   const clean = rel.replace(/^\.\/+/, "");
   const file = insideRoot(root, clean);
   if (!file) throw new ToolError(`'${rel}' is outside the workspace folder; use a path inside it.`);
-  if (!allowSecret && SECRET.test(clean)) throw new ToolError(`'${rel}' may hold secrets; Hearth does not read it.`);
+  if (!allowSecret && isSecretsFile(clean)) throw new ToolError(`'${rel}' may hold secrets; Hearth does not read it.`);
   return { file, rel: clean };
 }
 
@@ -147,29 +146,9 @@ async function readText(file: string, rel: string): Promise<string> {
   return text;
 }
 
-/** The ignore rules that apply under `dir`: those of the root and of every folder down to `dir`. */
-async function rulesDownTo(root: string, dir: string): Promise<Rules[]> {
-  const rules: Rules[] = [];
-  const parts = dir ? dir.split("/") : [];
-  for (let i = 0; i <= parts.length; i++) {
-    const base = parts.slice(0, i).join("/");
-    const r = await readRules(path.join(root, base), base);
-    if (r) rules.push(r);
-  }
-  return rules;
-}
-
-/** Whether `rel` (a file) is ignored by the `.gitignore` / `.hearthignore` files on its way from the root. */
-async function ignoredFile(root: string, rel: string): Promise<boolean> {
-  const dirs = rel.split("/").slice(0, -1);
-  const rules = await rulesDownTo(root, dirs.join("/"));
-  for (let i = 1; i <= dirs.length; i++) if (isIgnored(rules, dirs.slice(0, i).join("/"), true)) return true;
-  return isIgnored(rules, rel, false);
-}
-
 /**
- * Files under `dir` (relative paths), skipping VCS, dependency and build folders, secrets files and what the
- * `.gitignore` / `.hearthignore` files say; at most `limit`.
+ * Files under `dir` (relative paths) under the workspace-file policy (`shared/workspaceFiles.ts`: never-walked
+ * folders, secrets files, `.gitignore` / `.hearthignore`); at most `limit`.
  */
 async function walk(root: string, dir: string, limit: number): Promise<string[]> {
   const out: string[] = [];
@@ -180,10 +159,10 @@ async function walk(root: string, dir: string, limit: number): Promise<string[]>
     for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
       const rel = current.dir ? `${current.dir}/${e.name}` : e.name;
       if (e.isDirectory()) {
-        if (SKIP_DIRS.has(e.name) || isIgnored(current.rules, rel, true)) continue;
+        if (!mayWalkFolder(e.name) || isIgnored(current.rules, rel, true)) continue;
         const own = await readRules(path.join(root, rel), rel);
         queue.push({ dir: rel, rules: own ? [...current.rules, own] : current.rules });
-      } else if (e.isFile() && !SECRET.test(rel) && !isIgnored(current.rules, rel, false)) out.push(rel);
+      } else if (e.isFile() && !isSecretsFile(rel) && !isIgnored(current.rules, rel, false)) out.push(rel);
       if (out.length >= limit) break;
     }
   }
@@ -222,11 +201,11 @@ export const READ_TOOLS: AgentTool[] = [
     permission: "read",
     async run(args, ctx) {
       const { file, rel } = resolveIn(ctx.target.root, args["path"], true);
-      if (SECRET.test(rel) && !(ctx.confirmSecret && (await ctx.confirmSecret(rel)))) {
+      if (isSecretsFile(rel) && !(ctx.confirmSecret && (await ctx.confirmSecret(rel)))) {
         throw new ToolError(`'${rel}' may hold secrets; Hearth reads it only when the user allows it, and did not.`);
       }
       const lines = (await readText(file, rel)).split("\n");
-      const note = (await ignoredFile(ctx.target.root, rel))
+      const note = (await isIgnoredPath(ctx.target.root, rel))
         ? `(${rel} is ignored by .gitignore or .hearthignore: not one of the project's sources)\n`
         : "";
       const start = Math.max(1, Math.floor(Number(args["start_line"] ?? 1)) || 1);

@@ -1,4 +1,4 @@
-import { ErrorCodes, type ChatSendResult, type GenerationParams } from "../../sidecar/protocol";
+import { ErrorCodes, type ChatSendResult, type GenerationParams } from "../../shared/protocol";
 import type { SidecarApi } from "../sidecar/SidecarApi";
 import { newConversation, randomId, titleFrom, type Conversation, type SourceRef } from "./conversation";
 
@@ -54,7 +54,7 @@ export class ChatController {
   /**
    * Send `text` as the user's next message and stream the answer.
    * @returns the sidecar's result (text, stop reason, usage, timings, dropped message count).
-   * @throws SidecarError (NoModelLoaded, SidecarExited, …); the user's message stays in the conversation.
+   * @throws HearthError (NoModelLoaded, SidecarExited, …); the user's message stays in the conversation.
    */
   async send(text: string, options: SendOptions = {}): Promise<ChatSendResult> {
     const now = new Date().toISOString();

@@ -1,5 +1,6 @@
-import type { ChatSendResult, GenerationParams } from "../../sidecar/protocol";
-import { parseGenerationParams } from "../../sidecar/guards";
+import type { SourceRef } from "../../shared/webviewProtocol";
+import type { ChatSendResult, GenerationParams } from "../../shared/protocol";
+import { parseGenerationParams } from "../../shared/guards";
 
 /** Format version of stored conversations; bumped on incompatible changes. */
 export const CONVERSATION_FORMAT = 1;
@@ -31,16 +32,7 @@ export interface StoredMessage {
   sources?: SourceRef[];
 }
 
-/** A code chunk used as context: where it is and why it was picked. */
-export interface SourceRef {
-  path: string;
-  startLine: number;
-  endLine: number;
-  symbol?: string;
-  score: number;
-  /** Human-readable scores, e.g. "lexical 7.12 (#1) · vector 0.613 (#3) · fused 0.0325". */
-  why: string;
-}
+export type { SourceRef };
 
 /** A chat as saved to disk (`/save`, the per-workspace history) and loaded back (`/load`). */
 export interface Conversation {

@@ -5,13 +5,13 @@ import {
   type IndexSearchResult,
   type ModelInfo,
   type SearchHit,
-} from "../../sidecar/protocol";
+} from "../../shared/protocol";
 import type { PromptFileError, PromptSpec } from "../actions/promptFiles";
 import { describeScores, hitLocation, searchMethod, snippet } from "../search/format";
 import type { ChatController } from "./ChatController";
 import { parseConversation, serializeConversation } from "./conversation";
 import type { SidecarApi } from "../sidecar/SidecarApi";
-import { SidecarError } from "../sidecar/SidecarError";
+import { HearthError } from "../../shared/errors";
 import { SLASH_COMMANDS, type SlashCommandName, type SlashCommandSpec } from "./slashSpec";
 
 /** A parsed slash command line: `/name rest of line`. */
@@ -147,7 +147,7 @@ export async function runSlash(invocation: SlashInvocation, ctx: SlashContext): 
       try {
         return await ctx.host.runPrompt(prompt, invocation.rest);
       } catch (e) {
-        return error(SidecarError.from(e).userMessage);
+        return error(HearthError.from(e).userMessage);
       }
     }
   }
@@ -161,7 +161,7 @@ export async function runSlash(invocation: SlashInvocation, ctx: SlashContext): 
   try {
     return await COMMANDS[spec.name](invocation, ctx);
   } catch (e) {
-    const err = SidecarError.from(e);
+    const err = HearthError.from(e);
     return error(err.userMessage);
   }
 }
@@ -352,5 +352,5 @@ function mib(bytes: number): string {
 
 /** True when an error means "no model": hosts offer to pick one. */
 export function isNoModelError(e: unknown): boolean {
-  return SidecarError.from(e).code === ErrorCodes.NoModelLoaded;
+  return HearthError.from(e).code === ErrorCodes.NoModelLoaded;
 }

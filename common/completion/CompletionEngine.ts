@@ -1,8 +1,8 @@
-import { ErrorCodes, type InfillResult } from "../../sidecar/protocol";
+import { ErrorCodes, type InfillResult } from "../../shared/protocol";
 import type { SidecarApi } from "../sidecar/SidecarApi";
-import { SidecarError } from "../sidecar/SidecarError";
+import { HearthError } from "../../shared/errors";
 import { postprocess, wantsMultiline } from "./postprocess";
-import { settingDefault } from "../settings";
+import { settingDefault } from "../../shared/settings";
 
 /** Why the last request did (not) produce a suggestion; shown by "Hearth: Why no completion?". */
 export type CompletionReason =
@@ -159,7 +159,7 @@ export class CompletionEngine {
         signal,
       );
     } catch (error) {
-      const e = SidecarError.from(error);
+      const e = HearthError.from(error);
       if (e.code === ErrorCodes.NoModelLoaded) return { reason: "noModel", detail: e.userMessage };
       if (e.code === ErrorCodes.Unsupported) return { reason: "noFim", detail: e.userMessage };
       if (e.code === ErrorCodes.Cancelled || signal?.aborted) {

@@ -1,5 +1,5 @@
-import { ErrorCodes, type ModelInfo, type ModelLoadParams, type ModelRole } from "../../sidecar/protocol";
-import { SidecarError } from "../sidecar/SidecarError";
+import { ErrorCodes, type ModelInfo, type ModelLoadParams, type ModelRole } from "../../shared/protocol";
+import { HearthError } from "../../shared/errors";
 import type { Disposable, SidecarApi } from "../sidecar/SidecarApi";
 
 /** What a role should run: `model/load`'s params without the role and the progress tag. */
@@ -36,7 +36,7 @@ export class ModelRoles {
   /** Specs that had loaded in a sidecar that has since stopped. */
   private readonly lost = new Map<ModelRole, ModelRoleSpec>();
   /** Model URIs whose load killed the sidecar (a llama.cpp abort), with the error to give for them. */
-  private readonly crashed = new Map<string, SidecarError>();
+  private readonly crashed = new Map<string, HearthError>();
 
   private readonly listeners = new Set<(role: ModelRole) => void>();
 
@@ -65,7 +65,7 @@ export class ModelRoles {
   /**
    * Make `role` run `spec`: resolves at once when that spec is loaded, joins a load of it under way, else loads
    * it (replacing the role's model in the sidecar).
-   * @throws SidecarError from `model/load` (ModelNotFound, ModelNotGguf, ModelCorrupt, ModelTooLarge, Cancelled…);
+   * @throws HearthError from `model/load` (ModelNotFound, ModelNotGguf, ModelCorrupt, ModelTooLarge, Cancelled…);
    *   the role then keeps no model, and the next call tries again.
    */
   ensure(role: ModelRole, spec: ModelRoleSpec, options: EnsureOptions = {}): Promise<ModelInfo> {
@@ -95,7 +95,7 @@ export class ModelRoles {
         },
         (error: unknown) => {
           if (this.roles.get(role) === next) next.pending = undefined;
-          const e = SidecarError.from(error);
+          const e = HearthError.from(error);
           // Only a GGUF loaded into the sidecar's llama.cpp can crash it; a remote engine's load cannot.
           if (e.code !== ErrorCodes.SidecarExited || spec.model.engine) throw error;
           // The process died while loading this file: llama.cpp aborted on it. Say so, and never load it again
@@ -103,7 +103,7 @@ export class ModelRoles {
           // (A sidecar killed for another reason mid-load, OOM or a restart, marks the file too: SidecarExited
           // cannot tell them apart. The cost is one explicit selection to retry it.)
           const name = spec.model.uri.split(/[\\/]/).pop() ?? spec.model.uri;
-          const crashed = new SidecarError(
+          const crashed = new HearthError(
             ErrorCodes.ModelCorrupt,
             `${name} crashed llama.cpp while loading (the sidecar was restarted); Hearth will not load it again on its own.`,
             "Pick another model file, or select this one again to retry.",

@@ -1,6 +1,6 @@
-import type { ModelRole } from "../../sidecar/protocol";
+import type { ModelRole } from "../../shared/protocol";
 import type { SidecarApi } from "../sidecar/SidecarApi";
-import { SidecarError } from "../sidecar/SidecarError";
+import { HearthError } from "../../shared/errors";
 import type { ModelRoleSpec, ModelRoles } from "./ModelRoles";
 
 /** The outcome of checking one role: whether it works, and one line saying so (or why not, and the fix). */
@@ -35,7 +35,7 @@ export async function checkRoles(
       const where = info.engine ? `${info.engine.kind} at ${info.engine.url}` : "the embedded engine";
       out.push({ role, ok: true, line: `works: ${info.name} on ${where}, context ${info.contextSize}` });
     } catch (error) {
-      out.push({ role, ok: false, line: `does not work: ${SidecarError.from(error).userMessage}` });
+      out.push({ role, ok: false, line: `does not work: ${HearthError.from(error).userMessage}` });
     }
   }
   return out;

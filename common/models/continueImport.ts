@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { parse } from "yaml";
-import type { EngineKind, ModelRole } from "../../sidecar/protocol";
+import type { EngineKind, ModelRole } from "../../shared/protocol";
 
 /**
  * Import from Continue: its repository is no longer maintained, and its users' models (local Ollama,

@@ -1,5 +1,5 @@
 import type { SourceRef } from "../chat/conversation";
-import type { SearchHit } from "../../sidecar/protocol";
+import type { SearchHit } from "../../shared/protocol";
 import { describeScores, hitLocation } from "./format";
 
 /** `@codebase` anywhere in a chat message (as a word) asks for retrieved code as context. */

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
-import type { HitScores, IndexSearchResult, SearchHit } from "../../sidecar/protocol";
+import type { HitScores, IndexSearchResult, SearchHit } from "../../shared/protocol";
 
 /**
  * Where the CLI keeps the index of `root` when `--index-dir` is not given:

@@ -9,10 +9,10 @@ import type {
   InfillResult,
   ModelInfo,
   ModelRole,
-} from "../../sidecar/protocol";
+} from "../../shared/protocol";
 import type { SidecarApi } from "../sidecar/SidecarApi";
 import { ServeMetrics } from "./metrics";
-import { ApiError, badRequest, fromSidecarError } from "./openaiErrors";
+import { ApiError, badRequest, fromHearthError } from "./openaiErrors";
 import * as schemas from "./schemas";
 import { planTools, readToolAnswer, toolTurnText, type ToolCall } from "./tools";
 
@@ -318,7 +318,7 @@ export class HearthServer {
     } catch (error) {
       sub.dispose();
       release();
-      if (stream) return stream.fail(error instanceof ApiError ? error : fromSidecarError(error));
+      if (stream) return stream.fail(error instanceof ApiError ? error : fromHearthError(error));
       throw error;
     }
     sub.dispose();
@@ -611,7 +611,7 @@ export class HearthServer {
     try {
       return await run();
     } catch (error) {
-      throw fromSidecarError(error);
+      throw fromHearthError(error);
     }
   }
 

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { ModelInfo, ModelRole } from "../../sidecar/protocol";
+import type { ModelInfo, ModelRole } from "../../shared/protocol";
 
 /**
  * The server's Prometheus metrics (prom-client), served as text at `GET /metrics`: requests by route and

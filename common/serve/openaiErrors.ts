@@ -1,5 +1,5 @@
-import { ErrorCodes } from "../../sidecar/protocol";
-import { SidecarError } from "../sidecar/SidecarError";
+import { ErrorCodes } from "../../shared/protocol";
+import { HearthError } from "../../shared/errors";
 
 /**
  * An HTTP error in OpenAI's shape, `{error: {message, type, code, param}}` (the shape OpenAI's API, llama-server
@@ -39,8 +39,8 @@ export function badRequest(message: string, param: string | null = null, code: s
  * the model cannot do 501, a remote engine that failed 502, a sidecar that died 503, anything else 500. The
  * message is the sidecar's sentence and its hint.
  */
-export function fromSidecarError(error: unknown): ApiError {
-  const e = SidecarError.from(error);
+export function fromHearthError(error: unknown): ApiError {
+  const e = HearthError.from(error);
   const message = e.userMessage;
   switch (e.code) {
     case ErrorCodes.InvalidParams:

@@ -1,4 +1,4 @@
-import type { SidecarNotifications } from "../../sidecar/protocol";
+import type { SidecarNotifications } from "../../shared/protocol";
 import type { Disposable } from "./SidecarApi";
 
 /**

@@ -1,4 +1,4 @@
-import type { SidecarMethods, SidecarNotifications } from "../../sidecar/protocol";
+import type { SidecarMethods, SidecarNotifications } from "../../shared/protocol";
 
 /** Something that can be disposed (same shape as VS Code's Disposable). */
 export interface Disposable {
@@ -14,7 +14,7 @@ export interface SidecarApi {
   /**
    * Send a request. Aborting `signal` sends `$/cancelRequest`; the promise then settles with whatever the
    * sidecar answers (a partial result for `chat/send`).
-   * @throws SidecarError with a fixed code (SidecarExited when the process dies meanwhile).
+   * @throws HearthError with a fixed code (SidecarExited when the process dies meanwhile).
    */
   request<M extends keyof SidecarMethods>(
     method: M,

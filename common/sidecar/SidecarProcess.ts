@@ -11,12 +11,12 @@ import {
   type SidecarInitOptions,
   type SidecarMethods,
   type SidecarNotifications,
-} from "../../sidecar/protocol";
+} from "../../shared/protocol";
 import { RestartPolicy } from "./RestartPolicy";
 import type { Disposable, SidecarApi } from "./SidecarApi";
 import { NotificationHandlers } from "./NotificationHandlers";
 import { PendingRequests } from "./PendingRequests";
-import { sidecarExited } from "./SidecarError";
+import { sidecarExited } from "../../shared/errors";
 
 /** glibc's heap trim threshold for the sidecar, bytes (mallopt(3) `M_TRIM_THRESHOLD`; its initial default). */
 export const SIDECAR_MALLOC_TRIM_THRESHOLD = 128 * 1024;
@@ -50,7 +50,7 @@ export interface SidecarProcessOptions {
   onLog?: (type: number, message: string) => void;
   /** Called after a restart that followed a crash (not after the first start). */
   onRestarted?: (info: SidecarInfo) => void;
-  /** What a request cut off by a crash tells the user to do (default: SidecarError's RESTARTING_HINT). */
+  /** What a request cut off by a crash tells the user to do (default: HearthError's RESTARTING_HINT). */
   crashHint?: string;
   /** Called when the process exits unexpectedly, with the restart delay (undefined: given up). */
   onCrash?: (detail: string, restartInMs: number | undefined) => void;

@@ -1,13 +1,13 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { runAction, type ActionInput } from "../../common/actions/runAction";
-import { insideRoot } from "../../common/actions/workspacePath";
+import { insideRoot } from "../../shared/workspacePath";
 import { RESERVED_PROMPT_NAMES } from "../../common/actions/loadPrompts";
 import { BUILTIN_PROMPT_FILES } from "../../common/actions/builtinPrompts";
 import { mergePrompts, PromptFileError, type PromptSpec } from "../../common/actions/promptFiles";
 import type { SlashResult } from "../../common/chat/slashCommands";
-import { SidecarError } from "../../common/sidecar/SidecarError";
-import { ErrorCodes } from "../../sidecar/protocol";
+import { HearthError } from "../../shared/errors";
+import { ErrorCodes } from "../../shared/protocol";
 import { readConfig } from "../config";
 import type { SidecarClient } from "../sidecar/SidecarClient";
 import type { ReviewController, ReviewOutcome } from "./ReviewController";
@@ -212,7 +212,7 @@ export class ActionController implements vscode.Disposable {
         });
       }
     } catch (error) {
-      const e = SidecarError.from(error);
+      const e = HearthError.from(error);
       if (e.code === ErrorCodes.Cancelled) return undefined;
       this.log.error(`Action '${spec.name}' failed (${e.code}): ${e.message}`);
       void vscode.window.showErrorMessage(`Hearth: ${e.userMessage}`, "Show Log").then((c) => c && this.log.show());

@@ -5,9 +5,9 @@ import type { SourceRef } from "../../common/chat/conversation";
 import { commandsFor, isNoModelError, parseSlash, runSlash } from "../../common/chat/slashCommands";
 import type { ModelRoles } from "../../common/models/ModelRoles";
 import { sourceRef } from "../../common/search/codebaseContext";
-import { SidecarError } from "../../common/sidecar/SidecarError";
-import { ErrorCodes, type ModelInfo } from "../../sidecar/protocol";
-import type { ViewHit, ViewState } from "../../webview/protocol";
+import { HearthError } from "../../shared/errors";
+import { ErrorCodes, type ModelInfo } from "../../shared/protocol";
+import type { ViewHit, ViewState } from "../../shared/webviewProtocol";
 import { readConfig } from "../config";
 import { ensureChatModel, loadChatModel, NO_CHAT_MODEL } from "../models/chatModel";
 import type { IndexController } from "../search/IndexController";
@@ -145,7 +145,7 @@ export class ChatSession implements vscode.Disposable {
   /** Make sure a chat model is loaded (the configured one), telling the user how to pick one when none is set. */
   ensureModelLoaded(): Promise<boolean> {
     return this.ensureModel().catch((error) => {
-      const e = SidecarError.from(error);
+      const e = HearthError.from(error);
       this.notice.fire({ kind: "error", text: e.userMessage });
       void vscode.window.showErrorMessage(`Hearth: ${e.userMessage}`);
       return false;
@@ -171,7 +171,7 @@ export class ChatSession implements vscode.Disposable {
         ...retrieved,
       });
     } catch (error) {
-      const e = SidecarError.from(error);
+      const e = HearthError.from(error);
       if (isNoModelError(e)) this.roles.forget("chat");
       this.log.error(`chat/send failed (${e.code}): ${e.message}`);
       this.notice.fire({ kind: "error", text: e.userMessage });
@@ -257,7 +257,7 @@ export class ChatSession implements vscode.Disposable {
             }).*`);
       push([...lines, end].filter(Boolean).join("\n\n"), result.stopped === "cancelled" ? "cancelled" : "stop");
     } catch (error) {
-      const e = SidecarError.from(error);
+      const e = HearthError.from(error);
       if (isNoModelError(e)) this.roles.forget("chat");
       this.log.error(`agent failed (${e.code}): ${e.message}`);
       if (lines.length) push(lines.join("\n\n"), "interrupted");

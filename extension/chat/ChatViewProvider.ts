@@ -1,8 +1,13 @@
 import { randomBytes } from "node:crypto";
 import { JSONRPCClient, JSONRPCServer, JSONRPCServerAndClient } from "json-rpc-2.0";
 import * as vscode from "vscode";
-import type { ExtensionMethod, ExtensionToWebview, WebviewMethod, WebviewToExtension } from "../../webview/protocol";
-import { insideRoot } from "../../common/actions/workspacePath";
+import type {
+  ExtensionMethod,
+  ExtensionToWebview,
+  WebviewMethod,
+  WebviewToExtension,
+} from "../../shared/webviewProtocol";
+import { insideRoot } from "../../shared/workspacePath";
 import type { IndexController } from "../search/IndexController";
 import { openHit } from "../search/searchQuickPick";
 import type { ChatSession } from "./ChatSession";

@@ -3,7 +3,7 @@ import * as vscode from "vscode";
 import type { PromptSpec } from "../../common/actions/promptFiles";
 import type { SlashHost, SlashResult } from "../../common/chat/slashCommands";
 import type { PromptFileError } from "../../common/actions/promptFiles";
-import type { ModelInfo } from "../../sidecar/protocol";
+import type { ModelInfo } from "../../shared/protocol";
 import { readConfig } from "../config";
 import type { IndexController } from "../search/IndexController";
 

@@ -5,8 +5,8 @@ import {
   mentionsCodebase,
   withoutMention,
 } from "../../common/search/codebaseContext";
-import { SidecarError } from "../../common/sidecar/SidecarError";
-import { ErrorCodes } from "../../sidecar/protocol";
+import { HearthError } from "../../shared/errors";
+import { ErrorCodes } from "../../shared/protocol";
 import type { IndexController } from "../search/IndexController";
 
 /** A line for the chat's notice area. */
@@ -16,7 +16,7 @@ export type Notice = { kind: "info" | "error"; text: string };
  * `@codebase` in a message: the index's top `topK` chunks for it, as context the model sees before the message
  * and as sources shown under it. Anything that stops retrieval (no folder, empty index, a failed search)
  * becomes a notice and the message goes without context; only cancellation is thrown.
- * @throws SidecarError(Cancelled) when `signal` aborts the search.
+ * @throws HearthError(Cancelled) when `signal` aborts the search.
  */
 export async function retrieveCodebase(
   text: string,
@@ -55,7 +55,7 @@ export async function retrieveCodebase(
     }
     return sources.length ? { context, sources } : {};
   } catch (error) {
-    const e = SidecarError.from(error);
+    const e = HearthError.from(error);
     if (e.code === ErrorCodes.Cancelled) throw error;
     options.notice({
       kind: "error",

@@ -5,7 +5,7 @@ import {
   formatContext,
   type CompletionOutcome,
 } from "../../common/completion/CompletionEngine";
-import { SidecarError } from "../../common/sidecar/SidecarError";
+import { HearthError } from "../../shared/errors";
 import { readConfig, type HearthConfig } from "../config";
 import { roleModelSpec } from "../models/engineSpec";
 import type { ModelRoles } from "../../common/models/ModelRoles";
@@ -119,7 +119,7 @@ export class HearthInlineCompletionProvider implements vscode.InlineCompletionIt
       if (!outcome.text || token.isCancellationRequested) return undefined;
       return [new vscode.InlineCompletionItem(outcome.text, new vscode.Range(position, position))];
     } catch (error) {
-      const e = SidecarError.from(error);
+      const e = HearthError.from(error);
       engine.note("error", e.userMessage);
       this.statusBar.completion("error", e.message);
       this.log.warn(`Inline completion failed (${e.code}): ${e.message}`);

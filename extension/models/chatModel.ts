@@ -1,8 +1,8 @@
 import * as os from "node:os";
 import * as vscode from "vscode";
 import { DEFAULT_MODELS } from "../../common/models/modelArgs";
-import { SidecarError } from "../../common/sidecar/SidecarError";
-import { ErrorCodes, type ModelInfo } from "../../sidecar/protocol";
+import { HearthError } from "../../shared/errors";
+import { ErrorCodes, type ModelInfo } from "../../shared/protocol";
 import type { HearthConfig } from "../config";
 import { engineSpec, roleModelSpec } from "./engineSpec";
 import type { ModelRoles } from "../../common/models/ModelRoles";
@@ -11,7 +11,7 @@ import type { SidecarClient } from "../sidecar/SidecarClient";
 /**
  * Load a chat model into the chat role with a cancellable progress notification (download %, then load %).
  * @param explicit the user asked for this model now, so even a file that crashed the sidecar before is tried.
- * @throws SidecarError from the sidecar (ModelNotFound, ModelNotGguf, ModelCorrupt, ModelTooLarge, …).
+ * @throws HearthError from the sidecar (ModelNotFound, ModelNotGguf, ModelCorrupt, ModelTooLarge, …).
  */
 export async function loadChatModel(
   roles: ModelRoles,
@@ -62,7 +62,7 @@ export const NO_CHAT_MODEL =
 /**
  * Make sure the chat role has a model: the one loaded, else `hearth.models.chat` (loaded with progress). Returns
  * false when none is set, after offering the model picker.
- * @throws SidecarError from loading the configured model.
+ * @throws HearthError from loading the configured model.
  */
 export async function ensureChatModel(
   roles: ModelRoles,
@@ -120,7 +120,7 @@ export async function pickChatModel(sidecar: SidecarClient, config: HearthConfig
 
 /** One actionable sentence for a failed load, with buttons that help. */
 export async function showModelError(error: unknown, log: vscode.LogOutputChannel): Promise<void> {
-  const e = SidecarError.from(error);
+  const e = HearthError.from(error);
   if (e.code === ErrorCodes.Cancelled) return;
   log.error(`Model load failed (${e.code}): ${e.message}`);
   const choice = await vscode.window.showErrorMessage(e.userMessage, "Select Chat Model", "Show Log");
@@ -160,7 +160,7 @@ async function pickEngineModel(sidecar: SidecarClient, url: string): Promise<str
     });
     return choice?.id;
   } catch (error) {
-    void vscode.window.showErrorMessage(`Hearth: ${SidecarError.from(error).userMessage}`);
+    void vscode.window.showErrorMessage(`Hearth: ${HearthError.from(error).userMessage}`);
     return undefined;
   }
 }

@@ -1,5 +1,5 @@
 import type * as vscode from "vscode";
-import type { EngineSpec, ModelRole, ModelSpec } from "../../sidecar/protocol";
+import type { EngineSpec, ModelRole, ModelSpec } from "../../shared/protocol";
 import type { HearthConfig } from "../config";
 
 /** Where a URL's API key lives in VS Code's SecretStorage: one secret per engine origin. */

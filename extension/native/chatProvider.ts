@@ -2,9 +2,9 @@ import * as path from "node:path";
 import * as vscode from "vscode";
 import type { ModelRoles } from "../../common/models/ModelRoles";
 import { planTools, readToolAnswer } from "../../common/serve/tools";
-import { settingDefault } from "../../common/settings";
-import { SidecarError } from "../../common/sidecar/SidecarError";
-import { ErrorCodes, type ChatMessage } from "../../sidecar/protocol";
+import { settingDefault } from "../../shared/settings";
+import { HearthError } from "../../shared/errors";
+import { ErrorCodes, type ChatMessage } from "../../shared/protocol";
 import { readConfig } from "../config";
 import { loadChatModel } from "../models/chatModel";
 import type { SidecarClient } from "../sidecar/SidecarClient";
@@ -191,7 +191,7 @@ export function registerChatProvider(sidecar: SidecarClient, roles: ModelRoles):
           } else progress.report(new vscode.LanguageModelTextPart(read.answer));
         }
       } catch (error) {
-        const e = SidecarError.from(error);
+        const e = HearthError.from(error);
         if (e.code === ErrorCodes.Cancelled || token.isCancellationRequested) return;
         throw new Error(e.userMessage, { cause: error });
       } finally {

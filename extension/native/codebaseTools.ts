@@ -1,7 +1,7 @@
 import * as vscode from "vscode";
 import { hitLocation } from "../../common/search/format";
-import { SidecarError } from "../../common/sidecar/SidecarError";
-import type { SearchMode } from "../../sidecar/protocol";
+import { HearthError } from "../../shared/errors";
+import type { SearchMode } from "../../shared/protocol";
 import type { IndexController } from "../search/IndexController";
 import type { SidecarClient } from "../sidecar/SidecarClient";
 
@@ -39,7 +39,7 @@ export function registerCodebaseTools(index: IndexController, sidecar: SidecarCl
         });
         return text(parts.join("\n\n"));
       } catch (error) {
-        return text(`Hearth's code search failed: ${SidecarError.from(error).userMessage}`);
+        return text(`Hearth's code search failed: ${HearthError.from(error).userMessage}`);
       } finally {
         sub.dispose();
       }
@@ -54,7 +54,7 @@ export function registerCodebaseTools(index: IndexController, sidecar: SidecarCl
         const s = await sidecar.request("index/status", target);
         return text(JSON.stringify({ root: target.root, ...s }));
       } catch (error) {
-        return text(`Hearth's index status failed: ${SidecarError.from(error).userMessage}`);
+        return text(`Hearth's index status failed: ${HearthError.from(error).userMessage}`);
       }
     },
   };

@@ -3,8 +3,8 @@ import * as vscode from "vscode";
 import { codebaseCharBudget, codebaseContext } from "../../common/search/codebaseContext";
 import { hitLocation, searchMethod } from "../../common/search/format";
 import type { ModelRoles } from "../../common/models/ModelRoles";
-import { SidecarError } from "../../common/sidecar/SidecarError";
-import { ErrorCodes, type SearchHit } from "../../sidecar/protocol";
+import { HearthError } from "../../shared/errors";
+import { ErrorCodes, type SearchHit } from "../../shared/protocol";
 import { readConfig } from "../config";
 import { ensureChatModel } from "../models/chatModel";
 import type { IndexController } from "../search/IndexController";
@@ -109,7 +109,7 @@ export function registerHearthParticipant(
       }
       return {};
     } catch (error) {
-      const e = SidecarError.from(error);
+      const e = HearthError.from(error);
       if (e.code !== ErrorCodes.Cancelled) stream.markdown(`Hearth: ${e.userMessage}`);
       return { errorDetails: e.code === ErrorCodes.Cancelled ? undefined : { message: e.userMessage } };
     } finally {

@@ -1,13 +1,13 @@
 import { createHash } from "node:crypto";
 import * as vscode from "vscode";
-import { SidecarError } from "../../common/sidecar/SidecarError";
+import { HearthError } from "../../shared/errors";
 import {
   ErrorCodes,
   type IndexBuildResult,
   type IndexSearchResult,
   type IndexTarget,
   type SearchMode,
-} from "../../sidecar/protocol";
+} from "../../shared/protocol";
 import { readConfig, type HearthConfig } from "../config";
 import { roleModelSpec } from "../models/engineSpec";
 import { SEARCH_MODEL_CONTEXT_SIZE } from "../../common/models/modelArgs";
@@ -166,7 +166,7 @@ export class IndexController implements vscode.Disposable {
         );
         return result;
       } catch (error) {
-        const e = SidecarError.from(error);
+        const e = HearthError.from(error);
         if (e.code === ErrorCodes.Cancelled) {
           if (this.state !== "paused")
             this.show(
@@ -197,7 +197,7 @@ export class IndexController implements vscode.Disposable {
    * For an index the sidecar found damaged: say so, with a button that rebuilds it from scratch.
    * @returns whether `e` was that error (and the offer shown).
    */
-  private offerRebuild(e: SidecarError): boolean {
+  private offerRebuild(e: HearthError): boolean {
     if (e.code !== ErrorCodes.IndexDamaged) return false;
     void vscode.window.showErrorMessage(`Hearth: ${e.message}`, "Re-index Workspace").then((choice) => {
       if (choice) void this.build(true);
@@ -252,7 +252,7 @@ export class IndexController implements vscode.Disposable {
 
   /**
    * Search the workspace index (building it first if there is none).
-   * @throws SidecarError (NoModelLoaded for vector/hybrid without an embedding model, …); Error without a folder.
+   * @throws HearthError (NoModelLoaded for vector/hybrid without an embedding model, …); Error without a folder.
    */
   async search(
     query: string,
@@ -279,7 +279,7 @@ export class IndexController implements vscode.Disposable {
       options.signal,
     );
     return searching.catch((error: unknown) => {
-      this.offerRebuild(SidecarError.from(error));
+      this.offerRebuild(HearthError.from(error));
       throw error;
     });
   }
@@ -310,7 +310,7 @@ export class IndexController implements vscode.Disposable {
         if (r.updated || r.removed)
           this.log.info(`Index updated: ${r.updated} changed, ${r.removed} removed (${r.timings.totalMs} ms).`);
       } catch (error) {
-        this.log.warn(`Index update failed: ${SidecarError.from(error).message}`);
+        this.log.warn(`Index update failed: ${HearthError.from(error).message}`);
       }
     });
     return this.updating;

@@ -1,8 +1,8 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { describeScores, hitLocation, searchMethod, snippet } from "../../common/search/format";
-import { SidecarError } from "../../common/sidecar/SidecarError";
-import type { SearchHit } from "../../sidecar/protocol";
+import { HearthError } from "../../shared/errors";
+import type { SearchHit } from "../../shared/protocol";
 import type { IndexController } from "./IndexController";
 
 type HitItem = vscode.QuickPickItem & { hit?: SearchHit };
@@ -67,7 +67,7 @@ export async function searchCodeQuickPick(index: IndexController, initial = ""):
       if (!result.hits.length) qp.items = [{ label: "No results", alwaysShow: true }];
     } catch (error) {
       if (mine !== seq) return;
-      const e = SidecarError.from(error);
+      const e = HearthError.from(error);
       qp.items = [{ label: "$(warning) Search failed", detail: e.userMessage, alwaysShow: true }];
     } finally {
       if (mine === seq) qp.busy = false;

@@ -1,8 +1,8 @@
 import * as vscode from "vscode";
 import type { ModelRoles } from "../../common/models/ModelRoles";
 import type { HearthServer } from "../../common/serve/HearthServer";
-import { SidecarError } from "../../common/sidecar/SidecarError";
-import type { ModelInfo, ModelRole } from "../../sidecar/protocol";
+import { HearthError } from "../../shared/errors";
+import type { ModelInfo, ModelRole } from "../../shared/protocol";
 import { readConfig } from "../config";
 import { roleModelSpec } from "../models/engineSpec";
 import type { SidecarClient } from "../sidecar/SidecarClient";
@@ -85,7 +85,7 @@ export class LocalApiServer implements vscode.Disposable {
         await this.roles
           .ensure(role, { model, ...(contextSize ? { contextSize } : {}) })
           .catch((error: unknown) =>
-            this.log.error(`Local API server: the ${role} model did not load: ${SidecarError.from(error).userMessage}`),
+            this.log.error(`Local API server: the ${role} model did not load: ${HearthError.from(error).userMessage}`),
           );
       }
     } finally {

@@ -13,7 +13,7 @@ import { RestartPolicy } from "../../common/sidecar/RestartPolicy";
 import type { Disposable, SidecarApi } from "../../common/sidecar/SidecarApi";
 import { NotificationHandlers } from "../../common/sidecar/NotificationHandlers";
 import { PendingRequests } from "../../common/sidecar/PendingRequests";
-import { SidecarError, sidecarExited } from "../../common/sidecar/SidecarError";
+import { HearthError, sidecarExited } from "../../shared/errors";
 import {
   PROTOCOL_VERSION,
   type SidecarInfo,
@@ -21,7 +21,7 @@ import {
   type SidecarMethods,
   type SidecarNotifications,
   type StatusParams,
-} from "../../sidecar/protocol";
+} from "../../shared/protocol";
 import type { HearthConfig } from "../config";
 
 /**
@@ -67,7 +67,7 @@ export class SidecarClient implements SidecarApi, vscode.Disposable {
         health: "error",
         message: `Sidecar failed to start: ${String(error)}`,
       });
-      throw SidecarError.from(error);
+      throw HearthError.from(error);
     });
     return this.startPromise;
   }

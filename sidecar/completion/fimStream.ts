@@ -1,4 +1,4 @@
-import type { InfillParams, InfillResult } from "../protocol";
+import type { InfillParams, InfillResult } from "../../shared/protocol";
 import { cutAtRepeatedLine, repeatedLineIndex, trimToSyntaxOf } from "./syntaxTrim";
 
 /** Why a FIM answer was stopped by Hearth rather than by the engine. */

@@ -1,5 +1,5 @@
 import { sharedParsers } from "../syntax/SyntaxParsers";
-import { GRAMMARS } from "../syntax/languages";
+import { GRAMMARS } from "../../shared/languages";
 
 /** VS Code language ids whose tree-sitter grammar (a key of `GRAMMARS`) has another name. */
 const GRAMMAR_OF: Record<string, string> = { typescriptreact: "tsx", javascriptreact: "javascript" };

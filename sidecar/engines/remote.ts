@@ -1,4 +1,4 @@
-import { HearthError } from "../errors";
+import { HearthError } from "../../shared/errors";
 import { l2Normalize } from "../llama/EmbeddingService";
 import { finishFim, FimStream } from "../completion/fimStream";
 import { DEFAULT_GENERATION } from "../llama/ChatService";
@@ -15,7 +15,7 @@ import {
   type ModelInfo,
   type ModelLoadParams,
   type StopReason,
-} from "../protocol";
+} from "../../shared/protocol";
 import { embeddingPrefixes, type EmbeddingPrefixes } from "../search/prefixes";
 import { fimTemplateFor, type FimTemplate } from "./fimTemplates";
 import { ContextOverflow, DEFAULT_HTTP_LIMITS, EngineHttp, type HttpLimits } from "./http";

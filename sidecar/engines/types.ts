@@ -1,4 +1,4 @@
-import type { ChatSendParams, ChatSendResult, InfillParams, InfillResult } from "../protocol";
+import type { ChatSendParams, ChatSendResult, InfillParams, InfillResult } from "../../shared/protocol";
 
 /**
  * The seam between the sidecar's methods and whatever runs a model: one small interface per capability. The

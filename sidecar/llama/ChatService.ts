@@ -5,7 +5,7 @@ import {
   type LlamaContext,
   type LlamaModel,
 } from "node-llama-cpp";
-import { HearthError } from "../errors";
+import { HearthError } from "../../shared/errors";
 import {
   ErrorCodes,
   type ChatMessage,
@@ -13,8 +13,8 @@ import {
   type ChatSendResult,
   type GenerationParams,
   type StopReason,
-} from "../protocol";
-import { settingDefault } from "../../common/settings";
+} from "../../shared/protocol";
+import { settingDefault } from "../../shared/settings";
 
 /**
  * More characters per token than any tokenizer gives over real text (BPE vocabularies merge at most a few dozen

@@ -5,10 +5,10 @@ import {
   type LlamaModel,
   type Token,
 } from "node-llama-cpp";
-import { HearthError } from "../errors";
-import { ErrorCodes, type InfillParams, type InfillResult } from "../protocol";
+import { HearthError } from "../../shared/errors";
+import { ErrorCodes, type InfillParams, type InfillResult } from "../../shared/protocol";
 import { finishFim, FimStream } from "../completion/fimStream";
-import { settingDefault } from "../../common/settings";
+import { settingDefault } from "../../shared/settings";
 
 export const INFILL_DEFAULTS = {
   prefixTokens: settingDefault("completion.prefixTokens"),

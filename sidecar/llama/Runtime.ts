@@ -10,7 +10,7 @@ import {
   type LlamaContext,
   type LlamaModel,
 } from "node-llama-cpp";
-import { HearthError } from "../errors";
+import { HearthError } from "../../shared/errors";
 import { corrupt } from "../models/ggufHeader";
 import { inspectGguf, resolveModel, type DownloadProgress } from "../models/resolveModel";
 import {
@@ -20,7 +20,7 @@ import {
   type ModelLoadParams,
   type ModelRole,
   type RuntimeStatsResult,
-} from "../protocol";
+} from "../../shared/protocol";
 import { ChatService } from "./ChatService";
 import { CompletionService } from "./CompletionService";
 import { EmbeddingService } from "./EmbeddingService";
@@ -29,7 +29,7 @@ import { defaultThreads } from "./threads";
 import { loadRemote } from "../engines/remote";
 import { DEFAULT_HTTP_LIMITS } from "../engines/http";
 import type { ChatEngine, EmbeddingEngine, FimEngine, RerankEngine } from "../engines/types";
-import { settingDefault } from "../../common/settings";
+import { settingDefault } from "../../shared/settings";
 
 /** Where the runtime writes its log lines; the sidecar forwards them to the client's output channel. */
 export interface Logger {

@@ -1,6 +1,6 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import type { DiscoveredModel } from "../protocol";
+import type { DiscoveredModel } from "../../shared/protocol";
 
 /**
  * Lists GGUF files already on disk, without downloading anything. Looks in:

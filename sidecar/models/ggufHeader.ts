@@ -1,8 +1,8 @@
 import { promises as fs } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
-import { ErrorCodes } from "../protocol";
-import { HearthError } from "../errors";
+import { ErrorCodes } from "../../shared/protocol";
+import { HearthError } from "../../shared/errors";
 
 /**
  * Byte sizes of GGUF metadata value types, by type id (GGUF spec, ggml/docs/gguf.md); `undefined` for the

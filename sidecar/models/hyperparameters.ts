@@ -1,5 +1,5 @@
 import type { GgufFileInfo } from "node-llama-cpp";
-import type { HearthError } from "../errors";
+import type { HearthError } from "../../shared/errors";
 import { corrupt } from "./ggufHeader";
 
 /** Architectures without attention heads (state-space and RNN models): their head counts may be 0. */

@@ -6,8 +6,8 @@ import path from "node:path";
 import { resolveModelFile, readGgufFileInfo, type GgufFileInfo } from "node-llama-cpp";
 import { checkGgufHeader, corrupt } from "./ggufHeader";
 import { hyperparameterProblem } from "./hyperparameters";
-import { HearthError } from "../errors";
-import { ErrorCodes, type ModelSpec } from "../protocol";
+import { HearthError } from "../../shared/errors";
+import { ErrorCodes, type ModelSpec } from "../../shared/protocol";
 
 /** Progress of a model download, in bytes. */
 export interface DownloadProgress {

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { HearthError } from "../errors";
+import { HearthError } from "../../shared/errors";
 import type { EmbeddingEngine, RerankEngine } from "../engines/types";
 import {
   ErrorCodes,
@@ -16,16 +16,16 @@ import {
   type SearchHit,
   type SearchMode,
   type SkippedPath,
-} from "../protocol";
+} from "../../shared/protocol";
 import type { Chunk, Chunker } from "./chunker";
 import { discoverFiles, isIndexable, readIndexableFile } from "./discover";
 import { convexFusion, interpolate, reciprocalRankFusion } from "./fusion";
 import { hitFileLines } from "./fileLines";
 import { lexicalTerms, queryTerms } from "./identifiers";
-import { languageOf } from "../syntax/languages";
+import { languageOf } from "../../shared/languages";
 import { type IndexStore, type ChunkRow, type FileRow } from "./store";
-import { settingDefault } from "../../common/settings";
-import { insideRoot } from "../../common/actions/workspacePath";
+import { settingDefault } from "../../shared/settings";
+import { insideRoot } from "../../shared/workspacePath";
 
 const COLUMNS = ["id", "path", "language", "startLine", "endLine", "symbol", "text"];
 

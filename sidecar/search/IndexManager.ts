@@ -1,8 +1,8 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
-import { HearthError } from "../errors";
+import { HearthError } from "../../shared/errors";
 import type { Runtime } from "../llama/Runtime";
-import { ErrorCodes, type IndexTarget } from "../protocol";
+import { ErrorCodes, type IndexTarget } from "../../shared/protocol";
 import { sharedChunker, type Chunker } from "./chunker";
 import { CodeIndex } from "./CodeIndex";
 import { IndexStore, type TableKey } from "./store";

@@ -1,5 +1,5 @@
 import type * as TreeSitter from "@vscode/tree-sitter-wasm";
-import { GRAMMARS, type GrammarSpec } from "../syntax/languages";
+import { GRAMMARS, type GrammarSpec } from "../../shared/languages";
 import { sharedParsers, SyntaxParsers } from "../syntax/SyntaxParsers";
 
 /**

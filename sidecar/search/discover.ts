@@ -2,23 +2,24 @@ import { createHash } from "node:crypto";
 import { constants as fsConstants, promises as fs, type Dirent } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
 import path from "node:path";
-import ignore, { type Ignore } from "ignore";
-import { languageOf } from "../syntax/languages";
-import { settingDefault } from "../../common/settings";
-import { isWithin } from "../../common/actions/workspacePath";
+import ignore from "ignore";
+import { languageOf } from "../../shared/languages";
+import { settingDefault } from "../../shared/settings";
+import { isWithin } from "../../shared/workspacePath";
+import {
+  isIgnored,
+  isIgnoredPath,
+  isSecretsFile,
+  mayWalkFolder,
+  readRules,
+  type Rules,
+} from "../../shared/workspaceFiles";
 
-/** Exclusions that apply when the client sends none (VS Code's own `files.exclude` / `search.exclude` defaults). */
-export const DEFAULT_EXCLUDES: readonly string[] = [
-  "**/.git",
-  "**/.svn",
-  "**/.hg",
-  "**/CVS",
-  "**/.DS_Store",
-  "**/node_modules",
-  "**/bower_components",
-  "**/*.code-search",
-  "**/.hearth",
-];
+/**
+ * Exclusions that apply when the client sends none (VS Code's own `files.exclude` / `search.exclude` defaults
+ * that the workspace-file policy does not already cover: its never-walked folders apply whatever is sent).
+ */
+export const DEFAULT_EXCLUDES: readonly string[] = ["**/.DS_Store", "**/*.code-search"];
 
 /** Default size cap for one file, bytes (the `hearth.index.maxFileBytes` setting). */
 export const DEFAULT_MAX_FILE_BYTES = settingDefault("index.maxFileBytes");
@@ -80,39 +81,9 @@ function expandBraces(pattern: string): string[] {
     .flatMap((alt) => expandBraces(pattern.slice(0, m.index) + alt + pattern.slice(m.index + m[0].length)));
 }
 
-/** The ignore rules of one folder's `.gitignore` and `.hearthignore`. */
-export interface Rules {
-  /** Folder the rules' patterns are relative to, relative to the root ("" for the root). */
-  base: string;
-  ig: Ignore;
-}
-
-/** The rules of `dirAbs`'s `.gitignore` and `.hearthignore` (patterns relative to `base`); undefined when none. */
-export async function readRules(dirAbs: string, base: string): Promise<Rules | undefined> {
-  let text = "";
-  for (const name of [".gitignore", ".hearthignore"]) {
-    text += `${await fs.readFile(path.join(dirAbs, name), "utf8").catch(() => "")}\n`;
-  }
-  if (!text.trim()) return undefined;
-  return { base, ig: ignore().add(text) };
-}
-
-/** gitignore semantics across nested files: the deepest rule that says anything about the path wins. */
-export function isIgnored(rules: readonly Rules[], rel: string, isDir: boolean): boolean {
-  let ignored = false;
-  for (const r of rules) {
-    const sub = r.base ? (rel.startsWith(`${r.base}/`) ? rel.slice(r.base.length + 1) : undefined) : rel;
-    if (sub === undefined) continue;
-    const t = r.ig.test(isDir ? `${sub}/` : sub);
-    if (t.ignored) ignored = true;
-    else if (t.unignored) ignored = false;
-  }
-  return ignored;
-}
-
 /**
- * Walk `root` and list the files worth indexing, honouring nested `.gitignore` files, `.hearthignore`, the
- * `exclude` globs, the size cap and a list of never-indexed names (lockfiles, minified bundles, binary
+ * Walk `root` and list the files worth indexing under the workspace-file policy (`shared/workspaceFiles.ts`:
+ * never-walked folders, secrets files, nested `.gitignore` and `.hearthignore` files), the `exclude` globs, the size cap and a list of never-indexed names (lockfiles, minified bundles, binary
  * extensions). Symlinks are followed once and only inside `root`: a link back to a folder already visited is
  * skipped ("symlink loop"), and a link whose real target lies outside `root`'s real path (`/`, another project,
  * a secret) is skipped ("symlink out of the folder"), so a cloned repository cannot make Hearth walk or index
@@ -171,6 +142,7 @@ export async function discoverFiles(
           continue;
         }
       }
+      if (isDir && !mayWalkFolder(entry.name)) continue;
       if (excludes.ignores(isDir ? `${rel}/` : rel) || isIgnored(rules, rel, isDir)) continue;
       if (isDir) {
         const real = await fs.realpath(abs).catch(() => undefined);
@@ -185,6 +157,10 @@ export async function discoverFiles(
       if (!isFile) {
         if (languageOf(entry.name))
           skipped.push({ path: rel, reason: "not a regular file (a FIFO, socket or device)" });
+        continue;
+      }
+      if (isSecretsFile(rel)) {
+        skipped.push({ path: rel, reason: "may hold secrets (never indexed)" });
         continue;
       }
       const reason = skipReasonByName(entry.name);
@@ -229,20 +205,12 @@ export function skipReasonByName(name: string): string | undefined {
 /** Whether discovery would index `rel` (relative path) under `root`, for single-file updates from a watcher. */
 export async function isIndexable(root: string, rel: string, options: DiscoverOptions = {}): Promise<boolean> {
   const excludes = ignore().add((options.exclude ?? DEFAULT_EXCLUDES).flatMap(expandBraces));
-  if (excludes.ignores(rel)) return false;
+  if (excludes.ignores(rel) || isSecretsFile(rel)) return false;
   // A path that leads out of the folder through a symlink (of the file or of a folder above it) is not indexed.
   const real = await fs.realpath(path.join(root, rel)).catch(() => undefined);
   if (real && !isWithin(await fs.realpath(root).catch(() => path.resolve(root)), real)) return false;
-  const parts = rel.split("/");
-  const rules: Rules[] = [];
-  for (let i = 0; i < parts.length; i++) {
-    const base = parts.slice(0, i).join("/");
-    const r = await readRules(path.join(root, base), base);
-    if (r) rules.push(r);
-    const sub = parts.slice(0, i + 1).join("/");
-    if (isIgnored(rules, sub, i < parts.length - 1)) return false;
-  }
-  return !skipReasonByName(parts.at(-1)!) && languageOf(rel) !== undefined;
+  if (await isIgnoredPath(root, rel)) return false;
+  return !skipReasonByName(rel.split("/").at(-1)!) && languageOf(rel) !== undefined;
 }
 
 /** A file's text plus its content hash, or the reason it cannot be indexed. */

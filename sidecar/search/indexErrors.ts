@@ -1,5 +1,5 @@
-import { HearthError } from "../errors";
-import { ErrorCodes } from "../protocol";
+import { HearthError } from "../../shared/errors";
+import { ErrorCodes } from "../../shared/protocol";
 
 /** OS errors that mean the storage, not the index, is at fault: errno name or Rust's `(os error N)`. */
 const STORAGE_ERRORS: ReadonlyArray<{ pattern: RegExp; what: string; hint: string }> = [

@@ -4,8 +4,8 @@ import path from "node:path";
 import type * as LanceDb from "@lancedb/lancedb";
 import { Field, FixedSizeList, Float32, Int32, Schema, Utf8 } from "apache-arrow";
 import lockfile from "proper-lockfile";
-import { HearthError } from "../errors";
-import { ErrorCodes } from "../protocol";
+import { HearthError } from "../../shared/errors";
+import { ErrorCodes } from "../../shared/protocol";
 
 /** One stored chunk. `terms` is the identifier-split text the full-text index sees (see lexicalTerms). */
 export interface ChunkRow {

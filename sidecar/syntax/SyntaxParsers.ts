@@ -1,7 +1,7 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 import type * as TreeSitter from "@vscode/tree-sitter-wasm";
-import { GRAMMARS } from "./languages";
+import { GRAMMARS } from "../../shared/languages";
 
 type Parser = TreeSitter.Parser;
 type Node = TreeSitter.Node;

@@ -23,6 +23,7 @@ import {
   type ToolContext,
 } from "../../common/agent/agentTools";
 import { allowlisted, RUN_COMMAND_TOOL } from "../../common/agent/runCommand";
+import { discoverFiles } from "../../sidecar/search/discover";
 import { planTools, readToolAnswer } from "../../common/serve/tools";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
 import { chunk, json, RecordedEngine, sse } from "../engines/recordedEngine";
@@ -174,6 +175,39 @@ describe("agent: tool calls made under the tools' grammar", () => {
     });
     setTimeout(() => abort.abort(), 20);
     expect((await running).stopped).toBe("cancelled");
+  });
+});
+
+describe("one workspace-file policy (shared/workspaceFiles.ts)", () => {
+  it("the index and the agent's list_files see the same files: never-walked folders, secrets and ignored files left out", async () => {
+    const root = await fs.mkdtemp(path.join(work, "policy-"));
+    const files: Record<string, string> = {
+      "src/app.ts": "export const app = 1;\n",
+      "dist/out.js": "export const built = 1;\n", // a build folder not ignored: both walk it
+      "build/make.py": "print('build')\n",
+      ".git/hooks/pre-commit.sh": "echo hook\n", // never walked, whatever the excludes say
+      "node_modules/dep/index.js": "module.exports = 1;\n",
+      ".venv/lib/site.py": "x = 1\n",
+      ".cache/tool/cache.json": "{}\n",
+      "pkg/__pycache__/m.py": "x = 1\n",
+      ".env.json": '{"API_KEY": "secret"}\n', // a secrets file with an indexable extension
+      "config/.env.local.yaml": "token: secret\n",
+      "ignored/skip.ts": "export const skipped = 1;\n",
+      ".gitignore": "ignored/\n",
+    };
+    for (const [rel, text] of Object.entries(files)) {
+      await fs.mkdir(path.dirname(path.join(root, rel)), { recursive: true });
+      await fs.writeFile(path.join(root, rel), text);
+    }
+    // The index gets no excludes at all (as from a workspace whose settings cleared files.exclude).
+    const indexed = (await discoverFiles(root, { exclude: [] })).files.map((f) => f.path).sort();
+    expect(indexed).toEqual(["build/make.py", "dist/out.js", "src/app.ts"]);
+    const listed = await READ_TOOLS.find((t) => t.name === "list_files")!.run(
+      { dir: "", glob: null },
+      { api: sidecar, target: { root, storageDir: path.join(work, "index") }, signal: new AbortController().signal },
+    );
+    // list_files also shows files the index has no language for (.gitignore); every indexed file is listed.
+    expect(listed.split("\n").sort()).toEqual([".gitignore", ...indexed].sort());
   });
 });
 

@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChatController } from "../../common/chat/ChatController";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
-import { ErrorCodes, type ChatDeltaParams, type EngineKind } from "../../sidecar/protocol";
+import { ErrorCodes, type ChatDeltaParams, type EngineKind } from "../../shared/protocol";
 import { errorOf, spawnSidecar, type LogLine } from "../sidecar/helpers";
 import { chunk, json, ndjson, RecordedEngine, sse, type Route } from "./recordedEngine";
 

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
-import { ErrorCodes, type ChatDeltaParams, type IndexTarget } from "../../sidecar/protocol";
+import { ErrorCodes, type ChatDeltaParams, type IndexTarget } from "../../shared/protocol";
 import { errorOf, spawnSidecar } from "../sidecar/helpers";
 import { labModel, testModel } from "../testModels";
 import { freePort, startLlamaServer, type RunningLlamaServer } from "./llamaServer";

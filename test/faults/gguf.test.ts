@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
 import { checkGgufHeader } from "../../sidecar/models/ggufHeader";
-import { ErrorCodes } from "../../sidecar/protocol";
+import { ErrorCodes } from "../../shared/protocol";
 import { LAB_MODEL_FILES } from "../../lab/ggufModels";
 import { errorOf, spawnSidecar } from "../sidecar/helpers";
 import { REPO_ROOT, testModel } from "../testModels";

@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import * as lancedb from "@lancedb/lancedb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
-import { ErrorCodes, type IndexBuildParams, type IndexTarget } from "../../sidecar/protocol";
+import { ErrorCodes, type IndexBuildParams, type IndexTarget } from "../../shared/protocol";
 import { errorOf, spawnSidecar, waitFor } from "../sidecar/helpers";
 
 const run = promisify(execFile);

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
-import { ErrorCodes } from "../../sidecar/protocol";
+import { ErrorCodes } from "../../shared/protocol";
 import { u32, type GgufValue } from "../fixtures/synthetic/ggufWriter";
 import { writeSyntheticFimModel } from "../fixtures/synthetic/syntheticModels";
 import { testModel } from "../testModels";

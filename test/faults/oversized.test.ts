@@ -5,9 +5,9 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
-import { MAX_CHAT_CHARS, MAX_CHAT_MESSAGES } from "../../sidecar/guards";
+import { MAX_CHAT_CHARS, MAX_CHAT_MESSAGES } from "../../shared/guards";
 import { WATCHDOG_SOURCE } from "../../sidecar/parentWatchdog";
-import { ErrorCodes, type ChatMessage } from "../../sidecar/protocol";
+import { ErrorCodes, type ChatMessage } from "../../shared/protocol";
 import { testModel } from "../testModels";
 import { errorOf, spawnSidecar, waitFor } from "../sidecar/helpers";
 

@@ -5,7 +5,7 @@ import path from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
-import { ErrorCodes, PROTOCOL_VERSION, type SidecarMethod } from "../../sidecar/protocol";
+import { ErrorCodes, PROTOCOL_VERSION, type SidecarMethod } from "../../shared/protocol";
 import { SIDECAR_PATH } from "../testModels";
 import { spawnSidecar } from "../sidecar/helpers";
 

@@ -3,8 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
-import { MAX_QUERY_CHARS } from "../../sidecar/guards";
-import { ErrorCodes, type IndexTarget, type SearchMode } from "../../sidecar/protocol";
+import { MAX_QUERY_CHARS } from "../../shared/guards";
+import { ErrorCodes, type IndexTarget, type SearchMode } from "../../shared/protocol";
 import { errorOf, spawnSidecar } from "../sidecar/helpers";
 import { labModel } from "../testModels";
 

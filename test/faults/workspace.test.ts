@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
-import type { IndexTarget } from "../../sidecar/protocol";
+import type { IndexTarget } from "../../shared/protocol";
 import { spawnSidecar } from "../sidecar/helpers";
 
 describe("fault suite: symlinks do not lead indexing out of the workspace", () => {

@@ -4,7 +4,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { unifiedDiff } from "../../common/actions/proposal";
-import { insideRoot } from "../../common/actions/workspacePath";
+import { insideRoot } from "../../shared/workspacePath";
 
 describe("fault suite: paths a model names stay inside the workspace", () => {
   let base: string;

@@ -4,7 +4,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HearthServer } from "../../common/serve/HearthServer";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
-import type { ModelInfo } from "../../sidecar/protocol";
+import type { ModelInfo } from "../../shared/protocol";
 import { spawnSidecar } from "../sidecar/helpers";
 import { CLI_PATH, labModel, testModel } from "../testModels";
 

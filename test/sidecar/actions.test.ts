@@ -3,7 +3,7 @@ import { applyProposal } from "../../common/actions/proposal";
 import { responseSchema, runAction } from "../../common/actions/runAction";
 import { builtinPrompts } from "../../common/actions/promptFiles";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
-import { ErrorCodes } from "../../sidecar/protocol";
+import { ErrorCodes } from "../../shared/protocol";
 import { testModel } from "../testModels";
 import { errorOf, spawnSidecar } from "./helpers";
 

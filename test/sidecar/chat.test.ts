@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ChatController } from "../../common/chat/ChatController";
 import { sidecarEnvironment, type SidecarProcess } from "../../common/sidecar/SidecarProcess";
-import { ErrorCodes, type ChatDeltaParams, type StatusParams } from "../../sidecar/protocol";
+import { ErrorCodes, type ChatDeltaParams, type StatusParams } from "../../shared/protocol";
 import { writeSyntheticFimModel } from "../fixtures/synthetic/syntheticModels";
 import { testModel } from "../testModels";
 import { errorOf, spawnSidecar, waitFor, type LogLine } from "./helpers";

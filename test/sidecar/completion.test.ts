@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CompletionEngine, explainReason } from "../../common/completion/CompletionEngine";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
-import { ErrorCodes } from "../../sidecar/protocol";
+import { ErrorCodes } from "../../shared/protocol";
 import { writeSyntheticFimModel } from "../fixtures/synthetic/syntheticModels";
 import { testModel } from "../testModels";
 import { errorOf, spawnSidecar } from "./helpers";

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
-import { ErrorCodes, type ModelProgressParams } from "../../sidecar/protocol";
+import { ErrorCodes, type ModelProgressParams } from "../../shared/protocol";
 import { testModel } from "../testModels";
 import { errorOf, spawnSidecar } from "./helpers";
 

@@ -1,9 +1,9 @@
 import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { SidecarError } from "../../common/sidecar/SidecarError";
+import { HearthError } from "../../shared/errors";
 import { SidecarProcess, type SidecarProcessOptions } from "../../common/sidecar/SidecarProcess";
-import type { SidecarInitOptions } from "../../sidecar/protocol";
+import type { SidecarInitOptions } from "../../shared/protocol";
 import { SIDECAR_PATH } from "../testModels";
 
 /** Log lines the sidecar sent, for assertions and for debugging failures. */
@@ -38,12 +38,12 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 10_000, what
   }
 }
 
-/** The SidecarError a request failed with; fails the test when it succeeded. */
-export async function errorOf(promise: Promise<unknown>): Promise<SidecarError> {
+/** The HearthError a request failed with; fails the test when it succeeded. */
+export async function errorOf(promise: Promise<unknown>): Promise<HearthError> {
   try {
     await promise;
   } catch (e) {
-    return SidecarError.from(e);
+    return HearthError.from(e);
   }
   throw new Error("expected the request to fail");
 }

@@ -3,8 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
-import { languageOf } from "../../sidecar/syntax/languages";
-import { ErrorCodes, type IndexProgressParams, type IndexTarget, type SearchHit } from "../../sidecar/protocol";
+import { languageOf } from "../../shared/languages";
+import { ErrorCodes, type IndexProgressParams, type IndexTarget, type SearchHit } from "../../shared/protocol";
 import { writeSyntheticEmbeddingModel, writeSyntheticRerankModel } from "../fixtures/synthetic/syntheticModels";
 import { errorOf, spawnSidecar, waitFor } from "./helpers";
 

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildBenchmark, filesOf, type BenchmarkQuery } from "../../bench/searchBenchmark";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
 import { sharedParsers } from "../../sidecar/syntax/SyntaxParsers";
-import { ErrorCodes, type IndexTarget, type SearchMode } from "../../sidecar/protocol";
+import { ErrorCodes, type IndexTarget, type SearchMode } from "../../shared/protocol";
 import { labModel } from "../testModels";
 import { errorOf, spawnSidecar } from "./helpers";
 

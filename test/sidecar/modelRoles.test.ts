@@ -4,7 +4,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ModelRoles } from "../../common/models/ModelRoles";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
-import { ErrorCodes, type ModelRole } from "../../sidecar/protocol";
+import { ErrorCodes, type ModelRole } from "../../shared/protocol";
 import { writeSyntheticFimModel } from "../fixtures/synthetic/syntheticModels";
 import { testModel } from "../testModels";
 import { errorOf, spawnSidecar, waitFor } from "./helpers";

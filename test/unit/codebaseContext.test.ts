@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { codebaseCharBudget, codebaseContext } from "../../common/search/codebaseContext";
-import type { SearchHit } from "../../sidecar/protocol";
+import type { SearchHit } from "../../shared/protocol";
 
 const hit = (i: number, chars: number): SearchHit => ({
   path: `src/f${i}.ts`,

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { HearthError } from "../../sidecar/errors";
+import { HearthError } from "../../shared/errors";
 import {
   parseChatSendParams,
   parseModelListParams,
   parseModelLoadParams,
   parseRuntimeConfigureParams,
-} from "../../sidecar/guards";
-import { ErrorCodes } from "../../sidecar/protocol";
+} from "../../shared/guards";
+import { ErrorCodes } from "../../shared/protocol";
 
 function codeOf(fn: () => unknown): number | undefined {
   try {

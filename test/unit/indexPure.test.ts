@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { convexFusion, interpolate, reciprocalRankFusion } from "../../sidecar/search/fusion";
 import { lexicalTerms, queryTerms, splitIdentifier } from "../../sidecar/search/identifiers";
-import { languageOf } from "../../sidecar/syntax/languages";
+import { languageOf } from "../../shared/languages";
 import { embeddingPrefixes } from "../../sidecar/search/prefixes";
 import { setLanceCpuThreads, sqlString, tableSuffix } from "../../sidecar/search/store";
 import { l2Normalize } from "../../sidecar/llama/EmbeddingService";

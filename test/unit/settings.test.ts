@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { SETTINGS, settingDefault } from "../../common/settings";
+import { SETTINGS, settingDefault } from "../../shared/settings";
 import { REPO_ROOT } from "../testModels";
 
 /** How the README's settings table writes a default: numbers bare, everything else as inline code. */

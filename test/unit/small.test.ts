@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MultilineBuffer } from "../../cli/repl";
 import { PendingRequests } from "../../common/sidecar/PendingRequests";
-import { SidecarError } from "../../common/sidecar/SidecarError";
+import { HearthError } from "../../shared/errors";
 import { resolveModelArg } from "../../common/models/modelArgs";
 import { RestartPolicy } from "../../common/sidecar/RestartPolicy";
 import { DeltaCoalescer } from "../../sidecar/DeltaCoalescer";
@@ -93,10 +93,10 @@ describe("PendingRequests", () => {
     expect(await result).toBe("cancelled");
     expect(pending.size).toBe(0);
   });
-  it("rejects everything in flight on rejectAll, and converts other errors to SidecarError", async () => {
+  it("rejects everything in flight on rejectAll, and converts other errors to HearthError", async () => {
     const pending = new PendingRequests();
     const never = pending.run(() => new Promise(() => {}));
-    pending.rejectAll(new SidecarError(-33010, "gone"));
+    pending.rejectAll(new HearthError(-33010, "gone"));
     await expect(never).rejects.toMatchObject({ code: -33010, message: "gone" });
     await expect(
       pending.run(() => Promise.reject({ code: -33001, message: "x", data: { hint: "h" } })),

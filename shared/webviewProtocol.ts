@@ -6,7 +6,16 @@
  * Each entry of {@link WebviewToExtension} / {@link ExtensionToWebview} maps a method name to `[params, result]`;
  * notifications have result `void`.
  */
-import type { SourceRef } from "../common/chat/conversation";
+/** A code chunk used as context: where it is and why it was picked (stored in saved conversations too). */
+export interface SourceRef {
+  path: string;
+  startLine: number;
+  endLine: number;
+  symbol?: string;
+  score: number;
+  /** Human-readable scores, e.g. "lexical 7.12 (#1) · vector 0.613 (#3) · fused 0.0325". */
+  why: string;
+}
 
 /** A message as the webview shows it. */
 export interface ViewMessage {
