@@ -48,6 +48,47 @@ describe("hearth chat (CLI)", () => {
     expect((await hearth(["frobnicate"])).code).toBe(2);
   });
 
+  it("each command takes only its own flags: a foreign or unknown flag, or a surplus argument, is exit 2 naming it", async () => {
+    const foreign = await hearth(["index", "somewhere", "--temperature", "3"]);
+    expect(foreign.code).toBe(2);
+    expect(foreign.stderr).toBe(
+      "hearth: 'index' does not take --temperature, an option of chat, run, agent; 'hearth index --help' lists its options\n",
+    );
+    const unknown = await hearth(["serve", "--frobnicate"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/'serve' has no option --frobnicate/);
+    const surplus = await hearth(["search", "somewhere", "two", "words"]);
+    expect(surplus.code).toBe(2);
+    expect(surplus.stderr).toMatch(/'search' takes at most 2 argument\(s\); 'words' is one too many/);
+  });
+
+  it("hearth --help lists every command; hearth <command> --help shows that command's flags only", async () => {
+    const overview = await hearth(["--help"]);
+    expect(overview.code).toBe(0);
+    const names = [...overview.stdout.matchAll(/^ {2}([a-z][a-z-]*) {2,}/gm)].map((m) => m[1]);
+    expect(names).toEqual([
+      "chat",
+      "complete",
+      "index",
+      "search",
+      "run",
+      "agent",
+      "mcp",
+      "serve",
+      "models",
+      "doctor",
+      "import-continue",
+    ]);
+    for (const name of names) {
+      const help = await hearth([name!, "--help"]);
+      expect(help.code, name).toBe(0);
+      expect(help.stdout, name).toMatch(new RegExp(`^Usage: hearth ${name} `));
+    }
+    const index = (await hearth(["index", "--help"])).stdout;
+    expect(index).toContain("--embedding-model");
+    expect(index).not.toContain("--temperature");
+  });
+
   it("REPL: answers, /stats shows non-zero token counts, /params and /help work, /exit leaves", async () => {
     const input = [
       "Once upon a time",
