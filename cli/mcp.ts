@@ -1,17 +1,14 @@
-import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { z } from "zod";
-import { readWorkspaceText, ToolError } from "../common/agent/agentTools";
-import { hitLocation } from "../common/search/format";
-import { HearthError } from "../shared/errors";
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from "@modelcontextprotocol/sdk/types.js";
 import type { SidecarProcess } from "../common/sidecar/SidecarProcess";
-import { MAX_QUERY_CHARS } from "../shared/guards";
-import type { IndexTarget, SearchMode } from "../shared/protocol";
+import { argsFromOptional, optionalArgsSchema, ToolError, type ToolContext } from "../common/tools/definition";
+import { MCP_TOOLS } from "../common/tools/catalog";
+import { REINDEX } from "../common/tools/indexTools";
+import { HearthError } from "../shared/errors";
+import type { IndexTarget } from "../shared/protocol";
 
 declare const HEARTH_VERSION: string;
-
-/** Lines `read_range` returns at most. */
-export const MAX_RANGE_LINES = 2000;
 
 /** What `hearth mcp` serves. */
 export interface McpOptions {
@@ -22,22 +19,24 @@ export interface McpOptions {
 }
 
 /**
- * `hearth mcp`: the folder's code index as an MCP server over stdio (the official `@modelcontextprotocol/sdk`),
- * for any agent that speaks MCP (Claude Code, Cline, VS Code's agent mode, llama.vscode's agent). Tools:
- * `search_codebase` (hybrid BM25 + vector search, reranked when a reranker is loaded), `read_range` (lines of a
- * file in the folder), `index_status`, `reindex`. The index is built on the first search when there is none.
- * Arguments are validated by the SDK against each tool's schema (an error result names the field); a path
- * outside the folder, absolute or through `..` or a symlink, is refused. Ends when stdin closes.
+ * `hearth mcp`: the folder's code index as an MCP server over stdio (the official `@modelcontextprotocol/sdk`'s
+ * low-level `Server`, which takes each tool's JSON Schema as it is), for any agent that speaks MCP (Claude Code,
+ * Cline, VS Code's agent mode, llama.vscode's agent). Tools ({@link MCP_TOOLS}): `search_codebase` (hybrid BM25 +
+ * vector search, reranked when a reranker is loaded), `read_file`, `list_files`, `grep`, `index_status`,
+ * `reindex`. The index is built on the first search when there is none. Arguments are validated with ajv against
+ * each tool's schema (an error result names the field); a path outside the folder, absolute or through `..` or a
+ * symlink, or a secrets file is refused. Ends when stdin closes.
  * @returns when the client disconnects.
  */
 export async function runMcp(sidecar: SidecarProcess, options: McpOptions): Promise<void> {
   const { target, log } = options;
-  const server = new McpServer(
+  const server = new Server(
     { name: "hearth", version: typeof HEARTH_VERSION === "string" ? HEARTH_VERSION : "dev" },
     {
+      capabilities: { tools: {} },
       instructions:
         `Search and read the code of ${target.root} with Hearth's local index: search_codebase first, then ` +
-        "read_range for the lines around a hit.",
+        "read_file for the lines around a hit.",
     },
   );
   let built: Promise<void> | undefined;
@@ -53,139 +52,41 @@ export async function runMcp(sidecar: SidecarProcess, options: McpOptions): Prom
       built = undefined;
       throw error;
     }));
-  const fail = (error: unknown) => ({
-    isError: true,
-    content: [{ type: "text" as const, text: HearthError.from(error).userMessage }],
-  });
 
-  server.registerTool(
-    "search_codebase",
-    {
-      title: "Search the codebase",
-      description:
-        "Find the code chunks (functions, classes, blocks) of the workspace that best match a natural-language " +
-        "or keyword query. Returns each hit's path, line range, enclosing symbol, scores and text.",
-      inputSchema: {
-        query: z.string().min(1).max(MAX_QUERY_CHARS).describe("What to look for, in words or identifiers"),
-        top_k: z.number().int().min(1).max(50).optional().describe("How many hits (default 8)"),
-        mode: z.enum(["lexical", "vector", "hybrid"]).optional().describe("Default: hybrid with embeddings"),
-      },
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
-    async ({ query, top_k, mode }) => {
-      try {
+  server.setRequestHandler(ListToolsRequestSchema, () => ({
+    tools: MCP_TOOLS.map((t) => ({
+      name: t.name,
+      title: t.title,
+      description: t.description,
+      inputSchema: optionalArgsSchema(t.parameters),
+      annotations: { readOnlyHint: t.readOnly, ...(t.readOnly ? {} : { idempotentHint: true }), openWorldHint: false },
+    })),
+  }));
+
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const tool = MCP_TOOLS.find((t) => t.name === request.params.name);
+    if (!tool) throw new McpError(ErrorCode.InvalidParams, `Unknown tool '${request.params.name}'.`);
+    const ctx: ToolContext = {
+      api: sidecar,
+      target,
+      signal: extra.signal,
+      search: async (query, options, signal) => {
         await ensureIndex();
-        const r = await sidecar.request("index/search", {
-          ...target,
-          query,
-          topK: top_k ?? 8,
-          ...(mode ? { mode: mode as SearchMode } : {}),
-        });
-        const hits = r.hits.map((h) => ({
-          path: h.path,
-          startLine: h.startLine,
-          endLine: h.endLine,
-          ...(h.symbol ? { symbol: h.symbol } : {}),
-          score: h.score,
-          scores: h.scores,
-          text: h.text,
-        }));
-        const text = hits.length
-          ? hits.map((h) => `${hitLocation(h)}${h.symbol ? ` ${h.symbol}` : ""}\n${h.text}`).join("\n\n")
-          : "No hits.";
-        return {
-          content: [{ type: "text", text }],
-          structuredContent: { hits, mode: r.mode, reranked: r.reranked, ...(r.partial ? { partial: true } : {}) },
-        };
-      } catch (error) {
-        return fail(error);
-      }
-    },
-  );
-
-  server.registerTool(
-    "read_range",
-    {
-      title: "Read lines of a file",
-      description: `Lines start_line..end_line (1-based, inclusive, at most ${MAX_RANGE_LINES}) of a file in the workspace.`,
-      inputSchema: {
-        path: z.string().min(1).max(4096).describe("Path relative to the workspace folder"),
-        start_line: z.number().int().min(1),
-        end_line: z.number().int().min(1),
+        return sidecar.request("index/search", { ...target, query, ...options }, signal);
       },
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
-    async ({ path: rel, start_line, end_line }) => {
-      if (end_line < start_line) return fail(new Error("end_line must not be before start_line."));
-      if (end_line - start_line + 1 > MAX_RANGE_LINES) {
-        return fail(new Error(`Ask for at most ${MAX_RANGE_LINES} lines at a time.`));
-      }
-      try {
-        // The agent's reader: confined to the folder, no secrets, binary or huge files.
-        const { text } = await readWorkspaceText(target.root, rel);
-        return {
-          content: [
-            {
-              type: "text",
-              text: text
-                .split("\n")
-                .slice(start_line - 1, end_line)
-                .join("\n"),
-            },
-          ],
-        };
-      } catch (error) {
-        return fail(
-          error instanceof ToolError ? error : new Error(`Cannot read '${rel}': ${(error as Error).message}`),
-        );
-      }
-    },
-  );
-
-  server.registerTool(
-    "index_status",
-    {
-      title: "Index status",
-      description: "Whether the workspace has an index, how many files and chunks it holds, and its embedding model.",
-      inputSchema: {},
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
-    async () => {
-      try {
-        const s = await sidecar.request("index/status", target);
-        return { content: [{ type: "text", text: JSON.stringify(s) }], structuredContent: { ...s } };
-      } catch (error) {
-        return fail(error);
-      }
-    },
-  );
-
-  server.registerTool(
-    "reindex",
-    {
-      title: "Update the index",
-      description: "Bring the index up to date with the files on disk (unchanged files are not embedded again).",
-      inputSchema: {},
-      annotations: { readOnlyHint: false, idempotentHint: true, openWorldHint: false },
-    },
-    async () => {
-      try {
-        const r = await sidecar.request("index/build", target);
-        const summary = {
-          files: r.files,
-          chunks: r.chunks,
-          indexedFiles: r.indexedFiles,
-          unchangedFiles: r.unchangedFiles,
-          removedFiles: r.removedFiles,
-          skipped: r.skipped.length,
-        };
-        built = Promise.resolve();
-        return { content: [{ type: "text", text: JSON.stringify(summary) }], structuredContent: summary };
-      } catch (error) {
-        return fail(error);
-      }
-    },
-  );
+    };
+    try {
+      const output = await tool.run(argsFromOptional(tool, request.params.arguments), ctx);
+      if (tool === REINDEX) built = Promise.resolve();
+      return {
+        content: [{ type: "text" as const, text: output.text }],
+        ...(output.data ? { structuredContent: output.data } : {}),
+      };
+    } catch (error) {
+      const text = error instanceof ToolError ? error.message : HearthError.from(error).userMessage;
+      return { isError: true, content: [{ type: "text" as const, text }] };
+    }
+  });
 
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolve) => {

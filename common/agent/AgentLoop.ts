@@ -9,7 +9,8 @@ import {
 import { planTools, readToolAnswer } from "../serve/tools";
 import { HearthError } from "../../shared/errors";
 import type { SidecarApi } from "../sidecar/SidecarApi";
-import { capResult, ToolError, type AgentTool, type ToolContext } from "./agentTools";
+import type { AgentTool } from "./agentTools";
+import { capResult, ToolError, type ToolContext } from "../tools/definition";
 
 /** What the loop reports as it goes (the transcript: every call, its arguments and its result). */
 export type AgentEvent =

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { ToolError, type AgentTool, type CommandPolicy } from "./agentTools";
+import type { AgentTool } from "./agentTools";
+import { ToolError, type CommandPolicy } from "../tools/definition";
 
 /** How long one `run_command` command may run, ms, unless the policy says otherwise. */
 export const COMMAND_TIMEOUT_MS = 60_000;

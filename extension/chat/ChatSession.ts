@@ -234,7 +234,7 @@ export class ChatSession implements vscode.Disposable {
         nativeTools: this.roles.info("chat")?.engine !== undefined,
         commands: vscodeCommandPolicy(cfg.agent.allowedCommands),
         confirmSecret: vscodeConfirmSecret,
-        search: (query, signal) => this.deps.index!.search(query, { topK: 5, signal }),
+        search: (query, options, signal) => this.deps.index!.search(query, { ...options, signal }),
         ...(this.deps.review ? { review: vscodeReview(this.deps.review, target.root, abort.signal) } : {}),
         ...(system ? { system } : {}),
         onEvent: (e) => {

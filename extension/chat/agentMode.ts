@@ -1,14 +1,7 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
-import {
-  EDIT_TOOLS,
-  READ_TOOLS,
-  ToolError,
-  type AgentTool,
-  type CommandPolicy,
-  type ProposedChange,
-  type ReviewDecision,
-} from "../../common/agent/agentTools";
+import { EDIT_TOOLS, READ_TOOLS, type AgentTool } from "../../common/agent/agentTools";
+import { ToolError, type CommandPolicy, type ProposedChange, type ReviewDecision } from "../../common/tools/definition";
 import { RUN_COMMAND_TOOL } from "../../common/agent/runCommand";
 import type { EditProposal } from "../../common/actions/proposal";
 import type { ReviewController, ReviewItem } from "../actions/ReviewController";

@@ -13,15 +13,14 @@ import {
   type AgentEvent,
   type AgentOptions,
 } from "../../common/agent/AgentLoop";
+import { EDIT_TOOLS, READ_TOOLS } from "../../common/agent/agentTools";
 import {
-  EDIT_TOOLS,
-  READ_TOOLS,
   ToolError,
   type CommandPolicy,
   type ProposedChange,
   type ReviewDecision,
   type ToolContext,
-} from "../../common/agent/agentTools";
+} from "../../common/tools/definition";
 import { allowlisted, RUN_COMMAND_TOOL } from "../../common/agent/runCommand";
 import { discoverFiles } from "../../sidecar/search/discover";
 import { planTools, readToolAnswer } from "../../common/serve/tools";

@@ -4,6 +4,8 @@ import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { optionalArgsSchema } from "../../common/tools/definition";
+import { SEARCH_CODEBASE } from "../../common/tools/readTools";
 import { CLI_PATH, labModel } from "../testModels";
 
 /*
@@ -57,11 +59,20 @@ describe("hearth mcp: the code index as an MCP server over stdio", () => {
     await fs.rm(work, { recursive: true, force: true });
   });
 
-  it("lists its four tools with input schemas", async () => {
+  it("lists its tools with the input schemas of their one definition", async () => {
     const { tools } = await client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(["index_status", "read_range", "reindex", "search_codebase"]);
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      "grep",
+      "index_status",
+      "list_files",
+      "read_file",
+      "reindex",
+      "search_codebase",
+    ]);
     const search = tools.find((t) => t.name === "search_codebase")!;
+    expect(search.inputSchema).toEqual(optionalArgsSchema(SEARCH_CODEBASE.parameters));
     expect(search.inputSchema.required).toEqual(["query"]);
+    expect(search.annotations?.readOnlyHint).toBe(true);
   });
 
   it("search_codebase builds the index on first use and finds the function", async () => {
@@ -79,15 +90,23 @@ describe("hearth mcp: the code index as an MCP server over stdio", () => {
     expect(status.structuredContent).toMatchObject({ exists: true, files: 2 });
   });
 
-  it("read_range returns the lines; a path outside the folder is refused", async () => {
+  it("read_file returns the numbered lines; a path outside the folder or a secrets file is refused", async () => {
     const r = (await client.callTool({
-      name: "read_range",
+      name: "read_file",
       arguments: { path: "src/widget.ts", start_line: 1, end_line: 2 },
     })) as TextResult;
-    expect(r.content[0]!.text).toBe("export function renderWidget(width: number) {\n  return `<div>${width}</div>`;");
+    expect(r.content[0]!.text).toBe(
+      "1: export function renderWidget(width: number) {\n2:   return `<div>${width}</div>`;",
+    );
+    expect(r.structuredContent).toMatchObject({ path: "src/widget.ts", startLine: 1, endLine: 2 });
+    await fs.writeFile(path.join(work, "ws", ".env"), "API_KEY=secret\n");
+    const secret = (await client.callTool({ name: "read_file", arguments: { path: ".env" } })) as TextResult;
+    expect(secret.isError).toBe(true);
+    expect(secret.content[0]!.text).toMatch(/may hold secrets/);
+    await fs.rm(path.join(work, "ws", ".env"));
     for (const p of ["../secret.txt", path.join(work, "secret.txt")]) {
       const out = (await client.callTool({
-        name: "read_range",
+        name: "read_file",
         arguments: { path: p, start_line: 1, end_line: 1 },
       })) as TextResult;
       expect(out.isError).toBe(true);
@@ -100,7 +119,7 @@ describe("hearth mcp: the code index as an MCP server over stdio", () => {
     expect(r.isError).toBe(true);
     expect(r.content[0]!.text).toMatch(/query/);
     const range = (await client.callTool({
-      name: "read_range",
+      name: "read_file",
       arguments: { path: "src/widget.ts", start_line: 0, end_line: 1 },
     })) as TextResult;
     expect(range.isError).toBe(true);

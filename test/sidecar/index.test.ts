@@ -20,7 +20,9 @@ let work: string;
 
 async function copyCodebase(): Promise<string> {
   const root = await fs.mkdtemp(path.join(work, "code-"));
+  // The sidecar's sources, with the wire's floor (shared/: guards.ts, errors.ts, …) beside them at the top.
   await fs.cp(path.join(REPO, "sidecar"), root, { recursive: true });
+  await fs.cp(path.join(REPO, "shared"), root, { recursive: true });
   await fs.writeFile(path.join(root, "logo.ts"), Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01]));
   return root;
 }

@@ -357,7 +357,7 @@ test("language-model tools: hearth_searchCodebase and hearth_indexStatus answer 
   const token = new vscode.CancellationTokenSource().token;
   const result = await vscode.lm.invokeTool(
     "hearth_searchCodebase",
-    { input: { query: "greet someone by name", topK: 3 }, toolInvocationToken: undefined },
+    { input: { query: "greet someone by name", top_k: 3 }, toolInvocationToken: undefined },
     token,
   );
   const text = result.content.map((p) => (p instanceof vscode.LanguageModelTextPart ? p.value : "")).join("");
