@@ -1,21 +1,18 @@
-import * as os from "node:os";
 import * as vscode from "vscode";
 import type { ChatSession } from "./chat/ChatSession";
 import type { ChatViewProvider } from "./chat/ChatViewProvider";
 import type { ActionController } from "./actions/ActionController";
 import type { IndexController } from "./search/IndexController";
 import { searchCodeQuickPick } from "./search/searchQuickPick";
-import { whyNoCompletion, type HearthInlineCompletionProvider } from "./completion/InlineCompletionProvider";
-import { readConfig } from "./config";
-import { EngineKeys, roleModelSpec } from "./models/engineSpec";
-import { checkRoles } from "../common/models/checkRoles";
-import { mapContinueModels, readContinueConfig } from "../common/models/continueImport";
-import { pickChatModel, showModelError } from "./models/chatModel";
+import type { HearthInlineCompletionProvider } from "./completion/InlineCompletionProvider";
 import type { SidecarClient } from "./sidecar/SidecarClient";
 import type { ModelRoles } from "../common/models/ModelRoles";
 import type { LocalApiServer } from "./serve/LocalApiServer";
+import * as handlers from "./commandHandlers";
+import type { CommandId } from "./commandIds";
 
-interface Deps {
+/** What the commands work on: the extension's parts, made once at activation. */
+export interface CommandContext {
   sidecar: SidecarClient;
   roles: ModelRoles;
   session: ChatSession;
@@ -24,7 +21,64 @@ interface Deps {
   index: IndexController;
   actions: ActionController;
   localServer: LocalApiServer;
+  /** The chat view, once VS Code has resolved it. */
+  provider(): ChatViewProvider | undefined;
+  /** Commands from code actions pass (uri, range); from the palette or a key they get nothing. */
+  target(uri?: unknown, range?: unknown): { uri: vscode.Uri | undefined; range: vscode.Range | undefined };
+  /** Attach the active editor's selection to the chat (a notice when no editor is open). */
+  attachSelection(): void;
+  /** Attach the active editor's whole file to the chat. */
+  attachFile(): Promise<void>;
 }
+
+/** What VS Code calls when a command runs. */
+export type CommandHandler = (...args: unknown[]) => unknown;
+
+/**
+ * Every `hearth.*` command: its id (package.json's, {@link CommandId}: an id without a handler does not compile)
+ * → a factory of its handler. One line each; longer bodies are named functions in `commandHandlers.ts`.
+ */
+const COMMANDS: { [K in CommandId]: (c: CommandContext) => CommandHandler } = {
+  "hearth.openChat": (c) => () => c.provider()?.reveal(),
+  "hearth.newChat": (c) => () => c.session.newChat(),
+  "hearth.showHistory": handlers.showHistory,
+  "hearth.importContinue": handlers.importContinue,
+  "hearth.startLocalServer": handlers.startLocalServer,
+  "hearth.stopLocalServer": (c) => () => c.localServer.stop(),
+  "hearth.checkEngines": handlers.checkEngines,
+  "hearth.setEngineApiKey": handlers.setEngineApiKey,
+  "hearth.selectChatModel": handlers.selectChatModel,
+  "hearth.stopGeneration": (c) => () => c.session.stop(),
+  "hearth.addSelectionToChat": handlers.addSelectionToChat,
+  "hearth.addFileToChat": handlers.addFileToChat,
+  "hearth.restartSidecar": handlers.restartSidecar,
+  "hearth.showLog": (c) => () => c.log.show(),
+  "hearth.showStats": handlers.showStats,
+  "hearth.whyNoCompletion": handlers.whyNoCompletion,
+  "hearth.toggleCompletions": handlers.toggleCompletions,
+  "hearth.searchCode": (c) => (query?: unknown) => searchCodeQuickPick(c.index, typeof query === "string" ? query : ""),
+  // Not awaited: indexing reports through the status bar and may take minutes.
+  "hearth.indexWorkspace": (c) => () => void c.index.build(),
+  "hearth.reindexWorkspace": (c) => () => void c.index.build(true),
+  "hearth.pauseIndexing": (c) => () => c.index.pause(),
+  "hearth.cancelIndexing": (c) => () => c.index.cancel(),
+  "hearth.indexActions": handlers.indexActions,
+  "hearth.deleteOldIndexes": handlers.deleteOldIndexes,
+  // Actions (prompt files). Not awaited where they end in a review: the diff stays open until the user decides.
+  "hearth.explainSelection": (c) => (uri?: unknown, range?: unknown) =>
+    void c.actions.run("explain", c.target(uri, range)),
+  "hearth.fixSelection": (c) => (uri?: unknown, range?: unknown) => void c.actions.run("fix", c.target(uri, range)),
+  "hearth.documentSelection": (c) => (uri?: unknown, range?: unknown) =>
+    void c.actions.run("doc", c.target(uri, range)),
+  "hearth.generateTests": (c) => (uri?: unknown, range?: unknown) => void c.actions.run("tests", c.target(uri, range)),
+  "hearth.editSelection": (c) => (uri?: unknown, range?: unknown) => void c.actions.run("edit", c.target(uri, range)),
+  "hearth.askAboutFile": (c) => (uri?: unknown) => void c.actions.run("ask", c.target(uri)),
+  "hearth.openChatWithSelection": handlers.openChatWithSelection,
+  "hearth.runPrompt": (c) => () => void c.actions.pickAndRun(),
+  "hearth.customizePrompt": (c) => () => c.actions.customize(),
+  "hearth.acceptEdit": (c) => () => c.actions.review.accept(),
+  "hearth.rejectEdit": (c) => () => c.actions.review.reject(),
+};
 
 /** The selection (or the whole file when `wholeFile`) of the active editor as a chat attachment. */
 function editorAttachment(wholeFile: boolean) {
@@ -44,261 +98,47 @@ function editorAttachment(wholeFile: boolean) {
 }
 
 /**
- * Registers every `hearth.*` command (one small factory each, in one table). Commands that need the sidecar
- * start it on demand; each failure ends in one actionable message with a Show Log button.
+ * Registers every `hearth.*` command of {@link COMMANDS}. Commands that need the sidecar start it on demand; each
+ * failure ends in one actionable message with a Show Log button.
  */
-export function registerCommands(context: vscode.ExtensionContext, deps: Deps) {
-  const { sidecar, roles, session, log, completions, index, actions, localServer } = deps;
-  /** Commands from code actions pass (uri, range); from the palette or a key they get nothing. */
-  const target = (uri?: unknown, range?: unknown) => ({
-    uri: uri instanceof vscode.Uri ? uri : undefined,
-    range: range instanceof vscode.Range ? range : undefined,
-  });
+export function registerCommands(
+  context: vscode.ExtensionContext,
+  deps: Omit<CommandContext, "provider" | "target" | "attachSelection" | "attachFile">,
+) {
   let provider: ChatViewProvider | undefined;
-
-  const attachSelection = () => {
-    const a = editorAttachment(false);
-    if (!a) return void vscode.window.showInformationMessage("Hearth: open an editor to attach its selection.");
-    session.attach(a);
-  };
-  const attachFile = async () => {
-    const a = editorAttachment(true);
-    if (!a) return void vscode.window.showInformationMessage("Hearth: open an editor to attach its file.");
-    session.attach(a);
+  const c: CommandContext = {
+    ...deps,
+    provider: () => provider,
+    target: (uri, range) => ({
+      uri: uri instanceof vscode.Uri ? uri : undefined,
+      range: range instanceof vscode.Range ? range : undefined,
+    }),
+    attachSelection: () => {
+      const a = editorAttachment(false);
+      if (!a) return void vscode.window.showInformationMessage("Hearth: open an editor to attach its selection.");
+      deps.session.attach(a);
+    },
+    attachFile: async () => {
+      const a = editorAttachment(true);
+      if (!a) return void vscode.window.showInformationMessage("Hearth: open an editor to attach its file.");
+      deps.session.attach(a);
+    },
   };
   const insertCode = async (code: string) => {
     const editor = vscode.window.activeTextEditor ?? vscode.window.visibleTextEditors[0];
     if (!editor) return void vscode.window.showInformationMessage("Hearth: open an editor to insert the code into.");
     await editor.edit((b) => b.replace(editor.selection, code));
   };
-
-  const table: Record<string, (...args: unknown[]) => unknown> = {
-    "hearth.openChat": () => provider?.reveal(),
-    "hearth.newChat": () => session.newChat(),
-    "hearth.stopGeneration": () => session.stop(),
-    "hearth.showLog": () => log.show(),
-    "hearth.addSelectionToChat": async () => {
-      attachSelection();
-      await provider?.reveal();
-    },
-    "hearth.addFileToChat": async () => {
-      await attachFile();
-      await provider?.reveal();
-    },
-    "hearth.showHistory": async () => {
-      const items = await session.history.list();
-      const pick = await vscode.window.showQuickPick(
-        items.map((i) => ({
-          label: i.title,
-          description: `${i.messageCount} messages · ${new Date(i.updatedAt).toLocaleString()}`,
-          id: i.id,
-        })),
-        { title: "Hearth: Chat History", placeHolder: items.length ? "Open a chat" : "No saved chats yet" },
-      );
-      if (pick) {
-        await session.open(pick.id);
-        await provider?.reveal();
-      }
-    },
-    "hearth.selectChatModel": async () => {
-      try {
-        const uri = await pickChatModel(sidecar, readConfig());
-        if (!uri) return;
-        await vscode.workspace.getConfiguration("hearth").update("models.chat", uri, vscode.ConfigurationTarget.Global);
-        await session.loadModel(uri);
-      } catch (error) {
-        await showModelError(error, log);
-      }
-    },
-    "hearth.restartSidecar": async () => {
-      try {
-        await sidecar.restart();
-        await roles.restarted((role, e) => {
-          if (role === "chat") void showModelError(e, log);
-          else log.warn(`Reloading the ${role} model failed: ${String(e)}`);
-        });
-      } catch (error) {
-        await showModelError(error, log);
-      }
-    },
-    // Not awaited: a command must not stay pending until the user dismisses a notification.
-    "hearth.whyNoCompletion": () => {
-      void vscode.window.showInformationMessage(`Hearth: ${whyNoCompletion(completions)}`);
-    },
-    "hearth.toggleCompletions": async () => {
-      const config = vscode.workspace.getConfiguration("hearth");
-      await config.update(
-        "completion.enabled",
-        !config.get<boolean>("completion.enabled", true),
-        vscode.ConfigurationTarget.Global,
-      );
-    },
-    "hearth.showStats": async () => {
-      await provider?.reveal();
-      await session.submit("/stats");
-    },
-    // Actions (prompt files). Not awaited where they end in a review: the diff stays open until the user decides.
-    "hearth.explainSelection": (uri?: unknown, range?: unknown) => void actions.run("explain", target(uri, range)),
-    "hearth.fixSelection": (uri?: unknown, range?: unknown) => void actions.run("fix", target(uri, range)),
-    "hearth.documentSelection": (uri?: unknown, range?: unknown) => void actions.run("doc", target(uri, range)),
-    "hearth.generateTests": (uri?: unknown, range?: unknown) => void actions.run("tests", target(uri, range)),
-    "hearth.editSelection": (uri?: unknown, range?: unknown) => void actions.run("edit", target(uri, range)),
-    "hearth.askAboutFile": (uri?: unknown) => void actions.run("ask", target(uri)),
-    "hearth.openChatWithSelection": async () => {
-      attachSelection();
-      await provider?.reveal();
-    },
-    "hearth.runPrompt": () => void actions.pickAndRun(),
-    "hearth.customizePrompt": () => actions.customize(),
-    "hearth.acceptEdit": () => actions.review.accept(),
-    "hearth.rejectEdit": () => actions.review.reject(),
-    "hearth.searchCode": (query?: unknown) => searchCodeQuickPick(index, typeof query === "string" ? query : ""),
-    // Not awaited: indexing reports through the status bar and may take minutes.
-    "hearth.indexWorkspace": () => void index.build(),
-    "hearth.reindexWorkspace": () => void index.build(true),
-    "hearth.pauseIndexing": () => index.pause(),
-    "hearth.cancelIndexing": () => index.cancel(),
-    "hearth.indexActions": async () => {
-      const items = index.isBuilding
-        ? [
-            { label: "$(debug-pause) Pause Indexing", id: "hearth.pauseIndexing" },
-            { label: "$(close) Cancel Indexing", id: "hearth.cancelIndexing" },
-          ]
-        : [
-            { label: "$(search) Search Code", id: "hearth.searchCode" },
-            { label: "$(sync) Index Workspace (resume / update)", id: "hearth.indexWorkspace" },
-            { label: "$(refresh) Re-index Workspace (re-embed everything)", id: "hearth.reindexWorkspace" },
-          ];
-      const pick = await vscode.window.showQuickPick(
-        [...items, { label: "$(output) Show Log", id: "hearth.showLog" }],
-        { title: "Hearth: Code Index" },
-      );
-      if (pick) await vscode.commands.executeCommand(pick.id);
-    },
-    "hearth.importContinue": async () => {
-      let result;
-      try {
-        const { source, models } = await readContinueConfig(os.homedir());
-        result = mapContinueModels(source, models);
-      } catch (error) {
-        void vscode.window.showErrorMessage(`Hearth: ${(error as Error).message}`);
-        return undefined;
-      }
-      const mapped = Object.entries(result.roles);
-      const lines = mapped.map(
-        ([role, r]) => `${role}: ${r.from} → ${r.kind} at ${r.url}${r.model ? ` (${r.model})` : ""}`,
-      );
-      if (!mapped.length) {
-        void vscode.window.showWarningMessage(
-          `Hearth: nothing in ${result.source} maps to Hearth. ${result.notMapped.join(" ")}`,
-        );
-        return result;
-      }
-      const choice = await vscode.window.showInformationMessage(
-        `Import from ${result.source}?`,
-        { modal: true, detail: [...lines, ...result.notMapped.map((n) => `Not mapped: ${n}`)].join("\n") },
-        "Import",
-      );
-      if (choice !== "Import") return undefined;
-      const config = vscode.workspace.getConfiguration("hearth");
-      for (const [role, r] of mapped) {
-        await config.update(`engines.${role}`, r.url, vscode.ConfigurationTarget.Global);
-        await config.update(`models.${role}`, r.model, vscode.ConfigurationTarget.Global);
-      }
-      const keyed = mapped.filter(([, r]) => r.apiKey);
-      if (keyed.length) {
-        const store = await vscode.window.showInformationMessage(
-          `The Continue config holds API keys for ${[...new Set(keyed.map(([, r]) => r.url))].join(", ")}. Store them in VS Code's secret storage?`,
-          "Store Keys",
-        );
-        if (store) for (const [, r] of keyed) await EngineKeys.set(r.url, r.apiKey!);
-      }
-      void vscode.window.showInformationMessage(
-        `Hearth: imported ${mapped.map(([role]) => role).join(", ")} from Continue.`,
-      );
-      return result;
-    },
-    "hearth.startLocalServer": async () => {
-      try {
-        const url = await localServer.start();
-        void vscode.window
-          .showInformationMessage(`Hearth serves its models at ${url} (OpenAI: ${url}/v1).`, "Copy URL")
-          .then((c) => c && vscode.env.clipboard.writeText(url));
-        return url;
-      } catch (error) {
-        void vscode.window.showErrorMessage(`Hearth: the local API server did not start: ${(error as Error).message}`);
-        return undefined;
-      }
-    },
-    "hearth.stopLocalServer": () => localServer.stop(),
-    "hearth.checkEngines": async () => {
-      // Every role that has a model or an engine set; the results go to the log, a summary to a notification.
-      const cfg = readConfig();
-      const checks = (["chat", "completion", "embedding", "rerank"] as const).flatMap((role) => {
-        const model = roleModelSpec(role, cfg);
-        return model ? [[role, { model }] as const] : [];
-      });
-      if (!checks.length) {
-        void vscode.window.showInformationMessage(
-          "Hearth: no role has a model or an engine set (hearth.models.*, hearth.engines.*).",
-        );
-        return [];
-      }
-      await sidecar.start();
-      const results = await checkRoles(sidecar, roles, checks);
-      for (const r of results) (r.ok ? log.info : log.error).call(log, `Check Engines: ${r.role} ${r.line}`);
-      const broken = results.filter((r) => !r.ok);
-      const summary = broken.length
-        ? `Hearth: ${broken.map((r) => `${r.role} ${r.line}`).join(" · ")}`
-        : `Hearth: all ${results.length} role(s) work (${results.map((r) => r.role).join(", ")}).`;
-      void (broken.length ? vscode.window.showErrorMessage : vscode.window.showInformationMessage)(
-        summary,
-        "Show Log",
-      ).then((c) => c && log.show());
-      return results;
-    },
-    "hearth.setEngineApiKey": async () => {
-      const engines = [...new Set(Object.values(readConfig().engines).filter(Boolean))];
-      const url =
-        engines.length === 1
-          ? engines[0]
-          : await vscode.window.showQuickPick(engines.length ? engines : [], {
-              placeHolder: engines.length ? "Which engine's API key?" : "Set a 'hearth.engines.*' URL first",
-            });
-      if (!url) return;
-      const key = await vscode.window.showInputBox({
-        prompt: `API key for ${url} (sent only to that server; empty removes it)`,
-        password: true,
-        ignoreFocusOut: true,
-      });
-      if (key === undefined) return;
-      await EngineKeys.set(url, key.trim());
-      // Roles on that engine connect again with the new key.
-      for (const role of ["chat", "completion", "embedding", "rerank"] as const) {
-        if (roles.info(role)?.engine) roles.forget(role);
-      }
-      void vscode.window.showInformationMessage(
-        `Hearth: ${key.trim() ? "stored the" : "removed the"} API key for ${url}.`,
-      );
-    },
-    "hearth.deleteOldIndexes": async () => {
-      try {
-        const dropped = await index.dropStale();
-        void vscode.window.showInformationMessage(
-          dropped.length
-            ? `Hearth: deleted ${dropped.length / 2} old index(es).`
-            : "Hearth: no indexes of other models to delete.",
-        );
-      } catch (error) {
-        await showModelError(error, log);
-      }
-    },
-  };
-  for (const [id, run] of Object.entries(table)) {
-    context.subscriptions.push(vscode.commands.registerCommand(id, run));
+  for (const [id, make] of Object.entries(COMMANDS)) {
+    context.subscriptions.push(vscode.commands.registerCommand(id, make(c)));
   }
   return {
     setProvider: (p: ChatViewProvider) => (provider = p),
-    viewActions: { attachSelection, attachFile, insertCode, applyCode: (code: string) => void actions.applyCode(code) },
+    viewActions: {
+      attachSelection: c.attachSelection,
+      attachFile: c.attachFile,
+      insertCode,
+      applyCode: (code: string) => void deps.actions.applyCode(code),
+    },
   };
 }
