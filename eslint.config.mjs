@@ -51,6 +51,16 @@ const HOUSE_ZONES = [
     message: "common/ serves both client hosts; the CLI imports it, not the other way round.",
   },
   {
+    target: "./sidecar/engines",
+    from: ["./sidecar/search"],
+    message: "Engines never import search/: text preparation both need lives in sidecar/embeddingText/.",
+  },
+  {
+    target: "./sidecar/search",
+    from: ["./sidecar/engines/llama", "./sidecar/engines/remote"],
+    message: "search/ sees engines only through sidecar/engines/types.ts (and the registry's types), never one engine.",
+  },
+  {
     target: "./webview",
     from: ["./shared"],
     except: ["./webviewProtocol.ts"],

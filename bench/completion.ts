@@ -19,7 +19,7 @@ import { getLlama, LlamaCompletion, LlamaLogLevel } from "node-llama-cpp";
 import { CompletionEngine } from "../common/completion/CompletionEngine";
 import { wantsMultiline } from "../common/completion/postprocess";
 import { finishFim, FimStream } from "../sidecar/completion/fimStream";
-import { snapWindow } from "../sidecar/llama/CompletionService";
+import { snapWindow } from "../sidecar/engines/llama/CompletionService";
 import { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import { writeSyntheticFimModel } from "../test/fixtures/synthetic/syntheticModels";
 import { pct } from "./stats";

@@ -32,7 +32,7 @@ import { parseArgs } from "node:util";
 import { settingDefault } from "../shared/settings";
 import type { EmbeddingEngine } from "../sidecar/engines/types";
 import type { IndexTarget, SearchMode } from "../shared/protocol";
-import { RerankService } from "../sidecar/llama/RerankService";
+import { RerankService } from "../sidecar/engines/llama/RerankService";
 import { Chunker } from "../sidecar/search/chunker";
 import { CodeIndex } from "../sidecar/search/CodeIndex";
 import { IndexStore, setLanceCpuThreads } from "../sidecar/search/store";

@@ -30,7 +30,7 @@ import type { IndexTarget, SearchMode } from "../shared/protocol";
 import { Chunker, type Chunk } from "../sidecar/search/chunker";
 import { embeddingText } from "../sidecar/search/CodeIndex";
 import { discoverFiles, readIndexableFile } from "../sidecar/search/discover";
-import { embeddingPrefixes } from "../sidecar/search/prefixes";
+import { embeddingPrefixes } from "../sidecar/embeddingText/prefixes";
 import { writeSyntheticEmbeddingModel } from "../test/fixtures/synthetic/syntheticModels";
 import { pct, processMemory } from "./stats";
 

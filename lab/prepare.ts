@@ -25,7 +25,7 @@ import ts from "typescript";
 import { bm25Rank, firstSentence, withoutName } from "../bench/searchBenchmark";
 import { embeddingText } from "../sidecar/search/CodeIndex";
 import { Chunker } from "../sidecar/search/chunker";
-import { embeddingWords } from "../sidecar/search/identifiers";
+import { embeddingWords } from "../sidecar/embeddingText/identifierWords";
 import { seededRandom } from "../test/fixtures/synthetic/ggufWriter";
 import {
   codeTensorShapes,

@@ -204,6 +204,12 @@ export interface ModelInfo {
   chatWrapper?: string;
   /** Whether the model declares FIM (infill) tokens. */
   infillSupported: boolean;
+  /**
+   * How the role's engine makes tool calls: `native` (the engine's own tool calling, OpenAI `tools`; the grammar's
+   * JSON calls remain the fallback) or `grammar` (one grammar-constrained JSON call per step). Clients read this,
+   * never the engine's kind.
+   */
+  toolCalls: "native" | "grammar";
   /** Embedding role: length of the vectors it produces. */
   embeddingDimensions?: number;
   gpuLayers: number;

@@ -27,8 +27,8 @@ import {
 } from "../shared/guards";
 import { IndexManager } from "./search/IndexManager";
 import { indexError } from "./search/indexErrors";
-import { listEngineModels } from "./engines/remote";
-import { Runtime, type Logger } from "./llama/Runtime";
+import { listEngineModels } from "./engines/remote/detect";
+import { EngineRegistry, type Logger } from "./engines/registry";
 import { discoverModels } from "./models/discoverModels";
 import {
   ErrorCodes,
@@ -68,7 +68,7 @@ declare const NODE_LLAMA_CPP_VERSION: string;
  * `shutdown` / `exit` that disposes every llama object.
  */
 export function startServer(connection: Connection): void {
-  let runtime: Runtime | undefined;
+  let runtime: EngineRegistry | undefined;
   let indexes: IndexManager | undefined;
   /** Set by `shutdown`: later requests are refused as SidecarExited, a later `initialize` too. */
   let shuttingDown = false;
@@ -99,7 +99,7 @@ export function startServer(connection: Connection): void {
       : { state: "idle", health: "ok", message: "No model loaded" };
   }
 
-  function requireRuntime(): Runtime {
+  function requireRuntime(): EngineRegistry {
     if (shuttingDown) {
       throw new HearthError(
         ErrorCodes.SidecarExited,
@@ -114,7 +114,10 @@ export function startServer(connection: Connection): void {
   }
 
   function requireIndexes(): IndexManager {
-    indexes ??= new IndexManager(requireRuntime(), (m) => log.info(m));
+    indexes ??= new IndexManager(
+      () => requireRuntime().embeddingRole(),
+      (m) => log.info(m),
+    );
     return indexes;
   }
 
@@ -171,7 +174,7 @@ export function startServer(connection: Connection): void {
         { retry: false },
       );
     }
-    runtime = new Runtime({
+    runtime = new EngineRegistry({
       modelsDir: options.modelsDir ?? `${os.homedir()}/.cache/hearth/models`,
       gpu: options.gpu ?? "auto",
       threads: options.threads ?? 0,

@@ -1,9 +1,10 @@
-import type { ChatSendParams, ChatSendResult, InfillParams, InfillResult } from "../../shared/protocol";
+import type { ChatSendParams, ChatSendResult, InfillParams, InfillResult, ModelInfo } from "../../shared/protocol";
 
 /**
  * The seam between the sidecar's methods and whatever runs a model: one small interface per capability. The
- * embedded engine (node-llama-cpp, `sidecar/llama/`) and the remote engines (`sidecar/engines/remote.ts`)
- * implement them; `Runtime` keeps one per role, and the server and the code index see only these.
+ * embedded engine (node-llama-cpp, `engines/llama/`) and the remote engines (`engines/remote/`) implement them;
+ * the registry (`engines/registry.ts`) keeps one {@link RoleEngines} per role, and the server and the code index
+ * see only these. (Tabby's `CompletionStream` / `ChatCompletionStream` / `Embedding` traits are the model.)
  */
 
 /** Chat: stream a reply to a conversation. */
@@ -58,4 +59,21 @@ export interface RerankEngine {
    */
   rank(query: string, documents: string[], signal?: AbortSignal, deadline?: number): Promise<number[]>;
   dispose(): void | Promise<void>;
+}
+
+/**
+ * What an engine's loader makes for one role: the model's info, the capability of the role, and the disposal
+ * of everything it owns (contexts, shared weights, connections). Made by `LlamaRuntime.load` (embedded) or
+ * `loadRemote` (remote); kept by the registry.
+ */
+export interface RoleEngines {
+  info: ModelInfo;
+  chat?: ChatEngine;
+  completion?: FimEngine;
+  embedding?: EmbeddingEngine;
+  rerank?: RerankEngine;
+  /** Token ids of `text` in the role's model; absent where the engine tokenizes on its own (remote). */
+  tokenize?(text: string, special: boolean): number[];
+  /** Release what this role owns. Called once, when the role is unloaded or replaced. */
+  dispose(): Promise<void>;
 }

@@ -1,7 +1,7 @@
 import { promises as fs } from "node:fs";
 import path from "node:path";
 import { HearthError } from "../../shared/errors";
-import type { Runtime } from "../llama/Runtime";
+import type { EmbeddingRole } from "../engines/registry";
 import { ErrorCodes, type IndexTarget } from "../../shared/protocol";
 import { sharedChunker, type Chunker } from "./chunker";
 import { CodeIndex } from "./CodeIndex";
@@ -10,15 +10,19 @@ import { IndexStore, type TableKey } from "./store";
 /**
  * The sidecar's open index databases, one {@link IndexStore} per (database folder, embedding model); a
  * {@link CodeIndex} is made per request for the workspace root it names.
- * The embedding model loaded in the runtime decides which table a request uses; with none loaded, a search
+ * The embedding role loaded now decides which table a request uses; with none loaded, a search
  * uses the lexical table or, when there is none, the most recently built table (its full-text index needs no
  * model). Writes to one store are serialised by its write queue.
  */
 export class IndexManager {
   private readonly stores = new Map<string, Promise<IndexStore>>();
 
+  /**
+   * @param embeddingRole the embedding engine loaded now and its model's names (undefined when none is), asked at
+   *   each request: the index owns no engine, and never reaches for the registry.
+   */
   constructor(
-    private readonly runtime: Runtime,
+    private readonly embeddingRole: () => EmbeddingRole | undefined,
     private readonly log: (message: string) => void,
   ) {}
 
@@ -27,12 +31,9 @@ export class IndexManager {
   }
 
   private key(): TableKey {
-    const embedding = this.runtime.embeddingOrUndefined();
-    if (!embedding) return {};
-    const info = this.runtime.loaded().find((m) => m.role === "embedding")!;
+    const role = this.embeddingRole();
     // Engine + model id: vectors of another engine (another quantization, another server) get their own table.
-    const modelId = info.engine ? `${info.engine.kind}:${info.path}` : `${info.name}:${info.sizeBytes}`;
-    return { model: info.name, modelId, dimensions: embedding.dimensions };
+    return role ? { model: role.model, modelId: role.modelId, dimensions: role.engine.dimensions } : {};
   }
 
   private async checkRoot(target: IndexTarget): Promise<void> {
@@ -59,7 +60,7 @@ export class IndexManager {
   async get(target: IndexTarget, forSearch = false): Promise<CodeIndex> {
     await this.checkRoot(target);
     let key: TableKey & { suffixOverride?: string } = this.key();
-    const embedding = this.runtime.embeddingOrUndefined();
+    const embedding = this.embeddingRole()?.engine;
     if (forSearch && !embedding) {
       const lexical = await this.cached(target.storageDir, key);
       if (!(await lexical.exists())) {

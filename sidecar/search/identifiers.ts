@@ -4,9 +4,10 @@
  * spells the words inside identifiers. The idea is standard in code retrieval (e.g. Sourcegraph's and
  * GitHub's code search tokenizers); the exact rules here are ours.
  */
+import { splitIdentifier } from "../embeddingText/identifierWords";
 
-/** ASCII words, as the lab's embedding models were trained on them ({@link embeddingWords}; invariant 16). */
-const WORD = /[A-Za-z_$][A-Za-z0-9_$]*|[0-9]+/g;
+export { splitIdentifier };
+
 /**
  * Words of any script for the full-text index ({@link lexicalTerms}): letters and digits of every alphabet
  * (`größe`, `счётчик`, `变量名`), so identifiers and comments outside ASCII are found too.
@@ -14,25 +15,6 @@ const WORD = /[A-Za-z_$][A-Za-z0-9_$]*|[0-9]+/g;
 const UNICODE_WORD = /[\p{L}\p{M}_$][\p{L}\p{M}\p{N}_$]*|\p{N}+/gu;
 /** Scripts written without spaces between words: each of their characters is also a term of its own. */
 const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}]/u;
-/** camelCase / PascalCase / acronym boundaries: `HTTPServer` → `HTTP Server`, `parseJSON2` → `parse JSON 2`. */
-const BOUNDARY = /(\p{Ll}|\p{N})(\p{Lu})|(\p{Lu}+)(\p{Lu}\p{Ll})|(\p{L})(\p{N})/gu;
-
-/**
- * The lower-case parts of one identifier, in order: `getHTTPResponse` → ["get", "http", "response"],
- * `__proto__` → ["proto"]. Returns [] for a string with no letters or digits.
- */
-export function splitIdentifier(identifier: string): string[] {
-  const split = (s: string) =>
-    s.replace(BOUNDARY, (_m, a, b, c, d, e, f) =>
-      a !== undefined ? `${a} ${b}` : c !== undefined ? `${c} ${d}` : `${e} ${f}`,
-    );
-  // Twice: boundaries that share a character (`utf8Decode`: `f|8` and `8|D`) are found one per pass.
-  return split(split(identifier))
-    .split(/[^\p{L}\p{M}\p{N}]+/u)
-    .filter(Boolean)
-    .map((p) => p.toLowerCase());
-}
-
 /** `word` without its accents (`résumé` → `resume`), or undefined when it has none. */
 function withoutAccents(word: string): string | undefined {
   const folded = word.normalize("NFD").replace(/\p{M}+/gu, "");
@@ -79,18 +61,4 @@ export function queryTerms(query: string): string {
   const all = lexicalTerms(query).split(" ").filter(Boolean);
   const kept = all.filter((t) => !QUERY_STOP_WORDS.has(t));
   return (kept.length ? kept : all).join(" ");
-}
-
-/**
- * Text as a model that declares `hearth.embedding.split_identifiers` reads it: every identifier replaced by its
- * lower-case parts (`getHTTPResponse(id)` → `get http response(id)`), everything else kept, whitespace runs
- * collapsed to one space. llama.cpp's BERT tokenizer does not split identifiers, so the lab's models
- * (lab/README.md) were trained on text prepared by this very function, and index and query text must be
- * prepared the same way (../shared/design/MODEL-LAB-FACTS.md).
- */
-export function embeddingWords(text: string): string {
-  return text
-    .replace(WORD, (word) => (word.length > 64 ? " " : ` ${splitIdentifier(word).join(" ")} `))
-    .replace(/\s+/g, " ")
-    .trim();
 }

@@ -255,7 +255,7 @@ describe("hearth index / hearth search (CLI contract)", () => {
   it("search prints readable hits with their scores, and --queries answers one JSON line per query", async () => {
     const human = await hearth(["search", root, "split identifier", "--index-dir", indexDir, "--top", "2"]);
     expect(human.stdout).toMatch(
-      /^1\. search\/identifiers\.ts:\d+-\d+ {2}splitIdentifier {2}score [\d.]+\n {3}lexical [\d.]+ \(#1\)/,
+      /^1\. embeddingText\/identifierWords\.ts:\d+-\d+ {2}splitIdentifier {2}score [\d.]+\n {3}lexical [\d.]+ \(#1\)/,
     );
     const queries = path.join(root, "..", "queries.jsonl");
     await fs.writeFile(queries, '{"q": "split identifier"}\n\n{"q": "download a model file with a stall watchdog"}\n');

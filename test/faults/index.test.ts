@@ -95,7 +95,7 @@ describe("fault suite: the index stays whole through kills, concurrent writers a
     expect(duplicates(clean.ids)).toEqual([]);
   });
 
-  it("killed at 12 random points of a build and resumed, it equals a clean build (invariant 13)", async () => {
+  it("killed at 12 random points of a build and resumed, it equals a clean build (the index is never half-written)", async () => {
     const storageDir = path.join(work, "killed");
     const next = random(13);
     const killedAt: number[] = [];

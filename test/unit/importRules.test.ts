@@ -25,7 +25,9 @@ async function violations(file: string, source: string): Promise<string[]> {
 const probes: Array<[file: string, specifier: string, expected: RegExp]> = [
   ["sidecar/probe.ts", "../common/chat/slashSpec", /sidecar imports only sidecar\/ and shared\//],
   ["sidecar/search/probe.ts", "../../cli/terminal", /sidecar imports only sidecar\/ and shared\//],
-  ["common/probe.ts", "../sidecar/llama/ChatService", /Clients import only shared\//],
+  ["common/probe.ts", "../sidecar/engines/llama/ChatService", /Clients import only shared\//],
+  ["sidecar/engines/probe.ts", "../search/identifiers", /Engines never import search\//],
+  ["sidecar/search/probe.ts", "../engines/remote/load", /search\/ sees engines only through/],
   ["cli/probe.ts", "../sidecar/search/discover", /Clients import only shared\//],
   ["extension/probe.ts", "../sidecar/server", /Clients import only shared\//],
   ["webview/probe.ts", "../sidecar/server", /Clients import only shared\//],
@@ -47,6 +49,8 @@ describe("import rules between the parts of the house", () => {
 
   it.each([
     ["sidecar/probe.ts", "../shared/protocol"],
+    ["sidecar/search/probe.ts", "../engines/types"],
+    ["sidecar/engines/probe.ts", "../embeddingText/prefixes"],
     ["common/probe.ts", "../shared/errors"],
     ["cli/probe.ts", "../common/chat/slashSpec"],
     ["extension/probe.ts", "../common/chat/slashSpec"],

@@ -2,9 +2,9 @@ import { describe, expect, it } from "vitest";
 import { convexFusion, interpolate, reciprocalRankFusion } from "../../sidecar/search/fusion";
 import { lexicalTerms, queryTerms, splitIdentifier } from "../../sidecar/search/identifiers";
 import { languageOf } from "../../shared/languages";
-import { embeddingPrefixes } from "../../sidecar/search/prefixes";
+import { embeddingPrefixes } from "../../sidecar/embeddingText/prefixes";
 import { setLanceCpuThreads, sqlString, tableSuffix } from "../../sidecar/search/store";
-import { l2Normalize } from "../../sidecar/llama/EmbeddingService";
+import { l2Normalize } from "../../sidecar/embeddingText/vectors";
 import { classifyContent, skipReasonByName } from "../../sidecar/search/discover";
 
 describe("identifier splitting", () => {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { bpeVocabulary, spmEscape, wordPieceVocabulary, wpmWords } from "../../lab/vocab";
-import { embeddingWords } from "../../sidecar/search/identifiers";
+import { embeddingWords } from "../../sidecar/embeddingText/identifierWords";
 import { toHalf } from "../fixtures/synthetic/ggufWriter";
 
 describe("embeddingWords", () => {

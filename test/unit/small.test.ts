@@ -5,8 +5,8 @@ import { HearthError } from "../../shared/errors";
 import { resolveModelArg } from "../../common/models/modelArgs";
 import { RestartPolicy } from "../../common/sidecar/RestartPolicy";
 import { DeltaCoalescer } from "../../sidecar/DeltaCoalescer";
-import { snapWindow, WINDOW_STEP } from "../../sidecar/llama/CompletionService";
-import { defaultThreads } from "../../sidecar/llama/threads";
+import { snapWindow, WINDOW_STEP } from "../../sidecar/engines/llama/CompletionService";
+import { defaultThreads } from "../../sidecar/engines/llama/threads";
 import { searchMethod } from "../../common/search/format";
 
 describe("RestartPolicy", () => {

@@ -1,6 +1,6 @@
 import { createParser, type EventSourceMessage } from "eventsource-parser";
-import { HearthError } from "../../shared/errors";
-import { ErrorCodes } from "../../shared/protocol";
+import { HearthError } from "../../../shared/errors";
+import { ErrorCodes } from "../../../shared/protocol";
 
 /** Where a remote engine lives and how to authenticate to it. */
 export interface EngineEndpoint {

@@ -1,6 +1,7 @@
 import type { LlamaEmbeddingContext, LlamaModel, Token } from "node-llama-cpp";
-import { embeddingWords } from "../search/identifiers";
-import { embeddingPrefixes, type EmbeddingPrefixes } from "../search/prefixes";
+import { embeddingWords } from "../../embeddingText/identifierWords";
+import { l2Normalize } from "../../embeddingText/vectors";
+import { embeddingPrefixes, type EmbeddingPrefixes } from "../../embeddingText/prefixes";
 
 /**
  * The text preparation a model asks for in its GGUF metadata: `hearth.embedding.split_identifiers = true`
@@ -10,15 +11,6 @@ import { embeddingPrefixes, type EmbeddingPrefixes } from "../search/prefixes";
 export function textPreparation(model: LlamaModel): (text: string) => string {
   const hearth = (model.fileInfo.metadata as { hearth?: { embedding?: { split_identifiers?: unknown } } }).hearth;
   return hearth?.embedding?.split_identifiers === true ? embeddingWords : (text) => text;
-}
-
-/** Scale a vector to unit L2 norm in place (a zero vector stays zero). Returns it. */
-export function l2Normalize(vector: Float32Array): Float32Array {
-  let sum = 0;
-  for (const x of vector) sum += x * x;
-  const norm = Math.sqrt(sum);
-  if (norm > 0) for (let i = 0; i < vector.length; i++) vector[i]! /= norm;
-  return vector;
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { LlamaModel, LlamaRankingContext } from "node-llama-cpp";
-import { HearthError } from "../../shared/errors";
-import { ErrorCodes } from "../../shared/protocol";
+import { HearthError } from "../../../shared/errors";
+import { ErrorCodes } from "../../../shared/protocol";
 import { textPreparation } from "./EmbeddingService";
 
 /**

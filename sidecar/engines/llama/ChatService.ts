@@ -5,16 +5,15 @@ import {
   type LlamaContext,
   type LlamaModel,
 } from "node-llama-cpp";
-import { HearthError } from "../../shared/errors";
+import { HearthError } from "../../../shared/errors";
+import { DEFAULT_GENERATION } from "../defaults";
 import {
   ErrorCodes,
   type ChatMessage,
   type ChatSendParams,
   type ChatSendResult,
-  type GenerationParams,
   type StopReason,
-} from "../../shared/protocol";
-import { settingDefault } from "../../shared/settings";
+} from "../../../shared/protocol";
 
 /**
  * More characters per token than any tokenizer gives over real text (BPE vocabularies merge at most a few dozen
@@ -24,14 +23,6 @@ export const MAX_CHARS_PER_TOKEN = 32;
 
 /** node-llama-cpp's `LlamaJsonSchemaGrammar`, seen through what we use of it. */
 type SchemaGrammar = LlamaGrammar & { parse(json: string): unknown };
-
-/** Sampling defaults used when the client leaves a field out: the `hearth.chat.*` settings' defaults. */
-export const DEFAULT_GENERATION: Required<Omit<GenerationParams, "seed">> = {
-  temperature: settingDefault("chat.temperature"),
-  topP: settingDefault("chat.topP"),
-  topK: settingDefault("chat.topK"),
-  maxTokens: settingDefault("chat.maxTokens"),
-};
 
 /**
  * Generates chat answers with one model, one context and one context sequence.

@@ -5,17 +5,10 @@ import {
   type LlamaModel,
   type Token,
 } from "node-llama-cpp";
-import { HearthError } from "../../shared/errors";
-import { ErrorCodes, type InfillParams, type InfillResult } from "../../shared/protocol";
-import { finishFim, FimStream } from "../completion/fimStream";
-import { settingDefault } from "../../shared/settings";
-
-export const INFILL_DEFAULTS = {
-  prefixTokens: settingDefault("completion.prefixTokens"),
-  suffixTokens: settingDefault("completion.suffixTokens"),
-  maxTokens: settingDefault("completion.maxTokens"),
-  contextTokens: settingDefault("completion.contextTokens"),
-} as const;
+import { HearthError } from "../../../shared/errors";
+import { INFILL_DEFAULTS } from "../defaults";
+import { ErrorCodes, type InfillParams, type InfillResult } from "../../../shared/protocol";
+import { finishFim, FimStream } from "../../completion/fimStream";
 
 /**
  * Fill-in-the-middle completions with one model, context and sequence. The FIM prompt comes from the model's own

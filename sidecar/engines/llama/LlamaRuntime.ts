@@ -10,26 +10,23 @@ import {
   type LlamaContext,
   type LlamaModel,
 } from "node-llama-cpp";
-import { HearthError } from "../../shared/errors";
-import { corrupt } from "../models/ggufHeader";
-import { inspectGguf, resolveModel, type DownloadProgress } from "../models/resolveModel";
+import { HearthError } from "../../../shared/errors";
+import { corrupt } from "../../models/ggufHeader";
+import { inspectGguf, resolveModel, type DownloadProgress } from "../../models/resolveModel";
 import {
   ErrorCodes,
   type GpuSetting,
-  type ModelInfo,
   type ModelLoadParams,
   type ModelRole,
   type RuntimeStatsResult,
-} from "../../shared/protocol";
+} from "../../../shared/protocol";
 import { ChatService } from "./ChatService";
 import { CompletionService } from "./CompletionService";
 import { EmbeddingService } from "./EmbeddingService";
 import { RerankService } from "./RerankService";
 import { defaultThreads } from "./threads";
-import { loadRemote } from "../engines/remote";
-import { DEFAULT_HTTP_LIMITS } from "../engines/http";
-import type { ChatEngine, EmbeddingEngine, FimEngine, RerankEngine } from "../engines/types";
-import { settingDefault } from "../../shared/settings";
+import type { RoleEngines } from "../types";
+import { settingDefault } from "../../../shared/settings";
 
 /** Where the runtime writes its log lines; the sidecar forwards them to the client's output channel. */
 export interface Logger {
@@ -52,36 +49,20 @@ export interface RuntimeOptions {
   log: Logger;
 }
 
-/**
- * One role's model and the engine that runs it: for the embedded engine the llama objects too; for a remote one
- * only the capability (see `sidecar/engines/types.ts`).
- */
-interface LoadedModel {
-  info: ModelInfo;
-  params: ModelLoadParams;
-  model?: LlamaModel;
-  /** The key of the shared weights in `Runtime.weights` (embedded models). */
-  weightsKey?: string;
-  context?: LlamaContext;
-  chat?: ChatEngine;
-  completion?: FimEngine;
-  embedding?: EmbeddingEngine;
-  rerank?: RerankEngine;
-}
-
 /** Default context window, in tokens, when neither the request nor the model asks for less. */
 export const DEFAULT_CONTEXT_SIZE = settingDefault("contextSize");
 
 /**
- * Owns node-llama-cpp inside the sidecar: the `Llama` backend (created lazily with `build: "never"`, so only
- * prebuilt binaries are used), and one loaded model per {@link ModelRole}. Every llama object it creates is
- * disposed by {@link dispose}.
+ * The embedded engine: owns node-llama-cpp inside the sidecar — the `Llama` backends (created lazily with
+ * `build: "never"`, so only prebuilt binaries are used) and the weights the roles share — and loads a role's
+ * model into the {@link RoleEngines} of its capability (chat, FIM, embedding, rerank), which dispose their
+ * contexts and let go of the weights. The registry (`sidecar/engines/registry.ts`) keeps the roles. Every
+ * llama object it creates is disposed by its role's `dispose` or by {@link dispose}.
  */
-export class Runtime {
+export class LlamaRuntime {
   private readonly llamas = new Map<string, Promise<Llama>>();
   /** Llamas created for a backend that turned out unavailable; disposed with the rest. */
   private readonly strays: Llama[] = [];
-  private readonly models = new Map<ModelRole, LoadedModel>();
   /**
    * Loaded weights by backend and file, shared by the roles that use the same GGUF (chat and completion on one
    * code model, say): each role keeps its own context and KV cache, but the weights — with llama.cpp's CPU
@@ -183,22 +164,9 @@ export class Runtime {
     params: ModelLoadParams,
     onProgress: (phase: "download" | "load", fraction: number, bytes?: DownloadProgress) => void,
     signal: AbortSignal,
-  ): Promise<ModelInfo> {
+    dropPrevious: () => Promise<void>,
+  ): Promise<RoleEngines> {
     const started = performance.now();
-    if (params.model.engine) {
-      // A remote engine: nothing to resolve or fit here; the old model goes only once the new one answered.
-      const remote = await loadRemote(params, signal, {
-        ...DEFAULT_HTTP_LIMITS,
-        ...(this.options.engineTimeoutMs ? { firstByteMs: this.options.engineTimeoutMs } : {}),
-      });
-      await this.unload(params.role);
-      this.models.set(params.role, { params, ...remote });
-      this.options.log.info(
-        `Connected ${params.role} to ${remote.info.name} on ${remote.info.engine?.kind} at ${remote.info.engine?.url} ` +
-          `(context ${remote.info.contextSize}) in ${remote.info.loadMs} ms`,
-      );
-      return remote.info;
-    }
     const filePath = await resolveModel(params.model, {
       modelsDir: this.options.modelsDir,
       allowDownload: this.options.allowDownload,
@@ -213,7 +181,7 @@ export class Runtime {
     await this.checkFits(filePath, fileInfo, llama, contextSize, params.role === "embedding");
 
     // Only now drop the old model: a failed load above leaves the previous one serving.
-    await this.unload(params.role);
+    await dropPrevious();
     const weightsKey = `${llama.gpu === false ? "cpu" : llama.gpu}\u0000${filePath}`;
     let model: LlamaModel;
     try {
@@ -230,10 +198,17 @@ export class Runtime {
     }
     onProgress("load", 1);
     const release = () => this.releaseWeights(weightsKey, params.role);
-    const entry: LoadedModel = {
-      params,
-      model,
-      weightsKey,
+    let context: LlamaContext | undefined;
+    const entry: RoleEngines = {
+      tokenize: (text, special) => [...model.tokenize(text, special)],
+      dispose: async () => {
+        await entry.chat?.dispose();
+        await entry.completion?.dispose();
+        await entry.embedding?.dispose();
+        await entry.rerank?.dispose();
+        await context?.dispose();
+        await release();
+      },
       info: {
         role: params.role,
         path: filePath,
@@ -243,23 +218,24 @@ export class Runtime {
         trainContextSize: model.trainContextSize,
         contextSize,
         infillSupported: model.tokens.infill.prefix != null && model.tokens.infill.suffix != null,
+        toolCalls: "grammar",
         gpuLayers: model.gpuLayers,
         loadMs: 0,
       },
     };
     if (params.role === "chat" || params.role === "completion") {
       try {
-        entry.context = await model.createContext({ contextSize, threads: this.threadCount, sequences: 1 });
+        context = await model.createContext({ contextSize, threads: this.threadCount, sequences: 1 });
       } catch (error) {
         await release();
         throw this.loadError(filePath, error, started);
       }
       if (params.role === "chat") {
-        const chat = new ChatService(model, entry.context);
+        const chat = new ChatService(model, context);
         entry.chat = chat;
         entry.info.chatWrapper = chat.chatWrapperName;
       } else {
-        entry.completion = new CompletionService(model, entry.context);
+        entry.completion = new CompletionService(model, context);
       }
     }
     if (params.role === "embedding" || params.role === "rerank") {
@@ -288,12 +264,11 @@ export class Runtime {
       }
     }
     entry.info.loadMs = Math.round(performance.now() - started);
-    this.models.set(params.role, entry);
     this.options.log.info(
       `Loaded ${entry.info.name} for ${params.role} (${entry.info.architecture}, context ${contextSize}, ` +
         `${this.threadCount} threads, ${entry.info.loadMs} ms).`,
     );
-    return entry.info;
+    return entry;
   }
 
   private async checkFits(
@@ -359,84 +334,6 @@ export class Runtime {
     );
   }
 
-  /** The chat engine of the chat role. @throws HearthError NoModelLoaded */
-  chat(): ChatEngine {
-    return loaded("chat", this.models.get("chat")?.chat, "Set 'hearth.models.chat' or run '/model <path.gguf>'.");
-  }
-
-  /** The FIM engine of the completion role. @throws HearthError NoModelLoaded */
-  completion(): FimEngine {
-    return loaded(
-      "completion",
-      this.models.get("completion")?.completion,
-      "Set 'hearth.models.completion' to a FIM-capable code model (or pass --model to 'hearth complete').",
-    );
-  }
-
-  /** The engine of the embedding role. @throws HearthError NoModelLoaded */
-  embedding(): EmbeddingEngine {
-    return loaded(
-      "embedding",
-      this.embeddingOrUndefined(),
-      "Set 'hearth.models.embedding' (or pass --embedding-model), or point the embedding role at an engine.",
-    );
-  }
-
-  /** The engine of the rerank role. @throws HearthError NoModelLoaded */
-  rerank(): RerankEngine {
-    return loaded(
-      "rerank",
-      this.rerankOrUndefined(),
-      "Set 'hearth.models.rerank' (or pass --rerank-model), or point the rerank role at an engine.",
-    );
-  }
-
-  /**
-   * The token ids of `text` in the model of `role`.
-   * @throws HearthError NoModelLoaded; Unsupported for a role on a remote engine (it does its own tokenizing).
-   */
-  tokenize(role: ModelRole, text: string, special = false): number[] {
-    const entry = this.models.get(role);
-    if (!entry) throw new HearthError(ErrorCodes.NoModelLoaded, `No ${role} model is loaded.`);
-    if (!entry.model) {
-      throw new HearthError(
-        ErrorCodes.Unsupported,
-        `The ${role} model runs on the engine at ${entry.info.engine?.url}, which tokenizes on its own.`,
-        "Ask that engine (llama-server: POST /tokenize), or tokenize with a local GGUF.",
-      );
-    }
-    return [...entry.model.tokenize(text, special)];
-  }
-
-  /** The loaded embedding model, or undefined when none is loaded. */
-  embeddingOrUndefined(): EmbeddingEngine | undefined {
-    return this.models.get("embedding")?.embedding;
-  }
-
-  /** The loaded reranker, or undefined when none is loaded. */
-  rerankOrUndefined(): RerankEngine | undefined {
-    return this.models.get("rerank")?.rerank;
-  }
-
-  /** Info of every loaded model. */
-  loaded(): ModelInfo[] {
-    return [...this.models.values()].map((m) => m.info);
-  }
-
-  /** Dispose the model of a role (no-op when none). */
-  async unload(role: ModelRole): Promise<void> {
-    const entry = this.models.get(role);
-    if (!entry) return;
-    this.models.delete(role);
-    await entry.chat?.dispose();
-    await entry.completion?.dispose();
-    await entry.embedding?.dispose();
-    await entry.rerank?.dispose();
-    await entry.context?.dispose();
-    if (entry.weightsKey) await this.releaseWeights(entry.weightsKey, role);
-    else await entry.model?.dispose();
-  }
-
   /**
    * The weights under `key` for `role`: the ones another role loaded, or `load()`'s. A failed load is forgotten,
    * so the next try loads again. @throws what `load` throws.
@@ -467,8 +364,8 @@ export class Runtime {
   }
 
   /**
-   * Switch backend and/or thread count; loaded models are reloaded from their original specs.
-   * @throws HearthError BackendUnavailable — nothing changes: the current backend and models stay.
+   * Switch backend and/or thread count for models loaded from now on (the registry reloads the roles).
+   * @throws HearthError BackendUnavailable — nothing changes: the current backend stays.
    */
   async configure(change: { gpu?: GpuSetting; threads?: number }): Promise<void> {
     if (change.gpu !== undefined && change.gpu !== this.gpu) {
@@ -476,18 +373,10 @@ export class Runtime {
       this.gpu = change.gpu;
     }
     if (change.threads !== undefined) this.threadCount = change.threads > 0 ? change.threads : defaultThreads();
-    const reload = [...this.models.values()].map((m) => m.params);
-    for (const role of [...this.models.keys()]) await this.unload(role);
-    await this.reload(reload);
   }
 
-  private async reload(all: ModelLoadParams[]): Promise<void> {
-    const never = new AbortController().signal;
-    for (const params of all) await this.load({ ...params, progressId: undefined }, () => {}, never);
-  }
-
-  /** Backend, devices, memory and loaded models. */
-  async stats(): Promise<RuntimeStatsResult> {
+  /** Backend, devices and memory (the registry adds the loaded models). */
+  async stats(): Promise<Omit<RuntimeStatsResult, "models">> {
     const llama = await this.llama();
     const vram = await llama.getVramState().catch(() => ({ total: 0, used: 0 }));
     const devices = await llama.getGpuDeviceNames().catch(() => [] as string[]);
@@ -497,13 +386,11 @@ export class Runtime {
       threads: this.threadCount,
       vram: { totalBytes: vram.total, usedBytes: vram.used },
       ram: { totalBytes: os.totalmem(), freeBytes: os.freemem(), sidecarRssBytes: process.memoryUsage().rss },
-      models: this.loaded(),
     };
   }
 
-  /** Dispose every model, context and backend. Safe to call twice. */
+  /** Dispose every backend (the registry has disposed the roles first). Safe to call twice. */
   async dispose(): Promise<void> {
-    for (const role of [...this.models.keys()]) await this.unload(role);
     const llamas = await Promise.all([...this.llamas.values()].map((l) => l.catch(() => undefined)));
     this.llamas.clear();
     for (const llama of [...llamas, ...this.strays.splice(0)]) await llama?.dispose();
@@ -520,10 +407,4 @@ function backendUnavailable(gpu: GpuSetting, reason: string): HearthError {
 
 function gib(bytes: number): string {
   return (bytes / 1024 ** 3).toFixed(1);
-}
-
-/** A role's engine. @throws HearthError NoModelLoaded ("No <role> model is loaded.") with `hint` when absent. */
-function loaded<T>(role: ModelRole, engine: T | undefined, hint: string): T {
-  if (!engine) throw new HearthError(ErrorCodes.NoModelLoaded, `No ${role} model is loaded.`, hint);
-  return engine;
 }

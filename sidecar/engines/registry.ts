@@ -1,0 +1,198 @@
+import { HearthError } from "../../shared/errors";
+import {
+  ErrorCodes,
+  type GpuSetting,
+  type ModelInfo,
+  type ModelLoadParams,
+  type ModelRole,
+  type RuntimeStatsResult,
+} from "../../shared/protocol";
+import type { DownloadProgress } from "../models/resolveModel";
+import { LlamaRuntime, type Logger, type RuntimeOptions } from "./llama/LlamaRuntime";
+import { DEFAULT_HTTP_LIMITS } from "./remote/http";
+import { loadRemote } from "./remote/load";
+import type { ChatEngine, EmbeddingEngine, FimEngine, RerankEngine, RoleEngines } from "./types";
+
+export type { Logger };
+
+/** The loaded embedding role as the code index needs it: the engine, and what names its vectors' table. */
+export interface EmbeddingRole {
+  engine: EmbeddingEngine;
+  /** The model's display name (the table's name says it). */
+  model: string;
+  /**
+   * What makes vectors comparable: engine kind + model path for a remote engine, file name + size for a GGUF, so
+   * another quantization or another server gets its own table.
+   */
+  modelId: string;
+}
+
+/**
+ * The role → engine registry: one {@link RoleEngines} per {@link ModelRole}, made by the embedded engine
+ * ({@link LlamaRuntime}) or a remote one (`loadRemote`) — Tabby's `create()` per kind. The server and the code
+ * index ask it for a role's capability; it disposes a role's engines when the role is unloaded or replaced, and
+ * everything on {@link dispose}.
+ */
+export class EngineRegistry {
+  private readonly roles = new Map<ModelRole, { params: ModelLoadParams; engines: RoleEngines }>();
+  private readonly llama: LlamaRuntime;
+
+  constructor(private readonly options: RuntimeOptions) {
+    this.llama = new LlamaRuntime(options);
+  }
+
+  /** Folder that `hf:` and URL models are downloaded into. */
+  get modelsDir(): string {
+    return this.llama.modelsDir;
+  }
+
+  /** CPU threads the embedded engine runs with. */
+  get threads(): number {
+    return this.llama.threads;
+  }
+
+  /**
+   * Load a role's model on its engine, replacing the role's current one: a remote engine is connected and checked
+   * first; a local GGUF is resolved (downloading if needed) and checked to fit before the old model goes.
+   * @throws HearthError ModelNotFound, ModelNotGguf, ModelCorrupt, ModelTooLarge, DownloadFailed,
+   *   ChecksumMismatch, BackendUnavailable, Cancelled; EngineUnavailable, EngineAuth, Unsupported (remote).
+   */
+  async load(
+    params: ModelLoadParams,
+    onProgress: (phase: "download" | "load", fraction: number, bytes?: DownloadProgress) => void,
+    signal: AbortSignal,
+  ): Promise<ModelInfo> {
+    let engines: RoleEngines;
+    if (params.model.engine) {
+      // A remote engine: nothing to resolve or fit here; the old model goes only once the new one answered.
+      engines = await loadRemote(params, signal, {
+        ...DEFAULT_HTTP_LIMITS,
+        ...(this.options.engineTimeoutMs ? { firstByteMs: this.options.engineTimeoutMs } : {}),
+      });
+      await this.unload(params.role);
+      const { info } = engines;
+      this.options.log.info(
+        `Connected ${params.role} to ${info.name} on ${info.engine?.kind} at ${info.engine?.url} ` +
+          `(context ${info.contextSize}) in ${info.loadMs} ms`,
+      );
+    } else {
+      engines = await this.llama.load(params, onProgress, signal, () => this.unload(params.role));
+    }
+    this.roles.set(params.role, { params, engines });
+    return engines.info;
+  }
+
+  /** The chat engine of the chat role. @throws HearthError NoModelLoaded */
+  chat(): ChatEngine {
+    return loaded("chat", this.engines("chat")?.chat, "Set 'hearth.models.chat' or run '/model <path.gguf>'.");
+  }
+
+  /** The FIM engine of the completion role. @throws HearthError NoModelLoaded */
+  completion(): FimEngine {
+    return loaded(
+      "completion",
+      this.engines("completion")?.completion,
+      "Set 'hearth.models.completion' to a FIM-capable code model (or pass --model to 'hearth complete').",
+    );
+  }
+
+  /** The engine of the embedding role. @throws HearthError NoModelLoaded */
+  embedding(): EmbeddingEngine {
+    return loaded(
+      "embedding",
+      this.embeddingOrUndefined(),
+      "Set 'hearth.models.embedding' (or pass --embedding-model), or point the embedding role at an engine.",
+    );
+  }
+
+  /** The engine of the rerank role. @throws HearthError NoModelLoaded */
+  rerank(): RerankEngine {
+    return loaded(
+      "rerank",
+      this.rerankOrUndefined(),
+      "Set 'hearth.models.rerank' (or pass --rerank-model), or point the rerank role at an engine.",
+    );
+  }
+
+  /** The loaded embedding model, or undefined when none is loaded. */
+  embeddingOrUndefined(): EmbeddingEngine | undefined {
+    return this.engines("embedding")?.embedding;
+  }
+
+  /** The loaded embedding role with the names of its vectors, or undefined when none is loaded. */
+  embeddingRole(): EmbeddingRole | undefined {
+    const role = this.engines("embedding");
+    if (!role?.embedding) return undefined;
+    const { info } = role;
+    const modelId = info.engine ? `${info.engine.kind}:${info.path}` : `${info.name}:${info.sizeBytes}`;
+    return { engine: role.embedding, model: info.name, modelId };
+  }
+
+  /** The loaded reranker, or undefined when none is loaded. */
+  rerankOrUndefined(): RerankEngine | undefined {
+    return this.engines("rerank")?.rerank;
+  }
+
+  /**
+   * The token ids of `text` in the model of `role`.
+   * @throws HearthError NoModelLoaded; Unsupported for a role on a remote engine (it does its own tokenizing).
+   */
+  tokenize(role: ModelRole, text: string, special = false): number[] {
+    const engines = this.engines(role);
+    if (!engines) throw new HearthError(ErrorCodes.NoModelLoaded, `No ${role} model is loaded.`);
+    if (!engines.tokenize) {
+      throw new HearthError(
+        ErrorCodes.Unsupported,
+        `The ${role} model runs on the engine at ${engines.info.engine?.url}, which tokenizes on its own.`,
+        "Ask that engine (llama-server: POST /tokenize), or tokenize with a local GGUF.",
+      );
+    }
+    return engines.tokenize(text, special);
+  }
+
+  /** Info of every loaded model. */
+  loaded(): ModelInfo[] {
+    return [...this.roles.values()].map((r) => r.engines.info);
+  }
+
+  /** Dispose the engines of a role (no-op when none). */
+  async unload(role: ModelRole): Promise<void> {
+    const entry = this.roles.get(role);
+    if (!entry) return;
+    this.roles.delete(role);
+    await entry.engines.dispose();
+  }
+
+  /**
+   * Switch backend and/or thread count; loaded models are reloaded from their original specs.
+   * @throws HearthError BackendUnavailable — nothing changes: the current backend and models stay.
+   */
+  async configure(change: { gpu?: GpuSetting; threads?: number }): Promise<void> {
+    await this.llama.configure(change);
+    const reload = [...this.roles.values()].map((r) => r.params);
+    for (const role of [...this.roles.keys()]) await this.unload(role);
+    const never = new AbortController().signal;
+    for (const params of reload) await this.load({ ...params, progressId: undefined }, () => {}, never);
+  }
+
+  /** Backend, devices, memory and loaded models. */
+  async stats(): Promise<RuntimeStatsResult> {
+    return { ...(await this.llama.stats()), models: this.loaded() };
+  }
+
+  /** Dispose every role's engines, then the backends. Safe to call twice. */
+  async dispose(): Promise<void> {
+    for (const role of [...this.roles.keys()]) await this.unload(role);
+    await this.llama.dispose();
+  }
+
+  private engines(role: ModelRole): RoleEngines | undefined {
+    return this.roles.get(role)?.engines;
+  }
+}
+
+/** A role's engine. @throws HearthError NoModelLoaded ("No <role> model is loaded.") with `hint` when absent. */
+function loaded<T>(role: ModelRole, engine: T | undefined, hint: string): T {
+  if (!engine) throw new HearthError(ErrorCodes.NoModelLoaded, `No ${role} model is loaded.`, hint);
+  return engine;
+}

@@ -1,0 +1,115 @@
+import { HearthError } from "../../../shared/errors";
+import { ErrorCodes, type ModelInfo, type ModelLoadParams } from "../../../shared/protocol";
+import type { RoleEngines } from "../types";
+import { RemoteChat } from "./chat";
+import { detectEngineKind } from "./detect";
+import { RemoteEmbedding } from "./embedding";
+import { chooseFimRoute, RemoteFim } from "./fim";
+import { DEFAULT_HTTP_LIMITS, EngineHttp, type HttpLimits } from "./http";
+import { ENGINE_KINDS_TABLE, type OpenAiModels } from "./kinds";
+import { RemoteRerank } from "./rerank";
+
+/**
+ * Connect a role to a remote engine: detect its kind, resolve the model id (an empty one means the engine's
+ * only model), read the context window the engine really allocated, and check the role's call works once
+ * (a tiny request), so a wrong engine or model fails at load, not at the first keystroke.
+ * @param limits timeouts and retries of this engine's requests.
+ * @throws HearthError EngineUnavailable, EngineAuth, ModelNotFound, Unsupported (no FIM, no rerank route).
+ */
+export async function loadRemote(
+  params: ModelLoadParams,
+  signal: AbortSignal,
+  limits: HttpLimits = DEFAULT_HTTP_LIMITS,
+): Promise<RoleEngines> {
+  const started = performance.now();
+  const engine = params.model.engine!;
+  const kind = engine.kind ?? (await detectEngineKind(engine, signal));
+  const row = ENGINE_KINDS_TABLE[kind];
+  const http = new EngineHttp(engine, limits);
+  // The model list is optional (some servers have none), but a refused key or a cancel is not.
+  const listed = await http
+    .json<OpenAiModels>("/v1/models", undefined, signal, "model list")
+    .catch((error: unknown) => {
+      const code = (error as HearthError).code;
+      if (code === ErrorCodes.EngineAuth || code === ErrorCodes.Cancelled) throw error;
+      return undefined;
+    });
+  const ids = listed?.data?.map((m) => m.id) ?? [];
+  let model = params.model.uri;
+  if (!model) {
+    if (ids.length !== 1) {
+      throw new HearthError(
+        ErrorCodes.ModelNotFound,
+        ids.length
+          ? `The engine at ${engine.url} serves ${ids.length} models; name one: ${ids.slice(0, 8).join(", ")}.`
+          : `The engine at ${engine.url} lists no models.`,
+        "Pass the model id (CLI: --model; VS Code: the role's model setting).",
+      );
+    }
+    model = ids[0]!;
+  } else if (ids.length && !ids.includes(model) && !row.unlistedModels) {
+    // llama-server answers any model name with its one model; a listed id is what it is really running.
+    if (!(row.anyModelName && ids.length === 1)) {
+      throw new HearthError(
+        ErrorCodes.ModelNotFound,
+        `The engine at ${engine.url} has no model '${model}'; it serves: ${ids.slice(0, 8).join(", ")}.`,
+        "Pick one of those ids.",
+      );
+    }
+  }
+  const entry = listed?.data?.find((m) => m.id === model) ?? listed?.data?.[0];
+  // The context window the engine allocated at run time (not the trained maximum); Ollama's default num_ctx,
+  // and a safe guess elsewhere, when it does not say.
+  const contextSize =
+    (await row.allocatedContext(http, entry, signal)) ?? entry?.max_model_len ?? params.contextSize ?? 4096;
+  const info: ModelInfo = {
+    role: params.role,
+    path: `${engine.url}#${model}`,
+    name: model,
+    engine: { kind, url: engine.url },
+    architecture: kind,
+    sizeBytes: 0,
+    trainContextSize: entry?.meta?.n_ctx_train ?? contextSize,
+    contextSize,
+    infillSupported: false,
+    toolCalls: row.nativeTools ? "native" : "grammar",
+    gpuLayers: 0,
+    loadMs: 0,
+  };
+  const out: RoleEngines = {
+    info,
+    dispose: async () => {
+      await out.chat?.dispose();
+      await out.completion?.dispose();
+      await out.embedding?.dispose();
+      await out.rerank?.dispose();
+    },
+  };
+  if (params.role === "chat") out.chat = new RemoteChat(http, kind, model, contextSize);
+  if (params.role === "completion") {
+    const fim = new RemoteFim(http, model, contextSize, await chooseFimRoute(http, kind, model, signal));
+    // One tiny call: llama-server answers 501 here when the model has no FIM tokens, others 404 without the route.
+    await fim.infill({ prefix: "a", suffix: "", maxTokens: 1 }, signal);
+    info.infillSupported = true;
+    out.completion = fim;
+  }
+  if (params.role === "embedding") {
+    const embedding = await RemoteEmbedding.connect(http, model, contextSize, params.prefixes, signal);
+    info.embeddingDimensions = embedding.dimensions;
+    out.embedding = embedding;
+  }
+  if (params.role === "rerank") {
+    if (!row.rerank) {
+      throw new HearthError(
+        ErrorCodes.Unsupported,
+        `${row.label} has no rerank endpoint, so ${engine.url} cannot rerank.`,
+        "Leave 'hearth.models.rerank' empty (search fuses without rerank), or serve a reranker with llama-server --rerank.",
+      );
+    }
+    const rerank = new RemoteRerank(http, model, contextSize);
+    await rerank.rank("probe", ["probe"], signal);
+    out.rerank = rerank;
+  }
+  info.loadMs = Math.round(performance.now() - started);
+  return out;
+}
