@@ -1,19 +1,17 @@
 import { defineConfig } from "vitest/config";
 
+/** The tiers that start real processes, load real models or run real servers: one file at a time. */
+const PROCESS_TIERS = [
+  "test/fixtures/**/*.test.ts",
+  "test/sidecar/**/*.test.ts",
+  "test/cli/**/*.test.ts",
+  "test/faults/**/*.test.ts",
+  "test/engines/**/*.test.ts",
+  "test/serve/**/*.test.ts",
+];
+
 export default defineConfig({
   test: {
-    include: [
-      "test/unit/**/*.test.ts",
-      "test/fixtures/**/*.test.ts",
-      "test/sidecar/**/*.test.ts",
-      "test/cli/**/*.test.ts",
-      "test/faults/**/*.test.ts",
-      "test/engines/**/*.test.ts",
-      "test/serve/**/*.test.ts",
-    ],
-    // Model tests run llama.cpp with one thread each; running files one at a time keeps them from fighting
-    // over the two cores of small machines (where a contended thread is many times slower).
-    fileParallelism: false,
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // Real sidecar processes and HTTP servers: fork workers, not threads, so native handles are isolated.
@@ -21,5 +19,23 @@ export default defineConfig({
     // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.
     reporters: ["default", "json"],
     outputFile: { json: "test-results/vitest.json" },
+    projects: [
+      {
+        extends: true,
+        // Pure unit tests (no model, no process): files in parallel, and first, before the process tiers start.
+        test: { name: "unit", include: ["test/unit/**/*.test.ts"], sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: {
+          name: "process",
+          include: PROCESS_TIERS,
+          // Model tests run llama.cpp with one thread each; running files one at a time keeps them from fighting
+          // over the two cores of small machines (where a contended thread is many times slower).
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
+        },
+      },
+    ],
   },
 });
