@@ -4,18 +4,19 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { REPO_ROOT } from "../testModels";
 
-/** The code map's rows: folder → the backticked names in its description. */
+/** The code map's folders (its `### \`folder/\`` headings) → the backticked names under each. */
 function codeMap(): Map<string, string[]> {
   const text = readFileSync(path.join(REPO_ROOT, "ARCHITECTURE.md"), "utf8");
   const section = text.split("\n## Code map\n")[1]!.split("\n## ")[0]!;
   const rows = new Map<string, string[]>();
-  for (const line of section.split("\n")) {
-    const m = /^\| `([^`]+)` \| (.*) \|$/.exec(line);
-    if (m)
-      rows.set(
-        m[1]!,
-        [...m[2]!.matchAll(/`([^`]+)`/g)].map((n) => n[1]!),
-      );
+  for (const part of section.split(/^### /m).slice(1)) {
+    const [heading, ...body] = part.split("\n");
+    const folder = /^`([^`]+)`$/.exec(heading!.trim())?.[1];
+    if (!folder) throw new Error(`a code map heading that names no folder: ${heading}`);
+    rows.set(
+      folder,
+      [...body.join("\n").matchAll(/`([^`]+)`/g)].map((n) => n[1]!),
+    );
   }
   return rows;
 }
@@ -32,10 +33,10 @@ const tracked = execFileSync("git", ["ls-files", "--cached", "--others", "--excl
   .filter(Boolean);
 
 describe("ARCHITECTURE.md's code map", () => {
-  it("names every top-level folder of the repository", () => {
+  it("has a heading for every top-level folder of the repository", () => {
     const rows = codeMap();
     const folders = new Set(tracked.filter((f) => f.includes("/")).map((f) => `${f.split("/")[0]}/`));
-    for (const folder of folders) expect([...rows.keys()], `no row for ${folder}`).toContain(folder);
+    for (const folder of folders) expect([...rows.keys()], `no heading for ${folder}`).toContain(folder);
   });
 
   it("names only paths that exist (under the row's folder, or from the repository root)", () => {
