@@ -1,13 +1,13 @@
 /**
  * The bodies of the `hearth.*` commands that take more than a line, as named functions (rust-analyzer's
  * `commands.ts`): each takes the {@link CommandContext} and returns the handler VS Code calls. The table that
- * maps command ids to them is `commands.ts`.
+ * maps command ids to them is `commands.ts`; what they get, `commandContext.ts`.
  */
 import * as os from "node:os";
 import * as vscode from "vscode";
 import { checkRoles } from "../common/models/checkRoles";
 import { mapContinueModels, readContinueConfig } from "../common/models/continueImport";
-import type { CommandContext, CommandHandler } from "./commands";
+import type { CommandContext, CommandHandler } from "./commandContext";
 import { readConfig } from "./config";
 import { EngineKeys, roleModelSpec } from "./models/engineSpec";
 import { pickChatModel, showModelError } from "./models/chatModel";
