@@ -1,3 +1,15 @@
+/*
+ * Runtime guards for every request the sidecar accepts. JSON-RPC gives us `unknown`; a malformed message must
+ * produce an InvalidParams error that names the field, never a crash deep inside llama.cpp.
+ *
+ * One vocabulary: each method's params are a JSON Schema checked by ajv (the validator that also serves fastify,
+ * the agent, the tools and node-llama-cpp's grammars). Each schema node says in words what its value must be
+ * (the `expected` annotation, a string or one per failing keyword), so an error reads
+ * `Invalid params: 'params.temperature' must be a number in [0, 5].` What JSON Schema does not express (a total
+ * size over several fields, a URL's scheme, the last message's role) is checked in code after the schema, in the
+ * same words.
+ */
+import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import {
   ENGINE_KINDS,
   ErrorCodes,
@@ -7,209 +19,28 @@ import {
   MAX_EMBED_TEXTS,
   MODEL_ROLES,
   SEARCH_MODES,
+  type ChatSendParams,
+  type ChatTool,
+  type EmbedParams,
   type EngineKind,
   type EngineModelsParams,
   type EngineSpec,
-  type FusionMethod,
-} from "./protocol";
-import type {
-  IndexBuildParams,
-  IndexDiscoveryOptions,
-  IndexDropParams,
-  IndexSearchParams,
-  IndexTarget,
-  IndexUpdateParams,
-  SearchMode,
-  ChatMessage,
-  ChatTool,
-  EmbedParams,
-  RerankParams,
-  TokenizeParams,
-  ChatSendParams,
-  GenerationParams,
-  GpuSetting,
-  InfillParams,
-  ModelListParams,
-  ModelLoadParams,
-  ModelRole,
-  ModelSpec,
-  RuntimeConfigureParams,
+  type GenerationParams,
+  type IndexBuildParams,
+  type IndexDropParams,
+  type IndexSearchParams,
+  type IndexTarget,
+  type IndexUpdateParams,
+  type InfillParams,
+  type ModelListParams,
+  type ModelLoadParams,
+  type ModelRole,
+  type ModelSpec,
+  type RerankParams,
+  type RuntimeConfigureParams,
+  type TokenizeParams,
 } from "./protocol";
 import { HearthError } from "./errors";
-
-/*
- * Runtime guards for every request the sidecar accepts. JSON-RPC gives us `unknown`; a malformed message must
- * produce an InvalidParams error that names the field, never a crash deep inside llama.cpp.
- */
-
-function fail(field: string, expected: string): never {
-  throw new HearthError(ErrorCodes.InvalidParams, `Invalid params: '${field}' must be ${expected}.`);
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-function optionalNumber(obj: Record<string, unknown>, key: string, field: string, min: number, max: number) {
-  const v = obj[key];
-  if (v === undefined) return undefined;
-  if (typeof v !== "number" || !Number.isFinite(v) || v < min || v > max) fail(field, `a number in [${min}, ${max}]`);
-  return v;
-}
-
-function requireString(obj: Record<string, unknown>, key: string, field: string): string {
-  const v = obj[key];
-  if (typeof v !== "string" || v.length === 0) fail(field, "a non-empty string");
-  return v;
-}
-
-function parseRole(value: unknown): ModelRole {
-  if (!MODEL_ROLES.includes(value as ModelRole)) fail("role", `one of ${MODEL_ROLES.join(", ")}`);
-  return value as ModelRole;
-}
-
-/** Checks a {@link ModelSpec}. Throws HearthError(InvalidParams). */
-export function parseModelSpec(value: unknown, field = "model"): ModelSpec {
-  if (!isObject(value)) fail(field, "an object {uri, sha256?, engine?}");
-  const engine = value["engine"] === undefined ? undefined : parseEngineSpec(value["engine"], `${field}.engine`);
-  // A remote engine's only model may be asked for with an empty id.
-  const uri = engine && value["uri"] === "" ? "" : requireString(value, "uri", `${field}.uri`);
-  const sha = value["sha256"];
-  if (sha !== undefined && (typeof sha !== "string" || !/^[0-9a-f]{64}$/i.test(sha))) {
-    fail(`${field}.sha256`, "64 hex digits");
-  }
-  return { uri, sha256: typeof sha === "string" ? sha.toLowerCase() : undefined, ...(engine ? { engine } : {}) };
-}
-
-/** Checks a remote engine: an http(s) base URL, a known kind, a string API key. */
-export function parseEngineSpec(value: unknown, field = "engine"): EngineSpec {
-  if (!isObject(value)) fail(field, "an object {url, kind?, apiKey?}");
-  const url = requireString(value, "url", `${field}.url`);
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    fail(`${field}.url`, "an http:// or https:// URL");
-  }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") fail(`${field}.url`, "an http:// or https:// URL");
-  const kind = value["kind"];
-  if (kind !== undefined && !ENGINE_KINDS.includes(kind as EngineKind)) {
-    fail(`${field}.kind`, `one of ${ENGINE_KINDS.join(", ")}`);
-  }
-  const apiKey = value["apiKey"];
-  if (apiKey !== undefined && typeof apiKey !== "string") fail(`${field}.apiKey`, "a string");
-  return {
-    // Without a trailing slash or a trailing /v1: paths are appended to it.
-    url: url.replace(/\/+$/, "").replace(/\/v1$/, ""),
-    ...(kind ? { kind: kind as EngineKind } : {}),
-    ...(apiKey ? { apiKey } : {}),
-  };
-}
-
-/** Checks `model/load` params. Throws HearthError(InvalidParams). */
-export function parseModelLoadParams(value: unknown): ModelLoadParams {
-  if (!isObject(value)) fail("params", "an object");
-  const progressId = value["progressId"];
-  if (progressId !== undefined && typeof progressId !== "string") fail("progressId", "a string");
-  return {
-    role: parseRole(value["role"]),
-    model: parseModelSpec(value["model"]),
-    contextSize: optionalNumber(value, "contextSize", "contextSize", 16, 1 << 20),
-    progressId,
-    batchSize: optionalNumber(value, "batchSize", "batchSize", 1, 1 << 16),
-    prefixes: parsePrefixes(value["prefixes"]),
-  };
-}
-
-function parsePrefixes(value: unknown): ModelLoadParams["prefixes"] {
-  if (value === undefined) return undefined;
-  if (!isObject(value)) fail("prefixes", "an object {query?, document?}");
-  for (const k of ["query", "document"] as const) {
-    if (value[k] !== undefined && typeof value[k] !== "string") fail(`prefixes.${k}`, "a string");
-  }
-  return { query: value["query"] as string | undefined, document: value["document"] as string | undefined };
-}
-
-/** Checks `model/unload` params. */
-export function parseModelUnloadParams(value: unknown): { role: ModelRole } {
-  if (!isObject(value)) fail("params", "an object");
-  return { role: parseRole(value["role"]) };
-}
-
-/** Checks `model/list` params. */
-export function parseModelListParams(value: unknown): ModelListParams {
-  if (value === undefined || value === null) return {};
-  if (!isObject(value)) fail("params", "an object");
-  const folders = value["folders"];
-  if (folders !== undefined && (!Array.isArray(folders) || folders.some((f) => typeof f !== "string"))) {
-    fail("folders", "an array of strings");
-  }
-  const home = value["home"];
-  if (home !== undefined && typeof home !== "string") fail("home", "a string");
-  return { folders: folders as string[] | undefined, home };
-}
-
-/** Checks generation params; every field optional. */
-export function parseGenerationParams(value: unknown): GenerationParams {
-  if (value === undefined) return {};
-  if (!isObject(value)) fail("params", "an object");
-  return {
-    temperature: optionalNumber(value, "temperature", "params.temperature", 0, 5),
-    topP: optionalNumber(value, "topP", "params.topP", 0, 1),
-    topK: optionalNumber(value, "topK", "params.topK", 0, 100_000),
-    maxTokens: optionalNumber(value, "maxTokens", "params.maxTokens", 1, 1 << 20),
-    seed: optionalNumber(value, "seed", "params.seed", 0, Number.MAX_SAFE_INTEGER),
-  };
-}
-
-/** Checks `chat/send` params: a streamId, a non-empty message list ending with the user's turn. */
-export function parseChatSendParams(value: unknown): ChatSendParams {
-  if (!isObject(value)) fail("params", "an object");
-  const streamId = requireString(value, "streamId", "streamId");
-  const messages = value["messages"];
-  if (!Array.isArray(messages) || messages.length === 0) fail("messages", "a non-empty array");
-  const parsed: ChatMessage[] = messages.map((m, i) => {
-    if (!isObject(m) || (m["role"] !== "user" && m["role"] !== "assistant") || typeof m["content"] !== "string") {
-      fail(`messages[${i}]`, "{role: 'user'|'assistant', content: string}");
-    }
-    return { role: m["role"], content: m["content"] };
-  });
-  if (parsed[parsed.length - 1]?.role !== "user") fail("messages", "a list whose last message is the user's");
-  if (parsed.length > MAX_CHAT_MESSAGES) fail("messages", `at most ${MAX_CHAT_MESSAGES.toLocaleString("en")} messages`);
-  const system = value["system"];
-  if (system !== undefined && typeof system !== "string") fail("system", "a string");
-  const chars = parsed.reduce((n, m) => n + m.content.length, system?.length ?? 0);
-  if (chars > MAX_CHAT_CHARS) {
-    fail(
-      "messages",
-      `at most ${MAX_CHAT_CHARS.toLocaleString("en")} characters with the system prompt, not ${chars.toLocaleString("en")}`,
-    );
-  }
-  const responseSchema = value["responseSchema"];
-  if (responseSchema !== undefined) checkJsonSchema(responseSchema, "responseSchema");
-  const tools = value["tools"];
-  if (tools !== undefined) {
-    if (!Array.isArray(tools) || tools.length > MAX_CHAT_TOOLS) fail("tools", `an array of at most ${MAX_CHAT_TOOLS}`);
-    tools.forEach((t, i) => {
-      if (!isObject(t) || typeof t["name"] !== "string" || !t["name"]) fail(`tools[${i}].name`, "a non-empty string");
-      if (t["description"] !== undefined && typeof t["description"] !== "string")
-        fail(`tools[${i}].description`, "a string");
-      if (!isObject(t["parameters"])) fail(`tools[${i}].parameters`, "a JSON schema object");
-    });
-  }
-  const toolChoice = value["toolChoice"];
-  if (toolChoice !== undefined && toolChoice !== "auto" && toolChoice !== "required")
-    fail("toolChoice", "'auto' or 'required'");
-  return {
-    streamId,
-    messages: parsed,
-    system,
-    params: parseGenerationParams(value["params"]),
-    ...(responseSchema ? { responseSchema } : {}),
-    ...(tools ? { tools: tools as ChatTool[] } : {}),
-    ...(toolChoice ? { toolChoice } : {}),
-  };
-}
 
 /**
  * Bounds of a `chat/send` request, checked before anything is tokenised: far more than any context window holds
@@ -218,124 +49,513 @@ export function parseChatSendParams(value: unknown): ChatSendParams {
  */
 export const MAX_CHAT_CHARS = 16 * 1024 * 1024;
 export const MAX_CHAT_MESSAGES = 100_000;
+/** The longest `index/search` query, in characters (Unicode code points, as JSON Schema's `maxLength` counts). */
+export const MAX_QUERY_CHARS = 8_192;
+/** The most characters one `embedding/embed` or `rerank/score` request may carry in all. */
+export const MAX_EMBED_CHARS = 16 * 1024 * 1024;
+/** The longest text `model/tokenize` takes, in characters (Unicode code points). */
+export const MAX_TOKENIZE_CHARS = 4 * 1024 * 1024;
+
+/** What a schema node's value must be, in words: one text, or one per JSON Schema keyword (`default` for the rest). */
+type Expected = string | Record<string, string>;
+
+const ajv = new Ajv({ allErrors: false, strict: false, verbose: true });
+ajv.addKeyword({ keyword: "expected", schemaType: ["string", "object"] });
+
+function fail(field: string, expected: string): never {
+  throw new HearthError(ErrorCodes.InvalidParams, `Invalid params: '${field}' must be ${expected}.`);
+}
+
+/** A JSON pointer (`/messages/0/content`) as the guards name fields (`messages[0].content`). */
+function fieldName(pointer: string, prefix: string | undefined): string {
+  const parts = pointer
+    .split("/")
+    .slice(1)
+    .map((p) => p.replace(/~1/g, "/").replace(/~0/g, "~"));
+  let name = prefix ?? "";
+  for (const p of parts) name += /^\d+$/.test(p) ? `[${p}]` : name ? `.${p}` : p;
+  return name || "params";
+}
+
+/** The words of `expected` for `keyword`. */
+function words(expected: Expected | undefined, keyword: string): string {
+  if (typeof expected === "string") return expected;
+  return expected?.[keyword] ?? expected?.["default"] ?? `valid (${keyword})`;
+}
+
+/** The guard's sentence for ajv's first error. */
+function explain(error: ErrorObject, prefix: string | undefined): never {
+  if (error.keyword === "required") {
+    const missing = (error.params as { missingProperty: string }).missingProperty;
+    const property = (error.parentSchema as { properties?: Record<string, { expected?: Expected }> }).properties?.[
+      missing
+    ];
+    fail(fieldName(`${error.instancePath}/${missing}`, prefix), words(property?.expected, "type"));
+  }
+  fail(
+    fieldName(error.instancePath, prefix),
+    words((error.parentSchema as { expected?: Expected }).expected, error.keyword),
+  );
+}
+
+/**
+ * A checker for `schema` (compiled on first use): returns the value typed as `T` when it is valid, else throws.
+ * Its `prefix` argument is the field name of the checked value when it is part of something larger (`params`,
+ * `model.engine`).
+ * @throws HearthError(InvalidParams) naming the first bad field.
+ */
+function checker<T>(schema: object): (value: unknown, prefix?: string) => T {
+  let validate: ValidateFunction | undefined;
+  return (value, prefix) => {
+    validate ??= ajv.compile(schema);
+    if (!validate(value)) explain(validate.errors![0]!, prefix);
+    return value as T;
+  };
+}
+
+// Schema nodes with their words.
+const object = (expected: Expected, properties: Record<string, object>, required: string[] = []) => ({
+  type: "object",
+  properties,
+  required,
+  expected,
+});
+const string = { type: "string", expected: "a string" };
+const nonEmptyString = { type: "string", minLength: 1, expected: "a non-empty string" };
+const boolean = { type: "boolean", expected: "a boolean" };
+const strings = { type: "array", items: string, expected: "an array of strings" };
+const number = (min: number, max: number) => ({
+  type: "number",
+  minimum: min,
+  maximum: max,
+  expected: `a number in [${min}, ${max}]`,
+});
+const oneOf = (values: readonly string[], expected = `one of ${values.join(", ")}`) => ({ enum: values, expected });
+const role = oneOf(MODEL_ROLES);
+
+const ENGINE_SPEC = object(
+  "an object {url, kind?, apiKey?}",
+  {
+    url: nonEmptyString,
+    kind: oneOf(ENGINE_KINDS),
+    apiKey: string,
+  },
+  ["url"],
+);
+
+const MODEL_SPEC = object(
+  "an object {uri, sha256?, engine?}",
+  {
+    uri: string,
+    sha256: { type: "string", pattern: "^[0-9a-fA-F]{64}$", expected: "64 hex digits" },
+    engine: ENGINE_SPEC,
+  },
+  ["uri"],
+);
+
+const GENERATION = {
+  temperature: number(0, 5),
+  topP: number(0, 1),
+  topK: number(0, 100_000),
+  maxTokens: number(1, 1 << 20),
+  seed: number(0, Number.MAX_SAFE_INTEGER),
+};
+
+const INDEX_TARGET = { root: nonEmptyString, storageDir: nonEmptyString };
+const DISCOVERY = {
+  exclude: strings,
+  maxFileBytes: number(1, 1 << 30),
+  chunkTokens: number(16, 8192),
+  overlapTokens: number(0, 4096),
+  batchSize: number(1, 4096),
+};
+
+const texts = (what: string) => ({
+  type: "array",
+  minItems: 1,
+  maxItems: MAX_EMBED_TEXTS,
+  items: string,
+  expected: { default: `a non-empty array of ${what}`, maxItems: `at most ${MAX_EMBED_TEXTS} items` },
+});
+
+/** A remote engine's URL normalised: no trailing slash or `/v1` (paths are appended to it). */
+function engineSpec(value: Record<string, unknown>, field: string): EngineSpec {
+  const url = value["url"] as string;
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed?.protocol !== "http:" && parsed?.protocol !== "https:") fail(`${field}.url`, "an http:// or https:// URL");
+  const kind = value["kind"] as EngineKind | undefined;
+  const apiKey = value["apiKey"] as string | undefined;
+  return {
+    url: url.replace(/\/+$/, "").replace(/\/v1$/, ""),
+    ...(kind ? { kind } : {}),
+    ...(apiKey ? { apiKey } : {}),
+  };
+}
+
+const checkEngineSpec = checker<Record<string, unknown>>(ENGINE_SPEC);
+const checkModelSpec = checker<Record<string, unknown>>(MODEL_SPEC);
+
+/** Checks a {@link ModelSpec}. Throws HearthError(InvalidParams). */
+export function parseModelSpec(value: unknown, field = "model"): ModelSpec {
+  const spec = checkModelSpec(value, field);
+  const engine = spec["engine"] ? engineSpec(spec["engine"] as Record<string, unknown>, `${field}.engine`) : undefined;
+  // A remote engine's only model may be asked for with an empty id; a local one needs a path or URI.
+  if (!engine && spec["uri"] === "") fail(`${field}.uri`, "a non-empty string");
+  const sha = spec["sha256"] as string | undefined;
+  return { uri: spec["uri"] as string, sha256: sha?.toLowerCase(), ...(engine ? { engine } : {}) };
+}
+
+/** Checks a remote engine: an http(s) base URL, a known kind, a string API key. */
+export function parseEngineSpec(value: unknown, field = "engine"): EngineSpec {
+  return engineSpec(checkEngineSpec(value, field), field);
+}
+
+const checkModelLoad = checker<Record<string, unknown>>(
+  object(
+    "an object",
+    {
+      role,
+      model: MODEL_SPEC,
+      contextSize: number(16, 1 << 20),
+      progressId: string,
+      batchSize: number(1, 1 << 16),
+      prefixes: object("an object {query?, document?}", { query: string, document: string }),
+    },
+    ["role", "model"],
+  ),
+);
+
+/** Checks `model/load` params. Throws HearthError(InvalidParams). */
+export function parseModelLoadParams(value: unknown): ModelLoadParams {
+  const v = checkModelLoad(value);
+  const prefixes = v["prefixes"] as ModelLoadParams["prefixes"];
+  return {
+    role: v["role"] as ModelRole,
+    model: parseModelSpec(v["model"]),
+    contextSize: v["contextSize"] as number | undefined,
+    progressId: v["progressId"] as string | undefined,
+    batchSize: v["batchSize"] as number | undefined,
+    prefixes: prefixes && { query: prefixes.query, document: prefixes.document },
+  };
+}
+
+const checkModelUnload = checker<{ role: ModelRole }>(object("an object", { role }, ["role"]));
+
+/** Checks `model/unload` params. */
+export function parseModelUnloadParams(value: unknown): { role: ModelRole } {
+  return { role: checkModelUnload(value).role };
+}
+
+const checkModelList = checker<ModelListParams>(object("an object", { folders: strings, home: string }));
+
+/** Checks `model/list` params. */
+export function parseModelListParams(value: unknown): ModelListParams {
+  if (value === undefined || value === null) return {};
+  const v = checkModelList(value);
+  return { folders: v.folders, home: v.home };
+}
+
+const checkGeneration = checker<GenerationParams>(object("an object", GENERATION));
+
+/** Checks generation params; every field optional. */
+export function parseGenerationParams(value: unknown): GenerationParams {
+  if (value === undefined) return {};
+  const v = checkGeneration(value, "params");
+  return { temperature: v.temperature, topP: v.topP, topK: v.topK, maxTokens: v.maxTokens, seed: v.seed };
+}
+
+const checkChatSend = checker<ChatSendParams & Record<string, unknown>>(
+  object(
+    "an object",
+    {
+      streamId: nonEmptyString,
+      messages: {
+        type: "array",
+        minItems: 1,
+        maxItems: MAX_CHAT_MESSAGES,
+        items: object(
+          "{role: 'user'|'assistant', content: string}",
+          {
+            role: oneOf(["user", "assistant"], "'user' or 'assistant'"),
+            content: string,
+          },
+          ["role", "content"],
+        ),
+        expected: {
+          default: "a non-empty array",
+          maxItems: `at most ${MAX_CHAT_MESSAGES.toLocaleString("en")} messages`,
+        },
+      },
+      system: string,
+      params: object("an object", GENERATION),
+      responseSchema: { type: "object", expected: "a JSON schema object" },
+      tools: {
+        type: "array",
+        maxItems: MAX_CHAT_TOOLS,
+        items: object(
+          "an object {name, description?, parameters}",
+          {
+            name: nonEmptyString,
+            description: string,
+            parameters: { type: "object", expected: "a JSON schema object" },
+          },
+          ["name", "parameters"],
+        ),
+        expected: `an array of at most ${MAX_CHAT_TOOLS}`,
+      },
+      toolChoice: oneOf(["auto", "required"], "'auto' or 'required'"),
+    },
+    ["streamId", "messages"],
+  ),
+);
+
+/** Checks `chat/send` params: a streamId, a non-empty message list ending with the user's turn. */
+export function parseChatSendParams(value: unknown): ChatSendParams {
+  const v = checkChatSend(value);
+  const messages = v.messages.map((m) => ({ role: m.role, content: m.content }));
+  if (messages[messages.length - 1]?.role !== "user") fail("messages", "a list whose last message is the user's");
+  const chars = messages.reduce((n, m) => n + m.content.length, v.system?.length ?? 0);
+  if (chars > MAX_CHAT_CHARS) {
+    fail(
+      "messages",
+      `at most ${MAX_CHAT_CHARS.toLocaleString("en")} characters with the system prompt, not ${chars.toLocaleString("en")}`,
+    );
+  }
+  if (v.responseSchema !== undefined) checkJsonSchema(v.responseSchema, "responseSchema");
+  return {
+    streamId: v.streamId,
+    messages,
+    system: v.system,
+    params: parseGenerationParams(v.params),
+    ...(v.responseSchema ? { responseSchema: v.responseSchema } : {}),
+    ...(v.tools ? { tools: v.tools as ChatTool[] } : {}),
+    ...(v.toolChoice ? { toolChoice: v.toolChoice } : {}),
+  };
+}
+
+const checkRuntimeConfigure = checker<RuntimeConfigureParams>(
+  object("an object", { gpu: oneOf(GPU_SETTINGS), threads: number(0, 1024) }),
+);
 
 /** Checks `runtime/configure` params. */
 export function parseRuntimeConfigureParams(value: unknown): RuntimeConfigureParams {
-  if (!isObject(value)) fail("params", "an object");
-  const gpu = value["gpu"];
-  if (gpu !== undefined && !GPU_SETTINGS.includes(gpu as GpuSetting)) fail("gpu", `one of ${GPU_SETTINGS.join(", ")}`);
-  return { gpu: gpu as GpuSetting | undefined, threads: optionalNumber(value, "threads", "threads", 0, 1024) };
+  const v = checkRuntimeConfigure(value);
+  return { gpu: v.gpu, threads: v.threads };
 }
+
+const checkInfill = checker<InfillParams>(
+  object(
+    "an object",
+    {
+      prefix: string,
+      suffix: string,
+      prefixTokens: number(1, 1 << 20),
+      suffixTokens: number(0, 1 << 20),
+      maxTokens: number(1, 4096),
+      singleLine: boolean,
+      timeBudgetMs: number(1, 600_000),
+      context: string,
+      contextTokens: number(0, 1 << 20),
+      language: string,
+    },
+    ["prefix", "suffix"],
+  ),
+);
 
 /** Checks `completion/infill` params. */
 export function parseInfillParams(value: unknown): InfillParams {
-  if (!isObject(value)) fail("params", "an object");
-  if (typeof value["prefix"] !== "string") fail("prefix", "a string");
-  if (typeof value["suffix"] !== "string") fail("suffix", "a string");
-  if (value["singleLine"] !== undefined && typeof value["singleLine"] !== "boolean") fail("singleLine", "a boolean");
-  if (value["context"] !== undefined && typeof value["context"] !== "string") fail("context", "a string");
-  if (value["language"] !== undefined && typeof value["language"] !== "string") fail("language", "a string");
+  const v = checkInfill(value);
   return {
-    prefix: value["prefix"],
-    suffix: value["suffix"],
-    prefixTokens: optionalNumber(value, "prefixTokens", "prefixTokens", 1, 1 << 20),
-    suffixTokens: optionalNumber(value, "suffixTokens", "suffixTokens", 0, 1 << 20),
-    maxTokens: optionalNumber(value, "maxTokens", "maxTokens", 1, 4096),
-    singleLine: value["singleLine"] as boolean | undefined,
-    timeBudgetMs: optionalNumber(value, "timeBudgetMs", "timeBudgetMs", 1, 600_000),
-    context: value["context"] as string | undefined,
-    contextTokens: optionalNumber(value, "contextTokens", "contextTokens", 0, 1 << 20),
-    language: value["language"] as string | undefined,
+    prefix: v.prefix,
+    suffix: v.suffix,
+    prefixTokens: v.prefixTokens,
+    suffixTokens: v.suffixTokens,
+    maxTokens: v.maxTokens,
+    singleLine: v.singleLine,
+    timeBudgetMs: v.timeBudgetMs,
+    context: v.context,
+    contextTokens: v.contextTokens,
+    language: v.language,
   };
 }
 
-function optionalStrings(obj: Record<string, unknown>, key: string): string[] | undefined {
-  const v = obj[key];
-  if (v === undefined) return undefined;
-  if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) fail(key, "an array of strings");
-  return v as string[];
-}
+const checkIndexTarget = checker<IndexTarget>(object("an object", INDEX_TARGET, ["root", "storageDir"]));
 
 /** Checks the {@link IndexTarget} part of every `index/*` request. Throws HearthError(InvalidParams). */
 export function parseIndexTarget(value: unknown): IndexTarget {
-  if (!isObject(value)) fail("params", "an object");
-  return { root: requireString(value, "root", "root"), storageDir: requireString(value, "storageDir", "storageDir") };
+  const v = checkIndexTarget(value);
+  return { root: v.root, storageDir: v.storageDir };
 }
 
-function parseDiscovery(value: Record<string, unknown>): IndexDiscoveryOptions {
+/** The discovery options of an `index/build` or `index/update` request. */
+function discovery(v: IndexBuildParams | IndexUpdateParams) {
   return {
-    exclude: optionalStrings(value, "exclude"),
-    maxFileBytes: optionalNumber(value, "maxFileBytes", "maxFileBytes", 1, 1 << 30),
-    chunkTokens: optionalNumber(value, "chunkTokens", "chunkTokens", 16, 8192),
-    overlapTokens: optionalNumber(value, "overlapTokens", "overlapTokens", 0, 4096),
-    batchSize: optionalNumber(value, "batchSize", "batchSize", 1, 4096),
+    exclude: v.exclude,
+    maxFileBytes: v.maxFileBytes,
+    chunkTokens: v.chunkTokens,
+    overlapTokens: v.overlapTokens,
+    batchSize: v.batchSize,
   };
 }
+
+const checkIndexBuild = checker<IndexBuildParams>(
+  object("an object", { ...INDEX_TARGET, ...DISCOVERY, progressId: string, force: boolean }, ["root", "storageDir"]),
+);
 
 /** Checks `index/build` params. */
 export function parseIndexBuildParams(value: unknown): IndexBuildParams {
-  const target = parseIndexTarget(value);
-  const v = value as Record<string, unknown>;
-  if (v["progressId"] !== undefined && typeof v["progressId"] !== "string") fail("progressId", "a string");
-  if (v["force"] !== undefined && typeof v["force"] !== "boolean") fail("force", "a boolean");
-  return {
-    ...target,
-    ...parseDiscovery(v),
-    progressId: v["progressId"] as string | undefined,
-    force: v["force"] as boolean | undefined,
-  };
+  const v = checkIndexBuild(value);
+  return { root: v.root, storageDir: v.storageDir, ...discovery(v), progressId: v.progressId, force: v.force };
 }
+
+const checkIndexUpdate = checker<IndexUpdateParams>(
+  object("an object", { ...INDEX_TARGET, ...DISCOVERY, changed: strings, deleted: strings }, ["root", "storageDir"]),
+);
 
 /** Checks `index/update` params. */
 export function parseIndexUpdateParams(value: unknown): IndexUpdateParams {
-  const target = parseIndexTarget(value);
-  const v = value as Record<string, unknown>;
-  return {
-    ...target,
-    ...parseDiscovery(v),
-    changed: optionalStrings(v, "changed"),
-    deleted: optionalStrings(v, "deleted"),
-  };
+  const v = checkIndexUpdate(value);
+  return { root: v.root, storageDir: v.storageDir, ...discovery(v), changed: v.changed, deleted: v.deleted };
 }
 
-/** The longest `index/search` query, in UTF-16 code units. */
-export const MAX_QUERY_CHARS = 8_192;
+const checkIndexSearch = checker<IndexSearchParams>(
+  object(
+    "an object",
+    {
+      ...INDEX_TARGET,
+      // An empty query has nothing to match (LanceDB answered it with a raw error in vector and hybrid modes); a
+      // huge one is no search a person typed.
+      query: {
+        type: "string",
+        pattern: "\\S",
+        maxLength: MAX_QUERY_CHARS,
+        expected: {
+          type: "a string",
+          pattern: "a non-empty string: type what to search for",
+          maxLength: `at most ${MAX_QUERY_CHARS} characters`,
+        },
+      },
+      mode: oneOf(SEARCH_MODES),
+      rerank: boolean,
+      topK: number(1, 1000),
+      rerankTopN: number(1, 200),
+      candidates: number(1, 1000),
+      fusion: oneOf(FUSION_METHODS),
+      vectorWeight: number(0, 100),
+      rerankWeight: number(0, 1),
+      rerankBudgetMs: number(0, 600_000),
+    },
+    ["root", "storageDir", "query"],
+  ),
+);
 
 /** Checks `index/search` params. Throws HearthError(InvalidParams) naming the field. */
 export function parseIndexSearchParams(value: unknown): IndexSearchParams {
-  const target = parseIndexTarget(value);
-  const v = value as Record<string, unknown>;
-  if (typeof v["query"] !== "string") fail("query", "a string");
-  // An empty query has nothing to match (LanceDB answered it with a raw error in vector and hybrid modes); a
-  // huge one is no search a person typed.
-  if (!v["query"].trim()) fail("query", "a non-empty string: type what to search for");
-  if (v["query"].length > MAX_QUERY_CHARS) fail("query", `at most ${MAX_QUERY_CHARS} characters`);
-  if (v["mode"] !== undefined && !SEARCH_MODES.includes(v["mode"] as SearchMode))
-    fail("mode", `one of ${SEARCH_MODES.join(", ")}`);
-  if (v["rerank"] !== undefined && typeof v["rerank"] !== "boolean") fail("rerank", "a boolean");
-  if (v["fusion"] !== undefined && !FUSION_METHODS.includes(v["fusion"] as FusionMethod))
-    fail("fusion", `one of ${FUSION_METHODS.join(", ")}`);
+  const v = checkIndexSearch(value);
   return {
-    ...target,
-    query: v["query"],
-    mode: v["mode"] as SearchMode | undefined,
-    rerank: v["rerank"] as boolean | undefined,
-    topK: optionalNumber(v, "topK", "topK", 1, 1000),
-    rerankTopN: optionalNumber(v, "rerankTopN", "rerankTopN", 1, 200),
-    candidates: optionalNumber(v, "candidates", "candidates", 1, 1000),
-    fusion: v["fusion"] as FusionMethod | undefined,
-    vectorWeight: optionalNumber(v, "vectorWeight", "vectorWeight", 0, 100),
-    rerankWeight: optionalNumber(v, "rerankWeight", "rerankWeight", 0, 1),
-    rerankBudgetMs: optionalNumber(v, "rerankBudgetMs", "rerankBudgetMs", 0, 600_000),
+    root: v.root,
+    storageDir: v.storageDir,
+    query: v.query,
+    mode: v.mode,
+    rerank: v.rerank,
+    topK: v.topK,
+    rerankTopN: v.rerankTopN,
+    candidates: v.candidates,
+    fusion: v.fusion,
+    vectorWeight: v.vectorWeight,
+    rerankWeight: v.rerankWeight,
+    rerankBudgetMs: v.rerankBudgetMs,
   };
 }
 
+const checkIndexDrop = checker<IndexDropParams>(
+  object("an object", { ...INDEX_TARGET, which: oneOf(["stale", "all"], "'stale' or 'all'") }, [
+    "root",
+    "storageDir",
+    "which",
+  ]),
+);
+
 /** Checks `index/drop` params. */
 export function parseIndexDropParams(value: unknown): IndexDropParams {
-  const target = parseIndexTarget(value);
-  const which = (value as Record<string, unknown>)["which"];
-  if (which !== "stale" && which !== "all") fail("which", "'stale' or 'all'");
-  return { ...target, which };
+  const v = checkIndexDrop(value);
+  return { root: v.root, storageDir: v.storageDir, which: v.which };
+}
+
+const checkEngineModels = checker<{ engine: unknown }>(
+  object("an object {engine}", { engine: ENGINE_SPEC }, ["engine"]),
+);
+
+/** Checks `engine/models` params. */
+export function parseEngineModelsParams(value: unknown): EngineModelsParams {
+  return { engine: engineSpec(checkEngineModels(value).engine as Record<string, unknown>, "engine") };
+}
+
+/** `texts` of at most {@link MAX_EMBED_CHARS} characters in all (with `extra` characters). */
+function capTexts(texts: string[], field: string, extra = 0): string[] {
+  const chars = texts.reduce((n, t) => n + t.length, extra);
+  if (chars > MAX_EMBED_CHARS) fail(field, `at most ${MAX_EMBED_CHARS.toLocaleString("en")} characters in all`);
+  return texts;
+}
+
+const checkEmbed = checker<EmbedParams>(
+  object("an object", { texts: texts("strings"), kind: oneOf(["query", "document"], "'query' or 'document'") }, [
+    "texts",
+  ]),
+);
+
+/** Checks `embedding/embed` params. Throws HearthError(InvalidParams) naming the field. */
+export function parseEmbedParams(value: unknown): EmbedParams {
+  const v = checkEmbed(value);
+  return { texts: capTexts(v.texts, "texts"), kind: v.kind };
+}
+
+const checkRerank = checker<RerankParams>(
+  object(
+    "an object",
+    {
+      query: { type: "string", pattern: "\\S", expected: "a non-empty string" },
+      documents: texts("strings"),
+    },
+    ["query", "documents"],
+  ),
+);
+
+/** Checks `rerank/score` params. Throws HearthError(InvalidParams) naming the field. */
+export function parseRerankParams(value: unknown): RerankParams {
+  const v = checkRerank(value);
+  return { query: v.query, documents: capTexts(v.documents, "documents", v.query.length) };
+}
+
+const checkTokenize = checker<TokenizeParams>(
+  object(
+    "an object",
+    {
+      role,
+      text: {
+        type: "string",
+        minLength: 1,
+        maxLength: MAX_TOKENIZE_CHARS,
+        expected: {
+          default: "a non-empty string",
+          maxLength: `at most ${MAX_TOKENIZE_CHARS.toLocaleString("en")} characters`,
+        },
+      },
+      special: boolean,
+    },
+    ["role", "text"],
+  ),
+);
+
+/** Checks `model/tokenize` params. Throws HearthError(InvalidParams) naming the field. */
+export function parseTokenizeParams(value: unknown): TokenizeParams {
+  const v = checkTokenize(value);
+  return { role: v.role, text: v.text, special: v.special };
 }
 
 const SCHEMA_TYPES = ["object", "array", "string", "number", "integer", "boolean", "null"];
@@ -343,75 +563,26 @@ const SCHEMA_TYPES = ["object", "array", "string", "number", "integer", "boolean
 /**
  * Checks that a value is a JSON schema node-llama-cpp's grammar can express: `type` among
  * {@link SCHEMA_TYPES} (or a list of them), or `enum` / `const` / `oneOf`; `properties` and `items` checked
- * recursively. Throws HearthError(InvalidParams) naming the path of the bad node.
+ * recursively. (A check of a schema, not of params: it walks the schema the request carries.) Throws
+ * HearthError(InvalidParams) naming the path of the bad node.
  */
 export function checkJsonSchema(schema: unknown, field: string): void {
-  if (!isObject(schema)) fail(field, "a JSON schema object");
-  if ("const" in schema || "enum" in schema) return;
-  if (Array.isArray(schema["oneOf"])) {
-    schema["oneOf"].forEach((s, i) => checkJsonSchema(s, `${field}.oneOf[${i}]`));
+  if (typeof schema !== "object" || schema === null || Array.isArray(schema)) fail(field, "a JSON schema object");
+  const node = schema as Record<string, unknown>;
+  if ("const" in node || "enum" in node) return;
+  if (Array.isArray(node["oneOf"])) {
+    node["oneOf"].forEach((s, i) => checkJsonSchema(s, `${field}.oneOf[${i}]`));
     return;
   }
-  const types = Array.isArray(schema["type"]) ? schema["type"] : [schema["type"]];
+  const types = Array.isArray(node["type"]) ? node["type"] : [node["type"]];
   if (types.length === 0 || types.some((t) => typeof t !== "string" || !SCHEMA_TYPES.includes(t))) {
     fail(`${field}.type`, `one of ${SCHEMA_TYPES.join(", ")} (or use enum / const / oneOf)`);
   }
-  if (schema["properties"] !== undefined) {
-    if (!isObject(schema["properties"])) fail(`${field}.properties`, "an object");
-    for (const [k, v] of Object.entries(schema["properties"])) checkJsonSchema(v, `${field}.properties.${k}`);
+  if (node["properties"] !== undefined) {
+    const properties = node["properties"];
+    if (typeof properties !== "object" || properties === null || Array.isArray(properties))
+      fail(`${field}.properties`, "an object");
+    for (const [k, v] of Object.entries(properties)) checkJsonSchema(v, `${field}.properties.${k}`);
   }
-  if (schema["items"] !== undefined) checkJsonSchema(schema["items"], `${field}.items`);
-}
-
-/** Checks `engine/models` params. */
-export function parseEngineModelsParams(value: unknown): EngineModelsParams {
-  if (!isObject(value)) fail("params", "an object {engine}");
-  return { engine: parseEngineSpec(value["engine"]) };
-}
-
-/** The most characters one `embedding/embed` or `rerank/score` request may carry in all. */
-export const MAX_EMBED_CHARS = 16 * 1024 * 1024;
-
-/** A list of 1 to {@link MAX_EMBED_TEXTS} strings, {@link MAX_EMBED_CHARS} in all (with `extra` characters). */
-function parseTexts(value: unknown, field: string, extra = 0): string[] {
-  if (!Array.isArray(value) || value.length === 0) fail(field, "a non-empty array of strings");
-  if (value.length > MAX_EMBED_TEXTS) fail(field, `at most ${MAX_EMBED_TEXTS} items, not ${value.length}`);
-  let chars = extra;
-  value.forEach((t, i) => {
-    if (typeof t !== "string") fail(`${field}[${i}]`, "a string");
-    chars += t.length;
-  });
-  if (chars > MAX_EMBED_CHARS) fail(field, `at most ${MAX_EMBED_CHARS.toLocaleString("en")} characters in all`);
-  return value as string[];
-}
-
-/** Checks `embedding/embed` params. Throws HearthError(InvalidParams) naming the field. */
-export function parseEmbedParams(value: unknown): EmbedParams {
-  if (!isObject(value)) fail("params", "an object");
-  const texts = parseTexts(value["texts"], "texts");
-  if (value["kind"] !== undefined && value["kind"] !== "query" && value["kind"] !== "document") {
-    fail("kind", "'query' or 'document'");
-  }
-  return { texts, kind: value["kind"] as EmbedParams["kind"] };
-}
-
-/** Checks `rerank/score` params. Throws HearthError(InvalidParams) naming the field. */
-export function parseRerankParams(value: unknown): RerankParams {
-  if (!isObject(value)) fail("params", "an object");
-  const query = requireString(value, "query", "query");
-  if (!query.trim()) fail("query", "a non-empty string");
-  return { query, documents: parseTexts(value["documents"], "documents", query.length) };
-}
-
-/** The longest text `model/tokenize` takes, in UTF-16 code units. */
-export const MAX_TOKENIZE_CHARS = 4 * 1024 * 1024;
-
-/** Checks `model/tokenize` params. Throws HearthError(InvalidParams) naming the field. */
-export function parseTokenizeParams(value: unknown): TokenizeParams {
-  if (!isObject(value)) fail("params", "an object");
-  const role = parseRole(value["role"]);
-  const text = requireString(value, "text", "text");
-  if (text.length > MAX_TOKENIZE_CHARS) fail("text", `at most ${MAX_TOKENIZE_CHARS.toLocaleString("en")} characters`);
-  if (value["special"] !== undefined && typeof value["special"] !== "boolean") fail("special", "a boolean");
-  return { role, text, special: value["special"] as boolean | undefined };
+  if (node["items"] !== undefined) checkJsonSchema(node["items"], `${field}.items`);
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { HearthError } from "../../shared/errors";
 import {
   parseChatSendParams,
+  parseGenerationParams,
   parseModelListParams,
   parseModelLoadParams,
   parseRuntimeConfigureParams,
@@ -79,9 +80,20 @@ describe("protocol guards", () => {
   ])("reject %s with InvalidParams", (_name, fn) => {
     expect(codeOf(fn)).toBe(ErrorCodes.InvalidParams);
   });
-  it("name the offending field", () => {
+  it("name the offending field, and say in words what it must be (the schemas' `expected`)", () => {
     expect(() => parseChatSendParams({ streamId: "s", messages: [{ role: "user", content: 3 }] })).toThrow(
-      /'messages\[0\]'/,
+      "Invalid params: 'messages[0].content' must be a string.",
     );
+    expect(() =>
+      parseChatSendParams({ streamId: "s", messages: [{ role: "user", content: "x" }], params: { temperature: 9 } }),
+    ).toThrow("Invalid params: 'params.temperature' must be a number in [0, 5].");
+    expect(() => parseChatSendParams({ messages: [{ role: "user", content: "x" }] })).toThrow(
+      "Invalid params: 'streamId' must be a non-empty string.",
+    );
+    expect(() => parseModelLoadParams({ role: "chat", model: { uri: "", engine: { url: "ftp://x" } } })).toThrow(
+      "Invalid params: 'model.engine.url' must be an http:// or https:// URL.",
+    );
+    expect(() => parseModelListParams({ folders: ["a", 1] })).toThrow("Invalid params: 'folders[1]' must be a string.");
+    expect(() => parseGenerationParams("hot")).toThrow("Invalid params: 'params' must be an object.");
   });
 });
