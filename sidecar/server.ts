@@ -6,30 +6,10 @@ import {
   type InitializeParams,
   type InitializeResult,
 } from "vscode-languageserver/node";
-import { DeltaCoalescer } from "./DeltaCoalescer";
 import { HearthError, toHearthError } from "../shared/errors";
-import {
-  parseChatSendParams,
-  parseIndexBuildParams,
-  parseIndexDropParams,
-  parseIndexSearchParams,
-  parseIndexTarget,
-  parseEmbedParams,
-  parseEngineModelsParams,
-  parseRerankParams,
-  parseTokenizeParams,
-  parseIndexUpdateParams,
-  parseInfillParams,
-  parseModelListParams,
-  parseModelLoadParams,
-  parseModelUnloadParams,
-  parseRuntimeConfigureParams,
-} from "../shared/guards";
 import { IndexManager } from "./search/IndexManager";
 import { indexError } from "./search/indexErrors";
-import { listEngineModels } from "./engines/remote/detect";
 import { EngineRegistry, type Logger } from "./engines/registry";
-import { discoverModels } from "./models/discoverModels";
 import {
   ErrorCodes,
   PROTOCOL_VERSION,
@@ -38,32 +18,22 @@ import {
   type SidecarInfo,
   type SidecarInitOptions,
   type SidecarMethod,
-  type SidecarMethods,
   type SidecarNotifications,
   type StatusParams,
 } from "../shared/protocol";
 import os from "node:os";
+import type { MethodContext, MethodHandler, MethodTable } from "./methods/context";
+import { generationMethods } from "./methods/generationMethods";
+import { indexMethods } from "./methods/indexMethods";
+import { modelMethods } from "./methods/modelMethods";
 
 declare const HEARTH_VERSION: string;
 
-/** One method's handler: `parse` validates the raw params (throws HearthError(InvalidParams)), `run` answers. */
-interface MethodHandler<M extends SidecarMethod> {
-  parse: (raw: unknown) => SidecarMethods[M][0];
-  run: (params: SidecarMethods[M][0], signal: AbortSignal) => Promise<SidecarMethods[M][1]>;
-}
-
-/** Pairs a parser with its handler, so that the handler's params take the parser's type. */
-function method<M extends SidecarMethod>(
-  parse: MethodHandler<M>["parse"],
-  run: MethodHandler<M>["run"],
-): MethodHandler<M> {
-  return { parse, run };
-}
 declare const NODE_LLAMA_CPP_VERSION: string;
 
 /**
  * Wires the sidecar's method table onto an LSP connection: the `initialize` handshake with the protocol version
- * check, one handler per method of {@link SidecarMethods} (each validating its params, mapping
+ * check, one handler per method of `SidecarMethods` (each validating its params, mapping
  * `$/cancelRequest` to an AbortSignal and errors to fixed codes), status notifications, and the two-step
  * `shutdown` / `exit` that disposes every llama object.
  */
@@ -199,153 +169,25 @@ export function startServer(connection: Connection): void {
   connection.onInitialized(() => setStatus(readyStatus()));
 
   /**
-   * The method table: one entry per method of {@link SidecarMethods}, typed so that a method without a
-   * handler, or a handler for a method the protocol does not have, does not compile.
+   * The method table: one entry per method of `SidecarMethods`, typed so that a method without a
+   * handler, or a handler for a method the protocol does not have, does not compile. The handlers live in
+   * `sidecar/methods/`, one file per namespace.
    */
-  const methods: { [M in SidecarMethod]: MethodHandler<M> } = {
-    "model/load": method(parseModelLoadParams, async (params, signal) => {
-      const rt = requireRuntime();
-      const name = params.model.uri.split(/[\\/]/).pop() ?? params.model.uri;
-      setStatus({ state: "loading", health: "ok", message: `Loading ${name}`, model: chatModelName() });
-      let lastSent = 0;
-      try {
-        const info = await rt.load(
-          params,
-          (phase, fraction, bytes) => {
-            if (!params.progressId) return;
-            // Throttle to ~20 notifications per second; always send completion.
-            const now = Date.now();
-            if (fraction < 1 && now - lastSent < 50) return;
-            lastSent = now;
-            notify("model/progress", {
-              progressId: params.progressId,
-              phase,
-              fraction,
-              downloadedBytes: bytes?.downloadedBytes,
-              totalBytes: bytes?.totalBytes,
-            });
-          },
-          signal,
-        );
-        setStatus(readyStatus());
-        return info;
-      } catch (error) {
-        const e = toHearthError(error);
-        setStatus({ ...readyStatus(), health: "warning", message: e.message });
-        throw e;
-      }
-    }),
-    "model/unload": method(parseModelUnloadParams, async (params) => {
-      await requireRuntime().unload(params.role);
-      setStatus(readyStatus());
-      return null;
-    }),
-    "model/list": method(parseModelListParams, async (params) => ({
-      models: await discoverModels({
-        home: params.home ?? os.homedir(),
-        folders: params.folders,
-        hearthModelsDir: runtime?.modelsDir,
-        hfHome: process.env["HF_HOME"],
-      }),
-    })),
-    "chat/send": method(parseChatSendParams, async (params, signal) => {
-      const chat = requireRuntime().chat();
-      setStatus({ state: "busy", health: "ok", model: chatModelName(), message: "Generating" });
-      const stream = new DeltaCoalescer((text) => notify("chat/delta", { streamId: params.streamId, text }));
-      const thinking = new DeltaCoalescer((reasoning) =>
-        notify("chat/delta", { streamId: params.streamId, text: "", reasoning }),
-      );
-      try {
-        // Each kind flushes the other first, so the client sees reasoning and answer in the order they came.
-        return await chat.send(
-          params,
-          (text) => {
-            thinking.flush();
-            stream.push(text);
-          },
-          signal,
-          (text) => {
-            stream.flush();
-            thinking.push(text);
-          },
-        );
-      } finally {
-        // Every delta is on the wire before the result: clients rely on that order.
-        thinking.flush();
-        stream.flush();
-        setStatus(readyStatus());
-      }
-    }),
-    "completion/infill": method(parseInfillParams, async (params, signal) =>
-      requireRuntime().completion().infill(params, signal),
-    ),
-    "runtime/configure": method(parseRuntimeConfigureParams, async (params) => {
-      const rt = requireRuntime();
-      setStatus({ state: "loading", health: "ok", message: "Reconfiguring backend", model: chatModelName() });
-      try {
-        await rt.configure(params);
-      } finally {
-        setStatus(readyStatus());
-      }
-      return rt.stats();
-    }),
-    "runtime/stats": method(
-      () => ({}),
-      async () => requireRuntime().stats(),
-    ),
-    "index/build": method(
-      parseIndexBuildParams,
-      onIndex(async (params, signal) => {
-        const index = await requireIndexes().get(params);
-        setStatus({ state: "busy", health: "ok", model: chatModelName(), message: "Indexing" });
-        let last = 0;
-        try {
-          return await index.build(
-            params,
-            (p) => {
-              if (!params.progressId) return;
-              const now = Date.now();
-              if (p.phase === "index" && now - last < 100) return;
-              last = now;
-              notify("index/progress", { progressId: params.progressId, ...p });
-            },
-            signal,
-          );
-        } finally {
-          setStatus(readyStatus());
-        }
-      }),
-    ),
-    "index/update": method(
-      parseIndexUpdateParams,
-      onIndex(async (params, signal) => (await requireIndexes().get(params)).update(params, signal)),
-    ),
-    "index/search": method(
-      parseIndexSearchParams,
-      onIndex(async (params, signal) =>
-        (await requireIndexes().get(params, true)).search(params, requireRuntime().rerankOrUndefined(), signal),
-      ),
-    ),
-    "index/status": method(
-      parseIndexTarget,
-      onIndex(async (params) => (await requireIndexes().get(params, true)).status()),
-    ),
-    "engine/models": method(parseEngineModelsParams, async (params, signal) => listEngineModels(params.engine, signal)),
-    "embedding/embed": method(parseEmbedParams, async (params, signal) => {
-      const engine = requireRuntime().embedding();
-      const { vectors, tokens } = await engine.embed(params.texts, params.kind ?? "document", signal);
-      return { vectors: vectors.map((v) => Array.from(v)), dimensions: engine.dimensions, tokens };
-    }),
-    "model/tokenize": method(parseTokenizeParams, async (params) => ({
-      tokens: requireRuntime().tokenize(params.role, params.text, params.special),
-    })),
-    "rerank/score": method(parseRerankParams, async (params, signal) => ({
-      scores: await requireRuntime().rerank().rank(params.query, params.documents, signal),
-    })),
-    "index/drop": method(
-      parseIndexDropParams,
-      onIndex(async (params) => ({ dropped: await requireIndexes().drop(params, params.which) })),
-    ),
+  const context: MethodContext = {
+    log,
+    engines: requireRuntime,
+    indexes: requireIndexes,
+    notify,
+    setStatus,
+    readyStatus,
+    chatModelName,
+    modelsDir: () => runtime?.modelsDir,
+    onIndex,
+  };
+  const methods: MethodTable<SidecarMethod> = {
+    ...modelMethods(context),
+    ...generationMethods(context),
+    ...indexMethods(context),
   };
   const registerEntry = <M extends SidecarMethod>(name: M): void => register(name, methods[name]);
   for (const name of Object.keys(methods) as SidecarMethod[]) registerEntry(name);

@@ -1,0 +1,50 @@
+import { parseChatSendParams, parseEmbedParams, parseInfillParams, parseRerankParams } from "../../shared/guards";
+import { DeltaCoalescer } from "../DeltaCoalescer";
+import { method, type MethodContext, type MethodTable } from "./context";
+
+/** The capabilities of the loaded roles: `chat/send`, `completion/infill`, `embedding/embed`, `rerank/score`. */
+export function generationMethods(
+  c: MethodContext,
+): MethodTable<"chat/send" | "completion/infill" | "embedding/embed" | "rerank/score"> {
+  return {
+    "chat/send": method(parseChatSendParams, async (params, signal) => {
+      const chat = c.engines().chat();
+      c.setStatus({ state: "busy", health: "ok", model: c.chatModelName(), message: "Generating" });
+      const stream = new DeltaCoalescer((text) => c.notify("chat/delta", { streamId: params.streamId, text }));
+      const thinking = new DeltaCoalescer((reasoning) =>
+        c.notify("chat/delta", { streamId: params.streamId, text: "", reasoning }),
+      );
+      try {
+        // Each kind flushes the other first, so the client sees reasoning and answer in the order they came.
+        return await chat.send(
+          params,
+          (text) => {
+            thinking.flush();
+            stream.push(text);
+          },
+          signal,
+          (text) => {
+            stream.flush();
+            thinking.push(text);
+          },
+        );
+      } finally {
+        // Every delta is on the wire before the result: clients rely on that order.
+        thinking.flush();
+        stream.flush();
+        c.setStatus(c.readyStatus());
+      }
+    }),
+    "completion/infill": method(parseInfillParams, async (params, signal) =>
+      c.engines().completion().infill(params, signal),
+    ),
+    "embedding/embed": method(parseEmbedParams, async (params, signal) => {
+      const engine = c.engines().embedding();
+      const { vectors, tokens } = await engine.embed(params.texts, params.kind ?? "document", signal);
+      return { vectors: vectors.map((v) => Array.from(v)), dimensions: engine.dimensions, tokens };
+    }),
+    "rerank/score": method(parseRerankParams, async (params, signal) => ({
+      scores: await c.engines().rerank().rank(params.query, params.documents, signal),
+    })),
+  };
+}

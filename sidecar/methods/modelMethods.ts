@@ -1,0 +1,92 @@
+import os from "node:os";
+import {
+  parseEngineModelsParams,
+  parseModelListParams,
+  parseModelLoadParams,
+  parseModelUnloadParams,
+  parseRuntimeConfigureParams,
+  parseTokenizeParams,
+} from "../../shared/guards";
+import { toHearthError } from "../../shared/errors";
+import { listEngineModels } from "../engines/remote/detect";
+import { discoverModels } from "../models/discoverModels";
+import { method, type MethodContext, type MethodTable } from "./context";
+
+/** `model/*`, `runtime/*` and `engine/models`: loading models per role, the backend, the engines' model lists. */
+export function modelMethods(
+  c: MethodContext,
+): MethodTable<
+  | "model/load"
+  | "model/unload"
+  | "model/list"
+  | "model/tokenize"
+  | "runtime/configure"
+  | "runtime/stats"
+  | "engine/models"
+> {
+  return {
+    "model/load": method(parseModelLoadParams, async (params, signal) => {
+      const rt = c.engines();
+      const name = params.model.uri.split(/[\\/]/).pop() ?? params.model.uri;
+      c.setStatus({ state: "loading", health: "ok", message: `Loading ${name}`, model: c.chatModelName() });
+      let lastSent = 0;
+      try {
+        const info = await rt.load(
+          params,
+          (phase, fraction, bytes) => {
+            if (!params.progressId) return;
+            // Throttle to ~20 notifications per second; always send completion.
+            const now = Date.now();
+            if (fraction < 1 && now - lastSent < 50) return;
+            lastSent = now;
+            c.notify("model/progress", {
+              progressId: params.progressId,
+              phase,
+              fraction,
+              downloadedBytes: bytes?.downloadedBytes,
+              totalBytes: bytes?.totalBytes,
+            });
+          },
+          signal,
+        );
+        c.setStatus(c.readyStatus());
+        return info;
+      } catch (error) {
+        const e = toHearthError(error);
+        c.setStatus({ ...c.readyStatus(), health: "warning", message: e.message });
+        throw e;
+      }
+    }),
+    "model/unload": method(parseModelUnloadParams, async (params) => {
+      await c.engines().unload(params.role);
+      c.setStatus(c.readyStatus());
+      return null;
+    }),
+    "model/list": method(parseModelListParams, async (params) => ({
+      models: await discoverModels({
+        home: params.home ?? os.homedir(),
+        folders: params.folders,
+        hearthModelsDir: c.modelsDir(),
+        hfHome: process.env["HF_HOME"],
+      }),
+    })),
+    "model/tokenize": method(parseTokenizeParams, async (params) => ({
+      tokens: c.engines().tokenize(params.role, params.text, params.special),
+    })),
+    "runtime/configure": method(parseRuntimeConfigureParams, async (params) => {
+      const rt = c.engines();
+      c.setStatus({ state: "loading", health: "ok", message: "Reconfiguring backend", model: c.chatModelName() });
+      try {
+        await rt.configure(params);
+      } finally {
+        c.setStatus(c.readyStatus());
+      }
+      return rt.stats();
+    }),
+    "runtime/stats": method(
+      () => ({}),
+      async () => c.engines().stats(),
+    ),
+    "engine/models": method(parseEngineModelsParams, async (params, signal) => listEngineModels(params.engine, signal)),
+  };
+}
