@@ -327,6 +327,9 @@ export function parseChatSendParams(value: unknown): ChatSendParams {
     );
   }
   if (v.responseSchema !== undefined) checkJsonSchema(v.responseSchema, "responseSchema");
+  // A tool's parameters become a grammar on the embedded engine (and are sent on to a remote one as they are):
+  // the same bounds, whichever features they use.
+  v.tools?.forEach((t, i) => checkSchemaBounds(t.parameters, `tools[${i}].parameters`));
   return {
     streamId: v.streamId,
     messages,
@@ -561,17 +564,69 @@ export function parseTokenizeParams(value: unknown): TokenizeParams {
 const SCHEMA_TYPES = ["object", "array", "string", "number", "integer", "boolean", "null"];
 
 /**
- * Checks that a value is a JSON schema node-llama-cpp's grammar can express: `type` among
- * {@link SCHEMA_TYPES} (or a list of them), or `enum` / `const` / `oneOf`; `properties` and `items` checked
- * recursively. (A check of a schema, not of params: it walks the schema the request carries.) Throws
- * HearthError(InvalidParams) naming the path of the bad node.
+ * Bounds of a JSON schema a request carries (a response format, a tool's parameters), which the embedded engine
+ * compiles into a grammar: its JSON text, its nesting and an `enum`'s values. Far above any real tool or format,
+ * low enough that compiling one stays cheap and a grammar's per-token cost stays small (a 100,000-value enum cost
+ * about 12 s per token).
+ */
+export const MAX_SCHEMA_CHARS = 64 * 1024;
+export const MAX_SCHEMA_DEPTH = 32;
+export const MAX_SCHEMA_ENUM = 1_000;
+
+/**
+ * Checks that a value is a JSON schema node-llama-cpp's grammar can express, within the bounds above: `type`
+ * among {@link SCHEMA_TYPES} (or a list of them), or `enum` (at most {@link MAX_SCHEMA_ENUM} values) / `const` /
+ * `oneOf`; `properties` and `items` checked recursively, at most {@link MAX_SCHEMA_DEPTH} deep; at most
+ * {@link MAX_SCHEMA_CHARS} characters of JSON in all. (A check of a schema, not of params: it walks the schema the
+ * request carries.) Throws HearthError(InvalidParams) naming the path of the bad node.
  */
 export function checkJsonSchema(schema: unknown, field: string): void {
+  const chars = JSON.stringify(schema)?.length ?? 0;
+  if (chars > MAX_SCHEMA_CHARS) {
+    fail(
+      field,
+      `a JSON schema of at most ${MAX_SCHEMA_CHARS.toLocaleString("en")} characters, not ${chars.toLocaleString("en")}`,
+    );
+  }
+  checkSchemaNode(schema, field, 0);
+}
+
+/**
+ * The bounds of {@link checkJsonSchema} alone, on any JSON schema: its size, its nesting (of any JSON value) and
+ * every `enum`'s length. Throws HearthError(InvalidParams) naming the path of the bad node.
+ */
+export function checkSchemaBounds(schema: unknown, field: string): void {
+  const chars = JSON.stringify(schema)?.length ?? 0;
+  if (chars > MAX_SCHEMA_CHARS) {
+    fail(
+      field,
+      `a JSON schema of at most ${MAX_SCHEMA_CHARS.toLocaleString("en")} characters, not ${chars.toLocaleString("en")}`,
+    );
+  }
+  const walk = (value: unknown, path: string, depth: number): void => {
+    if (typeof value !== "object" || value === null) return;
+    if (depth > MAX_SCHEMA_DEPTH * 2) fail(path, `at most ${MAX_SCHEMA_DEPTH} levels deep`);
+    if (Array.isArray(value)) return value.forEach((v, i) => walk(v, `${path}[${i}]`, depth + 1));
+    const node = value as Record<string, unknown>;
+    if (Array.isArray(node["enum"]) && node["enum"].length > MAX_SCHEMA_ENUM)
+      fail(`${path}.enum`, `at most ${MAX_SCHEMA_ENUM} values`);
+    for (const [k, v] of Object.entries(node)) walk(v, `${path}.${k}`, depth + 1);
+  };
+  walk(schema, field, 0);
+}
+
+function checkSchemaNode(schema: unknown, field: string, depth: number): void {
+  if (depth > MAX_SCHEMA_DEPTH) fail(field, `at most ${MAX_SCHEMA_DEPTH} levels deep`);
   if (typeof schema !== "object" || schema === null || Array.isArray(schema)) fail(field, "a JSON schema object");
   const node = schema as Record<string, unknown>;
-  if ("const" in node || "enum" in node) return;
+  if ("enum" in node) {
+    if (!Array.isArray(node["enum"]) || node["enum"].length === 0) fail(`${field}.enum`, "a non-empty array");
+    if (node["enum"].length > MAX_SCHEMA_ENUM) fail(`${field}.enum`, `at most ${MAX_SCHEMA_ENUM} values`);
+    return;
+  }
+  if ("const" in node) return;
   if (Array.isArray(node["oneOf"])) {
-    node["oneOf"].forEach((s, i) => checkJsonSchema(s, `${field}.oneOf[${i}]`));
+    node["oneOf"].forEach((s, i) => checkSchemaNode(s, `${field}.oneOf[${i}]`, depth + 1));
     return;
   }
   const types = Array.isArray(node["type"]) ? node["type"] : [node["type"]];
@@ -582,7 +637,7 @@ export function checkJsonSchema(schema: unknown, field: string): void {
     const properties = node["properties"];
     if (typeof properties !== "object" || properties === null || Array.isArray(properties))
       fail(`${field}.properties`, "an object");
-    for (const [k, v] of Object.entries(properties)) checkJsonSchema(v, `${field}.properties.${k}`);
+    for (const [k, v] of Object.entries(properties)) checkSchemaNode(v, `${field}.properties.${k}`, depth + 1);
   }
-  if (node["items"] !== undefined) checkJsonSchema(node["items"], `${field}.items`);
+  if (node["items"] !== undefined) checkSchemaNode(node["items"], `${field}.items`, depth + 1);
 }

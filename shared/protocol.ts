@@ -429,6 +429,8 @@ export interface RuntimeStatsResult {
   vram: { totalBytes: number; usedBytes: number };
   ram: { totalBytes: number; freeBytes: number; sidecarRssBytes: number };
   models: ModelInfo[];
+  /** The chat model's compiled response grammars: how many are kept, and the bound (absent on remote engines). */
+  grammarCache?: { entries: number; maxEntries: number };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -69,6 +69,16 @@ export function drainRequest(raw: IncomingMessage, maxBytes: number, maxMs = 10_
 
 const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/;
 
+/**
+ * Whether an HTTP `Host` header names a loopback address (with or without a port): `127.0.0.1:8012`, `[::1]:8012`,
+ * `localhost`. An absent header (HTTP/1.0) passes: browsers always send one.
+ */
+export function isLoopbackHostHeader(header: string | undefined): boolean {
+  if (header === undefined) return true;
+  const host = header.startsWith("[") ? header.slice(0, header.indexOf("]") + 1) : header.replace(/:\d*$/, "");
+  return isLoopback(host.toLowerCase());
+}
+
 /** Whether `host` is a loopback address (127.0.0.0/8, ::1, localhost). */
 export function isLoopback(host: string): boolean {
   return LOOPBACK.test(host.replace(/^\[|\]$/g, ""));
@@ -136,6 +146,18 @@ export class HearthServer {
     if (this.options.cors) void app.register(cors, { origin: this.options.cors });
 
     app.addHook("onRequest", async (req) => {
+      // Without a key, only requests addressed to a loopback name are answered: a web page whose own name was
+      // re-pointed at 127.0.0.1 (DNS rebinding) sends its name as Host, and must not read /props or run chats.
+      // llama.cpp's server and Ollama check the same.
+      if (!this.keyDigest && !isLoopbackHostHeader(req.headers.host)) {
+        throw new ApiError(
+          403,
+          `Host '${String(req.headers.host).slice(0, 100)}' is not a loopback name: without an API key this server ` +
+            "answers only requests to 127.0.0.1, [::1] or localhost. Give it a key (--api-key-env) to serve other names.",
+          "invalid_request_error",
+          "host_not_allowed",
+        );
+      }
       if (!this.keyDigest || req.url === "/health") return;
       const header = req.headers.authorization ?? "";
       const given = header.startsWith("Bearer ") ? header.slice(7) : "";
@@ -272,7 +294,9 @@ export class HearthServer {
     const created = Math.floor(Date.now() / 1000);
     const release = this.enter("chat");
     const abort = abortOnDisconnect(reply);
-    const streamId = `serve-${req.id}`;
+    // Made here, never from the client's x-request-id: two requests that send the same id must not receive each
+    // other's tokens (the id is only echoed back).
+    const streamId = `serve-${randomUUID()}`;
     let text = "";
     let stoppedAt: number | undefined;
     const stream = body.stream === true ? this.openStream(reply) : undefined;

@@ -177,7 +177,8 @@ export class EngineRegistry {
 
   /** Backend, devices, memory and loaded models. */
   async stats(): Promise<RuntimeStatsResult> {
-    return { ...(await this.llama.stats()), models: this.loaded() };
+    const grammars = this.engines("chat")?.chat?.grammarCacheStats?.();
+    return { ...(await this.llama.stats()), models: this.loaded(), ...(grammars ? { grammarCache: grammars } : {}) };
   }
 
   /** Dispose every role's engines, then the backends. Safe to call twice. */

@@ -21,6 +21,8 @@ export interface ChatEngine {
     signal: AbortSignal,
     onReasoning?: (text: string) => void,
   ): Promise<ChatSendResult>;
+  /** How many compiled response grammars the engine keeps (engines that compile them: the embedded one). */
+  grammarCacheStats?(): { entries: number; maxEntries: number };
   dispose(): void | Promise<void>;
 }
 

@@ -5,6 +5,7 @@ import {
   type LlamaContext,
   type LlamaModel,
 } from "node-llama-cpp";
+import { LRUCache } from "lru-cache";
 import { HearthError } from "../../../shared/errors";
 import { DEFAULT_GENERATION } from "../defaults";
 import {
@@ -20,6 +21,11 @@ import {
  * characters): text longer than `tokens × this` cannot fit `tokens`, so it is refused or dropped untokenised.
  */
 export const MAX_CHARS_PER_TOKEN = 32;
+
+/** Compiled response grammars a chat model keeps at most (the least recently used goes first). */
+export const GRAMMAR_CACHE_ENTRIES = 32;
+/** Characters of schema text the kept grammars may add up to. */
+export const GRAMMAR_CACHE_CHARS = 1024 * 1024;
 
 /** node-llama-cpp's `LlamaJsonSchemaGrammar`, seen through what we use of it. */
 type SchemaGrammar = LlamaGrammar & { parse(json: string): unknown };
@@ -38,7 +44,15 @@ type SchemaGrammar = LlamaGrammar & { parse(json: string): unknown };
 export class ChatService {
   private readonly session: LlamaChatSession;
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly grammars = new Map<string, Promise<SchemaGrammar>>();
+  /**
+   * Compiled grammars by schema text, bounded (a client that sends a new schema with every request — an agent
+   * framework whose tool set changes per call, or a hostile one — must not grow the sidecar without end).
+   */
+  private readonly grammars = new LRUCache<string, Promise<SchemaGrammar>>({
+    max: GRAMMAR_CACHE_ENTRIES,
+    maxSize: GRAMMAR_CACHE_CHARS,
+    sizeCalculation: (_grammar, key) => Math.max(1, key.length),
+  });
 
   constructor(
     private readonly model: LlamaModel,
@@ -151,9 +165,15 @@ export class ChatService {
     };
   }
 
+  /** How many compiled grammars are kept, and the most there may be. */
+  grammarCacheStats(): { entries: number; maxEntries: number } {
+    return { entries: this.grammars.size, maxEntries: GRAMMAR_CACHE_ENTRIES };
+  }
+
   /**
    * A grammar that makes the model's answer valid JSON of `schema` (node-llama-cpp's JSON-schema grammar),
-   * cached per schema.
+   * cached per schema in a bounded LRU ({@link GRAMMAR_CACHE_ENTRIES} schemas, {@link GRAMMAR_CACHE_CHARS}
+   * characters of schema text).
    * @throws HearthError InvalidParams when the schema uses features the grammar does not support.
    */
   private grammarFor(schema: object): Promise<SchemaGrammar> {

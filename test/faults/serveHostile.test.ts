@@ -1,0 +1,90 @@
+import http from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HearthServer } from "../../common/serve/HearthServer";
+import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
+import type { ModelInfo } from "../../shared/protocol";
+import { spawnSidecar } from "../sidecar/helpers";
+import { testModel } from "../testModels";
+
+/*
+ * Issue 31, M1 and M2: `hearth serve` (and VS Code's Start Local API Server) under a hostile web page and a
+ * careless client. The real sidecar with stories260K behind the real HTTP server; loopback only.
+ */
+
+/** A raw HTTP request to the loopback server with a Host header of our choosing (fetch cannot set it). */
+function raw(
+  url: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<{ status: number; text: string }> {
+  const { port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: "127.0.0.1", port: Number(port), path, method: body ? "POST" : "GET", headers },
+      (res) => {
+        let text = "";
+        res.on("data", (d: Buffer) => (text += d.toString()));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
+    req.on("error", reject);
+    req.setTimeout(30_000, () => req.destroy(new Error("timed out")));
+    req.end(body);
+  });
+}
+
+describe("fault suite: hearth serve against DNS rebinding and shared request ids", () => {
+  let sidecar: SidecarProcess;
+  let server: HearthServer;
+  let url: string;
+
+  beforeAll(async () => {
+    ({ sidecar } = await spawnSidecar());
+    const chat = await sidecar.request("model/load", {
+      role: "chat",
+      model: { uri: await testModel("stories260K") },
+      contextSize: 512,
+    });
+    const models: Partial<Record<"chat", ModelInfo>> = { chat };
+    server = new HearthServer({ api: sidecar, models: () => models, loading: () => false, port: 0 });
+    url = await server.listen();
+  });
+  afterAll(async () => {
+    await server?.close();
+    await sidecar?.stop();
+  });
+
+  it("without a key, a request whose Host is not a loopback name is refused with 403; loopback names pass", async () => {
+    for (const host of ["evil.example", "evil.example:8012", "127.0.0.1.nip.io", "localhost.evil.example"]) {
+      const r = await raw(url, "/props", { host });
+      expect(r.status, host).toBe(403);
+      expect(r.text).toMatch(/is not a loopback name/);
+      expect(r.text).not.toMatch(/stories260K/); // the model's path (the user's name) does not leak
+    }
+    for (const host of ["127.0.0.1", `127.0.0.1:${new URL(url).port}`, "localhost:1", "[::1]:8012"]) {
+      expect((await raw(url, "/props", { host })).status, host).toBe(200);
+    }
+  });
+
+  it("two requests with the same x-request-id each get their own answer, as they would alone", async () => {
+    const ask = (content: string) =>
+      raw(
+        url,
+        "/v1/chat/completions",
+        { host: "127.0.0.1", "content-type": "application/json", "x-request-id": "same-id" },
+        JSON.stringify({ messages: [{ role: "user", content }], max_tokens: 24, temperature: 0, stream: true }),
+      );
+    const text = (sse: string) =>
+      sse
+        .split("\n")
+        .filter((l) => l.startsWith("data: {"))
+        .map((l) => (JSON.parse(l.slice(6)) as { choices: Array<{ delta: { content?: string } }> }).choices[0]!)
+        .map((c) => c.delta.content ?? "")
+        .join("");
+    const alone = [text((await ask("Once upon a time")).text), text((await ask("The dog")).text)];
+    expect(alone[0]).not.toBe(alone[1]);
+    const together = await Promise.all([ask("Once upon a time"), ask("The dog")]);
+    expect(together.map((r) => text(r.text))).toEqual(alone);
+  });
+});
