@@ -32,12 +32,36 @@ export const NEVER_WALKED_FOLDERS: ReadonlySet<string> = new Set([
   ".hearth",
 ]);
 
-/** Files that may hold secrets: `.env*`, private keys and certificates, `.npmrc`, `.netrc`, SSH keys. */
-const SECRETS = /(^|\/)(\.env(\..*)?|.*\.(pem|key|p12|pfx)|id_(rsa|ed25519|ecdsa)|\.npmrc|\.netrc)$/i;
+/**
+ * Files that may hold secrets, by name: `.env*`, private keys, certificates and keystores, SSH keys, package
+ * registry and git credentials (`.npmrc`, `.pypirc`, `.netrc`, `.git-credentials`, `.pgpass`).
+ */
+const SECRET_NAMES =
+  /(^|\/)(\.env(\..*)?|.*\.(pem|key|p12|pfx|jks|keystore|kdbx)|id_(rsa|dsa|ed25519|ecdsa)|\.npmrc|\.pypirc|\.netrc|\.git-credentials|\.pgpass)$/i;
+/** Files that may hold secrets by where they are: cloud, container and git credentials and configs. */
+const SECRET_PATHS = /(^|\/)(\.aws\/(credentials|config)|\.docker\/config\.json|\.kube\/config|\.git\/config)$/i;
 
-/** Whether `rel` (a path relative to the workspace folder, `/` separators) names a file that may hold secrets. */
+/**
+ * Whether `rel` (a path relative to the workspace folder, `/` separators) names a file that may hold secrets.
+ * This looks at the name only; {@link isSecretsPath} also follows symlinks.
+ */
 export function isSecretsFile(rel: string): boolean {
-  return SECRETS.test(rel);
+  return SECRET_NAMES.test(rel) || SECRET_PATHS.test(rel);
+}
+
+/**
+ * Whether the file `rel` under `root` is, or leads to, a secrets file: its own path, or — through a symlink of
+ * the file or of a folder above it — its real path (a link named `notes.txt` to `.env` is a secrets file too).
+ */
+export async function isSecretsPath(root: string, rel: string): Promise<boolean> {
+  if (isSecretsFile(rel)) return true;
+  const [realRoot, real] = await Promise.all([
+    fs.realpath(root).catch(() => path.resolve(root)),
+    fs.realpath(path.join(root, rel)).catch(() => undefined),
+  ]);
+  if (!real) return false;
+  const realRel = path.relative(realRoot, real).split(path.sep).join("/");
+  return isSecretsFile(realRel) || isSecretsFile(path.basename(real));
 }
 
 /** Whether a walker may enter the folder called `name` (see {@link NEVER_WALKED_FOLDERS}). */

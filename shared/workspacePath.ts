@@ -5,10 +5,10 @@ import path from "node:path";
  * `relPath` resolved under the folder `root`, or undefined when it would lead outside it: an absolute path, `..`
  * segments that climb above `root`, or — for a path that exists — a symbolic link whose real target lies outside
  * `root`'s real path. What a model names (a code block's `// file: ../../.bashrc`, a clicked location) goes
- * through here before anything opens or edits it.
+ * through here before anything opens or edits it. A path with a NUL character is refused too (no file has one).
  */
 export function insideRoot(root: string, relPath: string): string | undefined {
-  if (!relPath || path.isAbsolute(relPath) || /^[a-zA-Z]:/.test(relPath)) return undefined;
+  if (!relPath || relPath.includes("\0") || path.isAbsolute(relPath) || /^[a-zA-Z]:/.test(relPath)) return undefined;
   const resolved = path.resolve(root, relPath);
   if (!isWithin(path.resolve(root), resolved)) return undefined;
   let real: string;
@@ -29,5 +29,6 @@ export function insideRoot(root: string, relPath: string): string | undefined {
 /** Whether `target` is `root` or lies below it (absolute paths; pass real paths to see through symlinks). */
 export function isWithin(root: string, target: string): boolean {
   const rel = path.relative(root, target);
-  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+  // `..` and `../x` climb out; `..e.ts` is a file name that starts with two dots, inside.
+  return rel === "" || (rel !== ".." && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
 }

@@ -7,7 +7,7 @@ import path from "node:path";
 import { unifiedDiff } from "../actions/proposal";
 import { writeFileAtomic } from "../chat/atomicWrite";
 import { ToolError, type ProposedChange, type ToolContext, type ToolDefinition, type ToolOutput } from "./definition";
-import { readText, resolveIn } from "./workspaceAccess";
+import { readText, refuseSecrets, resolveIn } from "./workspaceAccess";
 
 /** Characters of text an edit tool takes per argument. */
 export const MAX_EDIT_CHARS = 4_000;
@@ -75,6 +75,7 @@ export const PROPOSE_EDIT: ToolDefinition = {
     const files = new Map<string, { before: string; after: string }>();
     for (const [i, edit] of edits.entries()) {
       const { file, rel } = resolveIn(ctx.target.root, edit["path"]);
+      await refuseSecrets(ctx.target.root, rel);
       const current = files.get(rel) ?? { before: await readText(file, rel), after: "" };
       const text = files.has(rel) ? current.after : current.before;
       const oldText = String(edit["old_text"] ?? "");

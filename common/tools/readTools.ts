@@ -5,7 +5,7 @@
 import ignore from "ignore";
 import path from "node:path";
 import { SEARCH_MODES } from "../../shared/protocol";
-import { isIgnoredPath, isSecretsFile } from "../../shared/workspaceFiles";
+import { isIgnoredPath, isSecretsPath } from "../../shared/workspaceFiles";
 import { hitLocation } from "../search/format";
 import { MAX_FILES_VISITED, ToolError, type ToolDefinition } from "./definition";
 import { readText, resolveIn, walk } from "./workspaceAccess";
@@ -99,7 +99,7 @@ export const READ_FILE: ToolDefinition = {
   readOnly: true,
   async run(args, ctx) {
     const { file, rel } = resolveIn(ctx.target.root, args["path"], true);
-    if (isSecretsFile(rel) && !(ctx.confirmSecret && (await ctx.confirmSecret(rel)))) {
+    if ((await isSecretsPath(ctx.target.root, rel)) && !(ctx.confirmSecret && (await ctx.confirmSecret(rel)))) {
       throw new ToolError(`'${rel}' may hold secrets; Hearth reads it only when the user allows it, and did not.`);
     }
     const lines = (await readText(file, rel)).split("\n");

@@ -9,6 +9,7 @@ import { insideRoot } from "../../shared/workspacePath";
 import {
   isIgnored,
   isSecretsFile,
+  isSecretsPath,
   mayWalkFolder,
   readRules,
   rulesDownTo,
@@ -22,6 +23,7 @@ import { MAX_FILE_BYTES, ToolError } from "./definition";
  */
 export function resolveIn(root: string, rel: unknown, allowSecret = false): { file: string; rel: string } {
   if (typeof rel !== "string" || !rel) throw new ToolError("Give a path relative to the workspace folder.");
+  if (rel.includes("\0")) throw new ToolError("A path cannot hold a NUL character; give the file's name as it is.");
   const clean = rel.replace(/^\.\/+/, "");
   const file = insideRoot(root, clean);
   if (!file) throw new ToolError(`'${rel}' is outside the workspace folder; use a path inside it.`);
@@ -35,7 +37,16 @@ export function resolveIn(root: string, rel: unknown, allowSecret = false): { fi
  */
 export async function readWorkspaceText(root: string, relPath: unknown): Promise<{ rel: string; text: string }> {
   const { file, rel } = resolveIn(root, relPath);
+  await refuseSecrets(root, rel);
   return { rel, text: await readText(file, rel) };
+}
+
+/**
+ * Refuse a file that is a secrets file by its real path (a symlink named `notes.txt` to `.env`); the name itself
+ * was checked by {@link resolveIn}. @throws ToolError saying so.
+ */
+export async function refuseSecrets(root: string, rel: string): Promise<void> {
+  if (await isSecretsPath(root, rel)) throw new ToolError(`'${rel}' may hold secrets; Hearth does not read it.`);
 }
 
 /** The text of `file` (shown as `rel`). @throws ToolError when missing, not a file, over {@link MAX_FILE_BYTES} or binary. */

@@ -10,6 +10,7 @@ import {
   isIgnored,
   isIgnoredPath,
   isSecretsFile,
+  isSecretsPath,
   mayWalkFolder,
   readRules,
   type Rules,
@@ -108,7 +109,13 @@ export async function discoverFiles(
   const rootReal = await fs.realpath(rootAbs);
   const visited = new Set<string>([rootReal]);
 
-  const walk = async (dirAbs: string, dirRel: string, parentRules: readonly Rules[]): Promise<void> => {
+  // `linked`: the folder was reached through a symlink, so its files' real paths differ from their names.
+  const walk = async (
+    dirAbs: string,
+    dirRel: string,
+    parentRules: readonly Rules[],
+    linked: boolean,
+  ): Promise<void> => {
     if (options.signal?.aborted) return;
     const own = await readRules(dirAbs, dirRel);
     const rules = own ? [...parentRules, own] : parentRules;
@@ -151,7 +158,7 @@ export async function discoverFiles(
           continue;
         }
         visited.add(real);
-        await walk(abs, rel, rules);
+        await walk(abs, rel, rules, linked || entry.isSymbolicLink());
         continue;
       }
       if (!isFile) {
@@ -159,7 +166,8 @@ export async function discoverFiles(
           skipped.push({ path: rel, reason: "not a regular file (a FIFO, socket or device)" });
         continue;
       }
-      if (isSecretsFile(rel)) {
+      // A secrets file by its name, or by its real name behind a symlink (`notes.txt` → `.env`).
+      if (isSecretsFile(rel) || ((linked || entry.isSymbolicLink()) && (await isSecretsPath(rootAbs, rel)))) {
         skipped.push({ path: rel, reason: "may hold secrets (never indexed)" });
         continue;
       }
@@ -188,7 +196,7 @@ export async function discoverFiles(
       files.push({ path: rel, absPath: abs, sizeBytes: st.size, mtimeMs: st.mtimeMs, language });
     }
   };
-  await walk(rootAbs, "", []);
+  await walk(rootAbs, "", [], false);
   return { files, skipped };
 }
 
@@ -205,7 +213,7 @@ export function skipReasonByName(name: string): string | undefined {
 /** Whether discovery would index `rel` (relative path) under `root`, for single-file updates from a watcher. */
 export async function isIndexable(root: string, rel: string, options: DiscoverOptions = {}): Promise<boolean> {
   const excludes = ignore().add((options.exclude ?? DEFAULT_EXCLUDES).flatMap(expandBraces));
-  if (excludes.ignores(rel) || isSecretsFile(rel)) return false;
+  if (excludes.ignores(rel) || (await isSecretsPath(root, rel))) return false;
   // A path that leads out of the folder through a symlink (of the file or of a folder above it) is not indexed.
   const real = await fs.realpath(path.join(root, rel)).catch(() => undefined);
   if (real && !isWithin(await fs.realpath(root).catch(() => path.resolve(root)), real)) return false;
