@@ -88,6 +88,9 @@ execFileSync(
     out,
     "--allow-missing-repository",
     "--skip-license",
+    // The README and CHANGELOG link to docs/ and each other by relative paths; without a repository URL vsce would
+    // refuse them. The manual (docs/) is in the VSIX beside the README, so its links resolve there.
+    "--no-rewrite-relative-links",
   ],
   { stdio: "inherit" },
 );
