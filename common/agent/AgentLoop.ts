@@ -10,7 +10,7 @@ import { planTools, readToolAnswer } from "../serve/tools";
 import { HearthError } from "../../shared/errors";
 import type { SidecarApi } from "../sidecar/SidecarApi";
 import type { AgentTool } from "./agentTools";
-import { capResult, ToolError, type ToolContext } from "../tools/definition";
+import { capResult, ToolError, withAbsentAsNull, type ToolContext } from "../tools/definition";
 
 /** What the loop reports as it goes (the transcript: every call, its arguments and its result). */
 export type AgentEvent =
@@ -211,6 +211,8 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
     for (const c of read.calls) {
       const tool = tools.find((t) => t.name === c.name);
       const validate = tool ? validators.get(tool.name) : undefined;
+      // A native call may leave out what the grammar would have written as null (an optional argument).
+      if (tool && c.args) c.args = withAbsentAsNull(tool.parameters, c.args);
       if (c.args === undefined)
         reasons.push(c.reason ?? "the answer is not a tool call or an answer in the JSON shape asked for");
       else if (!tool) reasons.push(`there is no tool '${c.name}'`);

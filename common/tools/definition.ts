@@ -182,6 +182,18 @@ export function argsFromOptional(tool: ToolDefinition, args: unknown): Record<st
   return Object.fromEntries(Object.keys(tool.parameters.properties).map((name) => [name, given[name] ?? null]));
 }
 
+/**
+ * `args` with each nullable property it leaves out set to null: what a grammar would have written, from a
+ * native tool call (a remote engine's model) that omitted an optional argument. Other properties as they are.
+ */
+export function withAbsentAsNull(parameters: ToolParameters, args: Record<string, unknown>): Record<string, unknown> {
+  const filled = { ...args };
+  for (const [name, schema] of Object.entries(parameters.properties)) {
+    if (!(name in filled) && nonNull(schema) !== undefined) filled[name] = null;
+  }
+  return filled;
+}
+
 /** A result cut to {@link MAX_RESULT_CHARS}, saying so. */
 export function capResult(text: string): string {
   return text.length <= MAX_RESULT_CHARS

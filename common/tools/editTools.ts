@@ -7,7 +7,7 @@ import path from "node:path";
 import { unifiedDiff } from "../actions/proposal";
 import { writeFileAtomic } from "../chat/atomicWrite";
 import { ToolError, type ProposedChange, type ToolContext, type ToolDefinition, type ToolOutput } from "./definition";
-import { readText, refuseSecrets, resolveIn } from "./workspaceAccess";
+import { readText, refuseSecrets, resolveForEdit } from "./workspaceAccess";
 
 /** Characters of text an edit tool takes per argument. */
 export const MAX_EDIT_CHARS = 4_000;
@@ -26,7 +26,7 @@ async function reviewed(ctx: ToolContext, changes: ProposedChange[]): Promise<To
     counts.push(`${change.path} (+${added} −${removed} lines)`);
     if (decision === "applied") continue;
     // Resolved again at write time: a symlink swapped in since the proposal cannot lead the write out.
-    const { file } = resolveIn(ctx.target.root, change.path);
+    const { file } = resolveForEdit(ctx.target.root, change.path);
     await fs.mkdir(path.dirname(file), { recursive: true });
     await writeFileAtomic(file, change.after);
   }
@@ -74,7 +74,7 @@ export const PROPOSE_EDIT: ToolDefinition = {
     // Edits of one file apply in order to its text; each file becomes one change of the review.
     const files = new Map<string, { before: string; after: string }>();
     for (const [i, edit] of edits.entries()) {
-      const { file, rel } = resolveIn(ctx.target.root, edit["path"]);
+      const { file, rel } = resolveForEdit(ctx.target.root, edit["path"]);
       await refuseSecrets(ctx.target.root, rel);
       const current = files.get(rel) ?? { before: await readText(file, rel), after: "" };
       const text = files.has(rel) ? current.after : current.before;
@@ -118,7 +118,7 @@ export const CREATE_FILE: ToolDefinition = {
   permission: "edit",
   readOnly: false,
   async run(args, ctx) {
-    const { file, rel } = resolveIn(ctx.target.root, args["path"]);
+    const { file, rel } = resolveForEdit(ctx.target.root, args["path"]);
     if (
       await fs.stat(file).then(
         () => true,

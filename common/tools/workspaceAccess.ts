@@ -3,7 +3,7 @@
  * workspace-file policy (`shared/workspaceFiles.ts`: never-walked folders, secrets, ignore files), and bounded
  * reads (size cap, binary files refused).
  */
-import { promises as fs } from "node:fs";
+import { existsSync, promises as fs, realpathSync } from "node:fs";
 import path from "node:path";
 import { insideRoot } from "../../shared/workspacePath";
 import {
@@ -29,6 +29,39 @@ export function resolveIn(root: string, rel: unknown, allowSecret = false): { fi
   if (!file) throw new ToolError(`'${rel}' is outside the workspace folder; use a path inside it.`);
   if (!allowSecret && isSecretsFile(clean)) throw new ToolError(`'${rel}' may hold secrets; Hearth does not read it.`);
   return { file, rel: clean };
+}
+
+/** Folders whose files can run commands when a tool (git, hg, svn) next runs: never edited by Hearth. */
+const NEVER_EDITED_FOLDERS = new Set([".git", ".hg", ".svn"]);
+
+/**
+ * `rel` under `root` for an edit tool: {@link resolveIn}'s checks, and never a file under `.git/` (or `.hg/`,
+ * `.svn/`), whose hooks and `core.fsmonitor` run commands the next time git runs.
+ * @throws ToolError saying which.
+ */
+export function resolveForEdit(root: string, rel: unknown): { file: string; rel: string } {
+  const check = (shown: string, parts: string[]) => {
+    const folder = parts.find((part) => NEVER_EDITED_FOLDERS.has(part));
+    if (folder) {
+      throw new ToolError(
+        `'${shown}' is inside ${folder}/, whose files can run commands (hooks, core.fsmonitor); Hearth does not edit them.`,
+      );
+    }
+  };
+  // By the name given (before the secrets rule, which also covers .git/config), then by where a write would land
+  // (`src/../.git/x`, or a link to .git).
+  if (typeof rel === "string") check(rel, rel.split(/[\\/]+/));
+  const resolved = resolveIn(root, rel);
+  check(resolved.rel, realRelative(root, resolved.file).split(path.sep));
+  return resolved;
+}
+
+/** `file`'s path relative to `root`'s real path, through the real path of its nearest existing ancestor. */
+function realRelative(root: string, file: string): string {
+  let existing = file;
+  while (!existsSync(existing) && path.dirname(existing) !== existing) existing = path.dirname(existing);
+  const real = path.join(realpathSync(existing), path.relative(existing, file));
+  return path.relative(realpathSync(root), real);
 }
 
 /**

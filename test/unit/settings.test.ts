@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { contributes } from "../../package.json";
 import { SETTINGS, settingDefault } from "../../shared/settings";
 import { REPO_ROOT } from "../testModels";
 
@@ -43,6 +44,19 @@ describe("settings: package.json is the one definition", () => {
         expect(s.default, s.name).toBeLessThanOrEqual(s.maximum ?? Infinity);
       }
       expect(s.description, `${s.name} has no description`).not.toBe("");
+    }
+  });
+
+  it("settings that send code elsewhere or pre-approve commands cannot be set by a workspace (machine scope)", () => {
+    const { properties } = contributes.configuration;
+    for (const name of [
+      "hearth.engines.chat",
+      "hearth.engines.completion",
+      "hearth.engines.embedding",
+      "hearth.engines.rerank",
+      "hearth.agent.allowedCommands",
+    ] as const) {
+      expect((properties[name] as { scope?: string }).scope, name).toBe("machine");
     }
   });
 

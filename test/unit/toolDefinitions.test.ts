@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { contributes } from "../../package.json";
 import { EDIT_TOOLS, grammarForm, READ_TOOLS } from "../../common/agent/agentTools";
-import { argsFromOptional, optionalArgsSchema, ToolError } from "../../common/tools/definition";
+import { argsFromOptional, optionalArgsSchema, ToolError, withAbsentAsNull } from "../../common/tools/definition";
 import { INDEX_STATUS } from "../../common/tools/indexTools";
 import { READ_FILE, SEARCH_CODEBASE } from "../../common/tools/readTools";
 import { LM_TOOLS, MCP_TOOLS } from "../../common/tools/catalog";
@@ -49,6 +49,16 @@ describe("tool definitions", () => {
     expect(() => argsFromOptional(SEARCH_CODEBASE, { query: "x", top_k: 0 })).toThrow(/top_k must be >= 1/);
     expect(() => argsFromOptional(SEARCH_CODEBASE, { query: "x", topK: 3 })).toThrow(ToolError);
     expect(() => argsFromOptional(READ_FILE, { path: "a.ts", start_line: 0 })).toThrow(/start_line/);
+  });
+
+  it("a native call that leaves out an optional argument gets it as null, as the grammar would write it", () => {
+    expect(withAbsentAsNull(SEARCH_CODEBASE.parameters, { query: "greet" })).toEqual({
+      query: "greet",
+      top_k: null,
+      mode: null,
+    });
+    // A required, non-nullable property stays absent, so validation still names it.
+    expect(withAbsentAsNull(READ_FILE.parameters, { start_line: 2 })).toEqual({ start_line: 2, end_line: null });
   });
 
   it("every agent tool's schema is in the grammar's form: all properties required", () => {
