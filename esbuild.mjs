@@ -76,6 +76,7 @@ const targets = [
   nodeEsm("bench/hybridScale.ts", "dist/bench-hybrid.mjs"),
   nodeEsm("bench/kvMemory.ts", "dist/bench-memory.mjs"),
   nodeEsm("bench/vectorIndexes.ts", "dist/bench-vector-index.mjs"),
+  nodeEsm("bench/schemaMemory.ts", "dist/bench-schemas.mjs"),
   // TypeScript (comment stripping for the search benchmark) stays in node_modules: it does not bundle as ESM.
   nodeEsm("bench/evalSearch.ts", "dist/eval-search.mjs", undefined, ["typescript"]),
   nodeEsm("bench/index.ts", "dist/bench-index.mjs"),

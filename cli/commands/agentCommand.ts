@@ -30,7 +30,7 @@ export const agentCommand = defineCommand({
 stderr and the answer on stdout: search_codebase, read_file, list_files, grep, and with --allow edit propose_edit
 and create_file, whose diff is shown and written only when you accept (y on the terminal, or --yes; the edits of
 one call are one review), and with --allow run run_command, which shows each command in full and runs it only
-when you confirm it (y, --yes, or an --allow-command entry it equals or extends with arguments), killed after
+when you confirm it (y, --yes, or an --allow-command entry it equals or extends with paths in the folder), killed after
 --command-timeout seconds. Each call is generated under a grammar of the tools' schemas and validated; old tool
 results are left out, with a notice, when the context window fills; --token-budget stops the run once that many
 prompt + generated tokens are spent.`,
@@ -52,7 +52,7 @@ prompt + generated tokens are spent.`,
       type: "string",
       multiple: true,
       arg: "<command>",
-      help: "a command run_command may run without asking (and with more arguments)",
+      help: "a command run_command may run without asking (also followed by paths in the folder)",
     },
     "command-timeout": { type: "string", arg: "<s>", help: "seconds a command may run (default 60)" },
     "token-budget": { type: "string", arg: "<n>", help: "stop once this many prompt + generated tokens are spent" },

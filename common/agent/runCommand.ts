@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { insideRoot } from "../../shared/workspacePath";
 import type { AgentTool } from "./agentTools";
 import { ToolError, type CommandPolicy } from "../tools/definition";
 
@@ -12,16 +13,27 @@ export const MAX_COMMAND_CHARS = 500;
 /** Shell operators that make an allowlisted prefix run something else: `npm test; curl …`. */
 const SHELL_OPERATORS = /[;&|<>$`\n\r]/;
 
+/** Characters that make an argument mean more than its text: quotes, escapes, globs, home and brace expansion. */
+const EXPANDING = /['"\\*?~{}[\]]/;
+
 /**
- * Whether `command` may run without asking: it equals an allowlist entry, or is that entry followed by a space
- * and arguments, and holds no shell operator. An entry that holds one itself never matches.
+ * Whether `command` may run without asking: it equals an allowlist entry, or is that entry followed by arguments
+ * that are plain paths inside the workspace folder `root` — not options (`git diff --output=<anywhere>` writes a
+ * file), nothing quoted, globbed or expanded — and it holds no shell operator. An entry that holds one itself
+ * never matches.
  */
-export function allowlisted(command: string, allowlist: readonly string[] = []): boolean {
+export function allowlisted(command: string, allowlist: readonly string[] = [], root?: string): boolean {
   const c = command.trim();
   if (!c || SHELL_OPERATORS.test(c)) return false;
   return allowlist.some((entry) => {
-    const e = entry.trim();
-    return !!e && !SHELL_OPERATORS.test(e) && (c === e || c.startsWith(`${e} `));
+    const e = entry.trim().replace(/\s+/g, " ");
+    if (!e || SHELL_OPERATORS.test(e)) return false;
+    const words = c.split(/\s+/);
+    const fixed = e.split(" ");
+    if (fixed.some((w, i) => words[i] !== w)) return false;
+    return words
+      .slice(fixed.length)
+      .every((arg) => !arg.startsWith("-") && !EXPANDING.test(arg) && root !== undefined && !!insideRoot(root, arg));
   });
 }
 
@@ -126,7 +138,7 @@ export const RUN_COMMAND_TOOL: AgentTool = {
     const policy: CommandPolicy | undefined = ctx.commands;
     if (!policy) throw new ToolError("Running commands is not allowed here.");
     if (!policy.trusted) throw new ToolError("This workspace is not trusted: Hearth runs no command in it.");
-    if (!allowlisted(command, policy.allowlist) && !(await policy.confirm(command))) {
+    if (!allowlisted(command, policy.allowlist, ctx.target.root) && !(await policy.confirm(command))) {
       return `The user declined to run \`${command}\`; it did not run.`;
     }
     if (ctx.signal.aborted) throw new ToolError("Stopped.");

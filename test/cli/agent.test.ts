@@ -415,8 +415,22 @@ describe("agent run_command: confirmed, bounded, never in an untrusted workspace
 
   it("an allowlisted command runs unasked; shell operators never ride on an entry", async () => {
     expect(allowlisted("npm test", ["npm test"])).toBe(true);
-    expect(allowlisted("npm test -- --run", ["npm test"])).toBe(true);
     expect(allowlisted("npm tester", ["npm test"])).toBe(false);
+    // Issue 31, M7: more arguments only when each is a plain path inside the workspace — never an option (which
+    // may write anywhere), nothing quoted, globbed or outside.
+    expect(allowlisted("git diff src/a.ts", ["git diff"], ws)).toBe(true);
+    expect(allowlisted("git  diff   src/a.ts", ["git diff"], ws)).toBe(true);
+    for (const c of [
+      "npm test -- --run",
+      "git diff --output=/tmp/x",
+      "git diff ../../etc/passwd",
+      "git diff /etc/passwd",
+      "git diff 'src/a.ts'",
+      "git diff src/*",
+      "git diff ~/.ssh/id_rsa",
+    ])
+      expect(allowlisted(c, ["npm test", "git diff"], ws), c).toBe(false);
+    expect(allowlisted("git diff src/a.ts", ["git diff"]), "no workspace: no arguments").toBe(false);
     for (const c of ["npm test; rm -rf x", "npm test && curl x", "npm test | sh", "npm test > f", "npm test $(x)"])
       expect(allowlisted(c, ["npm test"]), c).toBe(false);
     expect(await run("echo hi there", ctx({ allowlist: ["echo hi"] }))).toMatch(/exit code 0.*\nhi there/s);
