@@ -6,7 +6,7 @@
  * number of requests with one schema repeated, in the same sidecar first, is the baseline: the ratio is what the
  * distinct schemas cost on top. Nothing here asserts a figure.
  *
- *   npm run bench:schemas [-- --model <gguf>] [--requests 2000] [--every 250] [--threads 1]
+ *   npm run bench:schemas [-- --model <gguf>] [--requests 2000] [--every 250] [--enum 900] [--enum-chars 48] [--threads 1]
  */
 import os from "node:os";
 import path from "node:path";
@@ -22,8 +22,13 @@ const { values } = parseArgs({
     requests: { type: "string", default: "2000" },
     every: { type: "string", default: "250" },
     threads: { type: "string", default: "1" },
+    enum: { type: "string", default: "900" },
+    "enum-chars": { type: "string", default: "48" },
   },
 });
+const enumValues = Number(values.enum);
+/** Characters of each enum value. */
+const enumChars = Number(values["enum-chars"]);
 const requests = Number(values.requests);
 const every = Number(values.every);
 const mib = (bytes: number) => (bytes / 1024 / 1024).toFixed(1);
@@ -35,13 +40,16 @@ const sidecar = new SidecarProcess({
 await sidecar.start();
 try {
   await sidecar.request("model/load", { role: "chat", model: { uri: values.model! }, contextSize: 256 });
-  /** A schema with a property named after `i`: distinct for each i, all the same shape and size. */
+  /**
+   * A schema with a property named after `i` and an enum of `--enum` values of `--enum-chars` characters (an
+   * agent framework's tool with a list of choices): distinct for each i, all the same shape and size, within the
+   * request bounds at the defaults.
+   */
   const schema = (i: number) => ({
     type: "object",
     properties: {
       [`field_${i}`]: { type: "string" },
-      count: { type: "integer" },
-      tags: { type: "array", items: { type: "string" } },
+      choice: { enum: Array.from({ length: enumValues }, (_, k) => `option_${i}_${k}_`.padEnd(enumChars, "x")) },
     },
   });
   const run = async (label: string, schemaOf: (i: number) => object) => {
