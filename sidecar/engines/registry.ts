@@ -9,7 +9,7 @@ import {
 } from "../../shared/protocol";
 import type { DownloadProgress } from "../models/resolveModel";
 import { LlamaRuntime, type Logger, type RuntimeOptions } from "./llama/LlamaRuntime";
-import { DEFAULT_HTTP_LIMITS } from "./remote/http";
+import { DEFAULT_HTTP_LIMITS, shownUrl } from "./remote/http";
 import { loadRemote } from "./remote/load";
 import type { ChatEngine, EmbeddingEngine, FimEngine, RerankEngine, RoleEngines } from "./types";
 
@@ -72,7 +72,7 @@ export class EngineRegistry {
       await this.unload(params.role);
       const { info } = engines;
       this.options.log.info(
-        `Connected ${params.role} to ${info.name} on ${info.engine?.kind} at ${info.engine?.url} ` +
+        `Connected ${params.role} to ${info.name} on ${info.engine?.kind} at ${shownUrl(info.engine?.url ?? "")} ` +
           `(context ${info.contextSize}) in ${info.loadMs} ms`,
       );
     } else {
@@ -143,7 +143,7 @@ export class EngineRegistry {
     if (!engines.tokenize) {
       throw new HearthError(
         ErrorCodes.Unsupported,
-        `The ${role} model runs on the engine at ${engines.info.engine?.url}, which tokenizes on its own.`,
+        `The ${role} model runs on the engine at ${shownUrl(engines.info.engine?.url ?? "")}, which tokenizes on its own.`,
         "Ask that engine (llama-server: POST /tokenize), or tokenize with a local GGUF.",
       );
     }

@@ -20,9 +20,38 @@ export interface HttpLimits {
   /** Attempts for 429 / 503 answers (honouring `Retry-After`, capped at `maxRetryDelayMs`). */
   attempts: number;
   maxRetryDelayMs: number;
+  /** A stream ends with an error after this long in all, ms, however it keeps sending. */
+  streamMs: number;
+  /** Bytes of one JSON answer (after decompression) at most. */
+  maxJsonBytes: number;
+  /** Bytes of one stream event or line at most (an SSE line that never ends, an endless NDJSON line). */
+  maxEventBytes: number;
 }
 
-export const DEFAULT_HTTP_LIMITS: HttpLimits = { firstByteMs: 60_000, attempts: 3, maxRetryDelayMs: 10_000 };
+export const DEFAULT_HTTP_LIMITS: HttpLimits = {
+  firstByteMs: 60_000,
+  attempts: 3,
+  maxRetryDelayMs: 10_000,
+  streamMs: 30 * 60_000,
+  maxJsonBytes: 64 * 1024 * 1024,
+  maxEventBytes: 4 * 1024 * 1024,
+};
+
+/**
+ * An engine URL as errors and logs show it: without credentials (`user:pass@`) or a query string (`?key=…`),
+ * which may hold secrets.
+ */
+export function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    u.search = "";
+    return u.toString().replace(/\/$/, "");
+  } catch {
+    return url.replace(/\/\/[^/@]*@/, "//").replace(/\?.*$/, "");
+  }
+}
 
 /** A JSON error body as the OpenAI-compatible servers send it: `{error: {message, type, n_prompt_tokens, n_ctx}}`. */
 interface ErrorBody {
@@ -43,15 +72,33 @@ export class EngineHttp {
     private readonly limits: HttpLimits = DEFAULT_HTTP_LIMITS,
   ) {}
 
+  /** The engine's URL as messages show it (see {@link shownUrl}). */
   get url(): string {
-    return this.endpoint.url;
+    return shownUrl(this.endpoint.url);
   }
 
-  private headers(json: boolean): Record<string, string> {
+  /**
+   * The full URL of `path` on the engine: appended to the base URL's path, its query string kept (a base URL
+   * `http://h/api?key=x` and `/v1/models` give `http://h/api/v1/models?key=x`); credentials in the URL are taken
+   * out (fetch refuses them) and sent as Basic auth unless an API key is set.
+   */
+  private target(path: string): { href: string; basic?: string } {
+    const u = new URL(this.endpoint.url);
+    const basic = u.username
+      ? Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString("base64")
+      : undefined;
+    u.username = "";
+    u.password = "";
+    u.pathname = `${u.pathname.replace(/\/+$/, "")}${path}`;
+    return { href: u.toString(), ...(basic ? { basic } : {}) };
+  }
+
+  private headers(json: boolean, basic?: string): Record<string, string> {
+    const auth = this.endpoint.apiKey ? `Bearer ${this.endpoint.apiKey}` : basic ? `Basic ${basic}` : undefined;
     return {
       ...(json ? { "content-type": "application/json" } : {}),
       accept: "application/json, text/event-stream",
-      ...(this.endpoint.apiKey ? { authorization: `Bearer ${this.endpoint.apiKey}` } : {}),
+      ...(auth ? { authorization: auth } : {}),
     };
   }
 
@@ -79,12 +126,16 @@ export class EngineHttp {
       // thousands of embedding requests, and a listener per request would pile up on it.
       const combined = signal ? AbortSignal.any([signal, abort.signal]) : abort.signal;
       let response: Response;
+      const target = this.target(path);
       try {
-        response = await fetch(`${this.endpoint.url}${path}`, {
+        response = await fetch(target.href, {
           method,
-          headers: this.headers(body !== undefined),
+          headers: this.headers(body !== undefined, target.basic),
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
           signal: combined,
+          // A redirect is not followed: a 307 to another origin would send the prompt (and the key) there, and
+          // https → http would send them in clear. The error names the target instead.
+          redirect: "manual",
         });
       } catch (error) {
         if (signal?.aborted) throw cancelled();
@@ -100,6 +151,15 @@ export class EngineHttp {
         clearTimeout(timer);
       }
       if (response.ok) return response;
+      if (response.status >= 300 && response.status < 400) {
+        await response.body?.cancel().catch(() => undefined);
+        const location = response.headers.get("location");
+        throw new HearthError(
+          ErrorCodes.EngineUnavailable,
+          `The engine at ${this.url} redirected the ${what} request (${response.status}) to ${location ? shownUrl(new URL(location, target.href).toString()) : "another address"}; Hearth does not follow redirects.`,
+          "Point the engine URL at the server itself (the redirect's target, if you trust it).",
+        );
+      }
       if ((response.status === 429 || response.status === 503) && attempt < this.limits.attempts) {
         const delay = retryDelay(response.headers.get("retry-after"), attempt, this.limits.maxRetryDelayMs);
         await response.body?.cancel().catch(() => undefined);
@@ -113,7 +173,7 @@ export class EngineHttp {
   /** POST (or GET without `body`) a JSON request and parse the JSON answer. */
   async json<T>(path: string, body: unknown, signal: AbortSignal | undefined, what: string): Promise<T> {
     const response = await this.fetch(body === undefined ? "GET" : "POST", path, body, signal, what);
-    const text = await readText(response, signal, this.url, this.limits.firstByteMs);
+    const text = await readText(response, signal, this.url, this.limits.firstByteMs, this.limits.maxJsonBytes);
     try {
       return JSON.parse(text) as T;
     } catch {
@@ -144,7 +204,14 @@ export class EngineHttp {
     if (!response.body) return;
     const queue: string[] = [];
     let done = false;
+    // Only data resets the idle limit (a server's keep-alive comments do not), and bytes since the last event are
+    // bounded (a line that never ends); the whole stream has a time limit too.
+    const started = performance.now();
+    let lastDataAt = started;
+    let sinceEvent = 0;
     const take = (data: string) => {
+      lastDataAt = performance.now();
+      sinceEvent = 0;
       if (done) return;
       if (data === "[DONE]") done = true;
       else {
@@ -168,15 +235,33 @@ export class EngineHttp {
     const decoder = new TextDecoder();
     try {
       while (!done) {
-        const chunk = await readWithin(reader, this.limits.firstByteMs, signal);
-        if (chunk === "timeout") {
+        const now = performance.now();
+        if (now - started > this.limits.streamMs) {
           throw new HearthError(
             ErrorCodes.EngineUnavailable,
-            `The engine at ${this.url} stopped sending the ${what} answer (nothing for ${this.limits.firstByteMs / 1000} s).`,
+            `The engine at ${this.url} was still sending the ${what} answer after ${Math.round(this.limits.streamMs / 1000)} s; it was stopped there.`,
+            "The text so far is kept; ask for a shorter answer (max tokens), or check the server.",
+          );
+        }
+        const idleLeft = Math.max(1, this.limits.firstByteMs - (now - lastDataAt));
+        const chunk = await readWithin(reader, Math.min(idleLeft, this.limits.streamMs - (now - started)), signal);
+        if (chunk === "timeout") {
+          if (performance.now() - started >= this.limits.streamMs) continue; // the overall limit, above
+          throw new HearthError(
+            ErrorCodes.EngineUnavailable,
+            `The engine at ${this.url} stopped sending the ${what} answer (no data for ${this.limits.firstByteMs / 1000} s).`,
             "The text so far is kept; check the server, then send the message again.",
           );
         }
         if (chunk.done) break;
+        sinceEvent += chunk.value?.byteLength ?? 0;
+        if (sinceEvent > this.limits.maxEventBytes) {
+          throw new HearthError(
+            ErrorCodes.EngineUnavailable,
+            `The engine at ${this.url} sent over ${Math.round(this.limits.maxEventBytes / 1024 / 1024)} MiB of the ${what} answer without ending an event; it was stopped there.`,
+            "The text so far is kept; check the server or the proxy in front of it.",
+          );
+        }
         feed(decoder.decode(chunk.value, { stream: true }));
         while (queue.length) yield queue.shift()!;
       }
@@ -331,25 +416,44 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** The whole body of a JSON answer; one that stalls for `ms` is given up (the stream is cancelled). */
-async function readText(response: Response, signal: AbortSignal | undefined, url: string, ms: number): Promise<string> {
-  let timer: NodeJS.Timeout | undefined;
+/**
+ * The whole body of a JSON answer, at most `maxBytes` (after decompression); one whose next chunk takes longer than
+ * `ms` is given up. Either way the stream is cancelled.
+ */
+async function readText(
+  response: Response,
+  signal: AbortSignal | undefined,
+  url: string,
+  ms: number,
+  maxBytes: number,
+): Promise<string> {
+  if (!response.body) return "";
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  const never = new AbortController().signal;
+  let text = "";
+  let bytes = 0;
   try {
-    return await Promise.race([
-      response.text(),
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          void response.body?.cancel().catch(() => undefined);
-          reject(
-            new HearthError(
-              ErrorCodes.EngineUnavailable,
-              `The engine at ${url} stopped sending its answer (nothing for ${ms / 1000} s).`,
-              "Check that the server is running and not overloaded, then try again.",
-            ),
-          );
-        }, ms);
-      }),
-    ]);
+    for (;;) {
+      const chunk = await readWithin(reader, ms, signal ?? never);
+      if (chunk === "timeout") {
+        throw new HearthError(
+          ErrorCodes.EngineUnavailable,
+          `The engine at ${url} stopped sending its answer (nothing for ${ms / 1000} s).`,
+          "Check that the server is running and not overloaded, then try again.",
+        );
+      }
+      if (chunk.done) return text + decoder.decode();
+      bytes += chunk.value?.byteLength ?? 0;
+      if (bytes > maxBytes) {
+        throw new HearthError(
+          ErrorCodes.EngineUnavailable,
+          `The engine at ${url} sent an answer over ${Math.round(maxBytes / 1024 / 1024)} MiB; it was not read.`,
+          "Check that the URL points at the engine's API (not a proxy or a file server).",
+        );
+      }
+      text += decoder.decode(chunk.value, { stream: true });
+    }
   } catch (error) {
     if (error instanceof HearthError) throw error;
     if (signal?.aborted) throw cancelled();
@@ -359,7 +463,7 @@ async function readText(response: Response, signal: AbortSignal | undefined, url
       "Check the server, then try again.",
     );
   } finally {
-    clearTimeout(timer);
+    await reader.cancel().catch(() => undefined);
   }
 }
 

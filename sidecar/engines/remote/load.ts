@@ -41,8 +41,8 @@ export async function loadRemote(
       throw new HearthError(
         ErrorCodes.ModelNotFound,
         ids.length
-          ? `The engine at ${engine.url} serves ${ids.length} models; name one: ${ids.slice(0, 8).join(", ")}.`
-          : `The engine at ${engine.url} lists no models.`,
+          ? `The engine at ${http.url} serves ${ids.length} models; name one: ${ids.slice(0, 8).join(", ")}.`
+          : `The engine at ${http.url} lists no models.`,
         "Pass the model id (CLI: --model; VS Code: the role's model setting).",
       );
     }
@@ -52,7 +52,7 @@ export async function loadRemote(
     if (!(row.anyModelName && ids.length === 1)) {
       throw new HearthError(
         ErrorCodes.ModelNotFound,
-        `The engine at ${engine.url} has no model '${model}'; it serves: ${ids.slice(0, 8).join(", ")}.`,
+        `The engine at ${http.url} has no model '${model}'; it serves: ${ids.slice(0, 8).join(", ")}.`,
         "Pick one of those ids.",
       );
     }
@@ -64,7 +64,7 @@ export async function loadRemote(
     (await row.allocatedContext(http, entry, signal)) ?? entry?.max_model_len ?? params.contextSize ?? 4096;
   const info: ModelInfo = {
     role: params.role,
-    path: `${engine.url}#${model}`,
+    path: `${http.url}#${model}`,
     name: model,
     engine: { kind, url: engine.url },
     architecture: kind,
@@ -102,7 +102,7 @@ export async function loadRemote(
     if (!row.rerank) {
       throw new HearthError(
         ErrorCodes.Unsupported,
-        `${row.label} has no rerank endpoint, so ${engine.url} cannot rerank.`,
+        `${row.label} has no rerank endpoint, so ${http.url} cannot rerank.`,
         "Leave 'hearth.models.rerank' empty (search fuses without rerank), or serve a reranker with llama-server --rerank.",
       );
     }
