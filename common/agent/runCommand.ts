@@ -7,6 +7,8 @@ import { ToolError, type CommandPolicy } from "../tools/definition";
 export const COMMAND_TIMEOUT_MS = 60_000;
 /** Bytes of a command's output (stdout and stderr together) kept; the model sees at most the result cap of it. */
 export const MAX_COMMAND_OUTPUT_BYTES = 64 * 1024;
+/** After the shell exits, how long its output pipes may stay open (held by a process that left its group), ms. */
+export const EXIT_GRACE_MS = 1_000;
 /** Characters of a command `run_command` takes. */
 export const MAX_COMMAND_CHARS = 500;
 
@@ -107,13 +109,28 @@ export function execCommand(
       signal.removeEventListener("abort", onAbort);
       reject(new ToolError(`The command could not start: ${error.message}`));
     });
-    child.once("close", (exitCode, sig) => {
+    let settled = false;
+    let grace: NodeJS.Timeout | undefined;
+    const finish = (exitCode: number | null, sig: NodeJS.Signals | null) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
+      clearTimeout(grace);
       signal.removeEventListener("abort", onAbort);
       const text = Buffer.concat(head).toString("utf8");
       const rest = tail.toString("utf8");
       const output = dropped ? `${text}\n[… ${dropped} bytes of output left out]\n${rest}` : text + rest;
       resolve({ exitCode, signal: sig, output, timedOut, ms: Date.now() - started });
+    };
+    child.once("close", finish);
+    // A process that left the group (setsid, a daemon) still holds the output pipes, so `close` may never come:
+    // once the shell itself has exited, wait a moment for the rest of the output, then stop reading and answer.
+    child.once("exit", (exitCode, sig) => {
+      grace = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish(exitCode, sig);
+      }, EXIT_GRACE_MS);
     });
   });
 }

@@ -3,11 +3,11 @@
  * Each is defined once here (see `definition.ts`) and offered by the agent, `hearth mcp` and VS Code's LM tools.
  */
 import ignore from "ignore";
-import path from "node:path";
 import { SEARCH_MODES } from "../../shared/protocol";
 import { isIgnoredPath, isSecretsPath } from "../../shared/workspaceFiles";
 import { hitLocation } from "../search/format";
-import { MAX_FILES_VISITED, ToolError, type ToolDefinition } from "./definition";
+import { MAX_FILE_BYTES, MAX_FILES_VISITED, ToolError, type ToolDefinition } from "./definition";
+import { grepFiles } from "./grepWorker";
 import { readText, resolveIn, walk } from "./workspaceAccess";
 
 /** Hits `search_codebase` returns when the call does not say. */
@@ -166,22 +166,14 @@ export const GREP: ToolDefinition = {
   permission: "read",
   readOnly: true,
   async run(args, ctx) {
-    let re: RegExp;
-    try {
-      re = new RegExp(String(args["pattern"] ?? ""));
-    } catch (error) {
-      throw new ToolError(`Not a regular expression: ${(error as Error).message}`);
-    }
-    const matches: string[] = [];
-    for (const rel of await walk(ctx.target.root, "", MAX_FILES_VISITED)) {
-      if (ctx.signal.aborted || matches.length >= 100) break;
-      const file = path.join(ctx.target.root, rel);
-      const text = await readText(file, rel).catch(() => undefined);
-      if (text === undefined) continue;
-      text.split("\n").forEach((line, i) => {
-        if (matches.length < 100 && re.test(line)) matches.push(`${rel}:${i + 1}: ${line.slice(0, 300)}`);
-      });
-    }
-    return { text: matches.length ? matches.join("\n") : `No line matches /${re.source}/.`, data: { matches } };
+    const pattern = String(args["pattern"] ?? "");
+    // In a worker with a deadline: a pattern that backtracks catastrophically must not hold the host's thread.
+    const files = await walk(ctx.target.root, "", MAX_FILES_VISITED);
+    const matches = await grepFiles(ctx.target.root, files, pattern, {
+      max: 100,
+      maxBytes: MAX_FILE_BYTES,
+      signal: ctx.signal,
+    });
+    return { text: matches.length ? matches.join("\n") : `No line matches /${pattern}/.`, data: { matches } };
   },
 };
