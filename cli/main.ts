@@ -16,6 +16,7 @@ import { searchCommand } from "./commands/searchCommand";
 import { serveCommand } from "./commands/serveCommand";
 import { commandHelp, parseCommandArgs, type CliCommand } from "./command";
 import { UsageError, type OptionSpecs } from "./options";
+import { terminalSafe } from "./terminal";
 
 declare const HEARTH_VERSION: string;
 
@@ -70,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
     return await command.run(values, positionals);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`hearth: ${error.message}\n`);
+    process.stderr.write(`hearth: ${terminalSafe(error.message)}\n`);
     return 2;
   }
 }
@@ -78,7 +79,7 @@ async function main(argv: string[]): Promise<number> {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {
-    process.stderr.write(`hearth: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(`hearth: ${terminalSafe(e instanceof Error ? e.message : String(e))}\n`);
     process.exit(1);
   },
 );

@@ -4,6 +4,7 @@ import { defaultModelsDir, resolveModelArg, SEARCH_MODEL_CONTEXT_SIZE } from "..
 import { ModelRoles, type ModelRoleSpec } from "../common/models/ModelRoles";
 import { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import { HearthError } from "../shared/errors";
+import { terminalSafe } from "./terminal";
 import { settingDefault } from "../shared/settings";
 import {
   ENGINE_KINDS,
@@ -72,7 +73,7 @@ export class CliSession {
         allowDownload: !values["no-download"],
       },
       onLog: (type, message) => {
-        if (this.verbose || type === 1) process.stderr.write(`[sidecar] ${message}\n`);
+        if (this.verbose || type === 1) process.stderr.write(`[sidecar] ${terminalSafe(message)}\n`);
       },
       onCrash: (detail, delay) =>
         process.stderr.write(
@@ -83,7 +84,9 @@ export class CliSession {
     // When the sidecar restarts after a crash, load the models again so the next message just works.
     onRestarted = () => {
       void this.roles.restarted((role, e) =>
-        process.stderr.write(`hearth: reloading the ${role} model failed: ${HearthError.from(e).userMessage}\n`),
+        process.stderr.write(
+          `hearth: reloading the ${role} model failed: ${terminalSafe(HearthError.from(e).userMessage)}\n`,
+        ),
       );
     };
   }
@@ -157,8 +160,9 @@ export class CliSession {
       return await work();
     } catch (e) {
       if (e instanceof UsageError) throw e;
+      // An engine's or a file's error text is untrusted: printed as terminalSafe makes it.
       process.stderr.write(
-        `hearth: ${e instanceof Error && !("code" in e) ? e.message : HearthError.from(e).userMessage}\n`,
+        `hearth: ${terminalSafe(e instanceof Error && !("code" in e) ? e.message : HearthError.from(e).userMessage)}\n`,
       );
       return 1;
     } finally {

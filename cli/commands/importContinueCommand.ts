@@ -1,4 +1,5 @@
 import { defineCommand } from "../command";
+import { terminalSafe } from "../terminal";
 import { runImportContinue } from "../importContinue";
 import { JSON_OPTION } from "../options";
 
@@ -22,7 +23,7 @@ settings and flags, and what it could not map. Writes nothing.`,
     try {
       return await runImportContinue({ file: values["continue-config"], json: values.json ?? false });
     } catch (error) {
-      process.stderr.write(`hearth: ${(error as Error).message}\n`);
+      process.stderr.write(`hearth: ${terminalSafe((error as Error).message)}\n`);
       return 1;
     }
   },

@@ -2,6 +2,7 @@ import path from "node:path";
 import { loadPromptDir, PROMPTS_DIR } from "../../common/actions/loadPrompts";
 import { DEFAULT_MODELS } from "../../common/models/modelArgs";
 import { defineCommand } from "../command";
+import { terminalSafe } from "../terminal";
 import {
   ENGINE_OPTIONS,
   GENERATION_OPTIONS,
@@ -40,7 +41,7 @@ the prompt's question (edit, ask).`,
     const session = new CliSession(values, { oneShot: true });
     return session.run(async () => {
       const { prompts, errors } = await loadPromptDir(path.resolve(values["prompts-dir"] ?? PROMPTS_DIR));
-      for (const e of errors) process.stderr.write(`hearth: ${e.message}\n`);
+      for (const e of errors) process.stderr.write(`hearth: ${terminalSafe(e.message)}\n`);
       const spec = prompts.find((p) => p.name === name);
       if (!spec) {
         process.stderr.write(

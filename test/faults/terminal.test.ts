@@ -1,4 +1,6 @@
 import fs from "node:fs/promises";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,6 +18,32 @@ describe("fault suite: untrusted text reaches the terminal without control seque
       "a\\x1b]0;pwned\\x07b\tc\nd\\x0d\\x1b[2J\\x1b[H\\x9b31m",
     );
     expect(terminalSafe("plain text, ünïcödé, 漢字")).toBe("plain text, ünïcödé, 漢字");
+  });
+
+  it("bidirectional overrides and invisible marks are shown too, so a command reads as what runs (issue 31)", () => {
+    // "Trojan Source": RLO makes `rm -rf ~ #` display as something harmless.
+    expect(terminalSafe("echo safe \u202e~ fr- mr\u202c")).toBe("echo safe \\u202e~ fr- mr\\u202c");
+    expect(terminalSafe("a\u2066b\u2069c\u200bd\u200ee\ufeff")).toBe("a\\u2066b\\u2069c\\u200bd\\u200ee\\ufeff");
+    // Emoji and Persian keep their joiners.
+    expect(terminalSafe("👨\u200d👩 می\u200cخواهم")).toBe("👨\u200d👩 می\u200cخواهم");
+  });
+
+  it("an engine's error text reaches the terminal escaped (issue 31, m15)", async () => {
+    const server = http.createServer((_req, res) => {
+      res.writeHead(500, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: { message: `overloaded${TITLE}${CLEAR}` } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const r = await hearth(["chat", "--engine-url", url, "--engine-kind", "openai", "--model", "m", "-p", "hi"]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/overloaded\\x1b\]0;pwned\\x07/);
+      expect(r.stderr).not.toContain("\x1b");
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   describe("hearth search on a workspace with hostile file names and contents", () => {
