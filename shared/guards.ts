@@ -174,7 +174,8 @@ const texts = (what: string) => ({
   type: "array",
   minItems: 1,
   maxItems: MAX_EMBED_TEXTS,
-  items: string,
+  // An empty text has no tokens to embed or score (it gave a vector of length 0).
+  items: nonEmptyString,
   expected: { default: `a non-empty array of ${what}`, maxItems: `at most ${MAX_EMBED_TEXTS} items` },
 });
 

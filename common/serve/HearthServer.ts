@@ -1,4 +1,5 @@
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import { createServer } from "node:http";
 import type { IncomingMessage } from "node:http";
 import cors from "@fastify/cors";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
@@ -36,6 +37,10 @@ export interface ServeOptions {
   maxQueue?: number;
   /** Largest request body, bytes (default 16 MiB). */
   bodyLimit?: number;
+  /** Time to receive a whole request (headers and body), ms; a slower client gets 408 (default 30 s). */
+  requestTimeoutMs?: number;
+  /** Open connections at most (default 256); more are refused, so slow clients cannot hold them all. */
+  maxConnections?: number;
   /** Structured JSON logs (one line per request, with its id) to stderr. */
   logJson?: boolean;
   /** Where a failed request is reported when logs are off (the request id, route and message). */
@@ -68,6 +73,9 @@ export function drainRequest(raw: IncomingMessage, maxBytes: number, maxMs = 10_
 }
 
 const LOOPBACK = /^(127(\.\d{1,3}){3}|::1|localhost)$/;
+
+/** Characters an API key needs before the server listens beyond loopback with it. */
+export const MIN_NETWORK_KEY_CHARS = 16;
 
 /**
  * Whether an HTTP `Host` header names a loopback address (with or without a port): `127.0.0.1:8012`, `[::1]:8012`,
@@ -111,6 +119,19 @@ export class HearthServer {
         `Binding to ${host} exposes the models to the network: give an API key (--api-key-env VAR) or bind to 127.0.0.1.`,
       );
     }
+    if (!isLoopback(host) && options.apiKey && options.apiKey.length < MIN_NETWORK_KEY_CHARS) {
+      throw new Error(
+        `A ${options.apiKey.length}-character API key is too easy to guess for ${host}: use at least ${MIN_NETWORK_KEY_CHARS} random characters (e.g. openssl rand -hex 24).`,
+      );
+    }
+    if (options.cors === "*" && !options.apiKey) {
+      throw new Error(
+        "CORS for every origin without an API key would let any web page use the models: name the origin (--cors https://…) or give a key.",
+      );
+    }
+    if (options.maxQueue !== undefined && (!Number.isInteger(options.maxQueue) || options.maxQueue < 1)) {
+      throw new Error(`The queue must hold at least one request per model, not ${options.maxQueue}.`);
+    }
     this.maxQueue = options.maxQueue ?? 16;
     if (options.apiKey) this.keyDigest = sha256(options.apiKey);
     this.app = Fastify({
@@ -123,13 +144,25 @@ export class HearthServer {
       // Strict bodies: no coercing "5" to 5 or an object to an array, nothing removed.
       ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
       forceCloseConnections: "idle",
+      // A client that sends its request slowly (a byte a minute) holds a connection: bounded in time and count.
+      // Node checks the request timeout on an interval (30 s by default), so the server is made here to check
+      // often enough for the bound to mean what it says.
+      serverFactory: (handler) => {
+        const requestTimeout = options.requestTimeoutMs ?? 30_000;
+        return createServer(
+          { requestTimeout, connectionsCheckingInterval: Math.min(1_000, requestTimeout), keepAliveTimeout: 72_000 },
+          handler,
+        );
+      },
     });
+    this.app.server.maxConnections = options.maxConnections ?? 256;
     this.routes();
   }
 
   /** Start listening. @returns the base URL, e.g. `http://127.0.0.1:8080`. */
   async listen(): Promise<string> {
-    const host = this.options.host ?? "127.0.0.1";
+    // `[::1]` as written in a URL is `::1` to listen on.
+    const host = (this.options.host ?? "127.0.0.1").replace(/^\[(.*)\]$/, "$1");
     await this.app.listen({ host, port: this.options.port ?? 8012 });
     const address = this.app.server.address();
     const port = typeof address === "object" && address ? address.port : this.options.port;

@@ -67,6 +67,57 @@ describe("fault suite: hearth serve against DNS rebinding and shared request ids
     }
   });
 
+  it("unsafe options are refused before anything listens (issue 31, m6); [::1] as written in a URL listens", async () => {
+    const make = (extra: Partial<ConstructorParameters<typeof HearthServer>[0]>) =>
+      new HearthServer({ api: sidecar, models: () => ({}), loading: () => false, port: 0, ...extra });
+    expect(() => make({ host: "0.0.0.0" })).toThrow(/exposes the models to the network: give an API key/);
+    expect(() => make({ host: "0.0.0.0", apiKey: "k" })).toThrow(/1-character API key is too easy to guess/);
+    expect(() => make({ cors: "*" })).toThrow(/CORS for every origin without an API key/);
+    expect(() => make({ maxQueue: 0 })).toThrow(/at least one request per model, not 0/);
+    expect(() => make({ host: "0.0.0.0", apiKey: "x".repeat(24), cors: "*" })).not.toThrow();
+    const v6 = make({ host: "[::1]" });
+    try {
+      expect(await v6.listen()).toMatch(/^http:\/\/\[::1\]:\d+$/);
+    } finally {
+      await v6.close();
+    }
+  });
+
+  it("a client that sends its body slowly is answered 408 at the request timeout, not held (issue 31, m2)", async () => {
+    const slow = new HearthServer({
+      api: sidecar,
+      models: () => ({}),
+      loading: () => false,
+      port: 0,
+      requestTimeoutMs: 1_000,
+    });
+    const slowUrl = await slow.listen();
+    let req: http.ClientRequest | undefined;
+    try {
+      const started = Date.now();
+      const status = await new Promise<number | string>((resolve) => {
+        req = http.request(
+          {
+            host: "127.0.0.1",
+            port: Number(new URL(slowUrl).port),
+            path: "/v1/embeddings",
+            method: "POST",
+            headers: { "content-type": "application/json", "content-length": "1000" },
+          },
+          (res) => resolve(res.statusCode ?? 0),
+        );
+        req.on("error", (e) => resolve(`closed (${e.message})`));
+        req.write('{"input": "');
+        setTimeout(() => resolve("still open after 8 s"), 8_000);
+      });
+      expect(String(status)).toMatch(/^(408|closed)/);
+      expect(Date.now() - started).toBeLessThan(6_000);
+    } finally {
+      req?.destroy();
+      await Promise.race([slow.close(), new Promise((resolve) => setTimeout(resolve, 5_000))]);
+    }
+  });
+
   it("two requests with the same x-request-id each get their own answer, as they would alone", async () => {
     const ask = (content: string) =>
       raw(

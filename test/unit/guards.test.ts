@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { HearthError } from "../../shared/errors";
 import {
   parseChatSendParams,
+  parseEmbedParams,
   parseGenerationParams,
   parseModelListParams,
   parseModelLoadParams,
@@ -95,5 +96,9 @@ describe("protocol guards", () => {
     );
     expect(() => parseModelListParams({ folders: ["a", 1] })).toThrow("Invalid params: 'folders[1]' must be a string.");
     expect(() => parseGenerationParams("hot")).toThrow("Invalid params: 'params' must be an object.");
+    // Issue 31, m5: an empty text is refused, not embedded into a vector of length 0.
+    expect(() => parseEmbedParams({ texts: ["a", ""] })).toThrow(
+      "Invalid params: 'texts[1]' must be a non-empty string.",
+    );
   });
 });
