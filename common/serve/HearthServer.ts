@@ -715,9 +715,18 @@ export class HearthServer {
       validationContext?: string;
     };
     if (e.validation) {
-      // ajv's first error, e.g. "body/messages must be array": name the field in OpenAI's `param`.
-      const message = (e.message ?? "invalid request").replace(/^body\/?/, "");
-      const param = /^([\w/[\]]+)\s/.exec(message)?.[1]?.replace(/\//g, ".") ?? null;
+      // ajv's first error only (a nullable field's branches would each add one), e.g. "messages/0/tool_calls must
+      // be array"; the field goes in OpenAI's `param` too.
+      const first = Array.isArray(e.validation)
+        ? (e.validation[0] as { instancePath?: string; message?: string } | undefined)
+        : undefined;
+      const path = first?.instancePath?.replace(/^\//, "");
+      const message = first
+        ? `${path || "body"} ${first.message ?? "is invalid"}`
+        : (e.message ?? "invalid request").replace(/^body\/?/, "");
+      const param = path
+        ? path.replace(/\//g, ".")
+        : (/^([\w/[\]]+)\s/.exec(message)?.[1]?.replace(/\//g, ".") ?? null);
       return badRequest(`Invalid request: ${message}.`, param);
     }
     if (e.code === "FST_ERR_CTP_BODY_TOO_LARGE") {

@@ -37,6 +37,24 @@ export const chatCompletions = {
         required: ["role"],
         properties: {
           role: { type: "string" },
+          // An assistant turn's earlier calls: their shape is read (names and arguments), so it is checked.
+          tool_calls: nullable({
+            type: "array",
+            maxItems: 128,
+            items: {
+              type: "object",
+              properties: {
+                id: { type: "string" },
+                type: { type: "string" },
+                function: {
+                  type: "object",
+                  properties: { name: { type: "string" }, arguments: { type: "string" } },
+                },
+              },
+            },
+          }),
+          tool_call_id: nullable({ type: "string" }),
+          name: nullable({ type: "string" }),
           content: nullable({
             anyOf: [
               text,
@@ -49,7 +67,22 @@ export const chatCompletions = {
         },
       },
     },
-    tools: nullable({ type: "array" }),
+    tools: nullable({
+      type: "array",
+      maxItems: 128,
+      items: {
+        type: "object",
+        required: ["function"],
+        properties: {
+          type: { type: "string" },
+          function: {
+            type: "object",
+            required: ["name"],
+            properties: { name: { type: "string" }, description: { type: "string" }, parameters: { type: "object" } },
+          },
+        },
+      },
+    }),
     tool_choice: {},
     response_format: nullable({
       type: "object",

@@ -118,6 +118,42 @@ describe("fault suite: hearth serve against DNS rebinding and shared request ids
     }
   });
 
+  it("valid JSON of an unexpected shape is a 400 naming the field, once — not a 500 (issue 31, m3, m7)", async () => {
+    const post = async (body: unknown) => {
+      const r = await raw(
+        url,
+        "/v1/chat/completions",
+        { host: "127.0.0.1", "content-type": "application/json" },
+        JSON.stringify(body),
+      );
+      return { status: r.status, json: JSON.parse(r.text) as { error: { message: string; param: string | null } } };
+    };
+    const calls = await post({
+      messages: [
+        { role: "assistant", content: "", tool_calls: "x" },
+        { role: "user", content: "hi" },
+      ],
+      max_tokens: 1,
+    });
+    expect(calls.status).toBe(400);
+    expect(calls.json.error).toMatchObject({
+      message: "Invalid request: messages/0/tool_calls must be array.",
+      param: "messages.0.tool_calls",
+    });
+    const tools = await post({ messages: [{ role: "user", content: "hi" }], tools: [{ type: "function" }] });
+    expect(tools.status).toBe(400);
+    expect(tools.json.error.param).toBe("tools.0");
+    let deep: object = { type: "string" };
+    for (let i = 0; i < 100; i++) deep = { type: "object", properties: { a: deep } };
+    const schema = await post({
+      messages: [{ role: "user", content: "hi" }],
+      max_tokens: 1,
+      response_format: { type: "json_schema", json_schema: { name: "x", schema: deep } },
+    });
+    expect(schema.status).toBe(400);
+    expect(schema.json.error.message).toMatch(/must be at most 32 levels deep/);
+  });
+
   it("two requests with the same x-request-id each get their own answer, as they would alone", async () => {
     const ask = (content: string) =>
       raw(
