@@ -136,6 +136,8 @@ export class HearthServer {
     if (options.apiKey) this.keyDigest = sha256(options.apiKey);
     this.app = Fastify({
       logger: options.logJson ? { level: "info", stream: process.stderr } : false,
+      // One line per request (written when it ends, below), not fastify's two ("incoming", "completed").
+      disableRequestLogging: true,
       bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
       genReqId: (req) => {
         const given = req.headers["x-request-id"];
@@ -209,6 +211,17 @@ export class HearthServer {
     });
     app.addHook("onResponse", async (req, reply) => {
       this.metrics.requests.inc({ route: req.routeOptions.url ?? "unknown", status: String(reply.statusCode) });
+      if (this.options.logJson) {
+        req.log.info(
+          {
+            method: req.method,
+            url: req.url.split("?")[0],
+            status: reply.statusCode,
+            ms: Math.round(reply.elapsedTime),
+          },
+          "request",
+        );
+      }
     });
     // An error found before the body was read (413 from its content-length, 401, 404) is answered and the
     // connection closed: a client still writing the body then sees EPIPE instead of the answer. So the rest

@@ -546,4 +546,29 @@ describe("hearth serve: auth, binding and loading", () => {
       await sidecar.stop();
     }
   });
+
+  it("--log-json writes one JSON line per request, when it ends (issue 31, m10)", async () => {
+    const logged = await serve(["--model", await testModel("stories260K"), "--context-size", "256", "--log-json"]);
+    try {
+      expect((await fetch(`${logged.url}/health`)).status).toBe(200);
+      const chat = await post(`${logged.url}/v1/chat/completions`, {
+        messages: [{ role: "user", content: "hi" }],
+        max_tokens: 2,
+      });
+      expect(chat.status).toBe(200);
+    } finally {
+      expect(await stop(logged.child)).toBe(0);
+    }
+    const lines = logged
+      .stderr()
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as { msg?: string; url?: string; status?: number });
+    const requests = lines.filter((l) => l.msg === "request");
+    expect(requests.map((l) => [l.url, l.status])).toEqual([
+      ["/health", 200],
+      ["/v1/chat/completions", 200],
+    ]);
+    expect(lines.filter((l) => /incoming request|request completed/.test(l.msg ?? ""))).toEqual([]);
+  });
 });
