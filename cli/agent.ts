@@ -66,7 +66,10 @@ export async function runAgentCli(sidecar: SidecarProcess, options: AgentCliOpti
   };
   /** Show every diff of the call, then one question for all of them. */
   const review = async (changes: ProposedChange[]): Promise<ReviewDecision> => {
-    for (const change of changes) process.stderr.write(terminalSafe(change.diff));
+    for (const change of changes) {
+      process.stderr.write(terminalSafe(change.diff));
+      if (change.warning) process.stderr.write(`⚠ ${terminalSafe(change.warning)}\n`);
+    }
     const yes = await ask(
       `Apply ${changes.length > 1 ? `these ${changes.length} changes` : "this change"} to ${changes.map((c) => c.path).join(", ")}?`,
       "(not applied: no terminal to confirm on; pass --yes to accept changes)",

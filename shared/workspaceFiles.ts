@@ -64,6 +64,29 @@ export async function isSecretsPath(root: string, rel: string): Promise<boolean>
   return isSecretsFile(realRel) || isSecretsFile(path.basename(real));
 }
 
+/** Files whose content is run later by a tool the user runs, with what runs them. */
+const EXECUTION_CONFIG: Array<[RegExp, string]> = [
+  [/(^|\/)package\.json$/, "its scripts run with npm, pnpm or yarn"],
+  [/(^|\/)\.vscode\/(tasks|launch|settings)\.json$/, "VS Code runs its tasks, launch configurations and tool paths"],
+  [/(^|\/)\.envrc$/, "direnv runs it on entering the folder"],
+  [/(^|\/)(GNU)?[Mm]akefile$/, "make runs its recipes"],
+  [/(^|\/)\.github\/workflows\/[^/]+\.ya?ml$/, "CI runs its steps"],
+  [/(^|\/)\.husky\//, "git hooks run it"],
+  [/(^|\/)\.pre-commit-config\.ya?ml$/, "pre-commit runs its hooks"],
+];
+
+/**
+ * Why an edit of `rel` deserves a second look — the file configures commands that run later (npm scripts, VS Code
+ * tasks, direnv, make, CI, git hooks) — or undefined. Other agents warn the same way; Hearth shows it with the
+ * review.
+ */
+export function executionWarning(rel: string): string | undefined {
+  const hit = EXECUTION_CONFIG.find(([re]) => re.test(rel));
+  return hit
+    ? `${rel} configures commands that run later (${hit[1]}): check what the change makes them run.`
+    : undefined;
+}
+
 /** Whether a walker may enter the folder called `name` (see {@link NEVER_WALKED_FOLDERS}). */
 export function mayWalkFolder(name: string): boolean {
   return !NEVER_WALKED_FOLDERS.has(name);

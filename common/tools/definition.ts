@@ -18,6 +18,8 @@ export interface ProposedChange {
   /** Unified diff of the change (`--- /dev/null` for a new file). */
   diff: string;
   newFile: boolean;
+  /** Shown with the review when the file configures commands that run later (`executionWarning`). */
+  warning?: string;
 }
 
 /**

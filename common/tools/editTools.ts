@@ -7,6 +7,7 @@ import path from "node:path";
 import { unifiedDiff } from "../actions/proposal";
 import { writeFileAtomic } from "../chat/atomicWrite";
 import { ToolError, type ProposedChange, type ToolContext, type ToolDefinition, type ToolOutput } from "./definition";
+import { executionWarning } from "../../shared/workspaceFiles";
 import { readText, refuseSecrets, resolveForEdit } from "./workspaceAccess";
 
 /** Characters of text an edit tool takes per argument. */
@@ -30,7 +31,17 @@ async function reviewed(ctx: ToolContext, changes: ProposedChange[]): Promise<To
     await fs.mkdir(path.dirname(file), { recursive: true });
     await writeFileAtomic(file, change.after);
   }
-  return { text: `The user accepted the change; written: ${counts.join(", ")}.`, data: { written: counts } };
+  const warnings = changes.flatMap((c) => (c.warning ? [c.warning] : []));
+  return {
+    text: `The user accepted the change; written: ${counts.join(", ")}.${warnings.length ? ` Note: ${warnings.join(" ")}` : ""}`,
+    data: { written: counts },
+  };
+}
+
+/** The review warning of a file that configures commands, as a {@link ProposedChange} field. */
+function withWarning(rel: string): { warning?: string } {
+  const warning = executionWarning(rel);
+  return warning ? { warning } : {};
 }
 
 /** Edits one `propose_edit` call may carry (one review). */
@@ -100,6 +111,7 @@ export const PROPOSE_EDIT: ToolDefinition = {
         after,
         diff: unifiedDiff(rel, before, after),
         newFile: false,
+        ...withWarning(rel),
       })),
     );
   },
@@ -130,7 +142,14 @@ export const CREATE_FILE: ToolDefinition = {
     const content = String(args["content"] ?? "");
     const after = content.endsWith("\n") ? content : `${content}\n`;
     return reviewed(ctx, [
-      { path: rel, before: "", after, diff: unifiedDiff(rel, "", after, { newFile: true }), newFile: true },
+      {
+        path: rel,
+        before: "",
+        after,
+        diff: unifiedDiff(rel, "", after, { newFile: true }),
+        newFile: true,
+        ...withWarning(rel),
+      },
     ]);
   },
 };

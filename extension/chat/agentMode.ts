@@ -48,7 +48,7 @@ export function vscodeReview(
       const outcome = await review.propose({
         ...items[0]!,
         ...(items.length > 1 ? { more: items.slice(1) } : {}),
-        title: `Agent: ${changes.map((c) => c.path).join(", ")}`,
+        title: `Agent: ${changes.map((c) => c.path).join(", ")}${changes.some((c) => c.warning) ? " ⚠ configures commands" : ""}`,
       });
       if (outcome !== "accepted") return "rejected";
       for (const item of items) await (await vscode.workspace.openTextDocument(item.target)).save();
