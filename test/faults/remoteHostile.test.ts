@@ -106,4 +106,13 @@ describe("fault suite: a misbehaving remote engine cannot hold or grow the sidec
       authorization: `Basic ${Buffer.from("alice:s3cret").toString("base64")}`,
     });
   });
+
+  it("a 200 web page (a login page, a proxy's portal) is named as such (issue 31, m18)", async () => {
+    chat = (_req, res) =>
+      res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end("<html>Sign in</html>");
+    await load(base);
+    const error = await errorOf(send());
+    expect(error.code).toBe(ErrorCodes.EngineUnavailable);
+    expect(error.message).toMatch(/answered the chat request with a web page \(HTML\), not its API/);
+  });
 });

@@ -150,7 +150,18 @@ export class EngineHttp {
       } finally {
         clearTimeout(timer);
       }
-      if (response.ok) return response;
+      if (response.ok) {
+        // A login page or a proxy's portal answers 200 with HTML: say so, instead of "not JSON" or "stream ended".
+        if (/^text\/html/i.test(response.headers.get("content-type") ?? "")) {
+          await response.body?.cancel().catch(() => undefined);
+          throw new HearthError(
+            ErrorCodes.EngineUnavailable,
+            `The engine at ${this.url} answered the ${what} request with a web page (HTML), not its API.`,
+            "A login page or a proxy is in the way: point the engine URL at the server's API itself (e.g. http://host:8080 for llama-server).",
+          );
+        }
+        return response;
+      }
       if (response.status >= 300 && response.status < 400) {
         await response.body?.cancel().catch(() => undefined);
         const location = response.headers.get("location");
