@@ -9,6 +9,7 @@ import { settingDefault } from "../shared/settings";
 import {
   ENGINE_KINDS,
   GPU_SETTINGS,
+  type EngineKind,
   type GpuSetting,
   type ModelInfo,
   type ModelRole,
@@ -30,8 +31,8 @@ export type SessionValues = OptionValues<typeof RUNTIME_OPTIONS> &
   Partial<OptionValues<typeof SEARCH_MODEL_OPTIONS>>;
 
 /**
- * One command's sidecar: the process (started on {@link CliSession.run}), the one owner of its model roles, and
- * how the flags become model specs. A command builds one after checking its own flags, then does its work inside
+ * One command's sidecar: the process (not started until the command's work does, inside {@link CliSession.run}),
+ * the one owner of its model roles, and how the flags become model specs. A command builds one after checking its own flags, then does its work inside
  * {@link CliSession.run}, which always stops the sidecar.
  */
 export class CliSession {
@@ -43,7 +44,7 @@ export class CliSession {
   /** `--context-size`, when given. */
   readonly contextSize: number | undefined;
   readonly verbose: boolean;
-  private readonly engineKind;
+  private readonly engineKind: EngineKind | undefined;
   private readonly apiKey: string | undefined;
 
   /**

@@ -68,7 +68,7 @@ export interface CommandPolicy {
    * backquote, newline) in it.
    */
   allowlist?: string[];
-  /** Default {@link COMMAND_TIMEOUT_MS}. */
+  /** Default `COMMAND_TIMEOUT_MS` (`common/agent/runCommand.ts`). */
   timeoutMs?: number;
 }
 
