@@ -9,8 +9,9 @@ import type { SidecarApi } from "../../common/sidecar/SidecarApi";
 import type { ToolContext } from "../../common/tools/definition";
 
 /*
- * Issue 31, M5 and M6: runaway work the agent starts. A command whose child leaves the process group (setsid, a daemon) keeps the output pipes open, so
- * the agent waited for ever. Real shells and processes in a temp folder; every stray process is killed after.
+ * Issue 31, M5 and M6: runaway work the agent starts. A command whose child leaves the process group (setsid, a
+ * daemon) keeps the output pipes open, so the agent waited for ever; a backtracking grep pattern froze the host's
+ * thread. Real shells, processes and files in temp folders; every stray process is killed after.
  */
 describe("fault suite: run_command ends even when a child leaves its process group", () => {
   let root: string;
