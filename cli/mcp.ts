@@ -6,6 +6,7 @@ import { argsFromOptional, optionalArgsSchema, ToolError, type ToolContext } fro
 import { MCP_TOOLS } from "../common/tools/catalog";
 import { REINDEX } from "../common/tools/indexTools";
 import { HearthError } from "../shared/errors";
+import { checkedMcpInput } from "./mcpInput";
 import type { IndexTarget } from "../shared/protocol";
 
 declare const HEARTH_VERSION: string;
@@ -88,7 +89,7 @@ export async function runMcp(sidecar: SidecarProcess, options: McpOptions): Prom
     }
   });
 
-  const transport = new StdioServerTransport();
+  const transport = new StdioServerTransport(checkedMcpInput(process.stdin, process.stdout, log), process.stdout);
   const closed = new Promise<void>((resolve) => {
     transport.onclose = () => resolve();
     process.stdin.once("end", () => resolve());
