@@ -12,7 +12,8 @@ export const mcpCommand = defineCommand({
   usage: "[<dir>] [--embedding-model <m>] [--rerank-model <m>] [--index-dir <dir>]",
   summary: "a folder's code index as an MCP server over stdio, for agents",
   description: `The folder's code index (default: the current one) as an MCP server over stdio, for agents: tools
-search_codebase, read_range, index_status, reindex. Builds the index on the first search.`,
+search_codebase, read_file, list_files, grep, index_status, reindex (the agent's own tool definitions). Builds the
+index on the first search.`,
   options: {
     ...INDEX_DIR_OPTIONS,
     ...SEARCH_MODEL_OPTIONS,
