@@ -235,6 +235,11 @@ export interface DiscoveredModel {
   name: string;
   source: "folder" | "ollama" | "lmstudio" | "huggingface" | "hearth";
   sizeBytes: number;
+  /**
+   * The roles its GGUF metadata says it can serve (a rank head → rerank, pooling → embedding, a causal model →
+   * chat, with FIM tokens → completion too); absent when its header could not be read.
+   */
+  roles?: ModelRole[];
 }
 export interface ModelListResult {
   models: DiscoveredModel[];

@@ -86,9 +86,13 @@ export async function pickChatModel(sidecar: SidecarClient, config: HearthConfig
   const listing = sidecar.request("model/list", { folders: config.models.folder ? [config.models.folder] : [] });
   type Item = vscode.QuickPickItem & { uri?: string; browse?: boolean };
   const items: Promise<Item[]> = listing.then(({ models }) => [
-    ...models.map((m) => ({
+    // Chat models first; embedding and rerank models (by their GGUF header) last, marked as such.
+    ...[
+      ...models.filter((m) => !m.roles || m.roles.includes("chat")),
+      ...models.filter((m) => m.roles && !m.roles.includes("chat")),
+    ].map((m) => ({
       label: m.name,
-      description: `${m.source} · ${(m.sizeBytes / 1024 ** 3).toFixed(2)} GiB`,
+      description: `${m.source} · ${(m.sizeBytes / 1024 ** 3).toFixed(2)} GiB${m.roles ? ` · ${m.roles.join(", ")}` : ""}`,
       detail: m.path.replace(os.homedir(), "~"),
       uri: m.path,
     })),

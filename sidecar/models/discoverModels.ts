@@ -1,6 +1,8 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import type { DiscoveredModel } from "../../shared/protocol";
+import { modelRoles } from "./classifyModel";
+import { inspectGguf } from "./resolveModel";
 
 /**
  * Lists GGUF files already on disk, without downloading anything. Looks in:
@@ -11,7 +13,8 @@ import type { DiscoveredModel } from "../../shared/protocol";
  * - the Hugging Face hub cache: `$HF_HOME/hub` or `~/.cache/huggingface/hub`,
  *   `models--<org>--<name>/snapshots/<rev>/**.gguf`.
  *
- * Unreadable folders are skipped silently: discovery is a convenience and must never fail the caller.
+ * Each file's GGUF header says which roles it can serve (`modelRoles`). Unreadable folders and headers are skipped
+ * silently: discovery is a convenience and must never fail the caller.
  * Results are de-duplicated by real path and sorted by name.
  *
  * @param home the home directory to look under (tests pass a temp dir).
@@ -40,6 +43,12 @@ export async function discoverModels(options: {
     if (seen.has(real)) continue;
     seen.add(real);
     unique.push(model);
+  }
+  // Each file's roles from its header (checked first: a hostile header is not walked); one at a time, and a file
+  // whose header cannot be read keeps no roles rather than failing the listing.
+  for (const model of unique) {
+    const info = await inspectGguf(model.path).catch(() => undefined);
+    if (info) model.roles = modelRoles(info);
   }
   return unique.sort((a, b) => a.name.localeCompare(b.name));
 }
