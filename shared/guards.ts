@@ -16,12 +16,14 @@ import {
   FUSION_METHODS,
   GPU_SETTINGS,
   MAX_CHAT_TOOLS,
+  MAX_DISCOVER_PORTS,
   MAX_EMBED_TEXTS,
   MODEL_ROLES,
   SEARCH_MODES,
   type ChatSendParams,
   type ChatTool,
   type EmbedParams,
+  type EngineDiscoverParams,
   type EngineKind,
   type EngineModelsParams,
   type EngineSpec,
@@ -498,6 +500,24 @@ const checkEngineModels = checker<{ engine: unknown }>(
 /** Checks `engine/models` params. */
 export function parseEngineModelsParams(value: unknown): EngineModelsParams {
   return { engine: engineSpec(checkEngineModels(value).engine as Record<string, unknown>, "engine") };
+}
+
+const checkEngineDiscover = checker<EngineDiscoverParams>(
+  object("an object", {
+    ports: {
+      type: "array",
+      maxItems: MAX_DISCOVER_PORTS,
+      items: { type: "integer", minimum: 1, maximum: 65535, expected: "a port number (1 to 65535)" },
+      expected: { default: "an array of port numbers", maxItems: `at most ${MAX_DISCOVER_PORTS} ports` },
+    },
+  }),
+);
+
+/** Checks `engine/discover` params (none, or the ports to probe). */
+export function parseEngineDiscoverParams(value: unknown): EngineDiscoverParams {
+  if (value === undefined || value === null) return {};
+  const v = checkEngineDiscover(value);
+  return v.ports ? { ports: v.ports } : {};
 }
 
 /** `texts` of at most {@link MAX_EMBED_CHARS} characters in all (with `extra` characters). */

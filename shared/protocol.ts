@@ -663,6 +663,28 @@ export interface EngineModelsResult {
   models: Array<{ id: string; contextSize?: number }>;
 }
 
+/**
+ * The loopback ports engines listen on by default: Ollama 11434, llama-server 8080, LM Studio 1234, vLLM 8000 and
+ * `hearth serve` 8012. `engine/discover` probes these unless told others.
+ */
+export const DEFAULT_ENGINE_PORTS: readonly number[] = [11434, 8080, 1234, 8000, 8012];
+
+/** Ports `engine/discover` probes at most per request. */
+export const MAX_DISCOVER_PORTS = 32;
+
+/**
+ * `engine/discover` — client → sidecar: the engines already running on this machine, found on loopback ports
+ * (127.0.0.1), each with its kind and models — what the user already has, before anything is downloaded.
+ */
+export interface EngineDiscoverParams {
+  /** Ports to probe on 127.0.0.1 (default {@link DEFAULT_ENGINE_PORTS}); at most {@link MAX_DISCOVER_PORTS}. */
+  ports?: number[];
+}
+export interface EngineDiscoverResult {
+  /** One entry per port that answered as an engine with a model list, in the order asked. */
+  engines: EngineModelsResult[];
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Embedding and rerank, directly (the code index uses them itself; these serve clients such as `hearth serve`)
 
@@ -724,6 +746,7 @@ export interface SidecarMethods {
   "index/status": [IndexTarget, IndexStatusResult];
   "index/drop": [IndexDropParams, { dropped: string[] }];
   "engine/models": [EngineModelsParams, EngineModelsResult];
+  "engine/discover": [EngineDiscoverParams, EngineDiscoverResult];
   "embedding/embed": [EmbedParams, EmbedResult];
   "rerank/score": [RerankParams, RerankResult];
   "model/tokenize": [TokenizeParams, TokenizeResult];

@@ -1,5 +1,6 @@
 import os from "node:os";
 import {
+  parseEngineDiscoverParams,
   parseEngineModelsParams,
   parseModelListParams,
   parseModelLoadParams,
@@ -8,7 +9,8 @@ import {
   parseTokenizeParams,
 } from "../../shared/guards";
 import { toHearthError } from "../../shared/errors";
-import { listEngineModels } from "../engines/remote/detect";
+import { discoverEngines, listEngineModels } from "../engines/remote/detect";
+import { DEFAULT_ENGINE_PORTS } from "../../shared/protocol";
 import { discoverModels } from "../models/discoverModels";
 import { method, type MethodContext, type MethodTable } from "./context";
 
@@ -23,6 +25,7 @@ export function modelMethods(
   | "runtime/configure"
   | "runtime/stats"
   | "engine/models"
+  | "engine/discover"
 > {
   return {
     "model/load": method(parseModelLoadParams, async (params, signal) => {
@@ -88,5 +91,8 @@ export function modelMethods(
       async () => c.engines().stats(),
     ),
     "engine/models": method(parseEngineModelsParams, async (params, signal) => listEngineModels(params.engine, signal)),
+    "engine/discover": method(parseEngineDiscoverParams, async (params, signal) => ({
+      engines: await discoverEngines(params.ports ?? DEFAULT_ENGINE_PORTS, signal),
+    })),
   };
 }

@@ -7,6 +7,7 @@ import { ErrorCodes, type ChatDeltaParams, type IndexTarget } from "../../shared
 import { errorOf, spawnSidecar } from "../sidecar/helpers";
 import { labModel, testModel } from "../testModels";
 import { freePort, startLlamaServer, type RunningLlamaServer } from "./llamaServer";
+import { hearth } from "../cli/hearth";
 
 /*
  * Every role on a real llama-server (built from the llama.cpp source node-llama-cpp ships; see
@@ -36,6 +37,21 @@ describe("remote engine: llama-server for every role", () => {
     await sidecar?.stop();
     await Promise.all([chat, fim, embed, rerank].map((s) => s?.stop()));
     await fs.rm(work, { recursive: true, force: true });
+  });
+
+  it("engine/discover finds the engines running on loopback ports, with their models; hearth models --discover prints them (issue 30)", async () => {
+    const closed = await freePort();
+    const ports = [chat, embed].map((s) => Number(new URL(s.url).port));
+    const { engines } = await sidecar.request("engine/discover", { ports: [...ports, closed] });
+    expect(engines.map((e) => [e.kind, e.url])).toEqual([
+      ["llama-server", chat.url],
+      ["llama-server", embed.url],
+    ]);
+    expect(engines[0]!.models[0]!.id).toMatch(/stories260K/);
+    const cli = await hearth(["models", "--discover", "--ports", `${ports[0]},${closed}`]);
+    expect(cli.code).toBe(0);
+    expect(cli.stdout).toMatch(new RegExp(`^llama-server at ${chat.url.replace(/\./g, "\\.")}: .*stories260K`));
+    expect((await hearth(["models", "--ports", "8080"])).stderr).toMatch(/--ports goes with --discover/);
   });
 
   it("chat: detects llama-server, takes its only model and the context it allocated, and streams the answer", async () => {

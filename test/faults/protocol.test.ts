@@ -247,6 +247,7 @@ describe("fault suite: fuzzed params for every method get a fixed error code, ne
       "index/drop": { ...target, which: "stale" },
       // Loopback port 9 (discard): nothing listens, so the engine is unreachable, never contacted elsewhere.
       "engine/models": { engine: { url: "http://127.0.0.1:9" } },
+      "engine/discover": { ports: [9] },
       "embedding/embed": { texts: ["alpha", "beta"], kind: "query" },
       "rerank/score": { query: "alpha", documents: ["alpha", "beta"] },
       "model/tokenize": { role: "chat", text: "Once upon a time" },

@@ -53,3 +53,25 @@ export async function listEngineModels(spec: EngineSpec, signal?: AbortSignal): 
   );
   return { kind, url: spec.url, models };
 }
+
+/** How long a port may take to answer a probe during discovery, ms (a closed port answers at once). */
+const DISCOVER_PROBE_MS = 2_000;
+
+/**
+ * The engines answering on `ports` of 127.0.0.1, each with its kind and model list; a port with nothing listening,
+ * or with something that is not an engine, is left out. The ports are probed in parallel, each bounded in time.
+ */
+export async function discoverEngines(ports: readonly number[], signal?: AbortSignal): Promise<EngineModelsResult[]> {
+  const found = await Promise.all(
+    ports.map(async (port) => {
+      const bounded = AbortSignal.timeout(DISCOVER_PROBE_MS * 3);
+      const combined = signal ? AbortSignal.any([signal, bounded]) : bounded;
+      try {
+        return await listEngineModels({ url: `http://127.0.0.1:${port}` }, combined);
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return found.filter((e): e is EngineModelsResult => e !== undefined && e.models.length > 0);
+}
