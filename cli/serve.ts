@@ -41,7 +41,9 @@ export async function runServe(sidecar: SidecarProcess, roles: ModelRoles, optio
     server = new HearthServer({
       api: sidecar,
       models,
-      loading: () => loading,
+      // Starting up, or a role not (yet) back after a sidecar crash (ModelRoles reloads it): /health says 503 with
+      // Retry-After, and requests to the role wait for it, instead of a 200 and "no such model" (404).
+      loading: () => loading || options.roles.some(([role]) => roles.info(role) === undefined),
       host: options.host,
       port: options.port,
       ...(options.apiKey ? { apiKey: options.apiKey } : {}),

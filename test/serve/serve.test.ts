@@ -571,4 +571,36 @@ describe("hearth serve: auth, binding and loading", () => {
     ]);
     expect(lines.filter((l) => /incoming request|request completed/.test(l.msg ?? ""))).toEqual([]);
   });
+
+  it("after a sidecar crash, /health says 503 until the models are back, and no request is told 404 (issue 31, m8)", async () => {
+    const crashed = await serve(["--model", await testModel("stories260K"), "--context-size", "256"]);
+    try {
+      const { execFileSync } = await import("node:child_process");
+      const sidecarPid = Number(
+        execFileSync("pgrep", ["-P", String(crashed.child.pid)], { encoding: "utf8" }).split("\n")[0],
+      );
+      process.kill(sidecarPid, "SIGKILL");
+      const health: number[] = [];
+      const chats: number[] = [];
+      const started = Date.now();
+      // Until chat works again (bounded: 15 s), every 50 ms.
+      while (Date.now() - started < 15_000 && chats.at(-1) !== 200) {
+        health.push((await fetch(`${crashed.url}/health`)).status);
+        chats.push(
+          (
+            await post(`${crashed.url}/v1/chat/completions`, {
+              messages: [{ role: "user", content: "hi" }],
+              max_tokens: 2,
+            })
+          ).status,
+        );
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(chats.at(-1)).toBe(200);
+      expect(chats.filter((c) => c !== 200 && c !== 503)).toEqual([]);
+      expect(health).toContain(503);
+    } finally {
+      await stop(crashed.child);
+    }
+  });
 });
