@@ -7,7 +7,7 @@ import { MCP_TOOLS } from "../common/tools/catalog";
 import { REINDEX } from "../common/tools/indexTools";
 import { HearthError } from "../shared/errors";
 import { checkedMcpInput } from "./mcpInput";
-import type { IndexTarget } from "../shared/protocol";
+import type { IndexProgressParams, IndexTarget } from "../shared/protocol";
 
 declare const HEARTH_VERSION: string;
 
@@ -41,18 +41,36 @@ export async function runMcp(sidecar: SidecarProcess, options: McpOptions): Prom
     },
   );
   let built: Promise<void> | undefined;
-  /** Build the index once when it does not exist (or was interrupted), before the first search. */
-  const ensureIndex = () =>
-    (built ??= (async () => {
+  /** Progress of the build in flight, for whichever requests wait on it (each with its client's progress token). */
+  const listeners = new Set<(p: IndexProgressParams) => void>();
+  /**
+   * Build the index once when it does not exist (or was interrupted), before the first search. Its progress goes to
+   * `onProgress` (and to every other request waiting on the same build).
+   */
+  const ensureIndex = (onProgress?: (p: IndexProgressParams) => void) => {
+    if (onProgress) listeners.add(onProgress);
+    const build = (built ??= (async () => {
       const status = await sidecar.request("index/status", target);
       if (status.exists && status.complete) return;
       log(`indexing ${target.root}…`);
-      const r = await sidecar.request("index/build", target);
-      log(`indexed ${r.files} files (${r.chunks} chunks)`);
+      const progressId = `mcp-${Date.now()}`;
+      const sub = sidecar.onNotification("index/progress", (p) => {
+        if (p.progressId === progressId) for (const listener of listeners) listener(p);
+      });
+      try {
+        const r = await sidecar.request("index/build", { ...target, progressId });
+        log(`indexed ${r.files} files (${r.chunks} chunks)`);
+      } finally {
+        sub.dispose();
+      }
     })().catch((error: unknown) => {
       built = undefined;
       throw error;
     }));
+    return build.finally(() => {
+      if (onProgress) listeners.delete(onProgress);
+    });
+  };
 
   server.setRequestHandler(ListToolsRequestSchema, () => ({
     tools: MCP_TOOLS.map((t) => ({
@@ -72,7 +90,25 @@ export async function runMcp(sidecar: SidecarProcess, options: McpOptions): Prom
       target,
       signal: extra.signal,
       search: async (query, options, signal) => {
-        await ensureIndex();
+        // A first search may build the index (minutes on a large folder): the client hears its progress, which
+        // also keeps an MCP client's request timeout from running out meanwhile (MCP's notifications/progress).
+        const token = request.params._meta?.progressToken;
+        await ensureIndex(
+          token === undefined
+            ? undefined
+            : (p) =>
+                void extra
+                  .sendNotification({
+                    method: "notifications/progress",
+                    params: {
+                      progressToken: token,
+                      progress: p.filesDone,
+                      total: p.filesTotal,
+                      message: `indexing ${target.root}: ${p.phase}, ${p.filesDone}/${p.filesTotal} files`,
+                    },
+                  })
+                  .catch(() => undefined),
+        );
         return sidecar.request("index/search", { ...target, query, ...options }, signal);
       },
     };

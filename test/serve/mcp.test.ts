@@ -75,12 +75,20 @@ describe("hearth mcp: the code index as an MCP server over stdio", () => {
     expect(search.annotations?.readOnlyHint).toBe(true);
   });
 
-  it("search_codebase builds the index on first use and finds the function", async () => {
-    const r = (await client.callTool({
-      name: "search_codebase",
-      arguments: { query: "parse the config file", top_k: 2 },
-    })) as TextResult;
+  it("search_codebase builds the index on first use, telling its progress, and finds the function", async () => {
+    const progress: Array<{ progress: number; total?: number; message?: string }> = [];
+    const r = (await client.callTool(
+      { name: "search_codebase", arguments: { query: "parse the config file", top_k: 2 } },
+      undefined,
+      // Issue 31, m11: progress notifications while the index builds (they also reset the client's timeout).
+      { onprogress: (p) => progress.push(p), resetTimeoutOnProgress: true },
+    )) as TextResult;
     expect(r.isError).toBeFalsy();
+    expect(progress.length).toBeGreaterThan(0);
+    expect(progress.at(-1)).toMatchObject({
+      total: 2,
+      message: expect.stringMatching(/^indexing .*: \w+, \d+\/2 files$/),
+    });
     const hits = (r.structuredContent as { hits: Array<{ path: string; startLine: number; text: string }> }).hits;
     expect(hits[0]!.path).toBe("src/config.ts");
     expect(hits[0]!.text).toContain("parseConfigFile");
