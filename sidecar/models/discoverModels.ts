@@ -4,6 +4,9 @@ import type { DiscoveredModel } from "../../shared/protocol";
 import { modelRoles } from "./classifyModel";
 import { inspectGguf } from "./resolveModel";
 
+/** Files whose headers a listing reads at most (each takes a few milliseconds; a huge collection stays quick). */
+const MAX_CLASSIFIED = 64;
+
 /**
  * Lists GGUF files already on disk, without downloading anything. Looks in:
  * - the given folders (recursively, depth ≤ 4);
@@ -46,7 +49,7 @@ export async function discoverModels(options: {
   }
   // Each file's roles from its header (checked first: a hostile header is not walked); one at a time, and a file
   // whose header cannot be read keeps no roles rather than failing the listing.
-  for (const model of unique) {
+  for (const model of unique.slice(0, MAX_CLASSIFIED)) {
     const info = await inspectGguf(model.path).catch(() => undefined);
     if (info) model.roles = modelRoles(info);
   }
