@@ -218,6 +218,8 @@ describe("chat over the sidecar", () => {
         name: "copy.gguf",
         source: "folder",
         sizeBytes: (await fs.stat(model)).size,
+        // stories260K: a causal model without FIM tokens (its header says so).
+        roles: ["chat"],
       },
     ]);
   });
