@@ -1,7 +1,7 @@
 /**
  * The one workspace-file policy: what Hearth may walk, index or read in a workspace folder, whoever walks it —
  * the sidecar's index (`sidecar/search/discover.ts`) and the agent's and `hearth mcp`'s tools
- * (`common/agent/agentTools.ts`). A cloned repository is hostile input: its ignore files are honoured, but
+ * (`common/tools/workspaceAccess.ts`). A cloned repository is hostile input: its ignore files are honoured, but
  * nothing it says can make Hearth walk version-control internals or dependency trees, or hand a secrets file to
  * a model.
  *
