@@ -315,10 +315,23 @@ try {
   );
 
   await step("/search in chat shows clickable hits; a click opens the file at the hit's lines", async () => {
-    // hello.ts is open from the previous step: put the cursor at its end, with nothing selected.
-    await page.locator(".editor-group-container.active .monaco-editor .view-lines").first().click();
-    await page.keyboard.press("Control+End");
-    await page.locator(".statusbar-item", { hasText: /^Ln 5, Col 1$/ }).waitFor();
+    // hello.ts is open from the previous step: put the cursor at its end, with nothing selected. The quick pick of
+    // that step may still hold the focus for a moment: close it, click into the editor and try again (5 tries).
+    const editor = page.locator(".editor-group-container.active .monaco-editor .view-lines").first();
+    const atEnd = page.locator(".statusbar-item", { hasText: /^Ln 5, Col 1$/ });
+    for (let attempt = 0; attempt < 5; attempt++) {
+      await page.keyboard.press("Escape");
+      await editor.click();
+      await page.keyboard.press("Control+End");
+      if (
+        await atEnd.waitFor({ timeout: 5_000 }).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
+    }
+    await atEnd.waitFor();
     await send("/search greet");
     const link = chat().locator(".hit-link", { hasText: "hello.ts:1-4" }).first();
     await link.waitFor();
