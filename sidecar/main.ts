@@ -33,6 +33,18 @@ console.debug = (...args: unknown[]) => connection.console.debug(args.map(String
 process.on("disconnect", () => process.exit(0));
 watchParent();
 
+// Ctrl-C in a terminal signals the whole process group, the sidecar with its client. The client decides when the
+// sidecar ends (`shutdown` / `exit`, or its IPC channel closing): a client that drains its requests first
+// (`hearth serve`, `hearth agent` stopping a step) keeps its engine until the last one is answered. Without a
+// client (no IPC channel), the signals keep their default action.
+if (process.send) {
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.on(signal, () =>
+      connection.console.info(`${signal} received: the client ends the sidecar when it is done.`),
+    );
+  }
+}
+
 // A write past the file-size limit (ulimit -f) fails with EFBIG, which the index reports, instead of the
 // signal's default action killing the process.
 process.on("SIGXFSZ", () => connection.console.warn("A write went past the file-size limit (SIGXFSZ)."));
