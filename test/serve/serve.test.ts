@@ -21,10 +21,13 @@ const run = promisify(execFile);
 async function serve(
   args: string[],
   env: NodeJS.ProcessEnv = {},
+  options: { detached?: boolean } = {},
 ): Promise<{ url: string; child: ChildProcess; stderr: () => string }> {
   const child = spawn(process.execPath, [CLI_PATH, "serve", "--port", "0", "--threads", "1", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...env },
+    // Its own process group, as a terminal's foreground job: a signal to the group reaches the sidecar too.
+    ...(options.detached ? { detached: true } : {}),
   });
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += d));
@@ -605,36 +608,12 @@ describe("hearth serve: auth, binding and loading", () => {
   });
 
   it("Ctrl-C (SIGINT to the process group) drains: a request in flight is answered to its end (issue 31, m4)", async () => {
-    // Its own process group, as a terminal's foreground job: the signal reaches hearth serve and its sidecar.
-    const child = spawn(
-      process.execPath,
-      [
-        CLI_PATH,
-        "serve",
-        "--port",
-        "0",
-        "--threads",
-        "1",
-        "--model",
-        await testModel("stories260K"),
-        "--context-size",
-        "1024",
-      ],
-      { stdio: ["ignore", "ignore", "pipe"], detached: true },
+    const { url, child, stderr } = await serve(
+      ["--model", await testModel("stories260K"), "--context-size", "1024"],
+      {},
+      { detached: true },
     );
-    let stderr = "";
-    child.stderr!.on("data", (d) => (stderr += d));
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`hearth serve did not get ready:\n${stderr}`)), 60_000);
-        child.stderr!.on("data", () => {
-          const m = /ready at (http:\/\/\S+)/.exec(stderr);
-          if (m) {
-            clearTimeout(timer);
-            resolve(m[1]!);
-          }
-        });
-      });
       const res = await fetch(`${url}/v1/chat/completions`, {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -652,7 +631,7 @@ describe("hearth serve: auth, binding and loading", () => {
       expect(text).not.toMatch(/"error"/);
       expect(text.trimEnd().endsWith("data: [DONE]")).toBe(true);
       expect(await new Promise((resolve) => child.once("exit", resolve))).toBe(0);
-      expect(stderr).toMatch(/SIGINT: draining the requests in flight/);
+      expect(stderr()).toMatch(/SIGINT: draining the requests in flight/);
     } finally {
       if (child.exitCode === null) process.kill(-child.pid!, "SIGKILL");
     }
