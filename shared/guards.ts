@@ -101,17 +101,21 @@ function explain(error: ErrorObject, prefix: string | undefined): never {
 }
 
 /**
- * A checker for `schema` (compiled on first use): returns the value typed as `T` when it is valid, else throws.
+ * A checker for `schema` (compiled on first use): returns the value typed as `T` when it is valid — an object keeps
+ * only the properties its schema names (a client's extra fields go no further) — else throws.
  * Its `prefix` argument is the field name of the checked value when it is part of something larger (`params`,
  * `model.engine`).
  * @throws HearthError(InvalidParams) naming the first bad field.
  */
 function checker<T>(schema: object): (value: unknown, prefix?: string) => T {
   let validate: ValidateFunction | undefined;
+  const names = Object.keys((schema as { properties?: object }).properties ?? {});
   return (value, prefix) => {
     validate ??= ajv.compile(schema);
     if (!validate(value)) explain(validate.errors![0]!, prefix);
-    return value as T;
+    if (!names.length || typeof value !== "object" || value === null) return value as T;
+    const given = value as Record<string, unknown>;
+    return Object.fromEntries(names.filter((k) => given[k] !== undefined).map((k) => [k, given[k]])) as T;
   };
 }
 
@@ -259,8 +263,7 @@ const checkModelList = checker<ModelListParams>(object("an object", { folders: s
 /** Checks `model/list` params. */
 export function parseModelListParams(value: unknown): ModelListParams {
   if (value === undefined || value === null) return {};
-  const v = checkModelList(value);
-  return { folders: v.folders, home: v.home };
+  return checkModelList(value);
 }
 
 const checkGeneration = checker<GenerationParams>(object("an object", GENERATION));
@@ -268,8 +271,7 @@ const checkGeneration = checker<GenerationParams>(object("an object", GENERATION
 /** Checks generation params; every field optional. */
 export function parseGenerationParams(value: unknown): GenerationParams {
   if (value === undefined) return {};
-  const v = checkGeneration(value, "params");
-  return { temperature: v.temperature, topP: v.topP, topK: v.topK, maxTokens: v.maxTokens, seed: v.seed };
+  return checkGeneration(value, "params");
 }
 
 const checkChatSend = checker<ChatSendParams & Record<string, unknown>>(
@@ -350,8 +352,7 @@ const checkRuntimeConfigure = checker<RuntimeConfigureParams>(
 
 /** Checks `runtime/configure` params. */
 export function parseRuntimeConfigureParams(value: unknown): RuntimeConfigureParams {
-  const v = checkRuntimeConfigure(value);
-  return { gpu: v.gpu, threads: v.threads };
+  return checkRuntimeConfigure(value);
 }
 
 const checkInfill = checker<InfillParams>(
@@ -375,38 +376,14 @@ const checkInfill = checker<InfillParams>(
 
 /** Checks `completion/infill` params. */
 export function parseInfillParams(value: unknown): InfillParams {
-  const v = checkInfill(value);
-  return {
-    prefix: v.prefix,
-    suffix: v.suffix,
-    prefixTokens: v.prefixTokens,
-    suffixTokens: v.suffixTokens,
-    maxTokens: v.maxTokens,
-    singleLine: v.singleLine,
-    timeBudgetMs: v.timeBudgetMs,
-    context: v.context,
-    contextTokens: v.contextTokens,
-    language: v.language,
-  };
+  return checkInfill(value);
 }
 
 const checkIndexTarget = checker<IndexTarget>(object("an object", INDEX_TARGET, ["root", "storageDir"]));
 
 /** Checks the {@link IndexTarget} part of every `index/*` request. Throws HearthError(InvalidParams). */
 export function parseIndexTarget(value: unknown): IndexTarget {
-  const v = checkIndexTarget(value);
-  return { root: v.root, storageDir: v.storageDir };
-}
-
-/** The discovery options of an `index/build` or `index/update` request. */
-function discovery(v: IndexBuildParams | IndexUpdateParams) {
-  return {
-    exclude: v.exclude,
-    maxFileBytes: v.maxFileBytes,
-    chunkTokens: v.chunkTokens,
-    overlapTokens: v.overlapTokens,
-    batchSize: v.batchSize,
-  };
+  return checkIndexTarget(value);
 }
 
 const checkIndexBuild = checker<IndexBuildParams>(
@@ -415,8 +392,7 @@ const checkIndexBuild = checker<IndexBuildParams>(
 
 /** Checks `index/build` params. */
 export function parseIndexBuildParams(value: unknown): IndexBuildParams {
-  const v = checkIndexBuild(value);
-  return { root: v.root, storageDir: v.storageDir, ...discovery(v), progressId: v.progressId, force: v.force };
+  return checkIndexBuild(value);
 }
 
 const checkIndexUpdate = checker<IndexUpdateParams>(
@@ -425,8 +401,7 @@ const checkIndexUpdate = checker<IndexUpdateParams>(
 
 /** Checks `index/update` params. */
 export function parseIndexUpdateParams(value: unknown): IndexUpdateParams {
-  const v = checkIndexUpdate(value);
-  return { root: v.root, storageDir: v.storageDir, ...discovery(v), changed: v.changed, deleted: v.deleted };
+  return checkIndexUpdate(value);
 }
 
 const checkIndexSearch = checker<IndexSearchParams>(
@@ -462,21 +437,7 @@ const checkIndexSearch = checker<IndexSearchParams>(
 
 /** Checks `index/search` params. Throws HearthError(InvalidParams) naming the field. */
 export function parseIndexSearchParams(value: unknown): IndexSearchParams {
-  const v = checkIndexSearch(value);
-  return {
-    root: v.root,
-    storageDir: v.storageDir,
-    query: v.query,
-    mode: v.mode,
-    rerank: v.rerank,
-    topK: v.topK,
-    rerankTopN: v.rerankTopN,
-    candidates: v.candidates,
-    fusion: v.fusion,
-    vectorWeight: v.vectorWeight,
-    rerankWeight: v.rerankWeight,
-    rerankBudgetMs: v.rerankBudgetMs,
-  };
+  return checkIndexSearch(value);
 }
 
 const checkIndexDrop = checker<IndexDropParams>(
@@ -489,8 +450,7 @@ const checkIndexDrop = checker<IndexDropParams>(
 
 /** Checks `index/drop` params. */
 export function parseIndexDropParams(value: unknown): IndexDropParams {
-  const v = checkIndexDrop(value);
-  return { root: v.root, storageDir: v.storageDir, which: v.which };
+  return checkIndexDrop(value);
 }
 
 const checkEngineModels = checker<{ engine: unknown }>(
@@ -578,8 +538,7 @@ const checkTokenize = checker<TokenizeParams>(
 
 /** Checks `model/tokenize` params. Throws HearthError(InvalidParams) naming the field. */
 export function parseTokenizeParams(value: unknown): TokenizeParams {
-  const v = checkTokenize(value);
-  return { role: v.role, text: v.text, special: v.special };
+  return checkTokenize(value);
 }
 
 const SCHEMA_TYPES = ["object", "array", "string", "number", "integer", "boolean", "null"];

@@ -180,8 +180,7 @@ export function argsFromOptional(tool: ToolDefinition, args: unknown): Record<st
   }
   if (!validate(args ?? {}))
     throw new ToolError(`Invalid arguments for ${tool.name}: ${ajv.errorsText(validate.errors)}.`);
-  const given = (args ?? {}) as Record<string, unknown>;
-  return Object.fromEntries(Object.keys(tool.parameters.properties).map((name) => [name, given[name] ?? null]));
+  return withAbsentAsNull(tool.parameters, (args ?? {}) as Record<string, unknown>);
 }
 
 /**

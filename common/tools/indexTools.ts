@@ -4,14 +4,15 @@
  */
 import type { ToolDefinition } from "./definition";
 
-const NO_ARGUMENTS = { type: "object", properties: {}, required: [] } as const satisfies ToolDefinition["parameters"];
+/** A tool that takes no arguments. */
+const noArguments = (): ToolDefinition["parameters"] => ({ type: "object", properties: {}, required: [] });
 
 /** `index_status`: whether the workspace has an index, its files and chunks, and its embedding model. */
 export const INDEX_STATUS: ToolDefinition = {
   name: "index_status",
   title: "Index status",
   description: "Whether the workspace has an index, how many files and chunks it holds, and its embedding model.",
-  parameters: { ...NO_ARGUMENTS, required: [] },
+  parameters: noArguments(),
   permission: "search",
   readOnly: true,
   async run(_args, ctx) {
@@ -25,7 +26,7 @@ export const REINDEX: ToolDefinition = {
   name: "reindex",
   title: "Update the index",
   description: "Bring the index up to date with the files on disk (unchanged files are not embedded again).",
-  parameters: { ...NO_ARGUMENTS, required: [] },
+  parameters: noArguments(),
   permission: "search",
   readOnly: false,
   async run(_args, ctx) {

@@ -31,13 +31,13 @@ describe("model/list sorts the GGUFs it finds into roles by their headers", () =
 
   it("FIM tokens → chat and completion; pooling → embedding; a rank head → rerank; a bad header → no roles", async () => {
     const { models } = await sidecar.request("model/list", { folders: [folder], home: folder });
-    const roles = Object.fromEntries(models.map((m) => [m.name, m.roles]));
-    expect(roles).toEqual({
-      "broken.gguf": undefined,
-      "code.gguf": ["chat", "completion"],
-      "embedding.gguf": ["embedding"],
-      "reranker.gguf": ["rerank"],
-      "stories.gguf": ["chat"],
-    });
+    // Listed, every one of them; the file whose header cannot be read has no roles rather than failing the list.
+    expect(models.map((m) => [m.name, m.roles ?? "none"])).toEqual([
+      ["broken.gguf", "none"],
+      ["code.gguf", ["chat", "completion"]],
+      ["embedding.gguf", ["embedding"]],
+      ["reranker.gguf", ["rerank"]],
+      ["stories.gguf", ["chat"]],
+    ]);
   });
 });
