@@ -8,12 +8,16 @@ const PROCESS_TIERS = [
   "test/faults/**/*.test.ts",
   "test/engines/**/*.test.ts",
   "test/serve/**/*.test.ts",
+  "test/setup/**/*.test.ts",
 ];
 
 export default defineConfig({
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // No test reaches the Hugging Face hub: hf: URIs (node-llama-cpp's downloader, Hearth's hub checks) resolve
+    // against the loopback discard port unless a test points HF_ENDPOINT at its own loopback host.
+    env: { HF_ENDPOINT: "http://127.0.0.1:9" },
     // Real sidecar processes and HTTP servers: fork workers, not threads, so native handles are isolated.
     pool: "forks",
     // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.

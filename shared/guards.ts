@@ -34,7 +34,9 @@ import {
   type IndexTarget,
   type IndexUpdateParams,
   type InfillParams,
+  type ModelDownloadParams,
   type ModelListParams,
+  type SetupPlanParams,
   type ModelLoadParams,
   type ModelRole,
   type ModelSpec,
@@ -107,7 +109,7 @@ function explain(error: ErrorObject, prefix: string | undefined): never {
  * `model.engine`).
  * @throws HearthError(InvalidParams) naming the first bad field.
  */
-function checker<T>(schema: object): (value: unknown, prefix?: string) => T {
+export function checker<T>(schema: object): (value: unknown, prefix?: string) => T {
   let validate: ValidateFunction | undefined;
   const names = Object.keys((schema as { properties?: object }).properties ?? {});
   return (value, prefix) => {
@@ -264,6 +266,54 @@ const checkModelList = checker<ModelListParams>(object("an object", { folders: s
 export function parseModelListParams(value: unknown): ModelListParams {
   if (value === undefined || value === null) return {};
   return checkModelList(value);
+}
+
+const TIB = 1024 ** 4;
+const checkSetupPlan = checker<SetupPlanParams>(
+  object("an object", {
+    catalog: { type: "string", minLength: 1, maxLength: 4096, expected: "a catalog URL or file path" },
+    ramBytes: { type: "integer", minimum: 0, maximum: 64 * TIB, expected: "a byte count (0 to 64 TiB)" },
+    vramBytes: { type: "integer", minimum: 0, maximum: 64 * TIB, expected: "a byte count (0 to 64 TiB)" },
+    folders: { ...strings, maxItems: 16, expected: { default: "an array of strings", maxItems: "at most 16 folders" } },
+    includeLocal: boolean,
+    home: string,
+    contextSizes: {
+      type: "object",
+      propertyNames: { enum: MODEL_ROLES },
+      additionalProperties: { type: "integer", minimum: 64, maximum: 1048576 },
+      expected: "an object of context windows per role (64 to 1,048,576 tokens)",
+    },
+  }),
+);
+
+/** Checks `setup/plan` params (all optional). */
+export function parseSetupPlanParams(value: unknown): SetupPlanParams {
+  if (value === undefined || value === null) return {};
+  return checkSetupPlan(value);
+}
+
+const checkModelDownload = checker<ModelDownloadParams>(
+  object(
+    "an object {uri, sha256?, sizeBytes?, progressId?}",
+    {
+      uri: {
+        type: "string",
+        pattern: "^(hf:|huggingface:|https?://)",
+        maxLength: 4096,
+        expected: "an hf: URI or an http(s) URL",
+      },
+      sha256: { type: "string", pattern: "^[0-9a-fA-F]{64}$", expected: "64 hex digits" },
+      sizeBytes: { type: "integer", minimum: 1, maximum: 64 * TIB, expected: "a byte count" },
+      progressId: string,
+    },
+    ["uri"],
+  ),
+);
+
+/** Checks `model/download` params. */
+export function parseModelDownloadParams(value: unknown): ModelDownloadParams {
+  const v = checkModelDownload(value);
+  return v.sha256 ? { ...v, sha256: v.sha256.toLowerCase() } : v;
 }
 
 const checkGeneration = checker<GenerationParams>(object("an object", GENERATION));

@@ -71,6 +71,10 @@ export const ErrorCodes = {
   EngineUnavailable: -33015,
   /** A remote engine refused the request's credentials (401 / 403). */
   EngineAuth: -33016,
+  /** The disk has no room for a download (checked before anything is fetched); the message says both sizes. */
+  DiskFull: -33017,
+  /** A model catalog cannot be read or does not match the catalog format; the message names the field. */
+  CatalogInvalid: -33018,
   /** Anything else; the message says what, the log has the stack. */
   Internal: -33099,
 } as const;
@@ -728,6 +732,118 @@ export interface TokenizeResult {
   tokens: number[];
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// First run: the model catalog, a plan for this machine, verified downloads
+
+/** Where a plan puts a model: GPU memory (VRAM) or CPU memory (RAM). */
+export type Placement = "gpu" | "cpu";
+
+/**
+ * A role's verdict in a plan: `fits` (on the GPU, or in RAM on a machine without one), `cpu-only` (fits in RAM
+ * but not in the GPU's memory), `too-large` (fits neither).
+ */
+export type FitVerdict = "fits" | "cpu-only" | "too-large";
+
+/** `setup/plan` — client → sidecar: one model per role, chosen jointly for this machine's memory. */
+export interface SetupPlanParams {
+  /** The catalog: an http(s) URL or a file path of a catalog JSON (default: the one Hearth ships). */
+  catalog?: string;
+  /** Plan for a machine with this much RAM (bytes) instead of this one's. */
+  ramBytes?: number;
+  /** Plan for a GPU with this much memory (bytes; 0: no GPU) instead of this machine's. */
+  vramBytes?: number;
+  /** Folders of GGUFs to consider besides the usual places (`--import`, `hearth.models.folder`). */
+  folders?: string[];
+  /** Consider GGUFs already on this machine (default true). */
+  includeLocal?: boolean;
+  /** Home folder for finding Ollama / LM Studio / Hugging Face caches (tests). */
+  home?: string;
+  /** Context windows (tokens) per role (default: the settings' defaults). */
+  contextSizes?: Partial<Record<ModelRole, number>>;
+}
+
+/** What the planner knows of the machine it plans for (all sizes in bytes). */
+export interface MachineProfile {
+  ramTotalBytes: number;
+  /** Memory available to new processes now (Linux MemAvailable); equals ramTotalBytes when overridden. */
+  ramFreeBytes: number;
+  /** The GPU node-llama-cpp can use, or null. */
+  gpu: { type: string; name?: string; vramTotalBytes: number; vramFreeBytes: number } | null;
+  cpuCores: number;
+  /** True when `ramBytes` / `vramBytes` told the planner another machine's sizes. */
+  overridden: boolean;
+}
+
+/** A model the plan may choose: from the catalog (downloaded) or already on this machine. */
+export interface PlanModel {
+  /** Catalog id, or the file's path for a local model. */
+  id: string;
+  name: string;
+  /** What `model/load` and `model/download` take: an `hf:` URI, a URL or a local path. */
+  uri: string;
+  source: "catalog" | "local";
+  /** sha256 the download is verified against (catalog), when known. */
+  sha256?: string;
+  /** Bytes to download (0 when the file is here already). */
+  downloadBytes: number;
+  license?: string;
+  trainedContext?: number;
+  /** The FIM prompt family (`qwen`, `deepseek`, `codellama`, ...), when the model does FIM. */
+  fimTemplate?: string;
+}
+
+/** One role's row of a plan. */
+export interface PlanRole {
+  role: ModelRole;
+  /** The chosen model, or null when none fits (see the plan's `problems`). */
+  model: PlanModel | null;
+  /** Context window the estimate is for, in tokens. */
+  contextSize: number;
+  /** Estimated memory in bytes: the weights (once per model, counted on the first role that uses it) and this role's context. */
+  estimate: { bytes: number; weightsBytes: number; contextBytes: number; source: "gguf-header" | "parameters" };
+  placement: Placement;
+  verdict: FitVerdict;
+  /** The other role served by the same model (chat and FIM from one model), when so. */
+  sharedWith?: ModelRole;
+  /** Other models for the role, each with its own estimate (weights + context) and verdict alone in the budget. */
+  alternatives: Array<{ model: PlanModel; bytes: number; verdict: FitVerdict }>;
+}
+
+/** `setup/plan`'s result: the machine, the budget and one row per role. */
+export interface SetupPlan {
+  machine: MachineProfile;
+  /** Memory the roles may use together: RAM (after leaving the OS and the editor `reserveBytes`) and VRAM. */
+  budget: { ramBytes: number; vramBytes: number; reserveBytes: number };
+  /** One row per role, in the order chat, completion, embedding, rerank. */
+  roles: PlanRole[];
+  /** All roles' estimates together, in bytes. */
+  totalBytes: number;
+  /** Bytes to download for the whole plan. */
+  downloadBytes: number;
+  /** Roles that could not be planned, each with what the user can do. */
+  problems: string[];
+  /** Where the catalog came from and how many entries it had; the facts that could not be read (unknown). */
+  catalog: { source: string; entries: number; unknownFacts: string[] };
+}
+
+/** `model/download` — client → sidecar: fetch a model file (no load), with progress, verified when a sha256 is known. */
+export interface ModelDownloadParams {
+  uri: string;
+  /** The sha256 to verify against; without it, an `hf:` file is verified against the sha256 the hub reports. */
+  sha256?: string;
+  /** The expected size in bytes (the disk is checked for room before anything is fetched). */
+  sizeBytes?: number;
+  /** Correlates `model/progress` notifications (phase `download`). */
+  progressId?: string;
+}
+export interface ModelDownloadResult {
+  path: string;
+  sizeBytes: number;
+  sha256: string;
+  /** What the file was checked against: the given sha256, the hub's, or nothing known (the sha256 is then only reported). */
+  verifiedAgainst: "given" | "hub" | "none";
+}
+
 /** Most texts (or documents) one `embedding/embed` or `rerank/score` request may carry. */
 export const MAX_EMBED_TEXTS = 2048;
 
@@ -747,6 +863,8 @@ export interface SidecarMethods {
   "index/drop": [IndexDropParams, { dropped: string[] }];
   "engine/models": [EngineModelsParams, EngineModelsResult];
   "engine/discover": [EngineDiscoverParams, EngineDiscoverResult];
+  "setup/plan": [SetupPlanParams, SetupPlan];
+  "model/download": [ModelDownloadParams, ModelDownloadResult];
   "embedding/embed": [EmbedParams, EmbedResult];
   "rerank/score": [RerankParams, RerankResult];
   "model/tokenize": [TokenizeParams, TokenizeResult];

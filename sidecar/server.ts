@@ -24,6 +24,7 @@ import {
 import os from "node:os";
 import type { MethodContext, MethodHandler, MethodTable } from "./methods/context";
 import { generationMethods } from "./methods/generationMethods";
+import { setupMethods } from "./methods/setupMethods";
 import { indexMethods } from "./methods/indexMethods";
 import { modelMethods } from "./methods/modelMethods";
 
@@ -188,6 +189,7 @@ export function startServer(connection: Connection): void {
     ...modelMethods(context),
     ...generationMethods(context),
     ...indexMethods(context),
+    ...setupMethods(context),
   };
   const registerEntry = <M extends SidecarMethod>(name: M): void => register(name, methods[name]);
   for (const name of Object.keys(methods) as SidecarMethod[]) registerEntry(name);

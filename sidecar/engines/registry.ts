@@ -1,3 +1,4 @@
+import type { Llama } from "node-llama-cpp";
 import { HearthError } from "../../shared/errors";
 import {
   ErrorCodes,
@@ -44,6 +45,11 @@ export class EngineRegistry {
   /** Folder that `hf:` and URL models are downloaded into. */
   get modelsDir(): string {
     return this.llama.modelsDir;
+  }
+
+  /** The embedded engine's llama.cpp backend (created on first use): GPU type and memory, for planning. */
+  backend(): Promise<Llama> {
+    return this.llama.llama();
   }
 
   /** CPU threads the embedded engine runs with. */

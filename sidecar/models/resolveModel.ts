@@ -30,6 +30,11 @@ export interface ResolveOptions {
    * body short would hold the request forever.
    */
   stallTimeoutMs?: number;
+  /**
+   * Keep a failed or cancelled attempt's partial file, so the next attempt (or the next call) resumes it with a
+   * range request instead of starting over. Default false: a failed attempt starts again from zero.
+   */
+  keepPartial?: boolean;
 }
 
 /** True for `hf:` URIs and http(s) URLs, which are downloaded; false for local paths. */
@@ -156,7 +161,7 @@ async function download(uri: string, options: ResolveOptions): Promise<string> {
         verify: false,
         cli: false,
         signal: attempt.signal,
-        deleteTempFileOnCancel: true,
+        deleteTempFileOnCancel: !options.keepPartial,
         onProgress: ({ totalSize, downloadedSize }) => {
           if (downloadedSize > mostBytes) {
             mostBytes = downloadedSize;
@@ -186,8 +191,9 @@ async function download(uri: string, options: ResolveOptions): Promise<string> {
           "Allow downloads, or point the setting at a local .gguf file.",
         );
       }
-      // Clean retry: remove whatever a failed attempt left so the next one starts from zero.
-      await removeDownloadLeftovers(uri, options.modelsDir);
+      // Clean retry: remove whatever a failed attempt left so the next one starts from zero (unless resuming).
+      if (!options.keepPartial || (error instanceof HearthError && error.code === ErrorCodes.ModelCorrupt))
+        await removeDownloadLeftovers(uri, options.modelsDir);
     } finally {
       clearTimeout(watchdog);
       options.signal?.removeEventListener("abort", onAbort);

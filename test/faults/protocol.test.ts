@@ -140,6 +140,8 @@ describe("fault suite: fuzzed params for every method get a fixed error code, ne
     "index/status",
     "index/drop",
     "engine/models",
+    "setup/plan",
+    "model/download",
   ];
   /** Field names of the methods' params, so fuzzed objects reach past the first type check. */
   const FIELDS = [
@@ -251,6 +253,9 @@ describe("fault suite: fuzzed params for every method get a fixed error code, ne
       "embedding/embed": { texts: ["alpha", "beta"], kind: "query" },
       "rerank/score": { query: "alpha", documents: ["alpha", "beta"] },
       "model/tokenize": { role: "chat", text: "Once upon a time" },
+      // A catalog file that is not there, and a download from the loopback discard port: refused, never fetched.
+      "setup/plan": { catalog: path.join(work, "no-catalog.json"), includeLocal: false, ramBytes: 8 * 1024 ** 3 },
+      "model/download": { uri: "http://127.0.0.1:9/model.gguf", sizeBytes: 1024 },
     };
     const codes = new Map<number, number>();
     let results = 0;
