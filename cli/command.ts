@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import type { ModelRole } from "../shared/protocol";
 import { optionsHelp, UsageError, type OptionSpecs, type OptionValues } from "./options";
 
 /**
@@ -16,6 +17,11 @@ export interface CliCommand<O extends OptionSpecs = OptionSpecs> {
   description: string;
   /** Every flag the command takes; any other flag is an error. */
   options: O;
+  /**
+   * The role its `--model` flag names, when it has one: the user config file (`hearth setup`) fills an absent
+   * `--model` with that role's model (and `--embedding-model` / `--rerank-model` with theirs).
+   */
+  modelRole?: ModelRole;
   /** At most this many positional arguments; more are an error. */
   maxPositionals: number;
   /**

@@ -14,14 +14,18 @@ import { modelsCommand } from "./commands/modelsCommand";
 import { runCommand } from "./commands/runCommand";
 import { searchCommand } from "./commands/searchCommand";
 import { serveCommand } from "./commands/serveCommand";
+import { setupCommand } from "./commands/setupCommand";
+import { configCommand } from "./commands/configCommand";
 import { commandHelp, parseCommandArgs, type CliCommand } from "./command";
 import { UsageError, type OptionSpecs } from "./options";
 import { terminalSafe } from "./terminal";
+import { applyUserConfig, readUserConfig, userConfigPath } from "./userConfig";
 
 declare const HEARTH_VERSION: string;
 
 /** Every command, in the order `hearth --help` lists them (the table forgets each command's own option types). */
 export const COMMANDS: readonly CliCommand<OptionSpecs>[] = [
+  setupCommand,
   chatCommand,
   completeCommand,
   indexCommand,
@@ -32,6 +36,7 @@ export const COMMANDS: readonly CliCommand<OptionSpecs>[] = [
   serveCommand,
   modelsCommand,
   doctorCommand,
+  configCommand,
   importContinueCommand,
 ] as unknown as CliCommand<OptionSpecs>[];
 
@@ -68,6 +73,9 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(`${commandHelp(command)}\n`);
       return 0;
     }
+    const filled = applyUserConfig(values, Object.keys(command.options), command.modelRole, readUserConfig());
+    if (filled.length && (values as { verbose?: boolean }).verbose)
+      process.stderr.write(`hearth: ${filled.map((f) => `--${f}`).join(", ")} from ${userConfigPath()}\n`);
     return await command.run(values, positionals);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;

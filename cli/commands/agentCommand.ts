@@ -23,6 +23,7 @@ const PERMISSIONS = ["read", "search", "edit", "run"] as const;
 /** `hearth agent`: a task worked on with tools, every call shown. */
 export const agentCommand = defineCommand({
   name: "agent",
+  modelRole: "chat",
   usage:
     '[<dir>] -p "<task>" [--allow read,search,edit,run] [--yes] [--max-steps 12] [--tool-choice auto|required]\n[--allow-command "<command>"]... [--command-timeout 60] [--token-budget N]',
   summary: "work on a task in a folder with tools, every call and result shown",

@@ -21,6 +21,7 @@ import { terminalSafe } from "../terminal";
 /** `hearth chat`: the REPL, or one answer with `-p`. */
 export const chatCommand = defineCommand({
   name: "chat",
+  modelRole: "chat",
   usage: '[-p "prompt"] [--model <path|hf:uri> | --engine-url <url>] [options]',
   summary: "chat with a local GGUF model or an engine: a REPL, or one answer with -p",
   description: `Chat with a local GGUF model (or a model on an engine) through the Hearth sidecar. Without -p, a REPL:

@@ -16,6 +16,7 @@ import { CliSession } from "../session";
 /** `hearth complete`: one FIM suggestion at a position of a file. */
 export const completeCommand = defineCommand({
   name: "complete",
+  modelRole: "completion",
   usage: "<file> --line L --column C (--model <path|hf:uri> | --engine-url <url>) [--json]",
   summary: "one fill-in-the-middle suggestion at a line and column of a file",
   description: `Fill-in-the-middle suggestion at a 1-based line/column of a file, with a FIM code model (local, or on

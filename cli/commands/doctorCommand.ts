@@ -4,6 +4,7 @@ import { defineCommand } from "../command";
 import { ENGINE_OPTIONS, MODEL_OPTIONS, RUNTIME_OPTIONS, SEARCH_MODEL_OPTIONS, UsageError } from "../options";
 import { CliSession } from "../session";
 import { terminalSafe } from "../terminal";
+import { readUserConfig } from "../userConfig";
 
 /** `hearth doctor`: does each configured role work, and if not, why and what to do. */
 export const doctorCommand = defineCommand({
@@ -11,24 +12,28 @@ export const doctorCommand = defineCommand({
   usage: "[--engine-url <url>] [--model <m>] [--embedding-engine-url <url>] [--rerank-engine-url <url>]",
   summary: "check each configured role: works, or why not and what to do",
   description: `Check each configured role (chat and completion on --engine-url or --model; embedding and rerank on their
-flags): one line per role, works or why not and what to do; exit 0 when all work.`,
+flags; without flags, the models 'hearth setup' wrote to the config file): one tiny call per role (a one-token
+answer, a FIM suggestion, an embedding, a rerank pair), one line per role, works or why not and what to do; exit 0
+when all work.`,
   options: { ...MODEL_OPTIONS, ...ENGINE_OPTIONS, ...SEARCH_MODEL_OPTIONS, ...RUNTIME_OPTIONS },
   maxPositionals: 0,
   async run(values) {
     const session = new CliSession(values, { oneShot: true });
     const engineUrl = values["engine-url"];
     const checks: Array<[ModelRole, ModelSpec]> = [];
-    if (engineUrl || values.model) {
-      checks.push(["chat", session.modelSpec(values.model, engineUrl)]);
-      checks.push(["completion", session.modelSpec(values.model, engineUrl)]);
-    }
+    // Without --model or --engine-url: the chat and completion models of the config file (`hearth setup`).
+    const configured = engineUrl || values.model ? {} : readUserConfig().models;
+    const chat = values.model ?? configured.chat;
+    const completion = values.model ?? configured.completion;
+    if (engineUrl || chat) checks.push(["chat", session.modelSpec(chat, engineUrl)]);
+    if (engineUrl || completion) checks.push(["completion", session.modelSpec(completion, engineUrl)]);
     if (values["embedding-model"] || values["embedding-engine-url"])
       checks.push(["embedding", session.modelSpec(values["embedding-model"], values["embedding-engine-url"])]);
     if (values["rerank-model"] || values["rerank-engine-url"])
       checks.push(["rerank", session.modelSpec(values["rerank-model"], values["rerank-engine-url"])]);
     if (!checks.length)
       throw new UsageError(
-        "doctor needs something to check: --engine-url <url> or --model <m> (and/or the embedding and rerank flags)",
+        "doctor needs something to check: run 'hearth setup', or give --engine-url <url> or --model <m> (and/or the embedding and rerank flags)",
       );
     const contextSize = session.contextSize;
     return session.run(async () => {

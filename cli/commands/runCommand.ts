@@ -18,6 +18,7 @@ import { CliSession } from "../session";
 /** `hearth run`: a prompt (action) on a file or a range of it. */
 export const runCommand = defineCommand({
   name: "run",
+  modelRole: "chat",
   usage: '<prompt> <file> [--range L1:L2] [--input "text"] [--model <path|hf:uri>]',
   summary: "run a prompt (explain, fix, doc, tests, edit, ask, or your own) on a file",
   description: `Run a prompt (built-in: explain, fix, doc, tests, edit, ask; or one of .hearth/prompts/*.md) on a file or

@@ -9,6 +9,7 @@ import { CliSession } from "../session";
 /** `hearth serve`: the loaded models over HTTP for other tools. */
 export const serveCommand = defineCommand({
   name: "serve",
+  modelRole: "chat",
   usage: `[--model <chat.gguf>] [--completion-model <fim.gguf>] [--embedding-model <m>] [--rerank-model <m>]
 [--host 127.0.0.1] [--port ${settingDefault("server.port")}] [--api-key-env VAR] [--max-queue ${settingDefault("server.maxQueue")}] [--cors <origin>] [--log-json]`,
   summary: "serve the loaded models over HTTP (OpenAI- and llama.cpp-compatible routes)",

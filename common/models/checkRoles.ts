@@ -12,9 +12,10 @@ export interface RoleCheck {
 }
 
 /**
- * The engine doctor (`hearth doctor`, *Hearth: Check Engines*): load each role's spec through `roles` (which
- * probes a remote engine and makes one tiny call of the role: an `/infill`, an embedding, a rerank) and, for
- * chat, generate one token. Never throws: each failure is that role's line.
+ * The engine doctor (`hearth doctor`, *Hearth: Check Engines*, and the smoke test of `hearth setup` / *Hearth: Set
+ * Up Models*): load each role's spec through `roles`, then make one tiny call of the role on whichever engine runs
+ * it — a one-token chat answer, a FIM suggestion, one embedding, one rerank pair. Never throws: each failure is that
+ * role's line.
  */
 export async function checkRoles(
   api: SidecarApi,
@@ -25,13 +26,7 @@ export async function checkRoles(
   for (const [role, spec] of checks) {
     try {
       const info = await roles.ensure(role, spec, { retryCrashed: true });
-      if (role === "chat") {
-        await api.request("chat/send", {
-          streamId: "doctor",
-          messages: [{ role: "user", content: "Hi" }],
-          params: { maxTokens: 1 },
-        });
-      }
+      await smokeTest(api, role);
       const where = info.engine ? `${info.engine.kind} at ${info.engine.url}` : "the embedded engine";
       out.push({ role, ok: true, line: `works: ${info.name} on ${where}, context ${info.contextSize}` });
     } catch (error) {
@@ -39,4 +34,29 @@ export async function checkRoles(
     }
   }
   return out;
+}
+
+/** One tiny call of `role`. @throws what the call throws. */
+async function smokeTest(api: SidecarApi, role: ModelRole): Promise<void> {
+  switch (role) {
+    case "chat":
+      await api.request("chat/send", {
+        streamId: "doctor",
+        messages: [{ role: "user", content: "Hi" }],
+        params: { maxTokens: 1 },
+      });
+      return;
+    case "completion":
+      await api.request("completion/infill", { prefix: "def add(a, b):\n    return ", suffix: "\n", maxTokens: 4 });
+      return;
+    case "embedding":
+      await api.request("embedding/embed", { texts: ["function add(a, b) { return a + b; }"] });
+      return;
+    case "rerank":
+      await api.request("rerank/score", {
+        query: "add two numbers",
+        documents: ["function add(a, b) { return a + b; }"],
+      });
+      return;
+  }
 }
