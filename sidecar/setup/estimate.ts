@@ -36,6 +36,14 @@ const BITS_PER_WEIGHT: Record<string, number> = {
   Q5_K_M: 5.7,
 };
 
+/**
+ * What loading a model costs besides what GgufInsights counts (its tensors, KV cache and compute buffers): the
+ * vocabulary's maps, the loader's buffers and the engine's first-load costs — measured by `npm run bench:plan` at
+ * 25–60 MiB per model on the SYNTHETIC real-size fixtures (BERT vocabularies of 30 k tokens to Qwen's 151 k), so
+ * one fixed 48 MiB per model, fitted there (bench/README.md has the table).
+ */
+export const MODEL_LOAD_OVERHEAD_BYTES = 48 * 1024 * 1024;
+
 /** How long reading one remote GGUF header may take (ms). */
 export const HEADER_READ_MS = 20_000;
 
@@ -73,13 +81,15 @@ export async function estimateFromInfo(
       contextSize: size,
       modelGpuLayers: 0,
       sequences: 1,
+      // As the embedded engine creates them: batches of 512 (node-llama-cpp's default; `hearth.index.batchTokens`).
+      batchSize: Math.min(size, 512),
       isEmbeddingContext: role === "embedding" || role === "rerank",
     });
     contextBytes[role] = context.cpuRam + context.gpuVram;
   }
   const general = info.metadata.general as { license?: string } | undefined;
   return {
-    weightsBytes: model.cpuRam + model.gpuVram,
+    weightsBytes: model.cpuRam + model.gpuVram + MODEL_LOAD_OVERHEAD_BYTES,
     contextBytes,
     source: "gguf-header",
     header: {
@@ -93,7 +103,8 @@ export async function estimateFromInfo(
 }
 
 /**
- * The fallback estimate from a parameter count and weight type: weights = parameters × bits per weight / 8, and
+ * The fallback estimate from a parameter count and weight type: weights = parameters × bits per weight / 8 (plus
+ * {@link MODEL_LOAD_OVERHEAD_BYTES}), and
  * each context at 10 % of the weights (llama.cpp's KV cache of a 4,096-token context is 5–20 % of a small model's
  * weights). Undefined when the parameter count or the type's bits are unknown.
  */
@@ -104,10 +115,10 @@ export function estimateFromParameters(
 ): ModelEstimate | undefined {
   const bits = BITS_PER_WEIGHT[quantization.toUpperCase()];
   if (!parameters || !bits) return undefined;
-  const weightsBytes = Math.round((parameters * bits) / 8);
+  const weightsBytes = Math.round((parameters * bits) / 8) + MODEL_LOAD_OVERHEAD_BYTES;
   return {
     weightsBytes,
-    contextBytes: Object.fromEntries(roles.map((r) => [r, Math.round(weightsBytes * 0.1)])),
+    contextBytes: Object.fromEntries(roles.map((r) => [r, Math.round((parameters * bits) / 80)])),
     source: "parameters",
   };
 }
