@@ -11,6 +11,7 @@ export const COMMAND_IDS = [
   "hearth.stopLocalServer",
   "hearth.checkEngines",
   "hearth.setEngineApiKey",
+  "hearth.setupModels",
   "hearth.selectChatModel",
   "hearth.stopGeneration",
   "hearth.addSelectionToChat",

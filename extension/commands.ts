@@ -2,6 +2,7 @@ import * as vscode from "vscode";
 import type { ChatViewProvider } from "./chat/ChatViewProvider";
 import { searchCodeQuickPick } from "./search/searchQuickPick";
 import * as handlers from "./commandHandlers";
+import { setupModels, type SetupModelsOptions } from "./models/setupModels";
 import type { CommandId } from "./commandIds";
 import type { CommandContext, CommandHandler } from "./commandContext";
 
@@ -18,6 +19,7 @@ const COMMANDS: { [K in CommandId]: (c: CommandContext) => CommandHandler } = {
   "hearth.stopLocalServer": (c) => () => c.localServer.stop(),
   "hearth.checkEngines": handlers.checkEngines,
   "hearth.setEngineApiKey": handlers.setEngineApiKey,
+  "hearth.setupModels": (c) => (options?: unknown) => setupModels(c, (options ?? {}) as SetupModelsOptions),
   "hearth.selectChatModel": handlers.selectChatModel,
   "hearth.stopGeneration": (c) => () => c.session.stop(),
   "hearth.addSelectionToChat": handlers.addSelectionToChat,

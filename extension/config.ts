@@ -4,7 +4,11 @@ import type { GenerationParams, GpuSetting, ModelRole, SearchMode, FusionMethod 
 
 /** Typed view of the `hearth.*` settings. Read fresh each time: settings can change at any moment. */
 export interface HearthConfig {
-  models: Record<ModelRole, string> & { folder: string; allowDownload: boolean };
+  models: Record<ModelRole, string> & {
+    folder: string;
+    allowDownload: boolean;
+    /** `hearth.setup.catalog`: URL or file; empty: the shipped one. */ catalog: string;
+  };
   /** Per role, the base URL of the remote engine that runs it; "" = the embedded llama.cpp. */
   engines: Record<ModelRole, string>;
   gpu: GpuSetting;
@@ -65,6 +69,7 @@ export function readConfig(): HearthConfig {
       rerank: get("models.rerank").trim(),
       folder: get("models.folder").trim(),
       allowDownload: get("models.allowDownload"),
+      catalog: get("setup.catalog").trim(),
     },
     engines: {
       chat: get("engines.chat").trim(),

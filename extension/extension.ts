@@ -9,6 +9,7 @@ import { registerHearthParticipant } from "./native/hearthParticipant";
 import { mcpLaunch, registerMcpProvider, type McpLaunch } from "./native/mcpProvider";
 import { registerChatProvider } from "./native/chatProvider";
 import * as vscode from "vscode";
+import { MODEL_ROLES } from "../shared/protocol";
 import { ChatHistoryStore } from "../common/chat/ChatHistoryStore";
 import { ChatSession } from "./chat/ChatSession";
 import { ModelRoles } from "../common/models/ModelRoles";
@@ -125,6 +126,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     }),
   );
 
+  openWalkthroughOnce(context);
   if (readConfig().startOnActivation) {
     const model = readConfig().models.chat;
     void sidecar
@@ -146,4 +148,21 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
 
 export function deactivate(): void {
   // Everything is in context.subscriptions; SidecarClient.dispose performs the two-step shutdown.
+}
+
+/**
+ * The first activation with no model set up opens the *Get started with Hearth* walkthrough (once per machine
+ * profile; it stays under Help > Welcome).
+ */
+function openWalkthroughOnce(context: vscode.ExtensionContext): void {
+  const key = "hearth.walkthroughShown";
+  const cfg = readConfig();
+  const anyModel = MODEL_ROLES.some((role) => cfg.models[role] || cfg.engines[role]);
+  if (context.globalState.get(key) || anyModel) return;
+  void context.globalState.update(key, true);
+  void vscode.commands.executeCommand(
+    "workbench.action.openWalkthrough",
+    `${context.extension.id}#hearth.firstRun`,
+    false,
+  );
 }

@@ -94,6 +94,8 @@ export interface WebviewToExtension {
   "code/apply": [{ code: string }, void];
   /** Open a link from the rendered answer (http/https only; the extension asks VS Code to open it). */
   "link/open": [{ href: string }, void];
+  /** The empty chat's "Set up models" button: run *Hearth: Set Up Models*. */
+  "setup/open": [Record<string, never>, void];
   /** Open a workspace file at a line range (a search hit or a source was clicked). */
   "location/open": [{ path: string; startLine: number; endLine: number }, void];
 }

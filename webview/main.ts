@@ -144,7 +144,14 @@ function render(next: ViewState): void {
   items.push(...notices.filter((n) => n.after >= next.messages.length).map((n) => noticeView(n.kind, n.text, n.hits)));
   messagesEl.replaceChildren(...items);
   if (next.messages.length === 0 && notices.length === 0) {
-    messagesEl.append(el("div", "empty", "Ask about your code, or type / for commands."));
+    const empty = el("div", "empty", "Ask about your code, or type / for commands.");
+    if (!next.model) {
+      // No chat model yet: the first-run flow is one click away.
+      const setup = el("button", "setup-models", "Set up models for this machine");
+      setup.addEventListener("click", () => channel.notify("setup/open", {}));
+      empty.append(el("div", "empty-hint", "No model is set up yet."), setup);
+    }
+    messagesEl.append(empty);
   }
   if (next.generating) {
     const last = next.messages[next.messages.length - 1];

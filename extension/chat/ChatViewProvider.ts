@@ -78,6 +78,7 @@ export class ChatViewProvider implements vscode.WebviewViewProvider, vscode.Disp
       "code/apply": ({ code }) => {
         if (typeof code === "string") this.actions.applyCode(code);
       },
+      "setup/open": () => void vscode.commands.executeCommand("hearth.setupModels"),
       "link/open": ({ href }) => {
         if (/^https?:/i.test(href)) void vscode.env.openExternal(vscode.Uri.parse(href));
       },

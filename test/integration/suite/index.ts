@@ -11,6 +11,7 @@ import "./search";
 import "./actions";
 import "./remoteEngine";
 import "./agent";
+import "./setup";
 import { runAll } from "./harness";
 
 /** Entry point called by VS Code's test runner. */
