@@ -40,6 +40,10 @@ export function formatPlan(plan: SetupPlan): string {
     if (others.length) lines.push(`${"".padEnd(11)} also: ${others.join("; ")}`);
   }
   lines.push("", `Together: ${gib(plan.totalBytes)} of memory, ${mib(plan.downloadBytes)} to download.`);
+  for (const e of plan.engines)
+    lines.push(
+      `Already running here: ${e.kind} at ${e.url} (${e.models.map((m) => m.id).join(", ")}); any role can use it instead (--engine-url, hearth.engines.<role>).`,
+    );
   for (const p of plan.problems) lines.push(`! ${p}`);
   if (plan.catalog.unknownFacts.length)
     lines.push(

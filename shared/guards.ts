@@ -276,6 +276,13 @@ const checkSetupPlan = checker<SetupPlanParams>(
     vramBytes: { type: "integer", minimum: 0, maximum: 64 * TIB, expected: "a byte count (0 to 64 TiB)" },
     folders: { ...strings, maxItems: 16, expected: { default: "an array of strings", maxItems: "at most 16 folders" } },
     includeLocal: boolean,
+    discoverEngines: boolean,
+    enginePorts: {
+      type: "array",
+      maxItems: MAX_DISCOVER_PORTS,
+      items: { type: "integer", minimum: 1, maximum: 65535, expected: "a port number (1 to 65535)" },
+      expected: { default: "an array of port numbers", maxItems: `at most ${MAX_DISCOVER_PORTS} ports` },
+    },
     home: string,
     contextSizes: {
       type: "object",

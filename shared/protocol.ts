@@ -760,6 +760,10 @@ export interface SetupPlanParams {
   home?: string;
   /** Context windows (tokens) per role (default: the settings' defaults). */
   contextSizes?: Partial<Record<ModelRole, number>>;
+  /** Look for engines already running on this machine's loopback ports (default true). */
+  discoverEngines?: boolean;
+  /** The ports to look on (default {@link DEFAULT_ENGINE_PORTS}); at most {@link MAX_DISCOVER_PORTS}. */
+  enginePorts?: number[];
 }
 
 /** What the planner knows of the machine it plans for (all sizes in bytes). */
@@ -824,6 +828,11 @@ export interface SetupPlan {
   problems: string[];
   /** Where the catalog came from and how many entries it had; the facts that could not be read (unknown). */
   catalog: { source: string; entries: number; unknownFacts: string[] };
+  /**
+   * Engines already running on this machine's default loopback ports ({@link DEFAULT_ENGINE_PORTS}), with their
+   * models: any role can use one instead of a download (`hearth.engines.<role>`, `--engine-url`).
+   */
+  engines: EngineModelsResult[];
 }
 
 /** `model/download` — client → sidecar: fetch a model file (no load), with progress, verified when a sha256 is known. */

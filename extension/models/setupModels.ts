@@ -48,6 +48,10 @@ export async function setupModels(c: CommandContext, options: SetupModelsOptions
         }),
     );
     for (const problem of plan.problems) c.log.warn(`Set Up Models: ${problem}`);
+    for (const e of plan.engines)
+      c.log.info(
+        `Set Up Models: ${e.kind} is running at ${e.url} (${e.models.map((m) => m.id).join(", ")}); a role can use it instead of a download: set hearth.engines.<role> to its URL.`,
+      );
     const reviewed = options.yes ? plan : await review(plan);
     if (!reviewed) return { plan, checks: [], written: {}, cancelled: true };
     const paths = await downloadAll(c, reviewed);
@@ -103,7 +107,7 @@ function describeRole(r: PlanRole): string {
 async function review(plan: SetupPlan): Promise<SetupPlan | undefined> {
   let current = plan;
   for (let round = 0; round < 50; round++) {
-    type Item = vscode.QuickPickItem & { role?: PlanRole };
+    type Item = vscode.QuickPickItem & { role?: PlanRole; engine?: boolean };
     const go: Item = {
       label: `$(cloud-download) Set up these models (${mib(current.downloadBytes)} to download, ${gib(current.totalBytes)} of memory)`,
     };
@@ -116,6 +120,17 @@ async function review(plan: SetupPlan): Promise<SetupPlan | undefined> {
         detail: r.alternatives.length ? "Pick to choose another model for this role" : undefined,
         role: r,
       })),
+      ...(current.engines.length
+        ? [
+            { label: "Already running on this machine", kind: vscode.QuickPickItemKind.Separator },
+            ...current.engines.map((e) => ({
+              label: `$(server) ${e.kind} at ${e.url}`,
+              description: e.models.map((m) => m.id).join(", "),
+              detail: "Pick to point a role at it instead of downloading (the hearth.engines.* settings)",
+              engine: true,
+            })),
+          ]
+        : []),
     ];
     const budget = `${gib(current.budget.ramBytes)} RAM${current.budget.vramBytes ? ` + ${gib(current.budget.vramBytes)} VRAM` : ""}`;
     const picked = await vscode.window.showQuickPick(items, {
@@ -125,6 +140,10 @@ async function review(plan: SetupPlan): Promise<SetupPlan | undefined> {
     });
     if (!picked) return undefined;
     if (picked === go) return current;
+    if (picked.engine) {
+      await vscode.commands.executeCommand("workbench.action.openSettings", "hearth.engines");
+      return undefined;
+    }
     if (!picked.role?.alternatives.length) continue;
     const role = picked.role;
     const alternative = await vscode.window.showQuickPick(

@@ -28,6 +28,8 @@ export interface PlanInput {
   candidates: Candidate[];
   contextSizes: Record<ModelRole, number>;
   catalog: SetupPlan["catalog"];
+  /** Engines found running here (shown with the plan; they need no memory of this budget). */
+  engines?: SetupPlan["engines"];
 }
 
 /** Roles in the order they are placed (the FIM model first: typing must never wait for a load). */
@@ -192,6 +194,7 @@ export function planRoles(input: PlanInput): SetupPlan {
     downloadBytes: [...downloads].reduce((n, c) => n + c.model.downloadBytes, 0),
     problems,
     catalog: input.catalog,
+    engines: input.engines ?? [],
   };
 }
 

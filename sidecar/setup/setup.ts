@@ -8,6 +8,7 @@ import type { Llama } from "node-llama-cpp";
 import { HearthError } from "../../shared/errors";
 import { settingDefault } from "../../shared/settings";
 import {
+  DEFAULT_ENGINE_PORTS,
   ErrorCodes,
   type ModelDownloadParams,
   type ModelDownloadResult,
@@ -17,6 +18,7 @@ import {
   type SetupPlanParams,
 } from "../../shared/protocol";
 import { discoverModels } from "../models/discoverModels";
+import { discoverEngines } from "../engines/remote/detect";
 import { resolveModel, sha256File, type DownloadProgress } from "../models/resolveModel";
 import { loadCatalog, type CatalogModel } from "./catalog";
 import { estimateFromHeader, estimateFromParameters, type ModelEstimate } from "./estimate";
@@ -81,7 +83,10 @@ export async function makePlan(params: SetupPlanParams, deps: SetupDeps, signal:
   });
   const candidates = catalogCandidates.filter((c): c is Candidate => c !== undefined);
   if (params.includeLocal !== false) candidates.push(...(await localCandidates(params, deps, contexts, llama)));
+  const engines =
+    params.discoverEngines === false ? [] : await discoverEngines(params.enginePorts ?? DEFAULT_ENGINE_PORTS, signal);
   return planRoles({
+    engines,
     machine,
     budget: memoryBudget(machine),
     candidates,

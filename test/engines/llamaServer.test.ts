@@ -52,6 +52,9 @@ describe("remote engine: llama-server for every role", () => {
     expect(cli.code).toBe(0);
     expect(cli.stdout).toMatch(new RegExp(`^llama-server at ${chat.url.replace(/\./g, "\\.")}: .*stories260K`));
     expect((await hearth(["models", "--ports", "8080"])).stderr).toMatch(/--ports goes with --discover/);
+    // The first-run plan shows them too, as what a role can use instead of a download.
+    const planned = await sidecar.request("setup/plan", { enginePorts: [ports[0]!, closed], includeLocal: false });
+    expect(planned.engines.map((e) => [e.kind, e.url])).toEqual([["llama-server", chat.url]]);
   });
 
   it("chat: detects llama-server, takes its only model and the context it allocated, and streams the answer", async () => {
