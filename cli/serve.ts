@@ -11,6 +11,8 @@ export interface ServeCliOptions {
   port: number;
   apiKey?: string;
   cors?: string;
+  /** The name the chat model is listed and answered under (llama-server's `--alias`). */
+  alias?: string;
   maxQueue: number;
   logJson: boolean;
   /** The spec of each role to load, in load order. */
@@ -48,6 +50,7 @@ export async function runServe(sidecar: SidecarProcess, roles: ModelRoles, optio
       port: options.port,
       ...(options.apiKey ? { apiKey: options.apiKey } : {}),
       ...(options.cors ? { cors: options.cors } : {}),
+      ...(options.alias ? { alias: options.alias } : {}),
       maxQueue: options.maxQueue,
       logJson: options.logJson,
       onError: (line) => say(line),

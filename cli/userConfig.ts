@@ -106,5 +106,11 @@ export function applyUserConfig(
     values[flags.model] = model;
     filled.push(flags.model);
   }
+  // `hearth serve` names its FIM model apart from its chat model.
+  const fim = config.models.completion;
+  if (fim && optionNames.includes("completion-model") && values["completion-model"] === undefined) {
+    values["completion-model"] = fim;
+    filled.push("completion-model");
+  }
   return filled;
 }

@@ -545,9 +545,11 @@ function capTexts(texts: string[], field: string, extra = 0): string[] {
 }
 
 const checkEmbed = checker<EmbedParams>(
-  object("an object", { texts: texts("strings"), kind: oneOf(["query", "document"], "'query' or 'document'") }, [
-    "texts",
-  ]),
+  object(
+    "an object",
+    { texts: texts("strings"), kind: oneOf(["query", "document", "raw"], "'query', 'document' or 'raw'") },
+    ["texts"],
+  ),
 );
 
 /** Checks `embedding/embed` params. Throws HearthError(InvalidParams) naming the field. */

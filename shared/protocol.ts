@@ -692,12 +692,19 @@ export interface EngineDiscoverResult {
 // ---------------------------------------------------------------------------------------------------------------
 // Embedding and rerank, directly (the code index uses them itself; these serve clients such as `hearth serve`)
 
+/** How `embedding/embed` prepares each text: a query's or a document's prefix and words, or the text as given. */
+export type EmbedKind = "query" | "document" | "raw";
+
 /** `embedding/embed` — client → sidecar: vectors for texts, with the embedding role's engine. */
 export interface EmbedParams {
   /** 1 to {@link MAX_EMBED_TEXTS} texts. */
   texts: string[];
-  /** Which prefix of the model family is put before each text (default "document"). */
-  kind?: "query" | "document";
+  /**
+   * Which prefix of the model family is put before each text (default "document"); `raw` embeds each text exactly
+   * as given — no prefix, no identifier splitting, no cut (a text longer than the context is refused), as
+   * llama-server does (what `hearth serve`'s `/v1/embeddings` asks for).
+   */
+  kind?: EmbedKind;
 }
 
 export interface EmbedResult {

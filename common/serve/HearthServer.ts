@@ -3,13 +3,14 @@ import { createServer } from "node:http";
 import type { IncomingMessage } from "node:http";
 import cors from "@fastify/cors";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
-import type {
-  ChatMessage,
-  ChatSendResult,
-  GenerationParams,
-  InfillResult,
-  ModelInfo,
-  ModelRole,
+import {
+  MODEL_ROLES,
+  type ChatMessage,
+  type ChatSendResult,
+  type GenerationParams,
+  type InfillResult,
+  type ModelInfo,
+  type ModelRole,
 } from "../../shared/protocol";
 import type { SidecarApi } from "../sidecar/SidecarApi";
 import { ServeMetrics } from "./metrics";
@@ -41,6 +42,10 @@ export interface ServeOptions {
   requestTimeoutMs?: number;
   /** Open connections at most (default 256); more are refused, so slow clients cannot hold them all. */
   maxConnections?: number;
+  /** The name the chat model is listed and answered under (llama-server's `--alias`); default its file name. */
+  alias?: string;
+  /** Refuse a request that names another model with 404 (default false: any name maps to the role's model). */
+  strictModelNames?: boolean;
   /** Structured JSON logs (one line per request, with its id) to stderr. */
   logJson?: boolean;
   /** Where a failed request is reported when logs are off (the request id, route and message). */
@@ -193,14 +198,16 @@ export class HearthServer {
           "host_not_allowed",
         );
       }
-      if (!this.keyDigest || req.url === "/health") return;
+      if (!this.keyDigest || req.url === "/health" || req.url === "/v1/health") return;
+      // `Authorization: Bearer <key>` (OpenAI's clients) or `X-Api-Key: <key>` (llama-server takes both).
       const header = req.headers.authorization ?? "";
-      const given = header.startsWith("Bearer ") ? header.slice(7) : "";
+      const xApiKey = req.headers["x-api-key"];
+      const given = header.startsWith("Bearer ") ? header.slice(7) : typeof xApiKey === "string" ? xApiKey : "";
       // Compared as SHA-256 digests, in constant time: neither the key's length nor its bytes leak by timing.
       if (!given || !timingSafeEqual(sha256(given), this.keyDigest)) {
         throw new ApiError(
           401,
-          "Missing or wrong API key: send 'Authorization: Bearer <key>'.",
+          "Missing or wrong API key: send 'Authorization: Bearer <key>' or 'X-Api-Key: <key>'.",
           "authentication_error",
           "invalid_api_key",
         );
@@ -240,7 +247,7 @@ export class HearthServer {
       return this.sendError(req, reply, this.toApiError(error));
     });
 
-    app.get("/health", async (_req, reply) => {
+    const health = async (_req: FastifyRequest, reply: FastifyReply) => {
       if (this.options.loading()) {
         return reply
           .code(503)
@@ -248,7 +255,10 @@ export class HearthServer {
           .send({ status: "loading", error: { code: 503, message: "Loading model", type: "unavailable_error" } });
       }
       return { status: "ok" };
-    });
+    };
+    // llama-server's aliases: /v1/health, /models, /chat/completions, /completions, /embeddings, /reranking.
+    app.get("/health", health);
+    app.get("/v1/health", health);
 
     app.get("/metrics", async (_req, reply) => {
       this.metrics.setModels(this.options.models());
@@ -258,12 +268,16 @@ export class HearthServer {
         .send(await this.metrics.registry.metrics());
     });
 
-    app.get("/v1/models", async () => {
+    const listModels = async () => {
       const created = Math.floor(Date.now() / 1000);
+      // The chat model first: UIs that take the first entry offer it, not the reranker.
+      const models = Object.values(this.options.models()).sort(
+        (a, b) => MODEL_ROLES.indexOf(a.role) - MODEL_ROLES.indexOf(b.role),
+      );
       return {
         object: "list",
-        data: Object.values(this.options.models()).map((m) => ({
-          id: m.name,
+        data: models.map((m) => ({
+          id: this.shownName(m),
           object: "model",
           created,
           owned_by: "hearth",
@@ -275,7 +289,9 @@ export class HearthServer {
           },
         })),
       };
-    });
+    };
+    app.get("/v1/models", listModels);
+    app.get("/models", listModels);
 
     app.get("/props", async () => {
       const models = this.options.models();
@@ -300,16 +316,15 @@ export class HearthServer {
       return { tokens };
     });
 
-    app.post("/v1/chat/completions", { schema: { body: schemas.chatCompletions } }, (req, reply) =>
-      this.chat(req, reply),
-    );
-    app.post("/v1/completions", { schema: { body: schemas.completions } }, (req, reply) =>
-      this.completions(req, reply),
-    );
+    for (const route of ["/v1/chat/completions", "/chat/completions"])
+      app.post(route, { schema: { body: schemas.chatCompletions } }, (req, reply) => this.chat(req, reply));
+    for (const route of ["/v1/completions", "/completions"])
+      app.post(route, { schema: { body: schemas.completions } }, (req, reply) => this.completions(req, reply));
     app.post("/infill", { schema: { body: schemas.infill } }, (req, reply) => this.infill(req, reply, true));
     app.post("/completion", { schema: { body: schemas.completion } }, (req, reply) => this.infill(req, reply, false));
-    app.post("/v1/embeddings", { schema: { body: schemas.embeddings } }, (req, reply) => this.embeddings(req, reply));
-    for (const route of ["/v1/rerank", "/rerank", "/v1/reranking"]) {
+    for (const route of ["/v1/embeddings", "/embeddings"])
+      app.post(route, { schema: { body: schemas.embeddings } }, (req, reply) => this.embeddings(req, reply));
+    for (const route of ["/v1/rerank", "/rerank", "/v1/reranking", "/reranking"]) {
       app.post(route, { schema: { body: schemas.rerank } }, (req, reply) => this.rerank(req, reply));
     }
   }
@@ -324,7 +339,7 @@ export class HearthServer {
     const { system: given, messages } = chatMessages(body.messages);
     const system = [given, plan?.instructions].filter(Boolean).join("\n\n");
     const params: GenerationParams = strip({
-      maxTokens: body.max_completion_tokens ?? body.max_tokens ?? undefined,
+      maxTokens: body.max_completion_tokens ?? noLimit(body.max_tokens),
       temperature: body.temperature ?? undefined,
       topP: body.top_p ?? undefined,
       topK: body.top_k ?? undefined,
@@ -351,7 +366,7 @@ export class HearthServer {
         id,
         object: "chat.completion.chunk",
         created,
-        model: info.name,
+        model: this.shownName(info),
         choices: [{ index: 0, delta, finish_reason: finish }],
       });
     chunk({ role: "assistant", content: "" });
@@ -423,7 +438,15 @@ export class HearthServer {
       else if (plan) chunk({ content: answer });
       chunk({}, finish);
       if (body.stream_options?.include_usage) {
-        stream.event({ id, object: "chat.completion.chunk", created, model: info.name, choices: [], usage, timings });
+        stream.event({
+          id,
+          object: "chat.completion.chunk",
+          created,
+          model: this.shownName(info),
+          choices: [],
+          usage,
+          timings,
+        });
       }
       return stream.end();
     }
@@ -431,7 +454,7 @@ export class HearthServer {
       id,
       object: "chat.completion",
       created,
-      model: info.name,
+      model: this.shownName(info),
       choices: [
         {
           index: 0,
@@ -457,7 +480,7 @@ export class HearthServer {
     const result = await this.fim(reply, {
       prefix: prompt[0]!,
       suffix: body.suffix ?? "",
-      maxTokens: body.max_tokens ?? 16,
+      maxTokens: body.max_tokens === -1 ? 128 : (body.max_tokens ?? 16),
     });
     if (!result) return reply;
     const stops = stopList(body.stop);
@@ -475,14 +498,33 @@ export class HearthServer {
     if (body.stream) {
       // The FIM answer arrives whole from the sidecar (it is short); it is sent as one text event.
       const stream = this.openStream(reply);
-      stream.event({ id, object: "text_completion", created, model: info.name, choices: [choice(text, null)] });
-      stream.event({ id, object: "text_completion", created, model: info.name, choices: [choice("", finish)] });
+      stream.event({
+        id,
+        object: "text_completion",
+        created,
+        model: this.shownName(info),
+        choices: [choice(text, null)],
+      });
+      stream.event({
+        id,
+        object: "text_completion",
+        created,
+        model: this.shownName(info),
+        choices: [choice("", finish)],
+      });
       if (body.stream_options?.include_usage) {
-        stream.event({ id, object: "text_completion", created, model: info.name, choices: [], usage });
+        stream.event({ id, object: "text_completion", created, model: this.shownName(info), choices: [], usage });
       }
       return stream.end();
     }
-    return { id, object: "text_completion", created, model: info.name, choices: [choice(text, finish)], usage };
+    return {
+      id,
+      object: "text_completion",
+      created,
+      model: this.shownName(info),
+      choices: [choice(text, finish)],
+      usage,
+    };
   }
 
   private async infill(req: FastifyRequest, reply: FastifyReply, withSuffix: boolean): Promise<unknown> {
@@ -509,7 +551,7 @@ export class HearthServer {
       index: 0,
       content,
       stop: true,
-      model: info.name,
+      model: this.shownName(info),
       stop_type:
         at !== undefined
           ? "word"
@@ -546,7 +588,8 @@ export class HearthServer {
     let result;
     try {
       result = await this.call(() =>
-        this.options.api.request("embedding/embed", { texts, kind: "document" }, abort.signal),
+        // The text as given (no prefix, no identifier splitting, no cut): the same vector llama-server gives.
+        this.options.api.request("embedding/embed", { texts, kind: "raw" }, abort.signal),
       );
     } finally {
       release();
@@ -555,7 +598,7 @@ export class HearthServer {
     const base64 = body.encoding_format === "base64";
     return {
       object: "list",
-      model: info.name,
+      model: this.shownName(info),
       data: result.vectors.map((v, index) => ({
         object: "embedding",
         index,
@@ -589,7 +632,7 @@ export class HearthServer {
       .slice(0, body.top_n ?? documents.length);
     return {
       id: `rerank-${req.id}`,
-      model: info.name,
+      model: this.shownName(info),
       object: "list",
       results,
       usage: { prompt_tokens: 0, total_tokens: 0 },
@@ -616,12 +659,18 @@ export class HearthServer {
   }
 
   /** The model `role` serves, checked against the request's `model` (absent, or its id). */
-  private model(role: ModelRole, requested: string | undefined): ModelInfo {
+  /**
+   * The model that serves `role`. Any requested name maps to it, as with llama-server (clients send whatever name
+   * they were configured with: llama.vscode's embeddings send "GPT-4"); with `strictModelNames`, a name that is not
+   * that model's (file name, without `.gguf`, path or `--alias`) is 404 naming what is served.
+   * @throws ApiError 503 (loading), 404 (no model for the role; with strictModelNames, another name).
+   */
+  private model(role: ModelRole, requested: string | null | undefined): ModelInfo {
     const models = this.options.models();
     const info = models[role];
     if (!info) throw this.noModel(role);
-    if (requested && !sameModel(info, requested)) {
-      const served = Object.values(models).map((m) => `'${m.name}' (${m.role})`);
+    if (this.options.strictModelNames && requested && !sameModel(info, requested, this.options.alias)) {
+      const served = Object.values(models).map((m) => `'${this.shownName(m)}' (${m.role})`);
       throw new ApiError(
         404,
         `The model '${requested}' is not served here; this server serves ${served.join(", ")}.`,
@@ -631,6 +680,11 @@ export class HearthServer {
       );
     }
     return info;
+  }
+
+  /** The name a model is listed and answered under: `--alias` for the chat model, else its file name. */
+  private shownName(info: ModelInfo): string {
+    return this.options.alias && (info.role === "chat" || !this.options.models().chat) ? this.options.alias : info.name;
   }
 
   private noModel(role: ModelRole): ApiError {
@@ -776,8 +830,13 @@ function sha256(text: string): Buffer {
 }
 
 /** Whether `requested` names `info`: its id, or its file name without `.gguf`. */
-function sameModel(info: ModelInfo, requested: string): boolean {
-  return requested === info.name || requested === info.name.replace(/\.gguf$/i, "") || requested === info.path;
+function sameModel(info: ModelInfo, requested: string, alias?: string): boolean {
+  return (
+    requested === alias ||
+    requested === info.name ||
+    requested === info.name.replace(/\.gguf$/i, "") ||
+    requested === info.path
+  );
 }
 
 /**
@@ -840,10 +899,13 @@ function responseSchemaOf(format: schemas.ChatBody["response_format"]): object |
       throw badRequest("'json_schema.schema' is required.", "response_format.json_schema.schema");
     return format.json_schema.schema;
   }
-  throw badRequest(
-    "'json_object' is not served: give 'json_schema' with the schema the answer must follow (it is enforced by a grammar).",
-    "response_format.type",
-  );
+  // Any JSON object, enforced by a grammar (llama-server's json_object is the same).
+  return { type: "object", additionalProperties: true };
+}
+
+/** `max_tokens` as Hearth's `maxTokens`: -1 and null mean the default limit. */
+function noLimit(maxTokens: number | null | undefined): number | undefined {
+  return maxTokens === -1 || maxTokens === null ? undefined : maxTokens;
 }
 
 function stopList(stop: string | string[] | null | undefined): string[] {

@@ -10,8 +10,10 @@ const count = { type: "integer", minimum: 0, maximum: 1_000_000 } as const;
 const nullable = <T extends object>(schema: T) => ({ anyOf: [schema, { type: "null" }] });
 const stop = nullable({ anyOf: [{ type: "string" }, { type: "array", items: { type: "string" }, maxItems: 16 }] });
 const sampling = {
-  model: { type: "string" },
-  max_tokens: nullable({ type: "integer", minimum: 1, maximum: 1_000_000 }),
+  // Any name (or none): it maps to the model serving the route, as with llama-server.
+  model: nullable({ type: "string" }),
+  // -1: no limit of the request's own (llama-server's n_predict -1; llama.vscode's chat edit sends it).
+  max_tokens: nullable({ anyOf: [{ type: "integer", minimum: 1, maximum: 1_000_000 }, { const: -1 }] }),
   temperature: nullable({ type: "number", minimum: 0, maximum: 2 }),
   top_p: nullable({ type: "number", minimum: 0, maximum: 1 }),
   top_k: nullable(count),
@@ -96,7 +98,7 @@ export const chatCompletions = {
 } as const;
 
 export interface ChatBody {
-  model?: string;
+  model?: string | null;
   messages: Array<{
     role: string;
     content?: string | Array<{ type: string; text?: string }> | null;
@@ -133,7 +135,7 @@ export const completions = {
 } as const;
 
 export interface CompletionsBody {
-  model?: string;
+  model?: string | null;
   prompt: string | string[];
   suffix?: string | null;
   max_tokens?: number | null;
@@ -165,7 +167,7 @@ export const infill = {
 } as const;
 
 export interface InfillBody {
-  model?: string;
+  model?: string | null;
   input_prefix?: string;
   input_suffix?: string;
   input_extra?: Array<{ filename?: string; text?: string }>;
@@ -194,7 +196,7 @@ export const embeddings = {
 } as const;
 
 export interface EmbeddingsBody {
-  model?: string;
+  model?: string | null;
   input: string | string[];
   encoding_format?: "float" | "base64";
 }
@@ -218,7 +220,7 @@ export const rerank = {
 } as const;
 
 export interface RerankBody {
-  model?: string;
+  model?: string | null;
   query: string;
   documents: Array<string | { text: string }>;
   top_n?: number;

@@ -1,4 +1,11 @@
-import type { ChatSendParams, ChatSendResult, InfillParams, InfillResult, ModelInfo } from "../../shared/protocol";
+import type {
+  ChatSendParams,
+  ChatSendResult,
+  EmbedKind,
+  InfillParams,
+  InfillResult,
+  ModelInfo,
+} from "../../shared/protocol";
 
 /**
  * The seam between the sidecar's methods and whatever runs a model: one small interface per capability. The
@@ -38,15 +45,11 @@ export interface EmbeddingEngine {
   /** Length of every vector. */
   readonly dimensions: number;
   /**
-   * Embed `texts` in order; `kind` picks the query or document prefix of the model family.
+   * Embed `texts` in order; `kind` picks the query or document prefix of the model family, or `raw`: as given.
    * @returns unit vectors, and the tokens evaluated (for tokens/s figures; an estimate where the engine
    *   does not say).
    */
-  embed(
-    texts: string[],
-    kind: "query" | "document",
-    signal?: AbortSignal,
-  ): Promise<{ vectors: Float32Array[]; tokens: number }>;
+  embed(texts: string[], kind: EmbedKind, signal?: AbortSignal): Promise<{ vectors: Float32Array[]; tokens: number }>;
   dispose(): void | Promise<void>;
 }
 

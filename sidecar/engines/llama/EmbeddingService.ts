@@ -2,6 +2,8 @@ import type { LlamaEmbeddingContext, LlamaModel, Token } from "node-llama-cpp";
 import { embeddingWords } from "../../embeddingText/identifierWords";
 import { l2Normalize } from "../../embeddingText/vectors";
 import { embeddingPrefixes, type EmbeddingPrefixes } from "../../embeddingText/prefixes";
+import { HearthError } from "../../../shared/errors";
+import { ErrorCodes, type EmbedKind } from "../../../shared/protocol";
 
 /**
  * The text preparation a model asks for in its GGUF metadata: `hearth.embedding.split_identifiers = true`
@@ -38,23 +40,33 @@ export class EmbeddingService {
   }
 
   /**
-   * Embed texts, in order. `kind` picks the prefix. Returns unit vectors of length {@link dimensions}.
+   * Embed texts, in order. `kind` picks the prefix; `raw` embeds each text as given, whole. Returns unit vectors
+   * of length {@link dimensions}.
    * @returns also the number of tokens evaluated (for tokens/s figures).
-   * @throws Error "aborted" when `signal` fires (texts done so far are dropped).
+   * @throws Error "aborted" when `signal` fires (texts done so far are dropped); HearthError PromptTooLong for a
+   *   `raw` text longer than the context.
    */
   async embed(
     texts: string[],
-    kind: "query" | "document",
+    kind: EmbedKind,
     signal?: AbortSignal,
   ): Promise<{ vectors: Float32Array[]; tokens: number }> {
-    const prefix = kind === "query" ? this.prefixes.query : this.prefixes.document;
+    const prefix = kind === "query" ? this.prefixes.query : kind === "document" ? this.prefixes.document : "";
+    const prepare = kind === "raw" ? (text: string) => text : this.prepare;
     const vectors: Float32Array[] = [];
     let tokens = 0;
     // Room for BOS/CLS and EOS/SEP that the context adds.
     const room = this.contextSize - 3;
     for (const text of texts) {
       signal?.throwIfAborted();
-      let input: Token[] = this.model.tokenize(prefix + this.prepare(text));
+      let input: Token[] = this.model.tokenize(prefix + prepare(text));
+      if (input.length > room && kind === "raw") {
+        throw new HearthError(
+          ErrorCodes.PromptTooLong,
+          `Input ${vectors.length} is ${input.length} tokens; the embedding context holds ${room}.`,
+          "Send shorter inputs, or load the embedding model with a larger context.",
+        );
+      }
       if (input.length > room) input = input.slice(0, room);
       tokens += input.length;
       const embedding = await this.context.getEmbeddingFor(input);

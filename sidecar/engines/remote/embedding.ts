@@ -1,5 +1,5 @@
 import { HearthError } from "../../../shared/errors";
-import { ErrorCodes } from "../../../shared/protocol";
+import { ErrorCodes, type EmbedKind } from "../../../shared/protocol";
 import { embeddingPrefixes, type EmbeddingPrefixes } from "../../embeddingText/prefixes";
 import { l2Normalize } from "../../embeddingText/vectors";
 import type { EmbeddingEngine } from "../types";
@@ -38,14 +38,16 @@ export class RemoteEmbedding implements EmbeddingEngine {
 
   async embed(
     texts: string[],
-    kind: "query" | "document",
+    kind: EmbedKind,
     signal?: AbortSignal,
   ): Promise<{ vectors: Float32Array[]; tokens: number }> {
-    const prefix = kind === "query" ? this.prefixes.query : this.prefixes.document;
+    const prefix = kind === "query" ? this.prefixes.query : kind === "document" ? this.prefixes.document : "";
     const vectors: Float32Array[] = [];
     let tokens = 0;
     for (let i = 0; i < texts.length; i += EMBED_BATCH) {
-      const input = texts.slice(i, i + EMBED_BATCH).map((t) => (prefix + t).slice(0, this.maxChars));
+      const input = texts
+        .slice(i, i + EMBED_BATCH)
+        .map((t) => (kind === "raw" ? t : (prefix + t).slice(0, this.maxChars)));
       const answer = await this.http.json<{
         data?: Array<{ index: number; embedding: number[] }>;
         usage?: { prompt_tokens?: number };
