@@ -55,6 +55,8 @@ export interface ViewState {
   generating: boolean;
   /** Chat model file name, if one is loaded. */
   model?: string;
+  /** Whether a chat model (or engine) is set at all; false shows the empty chat's "Set up models" button. */
+  modelConfigured?: boolean;
   /** Sidecar status sentence, e.g. "Loading model…". */
   status?: string;
   commands: ViewSlashCommand[];

@@ -145,7 +145,7 @@ function render(next: ViewState): void {
   messagesEl.replaceChildren(...items);
   if (next.messages.length === 0 && notices.length === 0) {
     const empty = el("div", "empty", "Ask about your code, or type / for commands.");
-    if (!next.model) {
+    if (!next.model && next.modelConfigured === false) {
       // No chat model yet: the first-run flow is one click away.
       const setup = el("button", "setup-models", "Set up models for this machine");
       setup.addEventListener("click", () => channel.notify("setup/open", {}));

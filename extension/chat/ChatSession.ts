@@ -83,6 +83,7 @@ export class ChatSession implements vscode.Disposable {
       attachments: this.attachments.labels(),
       generating: this.generating,
       model: this.roles.info("chat")?.name,
+      modelConfigured: Boolean(readConfig().models.chat || readConfig().engines.chat),
       status: this.status,
       commands: commandsFor("vscode").map(({ name, args, description }) => ({ name, args, description })),
     };

@@ -16,6 +16,31 @@ test("activation is cheap: no sidecar process, no model", async () => {
   assert.equal(hearth.api.statusBar.state, "idle");
 });
 
+test("the Get started walkthrough: its steps' commands are registered, and a Welcome tab is open after the first activation", async () => {
+  const walkthroughs = vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.walkthroughs as Array<{
+    id: string;
+    steps: Array<{ description: string }>;
+  }>;
+  assert.equal(walkthroughs[0]!.id, "hearth.firstRun");
+  const registered = new Set(await vscode.commands.getCommands(true));
+  const linked = walkthroughs[0]!.steps.flatMap((s) =>
+    [...s.description.matchAll(/\(command:([\w.]+)\)/g)].map((m) => m[1]!),
+  );
+  assert.deepEqual(linked, ["hearth.setupModels", "hearth.openChat", "hearth.indexWorkspace"]);
+  for (const id of linked) assert.ok(registered.has(id), id);
+  // VS Code may show its own Welcome page at startup too, so this says only that a Welcome editor is there.
+  const tabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs.map((t) => t.label));
+  const started = Date.now();
+  while (!tabs().some((l) => /Welcome|Walkthrough|Get started/i.test(l)) && Date.now() - started < 10_000)
+    await new Promise((r) => setTimeout(r, 100));
+  console.log(`    tabs: ${JSON.stringify(tabs())}`);
+  assert.ok(
+    tabs().some((l) => /Welcome|Walkthrough|Get started/i.test(l)),
+    JSON.stringify(tabs()),
+  );
+  await vscode.commands.executeCommand("workbench.action.closeAllEditors");
+});
+
 test("every contributed command is registered", async () => {
   const contributed = (
     vscode.extensions.getExtension(EXTENSION_ID)!.packageJSON.contributes.commands as { command: string }[]
