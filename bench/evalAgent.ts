@@ -152,7 +152,6 @@ try {
         tools: [...READ_TOOLS, ...EDIT_TOOLS, RUN_COMMAND_TOOL],
         maxSteps: Number(values["max-steps"]),
         contextTokens: info.contextSize,
-        nativeTools: info.engine !== undefined,
         params: { temperature: 0, maxTokens: Number(values["max-tokens"]) },
         review: async () => "accepted",
         commands: { trusted: true, allowlist: ["node"], confirm: async () => false, timeoutMs: 20_000 },

@@ -25,8 +25,6 @@ export interface AgentCliOptions {
   contextTokens?: number;
   /** Prompt + generated tokens the run may spend (see `AgentOptions.tokenBudget`). */
   tokenBudget?: number | undefined;
-  /** The chat model runs on a remote engine: ask it for native tool calls (see `AgentOptions.nativeTools`). */
-  nativeTools?: boolean;
   maxSteps: number;
   toolChoice: "auto" | "required";
   params: GenerationParams;
@@ -109,7 +107,6 @@ export async function runAgentCli(sidecar: SidecarProcess, options: AgentCliOpti
           false,
         ),
       ...(options.contextTokens ? { contextTokens: options.contextTokens } : {}),
-      ...(options.nativeTools ? { nativeTools: true } : {}),
       ...(options.tokenBudget !== undefined ? { tokenBudget: options.tokenBudget } : {}),
       ...(system ? { system: system.slice(0, 8000) } : {}),
       onEvent: (e: AgentEvent) => {

@@ -370,7 +370,13 @@ const checkChatSend = checker<ChatSendParams & Record<string, unknown>>(
         ),
         expected: `an array of at most ${MAX_CHAT_TOOLS}`,
       },
-      toolChoice: oneOf(["auto", "required"], "'auto' or 'required'"),
+      toolChoice: {
+        anyOf: [
+          { enum: ["auto", "required"] },
+          { type: "object", required: ["name"], properties: { name: { type: "string", minLength: 1 } } },
+        ],
+        expected: "'auto', 'required' or {name}",
+      },
     },
     ["streamId", "messages"],
   ),
@@ -399,7 +405,9 @@ export function parseChatSendParams(value: unknown): ChatSendParams {
     params: parseGenerationParams(v.params),
     ...(v.responseSchema ? { responseSchema: v.responseSchema } : {}),
     ...(v.tools ? { tools: v.tools as ChatTool[] } : {}),
-    ...(v.toolChoice ? { toolChoice: v.toolChoice } : {}),
+    ...(v.toolChoice
+      ? { toolChoice: typeof v.toolChoice === "object" ? { name: v.toolChoice.name } : v.toolChoice }
+      : {}),
   };
 }
 

@@ -286,13 +286,14 @@ export interface ChatSendParams {
    */
   responseSchema?: object;
   /**
-   * Native tool calling, for remote engines: sent as OpenAI `tools` (with `tool_choice`), and the calls the
-   * model makes come back in {@link ChatSendResult.toolCalls}. The embedded engine ignores them; callers constrain
-   * it with a `responseSchema` grammar instead (`common/serve/tools.ts`). At most {@link MAX_CHAT_TOOLS}.
+   * Tools the model may call, on every engine: natively where the engine has tool calling
+   * (`ModelInfo.toolCalls` "native"), else under a grammar built from their schemas (`sidecar/engines/
+   * toolCalling.ts`). The calls come back in {@link ChatSendResult.toolCalls}. Not with `responseSchema`. At most
+   * {@link MAX_CHAT_TOOLS}.
    */
   tools?: ChatTool[];
-  /** With `tools`: "auto" (default) lets the model answer in text, "required" asks for a call. */
-  toolChoice?: "auto" | "required";
+  /** With `tools`: "auto" (default) lets the model answer in text, "required" asks for a call, `{name}` for that tool's. */
+  toolChoice?: "auto" | "required" | { name: string };
 }
 
 /** A tool the model may call: a name, one line for the model, and its arguments' JSON schema. */
@@ -344,10 +345,19 @@ export interface ChatSendResult {
    */
   json?: unknown;
   /**
-   * With `tools`, on a remote engine: the calls the model made (streamed pieces joined by their `index`), in
-   * order; absent when it answered in text.
+   * With `tools`, on any engine: the calls the model made, in order; absent when it answered in text.
    */
   toolCalls?: ChatToolCall[];
+  /**
+   * With `tools`: why the output is neither a call nor an answer (a call cut at the token limit, text where a call
+   * was required); `text` is then what the model wrote.
+   */
+  toolCallError?: string;
+  /**
+   * Something the user should know about how the answer was made: the engine refused native tool calls, or answered
+   * in text where a call was required, and the request was made again under the tools' grammar.
+   */
+  notice?: string;
   /**
    * What a reasoning model thought before answering (`<think>…</think>`, an engine's `reasoning_content` or
    * `reasoning`, node-llama-cpp's thought segments); absent when it thought nothing. Never part of `text`.

@@ -89,7 +89,6 @@ prompt + generated tokens are spent.`,
       for (const [role, spec] of session.searchRoles()) await session.roles.ensure(role, spec);
       return await runAgentCli(session.sidecar, {
         contextTokens: info.contextSize,
-        nativeTools: info.toolCalls === "native",
         allowCommands: values["allow-command"] ?? [],
         commandTimeoutMs,
         tokenBudget,

@@ -1,12 +1,5 @@
 import { Ajv, type ValidateFunction } from "ajv";
-import {
-  ErrorCodes,
-  type ChatMessage,
-  type ChatSendResult,
-  type GenerationParams,
-  type IndexTarget,
-} from "../../shared/protocol";
-import { planTools, readToolAnswer } from "../serve/tools";
+import { type ChatMessage, type ChatSendResult, type GenerationParams, type IndexTarget } from "../../shared/protocol";
 import { HearthError } from "../../shared/errors";
 import type { SidecarApi } from "../sidecar/SidecarApi";
 import type { AgentTool } from "./agentTools";
@@ -51,12 +44,6 @@ export interface AgentOptions {
    * kept free). Absent: only the sidecar's fitting, which drops whole old turns.
    */
   contextTokens?: number;
-  /**
-   * Ask a remote engine for native tool calls (OpenAI `tools`; its `tool_calls` streamed by index) instead of the
-   * grammar's JSON; text that holds a JSON call is still repaired, other text is the answer. When the engine
-   * refuses `tools`, the run falls back to the grammar's JSON with a notice. The embedded engine ignores it.
-   */
-  nativeTools?: boolean;
   /** Prompt + completion tokens the run may spend in all (a budget); the loop stops when it is spent. */
   tokenBudget?: number;
 }
@@ -96,10 +83,9 @@ const LEFT_OUT = "[left out to fit the context window; call the tool again if yo
 /**
  * The agent loop: model → tool call → result → model, until the model answers, `maxSteps` rounds, or the signal
  * (which cancels the running model request or tool at once). Each step's answer is generated under the tools'
- * grammar (`planTools`: one JSON object, a call to a listed tool or an answer), so the embedded engine cannot
- * write a malformed call; a remote engine's answer that is not the schema's JSON goes through
- * {@link repairToolCall}; with `nativeTools` a remote engine is asked for its native tool calls instead (see
- * {@link AgentOptions.nativeTools}). Every call's arguments are validated against the tool's schema with ajv; an invalid call
+ * engine's tool calling (`chat/send` with `tools`: natively where the engine has it, else under the tools'
+ * grammar, with a call repaired out of text where an engine ignores both — `sidecar/engines/toolCalling.ts`).
+ * Every call's arguments are validated against the tool's schema with ajv; an invalid call
  * is returned to the model as an error once, and a second invalid call in a row ends the loop.
  * Tool results are capped (`MAX_RESULT_CHARS`); with `contextTokens` the oldest results are replaced by a notice
  * when the conversation outgrows the window, and what the sidecar still had to drop is reported too, never silently
@@ -111,18 +97,10 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   const ajv = new Ajv({ strict: false, allErrors: false });
   const validators = new Map<string, ValidateFunction>(tools.map((t) => [t.name, ajv.compile(t.parameters)]));
   const signal = options.signal ?? new AbortController().signal;
-  const plan = planTools(
-    tools.map((t) => ({
-      type: "function",
-      function: { name: t.name, description: t.description, parameters: t.parameters },
-    })),
-    options.toolChoice === "required" ? "required" : "auto",
-  )!;
   const intro =
     "You are a coding agent working in the user's workspace. Use the tools to look before you answer; answer when you know.";
-  const system = [options.system, intro, plan.instructions].filter(Boolean).join("\n\n");
-  // Native tool calling: the engine's chat template describes the tools; the JSON-shape instructions would fight it.
-  const nativeSystem = [options.system, intro].filter(Boolean).join("\n\n");
+  const system = [options.system, intro].filter(Boolean).join("\n\n");
+  const required = options.toolChoice === "required";
   const messages: ChatMessage[] = [{ role: "user", content: options.task }];
   let calls = 0;
   let invalidInARow = 0;
@@ -130,7 +108,6 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
   const end = (steps: number, stopped: AgentResult["stopped"]): AgentResult => ({ steps, stopped, calls, tokens });
   const reserve = (options.params?.maxTokens ?? 1024) * CHARS_PER_TOKEN + system.length;
   const toolList = tools.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters }));
-  let nativeFailed = false;
   for (let step = 1; step <= maxSteps; step++) {
     if (signal.aborted) return end(step - 1, "cancelled");
     if (options.tokenBudget !== undefined && tokens.prompt + tokens.completion >= options.tokenBudget)
@@ -145,39 +122,25 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
           notice: `${results} older tool result${results > 1 ? "s were" : " was"} left out to fit the model's ${options.contextTokens}-token context window.`,
         });
     }
-    let result;
-    const native = options.nativeTools === true && !nativeFailed;
+    let result: ChatSendResult;
     try {
       result = await api.request(
         "chat/send",
         {
           streamId: `agent-${step}-${Date.now()}`,
-          system: native ? nativeSystem : system,
+          system,
           messages,
           params: options.params,
-          ...(native
-            ? { tools: toolList, toolChoice: options.toolChoice === "required" ? "required" : "auto" }
-            : { responseSchema: plan.schema }),
+          tools: toolList,
+          toolChoice: required ? "required" : "auto",
         },
         signal,
       );
     } catch (error) {
       if (signal.aborted) return end(step - 1, "cancelled");
-      const e = HearthError.from(error);
-      if (native && e.code !== ErrorCodes.PromptTooLong && e.code !== ErrorCodes.Cancelled) {
-        // The engine refused `tools` (llama-server without --jinja, vLLM without --enable-auto-tool-choice):
-        // the rest of the run asks for the grammar's JSON instead, and the transcript says so.
-        nativeFailed = true;
-        onEvent?.({
-          kind: "notice",
-          step,
-          text: `The engine refused native tool calls (${e.userMessage}); asking for JSON calls instead.`,
-        });
-        step--;
-        continue;
-      }
-      throw e;
+      throw HearthError.from(error);
     }
+    if (result.notice) onEvent?.({ kind: "notice", step, text: result.notice });
     tokens.prompt += result.usage.promptTokens;
     tokens.completion += result.usage.completionTokens;
     if (result.droppedMessages > 0)
@@ -188,19 +151,7 @@ export async function runAgent(options: AgentOptions): Promise<AgentResult> {
         notice: `The oldest ${result.droppedMessages} messages were left out to fit the model's context window.`,
       });
     if (result.stopReason === "cancelled") return end(step, "cancelled");
-    const read = readStep(result, native, options.toolChoice === "required");
-    if (native && "calls" in read && read.calls.every((c) => !c.name)) {
-      // A call was required and the engine answered in text (its chat template has no tool format, or it
-      // ignores tool_choice): ask for the grammar's JSON from here on, once.
-      nativeFailed = true;
-      onEvent?.({
-        kind: "notice",
-        step,
-        text: "The engine answered in text where a tool call was required; asking for JSON calls instead.",
-      });
-      step--;
-      continue;
-    }
+    const read = readStep(result, required);
     if ("answer" in read) {
       onEvent?.({ kind: "answer", step, text: read.answer });
       return { answer: read.answer, steps: step, calls, tokens };
@@ -273,10 +224,10 @@ type StepRead =
   | { calls: Array<{ name: string; args?: Record<string, unknown>; reason?: string }>; text: string };
 
 /**
- * Read a step's result: native `toolCalls` first; then the grammar's JSON (or JSON repaired out of the text);
- * with native tool calling, plain text is the answer unless a call is required.
+ * Read a step's result: the engine's calls (each with its arguments, or why they did not parse), or why its
+ * output was neither a call nor an answer, or the answer.
  */
-function readStep(result: ChatSendResult, native: boolean, required: boolean): StepRead {
+function readStep(result: ChatSendResult, required: boolean): StepRead {
   if (result.toolCalls?.length) {
     return {
       text: JSON.stringify(result.toolCalls.map((c) => ({ name: c.name, arguments: c.arguments }))),
@@ -292,62 +243,8 @@ function readStep(result: ChatSendResult, native: boolean, required: boolean): S
       }),
     };
   }
-  const parsed = result.json ?? repairToolCall(result.text);
-  // An object with neither a tool name nor an answer string is not an answer: it counts as an invalid call.
-  const shaped =
-    typeof (parsed as { name?: unknown } | undefined)?.name === "string" ||
-    typeof (parsed as { answer?: unknown } | undefined)?.answer === "string";
-  const read = shaped ? readToolAnswer(parsed, "call") : undefined;
-  if (read && "answer" in read) return { answer: read.answer };
-  if (read) {
-    const args = JSON.parse(read.call.function.arguments) as unknown;
-    return {
-      text: result.text,
-      calls: [
-        typeof args === "object" && args !== null && !Array.isArray(args)
-          ? { name: read.call.function.name, args: args as Record<string, unknown> }
-          : { name: read.call.function.name, reason: "its arguments are not a JSON object" },
-      ],
-    };
+  if (result.toolCallError || required) {
+    return { text: result.text, calls: [{ name: "", reason: result.toolCallError ?? "no tool was called" }] };
   }
-  if (native && !required && result.text.trim()) return { answer: result.text.trim() };
-  return { text: result.text, calls: [{ name: "" }] };
-}
-
-/**
- * A tool call lifted out of model text that is not pure JSON (what remote engines without grammars write): the
- * first balanced `{…}` object in it, inside a ```json fence or not, with trailing text ignored.
- * @returns the parsed object, or undefined when no JSON object parses.
- */
-export function repairToolCall(text: string): unknown {
-  const fenced = /```(?:json)?\s*([\s\S]*?)```/.exec(text)?.[1];
-  for (const source of [fenced, text]) {
-    if (!source) continue;
-    for (let start = source.indexOf("{"); start >= 0; start = source.indexOf("{", start + 1)) {
-      const end = balancedEnd(source, start);
-      if (end < 0) continue;
-      try {
-        return JSON.parse(source.slice(start, end + 1)) as unknown;
-      } catch {
-        // not JSON from here: try the next brace
-      }
-    }
-  }
-  return undefined;
-}
-
-/** Index of the `}` closing the `{` at `start` (strings respected), or -1. */
-function balancedEnd(s: string, start: number): number {
-  let depth = 0;
-  let inString = false;
-  for (let i = start; i < s.length; i++) {
-    const c = s[i];
-    if (inString) {
-      if (c === "\\") i++;
-      else if (c === '"') inString = false;
-    } else if (c === '"') inString = true;
-    else if (c === "{") depth++;
-    else if (c === "}" && --depth === 0) return i;
-  }
-  return -1;
+  return { answer: result.text.trim() };
 }

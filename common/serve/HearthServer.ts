@@ -16,7 +16,7 @@ import type { SidecarApi } from "../sidecar/SidecarApi";
 import { ServeMetrics } from "./metrics";
 import { ApiError, badRequest, fromHearthError } from "./openaiErrors";
 import * as schemas from "./schemas";
-import { planTools, readToolAnswer, toolTurnText, type ToolCall } from "./tools";
+import { chatTools, openAiToolCall, toolTurnText } from "./tools";
 
 /** What `hearth serve` (and VS Code's *Start Local API Server*) runs a server with. */
 export interface ServeOptions {
@@ -335,9 +335,8 @@ export class HearthServer {
   private async chat(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const body = req.body as schemas.ChatBody;
     const info = this.model("chat", body.model);
-    const plan = body.tools?.length ? planTools(body.tools, body.tool_choice) : undefined;
-    const { system: given, messages } = chatMessages(body.messages);
-    const system = [given, plan?.instructions].filter(Boolean).join("\n\n");
+    const plan = body.tools?.length ? chatTools(body.tools, body.tool_choice) : undefined;
+    const { system, messages } = chatMessages(body.messages);
     const params: GenerationParams = strip({
       maxTokens: body.max_completion_tokens ?? noLimit(body.max_tokens),
       temperature: body.temperature ?? undefined,
@@ -345,11 +344,10 @@ export class HearthServer {
       topK: body.top_k ?? undefined,
       seed: body.seed ?? undefined,
     });
-    let responseSchema = responseSchemaOf(body.response_format);
+    const responseSchema = responseSchemaOf(body.response_format);
     if (plan && responseSchema)
       throw badRequest("Give 'tools' or a JSON 'response_format', not both.", "response_format");
-    responseSchema ??= plan?.schema;
-    // A stop string would cut a tool call's JSON: with tools, the grammar decides where the answer ends.
+    // A stop string would cut a tool call's JSON: with tools, the engine decides where the answer ends.
     const stops = plan ? [] : stopList(body.stop);
     const id = `chatcmpl-${req.id}`;
     const created = Math.floor(Date.now() / 1000);
@@ -377,7 +375,8 @@ export class HearthServer {
         reasoning += d.reasoning;
         chunk({ reasoning_content: d.reasoning });
       }
-      if (!d.text || plan) return; // a tool answer is sent once it is whole (below)
+      // With tools the deltas are the answer's text only (the engine holds a call back).
+      if (!d.text) return;
       // A stop string ends the answer before it: what is sent stops there, and so does decoding.
       const before = text.length;
       text += d.text;
@@ -396,7 +395,14 @@ export class HearthServer {
       result = await this.call(() =>
         this.options.api.request(
           "chat/send",
-          { streamId, messages, ...(system ? { system } : {}), params, ...(responseSchema ? { responseSchema } : {}) },
+          {
+            streamId,
+            messages,
+            ...(system ? { system } : {}),
+            params,
+            ...(responseSchema ? { responseSchema } : {}),
+            ...(plan ? { tools: plan.tools, toolChoice: plan.toolChoice } : {}),
+          },
           abort.signal,
         ),
       );
@@ -411,17 +417,18 @@ export class HearthServer {
     // Counted also when the client went away: /metrics then shows how far decoding got before it stopped.
     this.metrics.answer("chat", result.usage, result.timings.ttftMs, result.timings.tokensPerSecond);
     if (abort.disconnected) return reply;
-    let finish = stoppedAt !== undefined ? "stop" : result.stopReason === "maxTokens" ? "length" : "stop";
-    // With tools: the grammar-shaped JSON becomes a tool call or the answer text (a cut-off one stays text).
-    let answer = stoppedAt !== undefined ? text : result.text;
-    let toolCall: ToolCall | undefined;
-    if (plan && result.json !== undefined) {
-      const read = readToolAnswer(result.json, `call_${req.id.replace(/-/g, "").slice(0, 24)}`);
-      if ("call" in read) {
-        toolCall = read.call;
-        finish = "tool_calls";
-      } else answer = read.answer;
-    }
+    // With tools the engine returns the calls (natively or from its grammar); an answer is the text.
+    const toolCalls = (result.toolCalls ?? []).map((c, i) =>
+      openAiToolCall(c, `call_${req.id.replace(/-/g, "").slice(0, 20)}${i}`),
+    );
+    const finish = toolCalls.length
+      ? "tool_calls"
+      : stoppedAt !== undefined
+        ? "stop"
+        : result.stopReason === "maxTokens"
+          ? "length"
+          : "stop";
+    const answer = stoppedAt !== undefined ? text : result.text;
     const usage = {
       prompt_tokens: result.usage.promptTokens,
       completion_tokens: result.usage.completionTokens,
@@ -434,8 +441,7 @@ export class HearthServer {
       predicted_per_second: result.timings.tokensPerSecond,
     };
     if (stream) {
-      if (toolCall) chunk({ tool_calls: [{ index: 0, ...toolCall }] });
-      else if (plan) chunk({ content: answer });
+      if (toolCalls.length) chunk({ tool_calls: toolCalls.map((c, index) => ({ index, ...c })) });
       chunk({}, finish);
       if (body.stream_options?.include_usage) {
         stream.event({
@@ -460,8 +466,8 @@ export class HearthServer {
           index: 0,
           message: {
             role: "assistant",
-            content: toolCall ? null : answer,
-            ...(toolCall ? { tool_calls: [toolCall] } : {}),
+            content: toolCalls.length ? null : answer,
+            ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
             ...(reasoning ? { reasoning_content: reasoning } : {}),
           },
           finish_reason: finish,

@@ -232,7 +232,6 @@ export class ChatSession implements vscode.Disposable {
         params: this.controller.params,
         signal: abort.signal,
         contextTokens: this.roles.info("chat")?.contextSize,
-        nativeTools: this.roles.info("chat")?.toolCalls === "native",
         commands: vscodeCommandPolicy(cfg.agent.allowedCommands),
         confirmSecret: vscodeConfirmSecret,
         search: (query, options, signal) => this.deps.index!.search(query, { ...options, signal }),

@@ -1,7 +1,6 @@
 import * as path from "node:path";
 import * as vscode from "vscode";
 import type { ModelRoles } from "../../common/models/ModelRoles";
-import { planTools, readToolAnswer } from "../../common/serve/tools";
 import { settingDefault } from "../../shared/settings";
 import { HearthError } from "../../shared/errors";
 import { ErrorCodes, type ChatMessage } from "../../shared/protocol";
@@ -146,14 +145,13 @@ export function registerChatProvider(sidecar: SidecarClient, roles: ModelRoles):
       await sidecar.start();
       if (roles.spec("chat")?.model.uri !== uri || !roles.info("chat"))
         await loadChatModel(roles, sidecar, uri, config);
-      const plan = options.tools?.length
-        ? planTools(
-            options.tools.map((t) => ({
-              type: "function" as const,
-              function: { name: t.name, description: t.description, parameters: t.inputSchema ?? { type: "object" } },
-            })),
-            options.toolMode === 2 ? "required" : "auto",
-          )
+      // Tool calling is the engine's (natively, or under the tools' grammar): the result carries the calls.
+      const tools = options.tools?.length
+        ? options.tools.map((t) => ({
+            name: t.name,
+            description: t.description,
+            parameters: (t.inputSchema ?? { type: "object" }) as object,
+          }))
         : undefined;
       const history: ChatMessage[] = [];
       for (const m of messages) {
@@ -167,10 +165,10 @@ export function registerChatProvider(sidecar: SidecarClient, roles: ModelRoles):
       const sub = token.onCancellationRequested(() => abort.abort());
       const streamId = `lm-${Date.now()}-${Math.random().toString(36).slice(2)}`;
       const deltas = sidecar.onNotification("chat/delta", (d) => {
-        if (d.streamId === streamId && d.text && !plan) progress.report(new vscode.LanguageModelTextPart(d.text));
+        if (d.streamId === streamId && d.text) progress.report(new vscode.LanguageModelTextPart(d.text));
       });
       try {
-        const system = [config.systemPrompt, plan?.instructions].filter(Boolean).join("\n\n");
+        const system = config.systemPrompt;
         const result = await sidecar.request(
           "chat/send",
           {
@@ -178,17 +176,19 @@ export function registerChatProvider(sidecar: SidecarClient, roles: ModelRoles):
             messages: history,
             ...(system ? { system } : {}),
             params: { maxTokens: config.generation.maxTokens, temperature: config.generation.temperature },
-            ...(plan ? { responseSchema: plan.schema } : {}),
+            ...(tools ? { tools, toolChoice: options.toolMode === 2 ? "required" : "auto" } : {}),
           },
           abort.signal,
         );
-        if (plan) {
-          const read =
-            result.json !== undefined ? readToolAnswer(result.json, `call_${streamId}`) : { answer: result.text };
-          if ("call" in read) {
-            const input = JSON.parse(read.call.function.arguments) as object;
-            progress.report(new vscode.LanguageModelToolCallPart(read.call.id, read.call.function.name, input));
-          } else progress.report(new vscode.LanguageModelTextPart(read.answer));
+        for (const [i, call] of (result.toolCalls ?? []).entries()) {
+          let input: object = {};
+          try {
+            const parsed = JSON.parse(call.arguments) as unknown;
+            if (typeof parsed === "object" && parsed !== null) input = parsed;
+          } catch {
+            // Arguments that are not JSON reach the tool as none; VS Code validates them against its schema.
+          }
+          progress.report(new vscode.LanguageModelToolCallPart(call.id ?? `call_${streamId}_${i}`, call.name, input));
         }
       } catch (error) {
         const e = HearthError.from(error);

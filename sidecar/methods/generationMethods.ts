@@ -1,5 +1,6 @@
 import { parseChatSendParams, parseEmbedParams, parseInfillParams, parseRerankParams } from "../../shared/guards";
 import { DeltaCoalescer } from "../DeltaCoalescer";
+import { sendChat } from "../engines/toolCalling";
 import { method, type MethodContext, type MethodTable } from "./context";
 
 /** The capabilities of the loaded roles: `chat/send`, `completion/infill`, `embedding/embed`, `rerank/score`. */
@@ -16,7 +17,14 @@ export function generationMethods(
       );
       try {
         // Each kind flushes the other first, so the client sees reasoning and answer in the order they came.
-        return await chat.send(
+        // Tools or not, on whichever engine: tool calling is the engines' capability (engines/toolCalling.ts).
+        const info = c
+          .engines()
+          .loaded()
+          .find((m) => m.role === "chat");
+        return await sendChat(
+          chat,
+          info,
           params,
           (text) => {
             thinking.flush();

@@ -6,13 +6,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { Ajv } from "ajv";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  repairToolCall,
-  runAgent,
-  trimToolResults,
-  type AgentEvent,
-  type AgentOptions,
-} from "../../common/agent/AgentLoop";
+import { runAgent, trimToolResults, type AgentEvent, type AgentOptions } from "../../common/agent/AgentLoop";
 import { EDIT_TOOLS, READ_TOOLS } from "../../common/agent/agentTools";
 import {
   ToolError,
@@ -23,7 +17,7 @@ import {
 } from "../../common/tools/definition";
 import { allowlisted, RUN_COMMAND_TOOL } from "../../common/agent/runCommand";
 import { discoverFiles } from "../../sidecar/search/discover";
-import { planTools, readToolAnswer } from "../../common/serve/tools";
+import { repairToolCall } from "../../sidecar/engines/toolCalling";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
 import { chunk, json, RecordedEngine, sse } from "../engines/recordedEngine";
 import { spawnSidecar } from "../sidecar/helpers";
@@ -117,26 +111,25 @@ describe("agent: tool calls made under the tools' grammar", () => {
   it("for every tool and 8 seeds, stories260K's forced call parses and validates against the tool's schema", async () => {
     const ajv = new Ajv({ strict: false });
     const all = [...READ_TOOLS, ...EDIT_TOOLS, RUN_COMMAND_TOOL];
-    const tools = all.map((t) => ({
-      type: "function" as const,
-      function: { name: t.name, description: t.description, parameters: t.parameters },
-    }));
+    const tools = all.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters }));
     let checked = 0;
     for (const tool of all) {
-      const plan = planTools(tools, { type: "function", function: { name: tool.name } })!;
       const validate = ajv.compile(tool.parameters);
       for (let seed = 1; seed <= 8; seed++) {
+        // Tool calling is the engine's: chat/send with tools and a forced tool comes back with the call.
         const r = await sidecar.request("chat/send", {
           streamId: `g-${tool.name}-${seed}`,
-          system: plan.instructions,
           messages: [{ role: "user", content: "Find where greet is defined." }],
           params: { maxTokens: 1400, temperature: 1, seed },
-          responseSchema: plan.schema,
+          tools,
+          toolChoice: { name: tool.name },
         });
         expect(r.stopReason, `${tool.name} seed ${seed}: ${r.text}`).toBe("stop");
-        const read = readToolAnswer(r.json, "c");
-        expect("call" in read && read.call.function.name).toBe(tool.name);
-        const args = JSON.parse("call" in read ? read.call.function.arguments : "null") as unknown;
+        expect(
+          r.toolCalls?.map((c) => c.name),
+          `${tool.name} seed ${seed}: ${r.toolCallError}`,
+        ).toEqual([tool.name]);
+        const args = JSON.parse(r.toolCalls![0]!.arguments) as unknown;
         expect(validate(args), `${tool.name} seed ${seed}: ${JSON.stringify(args)}`).toBe(true);
         checked++;
       }
@@ -686,7 +679,6 @@ describe("agent: native tool calls on a remote engine (RECORDED CONTRACT, OpenAI
       kind: "vllm",
       task: "Rename greet to welcome.",
       tools: [...READ_TOOLS, ...EDIT_TOOLS],
-      nativeTools: true,
       ...more,
     });
   const call = (index: number, piece: { id?: string; name?: string; arguments?: string }) =>

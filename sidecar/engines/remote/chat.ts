@@ -118,7 +118,10 @@ export class RemoteChat implements ChatEngine {
               type: "function",
               function: { name: t.name, description: t.description ?? "", parameters: t.parameters },
             })),
-            tool_choice: params.toolChoice ?? "auto",
+            tool_choice:
+              typeof params.toolChoice === "object"
+                ? { type: "function", function: { name: params.toolChoice.name } }
+                : (params.toolChoice ?? "auto"),
           }
         : params.responseSchema
           ? { response_format: { type: "json_schema", json_schema: { name: "answer", schema: params.responseSchema } } }
