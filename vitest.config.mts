@@ -16,9 +16,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     // No test reaches the Hugging Face hub: hf: URIs (node-llama-cpp's downloader, Hearth's hub checks) resolve
-    // against the loopback discard port unless a test points HF_ENDPOINT at its own loopback host.
+    // against the loopback discard port (as "localhost": node-llama-cpp takes every URL on the endpoint's host name for
+    // a hub URL, and the tests' own servers are 127.0.0.1) unless a test points HF_ENDPOINT at its own host.
     // Nor does a `hearth setup` config file of the machine's user change what the CLI under test loads.
-    env: { HF_ENDPOINT: "http://127.0.0.1:9", HEARTH_CONFIG: "/nonexistent/hearth-tests/config.json" },
+    env: { HF_ENDPOINT: "http://localhost:9", HEARTH_CONFIG: "/nonexistent/hearth-tests/config.json" },
     // Real sidecar processes and HTTP servers: fork workers, not threads, so native handles are isolated.
     pool: "forks",
     // The JSON report lets .ci/run print a plain "N passed, N failed" closing line.

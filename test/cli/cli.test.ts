@@ -67,6 +67,7 @@ describe("hearth chat (CLI)", () => {
     expect(overview.code).toBe(0);
     const names = [...overview.stdout.matchAll(/^ {2}([a-z][a-z-]*) {2,}/gm)].map((m) => m[1]);
     expect(names).toEqual([
+      "setup",
       "chat",
       "complete",
       "index",
@@ -77,6 +78,7 @@ describe("hearth chat (CLI)", () => {
       "serve",
       "models",
       "doctor",
+      "config",
       "import-continue",
     ]);
     for (const name of names) {
