@@ -22,6 +22,7 @@ import {
   SEARCH_MODES,
   type ChatSendParams,
   type ChatTool,
+  type CompleteParams,
   type EmbedParams,
   type EngineDiscoverParams,
   type EngineKind,
@@ -438,6 +439,36 @@ const checkInfill = checker<InfillParams>(
     ["prefix", "suffix"],
   ),
 );
+
+const checkComplete = checker<CompleteParams>(
+  object(
+    "an object {prompt, maxTokens?, temperature?, topP?, topK?, seed?, stop?, streamId?}",
+    {
+      streamId: string,
+      prompt: {
+        type: "string",
+        maxLength: MAX_CHAT_CHARS,
+        expected: `a string of at most ${MAX_CHAT_CHARS} characters`,
+      },
+      maxTokens: number(1, 1 << 20),
+      temperature: number(0, 2),
+      topP: number(0, 1),
+      topK: number(0, 1 << 20),
+      seed: number(0, Number.MAX_SAFE_INTEGER),
+      stop: {
+        ...strings,
+        maxItems: 16,
+        expected: { default: "an array of strings", maxItems: "at most 16 stop strings" },
+      },
+    },
+    ["prompt"],
+  ),
+);
+
+/** Checks `completion/complete` params. */
+export function parseCompleteParams(value: unknown): CompleteParams {
+  return checkComplete(value);
+}
 
 /** Checks `completion/infill` params. */
 export function parseInfillParams(value: unknown): InfillParams {

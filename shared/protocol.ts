@@ -430,6 +430,33 @@ export interface InfillResult {
   linesCut?: number;
 }
 
+/**
+ * `completion/complete` — client → sidecar: a plain continuation of `prompt` (no FIM) by the completion role's
+ * model, as llama-server's `/completion` does; streamed as `chat/delta` notifications of `streamId` when one is
+ * given. `hearth serve`'s `/completion` and `/v1/completions` without `suffix` use it.
+ */
+export interface CompleteParams {
+  streamId?: string;
+  /** The text to continue, used as it is (no template). */
+  prompt: string;
+  /** Tokens to generate at most (default `hearth.completion.maxTokens`'s). */
+  maxTokens?: number;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  seed?: number;
+  /** Stop before any of these strings; the stop string is not in the text. At most 16. */
+  stop?: string[];
+}
+export interface CompleteResult {
+  text: string;
+  stopReason: "stop" | "maxTokens" | "cancelled";
+  /** The stop string that ended it, when one did. */
+  stoppingWord?: string;
+  usage: { promptTokens: number; completionTokens: number };
+  timings: { totalMs: number; ttftMs: number };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Runtime
 
@@ -880,6 +907,7 @@ export interface SidecarMethods {
   "model/list": [ModelListParams, ModelListResult];
   "chat/send": [ChatSendParams, ChatSendResult];
   "completion/infill": [InfillParams, InfillResult];
+  "completion/complete": [CompleteParams, CompleteResult];
   "runtime/configure": [RuntimeConfigureParams, RuntimeStatsResult];
   "runtime/stats": [Record<string, never>, RuntimeStatsResult];
   "index/build": [IndexBuildParams, IndexBuildResult];

@@ -7,6 +7,8 @@ import {
   MODEL_ROLES,
   type ChatMessage,
   type ChatSendResult,
+  type CompleteParams,
+  type CompleteResult,
   type GenerationParams,
   type InfillResult,
   type ModelInfo,
@@ -321,7 +323,7 @@ export class HearthServer {
     for (const route of ["/v1/completions", "/completions"])
       app.post(route, { schema: { body: schemas.completions } }, (req, reply) => this.completions(req, reply));
     app.post("/infill", { schema: { body: schemas.infill } }, (req, reply) => this.infill(req, reply, true));
-    app.post("/completion", { schema: { body: schemas.completion } }, (req, reply) => this.infill(req, reply, false));
+    app.post("/completion", { schema: { body: schemas.completion } }, (req, reply) => this.continuation(req, reply));
     for (const route of ["/v1/embeddings", "/embeddings"])
       app.post(route, { schema: { body: schemas.embeddings } }, (req, reply) => this.embeddings(req, reply));
     for (const route of ["/v1/rerank", "/rerank", "/v1/reranking", "/reranking"]) {
@@ -478,11 +480,94 @@ export class HearthServer {
     };
   }
 
+  /**
+   * A plain continuation of `prompt` by the completion model (`completion/complete`), streamed as it is made;
+   * deltas of `streamId` go to `onPiece` (cut at the first stop string the engine did not catch).
+   * @returns the result, or undefined when the client went away.
+   */
+  private async continue(
+    reply: FastifyReply,
+    params: Omit<CompleteParams, "streamId">,
+    onPiece: (text: string) => void,
+  ): Promise<CompleteResult | undefined> {
+    const release = this.enter("completion");
+    const abort = abortOnDisconnect(reply);
+    const streamId = `serve-${randomUUID()}`;
+    const sub = this.options.api.onNotification("chat/delta", (d) => {
+      if (d.streamId === streamId && d.text) onPiece(d.text);
+    });
+    try {
+      const result = await this.call(() =>
+        this.options.api.request("completion/complete", { ...params, streamId }, abort.signal),
+      );
+      this.metrics.answer("completion", result.usage, result.timings.ttftMs);
+      return abort.disconnected ? undefined : result;
+    } finally {
+      sub.dispose();
+      release();
+    }
+  }
+
+  /** llama-server's `POST /completion`: a continuation of `prompt` (no FIM), streamed event by event. */
+  private async continuation(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
+    const body = req.body as schemas.CompletionBody;
+    const info = this.model("completion", body.model);
+    const stops = stopList(body.stop);
+    const stream = body.stream === true ? this.openStream(reply) : undefined;
+    const event = (content: string) => stream?.event({ index: 0, content, stop: false, tokens: [] });
+    let result: CompleteResult | undefined;
+    try {
+      result = await this.continue(
+        reply,
+        strip({
+          prompt: body.prompt,
+          // -1 (llama-server's default) is "until the end": bounded here by the completion context.
+          maxTokens: body.n_predict === undefined || body.n_predict < 0 ? 1024 : Math.max(1, body.n_predict),
+          temperature: body.temperature,
+          topP: body.top_p,
+          topK: body.top_k,
+          seed: body.seed !== undefined && body.seed >= 0 ? body.seed : undefined,
+          ...(stops.length ? { stop: stops } : {}),
+        }),
+        event,
+      );
+    } catch (error) {
+      if (stream) return stream.fail(error instanceof ApiError ? error : fromHearthError(error));
+      throw error;
+    }
+    if (!result) return reply;
+    const answer = {
+      index: 0,
+      content: stream ? "" : result.text,
+      stop: true,
+      model: this.shownName(info),
+      stop_type: result.stoppingWord !== undefined ? "word" : result.stopReason === "maxTokens" ? "limit" : "eos",
+      stopping_word: result.stoppingWord ?? "",
+      tokens_predicted: result.usage.completionTokens,
+      tokens_evaluated: result.usage.promptTokens,
+      truncated: false,
+      timings: {
+        prompt_n: result.usage.promptTokens,
+        prompt_ms: result.timings.ttftMs,
+        predicted_n: result.usage.completionTokens,
+        predicted_ms: Math.max(0, result.timings.totalMs - result.timings.ttftMs),
+      },
+    };
+    if (stream) {
+      stream.event(answer);
+      return stream.end(false);
+    }
+    return answer;
+  }
+
   private async completions(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const body = req.body as schemas.CompletionsBody;
     const info = this.model("completion", body.model);
     const prompt = Array.isArray(body.prompt) ? body.prompt : [body.prompt];
     if (prompt.length !== 1) throw badRequest("Give one prompt (a string, or an array of one).", "prompt");
+    // Without `suffix`: a plain continuation, as OpenAI's and llama-server's /v1/completions do.
+    if (body.suffix === undefined || body.suffix === null)
+      return this.openAiContinuation(req, reply, body, prompt[0]!, info);
     const result = await this.fim(reply, {
       prefix: prompt[0]!,
       suffix: body.suffix ?? "",
@@ -531,6 +616,55 @@ export class HearthServer {
       choices: [choice(text, finish)],
       usage,
     };
+  }
+
+  /** `/v1/completions` without `suffix`: a continuation in OpenAI's shape, streamed chunk by chunk. */
+  private async openAiContinuation(
+    req: FastifyRequest,
+    reply: FastifyReply,
+    body: schemas.CompletionsBody,
+    prompt: string,
+    info: ModelInfo,
+  ): Promise<unknown> {
+    const id = `cmpl-${req.id}`;
+    const created = Math.floor(Date.now() / 1000);
+    const model = this.shownName(info);
+    const choice = (t: string, f: string | null) => ({ index: 0, text: t, logprobs: null, finish_reason: f });
+    const stream = body.stream === true ? this.openStream(reply) : undefined;
+    const stops = stopList(body.stop);
+    let result: CompleteResult | undefined;
+    try {
+      result = await this.continue(
+        reply,
+        strip({
+          prompt,
+          maxTokens: body.max_tokens === -1 || body.max_tokens === null ? undefined : (body.max_tokens ?? 16),
+          temperature: body.temperature ?? undefined,
+          topP: body.top_p ?? undefined,
+          topK: body.top_k ?? undefined,
+          seed: body.seed ?? undefined,
+          ...(stops.length ? { stop: stops } : {}),
+        }),
+        (text) => stream?.event({ id, object: "text_completion", created, model, choices: [choice(text, null)] }),
+      );
+    } catch (error) {
+      if (stream) return stream.fail(error instanceof ApiError ? error : fromHearthError(error));
+      throw error;
+    }
+    if (!result) return reply;
+    const finish = result.stopReason === "maxTokens" ? "length" : "stop";
+    const usage = {
+      prompt_tokens: result.usage.promptTokens,
+      completion_tokens: result.usage.completionTokens,
+      total_tokens: result.usage.promptTokens + result.usage.completionTokens,
+    };
+    if (stream) {
+      stream.event({ id, object: "text_completion", created, model, choices: [choice("", finish)] });
+      if (body.stream_options?.include_usage)
+        stream.event({ id, object: "text_completion", created, model, choices: [], usage });
+      return stream.end();
+    }
+    return { id, object: "text_completion", created, model, choices: [choice(result.text, finish)], usage };
   }
 
   private async infill(req: FastifyRequest, reply: FastifyReply, withSuffix: boolean): Promise<unknown> {

@@ -139,6 +139,10 @@ export interface CompletionsBody {
   prompt: string | string[];
   suffix?: string | null;
   max_tokens?: number | null;
+  temperature?: number | null;
+  top_p?: number | null;
+  top_k?: number | null;
+  seed?: number | null;
   stop?: string | string[] | null;
   stream?: boolean | null;
   stream_options?: { include_usage?: boolean } | null;
@@ -148,7 +152,7 @@ export interface CompletionsBody {
 export const infill = {
   type: "object",
   properties: {
-    model: { type: "string" },
+    model: nullable({ type: "string" }),
     input_prefix: text,
     input_suffix: text,
     input_extra: {
@@ -180,16 +184,31 @@ export interface InfillBody {
 
 /** llama.cpp's `POST /completion` (a continuation of `prompt`). */
 export const completion = {
-  ...infill,
+  type: "object",
   required: ["prompt"],
+  properties: {
+    ...infill.properties,
+    temperature: { type: "number", minimum: 0, maximum: 2 },
+    top_k: { type: "integer", minimum: 0, maximum: 1_000_000 },
+    top_p: { type: "number", minimum: 0, maximum: 1 },
+    seed: { type: "integer", minimum: -1 },
+  },
 } as const;
+
+export interface CompletionBody extends InfillBody {
+  prompt: string;
+  temperature?: number;
+  top_k?: number;
+  top_p?: number;
+  seed?: number;
+}
 
 /** `POST /v1/embeddings`. */
 export const embeddings = {
   type: "object",
   required: ["input"],
   properties: {
-    model: { type: "string" },
+    model: nullable({ type: "string" }),
     input: { anyOf: [text, { type: "array", items: text, maxItems: 2048 }] },
     encoding_format: { enum: ["float", "base64"] },
   },
@@ -206,7 +225,7 @@ export const rerank = {
   type: "object",
   required: ["query", "documents"],
   properties: {
-    model: { type: "string" },
+    model: nullable({ type: "string" }),
     query: { type: "string", minLength: 1 },
     documents: {
       type: "array",

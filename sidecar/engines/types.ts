@@ -1,6 +1,8 @@
 import type {
   ChatSendParams,
   ChatSendResult,
+  CompleteParams,
+  CompleteResult,
   EmbedKind,
   InfillParams,
   InfillResult,
@@ -37,6 +39,11 @@ export interface ChatEngine {
 export interface FimEngine {
   /** @throws HearthError Unsupported when the model (or engine) cannot do FIM. */
   infill(params: InfillParams, signal: AbortSignal): Promise<InfillResult>;
+  /**
+   * A plain continuation of `params.prompt` (no FIM), each piece of text to `onDelta`; stop strings end it before
+   * them. @throws HearthError Unsupported where the engine cannot; EngineUnavailable, …
+   */
+  complete?(params: CompleteParams, onDelta: (text: string) => void, signal: AbortSignal): Promise<CompleteResult>;
   dispose(): void | Promise<void>;
 }
 

@@ -1,4 +1,12 @@
-import { parseChatSendParams, parseEmbedParams, parseInfillParams, parseRerankParams } from "../../shared/guards";
+import {
+  parseChatSendParams,
+  parseCompleteParams,
+  parseEmbedParams,
+  parseInfillParams,
+  parseRerankParams,
+} from "../../shared/guards";
+import { HearthError } from "../../shared/errors";
+import { ErrorCodes } from "../../shared/protocol";
 import { DeltaCoalescer } from "../DeltaCoalescer";
 import { sendChat } from "../engines/toolCalling";
 import { method, type MethodContext, type MethodTable } from "./context";
@@ -6,7 +14,7 @@ import { method, type MethodContext, type MethodTable } from "./context";
 /** The capabilities of the loaded roles: `chat/send`, `completion/infill`, `embedding/embed`, `rerank/score`. */
 export function generationMethods(
   c: MethodContext,
-): MethodTable<"chat/send" | "completion/infill" | "embedding/embed" | "rerank/score"> {
+): MethodTable<"chat/send" | "completion/infill" | "completion/complete" | "embedding/embed" | "rerank/score"> {
   return {
     "chat/send": method(parseChatSendParams, async (params, signal) => {
       const chat = c.engines().chat();
@@ -46,6 +54,18 @@ export function generationMethods(
     "completion/infill": method(parseInfillParams, async (params, signal) =>
       c.engines().completion().infill(params, signal),
     ),
+    "completion/complete": method(parseCompleteParams, async (params, signal) => {
+      const engine = c.engines().completion();
+      if (!engine.complete)
+        throw new HearthError(ErrorCodes.Unsupported, "The completion model's engine cannot continue a prompt.");
+      const streamId = params.streamId;
+      const stream = new DeltaCoalescer((text) => streamId && c.notify("chat/delta", { streamId, text }));
+      try {
+        return await engine.complete(params, (text) => streamId && stream.push(text), signal);
+      } finally {
+        stream.flush();
+      }
+    }),
     "embedding/embed": method(parseEmbedParams, async (params, signal) => {
       const engine = c.engines().embedding();
       const { vectors, tokens } = await engine.embed(params.texts, params.kind ?? "document", signal);

@@ -124,6 +124,26 @@ describe("remote engine: llama-server for every role", () => {
       context: "// other file\n".repeat(300),
     });
     expect(long.usage.promptTokens).toBeLessThanOrEqual(info.contextSize);
+    // A plain continuation (completion/complete) through llama-server's /v1/completions, streamed; the same
+    // greedy continuation as llama-server's own /completion gives.
+    const deltas: string[] = [];
+    const sub = sidecar.onNotification("chat/delta", (d) => d.streamId === "cont" && deltas.push(d.text));
+    const cont = await sidecar.request("completion/complete", {
+      streamId: "cont",
+      prompt: "export function ",
+      maxTokens: 8,
+      temperature: 0,
+    });
+    sub.dispose();
+    expect(cont.stopReason).toBe("maxTokens");
+    expect(deltas.join("")).toBe(cont.text);
+    const direct = (await (
+      await fetch(`${fim.url}/completion`, {
+        method: "POST",
+        body: JSON.stringify({ prompt: "export function ", n_predict: 8, temperature: 0 }),
+      })
+    ).json()) as { content: string };
+    expect(cont.text).toBe(direct.content);
   });
 
   it("completion: a model without FIM tokens is refused at load with Unsupported (501)", async () => {

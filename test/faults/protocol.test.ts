@@ -142,6 +142,7 @@ describe("fault suite: fuzzed params for every method get a fixed error code, ne
     "engine/models",
     "setup/plan",
     "model/download",
+    "completion/complete",
   ];
   /** Field names of the methods' params, so fuzzed objects reach past the first type check. */
   const FIELDS = [
@@ -240,6 +241,7 @@ describe("fault suite: fuzzed params for every method get a fixed error code, ne
       "model/list": {},
       "chat/send": { streamId: "f", messages: [{ role: "user", content: "hi" }], params: { maxTokens: 4 } },
       "completion/infill": { prefix: "const a = ", suffix: ";\n", maxTokens: 4 },
+      "completion/complete": { prompt: "Once upon a time", maxTokens: 4, stop: ["."] },
       "runtime/configure": { threads: 1 },
       "runtime/stats": {},
       "index/build": { ...target, batchSize: 8 },

@@ -317,6 +317,58 @@ describe("hearth serve: the loaded models over OpenAI- and llama.cpp-compatible 
     expect(r.usage?.prompt_tokens).toBeGreaterThan(0);
   });
 
+  it("/completion and /v1/completions without suffix continue the prompt, streamed piece by piece, as llama-server does (issue 32)", async () => {
+    // The completion model here is the lab FIM model; a continuation needs no FIM tokens, only the prompt.
+    const plain = await post(`${server.url}/completion`, { prompt: "export function ", n_predict: 8, temperature: 0 });
+    expect(plain.status, plain.text).toBe(200);
+    expect(plain.json).toMatchObject({ stop: true, stop_type: "limit", tokens_predicted: 8 });
+    expect(String(plain.json!["content"]).length).toBeGreaterThan(0);
+    // Streamed: one event per piece (not one event at the end), the last with stop: true and no [DONE].
+    const streamed = await post(`${server.url}/completion`, { prompt: "export function ", n_predict: 8, stream: true });
+    const events = streamed.text
+      .split("\n")
+      .filter((l) => l.startsWith("data: "))
+      .map((l) => JSON.parse(l.slice(6)) as { content: string; stop: boolean });
+    expect(events.length).toBeGreaterThan(2);
+    expect(events.at(-1)!.stop).toBe(true);
+    expect(events.slice(0, -1).every((e) => !e.stop)).toBe(true);
+    expect(events.map((e) => e.content).join("")).toBe(String(plain.json!["content"]));
+    expect(streamed.text).not.toContain("[DONE]");
+    // A stop string ends it before the string.
+    const text = String(plain.json!["content"]);
+    const stopAt = text.trim().slice(0, 1);
+    if (stopAt) {
+      const stopped = await post(`${server.url}/completion`, {
+        prompt: "export function ",
+        n_predict: 8,
+        stop: [stopAt],
+      });
+      expect(stopped.json).toMatchObject({ stop_type: "word", stopping_word: stopAt });
+      expect(String(stopped.json!["content"])).not.toContain(stopAt);
+    }
+    // OpenAI's completions without a suffix: the same continuation, in its shape, streamed by the official client.
+    const r = await client.completions.create({
+      model: "any",
+      prompt: "export function ",
+      max_tokens: 8,
+      temperature: 0,
+    });
+    expect(r.choices[0]!.text).toBe(String(plain.json!["content"]));
+    let joined = "";
+    let chunks = 0;
+    for await (const c of await client.completions.create({
+      model: "any",
+      prompt: "export function ",
+      max_tokens: 8,
+      stream: true,
+    })) {
+      joined += c.choices[0]?.text ?? "";
+      chunks++;
+    }
+    expect(chunks).toBeGreaterThan(2);
+    expect(joined).toBe(String(plain.json!["content"]));
+  });
+
   it("llama.vscode's /infill request: content, stop, timings and token counts come back", async () => {
     // The fields llama.vscode sends (../shared/design/ENGINE-PROTOCOLS.md).
     const r = await post(`${server.url}/infill`, {

@@ -7,7 +7,13 @@ import {
 } from "node-llama-cpp";
 import { HearthError } from "../../../shared/errors";
 import { INFILL_DEFAULTS } from "../defaults";
-import { ErrorCodes, type InfillParams, type InfillResult } from "../../../shared/protocol";
+import {
+  ErrorCodes,
+  type CompleteParams,
+  type CompleteResult,
+  type InfillParams,
+  type InfillResult,
+} from "../../../shared/protocol";
 import { finishFim, FimStream } from "../../completion/fimStream";
 
 /**
@@ -44,6 +50,59 @@ export class CompletionService {
       );
     }
     const run = this.queue.then(() => this.generate(params, signal));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * A plain continuation of `params.prompt` on the FIM context (node-llama-cpp's `generateCompletion`), any model:
+   * FIM tokens are not needed. Stop strings end it before them (node-llama-cpp's custom stop triggers, which hold
+   * back a partial match). Queued with the FIM requests; the KV cache keeps what the two share.
+   */
+  complete(params: CompleteParams, onDelta: (text: string) => void, signal: AbortSignal): Promise<CompleteResult> {
+    const run = this.queue.then(async (): Promise<CompleteResult> => {
+      const started = performance.now();
+      const meter = this.sequence.tokenMeter;
+      const inputBefore = meter.usedInputTokens;
+      const outputBefore = meter.usedOutputTokens;
+      let firstAt: number | undefined;
+      let text = "";
+      let stopReason: CompleteResult["stopReason"] = "cancelled";
+      let stoppingWord: string | undefined;
+      if (!signal.aborted) {
+        const response = await this.completion.generateCompletionWithMeta(params.prompt, {
+          maxTokens: params.maxTokens ?? INFILL_DEFAULTS.maxTokens,
+          ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
+          ...(params.topP !== undefined ? { topP: params.topP } : {}),
+          ...(params.topK !== undefined ? { topK: params.topK } : {}),
+          ...(params.seed !== undefined ? { seed: params.seed } : {}),
+          ...(params.stop?.length ? { customStopTriggers: params.stop } : {}),
+          signal,
+          stopOnAbortSignal: true,
+          onTextChunk: (chunk) => {
+            firstAt ??= performance.now();
+            onDelta(chunk);
+          },
+        });
+        text = response.response;
+        const meta = response.metadata;
+        stopReason = meta.stopReason === "abort" ? "cancelled" : meta.stopReason === "maxTokens" ? "maxTokens" : "stop";
+        if (meta.stopReason === "customStopTrigger") {
+          stoppingWord = meta.customStopTrigger.filter((t): t is string => typeof t === "string").join("");
+        }
+      }
+      const end = performance.now();
+      return {
+        text,
+        stopReason,
+        ...(stoppingWord !== undefined ? { stoppingWord } : {}),
+        usage: {
+          promptTokens: meter.usedInputTokens - inputBefore,
+          completionTokens: meter.usedOutputTokens - outputBefore,
+        },
+        timings: { totalMs: round(end - started), ttftMs: round((firstAt ?? end) - started) },
+      };
+    });
     this.queue = run.catch(() => undefined);
     return run;
   }

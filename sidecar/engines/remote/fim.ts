@@ -1,5 +1,12 @@
 import { HearthError } from "../../../shared/errors";
-import { ErrorCodes, type EngineKind, type InfillParams, type InfillResult } from "../../../shared/protocol";
+import {
+  ErrorCodes,
+  type CompleteParams,
+  type CompleteResult,
+  type EngineKind,
+  type InfillParams,
+  type InfillResult,
+} from "../../../shared/protocol";
 import { finishFim, FimStream } from "../../completion/fimStream";
 import { INFILL_DEFAULTS } from "../defaults";
 import type { FimEngine } from "../types";
@@ -233,6 +240,66 @@ export class RemoteFim implements FimEngine {
       this.charsPerToken = Math.max(0.5, (first.chars / error.promptTokens) * 0.9);
       return this.request(params, maxTokens, this.pieces(params, maxTokens), fim);
     }
+  }
+
+  /**
+   * A plain continuation of `params.prompt` through the OpenAI-compatible `/v1/completions` every kind serves
+   * (llama-server, Ollama, vLLM, LM Studio), streamed; the engine applies the stop strings.
+   * @throws HearthError EngineUnavailable, EngineAuth, PromptTooLong (the engine's window).
+   */
+  async complete(
+    params: CompleteParams,
+    onDelta: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<CompleteResult> {
+    const started = performance.now();
+    const body = {
+      model: this.model,
+      prompt: params.prompt,
+      max_tokens: params.maxTokens ?? INFILL_DEFAULTS.maxTokens,
+      stream: true,
+      stream_options: { include_usage: true },
+      ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
+      ...(params.topP !== undefined ? { top_p: params.topP } : {}),
+      ...(params.seed !== undefined ? { seed: params.seed } : {}),
+      ...(params.stop?.length ? { stop: params.stop } : {}),
+    };
+    let text = "";
+    let firstAt: number | undefined;
+    let finish: string | undefined;
+    let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
+    let stopReason: CompleteResult["stopReason"];
+    try {
+      for await (const data of this.http.events("/v1/completions", body, signal, "completion")) {
+        const a = parseEvent<{
+          choices?: Array<{ text?: string; finish_reason?: string | null }>;
+          usage?: { prompt_tokens?: number; completion_tokens?: number };
+        }>(data);
+        if (!a) continue;
+        const piece = a.choices?.[0]?.text;
+        if (piece) {
+          firstAt ??= performance.now();
+          text += piece;
+          onDelta(piece);
+        }
+        finish = a.choices?.[0]?.finish_reason ?? finish;
+        if (a.usage) usage = a.usage;
+      }
+      stopReason = finish === "length" ? "maxTokens" : "stop";
+    } catch (error) {
+      if ((error as HearthError).code !== ErrorCodes.Cancelled) throw error;
+      stopReason = "cancelled";
+    }
+    const end = performance.now();
+    return {
+      text,
+      stopReason,
+      usage: {
+        promptTokens: usage?.prompt_tokens ?? Math.ceil(params.prompt.length / CHARS_PER_TOKEN),
+        completionTokens: usage?.completion_tokens ?? Math.ceil(text.length / CHARS_PER_TOKEN),
+      },
+      timings: { totalMs: round(end - started), ttftMs: round((firstAt ?? end) - started) },
+    };
   }
 
   async infill(params: InfillParams, signal: AbortSignal): Promise<InfillResult> {
