@@ -78,6 +78,7 @@ const targets = [
   nodeEsm("bench/vectorIndexes.ts", "dist/bench-vector-index.mjs"),
   nodeEsm("bench/schemaMemory.ts", "dist/bench-schemas.mjs"),
   nodeEsm("bench/planEstimates.ts", "dist/bench-plan.mjs"),
+  nodeEsm("bench/memoryBudget.ts", "dist/bench-budget.mjs"),
   // TypeScript (comment stripping for the search benchmark) stays in node_modules: it does not bundle as ESM.
   nodeEsm("bench/evalSearch.ts", "dist/eval-search.mjs", undefined, ["typescript"]),
   nodeEsm("bench/index.ts", "dist/bench-index.mjs"),

@@ -16,7 +16,7 @@ import { parseArgs } from "node:util";
 import { getLlama } from "node-llama-cpp";
 import { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import type { ModelRole } from "../shared/protocol";
-import { estimateFromHeader } from "../sidecar/setup/estimate";
+import { estimateFromHeader } from "../sidecar/models/estimate";
 import { buildRealSizeModel, llamaVocabDir, type RealSizeModel } from "./realSizeModels";
 import { processMemory } from "./stats";
 

@@ -105,6 +105,12 @@ export interface SidecarInitOptions {
    * default 60 000).
    */
   engineTimeoutMs?: number;
+  /**
+   * Memory the embedded engine's roles may use together, bytes (default: this machine's RAM less a reserve for the
+   * system and the editor, plus 90 % of the GPU's free memory — `setup/plan`'s budget). When the loaded roles do not
+   * fit it, the least recently used one other than completion is unloaded and loaded again on its next request.
+   */
+  memoryBudgetBytes?: number;
 }
 
 /** Returned inside `InitializeResult.capabilities.experimental.hearth`. */
@@ -218,6 +224,11 @@ export interface ModelInfo {
   embeddingDimensions?: number;
   gpuLayers: number;
   loadMs: number;
+  /**
+   * Estimated memory of the role on the embedded engine (node-llama-cpp's GgufInsights + the load overhead), bytes:
+   * the weights (shared by the roles that load the same file) and this role's context; absent on remote engines.
+   */
+  memory?: { weightsBytes: number; contextBytes: number; placement: "gpu" | "cpu" };
 }
 export type ModelLoadResult = ModelInfo;
 
@@ -477,6 +488,11 @@ export interface RuntimeStatsResult {
   models: ModelInfo[];
   /** The chat model's compiled response grammars: how many are kept, and the bound (absent on remote engines). */
   grammarCache?: { entries: number; maxEntries: number };
+  /**
+   * The roles' memory budget on the embedded engine: the budget, the estimated use of the roles loaded now, the roles
+   * unloaded to fit it (loaded again on their next request), and how many unloads and reloads that has taken.
+   */
+  memory: { budgetBytes: number; usedBytes: number; evicted: ModelRole[]; evictions: number; reloads: number };
 }
 
 // ---------------------------------------------------------------------------------------------------------------

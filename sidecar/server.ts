@@ -152,6 +152,7 @@ export function startServer(connection: Connection): void {
       allowDownload: options.allowDownload ?? true,
       downloadStallTimeoutMs: options.downloadStallTimeoutMs,
       engineTimeoutMs: options.engineTimeoutMs,
+      memoryBudgetBytes: options.memoryBudgetBytes,
       log,
     });
     const info: SidecarInfo = {

@@ -265,6 +265,19 @@ const COMMANDS: Record<SlashCommandName, Handler> = {
       `Model: ${chat ? `${chat.name} (context ${chat.contextSize} tokens)` : "none loaded"}`,
       `Backend: ${rt.backend}, ${rt.threads} threads; devices: ${rt.devices.join(", ")}`,
       `Memory: VRAM ${mib(rt.vram.usedBytes)}/${mib(rt.vram.totalBytes)} MiB, RAM free ${mib(rt.ram.freeBytes)}/${mib(rt.ram.totalBytes)} MiB, sidecar RSS ${mib(rt.ram.sidecarRssBytes)} MiB`,
+      // Each role's estimated memory and where it runs; the budget they share, and the roles unloaded to fit it.
+      ...rt.models.map(
+        (m) =>
+          `  ${m.role}: ${m.name} — ${
+            m.memory
+              ? `~${mib(m.memory.weightsBytes + m.memory.contextBytes)} MiB on the ${m.memory.placement.toUpperCase()}`
+              : `on ${m.engine?.kind ?? "an engine"}`
+          }`,
+      ),
+      `Roles' memory: ~${mib(rt.memory.usedBytes)} of a ${mib(rt.memory.budgetBytes)} MiB budget` +
+        (rt.memory.evicted.length
+          ? `; unloaded to fit, loaded again when asked for: ${rt.memory.evicted.join(", ")} (${rt.memory.reloads} reloads so far)`
+          : ""),
     ];
     if (s.last) {
       lines.push(

@@ -28,7 +28,10 @@ export async function checkRoles(
       const info = await roles.ensure(role, spec, { retryCrashed: true });
       await smokeTest(api, role);
       const where = info.engine ? `${info.engine.kind} at ${info.engine.url}` : "the embedded engine";
-      out.push({ role, ok: true, line: `works: ${info.name} on ${where}, context ${info.contextSize}` });
+      const memory = info.memory
+        ? `, ~${Math.ceil((info.memory.weightsBytes + info.memory.contextBytes) / 1024 / 1024)} MiB on the ${info.memory.placement.toUpperCase()}`
+        : "";
+      out.push({ role, ok: true, line: `works: ${info.name} on ${where}, context ${info.contextSize}${memory}` });
     } catch (error) {
       out.push({ role, ok: false, line: `does not work: ${HearthError.from(error).userMessage}` });
     }

@@ -8,7 +8,9 @@ import {
   type ModelRole,
   type RuntimeStatsResult,
 } from "../../shared/protocol";
+import os from "node:os";
 import type { DownloadProgress } from "../models/resolveModel";
+import { memoryBudget, probeMachine } from "./machine";
 import { LlamaRuntime, type Logger, type RuntimeOptions } from "./llama/LlamaRuntime";
 import { DEFAULT_HTTP_LIMITS, shownUrl } from "./remote/http";
 import { loadRemote } from "./remote/load";
@@ -37,9 +39,123 @@ export interface EmbeddingRole {
 export class EngineRegistry {
   private readonly roles = new Map<ModelRole, { params: ModelLoadParams; engines: RoleEngines }>();
   private readonly llama: LlamaRuntime;
+  /** When each role was last asked for (`performance.now()`), for least-recently-used eviction. */
+  private readonly lastUsed = new Map<ModelRole, number>();
+  /** Roles unloaded to fit the memory budget, with what loads them again on their next request. */
+  private readonly evicted = new Map<ModelRole, ModelLoadParams>();
+  private budget: number | undefined;
+  private evictions = 0;
+  private reloads = 0;
+  /** Requests using each role now: a role in use is never unloaded to make room. */
+  private readonly busy = new Map<ModelRole, number>();
+  /** A reload in flight per role, so concurrent requests wait for one load. */
+  private readonly reloading = new Map<ModelRole, Promise<void>>();
 
   constructor(private readonly options: RuntimeOptions) {
     this.llama = new LlamaRuntime(options);
+  }
+
+  /**
+   * The roles' memory budget, bytes: `memoryBudgetBytes`, else this machine's (RAM less the system's reserve, plus
+   * 90 % of the GPU's free memory), measured once, before the first model.
+   */
+  private async memoryBudget(): Promise<number> {
+    if (this.budget !== undefined) return this.budget;
+    const given = this.options.memoryBudgetBytes;
+    if (typeof given === "number" && Number.isFinite(given) && given > 0) return (this.budget = given);
+    const llama = await this.backend().catch(() => undefined);
+    // The machine's total, not what is free now: the roles already loaded are part of what is used.
+    const b = memoryBudget(await probeMachine(llama, { ramBytes: os.totalmem() }));
+    return (this.budget = b.ramBytes + b.vramBytes);
+  }
+
+  /** Estimated memory of the loaded embedded roles: each file's weights once, plus every role's context. */
+  private usedBytes(): number {
+    const weights = new Map<string, number>();
+    let contexts = 0;
+    for (const { engines } of this.roles.values()) {
+      const m = engines.info.memory;
+      if (!m) continue;
+      weights.set(engines.info.path, m.weightsBytes);
+      contexts += m.contextBytes;
+    }
+    return [...weights.values()].reduce((n, w) => n + w, 0) + contexts;
+  }
+
+  /**
+   * Unload the least recently used roles (never the completion role: typing must not wait for a load; never
+   * `keep`) until the loaded roles fit the budget; each is loaded again on its next request ({@link ensure}).
+   */
+  private async fitBudget(keep: readonly ModelRole[]): Promise<void> {
+    const budget = await this.memoryBudget();
+    while (this.usedBytes() > budget) {
+      const victim = [...this.roles.entries()]
+        .filter(
+          ([role, r]) => !keep.includes(role) && role !== "completion" && !this.busy.get(role) && r.engines.info.memory,
+        )
+        .sort(([a], [b]) => (this.lastUsed.get(a) ?? 0) - (this.lastUsed.get(b) ?? 0))[0];
+      if (!victim) return;
+      const [role, { params }] = victim;
+      if (this.evictions === 0)
+        this.options.log.warn(
+          `The loaded models do not all fit this machine's memory budget (${gib(budget)} GiB): Hearth keeps the ` +
+            `completion model loaded and loads the others when they are asked for, unloading the least recently ` +
+            `used one (now: ${role}). Smaller models, or a remote engine for a role, avoid the reloads.`,
+        );
+      this.evictions++;
+      await this.unload(role);
+      this.evicted.set(role, params);
+    }
+  }
+
+  /**
+   * Make sure `roles` (those one request needs together) are loaded when they were unloaded to fit the memory
+   * budget: load them again, fitting the budget around all of them. A role never loaded stays so (its accessor then
+   * says how to load one).
+   * @throws what {@link load} throws.
+   */
+  async ensure(...roles: ModelRole[]): Promise<void> {
+    const release = await this.acquire(...roles);
+    release();
+  }
+
+  /**
+   * {@link ensure} `roles`, and keep them from being unloaded to make room until the returned release is called
+   * (a request, or an index build, that uses them). @throws what {@link load} throws (nothing is held then).
+   */
+  async acquire(...roles: ModelRole[]): Promise<() => void> {
+    for (const role of roles) this.busy.set(role, (this.busy.get(role) ?? 0) + 1);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      for (const role of roles) this.busy.set(role, Math.max(0, (this.busy.get(role) ?? 1) - 1));
+    };
+    try {
+      await this.reloadEvicted(roles);
+    } catch (error) {
+      release();
+      throw error;
+    }
+    return release;
+  }
+
+  private async reloadEvicted(roles: readonly ModelRole[]): Promise<void> {
+    for (const role of roles) this.lastUsed.set(role, performance.now());
+    for (const role of roles) {
+      const params = this.evicted.get(role);
+      if (!params || this.roles.has(role)) continue;
+      let running = this.reloading.get(role);
+      if (!running) {
+        running = (async () => {
+          this.options.log.info(`Loading the ${role} model again (unloaded earlier to fit the memory budget).`);
+          await this.load({ ...params, progressId: undefined }, () => {}, new AbortController().signal, roles);
+          this.reloads++;
+        })().finally(() => this.reloading.delete(role));
+        this.reloading.set(role, running);
+      }
+      await running;
+    }
   }
 
   /** Folder that `hf:` and URL models are downloaded into. */
@@ -67,6 +183,8 @@ export class EngineRegistry {
     params: ModelLoadParams,
     onProgress: (phase: "download" | "load", fraction: number, bytes?: DownloadProgress) => void,
     signal: AbortSignal,
+    /** Roles the memory budget must not unload to make room (besides this one and completion). */
+    keep: readonly ModelRole[] = [],
   ): Promise<ModelInfo> {
     let engines: RoleEngines;
     if (params.model.engine) {
@@ -85,6 +203,9 @@ export class EngineRegistry {
       engines = await this.llama.load(params, onProgress, signal, () => this.unload(params.role));
     }
     this.roles.set(params.role, { params, engines });
+    this.evicted.delete(params.role);
+    this.lastUsed.set(params.role, performance.now());
+    if (engines.info.memory) await this.fitBudget([params.role, ...keep]);
     return engines.info;
   }
 
@@ -161,6 +282,12 @@ export class EngineRegistry {
     return [...this.roles.values()].map((r) => r.engines.info);
   }
 
+  /** Dispose the engines of a role (no-op when none); a role unloaded to fit the budget is forgotten too. */
+  async forget(role: ModelRole): Promise<void> {
+    this.evicted.delete(role);
+    await this.unload(role);
+  }
+
   /** Dispose the engines of a role (no-op when none). */
   async unload(role: ModelRole): Promise<void> {
     const entry = this.roles.get(role);
@@ -184,7 +311,18 @@ export class EngineRegistry {
   /** Backend, devices, memory and loaded models. */
   async stats(): Promise<RuntimeStatsResult> {
     const grammars = this.engines("chat")?.chat?.grammarCacheStats?.();
-    return { ...(await this.llama.stats()), models: this.loaded(), ...(grammars ? { grammarCache: grammars } : {}) };
+    return {
+      ...(await this.llama.stats()),
+      models: this.loaded(),
+      ...(grammars ? { grammarCache: grammars } : {}),
+      memory: {
+        budgetBytes: await this.memoryBudget(),
+        usedBytes: this.usedBytes(),
+        evicted: [...this.evicted.keys()],
+        evictions: this.evictions,
+        reloads: this.reloads,
+      },
+    };
   }
 
   /** Dispose every role's engines, then the backends. Safe to call twice. */
@@ -202,4 +340,9 @@ export class EngineRegistry {
 function loaded<T>(role: ModelRole, engine: T | undefined, hint: string): T {
   if (!engine) throw new HearthError(ErrorCodes.NoModelLoaded, `No ${role} model is loaded.`, hint);
   return engine;
+}
+
+/** Bytes as GiB with one decimal, for log lines. */
+function gib(bytes: number): string {
+  return (bytes / 1024 ** 3).toFixed(1);
 }

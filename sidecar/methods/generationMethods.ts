@@ -17,6 +17,8 @@ export function generationMethods(
 ): MethodTable<"chat/send" | "completion/infill" | "completion/complete" | "embedding/embed" | "rerank/score"> {
   return {
     "chat/send": method(parseChatSendParams, async (params, signal) => {
+      // A role unloaded to fit the memory budget is loaded again here, and kept while in use (registry `acquire`).
+      const release = await c.engines().acquire("chat");
       const chat = c.engines().chat();
       c.setStatus({ state: "busy", health: "ok", model: c.chatModelName(), message: "Generating" });
       const stream = new DeltaCoalescer((text) => c.notify("chat/delta", { streamId: params.streamId, text }));
@@ -48,13 +50,16 @@ export function generationMethods(
         // Every delta is on the wire before the result: clients rely on that order.
         thinking.flush();
         stream.flush();
+        release();
         c.setStatus(c.readyStatus());
       }
     }),
-    "completion/infill": method(parseInfillParams, async (params, signal) =>
-      c.engines().completion().infill(params, signal),
-    ),
+    "completion/infill": method(parseInfillParams, async (params, signal) => {
+      await c.engines().ensure("completion");
+      return c.engines().completion().infill(params, signal);
+    }),
     "completion/complete": method(parseCompleteParams, async (params, signal) => {
+      await c.engines().ensure("completion");
       const engine = c.engines().completion();
       if (!engine.complete)
         throw new HearthError(ErrorCodes.Unsupported, "The completion model's engine cannot continue a prompt.");
@@ -67,12 +72,22 @@ export function generationMethods(
       }
     }),
     "embedding/embed": method(parseEmbedParams, async (params, signal) => {
-      const engine = c.engines().embedding();
-      const { vectors, tokens } = await engine.embed(params.texts, params.kind ?? "document", signal);
-      return { vectors: vectors.map((v) => Array.from(v)), dimensions: engine.dimensions, tokens };
+      const release = await c.engines().acquire("embedding");
+      try {
+        const engine = c.engines().embedding();
+        const { vectors, tokens } = await engine.embed(params.texts, params.kind ?? "document", signal);
+        return { vectors: vectors.map((v) => Array.from(v)), dimensions: engine.dimensions, tokens };
+      } finally {
+        release();
+      }
     }),
-    "rerank/score": method(parseRerankParams, async (params, signal) => ({
-      scores: await c.engines().rerank().rank(params.query, params.documents, signal),
-    })),
+    "rerank/score": method(parseRerankParams, async (params, signal) => {
+      const release = await c.engines().acquire("rerank");
+      try {
+        return { scores: await c.engines().rerank().rank(params.query, params.documents, signal) };
+      } finally {
+        release();
+      }
+    }),
   };
 }

@@ -15,7 +15,14 @@ export function indexMethods(
     "index/build": method(
       parseIndexBuildParams,
       c.onIndex(async (params, signal) => {
-        const index = await c.indexes().get(params);
+        const release = await c.engines().acquire("embedding");
+        const index = await c
+          .indexes()
+          .get(params)
+          .catch((error: unknown) => {
+            release();
+            throw error;
+          });
         c.setStatus({ state: "busy", health: "ok", model: c.chatModelName(), message: "Indexing" });
         let last = 0;
         try {
@@ -31,19 +38,33 @@ export function indexMethods(
             signal,
           );
         } finally {
+          release();
           c.setStatus(c.readyStatus());
         }
       }),
     ),
     "index/update": method(
       parseIndexUpdateParams,
-      c.onIndex(async (params, signal) => (await c.indexes().get(params)).update(params, signal)),
+      c.onIndex(async (params, signal) => {
+        const release = await c.engines().acquire("embedding");
+        try {
+          return await (await c.indexes().get(params)).update(params, signal);
+        } finally {
+          release();
+        }
+      }),
     ),
     "index/search": method(
       parseIndexSearchParams,
-      c.onIndex(async (params, signal) =>
-        (await c.indexes().get(params, true)).search(params, c.engines().rerankOrUndefined(), signal),
-      ),
+      c.onIndex(async (params, signal) => {
+        // Roles unloaded to fit the memory budget come back for the search that needs them.
+        const release = await c.engines().acquire("embedding", "rerank");
+        try {
+          return await (await c.indexes().get(params, true)).search(params, c.engines().rerankOrUndefined(), signal);
+        } finally {
+          release();
+        }
+      }),
     ),
     "index/status": method(
       parseIndexTarget,

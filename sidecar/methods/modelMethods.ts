@@ -61,7 +61,7 @@ export function modelMethods(
       }
     }),
     "model/unload": method(parseModelUnloadParams, async (params) => {
-      await c.engines().unload(params.role);
+      await c.engines().forget(params.role);
       c.setStatus(c.readyStatus());
       return null;
     }),
@@ -74,7 +74,7 @@ export function modelMethods(
       }),
     })),
     "model/tokenize": method(parseTokenizeParams, async (params) => ({
-      tokens: c.engines().tokenize(params.role, params.text, params.special),
+      tokens: (await c.engines().ensure(params.role), c.engines().tokenize(params.role, params.text, params.special)),
     })),
     "runtime/configure": method(parseRuntimeConfigureParams, async (params) => {
       const rt = c.engines();

@@ -9,7 +9,7 @@
  * with the largest models wins. One model may serve chat and FIM (its weights are counted once).
  */
 import type { FitVerdict, MachineProfile, ModelRole, PlanModel, PlanRole, SetupPlan } from "../../shared/protocol";
-import type { ModelEstimate } from "./estimate";
+import type { ModelEstimate } from "../models/estimate";
 
 /** A model the planner may choose, with what it can serve and its estimate. */
 export interface Candidate {

@@ -21,8 +21,8 @@ import { discoverModels } from "../models/discoverModels";
 import { discoverEngines } from "../engines/remote/detect";
 import { resolveModel, sha256File, type DownloadProgress } from "../models/resolveModel";
 import { loadCatalog, type CatalogModel } from "./catalog";
-import { estimateFromHeader, estimateFromParameters, type ModelEstimate } from "./estimate";
-import { memoryBudget, probeMachine } from "./machine";
+import { estimateFromHeader, estimateFromParameters, type ModelEstimate } from "../models/estimate";
+import { memoryBudget, probeMachine } from "../engines/machine";
 import { planRoles, type Candidate } from "./planner";
 
 /** Context windows (tokens) the plan estimates per role: the settings' defaults. */

@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { shippedCatalog } from "../../sidecar/setup/catalog";
-import { estimateFromParameters } from "../../sidecar/setup/estimate";
-import { memoryBudget } from "../../sidecar/setup/machine";
+import { estimateFromParameters } from "../../sidecar/models/estimate";
+import { memoryBudget } from "../../sidecar/engines/machine";
 import { planRoles, type Candidate } from "../../sidecar/setup/planner";
 import type { MachineProfile, ModelRole, SetupPlan } from "../../shared/protocol";
 

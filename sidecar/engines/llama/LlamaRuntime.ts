@@ -12,6 +12,7 @@ import {
 } from "node-llama-cpp";
 import { HearthError } from "../../../shared/errors";
 import { corrupt } from "../../models/ggufHeader";
+import { estimateFromInfo } from "../../models/estimate";
 import { inspectGguf, resolveModel, type DownloadProgress } from "../../models/resolveModel";
 import {
   ErrorCodes,
@@ -46,6 +47,8 @@ export interface RuntimeOptions {
   downloadStallTimeoutMs?: number | undefined;
   /** See `SidecarInitOptions.engineTimeoutMs`. */
   engineTimeoutMs?: number | undefined;
+  /** See `SidecarInitOptions.memoryBudgetBytes`. */
+  memoryBudgetBytes?: number | undefined;
   log: Logger;
 }
 
@@ -264,6 +267,17 @@ export class LlamaRuntime {
       }
     }
     entry.info.loadMs = Math.round(performance.now() - started);
+    try {
+      // What this role costs, by the same estimate the first-run plan uses (the registry keeps the budget).
+      const estimate = await estimateFromInfo(fileInfo, { [params.role]: contextSize }, llama);
+      entry.info.memory = {
+        weightsBytes: estimate.weightsBytes,
+        contextBytes: estimate.contextBytes[params.role] ?? 0,
+        placement: model.gpuLayers > 0 ? "gpu" : "cpu",
+      };
+    } catch (error) {
+      this.options.log.warn(`Could not estimate the memory of ${entry.info.name}: ${String(error)}`);
+    }
     this.options.log.info(
       `Loaded ${entry.info.name} for ${params.role} (${entry.info.architecture}, context ${contextSize}, ` +
         `${this.threadCount} threads, ${entry.info.loadMs} ms).`,
@@ -376,7 +390,7 @@ export class LlamaRuntime {
   }
 
   /** Backend, devices and memory (the registry adds the loaded models). */
-  async stats(): Promise<Omit<RuntimeStatsResult, "models">> {
+  async stats(): Promise<Omit<RuntimeStatsResult, "models" | "memory">> {
     const llama = await this.llama();
     const vram = await llama.getVramState().catch(() => ({ total: 0, used: 0 }));
     const devices = await llama.getGpuDeviceNames().catch(() => [] as string[]);

@@ -6,7 +6,7 @@
  */
 import { GgufInsights, readGgufFileInfo, type GgufFileInfo, type Llama } from "node-llama-cpp";
 import type { ModelRole } from "../../shared/protocol";
-import { modelRoles } from "../models/classifyModel";
+import { modelRoles } from "./classifyModel";
 
 /** What the planner needs of one model, in bytes. */
 export interface ModelEstimate {
