@@ -65,9 +65,11 @@ export function startServer(connection: Connection): void {
 
   function readyStatus(): StatusParams {
     const model = chatModelName();
+    // The status bar's tooltip: each role's model, estimated memory and placement, and roles unloaded to fit.
+    const roles = runtime?.memorySummary();
     return model
-      ? { state: "ready", health: "ok", model, message: `${model} ready` }
-      : { state: "idle", health: "ok", message: "No model loaded" };
+      ? { state: "ready", health: "ok", model, message: `${model} ready${roles ? `\n${roles}` : ""}` }
+      : { state: "idle", health: "ok", message: `No chat model loaded${roles ? `\n${roles}` : ""}` };
   }
 
   function requireRuntime(): EngineRegistry {

@@ -308,6 +308,22 @@ export class EngineRegistry {
     for (const params of reload) await this.load({ ...params, progressId: undefined }, () => {}, never);
   }
 
+  /**
+   * One line per loaded role (model, estimated memory, GPU/CPU) and one for the roles unloaded to fit the budget;
+   * empty when nothing is loaded. For the status bar's tooltip.
+   */
+  memorySummary(): string {
+    const lines = this.loaded().map((m) => {
+      const where = m.memory
+        ? `~${Math.ceil((m.memory.weightsBytes + m.memory.contextBytes) / 1024 / 1024)} MiB, ${m.memory.placement.toUpperCase()}`
+        : `on ${m.engine?.kind ?? "an engine"}`;
+      return `${m.role}: ${m.name} (${where})`;
+    });
+    if (this.evicted.size)
+      lines.push(`unloaded to fit memory, loaded when asked for: ${[...this.evicted.keys()].join(", ")}`);
+    return lines.join("\n");
+  }
+
   /** Backend, devices, memory and loaded models. */
   async stats(): Promise<RuntimeStatsResult> {
     const grammars = this.engines("chat")?.chat?.grammarCacheStats?.();

@@ -43,6 +43,8 @@ describe("memory budget at run time", () => {
     const budget = bytes.completion + Math.max(...others) + Math.min(...others) / 2;
     let logs: Array<{ type: number; message: string }>;
     ({ sidecar, logs } = await spawnSidecar({}, { memoryBudgetBytes: budget }));
+    const statuses: string[] = [];
+    sidecar.onNotification("sidecar/status", (s) => statuses.push(s.message ?? ""));
     for (const params of await loads()) await sidecar.request("model/load", params);
     let stats: RuntimeStatsResult = await sidecar.request("runtime/stats", {});
     expect(stats.memory.budgetBytes).toBe(budget);
@@ -51,6 +53,9 @@ describe("memory budget at run time", () => {
     expect(stats.memory.evicted.sort()).toEqual(["chat", "embedding"]);
     expect(stats.models.map((m) => m.role).sort()).toEqual(["completion", "rerank"]);
     expect(logs.filter((l) => /do not all fit this machine's memory budget/.test(l.message))).toHaveLength(1);
+    // The status (the status bar's tooltip) lists each role's memory and placement, and what was unloaded.
+    expect(statuses.at(-1)).toMatch(/completion: hearth-lab-code-fim\.gguf \(~\d+ MiB, CPU\)/);
+    expect(statuses.at(-1)).toMatch(/unloaded to fit memory, loaded when asked for: chat, embedding/);
 
     // A request for an unloaded role loads it again and answers; the FIM model is never the one unloaded.
     const chat = await sidecar.request("chat/send", {
