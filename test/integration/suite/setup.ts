@@ -35,7 +35,7 @@ async function fileHost(files: Record<string, string>, catalog: (url: string) =>
   return { url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 
-test("Set Up Models with a loopback catalog: every role tested, settings written, the chat answers", async () => {
+test("Set Up Models with a loopback catalog: every role tested, settings written; the chat answers, a FIM suggestion comes, search is hybrid", async () => {
   const lab = path.dirname(process.env["HEARTH_LAB_FIM_MODEL"]!);
   const files: Record<string, string> = {
     "stories260K.gguf": process.env["HEARTH_TEST_MODEL"]!,
@@ -96,6 +96,34 @@ test("Set Up Models with a loopback catalog: every role tested, settings written
     await hearth.api.session.submit("Once upon a time");
     assert.equal(lastMessage()?.role, "assistant");
     assert.ok((lastMessage()?.content.length ?? 0) > 0, "no answer");
+
+    // Ghost text from the FIM model it set up (the lab model completes code like its training set's).
+    const calls = hearth.api.completions.stats.modelCalls;
+    const doc = await vscode.workspace.openTextDocument({
+      language: "javascript",
+      content: "export function add(a, b) {\n  return a + b;\n}\n\nexport function sub(a, b) {\n  return ",
+    });
+    const context = { triggerKind: vscode.InlineCompletionTriggerKind.Invoke, selectedCompletionInfo: undefined };
+    const token = new vscode.CancellationTokenSource().token;
+    const items = await hearth.api.completions.provideInlineCompletionItems(
+      doc,
+      new vscode.Position(5, 9),
+      context,
+      token,
+    );
+    assert.ok(hearth.api.completions.stats.modelCalls > calls, JSON.stringify(hearth.api.completions.lastOutcome));
+    console.log(
+      `    suggestion: ${JSON.stringify(items?.[0]?.insertText ?? null)} (${JSON.stringify(hearth.api.completions.lastOutcome)})`,
+    );
+
+    // Search with the embedding and rerank models it set up: the index gets vectors, and search is hybrid.
+    await hearth.api.index.build(true);
+    const found = await hearth.api.index.search("greet someone by name");
+    assert.equal(found.mode, "hybrid", JSON.stringify({ mode: found.mode, table: found.table }));
+    assert.ok(found.hits.length > 0);
+    // The reranker (tested by the set-up's own rerank pair) scores candidates when there are two or more.
+    assert.ok(found.reranked || found.hits.length < 2, JSON.stringify({ ...found, hits: found.hits.length }));
+    console.log(`    search: ${found.mode}, ${found.hits.length} hit(s), top ${found.hits[0]!.path}`);
   } finally {
     for (const [role, value] of Object.entries(before))
       await config.update(`models.${role}`, value, vscode.ConfigurationTarget.Global);
