@@ -13,6 +13,8 @@ export interface ServeCliOptions {
   cors?: string;
   /** The name the chat model is listed and answered under (llama-server's `--alias`). */
   alias?: string;
+  /** Leave old turns out of a chat over the window instead of answering 400. */
+  trimHistory?: boolean;
   maxQueue: number;
   logJson: boolean;
   /** The spec of each role to load, in load order. */
@@ -51,6 +53,7 @@ export async function runServe(sidecar: SidecarProcess, roles: ModelRoles, optio
       ...(options.apiKey ? { apiKey: options.apiKey } : {}),
       ...(options.cors ? { cors: options.cors } : {}),
       ...(options.alias ? { alias: options.alias } : {}),
+      ...(options.trimHistory ? { trimHistory: true } : {}),
       maxQueue: options.maxQueue,
       logJson: options.logJson,
       onError: (line) => say(line),

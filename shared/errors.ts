@@ -15,14 +15,17 @@ export class HearthError extends Error {
     readonly code: ErrorCode | number,
     message: string,
     readonly hint?: string,
+    /** Facts a client may show or pass on (PromptTooLong's token counts). */
+    readonly facts: Omit<ErrorData, "hint"> = {},
   ) {
     super(message);
     this.name = "HearthError";
   }
 
-  /** The JSON-RPC error's `data` member: the hint, when there is one. */
+  /** The JSON-RPC error's `data` member: the hint and the facts, when there are any. */
   get data(): ErrorData | undefined {
-    return this.hint ? { hint: this.hint } : undefined;
+    const data: ErrorData = { ...(this.hint ? { hint: this.hint } : {}), ...this.facts };
+    return Object.keys(data).length ? data : undefined;
   }
 
   /**
@@ -32,10 +35,20 @@ export class HearthError extends Error {
   static from(error: unknown): HearthError {
     if (error instanceof HearthError) return error;
     if (typeof error === "object" && error !== null && "code" in error && "message" in error) {
-      const e = error as { code: unknown; message: unknown; data?: { hint?: unknown } };
+      const e = error as {
+        code: unknown;
+        message: unknown;
+        data?: { hint?: unknown; promptTokens?: unknown; contextTokens?: unknown };
+      };
       if (typeof e.code === "number") {
         const hint = typeof e.data?.hint === "string" ? e.data.hint : undefined;
-        return new HearthError(e.code, String(e.message), hint);
+        const count = (n: unknown) => (typeof n === "number" && Number.isFinite(n) ? n : undefined);
+        const promptTokens = count(e.data?.promptTokens);
+        const contextTokens = count(e.data?.contextTokens);
+        return new HearthError(e.code, String(e.message), hint, {
+          ...(promptTokens !== undefined ? { promptTokens } : {}),
+          ...(contextTokens !== undefined ? { contextTokens } : {}),
+        });
       }
     }
     return new HearthError(ErrorCodes.Internal, error instanceof Error ? error.message : String(error));

@@ -371,6 +371,7 @@ const checkChatSend = checker<ChatSendParams & Record<string, unknown>>(
         ),
         expected: `an array of at most ${MAX_CHAT_TOOLS}`,
       },
+      contextPolicy: oneOf(["trim", "strict"], "'trim' or 'strict'"),
       toolChoice: {
         anyOf: [
           { enum: ["auto", "required"] },
@@ -409,6 +410,7 @@ export function parseChatSendParams(value: unknown): ChatSendParams {
     ...(v.toolChoice
       ? { toolChoice: typeof v.toolChoice === "object" ? { name: v.toolChoice.name } : v.toolChoice }
       : {}),
+    ...(v.contextPolicy ? { contextPolicy: v.contextPolicy } : {}),
   };
 }
 

@@ -303,6 +303,13 @@ export interface ChatSendParams {
    * {@link MAX_CHAT_TOOLS}.
    */
   tools?: ChatTool[];
+  /**
+   * What happens when the conversation outgrows the context window: `trim` (default, Hearth's chat) leaves the
+   * oldest turns out and keeps room for `maxTokens` of answer; `strict` (llama-server's, `hearth serve`'s) keeps
+   * every turn, refuses a prompt over the window (PromptTooLong with the counts) and lets the answer use what is
+   * left of it, up to `maxTokens`.
+   */
+  contextPolicy?: "trim" | "strict";
   /** With `tools`: "auto" (default) lets the model answer in text, "required" asks for a call, `{name}` for that tool's. */
   toolChoice?: "auto" | "required" | { name: string };
 }
@@ -953,4 +960,7 @@ export type SidecarNotification = keyof SidecarNotifications;
 export interface ErrorData {
   /** A sentence telling the user what to do next. */
   hint?: string;
+  /** PromptTooLong: the prompt's tokens and the context window's, when counted (llama-server's `n_prompt_tokens`, `n_ctx`). */
+  promptTokens?: number;
+  contextTokens?: number;
 }

@@ -46,6 +46,11 @@ export interface ServeOptions {
   maxConnections?: number;
   /** The name the chat model is listed and answered under (llama-server's `--alias`); default its file name. */
   alias?: string;
+  /**
+   * Leave the oldest turns out of a chat that outgrows the context (Hearth's chat policy) instead of refusing it
+   * with 400 and the counts as llama-server does (default false).
+   */
+  trimHistory?: boolean;
   /** Refuse a request that names another model with 404 (default false: any name maps to the role's model). */
   strictModelNames?: boolean;
   /** Structured JSON logs (one line per request, with its id) to stderr. */
@@ -361,15 +366,23 @@ export class HearthServer {
     let text = "";
     let stoppedAt: number | undefined;
     const stream = body.stream === true ? this.openStream(reply) : undefined;
-    const chunk = (delta: Record<string, unknown>, finish: string | null = null) =>
-      stream?.event({
-        id,
-        object: "chat.completion.chunk",
-        created,
-        model: this.shownName(info),
-        choices: [{ index: 0, delta, finish_reason: finish }],
-      });
-    chunk({ role: "assistant", content: "" });
+    let begun = false;
+    const chunk = (delta: Record<string, unknown>, finish: string | null = null) => {
+      const event = (d: Record<string, unknown>, f: string | null) =>
+        stream?.event({
+          id,
+          object: "chat.completion.chunk",
+          created,
+          model: this.shownName(info),
+          choices: [{ index: 0, delta: d, finish_reason: f }],
+        });
+      // The role's chunk opens the stream with the first real one, so an early error is still an HTTP status.
+      if (!begun) {
+        begun = true;
+        event({ role: "assistant", content: "" }, null);
+      }
+      event(delta, finish);
+    };
     let reasoning = "";
     const sub = this.options.api.onNotification("chat/delta", (d) => {
       if (d.streamId !== streamId || stoppedAt !== undefined) return;
@@ -404,6 +417,8 @@ export class HearthServer {
             params,
             ...(responseSchema ? { responseSchema } : {}),
             ...(plan ? { tools: plan.tools, toolChoice: plan.toolChoice } : {}),
+            // llama-server's context policy unless the server was started to trim old turns.
+            contextPolicy: this.options.trimHistory ? "trim" : "strict",
           },
           abort.signal,
         ),
@@ -880,28 +895,43 @@ export class HearthServer {
   }
 
   /** An SSE response on the raw socket (fastify hands it over: `reply.hijack()`). */
+  /**
+   * An SSE stream on `reply`, opened (200 and its headers) at its first event: an error before that — a prompt over
+   * the context, a model that cannot — is still an HTTP error with its status, as llama-server answers it.
+   */
   private openStream(reply: FastifyReply) {
-    reply.hijack();
     const raw = reply.raw;
-    raw.writeHead(200, {
-      ...(reply.getHeaders() as Record<string, string>),
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache",
-      connection: "keep-alive",
-      "x-request-id": String(reply.request.id),
-    });
+    let opened = false;
+    const open = () => {
+      if (opened) return;
+      opened = true;
+      reply.hijack();
+      raw.writeHead(200, {
+        ...(reply.getHeaders() as Record<string, string>),
+        "content-type": "text/event-stream; charset=utf-8",
+        "cache-control": "no-cache",
+        connection: "keep-alive",
+        "x-request-id": String(reply.request.id),
+      });
+    };
     // The request is counted by the onResponse hook, which fastify runs for a hijacked reply too.
     return {
       event: (data: unknown) => {
+        open();
         if (!raw.writableEnded) raw.write(`data: ${JSON.stringify(data)}\n\n`);
       },
       /** End the stream (with OpenAI's `[DONE]` unless `done` is false: llama.cpp's routes send none). */
       end: (done = true) => {
+        open();
         if (!raw.writableEnded) raw.end(done ? "data: [DONE]\n\n" : undefined);
         return reply;
       },
-      /** An error after the stream began: one `error` event, then the end. */
-      fail: (error: ApiError) => {
+      /**
+       * An error: before the first event, thrown (the route answers it with its status); after, one `error`
+       * event, then the end.
+       */
+      fail: (error: ApiError): FastifyReply => {
+        if (!opened) throw error;
         if (!raw.writableEnded) {
           raw.write(`data: ${JSON.stringify(error.body())}\n\n`);
           raw.end();

@@ -18,13 +18,15 @@ export class ApiError extends Error {
     readonly param: string | null = null,
     /** Extra response headers (Retry-After). */
     readonly headers: Record<string, string> = {},
+    /** Extra members of `error` (llama-server's `n_prompt_tokens`, `n_ctx`). */
+    readonly extra: Record<string, number> = {},
   ) {
     super(message);
   }
 
   /** The response body. */
   body(): { error: { message: string; type: string; code: string | null; param: string | null } } {
-    return { error: { message: this.message, type: this.type, code: this.code, param: this.param } };
+    return { error: { message: this.message, type: this.type, code: this.code, param: this.param, ...this.extra } };
   }
 }
 
@@ -46,7 +48,19 @@ export function fromHearthError(error: unknown): ApiError {
     case ErrorCodes.InvalidParams:
       return badRequest(message);
     case ErrorCodes.PromptTooLong:
-      return badRequest(message, "messages", "context_length_exceeded");
+      // llama-server's shape: its error type and the two counts, when the engine counted them.
+      return new ApiError(
+        400,
+        message,
+        "exceed_context_size_error",
+        "context_length_exceeded",
+        "messages",
+        {},
+        {
+          ...(e.facts.promptTokens !== undefined ? { n_prompt_tokens: e.facts.promptTokens } : {}),
+          ...(e.facts.contextTokens !== undefined ? { n_ctx: e.facts.contextTokens } : {}),
+        },
+      );
     case ErrorCodes.NoModelLoaded:
       return new ApiError(503, message, "unavailable_error", "model_not_loaded", null, { "retry-after": "5" });
     case ErrorCodes.ModelNotFound:

@@ -501,6 +501,48 @@ describe("hearth serve: the loaded models over OpenAI- and llama.cpp-compatible 
     }
   });
 
+  it("the context as llama-server: a prompt over the window is 400 with n_prompt_tokens and n_ctx (streamed too); one that fits keeps every turn and answers in what is left (issues 31 m9, 32)", async () => {
+    const models = (await (await fetch(`${server.url}/v1/models`)).json()) as {
+      data: Array<{ meta: { role: string; n_ctx: number } }>;
+    };
+    const nCtx = models.data.find((m) => m.meta.role === "chat")!.meta.n_ctx;
+    const huge = [{ role: "user", content: "Once upon a time there was a dragon. ".repeat(nCtx) }];
+    for (const stream of [false, true]) {
+      const over = await post(`${server.url}/v1/chat/completions`, { messages: huge, max_tokens: 8, stream });
+      expect(over.status, over.text).toBe(400);
+      const error = (over.json as { error: Record<string, unknown> }).error;
+      expect(error).toMatchObject({ type: "exceed_context_size_error", n_ctx: nCtx });
+      expect(error["n_prompt_tokens"]).toBeGreaterThan(nCtx);
+    }
+    // Old turns are not dropped in silence: a history that fits is all evaluated, and a large max_tokens is not
+    // reserved up front (the answer gets what the window has left).
+    const turn = "Once upon a time there was a little dragon who lived in a cave. ";
+    const { tokens } = (await post(`${server.url}/tokenize`, { content: turn })).json as { tokens: number[] };
+    const turns = Math.floor((nCtx * 0.6) / (tokens.length + 8) / 2);
+    const history = Array.from({ length: turns }, () => [
+      { role: "user", content: turn },
+      { role: "assistant", content: turn },
+    ]).flat();
+    const fits = await post(`${server.url}/v1/chat/completions`, {
+      messages: [...history, { role: "user", content: turn }],
+      max_tokens: nCtx * 4,
+      temperature: 0,
+    });
+    expect(fits.status, fits.text).toBe(200);
+    const usage = (fits.json as { usage: { prompt_tokens: number } }).usage;
+    expect(usage.prompt_tokens).toBeGreaterThan((turns * 2 + 1) * tokens.length * 0.9);
+    // A history over the window: 400 here; with --trim-history the oldest turns are left out and it answers.
+    const long = [...history, ...history, ...history, { role: "user", content: turn }];
+    expect((await post(`${server.url}/v1/chat/completions`, { messages: long, max_tokens: 4 })).status).toBe(400);
+    const trimming = await serve(["--model", await testModel("stories260K"), "--trim-history"]);
+    try {
+      const trimmed = await post(`${trimming.url}/v1/chat/completions`, { messages: long, max_tokens: 4 });
+      expect(trimmed.status, trimmed.text).toBe(200);
+    } finally {
+      await stop(trimming.child);
+    }
+  });
+
   it("errors: 400 naming the field, 404 unknown route, 413 too large, each in OpenAI's shape", async () => {
     const bad = await post(`${server.url}/v1/chat/completions`, { messages: "hi" });
     expect(bad.status).toBe(400);

@@ -90,7 +90,15 @@ export class ChatService {
     const start = performance.now();
     const gen = { ...DEFAULT_GENERATION, ...stripUndefined(params.params ?? {}) };
     const prompt = params.messages[params.messages.length - 1]!.content;
-    const { history, droppedMessages } = await this.fitToContext(params.system, params.messages, gen.maxTokens, signal);
+    const { history, droppedMessages, answerRoom } =
+      params.contextPolicy === "strict"
+        ? this.fitStrict(params.system, params.messages)
+        : {
+            ...(await this.fitToContext(params.system, params.messages, gen.maxTokens, signal)),
+            answerRoom: undefined,
+          };
+    // Strict: the answer gets what the window has left after the whole prompt (llama-server's way).
+    if (answerRoom !== undefined) gen.maxTokens = Math.max(1, Math.min(gen.maxTokens, answerRoom));
 
     if (!sameHistory(this.session.getChatHistory(), history)) this.session.setChatHistory(history);
 
@@ -208,6 +216,30 @@ export class ChatService {
    * @throws HearthError PromptTooLong when the system prompt and the last message alone do not fit.
    * @throws HearthError Cancelled when `signal` aborts meanwhile.
    */
+  /**
+   * The whole conversation, or PromptTooLong with the counts when it does not fit the window (llama-server's
+   * policy: no turn is left out; the answer gets the rest of the window).
+   * @throws HearthError PromptTooLong with `promptTokens` and `contextTokens`.
+   */
+  fitStrict(
+    system: string | undefined,
+    messages: ChatMessage[],
+  ): { history: ChatHistoryItem[]; droppedMessages: number; answerRoom: number } {
+    const contextSize = this.context.contextSize;
+    const last = messages.length - 1;
+    const history = toHistory(system, messages.slice(0, last));
+    const tokens = this.countTokens(history, messages[last]!.content);
+    if (tokens >= contextSize) {
+      throw new HearthError(
+        ErrorCodes.PromptTooLong,
+        `The request (${tokens.toLocaleString("en")} prompt tokens) exceeds the ${contextSize}-token context window.`,
+        "Send fewer or shorter messages, or serve the model with a larger context (--context-size).",
+        { promptTokens: tokens, contextTokens: contextSize },
+      );
+    }
+    return { history, droppedMessages: 0, answerRoom: contextSize - tokens };
+  }
+
   async fitToContext(
     system: string | undefined,
     messages: ChatMessage[],

@@ -78,8 +78,9 @@ export class RemoteChat implements ChatEngine {
     try {
       return await this.attempt(params, onDelta, signal, onReasoning);
     } catch (error) {
-      // llama-server says by how much: learn its characters per token and window, and fit once more.
-      if (!(error instanceof ContextOverflow) || !error.promptTokens) throw error;
+      // llama-server says by how much: learn its characters per token and window, and fit once more (strict: the
+      // engine's refusal, with its counts, is the answer).
+      if (!(error instanceof ContextOverflow) || !error.promptTokens || params.contextPolicy === "strict") throw error;
       const chars = [params.system ?? "", ...params.messages.map((m) => m.content)].join("").length;
       if (error.contextTokens) this.contextSize = error.contextTokens;
       this.charsPerToken = Math.max(0.5, Math.min(this.charsPerToken, (chars / error.promptTokens) * 0.9));
@@ -98,7 +99,9 @@ export class RemoteChat implements ChatEngine {
       ...DEFAULT_GENERATION,
       ...Object.fromEntries(Object.entries(params.params ?? {}).filter(([, v]) => v !== undefined)),
     };
-    const { messages, dropped } = this.fit(params, gen.maxTokens);
+    // Strict: every turn is sent as it is; the engine says when they do not fit.
+    const { messages, dropped } =
+      params.contextPolicy === "strict" ? { messages: params.messages, dropped: 0 } : this.fit(params, gen.maxTokens);
     const body = {
       model: this.model,
       messages: [

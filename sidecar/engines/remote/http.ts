@@ -370,6 +370,10 @@ export class ContextOverflow extends HearthError {
       ErrorCodes.PromptTooLong,
       message,
       "Shorten the message or attach less, or start the server with a larger context (llama-server: -c).",
+      {
+        ...(promptTokens !== undefined ? { promptTokens } : {}),
+        ...(contextTokens !== undefined ? { contextTokens } : {}),
+      },
     );
   }
 }
