@@ -11,9 +11,8 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import type { ModelLoadParams } from "../shared/protocol";
-import { buildRealSizeModel, llamaVocabDir } from "./realSizeModels";
+import { buildRealSizeModel, llamaVocabDir, startBenchSidecar } from "./realSizeModels";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const { values } = parseArgs({
@@ -32,17 +31,7 @@ const loads: ModelLoadParams[] = [
 const CODE = "export function add(a: number, b: number): number {\n  return a + b;\n}\n";
 
 async function session(budget: number): Promise<{ ms: number; reloads: number; evictions: number; used: number }> {
-  const sidecar = new SidecarProcess({
-    sidecarPath: path.join(root, "dist", "sidecar.mjs"),
-    init: {
-      modelsDir: path.join(root, ".cache", "models"),
-      threads: Number(values.threads),
-      gpu: "off",
-      allowDownload: false,
-      memoryBudgetBytes: budget,
-    },
-  });
-  await sidecar.start();
+  const sidecar = await startBenchSidecar(root, Number(values.threads), { memoryBudgetBytes: budget });
   try {
     for (const params of loads) await sidecar.request("model/load", params);
     const started = performance.now();
@@ -70,11 +59,7 @@ async function session(budget: number): Promise<{ ms: number; reloads: number; e
 }
 
 // The roles' estimates, from a sidecar whose budget holds them all.
-const probe = new SidecarProcess({
-  sidecarPath: path.join(root, "dist", "sidecar.mjs"),
-  init: { modelsDir: path.join(root, ".cache", "models"), threads: 1, gpu: "off", allowDownload: false },
-});
-await probe.start();
+const probe = await startBenchSidecar(root, 1);
 const bytes: Record<string, number> = {};
 for (const params of loads) {
   const info = await probe.request("model/load", params);

@@ -14,10 +14,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { getLlama } from "node-llama-cpp";
-import { SidecarProcess } from "../common/sidecar/SidecarProcess";
+import type { SidecarProcess } from "../common/sidecar/SidecarProcess";
 import type { ModelRole } from "../shared/protocol";
 import { estimateFromHeader } from "../sidecar/models/estimate";
-import { buildRealSizeModel, llamaVocabDir, type RealSizeModel } from "./realSizeModels";
+import { buildRealSizeModel, llamaVocabDir, startBenchSidecar, type RealSizeModel } from "./realSizeModels";
 import { processMemory } from "./stats";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -47,16 +47,7 @@ async function call(sidecar: SidecarProcess, role: ModelRole): Promise<void> {
 }
 
 async function startSidecar(): Promise<SidecarProcess> {
-  const sidecar = new SidecarProcess({
-    sidecarPath: path.join(root, "dist", "sidecar.mjs"),
-    init: {
-      modelsDir: path.join(root, ".cache", "models"),
-      threads: Number(values.threads),
-      gpu: "off",
-      allowDownload: false,
-    },
-  });
-  await sidecar.start();
+  const sidecar = await startBenchSidecar(root, Number(values.threads));
   await sidecar.request("runtime/stats", {});
   return sidecar;
 }

@@ -30,6 +30,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, renameSync, statSync } from "node:fs";
 import path from "node:path";
 import { readGgufFileInfo } from "node-llama-cpp";
+import { SidecarProcess } from "../common/sidecar/SidecarProcess";
+import type { SidecarInitOptions } from "../shared/protocol";
 import {
   bool,
   f32,
@@ -431,4 +433,21 @@ export function parameterCount(model: RealSizeModel, layers?: number, vocabSize 
     return (s.tiedEmbeddings ? 1 : 2) * vocabSize * s.hidden + l * block;
   }
   return vocabSize * s.hidden + l * (4 * s.hidden * s.hidden + 2 * s.hidden * s.ff);
+}
+
+/**
+ * A started sidecar (dist/sidecar.mjs of `root`) on the CPU, downloads off, with `threads` and any other init
+ * options, for the benchmarks that load the real-size models into Hearth itself.
+ */
+export async function startBenchSidecar(
+  root: string,
+  threads: number,
+  init: Partial<SidecarInitOptions> = {},
+): Promise<SidecarProcess> {
+  const sidecar = new SidecarProcess({
+    sidecarPath: path.join(root, "dist", "sidecar.mjs"),
+    init: { modelsDir: path.join(root, ".cache", "models"), threads, gpu: "off", allowDownload: false, ...init },
+  });
+  await sidecar.start();
+  return sidecar;
 }

@@ -1,7 +1,6 @@
 import { createInterface } from "node:readline/promises";
-import { checkRoles } from "../../common/models/checkRoles";
-import { SEARCH_MODEL_CONTEXT_SIZE } from "../../common/models/modelArgs";
-import type { PlanModel, SetupPlan } from "../../shared/protocol";
+import { downloadParams, plannedModels, smokeTestPlan } from "../../common/models/setupFlow";
+import type { SetupPlan } from "../../shared/protocol";
 import { defineCommand } from "../command";
 import { JSON_OPTION, num, RUNTIME_OPTIONS, UsageError } from "../options";
 import { CliSession } from "../session";
@@ -62,26 +61,8 @@ another machine.`,
       if (!values.json) process.stderr.write(terminalSafe(formatPlan(plan)) + "\n");
       if (!values.yes && !(await confirm(plan))) return 0;
       const paths = await downloadAll(session, plan, !values.json);
-      const checks = filled.map(
-        (r) =>
-          [
-            r.role,
-            {
-              model: { uri: paths.get(r.model!.id)! },
-              contextSize: r.role === "embedding" || r.role === "rerank" ? SEARCH_MODEL_CONTEXT_SIZE : r.contextSize,
-            },
-          ] as const,
-      );
-      const results = await checkRoles(session.sidecar, session.roles, checks);
-      const config: UserConfig = {
-        models: Object.fromEntries(
-          results
-            .filter((r) => r.ok)
-            .map((r) => [r.role, paths.get(plan.roles.find((p) => p.role === r.role)!.model!.id)!]),
-        ),
-        writtenBy: "hearth setup",
-        writtenAt: new Date().toISOString(),
-      };
+      const { checks: results, models } = await smokeTestPlan(session.sidecar, session.roles, plan, paths);
+      const config: UserConfig = { models, writtenBy: "hearth setup", writtenAt: new Date().toISOString() };
       const file = userConfigPath();
       if (Object.keys(config.models).length) writeUserConfig(config, file);
       if (values.json) {
@@ -118,9 +99,7 @@ async function confirm(plan: SetupPlan): Promise<boolean> {
 /** Downloads each distinct catalog model of the plan (local ones are used where they are). @returns id → path. */
 async function downloadAll(session: CliSession, plan: SetupPlan, showProgress: boolean): Promise<Map<string, string>> {
   const paths = new Map<string, string>();
-  const models = new Map<string, PlanModel>();
-  for (const r of plan.roles) if (r.model) models.set(r.model.id, r.model);
-  for (const model of models.values()) {
+  for (const model of plannedModels(plan)) {
     if (model.source === "local") {
       paths.set(model.id, model.uri);
       continue;
@@ -131,12 +110,7 @@ async function downloadAll(session: CliSession, plan: SetupPlan, showProgress: b
       if (p.progressId === progressId) bar.update(p.downloadedBytes ?? 0, p.totalBytes ?? 0);
     });
     try {
-      const result = await session.sidecar.request("model/download", {
-        uri: model.uri,
-        progressId,
-        ...(model.sha256 ? { sha256: model.sha256 } : {}),
-        ...(model.downloadBytes ? { sizeBytes: model.downloadBytes } : {}),
-      });
+      const result = await session.sidecar.request("model/download", downloadParams(model, progressId));
       bar.done(
         result.sizeBytes,
         result.verifiedAgainst === "none"

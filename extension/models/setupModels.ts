@@ -5,8 +5,8 @@
  * tiny call of each role, and write the `hearth.models.*` settings (user settings).
  */
 import * as vscode from "vscode";
-import { checkRoles, type RoleCheck } from "../../common/models/checkRoles";
-import { SEARCH_MODEL_CONTEXT_SIZE } from "../../common/models/modelArgs";
+import type { RoleCheck } from "../../common/models/checkRoles";
+import { downloadParams, plannedModels, smokeTestPlan } from "../../common/models/setupFlow";
 import { HearthError } from "../../shared/errors";
 import type { FitVerdict, PlanModel, PlanRole, SetupPlan } from "../../shared/protocol";
 import type { CommandContext } from "../commandContext";
@@ -56,24 +56,12 @@ export async function setupModels(c: CommandContext, options: SetupModelsOptions
     if (!reviewed) return { plan, checks: [], written: {}, cancelled: true };
     const paths = await downloadAll(c, reviewed);
     if (!paths) return { plan: reviewed, checks: [], written: {}, cancelled: true };
-    const filled = reviewed.roles.filter((r) => r.model);
-    const checks = await checkRoles(
-      c.sidecar,
-      c.roles,
-      filled.map((r) => [
-        r.role,
-        {
-          model: { uri: paths.get(r.model!.id)! },
-          contextSize: r.role === "embedding" || r.role === "rerank" ? SEARCH_MODEL_CONTEXT_SIZE : r.contextSize,
-        },
-      ]),
-    );
+    const { checks, models } = await smokeTestPlan(c.sidecar, c.roles, reviewed, paths);
     const config = vscode.workspace.getConfiguration("hearth");
     const written: Record<string, string> = {};
-    for (const check of checks.filter((k) => k.ok)) {
-      const file = paths.get(filled.find((r) => r.role === check.role)!.model!.id)!;
-      await config.update(`models.${check.role}`, file, vscode.ConfigurationTarget.Global);
-      written[`hearth.models.${check.role}`] = file;
+    for (const [role, file] of Object.entries(models)) {
+      await config.update(`models.${role}`, file, vscode.ConfigurationTarget.Global);
+      written[`hearth.models.${role}`] = file;
     }
     for (const k of checks) (k.ok ? c.log.info : c.log.error).call(c.log, `Set Up Models: ${k.role} ${k.line}`);
     const broken = checks.filter((k) => !k.ok);
@@ -194,9 +182,7 @@ function replaceRole(plan: SetupPlan, role: PlanRole, model: PlanModel, bytes: n
  */
 async function downloadAll(c: CommandContext, plan: SetupPlan): Promise<Map<string, string> | undefined> {
   const paths = new Map<string, string>();
-  const models = new Map<string, PlanModel>();
-  for (const r of plan.roles) if (r.model) models.set(r.model.id, r.model);
-  for (const model of models.values()) {
+  for (const model of plannedModels(plan)) {
     if (model.source === "local") {
       paths.set(model.id, model.uri);
       continue;
@@ -222,16 +208,7 @@ async function downloadAll(c: CommandContext, plan: SetupPlan): Promise<Map<stri
           reported = Math.max(reported, pct);
         });
         try {
-          return await c.sidecar.request(
-            "model/download",
-            {
-              uri: model.uri,
-              progressId,
-              ...(model.sha256 ? { sha256: model.sha256 } : {}),
-              ...(model.downloadBytes > 0 ? { sizeBytes: model.downloadBytes } : {}),
-            },
-            abort.signal,
-          );
+          return await c.sidecar.request("model/download", downloadParams(model, progressId), abort.signal);
         } catch (error) {
           if (abort.signal.aborted) return undefined;
           throw error;
