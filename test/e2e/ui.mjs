@@ -42,6 +42,53 @@ const exfil = http.createServer((req, res) => {
 await new Promise((r) => exfil.listen(0, "127.0.0.1", r));
 const exfilUrl = `http://127.0.0.1:${exfil.address().port}`;
 
+// A loopback model host for "Set Up Models": a catalog whose four entries are the test's models (stories260K for
+// chat, the lab's FIM, embedding and reranker models), each with its size and sha256, served over plain HTTP.
+const { createHash } = await import("node:crypto");
+const setupFiles = {
+  "stories260K.gguf": model,
+  "lab-fim.gguf": path.join(root, "lab", "models", "hearth-lab-code-fim.gguf"),
+  "lab-embedding.gguf": path.join(root, "lab", "models", "hearth-lab-embedding.gguf"),
+  "lab-reranker.gguf": path.join(root, "lab", "models", "hearth-lab-reranker.gguf"),
+};
+let catalogJson = "";
+const modelHost = http.createServer((req, res) => {
+  const name = decodeURIComponent((req.url ?? "/").split("?")[0].slice(1));
+  if (name === "catalog.json") return void res.writeHead(200, { "content-type": "application/json" }).end(catalogJson);
+  const file = setupFiles[name];
+  if (!file) return void res.writeHead(404).end();
+  res.writeHead(200, { "content-length": String(fs.statSync(file).size), "content-type": "application/octet-stream" });
+  if (req.method === "HEAD") return void res.end();
+  fs.createReadStream(file).pipe(res);
+});
+await new Promise((r) => modelHost.listen(0, "127.0.0.1", r));
+const modelHostUrl = `http://127.0.0.1:${modelHost.address().port}`;
+const catalogEntry = (id, role, file, parameters) => ({
+  id,
+  name: `${id} (test fixture)`,
+  roles: [role],
+  uri: `${modelHostUrl}/${file}`,
+  revision: null,
+  sizeBytes: fs.statSync(setupFiles[file]).size,
+  sha256: createHash("sha256").update(fs.readFileSync(setupFiles[file])).digest("hex"),
+  license: null,
+  trainedContext: null,
+  parameters,
+  quantization: "F32",
+  ...(role === "completion" ? { fimTemplate: "qwen" } : {}),
+  sources: { uri: "test fixture", parameters: "the header", sizeBytes: "the file", sha256: "the file" },
+});
+catalogJson = JSON.stringify({
+  format: "hearth-catalog",
+  version: 1,
+  models: [
+    catalogEntry("stories-260k", "chat", "stories260K.gguf", 292_800),
+    catalogEntry("lab-fim", "completion", "lab-fim.gguf", 1_300_000),
+    catalogEntry("lab-embedding", "embedding", "lab-embedding.gguf", 1_200_000),
+    catalogEntry("lab-reranker", "rerank", "lab-reranker.gguf", 1_200_000),
+  ],
+});
+
 // Workspace: the fixture files plus a saved chat whose "model output" is hostile HTML.
 const workspace = path.join(run, "workspace");
 fs.cpSync(path.join(root, "test", "fixtures", "workspace"), workspace, { recursive: true });
@@ -88,6 +135,7 @@ fs.writeFileSync(
     "hearth.threads": 1,
     "hearth.chat.temperature": 0,
     "hearth.actions.maxTokens": 160,
+    "hearth.setup.catalog": `${modelHostUrl}/catalog.json`,
     "workbench.startupEditor": "none",
     "security.workspace.trust.enabled": false,
     "workbench.tips.enabled": false,
@@ -486,6 +534,28 @@ try {
     const text = await answer.innerText();
     if (!/hello\.ts:\d+-\d+/.test(text) || /sign(ed)? in/i.test(text)) throw new Error(`@hearth answered: ${text}`);
   });
+
+  await step(
+    "Hearth: Set Up Models shows the plan for this machine: each role's model, download and memory",
+    async () => {
+      await runCommand("Set Up Models");
+      const go = page.locator(".quick-input-list .monaco-list-row", { hasText: "Set up these models" });
+      await go.waitFor({ timeout: 60_000 });
+      for (const role of ["chat", "completion", "embedding", "rerank"])
+        await page
+          .locator(".quick-input-list .monaco-list-row", { hasText: `${role}:` })
+          .first()
+          .waitFor();
+    },
+  );
+
+  await step("set up: downloads verified, each role answers, the settings are written", async () => {
+    await page.locator(".quick-input-list .monaco-list-row", { hasText: "Set up these models" }).click();
+    await page
+      .locator(".notifications-toasts, .notification-toast")
+      .getByText(/chat, completion, embedding, rerank set up and working/)
+      .waitFor({ timeout: 120_000 });
+  });
 } catch (error) {
   if (!failed) {
     failed++;
@@ -504,6 +574,7 @@ try {
     // already gone
   }
   exfil.close();
+  modelHost.close();
   if (!process.env.HEARTH_UI_DEBUG) fs.rmSync(run, { recursive: true, force: true });
   else console.log(`kept ${run}`);
 }
