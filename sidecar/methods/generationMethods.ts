@@ -19,7 +19,13 @@ export function generationMethods(
     "chat/send": method(parseChatSendParams, async (params, signal) => {
       // A role unloaded to fit the memory budget is loaded again here, and kept while in use (registry `acquire`).
       const release = await c.engines().acquire("chat");
-      const chat = c.engines().chat();
+      let chat;
+      try {
+        chat = c.engines().chat();
+      } catch (error) {
+        release(); // no chat model: nothing is held
+        throw error;
+      }
       c.setStatus({ state: "busy", health: "ok", model: c.chatModelName(), message: "Generating" });
       const stream = new DeltaCoalescer((text) => c.notify("chat/delta", { streamId: params.streamId, text }));
       const thinking = new DeltaCoalescer((reasoning) =>

@@ -5,8 +5,8 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
-import type { ModelLoadParams, ModelRole, RuntimeStatsResult } from "../../shared/protocol";
-import { spawnSidecar } from "./helpers";
+import { ErrorCodes, type ModelLoadParams, type ModelRole, type RuntimeStatsResult } from "../../shared/protocol";
+import { errorOf, spawnSidecar } from "./helpers";
 import { labModel, testModel } from "../testModels";
 
 const loads = async (): Promise<ModelLoadParams[]> => [
@@ -17,6 +17,13 @@ const loads = async (): Promise<ModelLoadParams[]> => [
 ];
 
 let sidecar: SidecarProcess | undefined;
+
+const chat = (s: SidecarProcess) =>
+  s.request("chat/send", {
+    streamId: "b",
+    messages: [{ role: "user", content: "Once upon a time" }],
+    params: { maxTokens: 4 },
+  });
 afterEach(async () => {
   await sidecar?.stop();
   sidecar = undefined;
@@ -45,6 +52,8 @@ describe("memory budget at run time", () => {
     ({ sidecar, logs } = await spawnSidecar({}, { memoryBudgetBytes: budget }));
     const statuses: string[] = [];
     sidecar.onNotification("sidecar/status", (s) => statuses.push(s.message ?? ""));
+    // A request for a role with no model holds nothing: chat can still be unloaded to fit once it is loaded.
+    expect((await errorOf(chat(sidecar))).code).toBe(ErrorCodes.NoModelLoaded);
     for (const params of await loads()) await sidecar.request("model/load", params);
     let stats: RuntimeStatsResult = await sidecar.request("runtime/stats", {});
     expect(stats.memory.budgetBytes).toBe(budget);
@@ -58,12 +67,8 @@ describe("memory budget at run time", () => {
     expect(statuses.at(-1)).toMatch(/unloaded to fit memory, loaded when asked for: chat, embedding/);
 
     // A request for an unloaded role loads it again and answers; the FIM model is never the one unloaded.
-    const chat = await sidecar.request("chat/send", {
-      streamId: "b",
-      messages: [{ role: "user", content: "Once upon a time" }],
-      params: { maxTokens: 4 },
-    });
-    expect(chat.usage.completionTokens).toBeGreaterThan(0);
+    const answer = await chat(sidecar);
+    expect(answer.usage.completionTokens).toBeGreaterThan(0);
     const embed = await sidecar.request("embedding/embed", { texts: ["parse the config"] });
     expect(embed.vectors[0]!.length).toBeGreaterThan(0);
     const fim = await sidecar.request("completion/infill", { prefix: "def add(a, b):\n    return ", suffix: "\n" });
