@@ -57,14 +57,14 @@ export class EngineRegistry {
 
   /**
    * The roles' memory budget, bytes: `memoryBudgetBytes`, else this machine's (RAM less the system's reserve, plus
-   * 90 % of the GPU's free memory), measured once, before the first model.
+   * 90 % of the GPU's free memory), worked out once, at the first load, from the machine's totals (not what is free
+   * then: the roles already loaded are part of what is used).
    */
   private async memoryBudget(): Promise<number> {
     if (this.budget !== undefined) return this.budget;
     const given = this.options.memoryBudgetBytes;
     if (typeof given === "number" && Number.isFinite(given) && given > 0) return (this.budget = given);
     const llama = await this.backend().catch(() => undefined);
-    // The machine's total, not what is free now: the roles already loaded are part of what is used.
     const b = memoryBudget(await probeMachine(llama, { ramBytes: os.totalmem() }));
     return (this.budget = b.ramBytes + b.vramBytes);
   }
