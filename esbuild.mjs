@@ -107,6 +107,7 @@ const targets = [
   },
   nodeEsm("test/fixtures/synthetic/syntheticModels.ts", "dist/test/synthetic.mjs"),
   nodeEsm("test/testModels.ts", "dist/test/testModels.mjs"),
+  nodeEsm("test/setup/fixtureCatalog.ts", "dist/test/fixtureCatalog.mjs"),
 ];
 
 if (watch) {

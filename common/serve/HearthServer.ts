@@ -51,8 +51,6 @@ export interface ServeOptions {
    * with 400 and the counts as llama-server does (default false).
    */
   trimHistory?: boolean;
-  /** Refuse a request that names another model with 404 (default false: any name maps to the role's model). */
-  strictModelNames?: boolean;
   /** Structured JSON logs (one line per request, with its id) to stderr. */
   logJson?: boolean;
   /** Where a failed request is reported when logs are off (the request id, route and message). */
@@ -341,7 +339,7 @@ export class HearthServer {
 
   private async chat(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const body = req.body as schemas.ChatBody;
-    const info = this.model("chat", body.model);
+    const info = this.model("chat");
     const plan = body.tools?.length ? chatTools(body.tools, body.tool_choice) : undefined;
     const { system, messages } = chatMessages(body.messages);
     const params: GenerationParams = strip({
@@ -526,7 +524,7 @@ export class HearthServer {
   /** llama-server's `POST /completion`: a continuation of `prompt` (no FIM), streamed event by event. */
   private async continuation(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const body = req.body as schemas.CompletionBody;
-    const info = this.model("completion", body.model);
+    const info = this.model("completion");
     const stops = stopList(body.stop);
     const stream = body.stream === true ? this.openStream(reply) : undefined;
     const event = (content: string) => stream?.event({ index: 0, content, stop: false, tokens: [] });
@@ -577,7 +575,7 @@ export class HearthServer {
 
   private async completions(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const body = req.body as schemas.CompletionsBody;
-    const info = this.model("completion", body.model);
+    const info = this.model("completion");
     const prompt = Array.isArray(body.prompt) ? body.prompt : [body.prompt];
     if (prompt.length !== 1) throw badRequest("Give one prompt (a string, or an array of one).", "prompt");
     // Without `suffix`: a plain continuation, as OpenAI's and llama-server's /v1/completions do.
@@ -684,7 +682,7 @@ export class HearthServer {
 
   private async infill(req: FastifyRequest, reply: FastifyReply, withSuffix: boolean): Promise<unknown> {
     const body = req.body as schemas.InfillBody;
-    const info = this.model("completion", body.model);
+    const info = this.model("completion");
     // llama.vscode sends the cursor line's text before the cursor as `prompt`, the lines above as `input_prefix`.
     const prefix = withSuffix ? `${body.input_prefix ?? ""}${body.prompt ?? ""}` : (body.prompt ?? "");
     const context = (body.input_extra ?? [])
@@ -735,7 +733,7 @@ export class HearthServer {
 
   private async embeddings(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const body = req.body as schemas.EmbeddingsBody;
-    const info = this.model("embedding", body.model);
+    const info = this.model("embedding");
     const texts = typeof body.input === "string" ? [body.input] : body.input;
     if (texts.length === 0) throw badRequest("'input' is empty: give a string or an array of strings.", "input");
     const release = this.enter("embedding");
@@ -765,7 +763,7 @@ export class HearthServer {
 
   private async rerank(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const body = req.body as schemas.RerankBody;
-    const info = this.model("rerank", body.model);
+    const info = this.model("rerank");
     const documents = body.documents.map((d) => (typeof d === "string" ? d : d.text));
     const release = this.enter("rerank");
     const abort = abortOnDisconnect(reply);
@@ -815,25 +813,13 @@ export class HearthServer {
 
   /** The model `role` serves, checked against the request's `model` (absent, or its id). */
   /**
-   * The model that serves `role`. Any requested name maps to it, as with llama-server (clients send whatever name
-   * they were configured with: llama.vscode's embeddings send "GPT-4"); with `strictModelNames`, a name that is not
-   * that model's (file name, without `.gguf`, path or `--alias`) is 404 naming what is served.
-   * @throws ApiError 503 (loading), 404 (no model for the role; with strictModelNames, another name).
+   * The model that serves `role`, whatever name the request gives (as llama-server answers: clients send the name
+   * they were configured with; llama.vscode's embeddings send "GPT-4").
+   * @throws ApiError 503 (loading), 404 (no model for the role).
    */
-  private model(role: ModelRole, requested: string | null | undefined): ModelInfo {
-    const models = this.options.models();
-    const info = models[role];
+  private model(role: ModelRole): ModelInfo {
+    const info = this.options.models()[role];
     if (!info) throw this.noModel(role);
-    if (this.options.strictModelNames && requested && !sameModel(info, requested, this.options.alias)) {
-      const served = Object.values(models).map((m) => `'${this.shownName(m)}' (${m.role})`);
-      throw new ApiError(
-        404,
-        `The model '${requested}' is not served here; this server serves ${served.join(", ")}.`,
-        "invalid_request_error",
-        "model_not_found",
-        "model",
-      );
-    }
     return info;
   }
 
@@ -1000,15 +986,6 @@ function sha256(text: string): Buffer {
 }
 
 /** Whether `requested` names `info`: its id, or its file name without `.gguf`. */
-function sameModel(info: ModelInfo, requested: string, alias?: string): boolean {
-  return (
-    requested === alias ||
-    requested === info.name ||
-    requested === info.name.replace(/\.gguf$/i, "") ||
-    requested === info.path
-  );
-}
-
 /**
  * An abort signal for the sidecar request, aborted when the client disconnects before the answer is sent
  * (the sidecar then stops decoding), or by the caller (a stop string).

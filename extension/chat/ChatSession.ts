@@ -75,6 +75,7 @@ export class ChatSession implements vscode.Disposable {
 
   viewState(): ViewState {
     const c = this.controller.conversation;
+    const cfg = readConfig();
     return {
       conversationId: c.id,
       title: c.title,
@@ -83,7 +84,7 @@ export class ChatSession implements vscode.Disposable {
       attachments: this.attachments.labels(),
       generating: this.generating,
       model: this.roles.info("chat")?.name,
-      modelConfigured: Boolean(readConfig().models.chat || readConfig().engines.chat),
+      modelConfigured: Boolean(cfg.models.chat || cfg.engines.chat),
       status: this.status,
       commands: commandsFor("vscode").map(({ name, args, description }) => ({ name, args, description })),
     };

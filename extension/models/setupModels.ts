@@ -38,13 +38,14 @@ const VERDICT: Record<FitVerdict, string> = { fits: "fits", "cpu-only": "fits on
 export async function setupModels(c: CommandContext, options: SetupModelsOptions = {}): Promise<SetupOutcome> {
   try {
     await c.sidecar.start();
-    const catalog = options.catalog ?? (readConfig().models.catalog || undefined);
+    const cfg = readConfig();
+    const catalog = options.catalog ?? (cfg.models.catalog || undefined);
     const plan = await vscode.window.withProgress(
       { location: vscode.ProgressLocation.Notification, title: "Hearth: planning models for this machine…" },
       () =>
         c.sidecar.request("setup/plan", {
           ...(catalog ? { catalog } : {}),
-          ...(readConfig().models.folder ? { folders: [readConfig().models.folder] } : {}),
+          ...(cfg.models.folder ? { folders: [cfg.models.folder] } : {}),
         }),
     );
     for (const problem of plan.problems) c.log.warn(`Set Up Models: ${problem}`);

@@ -44,50 +44,10 @@ const exfilUrl = `http://127.0.0.1:${exfil.address().port}`;
 
 // A loopback model host for "Set Up Models": a catalog whose four entries are the test's models (stories260K for
 // chat, the lab's FIM, embedding and reranker models), each with its size and sha256, served over plain HTTP.
-const { createHash } = await import("node:crypto");
-const setupFiles = {
-  "stories260K.gguf": model,
-  "lab-fim.gguf": path.join(root, "lab", "models", "hearth-lab-code-fim.gguf"),
-  "lab-embedding.gguf": path.join(root, "lab", "models", "hearth-lab-embedding.gguf"),
-  "lab-reranker.gguf": path.join(root, "lab", "models", "hearth-lab-reranker.gguf"),
-};
-let catalogJson = "";
-const modelHost = http.createServer((req, res) => {
-  const name = decodeURIComponent((req.url ?? "/").split("?")[0].slice(1));
-  if (name === "catalog.json") return void res.writeHead(200, { "content-type": "application/json" }).end(catalogJson);
-  const file = setupFiles[name];
-  if (!file) return void res.writeHead(404).end();
-  res.writeHead(200, { "content-length": String(fs.statSync(file).size), "content-type": "application/octet-stream" });
-  if (req.method === "HEAD") return void res.end();
-  fs.createReadStream(file).pipe(res);
-});
-await new Promise((r) => modelHost.listen(0, "127.0.0.1", r));
-const modelHostUrl = `http://127.0.0.1:${modelHost.address().port}`;
-const catalogEntry = (id, role, file, parameters) => ({
-  id,
-  name: `${id} (test fixture)`,
-  roles: [role],
-  uri: `${modelHostUrl}/${file}`,
-  revision: null,
-  sizeBytes: fs.statSync(setupFiles[file]).size,
-  sha256: createHash("sha256").update(fs.readFileSync(setupFiles[file])).digest("hex"),
-  license: null,
-  trainedContext: null,
-  parameters,
-  quantization: "F32",
-  ...(role === "completion" ? { fimTemplate: "qwen" } : {}),
-  sources: { uri: "test fixture", parameters: "the header", sizeBytes: "the file", sha256: "the file" },
-});
-catalogJson = JSON.stringify({
-  format: "hearth-catalog",
-  version: 1,
-  models: [
-    catalogEntry("stories-260k", "chat", "stories260K.gguf", 292_800),
-    catalogEntry("lab-fim", "completion", "lab-fim.gguf", 1_300_000),
-    catalogEntry("lab-embedding", "embedding", "lab-embedding.gguf", 1_200_000),
-    catalogEntry("lab-reranker", "rerank", "lab-reranker.gguf", 1_200_000),
-  ],
-});
+const { fourRoleFixtures } = await import(path.join(root, "dist", "test", "fixtureCatalog.mjs"));
+const fixtures = fourRoleFixtures(model, path.join(root, "lab", "models"));
+const modelHost = await fixtures.serve();
+const modelHostUrl = modelHost.url;
 
 // Workspace: the fixture files plus a saved chat whose "model output" is hostile HTML.
 const workspace = path.join(run, "workspace");
@@ -574,7 +534,7 @@ try {
     // already gone
   }
   exfil.close();
-  modelHost.close();
+  void modelHost.close();
   if (!process.env.HEARTH_UI_DEBUG) fs.rmSync(run, { recursive: true, force: true });
   else console.log(`kept ${run}`);
 }

@@ -13,6 +13,7 @@ import { hearth } from "../cli/hearth";
 import { errorOf, spawnSidecar } from "../sidecar/helpers";
 import { labModel, testModel } from "../testModels";
 import { startCatalogHost, type CatalogHost, type HostedFile } from "./catalogServer";
+import { fixtureCatalog } from "./fixtureCatalog";
 import { ErrorCodes, type ModelProgressParams, type SetupPlan } from "../../shared/protocol";
 
 let host: CatalogHost;
@@ -35,21 +36,16 @@ beforeAll(async () => {
       reportedSha256: "0".repeat(64),
     },
   };
-  host = await startCatalogHost(Object.values(files), (h) => ({
-    format: "hearth-catalog",
-    version: 1,
-    models: [
-      entry(h, "stories-260k", ["chat"], files.chat, { sha256: true, parameters: 292_800 }),
+  host = await startCatalogHost(Object.values(files), (h) => {
+    const at = (f: HostedFile) => ({ file: f.source, uri: h.uri(f) });
+    return fixtureCatalog([
+      { id: "stories-260k", role: "chat", ...at(files.chat), parameters: 292_800 },
       // No sha256 in the catalog: verified against the hub's x-linked-etag.
-      entry(h, "lab-code-fim", ["completion"], files.fim, {
-        sha256: false,
-        parameters: 1_300_000,
-        fimTemplate: "qwen",
-      }),
-      entry(h, "lab-embedding", ["embedding"], files.embedding, { sha256: true, parameters: 1_200_000 }),
-      entry(h, "lab-reranker", ["rerank"], files.rerank, { sha256: true, parameters: 1_200_000 }),
-    ],
-  }));
+      { id: "lab-code-fim", role: "completion", ...at(files.fim), parameters: 1_300_000, sha256: false },
+      { id: "lab-embedding", role: "embedding", ...at(files.embedding), parameters: 1_200_000 },
+      { id: "lab-reranker", role: "rerank", ...at(files.rerank), parameters: 1_200_000 },
+    ]);
+  });
   // The sidecars this file spawns inherit it: hf: URIs resolve against the loopback host.
   process.env["HF_ENDPOINT"] = host.url;
 }, 60_000);
@@ -58,31 +54,6 @@ afterAll(async () => {
   await host?.close();
   if (work) await fs.rm(work, { recursive: true, force: true });
 });
-
-function entry(
-  h: CatalogHost,
-  id: string,
-  roles: string[],
-  file: HostedFile,
-  o: { sha256: boolean; parameters: number; fimTemplate?: string },
-) {
-  const facts = h.facts(file);
-  return {
-    id,
-    name: `${id} (test fixture)`,
-    roles,
-    uri: h.uri(file),
-    revision: null,
-    sizeBytes: facts.sizeBytes,
-    sha256: o.sha256 ? facts.sha256 : null,
-    license: null,
-    trainedContext: null,
-    parameters: o.parameters,
-    quantization: "F32",
-    ...(o.fimTemplate ? { fimTemplate: o.fimTemplate } : {}),
-    sources: { uri: "test fixture", parameters: "the GGUF header", sizeBytes: "the file", sha256: "the file" },
-  };
-}
 
 describe("first run", () => {
   it("setup/plan reads each catalog file's GGUF header over HTTP (byte ranges) and plans every role", async () => {

@@ -5,70 +5,20 @@
  * embedding and reranker models.
  */
 import * as assert from "node:assert/strict";
-import { createHash } from "node:crypto";
-import { createReadStream, readFileSync, statSync } from "node:fs";
-import http from "node:http";
+import { statSync } from "node:fs";
 import path from "node:path";
 import * as vscode from "vscode";
 import type { SetupOutcome } from "../../../extension/models/setupModels";
 import { hearth, lastMessage } from "./context";
 import { test } from "./harness";
-
-/** A minimal loopback file host (full GET and HEAD): the catalog and the four GGUFs. */
-async function fileHost(files: Record<string, string>, catalog: (url: string) => unknown) {
-  let catalogJson = "";
-  const server = http.createServer((req, res) => {
-    const name = decodeURIComponent((req.url ?? "/").split("?")[0]!.slice(1));
-    if (name === "catalog.json") {
-      res.writeHead(200, { "content-type": "application/json" }).end(catalogJson);
-      return;
-    }
-    const file = files[name];
-    if (!file) return void res.writeHead(404).end();
-    res.writeHead(200, { "content-length": String(statSync(file).size), "content-type": "application/octet-stream" });
-    if (req.method === "HEAD") return void res.end();
-    createReadStream(file).pipe(res);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-  catalogJson = JSON.stringify(catalog(url));
-  return { url, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
-}
+import { fourRoleFixtures } from "../../setup/fixtureCatalog";
 
 test("Set Up Models with a loopback catalog: every role tested, settings written; the chat answers, a FIM suggestion comes, search is hybrid", async () => {
-  const lab = path.dirname(process.env["HEARTH_LAB_FIM_MODEL"]!);
-  const files: Record<string, string> = {
-    "stories260K.gguf": process.env["HEARTH_TEST_MODEL"]!,
-    "lab-fim.gguf": path.join(lab, "hearth-lab-code-fim.gguf"),
-    "lab-embedding.gguf": path.join(lab, "hearth-lab-embedding.gguf"),
-    "lab-reranker.gguf": path.join(lab, "hearth-lab-reranker.gguf"),
-  };
-  const entry = (id: string, role: string, file: string, parameters: number) => ({
-    id,
-    name: `${id} (test fixture)`,
-    roles: [role],
-    uri: "",
-    revision: null,
-    sizeBytes: statSync(files[file]!).size,
-    sha256: createHash("sha256").update(readFileSync(files[file]!)).digest("hex"),
-    license: null,
-    trainedContext: null,
-    parameters,
-    quantization: "F32",
-    ...(role === "completion" ? { fimTemplate: "qwen" } : {}),
-    sources: { uri: "test fixture", parameters: "the header", sizeBytes: "the file", sha256: "the file" },
-    file,
-  });
-  const host = await fileHost(files, (url) => ({
-    format: "hearth-catalog",
-    version: 1,
-    models: [
-      entry("stories-260k", "chat", "stories260K.gguf", 292_800),
-      entry("lab-fim", "completion", "lab-fim.gguf", 1_300_000),
-      entry("lab-embedding", "embedding", "lab-embedding.gguf", 1_200_000),
-      entry("lab-reranker", "rerank", "lab-reranker.gguf", 1_200_000),
-    ].map(({ file, ...e }) => ({ ...e, uri: `${url}/${file}` })),
-  }));
+  const fixtures = fourRoleFixtures(
+    process.env["HEARTH_TEST_MODEL"]!,
+    path.dirname(process.env["HEARTH_LAB_FIM_MODEL"]!),
+  );
+  const host = await fixtures.serve();
   const config = vscode.workspace.getConfiguration("hearth");
   const before = Object.fromEntries(
     ["chat", "completion", "embedding", "rerank"].map((r) => [r, config.inspect(`models.${r}`)?.globalValue]),
