@@ -38,7 +38,7 @@ export class HearthError extends Error {
       const e = error as {
         code: unknown;
         message: unknown;
-        data?: { hint?: unknown; promptTokens?: unknown; contextTokens?: unknown };
+        data?: { hint?: unknown; promptTokens?: unknown; contextTokens?: unknown; field?: unknown };
       };
       if (typeof e.code === "number") {
         const hint = typeof e.data?.hint === "string" ? e.data.hint : undefined;
@@ -48,6 +48,7 @@ export class HearthError extends Error {
         return new HearthError(e.code, String(e.message), hint, {
           ...(promptTokens !== undefined ? { promptTokens } : {}),
           ...(contextTokens !== undefined ? { contextTokens } : {}),
+          ...(typeof e.data?.field === "string" ? { field: e.data.field.slice(0, 200) } : {}),
         });
       }
     }

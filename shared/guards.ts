@@ -68,7 +68,9 @@ const ajv = new Ajv({ allErrors: false, strict: false, verbose: true });
 ajv.addKeyword({ keyword: "expected", schemaType: ["string", "object"] });
 
 function fail(field: string, expected: string): never {
-  throw new HearthError(ErrorCodes.InvalidParams, `Invalid params: '${field}' must be ${expected}.`);
+  throw new HearthError(ErrorCodes.InvalidParams, `Invalid params: '${field}' must be ${expected}.`, undefined, {
+    field,
+  });
 }
 
 /** A JSON pointer (`/messages/0/content`) as the guards name fields (`messages[0].content`). */

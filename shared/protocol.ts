@@ -963,4 +963,6 @@ export interface ErrorData {
   /** PromptTooLong: the prompt's tokens and the context window's, when counted (llama-server's `n_prompt_tokens`, `n_ctx`). */
   promptTokens?: number;
   contextTokens?: number;
+  /** InvalidParams: the parameter at fault, as the guards name it (`messages[0].content`). */
+  field?: string;
 }

@@ -16,7 +16,8 @@ import {
 } from "../../shared/protocol";
 import type { SidecarApi } from "../sidecar/SidecarApi";
 import { ServeMetrics } from "./metrics";
-import { ApiError, badRequest, fromHearthError } from "./openaiErrors";
+import { checkJsonSchema } from "../../shared/guards";
+import { ApiError, badRequest, checkClientField, fromHearthError } from "./openaiErrors";
 import * as schemas from "./schemas";
 import { chatTools, openAiToolCall, toolTurnText } from "./tools";
 
@@ -1038,13 +1039,18 @@ function chatMessages(input: schemas.ChatBody["messages"]): { system: string; me
   return { system: system.join("\n\n"), messages };
 }
 
-/** A JSON schema from `response_format` (`json_schema`), or undefined for text. */
+/**
+ * A JSON schema from `response_format` (`json_schema`), or undefined for text.
+ * @throws ApiError 400 naming `response_format.json_schema.schema` for a schema over the bounds (size, depth, enum).
+ */
 function responseSchemaOf(format: schemas.ChatBody["response_format"]): object | undefined {
   if (!format || format.type === "text") return undefined;
   if (format.type === "json_schema") {
     if (!format.json_schema?.schema)
       throw badRequest("'json_schema.schema' is required.", "response_format.json_schema.schema");
-    return format.json_schema.schema;
+    const schema = format.json_schema.schema;
+    checkClientField(() => checkJsonSchema(schema, "response_format.json_schema.schema"));
+    return schema;
   }
   // Any JSON object, enforced by a grammar (llama-server's json_object is the same).
   return { type: "object", additionalProperties: true };

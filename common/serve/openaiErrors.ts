@@ -36,6 +36,22 @@ export function badRequest(message: string, param: string | null = null, code: s
 }
 
 /**
+ * Runs one of the shared guards (`shared/guards.ts`) on a part of the client's request and turns its refusal into a
+ * 400 naming the client's field (the guard is given the client's name for it, e.g.
+ * `response_format.json_schema.schema`), so the client never reads the sidecar's own parameter names.
+ * @throws ApiError 400 with `param` set to the field the guard named.
+ */
+export function checkClientField(check: () => void): void {
+  try {
+    check();
+  } catch (error) {
+    const e = HearthError.from(error);
+    if (e.code !== ErrorCodes.InvalidParams) throw error;
+    throw badRequest(e.message.replace(/^Invalid params: /, ""), e.facts.field ?? null);
+  }
+}
+
+/**
  * The HTTP face of a sidecar error: invalid params 400, a prompt over the context 400
  * `context_length_exceeded`, no model for the role 503 (retry after a load), model not found 404, something
  * the model cannot do 501, a remote engine that failed 502, a sidecar that died 503, anything else 500. The

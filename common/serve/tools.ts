@@ -1,5 +1,6 @@
 import type { ChatSendParams, ChatTool, ChatToolCall } from "../../shared/protocol";
-import { badRequest } from "./openaiErrors";
+import { checkSchemaBounds } from "../../shared/guards";
+import { badRequest, checkClientField } from "./openaiErrors";
 
 /** An OpenAI function tool as a request lists it. */
 export interface FunctionTool {
@@ -19,7 +20,8 @@ export interface ToolCall {
  * grammar built from these schemas — `sidecar/engines/toolCalling.ts`).
  * @param choice `tool_choice`: "auto" (default), "required", or `{type: "function", function: {name}}`.
  * @returns undefined for `tool_choice` "none" (the tools are ignored).
- * @throws ApiError 400 naming the field: a tool without a name, a forced tool that is not listed, a bad choice.
+ * @throws ApiError 400 naming the field: a tool without a name, parameters over the schema bounds, a forced tool that
+ *   is not listed, a bad choice.
  */
 export function chatTools(
   tools: unknown[],
@@ -35,6 +37,8 @@ export function chatTools(
     if (parameters !== undefined && (typeof parameters !== "object" || !parameters)) {
       throw badRequest("A tool's parameters must be a JSON schema object.", `tools[${i}].function.parameters`);
     }
+    // The sidecar's own bounds (size, depth, enum length), named by the client's field.
+    if (parameters) checkClientField(() => checkSchemaBounds(parameters, `tools[${i}].function.parameters`));
     return {
       name: tool.function.name,
       ...(tool.function.description ? { description: tool.function.description } : {}),

@@ -152,6 +152,20 @@ describe("fault suite: hearth serve against DNS rebinding and shared request ids
     });
     expect(schema.status).toBe(400);
     expect(schema.json.error.message).toMatch(/must be at most 32 levels deep/);
+    // The client's own names, never the sidecar's (`responseSchema`, `tools[0].parameters`).
+    expect(schema.json.error.message).toMatch(/^'response_format\.json_schema\.schema(\.properties\.a)+' must/);
+    expect(schema.json.error.param).toMatch(/^response_format\.json_schema\.schema\.properties/);
+    const enumValues = Array.from({ length: 1001 }, (_, i) => `v${i}`);
+    const toolEnum = await post({
+      messages: [{ role: "user", content: "hi" }],
+      max_tokens: 1,
+      tools: [{ type: "function", function: { name: "pick", parameters: { properties: { x: { enum: enumValues } } } } }],
+    });
+    expect(toolEnum.status).toBe(400);
+    expect(toolEnum.json.error).toMatchObject({
+      message: "'tools[0].function.parameters.properties.x.enum' must be at most 1000 values.",
+      param: "tools[0].function.parameters.properties.x.enum",
+    });
   });
 
   it("two requests with the same x-request-id each get their own answer, as they would alone", async () => {
