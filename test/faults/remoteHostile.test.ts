@@ -19,15 +19,20 @@ describe("fault suite: a misbehaving remote engine cannot hold or grow the sidec
   let base: string;
   let chat: Handler = () => {};
   const open = new Set<http.ServerResponse>();
+  const silent: string[] = [];
 
   beforeAll(async () => {
     server = http.createServer((req, res) => {
       open.add(res);
       res.on("close", () => open.delete(res));
-      if (req.url?.startsWith("/v1/models")) {
+      if (req.url?.startsWith("/silent/")) {
+        silent.push(req.url);
+        return; // accepts, never answers (held in `open`, destroyed at the end)
+      }
+      if (/^(\/redirect)?\/v1\/models/.test(req.url ?? "")) {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify({ data: [{ id: "m", max_model_len: 2048 }] }));
-      } else if (req.url?.startsWith("/redirect/")) {
+      } else if (req.url?.startsWith("/redirect/v1/chat/")) {
         res.writeHead(307, { location: "http://attacker.example/v1/chat/completions" });
         res.end();
       } else chat(req, res);
@@ -80,7 +85,7 @@ describe("fault suite: a misbehaving remote engine cannot hold or grow the sidec
 
   it("a redirect is not followed: the error names where it pointed", async () => {
     chat = (_req, res) => res.writeHead(500).end();
-    await load(`${base}/redirect`);
+    await load(`${base}/redirect`); // its model list answers; its chat route redirects
     const error = await errorOf(send());
     expect(error.code).toBe(ErrorCodes.EngineUnavailable);
     expect(error.message).toMatch(
@@ -114,5 +119,14 @@ describe("fault suite: a misbehaving remote engine cannot hold or grow the sidec
     const error = await errorOf(send());
     expect(error.code).toBe(ErrorCodes.EngineUnavailable);
     expect(error.message).toMatch(/answered the chat request with a web page \(HTML\), not its API/);
+  });
+
+  it("an engine that never answers its model list fails the load with that, not after every later call (issue 31, m18)", async () => {
+    silent.length = 0;
+    const error = await errorOf(load(`${base}/silent`));
+    expect(error.code).toBe(ErrorCodes.EngineUnavailable);
+    expect(error.message).toMatch(/did not answer the model list request within 2 s/);
+    // Nothing after the model list was asked: the load stopped at the first silence.
+    expect(silent).toEqual(["/silent/v1/models"]);
   });
 });

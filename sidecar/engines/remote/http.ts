@@ -53,6 +53,22 @@ export function shownUrl(url: string): string {
   }
 }
 
+/**
+ * An optional metadata answer: undefined when the engine has no such route or answers it oddly, but a refused
+ * key, a cancel, or an engine that does not answer at all (EngineUnavailable: a timeout, a refused connection, a
+ * web page instead of its API) fails the load.
+ */
+export async function optionalAnswer<T>(answer: Promise<T>): Promise<T | undefined> {
+  try {
+    return await answer;
+  } catch (error) {
+    const code = (error as HearthError).code;
+    if (code === ErrorCodes.EngineAuth || code === ErrorCodes.Cancelled || code === ErrorCodes.EngineUnavailable)
+      throw error;
+    return undefined;
+  }
+}
+
 /** A JSON error body as the OpenAI-compatible servers send it: `{error: {message, type, n_prompt_tokens, n_ctx}}`. */
 interface ErrorBody {
   error?: { message?: string; type?: string; code?: unknown; n_prompt_tokens?: number; n_ctx?: number } | string;

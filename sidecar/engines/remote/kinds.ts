@@ -6,7 +6,7 @@
  */
 import type { EngineKind } from "../../../shared/protocol";
 import { fimTemplateFor, type FimTemplate } from "./fimTemplates";
-import type { EngineHttp } from "./http";
+import { optionalAnswer, type EngineHttp } from "./http";
 
 /** One model of `/v1/models` as the OpenAI-compatible servers list it (vLLM adds `max_model_len`, llama-server `meta`). */
 export interface OpenAiModel {
@@ -61,11 +61,11 @@ export interface EngineKindRow {
  * @returns undefined when the model is not loaded or the server is older.
  */
 async function lmStudioLoadedContext(http: EngineHttp, id: string, signal?: AbortSignal): Promise<number | undefined> {
-  const v1 = await http
-    .json<{
+  const v1 = await optionalAnswer(
+    http.json<{
       models?: Array<{ key?: string; loaded_instances?: Array<{ id?: string; config?: { context_length?: number } }> }>;
-    }>("/api/v1/models", undefined, signal, "models")
-    .catch(() => undefined);
+    }>("/api/v1/models", undefined, signal, "models"),
+  );
   return v1?.models
     ?.flatMap((m) => (m.loaded_instances ?? []).map((i) => ({ key: m.key, ...i })))
     .find((i) => i.id === id || i.key === id)?.config?.context_length;
@@ -82,9 +82,9 @@ export const ENGINE_KINDS_TABLE: Record<EngineKind, EngineKindRow> = {
   "llama-server": {
     label: "llama-server",
     async allocatedContext(http, _model, signal) {
-      const props = await http
-        .json<{ default_generation_settings?: { n_ctx?: number } }>("/props", undefined, signal, "props")
-        .catch(() => undefined);
+      const props = await optionalAnswer(
+        http.json<{ default_generation_settings?: { n_ctx?: number } }>("/props", undefined, signal, "props"),
+      );
       return props?.default_generation_settings?.n_ctx || undefined;
     },
     fimRoute: async () => ({ kind: "infill" }),
@@ -99,14 +99,14 @@ export const ENGINE_KINDS_TABLE: Record<EngineKind, EngineKindRow> = {
     async allocatedContext(http, model, signal) {
       if (!model) return undefined;
       // What Ollama allocated for the model when it is loaded (`/api/show` would give the trained maximum).
-      const ps = await http
-        .json<{ models?: Array<{ name?: string; model?: string; context_length?: number }> }>(
+      const ps = await optionalAnswer(
+        http.json<{ models?: Array<{ name?: string; model?: string; context_length?: number }> }>(
           "/api/ps",
           undefined,
           signal,
           "running models",
-        )
-        .catch(() => undefined);
+        ),
+      );
       return ps?.models?.find((m) => m.name === model.id || m.model === model.id)?.context_length || undefined;
     },
     async listModels(http, signal) {
@@ -122,9 +122,9 @@ export const ENGINE_KINDS_TABLE: Record<EngineKind, EngineKindRow> = {
       }));
     },
     async fimRoute(http, model, signal) {
-      const show = await http
-        .json<{ capabilities?: string[] }>("/api/show", { model }, signal, "model details")
-        .catch(() => undefined);
+      const show = await optionalAnswer(
+        http.json<{ capabilities?: string[] }>("/api/show", { model }, signal, "model details"),
+      );
       if (show?.capabilities?.includes("insert")) return { kind: "ollama-suffix" };
       const template = fimTemplateFor(model);
       return template ? { kind: "ollama-raw", template } : undefined;

@@ -5,9 +5,16 @@ import { RemoteChat } from "./chat";
 import { detectEngineKind } from "./detect";
 import { RemoteEmbedding } from "./embedding";
 import { chooseFimRoute, RemoteFim } from "./fim";
-import { DEFAULT_HTTP_LIMITS, EngineHttp, type HttpLimits } from "./http";
+import { DEFAULT_HTTP_LIMITS, EngineHttp, optionalAnswer, type HttpLimits } from "./http";
 import { ENGINE_KINDS_TABLE, type OpenAiModels } from "./kinds";
 import { RemoteRerank } from "./rerank";
+
+/**
+ * How long a load waits for one of the engine's metadata answers (model list, `/props`, `/api/ps`), ms: they are
+ * answered at once by a working engine, so a stuck one fails the load in seconds, not after a request's full
+ * first-byte limit per call (issue 31 m18: a `hearth complete --engine-url` against a stuck engine waited minutes).
+ */
+export const METADATA_TIMEOUT_MS = 10_000;
 
 /**
  * Connect a role to a remote engine: detect its kind, resolve the model id (an empty one means the engine's
@@ -26,14 +33,12 @@ export async function loadRemote(
   const kind = engine.kind ?? (await detectEngineKind(engine, signal));
   const row = ENGINE_KINDS_TABLE[kind];
   const http = new EngineHttp(engine, limits);
-  // The model list is optional (some servers have none), but a refused key or a cancel is not.
-  const listed = await http
-    .json<OpenAiModels>("/v1/models", undefined, signal, "model list")
-    .catch((error: unknown) => {
-      const code = (error as HearthError).code;
-      if (code === ErrorCodes.EngineAuth || code === ErrorCodes.Cancelled) throw error;
-      return undefined;
-    });
+  const metadata = new EngineHttp(engine, {
+    ...limits,
+    firstByteMs: Math.min(limits.firstByteMs, METADATA_TIMEOUT_MS),
+  });
+  // The model list is optional (some servers have none), but a refused key, a cancel or silence is not.
+  const listed = await optionalAnswer(metadata.json<OpenAiModels>("/v1/models", undefined, signal, "model list"));
   const ids = listed?.data?.map((m) => m.id) ?? [];
   let model = params.model.uri;
   if (!model) {
@@ -61,7 +66,7 @@ export async function loadRemote(
   // The context window the engine allocated at run time (not the trained maximum); Ollama's default num_ctx,
   // and a safe guess elsewhere, when it does not say.
   const contextSize =
-    (await row.allocatedContext(http, entry, signal)) ?? entry?.max_model_len ?? params.contextSize ?? 4096;
+    (await row.allocatedContext(metadata, entry, signal)) ?? entry?.max_model_len ?? params.contextSize ?? 4096;
   const info: ModelInfo = {
     role: params.role,
     path: `${http.url}#${model}`,
