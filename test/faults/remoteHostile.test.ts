@@ -83,6 +83,27 @@ describe("fault suite: a misbehaving remote engine cannot hold or grow the sidec
     expect(Date.now() - started).toBeLessThan(15_000);
   });
 
+  it("an engine that keeps sending empty events is stopped after about max_tokens worth of time (issue 31, M10)", async () => {
+    chat = (_req, res) => {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      // Data (so the idle limit never fires) without a token or an end: a stuck engine or a looping proxy.
+      const empty = `data: ${JSON.stringify({ choices: [{ index: 0, delta: {} }] })}\n\n`;
+      const timer = setInterval(() => (res.destroyed ? clearInterval(timer) : res.write(empty)), 100);
+      setTimeout(() => clearInterval(timer), 20_000);
+    };
+    await load(base);
+    const error = await errorOf(
+      sidecar.request("chat/send", {
+        streamId: "remote",
+        messages: [{ role: "user", content: "hi" }],
+        params: { maxTokens: 1 },
+      }),
+    );
+    expect(error.code).toBe(ErrorCodes.EngineUnavailable);
+    // 2 s first-byte limit + 1 token × 2 s, not the 30 min overall limit.
+    expect(error.message).toMatch(/was still sending the chat answer after 4 s; it was stopped there/);
+  });
+
   it("a redirect is not followed: the error names where it pointed", async () => {
     chat = (_req, res) => res.writeHead(500).end();
     await load(`${base}/redirect`); // its model list answers; its chat route redirects

@@ -145,7 +145,9 @@ export class RemoteChat implements ChatEngine {
     let usage: ChatChunk["usage"];
     let stopReason: StopReason;
     try {
-      for await (const data of this.http.events("/v1/chat/completions", body, signal, "chat")) {
+      for await (const data of this.http.events("/v1/chat/completions", body, signal, "chat", {
+        maxTokens: gen.maxTokens,
+      })) {
         let chunk: ChatChunk;
         try {
           chunk = JSON.parse(data) as ChatChunk;

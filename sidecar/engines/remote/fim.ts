@@ -146,7 +146,7 @@ export class RemoteFim implements FimEngine {
       // llama-server ends the stream with an event whose `stop` is true (no [DONE]); a JSON string value cannot
       // hold an unescaped `"stop":true`, so the test on the raw text is exact.
       const last = (data: string) => data.includes('"stop":true');
-      for await (const data of this.http.events("/infill", body, fim.signal, what, { last })) {
+      for await (const data of this.http.events("/infill", body, fim.signal, what, { last, maxTokens })) {
         const a = parseEvent<InfillAnswer & { stop?: boolean }>(data);
         if (!a) continue;
         // Every event counts the prompt and the tokens so far: an answer Hearth stops early still has them.
@@ -178,7 +178,11 @@ export class RemoteFim implements FimEngine {
         options: { num_predict: maxTokens, temperature: 0, stop: [...(raw ? route.template.stop : []), ...newline] },
       };
       const last = (data: string) => data.includes('"done":true');
-      for await (const data of this.http.events("/api/generate", body, fim.signal, what, { framing: "ndjson", last })) {
+      for await (const data of this.http.events("/api/generate", body, fim.signal, what, {
+        framing: "ndjson",
+        last,
+        maxTokens,
+      })) {
         const a = parseEvent<{
           response?: string;
           done?: boolean;
@@ -209,7 +213,7 @@ export class RemoteFim implements FimEngine {
       stream_options: { include_usage: true },
       stop: [...route.template.stop, ...newline],
     };
-    for await (const data of this.http.events("/v1/completions", body, fim.signal, what)) {
+    for await (const data of this.http.events("/v1/completions", body, fim.signal, what, { maxTokens })) {
       const a = parseEvent<{
         choices?: Array<{ text?: string; finish_reason?: string | null }>;
         usage?: { prompt_tokens?: number; completion_tokens?: number };
@@ -270,7 +274,9 @@ export class RemoteFim implements FimEngine {
     let usage: { prompt_tokens?: number; completion_tokens?: number } | undefined;
     let stopReason: CompleteResult["stopReason"];
     try {
-      for await (const data of this.http.events("/v1/completions", body, signal, "completion")) {
+      for await (const data of this.http.events("/v1/completions", body, signal, "completion", {
+        maxTokens: body.max_tokens,
+      })) {
         const a = parseEvent<{
           choices?: Array<{ text?: string; finish_reason?: string | null }>;
           usage?: { prompt_tokens?: number; completion_tokens?: number };

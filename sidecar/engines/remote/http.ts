@@ -22,6 +22,11 @@ export interface HttpLimits {
   maxRetryDelayMs: number;
   /** A stream ends with an error after this long in all, ms, however it keeps sending. */
   streamMs: number;
+  /**
+   * With the answer's `max_tokens` known, a stream also ends after the first-byte limit plus this much per token,
+   * ms (the slowest engine worth waiting for: 2 000 is half a token a second), whichever limit comes first.
+   */
+  msPerToken: number;
   /** Bytes of one JSON answer (after decompression) at most. */
   maxJsonBytes: number;
   /** Bytes of one stream event or line at most (an SSE line that never ends, an endless NDJSON line). */
@@ -33,6 +38,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = {
   attempts: 3,
   maxRetryDelayMs: 10_000,
   streamMs: 30 * 60_000,
+  msPerToken: 2_000,
   maxJsonBytes: 64 * 1024 * 1024,
   maxEventBytes: 4 * 1024 * 1024,
 };
@@ -218,15 +224,21 @@ export class EngineHttp {
    * API) each non-empty line. The stream has ended properly at `[DONE]`, or at the event for which `last` says so
    * (llama-server's `/infill` and `/completion` send no `[DONE]`, their last event has `stop: true`). A stream
    * that closes before that, or whose next chunk takes longer than the first-byte limit, ends with
-   * EngineUnavailable; a consumer that stops early (a `return` in its loop) cancels the HTTP request.
+   * EngineUnavailable; a consumer that stops early (a `return` in its loop) cancels the HTTP request. With
+   * `maxTokens`, the stream's time limit is about that many tokens' worth (see {@link HttpLimits.msPerToken}), so
+   * an engine that keeps sending events without ending the answer is stopped long before the overall limit.
    */
   async *events(
     path: string,
     body: unknown,
     signal: AbortSignal,
     what: string,
-    options: { framing?: "sse" | "ndjson"; last?: (data: string) => boolean } = {},
+    options: { framing?: "sse" | "ndjson"; last?: (data: string) => boolean; maxTokens?: number | undefined } = {},
   ): AsyncGenerator<string> {
+    const streamMs =
+      options.maxTokens !== undefined && options.maxTokens > 0
+        ? Math.min(this.limits.streamMs, this.limits.firstByteMs + options.maxTokens * this.limits.msPerToken)
+        : this.limits.streamMs;
     const response = await this.fetch("POST", path, body, signal, what);
     if (!response.body) return;
     const queue: string[] = [];
@@ -263,17 +275,17 @@ export class EngineHttp {
     try {
       while (!done) {
         const now = performance.now();
-        if (now - started > this.limits.streamMs) {
+        if (now - started > streamMs) {
           throw new HearthError(
             ErrorCodes.EngineUnavailable,
-            `The engine at ${this.url} was still sending the ${what} answer after ${Math.round(this.limits.streamMs / 1000)} s; it was stopped there.`,
+            `The engine at ${this.url} was still sending the ${what} answer after ${Math.round(streamMs / 1000)} s; it was stopped there.`,
             "The text so far is kept; ask for a shorter answer (max tokens), or check the server.",
           );
         }
         const idleLeft = Math.max(1, this.limits.firstByteMs - (now - lastDataAt));
-        const chunk = await readWithin(reader, Math.min(idleLeft, this.limits.streamMs - (now - started)), signal);
+        const chunk = await readWithin(reader, Math.min(idleLeft, streamMs - (now - started)), signal);
         if (chunk === "timeout") {
-          if (performance.now() - started >= this.limits.streamMs) continue; // the overall limit, above
+          if (performance.now() - started >= streamMs) continue; // the overall limit, above
           throw new HearthError(
             ErrorCodes.EngineUnavailable,
             `The engine at ${this.url} stopped sending the ${what} answer (no data for ${this.limits.firstByteMs / 1000} s).`,
