@@ -51,15 +51,27 @@ export class ActionController implements vscode.Disposable {
   ) {
     const watcher = vscode.workspace.createFileSystemWatcher("**/.hearth/prompts/*.md");
     const reset = () => (this.cache = undefined);
-    this.disposables.push(watcher, watcher.onDidChange(reset), watcher.onDidCreate(reset), watcher.onDidDelete(reset));
+    this.disposables.push(
+      watcher,
+      watcher.onDidChange(reset),
+      watcher.onDidCreate(reset),
+      watcher.onDidDelete(reset),
+      // Trusting the workspace brings its prompt files in.
+      vscode.workspace.onDidGrantWorkspaceTrust(reset),
+    );
   }
 
+  /** The workspace's prompt folder; none in an untrusted workspace (a cloned repository's prompts are not used). */
   private promptsDir(): vscode.Uri | undefined {
+    if (!vscode.workspace.isTrusted) return undefined;
     const folder = vscode.workspace.workspaceFolders?.[0];
     return folder ? vscode.Uri.joinPath(folder.uri, ".hearth", "prompts") : undefined;
   }
 
-  /** Built-in prompts merged with the workspace's prompt files (re-read when one changes). Errors are logged. */
+  /**
+   * Built-in prompts merged with the workspace's prompt files (re-read when one changes; only in a trusted
+   * workspace). Errors are logged.
+   */
   prompts(): Promise<{ prompts: PromptSpec[]; errors: PromptFileError[] }> {
     this.cache ??= (async () => {
       const dir = this.promptsDir();

@@ -159,7 +159,9 @@ describe("fault suite: hearth serve against DNS rebinding and shared request ids
     const toolEnum = await post({
       messages: [{ role: "user", content: "hi" }],
       max_tokens: 1,
-      tools: [{ type: "function", function: { name: "pick", parameters: { properties: { x: { enum: enumValues } } } } }],
+      tools: [
+        { type: "function", function: { name: "pick", parameters: { properties: { x: { enum: enumValues } } } } },
+      ],
     });
     expect(toolEnum.status).toBe(400);
     expect(toolEnum.json.error).toMatchObject({

@@ -2,7 +2,7 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { contributes } from "../../package.json";
+import packageJson, { contributes } from "../../package.json";
 import { SETTINGS, settingDefault } from "../../shared/settings";
 import { REPO_ROOT } from "../testModels";
 
@@ -45,6 +45,30 @@ describe("settings: package.json is the one definition", () => {
       }
       expect(s.description, `${s.name} has no description`).not.toBe("");
     }
+  });
+
+  it("in Restricted Mode a workspace's values of the settings that pick models, prompts or tools are ignored", () => {
+    // VS Code reads the user's value of a restricted configuration in an untrusted workspace (issue 31, M11).
+    const trust = (
+      packageJson as unknown as {
+        capabilities: { untrustedWorkspaces: { supported: unknown; restrictedConfigurations: string[] } };
+      }
+    ).capabilities.untrustedWorkspaces;
+    expect(trust.supported).toBe("limited");
+    const names = new Set(SETTINGS.map((s) => s.name));
+    for (const name of trust.restrictedConfigurations) expect(names.has(name), name).toBe(true);
+    expect(trust.restrictedConfigurations).toEqual(
+      expect.arrayContaining([
+        "hearth.models.chat",
+        "hearth.models.completion",
+        "hearth.models.embedding",
+        "hearth.models.rerank",
+        "hearth.models.folder",
+        "hearth.models.allowDownload",
+        "hearth.chat.systemPrompt",
+        "hearth.agent.otherTools",
+      ]),
+    );
   });
 
   it("settings that send code elsewhere or pre-approve commands cannot be set by a workspace (machine scope)", () => {
