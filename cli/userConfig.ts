@@ -82,6 +82,7 @@ const ROLE_FLAGS: Record<ModelRole, { model: string; engineUrl: string }> = {
   completion: { model: "model", engineUrl: "engine-url" },
   embedding: { model: "embedding-model", engineUrl: "embedding-engine-url" },
   rerank: { model: "rerank-model", engineUrl: "rerank-engine-url" },
+  nes: { model: "model", engineUrl: "engine-url" },
 };
 
 /**

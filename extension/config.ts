@@ -1,6 +1,13 @@
 import * as vscode from "vscode";
 import { settingDefault, type SettingKey, type SettingValue } from "../shared/settings";
-import type { GenerationParams, GpuSetting, ModelRole, SearchMode, FusionMethod } from "../shared/protocol";
+import type {
+  GenerationParams,
+  GpuSetting,
+  ModelRole,
+  NesFormat,
+  SearchMode,
+  FusionMethod,
+} from "../shared/protocol";
 
 /** Typed view of the `hearth.*` settings. Read fresh each time: settings can change at any moment. */
 export interface HearthConfig {
@@ -54,6 +61,14 @@ export interface HearthConfig {
     contextSize: number;
     contextTokens: number;
   };
+  /** Next-edit suggestions (`hearth.nes.*`); off without `models.nes` / `engines.nes`. */
+  nes: {
+    enabled: boolean;
+    format: NesFormat | "auto";
+    debounceMs: number;
+    contextSize: number;
+    timeBudgetMs: number;
+  };
 }
 
 /** The `hearth.*` settings now; defaults come from package.json (`common/settings.ts`). */
@@ -67,6 +82,7 @@ export function readConfig(): HearthConfig {
       completion: get("models.completion").trim(),
       embedding: get("models.embedding").trim(),
       rerank: get("models.rerank").trim(),
+      nes: get("models.nes").trim(),
       folder: get("models.folder").trim(),
       allowDownload: get("models.allowDownload"),
       catalog: get("setup.catalog").trim(),
@@ -76,6 +92,7 @@ export function readConfig(): HearthConfig {
       completion: get("engines.completion").trim(),
       embedding: get("engines.embedding").trim(),
       rerank: get("engines.rerank").trim(),
+      nes: get("engines.nes").trim(),
     },
     gpu: get("gpu") as GpuSetting,
     threads: get("threads"),
@@ -126,6 +143,13 @@ export function readConfig(): HearthConfig {
       debounceMs: get("completion.debounceMs"),
       contextSize: get("completion.contextSize"),
       contextTokens: get("completion.contextTokens"),
+    },
+    nes: {
+      enabled: get("nes.enabled"),
+      format: get("nes.format") as NesFormat | "auto",
+      debounceMs: get("nes.debounceMs"),
+      contextSize: get("nes.contextSize"),
+      timeBudgetMs: get("nes.timeBudgetMs"),
     },
   };
 }

@@ -19,6 +19,7 @@ import {
   MAX_DISCOVER_PORTS,
   MAX_EMBED_TEXTS,
   MODEL_ROLES,
+  NES_FORMATS,
   SEARCH_MODES,
   type ChatSendParams,
   type ChatTool,
@@ -41,6 +42,7 @@ import {
   type ModelLoadParams,
   type ModelRole,
   type ModelSpec,
+  type NesPredictParams,
   type RerankParams,
   type RuntimeConfigureParams,
   type TokenizeParams,
@@ -472,6 +474,59 @@ const checkComplete = checker<CompleteParams>(
 /** Checks `completion/complete` params. */
 export function parseCompleteParams(value: unknown): CompleteParams {
   return checkComplete(value);
+}
+
+/** Characters of the document one `nes/predict` request may carry (a source file; larger ones get no next edit). */
+export const MAX_NES_DOCUMENT_CHARS = 1024 * 1024;
+/** Recent edits one `nes/predict` request may carry, and characters of each side of one. */
+export const MAX_NES_EVENTS = 32;
+export const MAX_NES_EVENT_CHARS = 16 * 1024;
+
+const boundedText = (max: number) => ({
+  type: "string",
+  maxLength: max,
+  expected: `a string of at most ${max.toLocaleString("en")} characters`,
+});
+
+const checkNesPredict = checker<NesPredictParams>(
+  object(
+    "an object {path, text, line, column, history?, original?, format?, windowRadius?, maxTokens?, timeBudgetMs?, speculate?, streamId?}",
+    {
+      streamId: string,
+      path: { ...boundedText(4096), minLength: 1 },
+      text: boundedText(MAX_NES_DOCUMENT_CHARS),
+      line: { type: "integer", minimum: 0, maximum: 1 << 24, expected: "a 0-based line number" },
+      column: { type: "integer", minimum: 0, maximum: 1 << 24, expected: "a 0-based column" },
+      history: {
+        type: "array",
+        maxItems: MAX_NES_EVENTS,
+        items: object(
+          "an object {path, original, updated, line?, at?}",
+          {
+            path: boundedText(4096),
+            original: boundedText(MAX_NES_EVENT_CHARS),
+            updated: boundedText(MAX_NES_EVENT_CHARS),
+            line: { type: "integer", minimum: 0, maximum: 1 << 24, expected: "a 0-based line number" },
+            at: number(0, Number.MAX_SAFE_INTEGER),
+          },
+          ["path", "original", "updated"],
+        ),
+        expected: { default: "an array of edits", maxItems: `at most ${MAX_NES_EVENTS} edits` },
+      },
+      original: boundedText(MAX_NES_DOCUMENT_CHARS),
+      format: oneOf([...NES_FORMATS, "auto"]),
+      windowRadius: { type: "integer", minimum: 1, maximum: 200, expected: "an integer in [1, 200]" },
+      maxTokens: { type: "integer", minimum: 1, maximum: 8192, expected: "an integer in [1, 8192]" },
+      timeBudgetMs: number(1, 120_000),
+      speculate: boolean,
+    },
+    ["path", "text", "line", "column"],
+  ),
+);
+
+/** Checks `nes/predict` params. Throws HearthError(InvalidParams) naming the field. */
+export function parseNesPredictParams(value: unknown): NesPredictParams {
+  return checkNesPredict(value);
 }
 
 /** Checks `completion/infill` params. */

@@ -80,9 +80,12 @@ export const ErrorCodes = {
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 
-/** Roles a model can be loaded for: chat, FIM completion, embedding (code search), rerank (code search). */
-export type ModelRole = "chat" | "completion" | "embedding" | "rerank";
-export const MODEL_ROLES: readonly ModelRole[] = ["chat", "completion", "embedding", "rerank"];
+/**
+ * Roles a model can be loaded for: chat, FIM completion, embedding (code search), rerank (code search), and `nes`
+ * (next-edit suggestions: a model that rewrites the window around the cursor from the recent edits).
+ */
+export type ModelRole = "chat" | "completion" | "embedding" | "rerank" | "nes";
+export const MODEL_ROLES: readonly ModelRole[] = ["chat", "completion", "embedding", "rerank", "nes"];
 
 /** GPU backend choice; `off` forces CPU. Maps to node-llama-cpp's `getLlama({gpu})`. */
 export type GpuSetting = "auto" | "cuda" | "vulkan" | "metal" | "off";
@@ -473,6 +476,93 @@ export interface CompleteResult {
   stoppingWord?: string;
   usage: { promptTokens: number; completionTokens: number };
   timings: { totalMs: number; ttftMs: number };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Next-edit suggestions
+
+/** The prompt formats of next-edit models (`sidecar/nes/formats/`); `auto` picks one from the model's name. */
+export type NesFormat = "sweep" | "zeta" | "zeta2" | "generic";
+export const NES_FORMATS: readonly NesFormat[] = ["sweep", "zeta", "zeta2", "generic"];
+
+/**
+ * One recent edit of a file, as the editor saw it: the lines it touched before and after (a small hunk with a few
+ * lines of context, not the whole file), with when it was made.
+ */
+export interface NesEditEvent {
+  /** The file's path relative to the workspace, `/`-separated (what the prompt shows). */
+  path: string;
+  /** The hunk's text before the edit, whole lines. */
+  original: string;
+  /** The same hunk after the edit. */
+  updated: string;
+  /** 0-based first line of the hunk in the file after the edit. */
+  line?: number;
+  /** When it was made, ms since the epoch. */
+  at?: number;
+}
+
+/**
+ * `nes/predict` — client → sidecar: the next edit the user is about to make, predicted by the `nes` role's model
+ * from the file, the cursor and the recent edits. The model rewrites a window of lines around the cursor; the
+ * answer is the rewrite's difference from the window, or none.
+ */
+export interface NesPredictParams {
+  /** Streamed as `chat/delta` notifications of this id when given (the rewritten window as it comes). */
+  streamId?: string;
+  /** The file's path relative to the workspace, `/`-separated. */
+  path: string;
+  /** The whole document as it is now. */
+  text: string;
+  /** 0-based cursor line and UTF-16 column. */
+  line: number;
+  column: number;
+  /** Recent edits, oldest first (the last is the one just made). At most 32. */
+  history?: NesEditEvent[];
+  /** The window's text before the last edit (Sweep's `original/` block); the current window when absent. */
+  original?: string;
+  /** The prompt format; default (`auto`): the model family's, `generic` for an unknown family. */
+  format?: NesFormat | "auto";
+  /** Lines of the window above and below the cursor line (default 10: Sweep's fixed 21-line window). */
+  windowRadius?: number;
+  /** Tokens to generate at most (default: enough for the window, 512 at most). */
+  maxTokens?: number;
+  /** Stop generating after this long, ms, and answer "no edit" (default 5 000). */
+  timeBudgetMs?: number;
+  /** Draft tokens from the window itself (prompt lookup) on the embedded engine (default true). */
+  speculate?: boolean;
+}
+
+/** A predicted edit: replace lines `[startLine, endLine)` of the document with `text` (whole lines). */
+export interface NesEdit {
+  startLine: number;
+  /** Exclusive; equal to `startLine` for a pure insertion. */
+  endLine: number;
+  /** The new lines, each ending with a newline (empty for a deletion). */
+  text: string;
+}
+
+export interface NesPredictResult {
+  /**
+   * The edit, narrowed to the lines that change (the first and last differing lines of the window and the
+   * rewrite); null when the model kept the window as it was, or its answer could not be read (`reason`).
+   */
+  edit: NesEdit | null;
+  /** Why there is no edit, or "edit". */
+  reason: "edit" | "noChange" | "unparseable" | "cancelled" | "timeBudget";
+  /** The format the prompt was written in. */
+  format: NesFormat;
+  /** The window the model saw: lines `[startLine, endLine)`. */
+  window: { startLine: number; endLine: number };
+  usage: {
+    promptTokens: number;
+    /** Prompt tokens evaluated; fewer than promptTokens when the KV cache held a shared prefix (embedded only). */
+    evaluatedTokens?: number;
+    completionTokens: number;
+  };
+  timings: { totalMs: number; ttftMs: number };
+  /** Prompt-lookup speculation on the embedded engine: draft tokens accepted and refused in this request. */
+  speculation?: { accepted: number; refused: number };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -931,6 +1021,7 @@ export interface SidecarMethods {
   "chat/send": [ChatSendParams, ChatSendResult];
   "completion/infill": [InfillParams, InfillResult];
   "completion/complete": [CompleteParams, CompleteResult];
+  "nes/predict": [NesPredictParams, NesPredictResult];
   "runtime/configure": [RuntimeConfigureParams, RuntimeStatsResult];
   "runtime/stats": [Record<string, never>, RuntimeStatsResult];
   "index/build": [IndexBuildParams, IndexBuildResult];

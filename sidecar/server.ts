@@ -24,6 +24,7 @@ import {
 import os from "node:os";
 import type { MethodContext, MethodHandler, MethodTable } from "./methods/context";
 import { generationMethods } from "./methods/generationMethods";
+import { nesMethods } from "./methods/nesMethods";
 import { setupMethods } from "./methods/setupMethods";
 import { indexMethods } from "./methods/indexMethods";
 import { modelMethods } from "./methods/modelMethods";
@@ -193,6 +194,7 @@ export function startServer(connection: Connection): void {
     ...generationMethods(context),
     ...indexMethods(context),
     ...setupMethods(context),
+    ...nesMethods(context),
   };
   const registerEntry = <M extends SidecarMethod>(name: M): void => register(name, methods[name]);
   for (const name of Object.keys(methods) as SidecarMethod[]) registerEntry(name);

@@ -13,7 +13,7 @@ export const doctorCommand = defineCommand({
   summary: "check each configured role: works, or why not and what to do",
   description: `Check each configured role (chat and completion on --engine-url or --model; embedding and rerank on their
 flags; without flags, the models 'hearth setup' wrote to the config file): one tiny call per role (a one-token
-answer, a FIM suggestion, an embedding, a rerank pair), one line per role, works or why not and what to do; exit 0
+answer, a FIM suggestion, an embedding, a rerank pair, a next edit), one line per role, works or why not and what to do; exit 0
 when all work.`,
   options: { ...MODEL_OPTIONS, ...ENGINE_OPTIONS, ...SEARCH_MODEL_OPTIONS, ...RUNTIME_OPTIONS },
   maxPositionals: 0,
@@ -31,6 +31,8 @@ when all work.`,
       checks.push(["embedding", session.modelSpec(values["embedding-model"], values["embedding-engine-url"])]);
     if (values["rerank-model"] || values["rerank-engine-url"])
       checks.push(["rerank", session.modelSpec(values["rerank-model"], values["rerank-engine-url"])]);
+    // The next-edit model of the config file (it has no flag of its own here: `hearth next-edit --model` checks one).
+    if (configured.nes) checks.push(["nes", session.modelSpec(configured.nes, undefined)]);
     if (!checks.length)
       throw new UsageError(
         "doctor needs something to check: run 'hearth setup', or give --engine-url <url> or --model <m> (and/or the embedding and rerank flags)",

@@ -14,7 +14,8 @@ export interface RoleCheck {
 /**
  * The engine doctor (`hearth doctor`, *Hearth: Check Engines*, and the smoke test of `hearth setup` / *Hearth: Set
  * Up Models*): load each role's spec through `roles`, then make one tiny call of the role on whichever engine runs
- * it — a one-token chat answer, a FIM suggestion, one embedding, one rerank pair. Never throws: each failure is that
+ * it — a one-token chat answer, a FIM suggestion, one embedding, one rerank pair, a next-edit request of a few
+ * tokens. Never throws: each failure is that
  * role's line.
  */
 export async function checkRoles(
@@ -59,6 +60,15 @@ async function smokeTest(api: SidecarApi, role: ModelRole): Promise<void> {
       await api.request("rerank/score", {
         query: "add two numbers",
         documents: ["function add(a, b) { return a + b; }"],
+      });
+      return;
+    case "nes":
+      await api.request("nes/predict", {
+        path: "add.ts",
+        text: "function add(a, b) {\n  return a + b;\n}\n",
+        line: 1,
+        column: 2,
+        maxTokens: 4,
       });
       return;
   }

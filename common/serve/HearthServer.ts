@@ -840,6 +840,7 @@ export class HearthServer {
       completion: "--completion-model",
       embedding: "--embedding-model",
       rerank: "--rerank-model",
+      nes: "--nes-model",
     }[role];
     return new ApiError(
       404,

@@ -14,7 +14,7 @@ import { memoryBudget, probeMachine } from "./machine";
 import { LlamaRuntime, type Logger, type RuntimeOptions } from "./llama/LlamaRuntime";
 import { DEFAULT_HTTP_LIMITS, shownUrl } from "./remote/http";
 import { loadRemote } from "./remote/load";
-import type { ChatEngine, EmbeddingEngine, FimEngine, RerankEngine, RoleEngines } from "./types";
+import type { ChatEngine, EmbeddingEngine, FimEngine, NesEngine, RerankEngine, RoleEngines } from "./types";
 
 export type { Logger };
 
@@ -83,7 +83,7 @@ export class EngineRegistry {
   }
 
   /**
-   * Unload the least recently used roles (never the completion role: typing must not wait for a load; never
+   * Unload the least recently used roles (never the completion or next-edit role: typing must not wait for a load; never
    * `keep`) until the loaded roles fit the budget; each is loaded again on its next request ({@link ensure}).
    */
   private async fitBudget(keep: readonly ModelRole[]): Promise<void> {
@@ -91,7 +91,12 @@ export class EngineRegistry {
     while (this.usedBytes() > budget) {
       const victim = [...this.roles.entries()]
         .filter(
-          ([role, r]) => !keep.includes(role) && role !== "completion" && !this.busy.get(role) && r.engines.info.memory,
+          ([role, r]) =>
+            !keep.includes(role) &&
+            role !== "completion" &&
+            role !== "nes" &&
+            !this.busy.get(role) &&
+            r.engines.info.memory,
         )
         .sort(([a], [b]) => (this.lastUsed.get(a) ?? 0) - (this.lastUsed.get(b) ?? 0))[0];
       if (!victim) return;
@@ -220,6 +225,15 @@ export class EngineRegistry {
       "completion",
       this.engines("completion")?.completion,
       "Set 'hearth.models.completion' to a FIM-capable code model (or pass --model to 'hearth complete').",
+    );
+  }
+
+  /** The next-edit engine of the `nes` role. @throws HearthError NoModelLoaded */
+  nes(): NesEngine {
+    return loaded(
+      "nes",
+      this.engines("nes")?.nes,
+      "Set 'hearth.models.nes' to a next-edit model (Sweep Next-Edit, Zeta) or pass --model to 'hearth next-edit'.",
     );
   }
 

@@ -47,6 +47,44 @@ export interface FimEngine {
   dispose(): void | Promise<void>;
 }
 
+/** What a next-edit request costs and how it ended, whichever way it was asked. */
+export interface NesAnswer {
+  text: string;
+  stopReason: "stop" | "maxTokens" | "cancelled";
+  usage: { promptTokens: number; evaluatedTokens?: number; completionTokens: number };
+  timings: { totalMs: number; ttftMs: number };
+  /** Prompt-lookup draft tokens accepted and refused (embedded engine with speculation). */
+  speculation?: { accepted: number; refused: number };
+}
+
+/**
+ * Next-edit suggestions: the `nes` role's model asked in one of two ways (`sidecar/nes/formats/`). Raw: a
+ * continuation of a prompt in the format the model was trained on, whose control tokens (`{special}` parts) are
+ * tokenized as such and the user's text never is. Chat: a system and a user message answered as JSON under a
+ * schema (any instruct model).
+ */
+export interface NesEngine {
+  /**
+   * @param options.speculate draft tokens from the prompt itself (prompt lookup) where the engine can.
+   * @throws HearthError Unsupported where the engine cannot continue a raw prompt; EngineUnavailable, …
+   */
+  raw(
+    parts: ReadonlyArray<string | { special: string }>,
+    options: { maxTokens: number; stop: string[]; speculate: boolean },
+    onDelta: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<NesAnswer>;
+  /** @throws HearthError Unsupported where the model has no chat template; PromptTooLong, EngineUnavailable, … */
+  chat(
+    system: string,
+    user: string,
+    options: { maxTokens: number; schema: object },
+    onDelta: (text: string) => void,
+    signal: AbortSignal,
+  ): Promise<NesAnswer>;
+  dispose(): void | Promise<void>;
+}
+
 /** Embeddings: texts → L2-normalised vectors of one dimension. */
 export interface EmbeddingEngine {
   /** Length of every vector. */
@@ -84,6 +122,7 @@ export interface RoleEngines {
   completion?: FimEngine;
   embedding?: EmbeddingEngine;
   rerank?: RerankEngine;
+  nes?: NesEngine;
   /** Token ids of `text` in the role's model; absent where the engine tokenizes on its own (remote). */
   tokenize?(text: string, special: boolean): number[];
   /** Release what this role owns. Called once, when the role is unloaded or replaced. */

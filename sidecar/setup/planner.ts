@@ -33,20 +33,26 @@ export interface PlanInput {
 }
 
 /** Roles in the order they are placed (the FIM model first: typing must never wait for a load). */
-const PLACEMENT_ORDER: readonly ModelRole[] = ["completion", "chat", "embedding", "rerank"];
+const PLACEMENT_ORDER: readonly ModelRole[] = ["completion", "nes", "chat", "embedding", "rerank"];
 /** Rows in the order they are shown. */
-const ROW_ORDER: readonly ModelRole[] = ["chat", "completion", "embedding", "rerank"];
+const ROW_ORDER: readonly ModelRole[] = ["chat", "completion", "embedding", "rerank", "nes"];
+/** Roles planned only where some candidate offers them (next-edit models are few; without one the row is left out). */
+const OPTIONAL_ROLES: readonly ModelRole[] = ["nes"];
 /** How much a larger model in each role counts against the others (filling a role counts far more). */
-const ROLE_WEIGHT: Record<ModelRole, number> = { completion: 1, chat: 1, embedding: 0.5, rerank: 0.25 };
+const ROLE_WEIGHT: Record<ModelRole, number> = { completion: 1, chat: 1, embedding: 0.5, rerank: 0.25, nes: 0.5 };
 const FILLED_BONUS = 100;
-/** Candidates tried per role (the largest ones); combinations stay under 9⁴. */
+/** Candidates tried per role (the largest ones); combinations stay under 9⁵. */
 export const MAX_OPTIONS_PER_ROLE = 8;
 /**
  * Without a GPU, the largest models (active parameters) worth running per role: a FIM model above ~2 B parameters
  * answers too slowly for typing on a laptop CPU (llama.vscode's CPU preset is 1.5 B), a chat model above ~9 B too
  * slowly to read.
  */
-export const CPU_MAX_ACTIVE_PARAMETERS: Partial<Record<ModelRole, number>> = { completion: 2.1e9, chat: 9e9 };
+export const CPU_MAX_ACTIVE_PARAMETERS: Partial<Record<ModelRole, number>> = {
+  completion: 2.1e9,
+  nes: 2.1e9,
+  chat: 9e9,
+};
 
 const GIB = 1024 ** 3;
 const gib = (bytes: number) => `${(bytes / GIB).toFixed(1)} GiB`;
@@ -114,7 +120,7 @@ function verdict(bytes: number, budget: PlanInput["budget"]): FitVerdict {
 }
 
 /**
- * The plan: one row per role, the totals, and a problem line for each role nothing fits (with what the user can
+ * The plan: one row per role (an optional role only when some candidate offers it), the totals, and a problem line for each role nothing fits (with what the user can
  * do). Never a plan over budget: a role that does not fit is left empty and said so.
  */
 export function planRoles(input: PlanInput): SetupPlan {
@@ -149,7 +155,10 @@ export function planRoles(input: PlanInput): SetupPlan {
 
   const counted = new Set<Candidate>();
   const problems: string[] = [];
-  const roles: PlanRole[] = ROW_ORDER.map((role) => {
+  const shown = ROW_ORDER.filter(
+    (role) => !OPTIONAL_ROLES.includes(role) || candidates.some((c) => c.roles.includes(role)),
+  );
+  const roles: PlanRole[] = shown.map((role) => {
     const row = chosen.rows.get(role);
     const contextSize = input.contextSizes[role];
     const alternatives = candidates

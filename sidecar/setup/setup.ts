@@ -33,6 +33,7 @@ export function defaultContextSizes(): Record<ModelRole, number> {
     completion: settingDefault("completion.contextSize"),
     embedding: search,
     rerank: search,
+    nes: settingDefault("nes.contextSize"),
   };
 }
 

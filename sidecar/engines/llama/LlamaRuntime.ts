@@ -23,6 +23,7 @@ import {
 } from "../../../shared/protocol";
 import { ChatService } from "./ChatService";
 import { CompletionService } from "./CompletionService";
+import { NesService } from "./NesService";
 import { EmbeddingService } from "./EmbeddingService";
 import { RerankService } from "./RerankService";
 import { defaultThreads } from "./threads";
@@ -209,6 +210,7 @@ export class LlamaRuntime {
         await entry.completion?.dispose();
         await entry.embedding?.dispose();
         await entry.rerank?.dispose();
+        await entry.nes?.dispose();
         await context?.dispose();
         await release();
       },
@@ -226,7 +228,7 @@ export class LlamaRuntime {
         loadMs: 0,
       },
     };
-    if (params.role === "chat" || params.role === "completion") {
+    if (params.role === "chat" || params.role === "completion" || params.role === "nes") {
       try {
         context = await model.createContext({ contextSize, threads: this.threadCount, sequences: 1 });
       } catch (error) {
@@ -237,6 +239,8 @@ export class LlamaRuntime {
         const chat = new ChatService(model, context);
         entry.chat = chat;
         entry.info.chatWrapper = chat.chatWrapperName;
+      } else if (params.role === "nes") {
+        entry.nes = new NesService(model, context);
       } else {
         entry.completion = new CompletionService(model, context);
       }

@@ -7,6 +7,7 @@ import { RemoteEmbedding } from "./embedding";
 import { chooseFimRoute, RemoteFim } from "./fim";
 import { DEFAULT_HTTP_LIMITS, EngineHttp, optionalAnswer, type HttpLimits } from "./http";
 import { ENGINE_KINDS_TABLE, type OpenAiModels } from "./kinds";
+import { RemoteNes } from "./nes";
 import { RemoteRerank } from "./rerank";
 
 /**
@@ -88,6 +89,7 @@ export async function loadRemote(
       await out.completion?.dispose();
       await out.embedding?.dispose();
       await out.rerank?.dispose();
+      await out.nes?.dispose();
     },
   };
   if (params.role === "chat") out.chat = new RemoteChat(http, kind, model, contextSize);
@@ -97,6 +99,12 @@ export async function loadRemote(
     await fim.infill({ prefix: "a", suffix: "", maxTokens: 1 }, signal);
     info.infillSupported = true;
     out.completion = fim;
+  }
+  if (params.role === "nes") {
+    // Raw prompts through /v1/completions (one tiny call checks the route), the generic format through chat.
+    const raw = new RemoteFim(http, model, contextSize);
+    await raw.complete({ prompt: "a", maxTokens: 1, temperature: 0 }, () => undefined, signal);
+    out.nes = new RemoteNes(raw, new RemoteChat(http, kind, model, contextSize));
   }
   if (params.role === "embedding") {
     const embedding = await RemoteEmbedding.connect(http, model, contextSize, params.prefixes, signal);
