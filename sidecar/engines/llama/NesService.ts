@@ -137,7 +137,7 @@ export class NesService implements NesEngine {
       }
       const reused = sequence.compareContextTokens(tokens).firstDifferentIndex;
       const before = sequence.tokenPredictions;
-      const outputBefore = sequence.tokenMeter.usedOutputTokens;
+      let generated = 0;
       const completion = new LlamaCompletion({ contextSequence: sequence });
       let firstAt: number | undefined;
       let text = "";
@@ -151,6 +151,8 @@ export class NesService implements NesEngine {
             ...(options.grammar ? { grammar: options.grammar } : {}),
             signal,
             stopOnAbortSignal: true,
+            // Tokens the answer has (the token meter would also count drafts the model refused).
+            onToken: (t) => (generated += t.length),
             onTextChunk: (chunk) => {
               firstAt ??= performance.now();
               onDelta(chunk);
@@ -172,7 +174,7 @@ export class NesService implements NesEngine {
         usage: {
           promptTokens,
           evaluatedTokens: Math.max(0, promptTokens - reused),
-          completionTokens: sequence.tokenMeter.usedOutputTokens - outputBefore,
+          completionTokens: generated,
         },
         timings: { totalMs: round(end - started), ttftMs: round((firstAt ?? end) - started) },
         ...(this.drafts.mode !== "off"
