@@ -6,6 +6,7 @@
 import { agentCommand } from "./commands/agentCommand";
 import { chatCommand } from "./commands/chatCommand";
 import { completeCommand } from "./commands/completeCommand";
+import { nextEditCommand } from "./commands/nextEditCommand";
 import { doctorCommand } from "./commands/doctorCommand";
 import { importContinueCommand } from "./commands/importContinueCommand";
 import { indexCommand } from "./commands/indexCommand";
@@ -28,6 +29,7 @@ export const COMMANDS: readonly CliCommand<OptionSpecs>[] = [
   setupCommand,
   chatCommand,
   completeCommand,
+  nextEditCommand,
   indexCommand,
   searchCommand,
   runCommand,

@@ -142,7 +142,7 @@ describe("nes/predict on a remote engine (llama-server)", () => {
   let server: RunningLlamaServer;
   let proxy: http.Server;
   let proxyUrl: string;
-  const bodies: Array<Record<string, unknown>> = [];
+  const bodies: Array<{ prompt?: unknown; stop?: unknown; messages?: unknown; response_format?: unknown }> = [];
 
   beforeAll(async () => {
     server = await startLlamaServer(["-m", await testModel("stories260K"), "-c", "1024"]);
@@ -152,7 +152,7 @@ describe("nes/predict on a remote engine (llama-server)", () => {
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
         const body = Buffer.concat(chunks);
-        if (body.length) bodies.push(JSON.parse(body.toString()) as Record<string, unknown>);
+        if (body.length) bodies.push(JSON.parse(body.toString()) as (typeof bodies)[number]);
         const target = new URL(req.url ?? "/", server.url);
         const forward = http.request(target, { method: req.method, headers: req.headers }, (answer) => {
           res.writeHead(answer.statusCode ?? 502, answer.headers);
