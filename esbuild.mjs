@@ -79,6 +79,8 @@ const targets = [
   nodeEsm("bench/schemaMemory.ts", "dist/bench-schemas.mjs"),
   nodeEsm("bench/planEstimates.ts", "dist/bench-plan.mjs"),
   nodeEsm("bench/memoryBudget.ts", "dist/bench-budget.mjs"),
+  nodeEsm("bench/evalNes.ts", "dist/eval-nes.mjs"),
+  nodeEsm("bench/nesLatency.ts", "dist/bench-nes.mjs"),
   // TypeScript (comment stripping for the search benchmark) stays in node_modules: it does not bundle as ESM.
   nodeEsm("bench/evalSearch.ts", "dist/eval-search.mjs", undefined, ["typescript"]),
   nodeEsm("bench/index.ts", "dist/bench-index.mjs"),
