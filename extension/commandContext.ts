@@ -4,6 +4,7 @@ import type { ChatViewProvider } from "./chat/ChatViewProvider";
 import type { ActionController } from "./actions/ActionController";
 import type { IndexController } from "./search/IndexController";
 import type { HearthInlineCompletionProvider } from "./completion/InlineCompletionProvider";
+import type { NextEditController } from "./nes/NextEditController";
 import type { SidecarClient } from "./sidecar/SidecarClient";
 import type { ModelRoles } from "../common/models/ModelRoles";
 import type { LocalApiServer } from "./serve/LocalApiServer";
@@ -15,6 +16,8 @@ export interface CommandContext {
   session: ChatSession;
   log: vscode.LogOutputChannel;
   completions: HearthInlineCompletionProvider;
+  /** Next-edit suggestions: the jump hint's Tab and Escape. */
+  nextEdit: NextEditController;
   index: IndexController;
   actions: ActionController;
   localServer: LocalApiServer;

@@ -39,6 +39,8 @@ export const COMMAND_IDS = [
   "hearth.customizePrompt",
   "hearth.acceptEdit",
   "hearth.rejectEdit",
+  "hearth.nextEdit.tab",
+  "hearth.nextEdit.dismiss",
 ] as const;
 
 /** A contributed command's id. */

@@ -51,6 +51,8 @@ const COMMANDS: { [K in CommandId]: (c: CommandContext) => CommandHandler } = {
   "hearth.customizePrompt": (c) => () => c.actions.customize(),
   "hearth.acceptEdit": (c) => () => c.actions.review.accept(),
   "hearth.rejectEdit": (c) => () => c.actions.review.reject(),
+  "hearth.nextEdit.tab": (c) => () => c.nextEdit.tab(),
+  "hearth.nextEdit.dismiss": (c) => () => c.nextEdit.clearHint(),
 };
 
 /** The selection (or the whole file when `wholeFile`) of the active editor as a chat attachment. */

@@ -1,13 +1,6 @@
 import * as vscode from "vscode";
 import { settingDefault, type SettingKey, type SettingValue } from "../shared/settings";
-import type {
-  GenerationParams,
-  GpuSetting,
-  ModelRole,
-  NesFormat,
-  SearchMode,
-  FusionMethod,
-} from "../shared/protocol";
+import type { GenerationParams, GpuSetting, ModelRole, NesFormat, SearchMode, FusionMethod } from "../shared/protocol";
 
 /** Typed view of the `hearth.*` settings. Read fresh each time: settings can change at any moment. */
 export interface HearthConfig {

@@ -16,6 +16,7 @@ import { ModelRoles } from "../common/models/ModelRoles";
 import { ChatViewProvider } from "./chat/ChatViewProvider";
 import { registerCommands } from "./commands";
 import { HearthInlineCompletionProvider } from "./completion/InlineCompletionProvider";
+import { NextEditController } from "./nes/NextEditController";
 import { readConfig } from "./config";
 import { EngineKeys } from "./models/engineSpec";
 import { ActionController } from "./actions/ActionController";
@@ -33,6 +34,8 @@ export interface HearthApi {
   session: ChatSession;
   statusBar: StatusBar;
   completions: HearthInlineCompletionProvider;
+  /** Next-edit suggestions (the edit history, the last prediction, the jump hint). */
+  nextEdit: NextEditController;
   index: IndexController;
   actions: ActionController;
   /** How `hearth mcp` is started for this window's workspace (what VS Code's MCP client is offered). */
@@ -48,6 +51,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
   const roles = new ModelRoles(sidecar);
   const index = new IndexController(sidecar, roles, context.storageUri ?? context.globalStorageUri, log);
   const completions = new HearthInlineCompletionProvider(sidecar, roles, statusBar, log);
+  const nextEdit = new NextEditController(sidecar, roles, log);
   const review = new ReviewController(log);
   let provider: ChatViewProvider | undefined;
   // Actions send to the chat and the chat runs prompt files as commands: each sees only the interface it needs,
@@ -81,6 +85,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     session,
     log,
     completions,
+    nextEdit,
     index,
     actions,
     localServer,
@@ -116,6 +121,8 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     }),
     completions,
     vscode.languages.registerInlineCompletionItemProvider({ pattern: "**" }, completions),
+    nextEdit,
+    vscode.languages.registerInlineCompletionItemProvider({ pattern: "**" }, nextEdit),
     EngineKeys.init(context.secrets, readConfig()),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (e.affectsConfiguration("hearth.engines")) void EngineKeys.refresh(readConfig());
@@ -140,6 +147,7 @@ export function activate(context: vscode.ExtensionContext): HearthApi {
     session,
     statusBar,
     completions,
+    nextEdit,
     index,
     actions,
     mcpLaunch: () => mcpLaunch(context, index),

@@ -12,6 +12,7 @@ import "./actions";
 import "./remoteEngine";
 import "./agent";
 import "./setup";
+import "./nextEdit";
 import { runAll } from "./harness";
 
 /** Entry point called by VS Code's test runner. */
