@@ -110,6 +110,7 @@ const targets = [
   nodeEsm("test/fixtures/synthetic/syntheticModels.ts", "dist/test/synthetic.mjs"),
   nodeEsm("test/testModels.ts", "dist/test/testModels.mjs"),
   nodeEsm("test/setup/fixtureCatalog.ts", "dist/test/fixtureCatalog.mjs"),
+  nodeEsm("bench/nesScenarios.ts", "dist/test/nesScenarios.mjs"),
 ];
 
 if (watch) {

@@ -50,16 +50,23 @@ export class NextEditController implements vscode.InlineCompletionItemProvider, 
   readonly history = new EditHistory();
   private readonly cache = new LRUCache<string, NesPredictResult>({ max: CACHE_ENTRIES });
   private readonly disposables: vscode.Disposable[] = [];
+  /** The hint: the target lines highlighted, and what to press and the new text after the first one. */
   private readonly hintDecoration = vscode.window.createTextEditorDecorationType({
     isWholeLine: true,
     backgroundColor: new vscode.ThemeColor("diffEditor.insertedLineBackground"),
+  });
+  private readonly hintLabel = vscode.window.createTextEditorDecorationType({
     after: { color: new vscode.ThemeColor("editorGhostText.foreground"), margin: "0 0 0 2em" },
   });
   private hint: (Pending & { stage: "jump" | "accept" }) | undefined;
+  /** The prediction the hint came from. */
+  private hintResult: NesPredictResult | undefined;
   private inFlight: { key: string; abort: AbortController } | undefined;
   private debounceFactor = 1;
   /** The text a ranged suggestion would insert, so that its acceptance is known as Hearth's own edit. */
   private offered: { uri: string; text: string } | undefined;
+  /** The cursor line last seen, so that only a move to another line asks for a prediction. */
+  private lastCursor: { uri: string; line: number } | undefined;
   /** Set while Hearth applies an edit. */
   private applying = false;
   /** What the last prediction did (tests, and *Hearth: Show Stats*). */
@@ -75,10 +82,12 @@ export class NextEditController implements vscode.InlineCompletionItemProvider, 
     for (const doc of vscode.workspace.textDocuments) this.track(doc);
     this.disposables.push(
       this.hintDecoration,
+      this.hintLabel,
       vscode.workspace.onDidOpenTextDocument((doc) => this.track(doc)),
       vscode.workspace.onDidCloseTextDocument((doc) => this.history.close(doc.uri.toString())),
       vscode.workspace.onDidChangeTextDocument((e) => this.changed(e)),
       vscode.window.onDidChangeActiveTextEditor(() => this.clearHint()),
+      vscode.window.onDidChangeTextEditorSelection((e) => this.moved(e)),
     );
   }
 
@@ -139,15 +148,24 @@ export class NextEditController implements vscode.InlineCompletionItemProvider, 
     _context: vscode.InlineCompletionContext,
     token: vscode.CancellationToken,
   ): Promise<vscode.InlineCompletionItem[] | undefined> {
+    if (token.isCancellationRequested) return undefined;
+    const cached = this.lookup(document, position);
+    return cached ? this.show(document, position, cached) : undefined;
+  }
+
+  /**
+   * The prediction for this document and cursor from the cache, or undefined after starting it in the background
+   * (unless the same one is running). Undefined too while next-edit suggestions are off or have no model.
+   */
+  private lookup(document: vscode.TextDocument, position: vscode.Position): NesPredictResult | undefined {
     const cfg = readConfig();
-    const model = roleModelSpec("nes", cfg);
     // Off without a next-edit model: never a silent fallback to another role's model.
-    if (!cfg.nes.enabled || !model || token.isCancellationRequested) return undefined;
+    if (!cfg.nes.enabled || !roleModelSpec("nes", cfg)) return undefined;
     const key = this.keyFor(document, position);
     const cached = this.cache.get(key);
     if (cached) {
       this.stats.cacheHits++;
-      return this.show(document, position, cached);
+      return cached;
     }
     if (this.inFlight?.key === key) return undefined;
     this.inFlight?.abort.abort();
@@ -157,6 +175,50 @@ export class NextEditController implements vscode.InlineCompletionItemProvider, 
       if (this.inFlight?.abort === abort) this.inFlight = undefined;
     });
     return undefined;
+  }
+
+  /**
+   * The cursor moved to another line (by keyboard or mouse): the next edit may be there — Copilot's next-edit
+   * suggestions are asked for on cursor moves too. A cached hint is shown; otherwise a prediction starts, and VS
+   * Code is asked to query the providers only once it has an answer (so plain completions are not asked per move).
+   */
+  private moved(e: vscode.TextEditorSelectionChangeEvent): void {
+    const selection = e.selections[0];
+    if (!selection || e.selections.length > 1 || !selection.isEmpty) return;
+    if (
+      e.kind !== vscode.TextEditorSelectionChangeKind.Keyboard &&
+      e.kind !== vscode.TextEditorSelectionChangeKind.Mouse
+    )
+      return;
+    const line = selection.active.line;
+    const uri = e.textEditor.document.uri.toString();
+    if (this.lastCursor?.uri === uri && this.lastCursor.line === line) return;
+    this.lastCursor = { uri, line };
+    const document = e.textEditor.document;
+    const hint = this.hint;
+    if (hint) {
+      // Onto the hint's lines: an insertion there becomes ghost text; any other edit waits for Tab to accept.
+      const inside =
+        hint.uri === uri && line >= hint.edit.startLine && line <= Math.max(hint.edit.startLine, hint.edit.endLine - 1);
+      if (!inside) return;
+      if (this.ranged(document, selection.active, hint.edit) && document.version === hint.version) {
+        const result = this.hintResult;
+        this.clearHint();
+        if (result) this.cache.set(this.keyFor(document, selection.active), result);
+        void vscode.commands.executeCommand("editor.action.inlineSuggest.trigger");
+      } else if (hint.stage === "jump") {
+        hint.stage = "accept";
+        this.decorate(e.textEditor, Math.max(hint.edit.startLine, hint.edit.endLine - 1));
+        void this.setHintContext("accept");
+      }
+      return;
+    }
+    const cached = this.lookup(e.textEditor.document, selection.active);
+    if (cached?.edit) {
+      if (this.ranged(e.textEditor.document, selection.active, cached.edit))
+        void vscode.commands.executeCommand("editor.action.inlineSuggest.trigger");
+      else this.showHint(e.textEditor, cached.edit, cached);
+    }
   }
 
   /** The cache key: the document, the window's lines and where it starts, the cursor line, the history. */
@@ -206,14 +268,15 @@ export class NextEditController implements vscode.InlineCompletionItemProvider, 
       this.log.debug(
         `Next edit: ${result.reason}${result.edit ? ` at lines ${result.edit.startLine + 1}–${result.edit.endLine}` : ""} (${result.format}, ${result.timings.totalMs} ms)`,
       );
-      // Shown only for the document and cursor it was made for.
+      // Shown only for the document and cursor line it was made for (the cursor may have moved along the line).
       const editor = vscode.window.activeTextEditor;
       if (!result.edit || document.version !== version || editor?.document !== document) return;
-      if (!editor.selection.active.isEqual(position)) return;
-      if (this.ranged(document, position, result.edit)) {
+      const cursor = editor.selection.active;
+      if (cursor.line !== position.line || !editor.selection.isEmpty) return;
+      if (this.ranged(document, cursor, result.edit)) {
         await vscode.commands.executeCommand("editor.action.inlineSuggest.trigger");
       } else {
-        this.showHint(editor, result.edit);
+        this.showHint(editor, result.edit, result);
       }
     } catch (error) {
       if (signal.aborted) return this.cancelled();
@@ -252,7 +315,7 @@ export class NextEditController implements vscode.InlineCompletionItemProvider, 
       return [item];
     }
     const editor = vscode.window.activeTextEditor;
-    if (editor?.document === document && !this.hint) this.showHint(editor, result.edit);
+    if (editor?.document === document && !this.hint) this.showHint(editor, result.edit, result);
     return undefined;
   }
 
@@ -283,7 +346,7 @@ export class NextEditController implements vscode.InlineCompletionItemProvider, 
     return undefined;
   }
 
-  private showHint(editor: vscode.TextEditor, edit: NesEdit): void {
+  private showHint(editor: vscode.TextEditor, edit: NesEdit, result?: NesPredictResult): void {
     const document = editor.document;
     const last = Math.min(document.lineCount - 1, Math.max(edit.startLine, edit.endLine - 1));
     const replaced = [];
@@ -293,6 +356,7 @@ export class NextEditController implements vscode.InlineCompletionItemProvider, 
     const here = cursor >= edit.startLine && cursor <= Math.max(edit.startLine, edit.endLine - 1);
     const stage = here ? "accept" : "jump";
     this.hint = { uri: document.uri.toString(), version: document.version, edit, replaced, stage };
+    this.hintResult = result;
     if (this.lastResult) this.lastResult.shown = "hint";
     this.decorate(editor, last);
     void this.setHintContext(stage);
@@ -304,8 +368,13 @@ export class NextEditController implements vscode.InlineCompletionItemProvider, 
     const summary = hint.edit.text === "" ? "delete these lines" : first.trim().slice(0, 80);
     const key = hint.stage === "jump" ? "Tab: go to the next edit" : "Tab: accept, Esc: dismiss";
     const target = new vscode.Range(hint.edit.startLine, 0, Math.max(hint.edit.startLine, last), 0);
-    editor.setDecorations(this.hintDecoration, [
-      { range: target, renderOptions: { after: { contentText: `⇥ ${key} — ${summary}` } } },
+    const firstEnd = editor.document.lineAt(Math.min(hint.edit.startLine, editor.document.lineCount - 1)).range.end;
+    editor.setDecorations(this.hintDecoration, [target]);
+    editor.setDecorations(this.hintLabel, [
+      {
+        range: new vscode.Range(firstEnd, firstEnd),
+        renderOptions: { after: { contentText: `⇥ ${key} — ${summary}` } },
+      },
     ]);
   }
 
@@ -357,6 +426,7 @@ export class NextEditController implements vscode.InlineCompletionItemProvider, 
     if (!this.hint) return;
     const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === this.hint!.uri);
     editor?.setDecorations(this.hintDecoration, []);
+    editor?.setDecorations(this.hintLabel, []);
     this.hint = undefined;
     void this.setHintContext("");
   }

@@ -49,9 +49,31 @@ const fixtures = fourRoleFixtures(model, path.join(root, "lab", "models"));
 const modelHost = await fixtures.serve();
 const modelHostUrl = modelHost.url;
 
+// Next-edit suggestions from the SCRIPTED next-edit engine (recorded rewrites, bench/nesScenarios.ts): each file's
+// state after the user's edit maps to the file after the next edit.
+const nesPoint = {
+  before: "export const point = { x: 1, y: 2 };\nexport const other = { x: 4, y: 5 };",
+  now: "export const point = { x: 1, y: 2, z: 3 };\nexport const other = { x: 4, y: 5 };",
+  after: "export const point = { x: 1, y: 2, z: 3 };\nexport const other = { x: 4, y: 5, z: 6 };",
+};
+const nesRename = {
+  before: "let total = 0;\nfor (const x of xs) {\n  total += x;\n}\nconsole.log(total);",
+  now: "let sum = 0;\nfor (const x of xs) {\n  total += x;\n}\nconsole.log(total);",
+  after: "let sum = 0;\nfor (const x of xs) {\n  sum += x;\n}\nconsole.log(sum);",
+};
+const { startScriptedNesEngine } = await import(path.join(root, "dist", "test", "nesScenarios.mjs"));
+const nesEngine = await startScriptedNesEngine(
+  new Map([
+    [nesPoint.now, nesPoint.after],
+    [nesRename.now, nesRename.after],
+  ]),
+);
+
 // Workspace: the fixture files plus a saved chat whose "model output" is hostile HTML.
 const workspace = path.join(run, "workspace");
 fs.cpSync(path.join(root, "test", "fixtures", "workspace"), workspace, { recursive: true });
+fs.writeFileSync(path.join(workspace, "nes-point.ts"), nesPoint.before);
+fs.writeFileSync(path.join(workspace, "nes-rename.ts"), nesRename.before);
 const now = new Date().toISOString();
 const hostile = [
   "Here is the answer. <script>window.pwned = 'script'; top.pwned = 'script'</script>",
@@ -96,6 +118,8 @@ fs.writeFileSync(
     "hearth.chat.temperature": 0,
     "hearth.actions.maxTokens": 160,
     "hearth.setup.catalog": `${modelHostUrl}/catalog.json`,
+    "hearth.engines.nes": nesEngine.url,
+    "hearth.nes.debounceMs": 0,
     "workbench.startupEditor": "none",
     "security.workspace.trust.enabled": false,
     "workbench.tips.enabled": false,
@@ -453,6 +477,77 @@ try {
     if (problems.length) throw new Error(problems.join("; "));
   });
 
+  /** Open a workspace file through Quick Open (F1 without the ">" is file search), and click into its text. */
+  async function openFile(name) {
+    const input = page.locator(".quick-input-widget input");
+    await page.keyboard.press("Escape");
+    await page.keyboard.press("F1");
+    await input.waitFor({ state: "visible" });
+    await input.fill(name);
+    await page.locator(".quick-input-list .monaco-list-row", { hasText: name }).first().waitFor();
+    await input.press("Enter");
+    await page.locator(".tab.active", { hasText: name }).waitFor();
+    await page.locator(".editor-group-container.active .monaco-editor .view-lines").first().click();
+  }
+  const activeText = () => page.locator(".editor-group-container.active .monaco-editor .view-lines").first();
+  /** Waits until a text decoration of the active editor shows text matching `pattern` (VS Code draws a
+   * decoration's `after` text with CSS, so it is read from the spans' `::after` content). */
+  async function decorationText(pattern) {
+    for (let attempt = 0; attempt < 300; attempt++) {
+      const texts = await page.evaluate(() =>
+        [
+          ...document.querySelectorAll(
+            ".editor-group-container.active .view-lines span[class*='TextEditorDecorationType']",
+          ),
+        ].map((el) => window.getComputedStyle(el, "::after").content),
+      );
+      if (texts.some((t) => pattern.test(t))) return;
+      await page.waitForTimeout(100);
+    }
+    throw new Error(`no decoration shows ${pattern}`);
+  }
+
+  await step(
+    "next edit: the user's insertion on one line is offered as ghost text on the next; Tab accepts it",
+    async () => {
+      await openFile("nes-point.ts");
+      // The user's edit: ", z: 3" typed into line 1 before " };".
+      await page.keyboard.press("Control+Home");
+      await page.keyboard.press("End");
+      for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowLeft");
+      await page.keyboard.type(", z: 3");
+      // Line 2, at the same place.
+      await page.keyboard.press("ArrowDown");
+      await page.keyboard.press("End");
+      for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowLeft");
+      await page.locator(".statusbar-item", { hasText: /^Ln 2, Col 34$/ }).waitFor();
+      // Moving to the line asks for the next edit there; it shows as ghost text once the engine answers.
+      // Ghost text is syntax-highlighted: ", z: 6" comes as several spans.
+      const ghost = page.locator(".ghost-text-decoration", { hasText: "z:" }).first();
+      await ghost.waitFor();
+      await page.screenshot({ path: path.join(shots, `${String(stepNo).padStart(2, "0")}-next-edit-ghost-text.png`) });
+      await page.keyboard.press("Tab");
+      await activeText().getByText("{ x: 4, y: 5, z: 6 };").waitFor();
+    },
+  );
+
+  await step("next edit elsewhere: a hint at the lines below; Tab jumps there, Tab again applies it", async () => {
+    await openFile("nes-rename.ts");
+    // The user's edit: `total` renamed `sum` where it is declared.
+    await page.keyboard.press("Control+Home");
+    for (let i = 0; i < 4; i++) await page.keyboard.press("ArrowRight");
+    await page.keyboard.press("Control+Shift+ArrowRight");
+    await page.keyboard.type("sum");
+    // Typing asks for inline suggestions; the next edit is further down, so it shows as a hint there.
+    await decorationText(/Tab: go to the next edit/);
+    await page.screenshot({ path: path.join(shots, `${String(stepNo).padStart(2, "0")}-next-edit-hint.png`) });
+    await page.keyboard.press("Tab");
+    await page.locator(".statusbar-item", { hasText: /^Ln 3, Col 1$/ }).waitFor();
+    await decorationText(/Tab: accept, Esc: dismiss/);
+    await page.keyboard.press("Tab");
+    await activeText().getByText("console.log(sum);").waitFor();
+  });
+
   await step("VS Code's own chat: Hearth's model is in its picker; @hearth /search answers with the hit", async () => {
     await page.keyboard.press("Escape");
     const input = page.locator(".quick-input-widget input");
@@ -535,6 +630,7 @@ try {
   }
   exfil.close();
   void modelHost.close();
+  void nesEngine.stop();
   if (!process.env.HEARTH_UI_DEBUG) fs.rmSync(run, { recursive: true, force: true });
   else console.log(`kept ${run}`);
 }
