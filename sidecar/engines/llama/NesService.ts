@@ -239,8 +239,8 @@ export class NesService implements NesEngine {
     }
   }
 
-  dispose(): void {
-    this.sequence.dispose();
+  async dispose(): Promise<void> {
+    await this.sequence.dispose();
   }
 }
 
