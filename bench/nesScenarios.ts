@@ -86,6 +86,24 @@ export const NES_SCENARIOS: NesScenario[] = [
   },
 ];
 
+/**
+ * The editor flows' files (the VS Code extension test and the UI test): each as it was, after the user's edit (what
+ * the scripted engine is asked about), and after the next edit. `point`: the next edit is an insertion on the next
+ * line (ghost text there); `rename`: it is two lines further down (a hint).
+ */
+export const NES_EDITOR_FLOWS = {
+  point: {
+    before: "export const point = { x: 1, y: 2 };\nexport const other = { x: 4, y: 5 };",
+    now: "export const point = { x: 1, y: 2, z: 3 };\nexport const other = { x: 4, y: 5 };",
+    after: "export const point = { x: 1, y: 2, z: 3 };\nexport const other = { x: 4, y: 5, z: 6 };",
+  },
+  rename: {
+    before: "let total = 0;\nfor (const x of xs) {\n  total += x;\n}\nconsole.log(total);",
+    now: "let sum = 0;\nfor (const x of xs) {\n  total += x;\n}\nconsole.log(total);",
+    after: "let sum = 0;\nfor (const x of xs) {\n  sum += x;\n}\nconsole.log(sum);",
+  },
+} as const;
+
 /** A scenario where the user's last edit needs nothing more: the right answer is no edit. */
 export const NES_NO_EDIT: NesScenario = {
   name: "nothing to do: a finished edit",

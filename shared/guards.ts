@@ -376,6 +376,7 @@ const checkChatSend = checker<ChatSendParams & Record<string, unknown>>(
         expected: `an array of at most ${MAX_CHAT_TOOLS}`,
       },
       contextPolicy: oneOf(["trim", "strict"], "'trim' or 'strict'"),
+      draftFromPrompt: boolean,
       toolChoice: {
         anyOf: [
           { enum: ["auto", "required"] },
@@ -415,6 +416,7 @@ export function parseChatSendParams(value: unknown): ChatSendParams {
       ? { toolChoice: typeof v.toolChoice === "object" ? { name: v.toolChoice.name } : v.toolChoice }
       : {}),
     ...(v.contextPolicy ? { contextPolicy: v.contextPolicy } : {}),
+    ...(v.draftFromPrompt ? { draftFromPrompt: true } : {}),
   };
 }
 

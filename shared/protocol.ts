@@ -313,6 +313,12 @@ export interface ChatSendParams {
    * left of it, up to `maxTokens`.
    */
   contextPolicy?: "trim" | "strict";
+  /**
+   * Draft tokens from the prompt (prompt lookup) on the embedded engine, for answers that copy most of their input —
+   * the editing actions (Fix, Document, Edit). Drafts never change what is generated; they only let the model check
+   * several tokens a step. Default false.
+   */
+  draftFromPrompt?: boolean;
   /** With `tools`: "auto" (default) lets the model answer in text, "required" asks for a call, `{name}` for that tool's. */
   toolChoice?: "auto" | "required" | { name: string };
 }
@@ -360,6 +366,8 @@ export interface ChatSendResult {
    * (0 when everything fit). The client shows this to the user.
    */
   droppedMessages: number;
+  /** With `draftFromPrompt` on the embedded engine: drafted tokens the model accepted and refused. */
+  speculation?: { accepted: number; refused: number };
   /**
    * With `responseSchema`: the parsed answer (absent when generation stopped before the JSON was complete, or
    * when a remote engine that ignores `response_format` answered with text that is not JSON).

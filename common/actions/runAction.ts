@@ -146,6 +146,8 @@ export async function runAction(
       messages: [{ role: "user", content: prompt }],
       params: { temperature: 0.2, ...options.params, maxTokens },
       responseSchema: responseSchema(spec.mode, maxTokens),
+      // The answer copies most of the selection: let the engine draft from it (prompt lookup).
+      draftFromPrompt: true,
     },
     options.signal,
   );

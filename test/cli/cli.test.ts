@@ -70,6 +70,7 @@ describe("hearth chat (CLI)", () => {
       "setup",
       "chat",
       "complete",
+      "next-edit",
       "index",
       "search",
       "run",

@@ -51,17 +51,8 @@ const modelHostUrl = modelHost.url;
 
 // Next-edit suggestions from the SCRIPTED next-edit engine (recorded rewrites, bench/nesScenarios.ts): each file's
 // state after the user's edit maps to the file after the next edit.
-const nesPoint = {
-  before: "export const point = { x: 1, y: 2 };\nexport const other = { x: 4, y: 5 };",
-  now: "export const point = { x: 1, y: 2, z: 3 };\nexport const other = { x: 4, y: 5 };",
-  after: "export const point = { x: 1, y: 2, z: 3 };\nexport const other = { x: 4, y: 5, z: 6 };",
-};
-const nesRename = {
-  before: "let total = 0;\nfor (const x of xs) {\n  total += x;\n}\nconsole.log(total);",
-  now: "let sum = 0;\nfor (const x of xs) {\n  total += x;\n}\nconsole.log(total);",
-  after: "let sum = 0;\nfor (const x of xs) {\n  sum += x;\n}\nconsole.log(sum);",
-};
-const { startScriptedNesEngine } = await import(path.join(root, "dist", "test", "nesScenarios.mjs"));
+const { startScriptedNesEngine, NES_EDITOR_FLOWS } = await import(path.join(root, "dist", "test", "nesScenarios.mjs"));
+const { point: nesPoint, rename: nesRename } = NES_EDITOR_FLOWS;
 const nesEngine = await startScriptedNesEngine(
   new Map([
     [nesPoint.now, nesPoint.after],

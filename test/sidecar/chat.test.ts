@@ -85,6 +85,23 @@ describe("chat over the sidecar", () => {
     expect(result.timings.tokensPerSecond).toBeGreaterThan(0);
   });
 
+  it("draftFromPrompt (the editing actions) reports the drafts; without it nothing is reported (issue 33)", async () => {
+    const ask = (draftFromPrompt: boolean) =>
+      sidecar.request("chat/send", {
+        streamId: "drafts",
+        messages: [{ role: "user", content: "Lily had a red ball. Lily had a red ball. Lily had a" }],
+        params: { temperature: 0, maxTokens: 24 },
+        draftFromPrompt,
+      });
+    const plain = await ask(false);
+    const drafted = await ask(true);
+    expect(plain.speculation).toBeUndefined();
+    // How many drafts there are depends on the model copying its prompt (stories260K hardly does): the counts are
+    // reported, whatever they are.
+    expect(drafted.speculation).toEqual({ accepted: expect.any(Number), refused: expect.any(Number) });
+    console.info(`chat: drafts from the prompt ${JSON.stringify(drafted.speculation)}`);
+  });
+
   it("is deterministic at temperature 0", async () => {
     const ask = () =>
       sidecar.request("chat/send", {

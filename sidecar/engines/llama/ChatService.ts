@@ -6,6 +6,7 @@ import {
   type LlamaModel,
 } from "node-llama-cpp";
 import { LRUCache } from "lru-cache";
+import { DraftPredictor } from "./draftPredictor";
 import { HearthError } from "../../../shared/errors";
 import { DEFAULT_GENERATION } from "../defaults";
 import {
@@ -54,11 +55,17 @@ export class ChatService {
     sizeCalculation: (_grammar, key) => Math.max(1, key.length),
   });
 
+  /** Prompt-lookup drafting, on only for requests with `draftFromPrompt` (the editing actions). */
+  private readonly drafts = new DraftPredictor();
+
   constructor(
     private readonly model: LlamaModel,
     private readonly context: LlamaContext,
   ) {
-    this.session = new LlamaChatSession({ contextSequence: context.getSequence(), autoDisposeSequence: true });
+    this.session = new LlamaChatSession({
+      contextSequence: context.getSequence({ tokenPredictor: this.drafts }),
+      autoDisposeSequence: true,
+    });
   }
 
   /** node-llama-cpp's name for the chat template in use (e.g. "Llama2Chat", "ChatML", "JinjaTemplate"). */
@@ -104,6 +111,8 @@ export class ChatService {
 
     const grammar = params.responseSchema ? await this.grammarFor(params.responseSchema) : undefined;
     const meter = this.session.sequence.tokenMeter;
+    this.drafts.mode = params.draftFromPrompt ? "lookup" : "off";
+    const draftsBefore = this.session.sequence.tokenPredictions;
     const inputBefore = meter.usedInputTokens;
     const outputBefore = meter.usedOutputTokens;
     let firstTokenAt: number | undefined;
@@ -168,6 +177,14 @@ export class ChatService {
         tokensPerSecond: decodeSeconds > 0 && completionTokens > 1 ? round((completionTokens - 1) / decodeSeconds) : 0,
       },
       droppedMessages,
+      ...(params.draftFromPrompt
+        ? {
+            speculation: {
+              accepted: this.session.sequence.tokenPredictions.validated - draftsBefore.validated,
+              refused: this.session.sequence.tokenPredictions.refuted - draftsBefore.refuted,
+            },
+          }
+        : {}),
       ...(grammar ? { json } : {}),
       ...(reasoning ? { reasoning } : {}),
     };

@@ -273,19 +273,21 @@ export class EngineHttp {
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
     try {
+      const tooLong = () =>
+        new HearthError(
+          ErrorCodes.EngineUnavailable,
+          `The engine at ${this.url} was still sending the ${what} answer after ${Math.round(streamMs / 1000)} s; it was stopped there.`,
+          "The text so far is kept; ask for a shorter answer (max tokens), or check the server.",
+        );
       while (!done) {
         const now = performance.now();
-        if (now - started > streamMs) {
-          throw new HearthError(
-            ErrorCodes.EngineUnavailable,
-            `The engine at ${this.url} was still sending the ${what} answer after ${Math.round(streamMs / 1000)} s; it was stopped there.`,
-            "The text so far is kept; ask for a shorter answer (max tokens), or check the server.",
-          );
-        }
+        if (now - started > streamMs) throw tooLong();
         const idleLeft = Math.max(1, this.limits.firstByteMs - (now - lastDataAt));
-        const chunk = await readWithin(reader, Math.min(idleLeft, streamMs - (now - started)), signal);
+        const overallLeft = Math.max(1, streamMs - (now - started));
+        const chunk = await readWithin(reader, Math.min(idleLeft, overallLeft), signal);
         if (chunk === "timeout") {
-          if (performance.now() - started >= streamMs) continue; // the overall limit, above
+          // Which limit the wait was cut by (a timer may fire a little before the clock says it is due).
+          if (overallLeft <= idleLeft) throw tooLong();
           throw new HearthError(
             ErrorCodes.EngineUnavailable,
             `The engine at ${this.url} stopped sending the ${what} answer (no data for ${this.limits.firstByteMs / 1000} s).`,

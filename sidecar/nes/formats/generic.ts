@@ -1,5 +1,5 @@
 import type { NesFormatModule } from "./types";
-import { unifiedHunks, windowWithCursor } from "./types";
+import { editsWithHunks, windowWithCursor } from "./types";
 
 /** The cursor as the generic prompt marks it. */
 export const GENERIC_CURSOR = "<|cursor|>";
@@ -27,10 +27,8 @@ const SYSTEM =
 export const genericFormat: NesFormatModule = {
   name: "generic",
   build(input) {
-    const edits = input.history
-      .map((e) => ({ e, hunks: unifiedHunks(e) }))
-      .filter(({ hunks }) => hunks)
-      .map(({ e, hunks }) => `--- ${e.path}\n+++ ${e.path}\n${hunks}`)
+    const edits = editsWithHunks(input.history)
+      .map(({ event, hunks }) => `--- ${event.path}\n+++ ${event.path}\n${hunks}`)
       .join("");
     const user =
       `Recent edits:\n${edits || "(none)\n"}\n` +

@@ -92,6 +92,11 @@ export function unifiedHunks(event: NesEditEvent, context = 3): string {
   return out;
 }
 
+/** The edits that change something, each with its unified-diff hunks ({@link unifiedHunks}). */
+export function editsWithHunks(history: readonly NesEditEvent[]): Array<{ event: NesEditEvent; hunks: string }> {
+  return history.map((event) => ({ event, hunks: unifiedHunks(event) })).filter(({ hunks }) => hunks);
+}
+
 /** `text` without one line break at its end. */
 export function trimFinalBreak(text: string): string {
   return text.endsWith("\n") ? text.slice(0, -1) : text;

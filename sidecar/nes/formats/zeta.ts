@@ -1,5 +1,5 @@
 import type { NesFormatModule } from "./types";
-import { unifiedHunks, windowWithCursor } from "./types";
+import { editsWithHunks, windowWithCursor } from "./types";
 
 /** Zeta's markers (plain text in its vocabulary, not special tokens). */
 export const ZETA_MARKERS = {
@@ -24,10 +24,8 @@ const CONTEXT_LINES = 5;
 export const zetaFormat: NesFormatModule = {
   name: "zeta",
   build(input) {
-    const events = input.history
-      .map((e) => ({ e, hunks: unifiedHunks(e) }))
-      .filter(({ hunks }) => hunks)
-      .map(({ e, hunks }) => `User edited ${e.path}:\n\`\`\`diff\n${hunks}\`\`\``)
+    const events = editsWithHunks(input.history)
+      .map(({ event, hunks }) => `User edited ${event.path}:\n\`\`\`diff\n${hunks}\`\`\``)
       .join("\n\n");
     const before = input.lines.slice(Math.max(0, input.window.start - CONTEXT_LINES), input.window.start);
     const after = input.lines.slice(input.window.end, input.window.end + CONTEXT_LINES);

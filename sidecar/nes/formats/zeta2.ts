@@ -1,5 +1,5 @@
 import type { NesFormatModule, PromptPart } from "./types";
-import { unifiedHunks, windowWithCursor } from "./types";
+import { editsWithHunks, windowWithCursor } from "./types";
 
 /** Zeta 2's cursor marker (plain text). */
 export const ZETA2_CURSOR = "<|user_cursor|>";
@@ -21,10 +21,9 @@ export const zeta2Format: NesFormatModule = {
   build(input) {
     const sep: PromptPart = { special: "<|file_sep|>" };
     const parts: PromptPart[] = [];
-    const events = input.history
-      .map((e) => ({ e, hunks: unifiedHunks(e) }))
-      .filter(({ hunks }) => hunks)
-      .map(({ e, hunks }) => `--- a/${e.path}\n+++ b/${e.path}\n${hunks}`);
+    const events = editsWithHunks(input.history).map(
+      ({ event, hunks }) => `--- a/${event.path}\n+++ b/${event.path}\n${hunks}`,
+    );
     if (events.length) parts.push(sep, `edit history\n${events.join("")}`);
     const before = input.lines.slice(Math.max(0, input.window.start - CONTEXT_LINES), input.window.start);
     const after = input.lines.slice(input.window.end, input.window.end + CONTEXT_LINES);

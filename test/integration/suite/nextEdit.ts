@@ -7,7 +7,7 @@
 import * as assert from "node:assert/strict";
 import * as vscode from "vscode";
 import type { HearthApi } from "../../../extension/extension";
-import { startScriptedNesEngine } from "../../../bench/nesScenarios";
+import { NES_EDITOR_FLOWS, startScriptedNesEngine } from "../../../bench/nesScenarios";
 import { EXTENSION_ID, eventually, hearth } from "./context";
 import { test } from "./harness";
 
@@ -43,16 +43,7 @@ async function suggestion(doc: vscode.TextDocument, at: vscode.Position) {
 
 test("next-edit: a ranged suggestion accepted with Tab, a jump hint with Tab-Tab, dismissed, dropped by typing", async () => {
   hearth.api ??= await vscode.extensions.getExtension<HearthApi>(EXTENSION_ID)!.activate(); // also when run alone
-  const ranged = {
-    before: "export const point = { x: 1, y: 2 };\nexport const other = { x: 4, y: 5 };",
-    now: "export const point = { x: 1, y: 2, z: 3 };\nexport const other = { x: 4, y: 5 };",
-    after: "export const point = { x: 1, y: 2, z: 3 };\nexport const other = { x: 4, y: 5, z: 6 };",
-  };
-  const far = {
-    before: "let total = 0;\nfor (const x of xs) {\n  total += x;\n}\nconsole.log(total);",
-    now: "let sum = 0;\nfor (const x of xs) {\n  total += x;\n}\nconsole.log(total);",
-    after: "let sum = 0;\nfor (const x of xs) {\n  sum += x;\n}\nconsole.log(sum);",
-  };
+  const { point: ranged, rename: far } = NES_EDITOR_FLOWS;
   const engine = await startScriptedNesEngine(
     new Map([
       [ranged.now, ranged.after],
