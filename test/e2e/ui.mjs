@@ -203,6 +203,9 @@ async function runCommand(title) {
 }
 async function send(text) {
   const input = chat().locator("#input");
+  // Focus the chat's input first: fill() selects all and types into whatever has the focus, and an editor that
+  // kept it would get the text (seen once under CI load, with hello.ts replaced by the prompt).
+  await input.click();
   await input.fill(text);
   await input.press("Enter");
 }
