@@ -1,11 +1,36 @@
 import { HearthError } from "../../shared/errors";
-import { ErrorCodes, type NesFormat, type NesPredictParams, type NesPredictResult } from "../../shared/protocol";
+import {
+  ErrorCodes,
+  type NesEditEvent,
+  type NesFormat,
+  type NesPredictParams,
+  type NesPredictResult,
+} from "../../shared/protocol";
 import type { NesAnswer, NesEngine } from "../engines/types";
 import { formatForModel, NES_FORMAT_MODULES } from "./formats";
 import { cursorWindow, DEFAULT_WINDOW_RADIUS, documentLines, narrowEdit, windowBeforeEdit } from "./window";
 
 /** A request that takes longer than this, ms, answers "no edit" (`reason: "timeBudget"`). */
 export const DEFAULT_NES_TIME_BUDGET_MS = 5_000;
+/**
+ * Characters of edit history a prompt carries at most (about 2,000 tokens): the newest edits are kept, so a large
+ * paste among them cannot push the prompt over the model's context.
+ */
+export const MAX_HISTORY_CHARS = 6_000;
+
+/** The newest edits whose text fits {@link MAX_HISTORY_CHARS}, oldest first. */
+export function recentHistory(history: readonly NesEditEvent[]): NesEditEvent[] {
+  const kept: NesEditEvent[] = [];
+  let chars = 0;
+  for (let i = history.length - 1; i >= 0; i--) {
+    const e = history[i]!;
+    chars += e.original.length + e.updated.length + e.path.length;
+    if (chars > MAX_HISTORY_CHARS) break;
+    kept.unshift(e);
+  }
+  return kept;
+}
+
 /** Tokens a rewrite may take at most when the request does not say. */
 export const MAX_NES_ANSWER_TOKENS = 512;
 
@@ -35,7 +60,7 @@ export async function predictNextEdit(
   }
   const format: NesFormat = params.format && params.format !== "auto" ? params.format : formatForModel(...modelNames);
   const window = cursorWindow(lines.length, params.line, params.windowRadius ?? DEFAULT_WINDOW_RADIUS);
-  const history = params.history ?? [];
+  const history = recentHistory(params.history ?? []);
   const input = {
     path: params.path,
     lines,

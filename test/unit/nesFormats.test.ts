@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatForModel, NES_FORMAT_MODULES, promptText, type NesPromptInput } from "../../sidecar/nes/formats";
+import { MAX_HISTORY_CHARS, recentHistory } from "../../sidecar/nes/predict";
 import { cursorWindow, narrowEdit, windowBeforeEdit } from "../../sidecar/nes/window";
 
 /*
@@ -202,5 +203,13 @@ describe("next-edit windows and edits", () => {
     expect(narrowEdit(doc, { start: 0, end: 4 }, "a\nB\nc\nd")).toEqual({ startLine: 1, endLine: 2, text: "B\n" });
     expect(narrowEdit(doc, { start: 0, end: 4 }, "a\nb\nb2\nc\nd")).toEqual({ startLine: 2, endLine: 2, text: "b2\n" });
     expect(narrowEdit(doc, { start: 0, end: 4 }, "a\nd")).toEqual({ startLine: 1, endLine: 3, text: "" });
+  });
+
+  it("the history in a prompt is the newest edits that fit its character budget", () => {
+    const edit = (n: number, size: number) => ({ path: "a.ts", original: "x".repeat(size), updated: `${n}` });
+    const big = edit(0, MAX_HISTORY_CHARS); // a large paste, made first
+    expect(recentHistory([big, edit(1, 10), edit(2, 10)]).map((e) => e.updated)).toEqual(["1", "2"]);
+    expect(recentHistory([edit(1, 10), edit(2, 10)])).toHaveLength(2);
+    expect(recentHistory([edit(1, MAX_HISTORY_CHARS + 1)])).toEqual([]);
   });
 });
