@@ -190,6 +190,9 @@ describe("nes/predict on a remote engine (llama-server)", () => {
     expect(generic.format).toBe("generic");
     const chat = bodies.find((b) => Array.isArray(b.messages))!;
     expect(chat.response_format).toMatchObject({ type: "json_schema" });
+    // Zeta's region markers are plain text in its own prompt: not taken for the user's code spelling a control token.
+    const zeta = await sidecar.request("nes/predict", request({ format: "zeta", maxTokens: 8 }));
+    expect(zeta.format).toBe("zeta");
   });
 
   it("refuses a file that spells a control token of the format: the server would read it as one", async () => {

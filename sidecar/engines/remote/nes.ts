@@ -2,6 +2,9 @@ import { HearthError } from "../../../shared/errors";
 import { ErrorCodes } from "../../../shared/protocol";
 import type { ChatEngine, FimEngine, NesAnswer, NesEngine } from "../types";
 
+/** Qwen2.5's control tokens that next-edit prompts use or stop at (the models are Qwen2.5-Coder based). */
+const QWEN_CONTROL_TOKENS = ["<|endoftext|>", "<|file_sep|>", "<|fim_prefix|>", "<|fim_suffix|>", "<|fim_middle|>"];
+
 /**
  * Next-edit suggestions on a remote engine: a raw prompt through the engine's OpenAI-compatible `/v1/completions`
  * (llama-server, vLLM, LM Studio and Ollama all serve it, and read control tokens such as `<|file_sep|>` in the
@@ -22,8 +25,10 @@ export class RemoteNes implements NesEngine {
   ): Promise<NesAnswer> {
     // The server reads control tokens in the prompt's text: the user's code must not contain one, or a file could
     // end a block of the prompt (the embedded engine tokenizes the code as plain text instead).
+    // The format's control tokens, and Qwen2.5's that a stop names (Zeta's region markers are plain text, and
+    // written in its prompt on purpose).
     const specials = new Set(parts.filter((p) => typeof p !== "string").map((p) => p.special));
-    for (const s of options.stop) if (s.startsWith("<|")) specials.add(s);
+    for (const s of options.stop) if (QWEN_CONTROL_TOKENS.includes(s)) specials.add(s);
     const hit = parts.find((p): p is string => typeof p === "string" && [...specials].some((s) => p.includes(s)));
     if (hit !== undefined) {
       const token = [...specials].find((s) => hit.includes(s))!;
