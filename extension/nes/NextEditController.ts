@@ -79,11 +79,19 @@ export class NextEditController implements vscode.InlineCompletionItemProvider, 
     private readonly roles: ModelRoles,
     private readonly log: vscode.LogOutputChannel,
   ) {
-    for (const doc of vscode.workspace.textDocuments) this.track(doc);
+    this.refreshEnabled();
     this.disposables.push(
       this.hintDecoration,
       this.hintLabel,
-      vscode.workspace.onDidOpenTextDocument((doc) => this.track(doc)),
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (
+          e.affectsConfiguration("hearth.nes") ||
+          e.affectsConfiguration("hearth.models.nes") ||
+          e.affectsConfiguration("hearth.engines.nes")
+        )
+          this.refreshEnabled();
+      }),
+      vscode.workspace.onDidOpenTextDocument((doc) => this.enabled && this.track(doc)),
       vscode.workspace.onDidCloseTextDocument((doc) => this.history.close(doc.uri.toString())),
       vscode.workspace.onDidChangeTextDocument((e) => this.changed(e)),
       vscode.window.onDidChangeActiveTextEditor(() => this.clearHint()),
@@ -97,15 +105,33 @@ export class NextEditController implements vscode.InlineCompletionItemProvider, 
     for (const d of this.disposables) d.dispose();
   }
 
+  /**
+   * Whether next-edit suggestions are on (enabled, with a model). Off, nothing is tracked: the typing path of a user
+   * without a next-edit model does no work here, and activation copies no document.
+   */
+  private enabled = false;
+
+  private refreshEnabled(): void {
+    const cfg = readConfig();
+    const enabled = cfg.nes.enabled && roleModelSpec("nes", cfg) !== undefined;
+    if (enabled && !this.enabled) for (const doc of vscode.workspace.textDocuments) this.track(doc);
+    if (!enabled) {
+      for (const doc of vscode.workspace.textDocuments) this.history.close(doc.uri.toString());
+      this.clearHint();
+    }
+    this.enabled = enabled;
+  }
+
   private track(doc: vscode.TextDocument): void {
     if (doc.uri.scheme !== "file" && doc.uri.scheme !== "untitled") return;
+    const text = doc.getText();
     // Large files are not tracked (a generated file, a log): no copy of their lines is kept.
-    if (doc.getText().length > 1024 * 1024) return;
-    this.history.open(doc.uri.toString(), doc.getText());
+    if (text.length > 1024 * 1024) return;
+    this.history.open(doc.uri.toString(), text);
   }
 
   private changed(e: vscode.TextDocumentChangeEvent): void {
-    if (!e.contentChanges.length) return;
+    if (!this.enabled || !e.contentChanges.length) return;
     const uri = e.document.uri.toString();
     let source: ChangeSource = "user";
     if (this.applying) source = "hearth";
@@ -148,7 +174,7 @@ export class NextEditController implements vscode.InlineCompletionItemProvider, 
     _context: vscode.InlineCompletionContext,
     token: vscode.CancellationToken,
   ): Promise<vscode.InlineCompletionItem[] | undefined> {
-    if (token.isCancellationRequested) return undefined;
+    if (!this.enabled || token.isCancellationRequested) return undefined;
     const cached = this.lookup(document, position);
     return cached ? this.show(document, position, cached) : undefined;
   }
@@ -183,6 +209,7 @@ export class NextEditController implements vscode.InlineCompletionItemProvider, 
    * Code is asked to query the providers only once it has an answer (so plain completions are not asked per move).
    */
   private moved(e: vscode.TextEditorSelectionChangeEvent): void {
+    if (!this.enabled) return;
     const selection = e.selections[0];
     if (!selection || e.selections.length > 1 || !selection.isEmpty) return;
     if (
