@@ -93,7 +93,7 @@ export async function runServe(sidecar: SidecarProcess, roles: ModelRoles, optio
     return 1;
   }
   loading = false;
-  say(`ready at ${url} (OpenAI: ${url}/v1, llama.cpp: ${url}/infill; metrics: ${url}/metrics)`);
+  say(`ready at ${url} (OpenAI: ${url}/v1, llama.cpp: ${url}/infill, Ollama: ${url}/api; metrics: ${url}/metrics)`);
   await stopped;
   const drained = await Promise.race([
     server.close().then(() => true),

@@ -5,21 +5,30 @@ import cors from "@fastify/cors";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import {
   MODEL_ROLES,
-  type ChatMessage,
   type ChatSendResult,
   type CompleteParams,
   type CompleteResult,
-  type GenerationParams,
+  type EmbedResult,
   type InfillResult,
   type ModelInfo,
   type ModelRole,
 } from "../../shared/protocol";
 import type { SidecarApi } from "../sidecar/SidecarApi";
 import { ServeMetrics } from "./metrics";
-import { checkJsonSchema } from "../../shared/guards";
-import { ApiError, badRequest, checkClientField, fromHearthError } from "./openaiErrors";
+import { ApiError, badRequest, fromHearthError } from "./openaiErrors";
+import { registerOllamaRoutes } from "./ollama";
+import {
+  chatMessages,
+  firstStop,
+  noLimit,
+  responseSchemaOf,
+  stopList,
+  strip,
+  type ChatAnswer,
+  type ChatRequest,
+} from "./requests";
 import * as schemas from "./schemas";
-import { chatTools, openAiToolCall, toolTurnText } from "./tools";
+import { chatTools, openAiToolCall } from "./tools";
 
 /** What `hearth serve` (and VS Code's *Start Local API Server*) runs a server with. */
 export interface ServeOptions {
@@ -107,7 +116,8 @@ export function isLoopback(host: string): boolean {
  * Hearth's loaded models over HTTP, in the protocols other tools already speak: OpenAI's (`/v1/models`,
  * `/v1/chat/completions`, `/v1/completions` with `suffix` for FIM, `/v1/embeddings`, `/v1/rerank` in the
  * llama-server/Jina shape) and llama.cpp's (`/infill`, `/completion`, `/props`, `/tokenize`, `/health`), so
- * llama.vscode, llama.vim and Continue's llama.cpp provider can point at it; plus `/metrics` (Prometheus).
+ * llama.vscode, llama.vim and Continue's llama.cpp provider can point at it; Ollama's (`/api/*`, see `ollama.ts`) for
+ * the tools that speak only Ollama; plus `/metrics` (Prometheus).
  * Every request maps onto the sidecar's methods; each role keeps one queue (`maxQueue` deep, then 429 with
  * Retry-After), a client that disconnects cancels its generation, and errors are OpenAI-shaped with the
  * status that fits (400 naming the field, 401, 404, 413, 429, 500, 501, 502, 503).
@@ -123,7 +133,7 @@ export class HearthServer {
   private readonly keyDigest?: Buffer;
   private readonly maxQueue: number;
 
-  constructor(private readonly options: ServeOptions) {
+  constructor(readonly options: ServeOptions) {
     const host = options.host ?? "127.0.0.1";
     if (!isLoopback(host) && !options.apiKey) {
       throw new Error(
@@ -204,6 +214,18 @@ export class HearthServer {
           "host_not_allowed",
         );
       }
+      // A web page's request carries its Origin: with CORS it could not read the answer, but a "simple" POST
+      // (text/plain, no preflight) would still run a generation. Only loopback pages and the `--cors` origin are
+      // answered; tools (curl, SDKs, editors) send no Origin. Ollama checks the same (OLLAMA_ORIGINS).
+      const origin = req.headers.origin;
+      if (origin !== undefined && !this.originAllowed(origin)) {
+        throw new ApiError(
+          403,
+          `Origin '${origin.slice(0, 100)}' is not allowed: a web page cannot use this server's models. Start it with --cors <origin> to allow one.`,
+          "invalid_request_error",
+          "origin_not_allowed",
+        );
+      }
       if (!this.keyDigest || req.url === "/health" || req.url === "/v1/health") return;
       // `Authorization: Bearer <key>` (OpenAI's clients) or `X-Api-Key: <key>` (llama-server takes both).
       const header = req.headers.authorization ?? "";
@@ -219,6 +241,9 @@ export class HearthServer {
         );
       }
     });
+    // A JSON body is read whatever its content type says: Ollama's and llama-server's clients (and `curl -d`) send
+    // JSON without `application/json`. A page's cross-origin POST is stopped by the Origin check above.
+    app.addContentTypeParser("*", { parseAs: "string" }, app.getDefaultJsonParser("error", "error"));
     app.addHook("onSend", async (req, reply) => {
       reply.header("x-request-id", req.id);
     });
@@ -276,24 +301,30 @@ export class HearthServer {
 
     const listModels = async () => {
       const created = Math.floor(Date.now() / 1000);
-      // The chat model first: UIs that take the first entry offer it, not the reranker.
+      // The chat model first: UIs that take the first entry offer it, not the reranker. A file that serves
+      // several roles (chat and FIM, as one llama-server model does) is one entry.
       const models = Object.values(this.options.models()).sort(
         (a, b) => MODEL_ROLES.indexOf(a.role) - MODEL_ROLES.indexOf(b.role),
       );
+      const roles = new Map<string, ModelRole[]>();
+      for (const m of models) roles.set(m.path, [...(roles.get(m.path) ?? []), m.role]);
       return {
         object: "list",
-        data: models.map((m) => ({
-          id: this.shownName(m),
-          object: "model",
-          created,
-          owned_by: "hearth",
-          meta: {
-            role: m.role,
-            n_ctx: m.contextSize,
-            n_ctx_train: m.trainContextSize,
-            engine: m.engine?.kind ?? "embedded",
-          },
-        })),
+        data: models
+          .filter((m) => roles.get(m.path)![0] === m.role)
+          .map((m) => ({
+            id: this.shownName(m),
+            object: "model",
+            created,
+            owned_by: "hearth",
+            meta: {
+              role: m.role,
+              roles: roles.get(m.path),
+              n_ctx: m.contextSize,
+              n_ctx_train: m.trainContextSize,
+              engine: m.engine?.kind ?? "embedded",
+            },
+          })),
       };
     };
     app.get("/v1/models", listModels);
@@ -311,15 +342,29 @@ export class HearthServer {
       };
     });
 
+    // llama-server's: `add_special` puts BOS first, `parse_special` (default true) reads `<s>` as the token,
+    // `with_pieces` gives each token's text.
     app.post("/tokenize", { schema: { body: schemas.tokenize } }, async (req) => {
-      const body = req.body as { content: string; add_special?: boolean };
-      const models = this.options.models();
-      const role: ModelRole | undefined = models.chat ? "chat" : models.completion ? "completion" : undefined;
-      if (!role) throw this.noModel("chat");
-      const { tokens } = await this.call(() =>
-        this.options.api.request("model/tokenize", { role, text: body.content, special: body.add_special ?? false }),
+      const body = req.body as schemas.TokenizeBody;
+      const role = this.textRole();
+      if (!body.content) return { tokens: [] };
+      const { tokens, pieces } = await this.call(() =>
+        this.options.api.request("model/tokenize", {
+          role,
+          text: body.content,
+          special: body.parse_special ?? true,
+          addBos: body.add_special ?? false,
+          pieces: body.with_pieces ?? false,
+        }),
       );
-      return { tokens };
+      return { tokens: pieces ? tokens.map((id, i) => ({ id, piece: pieces[i] })) : tokens };
+    });
+    app.post("/detokenize", { schema: { body: schemas.detokenize } }, async (req) => {
+      const { tokens } = req.body as { tokens: number[] };
+      const role = this.textRole();
+      if (!tokens.length) return { content: "" };
+      const { text } = await this.call(() => this.options.api.request("model/detokenize", { role, tokens }));
+      return { content: text };
     });
 
     for (const route of ["/v1/chat/completions", "/chat/completions"])
@@ -333,6 +378,7 @@ export class HearthServer {
     for (const route of ["/v1/rerank", "/rerank", "/v1/reranking", "/reranking"]) {
       app.post(route, { schema: { body: schemas.rerank } }, (req, reply) => this.rerank(req, reply));
     }
+    registerOllamaRoutes(app, this);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -343,27 +389,25 @@ export class HearthServer {
     const info = this.model("chat");
     const plan = body.tools?.length ? chatTools(body.tools, body.tool_choice) : undefined;
     const { system, messages } = chatMessages(body.messages);
-    const params: GenerationParams = strip({
-      maxTokens: body.max_completion_tokens ?? noLimit(body.max_tokens),
-      temperature: body.temperature ?? undefined,
-      topP: body.top_p ?? undefined,
-      topK: body.top_k ?? undefined,
-      seed: body.seed ?? undefined,
-    });
     const responseSchema = responseSchemaOf(body.response_format);
     if (plan && responseSchema)
       throw badRequest("Give 'tools' or a JSON 'response_format', not both.", "response_format");
-    // A stop string would cut a tool call's JSON: with tools, the engine decides where the answer ends.
-    const stops = plan ? [] : stopList(body.stop);
+    const request: ChatRequest = {
+      system,
+      messages,
+      params: strip({
+        maxTokens: body.max_completion_tokens ?? noLimit(body.max_tokens),
+        temperature: body.temperature ?? undefined,
+        topP: body.top_p ?? undefined,
+        topK: body.top_k ?? undefined,
+        seed: body.seed ?? undefined,
+      }),
+      stops: stopList(body.stop),
+      ...(responseSchema ? { responseSchema } : {}),
+      ...(plan ? { tools: plan } : {}),
+    };
     const id = `chatcmpl-${req.id}`;
     const created = Math.floor(Date.now() / 1000);
-    const release = this.enter("chat");
-    const abort = abortOnDisconnect(reply);
-    // Made here, never from the client's x-request-id: two requests that send the same id must not receive each
-    // other's tokens (the id is only echoed back).
-    const streamId = `serve-${randomUUID()}`;
-    let text = "";
-    let stoppedAt: number | undefined;
     const stream = body.stream === true ? this.openStream(reply) : undefined;
     let begun = false;
     const chunk = (delta: Record<string, unknown>, finish: string | null = null) => {
@@ -382,69 +426,20 @@ export class HearthServer {
       }
       event(delta, finish);
     };
-    let reasoning = "";
-    const sub = this.options.api.onNotification("chat/delta", (d) => {
-      if (d.streamId !== streamId || stoppedAt !== undefined) return;
-      if (d.reasoning) {
-        reasoning += d.reasoning;
-        chunk({ reasoning_content: d.reasoning });
-      }
-      // With tools the deltas are the answer's text only (the engine holds a call back).
-      if (!d.text) return;
-      // A stop string ends the answer before it: what is sent stops there, and so does decoding.
-      const before = text.length;
-      text += d.text;
-      const at = firstStop(text, stops, before);
-      if (at !== undefined) {
-        stoppedAt = at;
-        if (at > before) chunk({ content: text.slice(before, at) });
-        text = text.slice(0, at);
-        abort.abort();
-        return;
-      }
-      chunk({ content: d.text });
-    });
-    let result: ChatSendResult;
+    let answer: ChatAnswer | undefined;
     try {
-      result = await this.call(() =>
-        this.options.api.request(
-          "chat/send",
-          {
-            streamId,
-            messages,
-            ...(system ? { system } : {}),
-            params,
-            ...(responseSchema ? { responseSchema } : {}),
-            ...(plan ? { tools: plan.tools, toolChoice: plan.toolChoice } : {}),
-            // llama-server's context policy unless the server was started to trim old turns.
-            contextPolicy: this.options.trimHistory ? "trim" : "strict",
-          },
-          abort.signal,
-        ),
+      answer = await this.runChat(reply, request, (d) =>
+        chunk(d.reasoning ? { reasoning_content: d.reasoning } : { content: d.content }),
       );
     } catch (error) {
-      sub.dispose();
-      release();
       if (stream) return stream.fail(error instanceof ApiError ? error : fromHearthError(error));
       throw error;
     }
-    sub.dispose();
-    release();
-    // Counted also when the client went away: /metrics then shows how far decoding got before it stopped.
-    this.metrics.answer("chat", result.usage, result.timings.ttftMs, result.timings.tokensPerSecond);
-    if (abort.disconnected) return reply;
-    // With tools the engine returns the calls (natively or from its grammar); an answer is the text.
-    const toolCalls = (result.toolCalls ?? []).map((c, i) =>
+    if (!answer) return reply;
+    const { result } = answer;
+    const toolCalls = answer.toolCalls.map((c, i) =>
       openAiToolCall(c, `call_${req.id.replace(/-/g, "").slice(0, 20)}${i}`),
     );
-    const finish = toolCalls.length
-      ? "tool_calls"
-      : stoppedAt !== undefined
-        ? "stop"
-        : result.stopReason === "maxTokens"
-          ? "length"
-          : "stop";
-    const answer = stoppedAt !== undefined ? text : result.text;
     const usage = {
       prompt_tokens: result.usage.promptTokens,
       completion_tokens: result.usage.completionTokens,
@@ -458,7 +453,7 @@ export class HearthServer {
     };
     if (stream) {
       if (toolCalls.length) chunk({ tool_calls: toolCalls.map((c, index) => ({ index, ...c })) });
-      chunk({}, finish);
+      chunk({}, answer.finish);
       if (body.stream_options?.include_usage) {
         stream.event({
           id,
@@ -482,11 +477,11 @@ export class HearthServer {
           index: 0,
           message: {
             role: "assistant",
-            content: toolCalls.length ? null : answer,
+            content: toolCalls.length ? null : answer.text,
             ...(toolCalls.length ? { tool_calls: toolCalls } : {}),
-            ...(reasoning ? { reasoning_content: reasoning } : {}),
+            ...(answer.reasoning ? { reasoning_content: answer.reasoning } : {}),
           },
-          finish_reason: finish,
+          finish_reason: answer.finish,
         },
       ],
       usage,
@@ -495,11 +490,93 @@ export class HearthServer {
   }
 
   /**
+   * One chat on the chat role, whichever API asked (OpenAI's `/v1/chat/completions`, Ollama's `/api/chat` and
+   * `/api/generate`): the answer's text and reasoning go to `onDelta` as they are made, cut at the first of
+   * `request.stops` (decoding stops there too); the queue place is held until the end, and a client that
+   * disconnects cancels the generation.
+   * @returns the answer, or undefined when the client went away.
+   * @throws ApiError from the sidecar's errors (429 queue full, 400 prompt over the context with the counts, …).
+   */
+  async runChat(
+    reply: FastifyReply,
+    request: ChatRequest,
+    onDelta: (delta: { content?: string; reasoning?: string }) => void,
+  ): Promise<ChatAnswer | undefined> {
+    const plan = request.tools;
+    // A stop string would cut a tool call's JSON: with tools, the engine decides where the answer ends.
+    const stops = plan ? [] : request.stops;
+    const release = this.enter("chat");
+    const abort = abortOnDisconnect(reply);
+    // Made here, never from the client's x-request-id: two requests that send the same id must not receive each
+    // other's tokens (the id is only echoed back).
+    const streamId = `serve-${randomUUID()}`;
+    let text = "";
+    let reasoning = "";
+    let stoppedAt: number | undefined;
+    const sub = this.options.api.onNotification("chat/delta", (d) => {
+      if (d.streamId !== streamId || stoppedAt !== undefined) return;
+      if (d.reasoning) {
+        reasoning += d.reasoning;
+        onDelta({ reasoning: d.reasoning });
+      }
+      // With tools the deltas are the answer's text only (the engine holds a call back).
+      if (!d.text) return;
+      // A stop string ends the answer before it: what is sent stops there, and so does decoding.
+      const before = text.length;
+      text += d.text;
+      const at = firstStop(text, stops, before);
+      if (at !== undefined) {
+        stoppedAt = at;
+        if (at > before) onDelta({ content: text.slice(before, at) });
+        text = text.slice(0, at);
+        abort.abort();
+        return;
+      }
+      onDelta({ content: d.text });
+    });
+    let result: ChatSendResult;
+    try {
+      result = await this.call(() =>
+        this.options.api.request(
+          "chat/send",
+          {
+            streamId,
+            messages: request.messages,
+            ...(request.system ? { system: request.system } : {}),
+            params: request.params,
+            ...(request.responseSchema ? { responseSchema: request.responseSchema } : {}),
+            ...(plan ? { tools: plan.tools, toolChoice: plan.toolChoice } : {}),
+            // llama-server's context policy unless the server was started to trim old turns.
+            contextPolicy: this.options.trimHistory ? "trim" : "strict",
+          },
+          abort.signal,
+        ),
+      );
+    } finally {
+      sub.dispose();
+      release();
+    }
+    // Counted also when the client went away: /metrics then shows how far decoding got before it stopped.
+    this.metrics.answer("chat", result.usage, result.timings.ttftMs, result.timings.tokensPerSecond);
+    if (abort.disconnected) return undefined;
+    // With tools the engine returns the calls (natively or from its grammar); an answer is the text.
+    const toolCalls = result.toolCalls ?? [];
+    const finish = toolCalls.length
+      ? "tool_calls"
+      : stoppedAt !== undefined
+        ? "stop"
+        : result.stopReason === "maxTokens"
+          ? "length"
+          : "stop";
+    return { result, text: stoppedAt !== undefined ? text : result.text, reasoning, finish, toolCalls };
+  }
+
+  /**
    * A plain continuation of `prompt` by the completion model (`completion/complete`), streamed as it is made;
    * deltas of `streamId` go to `onPiece` (cut at the first stop string the engine did not catch).
    * @returns the result, or undefined when the client went away.
    */
-  private async continue(
+  async continue(
     reply: FastifyReply,
     params: Omit<CompleteParams, "streamId">,
     onPiece: (text: string) => void,
@@ -737,18 +814,7 @@ export class HearthServer {
     const info = this.model("embedding");
     const texts = typeof body.input === "string" ? [body.input] : body.input;
     if (texts.length === 0) throw badRequest("'input' is empty: give a string or an array of strings.", "input");
-    const release = this.enter("embedding");
-    const abort = abortOnDisconnect(reply);
-    let result;
-    try {
-      result = await this.call(() =>
-        // The text as given (no prefix, no identifier splitting, no cut): the same vector llama-server gives.
-        this.options.api.request("embedding/embed", { texts, kind: "raw" }, abort.signal),
-      );
-    } finally {
-      release();
-    }
-    this.metrics.answer("embedding", { promptTokens: result.tokens, completionTokens: 0 });
+    const result = await this.embed(reply, texts);
     const base64 = body.encoding_format === "base64";
     return {
       object: "list",
@@ -765,7 +831,8 @@ export class HearthServer {
   private async rerank(req: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const body = req.body as schemas.RerankBody;
     const info = this.model("rerank");
-    const documents = body.documents.map((d) => (typeof d === "string" ? d : d.text));
+    const tei = body.documents === undefined;
+    const documents = (body.documents ?? body.texts!).map((d) => (typeof d === "string" ? d : d.text));
     const release = this.enter("rerank");
     const abort = abortOnDisconnect(reply);
     let scores: number[];
@@ -784,6 +851,14 @@ export class HearthServer {
       }))
       .sort((a, b) => b.relevance_score - a.relevance_score)
       .slice(0, body.top_n ?? documents.length);
+    // TEI's answer is the bare list, scores as `score`.
+    if (tei) {
+      return results.map((r) => ({
+        index: r.index,
+        score: r.relevance_score,
+        ...(body.return_text ? { text: documents[r.index] } : {}),
+      }));
+    }
     return {
       id: `rerank-${req.id}`,
       model: this.shownName(info),
@@ -797,7 +872,7 @@ export class HearthServer {
   // Plumbing
 
   /** One FIM request on the completion role; undefined when the client went away meanwhile. */
-  private async fim(
+  async fim(
     reply: FastifyReply,
     params: { prefix: string; suffix: string; maxTokens: number; context?: string; timeBudgetMs?: number },
   ): Promise<InfillResult | undefined> {
@@ -812,21 +887,58 @@ export class HearthServer {
     }
   }
 
-  /** The model `role` serves, checked against the request's `model` (absent, or its id). */
+  /**
+   * Embed `texts` exactly as given (no prefix, no identifier splitting, no cut: the same vectors llama-server
+   * gives), holding a place in the embedding queue.
+   * @throws ApiError (400 for a text over the context, 429 queue full, …).
+   */
+  async embed(reply: FastifyReply, texts: string[]): Promise<EmbedResult> {
+    const release = this.enter("embedding");
+    const abort = abortOnDisconnect(reply);
+    try {
+      const result = await this.call(() =>
+        this.options.api.request("embedding/embed", { texts, kind: "raw" }, abort.signal),
+      );
+      this.metrics.answer("embedding", { promptTokens: result.tokens, completionTokens: 0 });
+      return result;
+    } finally {
+      release();
+    }
+  }
+
   /**
    * The model that serves `role`, whatever name the request gives (as llama-server answers: clients send the name
    * they were configured with; llama.vscode's embeddings send "GPT-4").
    * @throws ApiError 503 (loading), 404 (no model for the role).
    */
-  private model(role: ModelRole): ModelInfo {
+  model(role: ModelRole): ModelInfo {
     const info = this.options.models()[role];
     if (!info) throw this.noModel(role);
     return info;
   }
 
   /** The name a model is listed and answered under: `--alias` for the chat model, else its file name. */
-  private shownName(info: ModelInfo): string {
+  shownName(info: ModelInfo): string {
     return this.options.alias && (info.role === "chat" || !this.options.models().chat) ? this.options.alias : info.name;
+  }
+
+  /** Whether a browser page of `origin` may call: the `--cors` origin (any with "*"), or a page on a loopback host. */
+  private originAllowed(origin: string): boolean {
+    if (this.options.cors === "*" || origin === this.options.cors) return true;
+    try {
+      const { protocol, hostname } = new URL(origin);
+      return (protocol === "http:" || protocol === "https:") && isLoopback(hostname);
+    } catch {
+      return false;
+    }
+  }
+
+  /** The role whose tokenizer `/tokenize` and `/detokenize` use: the chat model's, else the completion model's. */
+  private textRole(): ModelRole {
+    const models = this.options.models();
+    if (models.chat) return "chat";
+    if (models.completion) return "completion";
+    throw this.noModel("chat");
   }
 
   private noModel(role: ModelRole): ApiError {
@@ -852,7 +964,7 @@ export class HearthServer {
   }
 
   /** Take a place in `role`'s queue. @returns its release. @throws ApiError 429 with Retry-After when full. */
-  private enter(role: ModelRole): () => void {
+  enter(role: ModelRole): () => void {
     const n = this.queues.get(role) ?? 0;
     if (n >= this.maxQueue) {
       throw new ApiError(
@@ -874,7 +986,7 @@ export class HearthServer {
   }
 
   /** Run a sidecar request, its errors turned into HTTP ones. */
-  private async call<T>(run: () => Promise<T>): Promise<T> {
+  async call<T>(run: () => Promise<T>): Promise<T> {
     try {
       return await run();
     } catch (error) {
@@ -882,12 +994,13 @@ export class HearthServer {
     }
   }
 
-  /** An SSE response on the raw socket (fastify hands it over: `reply.hijack()`). */
   /**
-   * An SSE stream on `reply`, opened (200 and its headers) at its first event: an error before that — a prompt over
-   * the context, a model that cannot — is still an HTTP error with its status, as llama-server answers it.
+   * A stream on `reply`'s raw socket (fastify hands it over: `reply.hijack()`): SSE events (`data: {json}`, OpenAI's
+   * and llama.cpp's routes) or NDJSON lines (Ollama's). It opens (200 and its headers) at its first event: an error
+   * before that — a prompt over the context, a model that cannot — is still an HTTP error with its status, as
+   * llama-server and Ollama answer it.
    */
-  private openStream(reply: FastifyReply) {
+  openStream(reply: FastifyReply, framing: "sse" | "ndjson" = "sse") {
     const raw = reply.raw;
     let opened = false;
     const open = () => {
@@ -896,7 +1009,7 @@ export class HearthServer {
       reply.hijack();
       raw.writeHead(200, {
         ...(reply.getHeaders() as Record<string, string>),
-        "content-type": "text/event-stream; charset=utf-8",
+        "content-type": framing === "sse" ? "text/event-stream; charset=utf-8" : "application/x-ndjson",
         "cache-control": "no-cache",
         connection: "keep-alive",
         "x-request-id": String(reply.request.id),
@@ -906,12 +1019,13 @@ export class HearthServer {
     return {
       event: (data: unknown) => {
         open();
-        if (!raw.writableEnded) raw.write(`data: ${JSON.stringify(data)}\n\n`);
+        if (raw.writableEnded) return;
+        raw.write(framing === "sse" ? `data: ${JSON.stringify(data)}\n\n` : `${JSON.stringify(data)}\n`);
       },
       /** End the stream (with OpenAI's `[DONE]` unless `done` is false: llama.cpp's routes send none). */
       end: (done = true) => {
         open();
-        if (!raw.writableEnded) raw.end(done ? "data: [DONE]\n\n" : undefined);
+        if (!raw.writableEnded) raw.end(done && framing === "sse" ? "data: [DONE]\n\n" : undefined);
         return reply;
       },
       /**
@@ -921,7 +1035,11 @@ export class HearthServer {
       fail: (error: ApiError): FastifyReply => {
         if (!opened) throw error;
         if (!raw.writableEnded) {
-          raw.write(`data: ${JSON.stringify(error.body())}\n\n`);
+          raw.write(
+            framing === "sse"
+              ? `data: ${JSON.stringify(error.body())}\n\n`
+              : `${JSON.stringify({ error: error.message })}\n`,
+          );
           raw.end();
         }
         this.report(reply.request, error);
@@ -974,6 +1092,8 @@ export class HearthServer {
   private sendError(req: FastifyRequest, reply: FastifyReply, error: ApiError): FastifyReply {
     if (error.status >= 500) this.report(req, error);
     for (const [k, v] of Object.entries(error.headers)) reply.header(k, v);
+    // Ollama's routes answer errors as `{"error": "…"}`, which its clients read.
+    if (req.url.startsWith("/api/")) return reply.code(error.status).send({ error: error.message });
     return reply.code(error.status).send(error.body());
   }
 
@@ -1001,81 +1121,4 @@ function abortOnDisconnect(reply: FastifyReply): AbortController & { disconnecte
   };
   reply.raw.once("close", onClose);
   return abort;
-}
-
-/** OpenAI messages → Hearth's: system (and developer) messages joined into the system prompt; text parts joined. */
-function chatMessages(input: schemas.ChatBody["messages"]): { system: string; messages: ChatMessage[] } {
-  const system: string[] = [];
-  const messages: ChatMessage[] = [];
-  input.forEach((m, i) => {
-    let content: string;
-    if (typeof m.content === "string" || m.content == null) content = m.content ?? "";
-    else {
-      content = m.content
-        .map((part, j) => {
-          if (part.type !== "text" || typeof part.text !== "string") {
-            throw badRequest(`Only text parts are served, not '${part.type}'.`, `messages[${i}].content[${j}].type`);
-          }
-          return part.text;
-        })
-        .join("");
-    }
-    if (m.role === "system" || m.role === "developer") {
-      system.push(content);
-      return;
-    }
-    let turn: ChatMessage;
-    if (m.role === "tool" || (m.role === "assistant" && m.tool_calls?.length)) {
-      turn = { role: m.role === "tool" ? "user" : "assistant", content: toolTurnText(m) };
-    } else if (m.role === "user" || m.role === "assistant") turn = { role: m.role, content };
-    else throw badRequest(`Messages of role '${m.role}' are not served.`, `messages[${i}].role`);
-    // Several tool results in a row are one user turn: the history alternates.
-    const last = messages.at(-1);
-    if (last?.role === turn.role) last.content = `${last.content}\n\n${turn.content}`;
-    else messages.push(turn);
-  });
-  if (messages.at(-1)?.role !== "user") {
-    throw badRequest("The last message must be the user's.", `messages[${Math.max(0, input.length - 1)}].role`);
-  }
-  return { system: system.join("\n\n"), messages };
-}
-
-/**
- * A JSON schema from `response_format` (`json_schema`), or undefined for text.
- * @throws ApiError 400 naming `response_format.json_schema.schema` for a schema over the bounds (size, depth, enum).
- */
-function responseSchemaOf(format: schemas.ChatBody["response_format"]): object | undefined {
-  if (!format || format.type === "text") return undefined;
-  if (format.type === "json_schema") {
-    if (!format.json_schema?.schema)
-      throw badRequest("'json_schema.schema' is required.", "response_format.json_schema.schema");
-    const schema = format.json_schema.schema;
-    checkClientField(() => checkJsonSchema(schema, "response_format.json_schema.schema"));
-    return schema;
-  }
-  // Any JSON object, enforced by a grammar (llama-server's json_object is the same).
-  return { type: "object", additionalProperties: true };
-}
-
-/** `max_tokens` as Hearth's `maxTokens`: -1 and null mean the default limit. */
-function noLimit(maxTokens: number | null | undefined): number | undefined {
-  return maxTokens === -1 || maxTokens === null ? undefined : maxTokens;
-}
-
-function stopList(stop: string | string[] | null | undefined): string[] {
-  return (typeof stop === "string" ? [stop] : (stop ?? [])).filter((s) => s.length > 0);
-}
-
-/** Where the first stop string starts in `text`, looking only where a new one can end (after `from`). */
-function firstStop(text: string, stops: string[], from: number): number | undefined {
-  let best: number | undefined;
-  for (const s of stops) {
-    const at = text.indexOf(s, Math.max(0, from - s.length + 1));
-    if (at >= 0 && (best === undefined || at < best)) best = at;
-  }
-  return best;
-}
-
-function strip<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }

@@ -158,7 +158,8 @@ export const infill = {
     input_extra: {
       type: "array",
       maxItems: 1024,
-      items: { type: "object", properties: { filename: { type: "string" }, text } },
+      // llama-server refuses a chunk without its text (or with a filename that is not a string).
+      items: { type: "object", required: ["text"], properties: { filename: { type: "string" }, text } },
     },
     prompt: text,
     n_predict: { type: "integer", minimum: -1, maximum: 1_000_000 },
@@ -220,35 +221,218 @@ export interface EmbeddingsBody {
   encoding_format?: "float" | "base64";
 }
 
-/** `POST /v1/rerank` (llama-server's and Jina's shape). */
+const rerankDocuments = {
+  type: "array",
+  minItems: 1,
+  maxItems: 2048,
+  items: { anyOf: [text, { type: "object", required: ["text"], properties: { text } }] },
+} as const;
+
+/**
+ * `POST /v1/rerank`: llama-server's and Jina's shape (`documents`), or Hugging Face TEI's (`texts`, answered as a
+ * bare array of `{index, score}`).
+ */
 export const rerank = {
   type: "object",
-  required: ["query", "documents"],
+  required: ["query"],
+  oneOf: [{ required: ["documents"] }, { required: ["texts"] }],
   properties: {
     model: nullable({ type: "string" }),
     query: { type: "string", minLength: 1 },
-    documents: {
-      type: "array",
-      minItems: 1,
-      maxItems: 2048,
-      items: { anyOf: [text, { type: "object", required: ["text"], properties: { text } }] },
-    },
+    documents: rerankDocuments,
+    texts: rerankDocuments,
     top_n: { type: "integer", minimum: 1 },
     return_documents: { type: "boolean" },
+    return_text: { type: "boolean" },
   },
 } as const;
 
 export interface RerankBody {
   model?: string | null;
   query: string;
-  documents: Array<string | { text: string }>;
+  documents?: Array<string | { text: string }>;
+  texts?: Array<string | { text: string }>;
   top_n?: number;
   return_documents?: boolean;
+  return_text?: boolean;
 }
 
 /** llama.cpp's `POST /tokenize`. */
 export const tokenize = {
   type: "object",
   required: ["content"],
-  properties: { content: text, add_special: { type: "boolean" } },
+  properties: {
+    content: text,
+    add_special: { type: "boolean" },
+    parse_special: { type: "boolean" },
+    with_pieces: { type: "boolean" },
+  },
+} as const;
+
+export interface TokenizeBody {
+  content: string;
+  add_special?: boolean;
+  parse_special?: boolean;
+  with_pieces?: boolean;
+}
+
+/** llama.cpp's `POST /detokenize`. */
+export const detokenize = {
+  type: "object",
+  required: ["tokens"],
+  properties: { tokens: { type: "array", maxItems: 1_000_000, items: { type: "integer", minimum: 0 } } },
+} as const;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Ollama's API (docs.ollama.com/api; ../shared/design/ENGINE-PROTOCOLS.md). Fields Hearth does not use
+// (`keep_alive`, `think`, `context`, most `options`) are allowed and ignored, as Ollama ignores what a model lacks.
+
+/** Ollama's `options` (Modelfile parameters): the sampling ones Hearth applies; the rest are accepted. */
+const ollamaOptions = {
+  type: "object",
+  properties: {
+    // -1: no limit of the request's own; -2: fill the context (both Hearth's default limit here).
+    num_predict: { type: "integer", minimum: -2, maximum: 1_000_000 },
+    temperature: { type: "number", minimum: 0, maximum: 2 },
+    top_k: count,
+    top_p: { type: "number", minimum: 0, maximum: 1 },
+    seed: { type: "integer" },
+    stop: { anyOf: [{ type: "string" }, { type: "array", items: { type: "string" }, maxItems: 16 }] },
+    num_ctx: count,
+  },
+} as const;
+
+/** Ollama's `format`: "json" or a JSON schema ("" is none). */
+const ollamaFormat = { anyOf: [{ type: "string", enum: ["", "json"] }, { type: "object" }] } as const;
+
+/** Ollama's model name: `name` is its older spelling (Continue's `/api/show` sends it). */
+const ollamaModel = { type: "string", maxLength: 1024 } as const;
+
+export interface OllamaOptions {
+  num_predict?: number;
+  temperature?: number;
+  top_k?: number;
+  top_p?: number;
+  seed?: number;
+  stop?: string | string[];
+  num_ctx?: number;
+}
+
+/** `POST /api/chat`. */
+export const ollamaChat = {
+  type: "object",
+  properties: {
+    model: ollamaModel,
+    messages: {
+      type: "array",
+      maxItems: 100_000,
+      items: {
+        type: "object",
+        required: ["role"],
+        properties: {
+          role: { type: "string" },
+          content: nullable(text),
+          images: nullable({ type: "array", maxItems: 64 }),
+          tool_calls: nullable({
+            type: "array",
+            maxItems: 128,
+            items: {
+              type: "object",
+              properties: {
+                function: {
+                  type: "object",
+                  properties: {
+                    name: { type: "string" },
+                    arguments: { anyOf: [{ type: "object" }, { type: "string" }] },
+                  },
+                },
+              },
+            },
+          }),
+          tool_name: nullable({ type: "string" }),
+        },
+      },
+    },
+    tools: chatCompletions.properties.tools,
+    format: ollamaFormat,
+    options: ollamaOptions,
+    stream: { type: "boolean" },
+  },
+} as const;
+
+export interface OllamaChatBody {
+  model?: string;
+  messages?: Array<{
+    role: string;
+    content?: string | null;
+    images?: unknown[] | null;
+    tool_calls?: Array<{ function?: { name?: string; arguments?: object | string } }> | null;
+    tool_name?: string | null;
+  }>;
+  tools?: unknown[] | null;
+  format?: string | object;
+  options?: OllamaOptions;
+  stream?: boolean;
+}
+
+/** `POST /api/generate` (with `suffix`: fill-in-the-middle; with `raw`: the prompt as it is). */
+export const ollamaGenerate = {
+  type: "object",
+  properties: {
+    model: ollamaModel,
+    prompt: text,
+    suffix: text,
+    system: text,
+    template: text,
+    raw: { type: "boolean" },
+    images: nullable({ type: "array", maxItems: 64 }),
+    format: ollamaFormat,
+    options: ollamaOptions,
+    stream: { type: "boolean" },
+  },
+} as const;
+
+export interface OllamaGenerateBody {
+  model?: string;
+  prompt?: string;
+  suffix?: string;
+  system?: string;
+  template?: string;
+  raw?: boolean;
+  images?: unknown[] | null;
+  format?: string | object;
+  options?: OllamaOptions;
+  stream?: boolean;
+}
+
+/** `POST /api/embed`. */
+export const ollamaEmbed = {
+  type: "object",
+  required: ["input"],
+  properties: {
+    model: ollamaModel,
+    input: embeddings.properties.input,
+    truncate: { type: "boolean" },
+    dimensions: { type: "integer", minimum: 1, maximum: 1_000_000 },
+  },
+} as const;
+
+export interface OllamaEmbedBody {
+  model?: string;
+  input: string | string[];
+  truncate?: boolean;
+  dimensions?: number;
+}
+
+/** `POST /api/embeddings` (Ollama's older embedding route: one `prompt`). */
+export const ollamaEmbeddings = {
+  type: "object",
+  required: ["prompt"],
+  properties: { model: ollamaModel, prompt: text },
+} as const;
+
+/** `POST /api/show`. */
+export const ollamaShow = {
+  type: "object",
+  properties: { model: ollamaModel, name: ollamaModel, verbose: { type: "boolean" } },
 } as const;

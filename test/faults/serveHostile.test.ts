@@ -67,6 +67,38 @@ describe("fault suite: hearth serve against DNS rebinding and shared request ids
     }
   });
 
+  it("a web page's request (Origin not loopback) is refused with 403 before it runs; JSON without a content type is read, as Ollama's clients send it (issue 32)", async () => {
+    const body = JSON.stringify({
+      model: "x",
+      messages: [{ role: "user", content: "Once upon a time" }],
+      stream: false,
+      options: { num_predict: 2 },
+    });
+    // A "simple" cross-origin POST: text/plain, no preflight — the page cannot read the answer, but it must not run.
+    const before = await (await fetch(`${url}/metrics`)).text();
+    for (const route of ["/api/chat", "/v1/chat/completions"]) {
+      const r = await raw(url, route, { origin: "https://evil.example", "content-type": "text/plain" }, body);
+      expect(r.status, route).toBe(403);
+      expect(r.text).toMatch(/Origin 'https:\/\/evil.example' is not allowed/);
+    }
+    const generated = async () =>
+      Number(
+        /hearth_completion_tokens_total\{role="chat"\} (\d+)/.exec(await (await fetch(`${url}/metrics`)).text())?.[1] ??
+          0,
+      );
+    const refused = await generated();
+    expect(refused).toBe(Number(/hearth_completion_tokens_total\{role="chat"\} (\d+)/.exec(before)?.[1] ?? 0));
+    // A page on a loopback host, and a tool with no Origin and no content type (curl -d), are answered.
+    const local = await raw(url, "/api/chat", { origin: "http://localhost:3000" }, body);
+    expect(local.status).toBe(200);
+    expect(await generated()).toBeGreaterThan(refused);
+    const curl = await raw(url, "/api/chat", {}, body);
+    expect(curl.status).toBe(200);
+    expect(JSON.parse(curl.text)).toMatchObject({ done: true });
+    // Not JSON at all: a 400, not a 415 or a 500.
+    expect((await raw(url, "/api/chat", { "content-type": "text/plain" }, "hello")).status).toBe(400);
+  });
+
   it("unsafe options are refused before anything listens (issue 31, m6); [::1] as written in a URL listens", async () => {
     const make = (extra: Partial<ConstructorParameters<typeof HearthServer>[0]>) =>
       new HearthServer({ api: sidecar, models: () => ({}), loading: () => false, port: 0, ...extra });

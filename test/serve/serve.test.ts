@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,6 +7,7 @@ import type { SidecarProcess } from "../../common/sidecar/SidecarProcess";
 import type { ModelInfo } from "../../shared/protocol";
 import { spawnSidecar } from "../sidecar/helpers";
 import { CLI_PATH, labModel, testModel } from "../testModels";
+import { post, serve, stop } from "./helpers";
 
 /*
  * `hearth serve` through clients nobody here wrote: the official `openai` npm package, curl -N for raw SSE
@@ -16,62 +17,6 @@ import { CLI_PATH, labModel, testModel } from "../testModels";
  */
 
 const run = promisify(execFile);
-
-/** A `hearth serve` process; resolves once it says it is ready, with its base URL. */
-async function serve(
-  args: string[],
-  env: NodeJS.ProcessEnv = {},
-  options: { detached?: boolean } = {},
-): Promise<{ url: string; child: ChildProcess; stderr: () => string }> {
-  const child = spawn(process.execPath, [CLI_PATH, "serve", "--port", "0", "--threads", "1", ...args], {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, ...env },
-    // Its own process group, as a terminal's foreground job: a signal to the group reaches the sidecar too.
-    ...(options.detached ? { detached: true } : {}),
-  });
-  let stderr = "";
-  child.stderr!.on("data", (d) => (stderr += d));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`hearth serve did not get ready:\n${stderr}`)), 60_000);
-    child.stderr!.on("data", () => {
-      const m = /ready at (http:\/\/\S+)/.exec(stderr);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`hearth serve exited with ${code}:\n${stderr}`));
-    });
-  });
-  return { url, child, stderr: () => stderr };
-}
-
-/** Stop a server with SIGTERM and wait for it to end. @returns its exit code. */
-function stop(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => {
-    child.once("exit", (code) => resolve(code));
-    child.kill("SIGTERM");
-  });
-}
-
-async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json", ...headers },
-    body: typeof body === "string" ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: Record<string, unknown> | undefined;
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
-}
 
 /** The value of a counter line in Prometheus text, 0 when absent. */
 function metric(text: string, line: string): number {
@@ -396,6 +341,32 @@ describe("hearth serve: the loaded models over OpenAI- and llama.cpp-compatible 
     expect(props).toMatchObject({ total_slots: 1, default_generation_settings: { n_ctx: expect.any(Number) } });
     const tokens = await post(`${server.url}/tokenize`, { content: "Once upon a time" });
     expect((tokens.json?.["tokens"] as number[]).length).toBeGreaterThan(2);
+  });
+
+  it("/tokenize and /detokenize as llama-server: add_special puts BOS first, with_pieces, a round trip, ids outside the vocabulary 400 (issue 32)", async () => {
+    const content = "Once upon a time";
+    const plain = (await post(`${server.url}/tokenize`, { content })).json!["tokens"] as number[];
+    const withBos = (await post(`${server.url}/tokenize`, { content, add_special: true })).json!["tokens"] as number[];
+    // stories260K's BOS is token 1 and the model asks for it.
+    expect(withBos).toEqual([1, ...plain]);
+    const pieces = (await post(`${server.url}/tokenize`, { content, with_pieces: true })).json!["tokens"] as Array<{
+      id: number;
+      piece: string;
+    }>;
+    expect(pieces.map((p) => p.id)).toEqual(plain);
+    expect(
+      pieces
+        .map((p) => p.piece)
+        .join("")
+        .trim(),
+    ).toBe(content);
+    const back = await post(`${server.url}/detokenize`, { tokens: plain });
+    expect(String(back.json!["content"]).trim()).toBe(content);
+    // An id past the vocabulary would abort llama.cpp: refused with 400, and the server goes on.
+    const bad = await post(`${server.url}/detokenize`, { tokens: [plain[0], 10_000_000] });
+    expect(bad.status).toBe(400);
+    expect(String((bad.json!["error"] as { message: string }).message)).toContain("tokens[1]");
+    expect((await post(`${server.url}/detokenize`, { tokens: plain })).status).toBe(200);
   });
 
   it("/v1/rerank: results by relevance with their document index, top_n kept", async () => {
