@@ -16,6 +16,7 @@ import {
   FUSION_METHODS,
   GPU_SETTINGS,
   MAX_CHAT_TOOLS,
+  MAX_DETOKENIZE_TOKENS,
   MAX_DISCOVER_PORTS,
   MAX_EMBED_TEXTS,
   MODEL_ROLES,
@@ -46,6 +47,7 @@ import {
   type RerankParams,
   type RuntimeConfigureParams,
   type TokenizeParams,
+  type DetokenizeParams,
 } from "./protocol";
 import { HearthError } from "./errors";
 
@@ -690,6 +692,8 @@ const checkTokenize = checker<TokenizeParams>(
         },
       },
       special: boolean,
+      addBos: boolean,
+      pieces: boolean,
     },
     ["role", "text"],
   ),
@@ -698,6 +702,33 @@ const checkTokenize = checker<TokenizeParams>(
 /** Checks `model/tokenize` params. Throws HearthError(InvalidParams) naming the field. */
 export function parseTokenizeParams(value: unknown): TokenizeParams {
   return checkTokenize(value);
+}
+
+const checkDetokenize = checker<DetokenizeParams>(
+  object(
+    "an object",
+    {
+      role,
+      tokens: {
+        type: "array",
+        maxItems: MAX_DETOKENIZE_TOKENS,
+        items: { type: "integer", minimum: 0, maximum: 2 ** 31 - 1, expected: "a token id" },
+        expected: {
+          default: "an array of token ids",
+          maxItems: `at most ${MAX_DETOKENIZE_TOKENS.toLocaleString("en")} token ids`,
+        },
+      },
+    },
+    ["role", "tokens"],
+  ),
+);
+
+/**
+ * Checks `model/detokenize` params (ids beyond the vocabulary are refused by the engine, naming the first).
+ * Throws HearthError(InvalidParams) naming the field.
+ */
+export function parseDetokenizeParams(value: unknown): DetokenizeParams {
+  return checkDetokenize(value);
 }
 
 const SCHEMA_TYPES = ["object", "array", "string", "number", "integer", "boolean", "null"];

@@ -891,11 +891,31 @@ export interface TokenizeParams {
   text: string;
   /** Parse special tokens written in the text (`<s>`, `<|im_start|>`) as such (default false: as plain text). */
   special?: boolean;
+  /** Put the model's BOS token first when the model asks for one (llama-server's `add_special`; default false). */
+  addBos?: boolean;
+  /** Also return each token's text (`pieces`), as llama-server's `with_pieces`. */
+  pieces?: boolean;
 }
 
 export interface TokenizeResult {
   tokens: number[];
+  /** With `pieces`: the text of each token, special tokens written out (a piece may be part of a character). */
+  pieces?: string[];
 }
+
+/** `model/detokenize` — client → sidecar: the text of token ids in a role's model (embedded models only). */
+export interface DetokenizeParams {
+  role: ModelRole;
+  /** At most {@link MAX_DETOKENIZE_TOKENS} token ids of the model's vocabulary. */
+  tokens: number[];
+}
+
+export interface DetokenizeResult {
+  text: string;
+}
+
+/** Most token ids one `model/detokenize` takes. */
+export const MAX_DETOKENIZE_TOKENS = 1_000_000;
 
 // ---------------------------------------------------------------------------------------------------------------
 // First run: the model catalog, a plan for this machine, verified downloads
@@ -1044,6 +1064,7 @@ export interface SidecarMethods {
   "embedding/embed": [EmbedParams, EmbedResult];
   "rerank/score": [RerankParams, RerankResult];
   "model/tokenize": [TokenizeParams, TokenizeResult];
+  "model/detokenize": [DetokenizeParams, DetokenizeResult];
 }
 export type SidecarMethod = keyof SidecarMethods;
 

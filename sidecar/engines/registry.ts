@@ -278,17 +278,30 @@ export class EngineRegistry {
    * The token ids of `text` in the model of `role`.
    * @throws HearthError NoModelLoaded; Unsupported for a role on a remote engine (it does its own tokenizing).
    */
-  tokenize(role: ModelRole, text: string, special = false): number[] {
+  tokenize(role: ModelRole, text: string, special = false, addBos = false): number[] {
+    return this.tokenizer(role).tokenize!(text, special, addBos);
+  }
+
+  /**
+   * The text of `tokens` in the model of `role` (special tokens written out), as it continues `lastTokens`.
+   * @throws HearthError NoModelLoaded; Unsupported on a remote engine; InvalidParams for an id outside the vocabulary.
+   */
+  detokenize(role: ModelRole, tokens: number[], lastTokens?: number[]): string {
+    return this.tokenizer(role).detokenize!(tokens, lastTokens);
+  }
+
+  /** The engines of `role`, which must tokenize locally. */
+  private tokenizer(role: ModelRole): RoleEngines & Required<Pick<RoleEngines, "tokenize" | "detokenize">> {
     const engines = this.engines(role);
     if (!engines) throw new HearthError(ErrorCodes.NoModelLoaded, `No ${role} model is loaded.`);
-    if (!engines.tokenize) {
+    if (!engines.tokenize || !engines.detokenize) {
       throw new HearthError(
         ErrorCodes.Unsupported,
         `The ${role} model runs on the engine at ${shownUrl(engines.info.engine?.url ?? "")}, which tokenizes on its own.`,
         "Ask that engine (llama-server: POST /tokenize), or tokenize with a local GGUF.",
       );
     }
-    return engines.tokenize(text, special);
+    return engines as RoleEngines & Required<Pick<RoleEngines, "tokenize" | "detokenize">>;
   }
 
   /** Info of every loaded model. */

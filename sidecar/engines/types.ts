@@ -123,8 +123,17 @@ export interface RoleEngines {
   embedding?: EmbeddingEngine;
   rerank?: RerankEngine;
   nes?: NesEngine;
-  /** Token ids of `text` in the role's model; absent where the engine tokenizes on its own (remote). */
-  tokenize?(text: string, special: boolean): number[];
+  /**
+   * Token ids of `text` in the role's model (the BOS token first with `addBos`, when the model asks for one);
+   * absent where the engine tokenizes on its own (remote).
+   */
+  tokenize?(text: string, special: boolean, addBos?: boolean): number[];
+  /**
+   * The text of token ids, special tokens written out, as it continues `lastTokens` (a leading space is kept);
+   * absent where the engine tokenizes on its own.
+   * @throws HearthError InvalidParams for an id outside the vocabulary (llama.cpp would abort on it).
+   */
+  detokenize?(tokens: number[], lastTokens?: number[]): string;
   /** Release what this role owns. Called once, when the role is unloaded or replaced. */
   dispose(): Promise<void>;
 }

@@ -6,6 +6,7 @@ import {
   parseModelLoadParams,
   parseModelUnloadParams,
   parseRuntimeConfigureParams,
+  parseDetokenizeParams,
   parseTokenizeParams,
 } from "../../shared/guards";
 import { toHearthError } from "../../shared/errors";
@@ -22,6 +23,7 @@ export function modelMethods(
   | "model/unload"
   | "model/list"
   | "model/tokenize"
+  | "model/detokenize"
   | "runtime/configure"
   | "runtime/stats"
   | "engine/models"
@@ -73,9 +75,20 @@ export function modelMethods(
         hfHome: process.env["HF_HOME"],
       }),
     })),
-    "model/tokenize": method(parseTokenizeParams, async (params) => ({
-      tokens: (await c.engines().ensure(params.role), c.engines().tokenize(params.role, params.text, params.special)),
-    })),
+    "model/tokenize": method(parseTokenizeParams, async (params) => {
+      await c.engines().ensure(params.role);
+      const tokens = c.engines().tokenize(params.role, params.text, params.special, params.addBos);
+      if (!params.pieces) return { tokens };
+      // Each token's text as it continues the one before (a word's leading space stays, as llama-server's).
+      return {
+        tokens,
+        pieces: tokens.map((t, i) => c.engines().detokenize(params.role, [t], i > 0 ? [tokens[i - 1]!] : [])),
+      };
+    }),
+    "model/detokenize": method(parseDetokenizeParams, async (params) => {
+      await c.engines().ensure(params.role);
+      return { text: c.engines().detokenize(params.role, params.tokens) };
+    }),
     "runtime/configure": method(parseRuntimeConfigureParams, async (params) => {
       const rt = c.engines();
       c.setStatus({ state: "loading", health: "ok", message: "Reconfiguring backend", model: c.chatModelName() });

@@ -143,6 +143,8 @@ describe("fault suite: fuzzed params for every method get a fixed error code, ne
     "setup/plan",
     "model/download",
     "completion/complete",
+    "model/tokenize",
+    "model/detokenize",
   ];
   /** Field names of the methods' params, so fuzzed objects reach past the first type check. */
   const FIELDS = [
@@ -171,6 +173,7 @@ describe("fault suite: fuzzed params for every method get a fixed error code, ne
     "which",
     "force",
     "responseSchema",
+    "tokens",
   ];
   const KNOWN = new Set<number>(Object.values(ErrorCodes).filter((c) => c !== ErrorCodes.Internal));
   const safeString = fc.string({ maxLength: 40 }).filter((s) => !/^\/|:\/\/|^hf:|^[a-zA-Z]:\\/.test(s));
@@ -263,6 +266,8 @@ describe("fault suite: fuzzed params for every method get a fixed error code, ne
       "embedding/embed": { texts: ["alpha", "beta"], kind: "query" },
       "rerank/score": { query: "alpha", documents: ["alpha", "beta"] },
       "model/tokenize": { role: "chat", text: "Once upon a time" },
+      // No model is loaded here; ids outside a loaded model's vocabulary are checked by test/serve/serve.test.ts.
+      "model/detokenize": { role: "chat", tokens: [1, 2, 3] },
       // A catalog file that is not there, and a download from the loopback discard port: refused, never fetched.
       "setup/plan": { catalog: path.join(work, "no-catalog.json"), includeLocal: false, ramBytes: 8 * 1024 ** 3 },
       "model/download": { uri: "http://127.0.0.1:9/model.gguf", sizeBytes: 1024 },

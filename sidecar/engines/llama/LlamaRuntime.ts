@@ -9,6 +9,7 @@ import {
   type Llama,
   type LlamaContext,
   type LlamaModel,
+  type Token,
 } from "node-llama-cpp";
 import { HearthError } from "../../../shared/errors";
 import { corrupt } from "../../models/ggufHeader";
@@ -204,7 +205,28 @@ export class LlamaRuntime {
     const release = () => this.releaseWeights(weightsKey, params.role);
     let context: LlamaContext | undefined;
     const entry: RoleEngines = {
-      tokenize: (text, special) => [...model.tokenize(text, special)],
+      tokenize: (text, special, addBos) => {
+        const tokens = [...model.tokenize(text, special)];
+        const bos = model.tokens.bos;
+        return addBos && bos !== null && model.tokens.shouldPrependBosToken ? [bos, ...tokens] : tokens;
+      },
+      detokenize: (tokens, lastTokens = []) => {
+        // An id beyond the vocabulary would abort llama.cpp (an assertion), so it is refused here.
+        const size = model.fileInfo.metadata?.tokenizer?.ggml?.tokens?.length;
+        const all = [...lastTokens, ...tokens];
+        const bad = all.findIndex((t) => !Number.isInteger(t) || t < 0 || (typeof size === "number" && t >= size));
+        if (bad >= 0 || typeof size !== "number") {
+          throw new HearthError(
+            ErrorCodes.InvalidParams,
+            typeof size !== "number"
+              ? "This model's vocabulary size is unknown, so its tokens cannot be checked for detokenizing."
+              : `Invalid params: tokens[${bad - lastTokens.length}] (${all[bad]}) is not a token of this model (its vocabulary has ${size}).`,
+            undefined,
+            { field: `tokens[${bad - lastTokens.length}]` },
+          );
+        }
+        return model.detokenize(tokens as Token[], true, lastTokens as Token[]);
+      },
       dispose: async () => {
         await entry.chat?.dispose();
         await entry.completion?.dispose();
