@@ -7,7 +7,7 @@
 // claim of conformance. Needs Debian's python3-pytest, -requests, -aiohttp, -filelock, -wget (the Python `openai`
 // package is not installable here: files that import it are counted as not run).
 import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -51,9 +51,23 @@ if (!existsSync(path.join(tests, "utils.py"))) {
   cpSync(path.join(clone, "tools", "server", "tests"), tests, { recursive: true });
 }
 // The adapter's plugin: models are local, so the suite's download step (ServerPreset.load_all) does nothing.
+// And once the report is written, the interpreter exits at once: a thread the suite leaves behind (a server's log
+// reader) otherwise keeps pytest alive after the last test, until the run's timeout.
 writeFileSync(
   path.join(tests, "hearth_plugin.py"),
-  "import utils\nutils.ServerPreset.load_all = staticmethod(lambda: None)\n",
+  [
+    "import os, sys",
+    "import pytest",
+    "import utils",
+    "utils.ServerPreset.load_all = staticmethod(lambda: None)",
+    "",
+    "@pytest.hookimpl(trylast=True)",
+    "def pytest_unconfigure(config):",
+    "    sys.stdout.flush()",
+    "    sys.stderr.flush()",
+    "    os._exit(0)",
+    "",
+  ].join("\n"),
 );
 // The Python `openai` package is not installable here: a stand-in whose client skips the test that makes one, so
 // the other tests of those files still run (and the skipped ones are counted).
@@ -68,6 +82,8 @@ const llamaServer = execFileSync("bash", [path.join(root, "scripts", "build-llam
 /** One pytest run against `target`: per-test outcome by id. */
 function run(target) {
   const xml = path.join(cache, `${target}.xml`);
+  // A report from an earlier run must not pass for this one's.
+  rmSync(xml, { force: true });
   const started = Date.now();
   const r = spawnSync(
     python,
@@ -99,6 +115,11 @@ function run(target) {
       maxBuffer: 256 * 1024 * 1024,
     },
   );
+  // A server a failed test never stopped outlives pytest (its fixture did not run): stopped here, found by the
+  // binary the adapter starts and the run's port.
+  for (const bin of [llamaServer, path.join(root, "dist", "cli.mjs"), path.join(here, "adapter.mjs")]) {
+    spawnSync("pkill", ["-f", `${bin}.*--port ${target === "hearth" ? "8180" : "8080"}`]);
+  }
   if (!existsSync(xml))
     throw new Error(`pytest against ${target} wrote no report: ${(r.stderr || r.stdout).slice(-2000)}`);
   const outcomes = new Map();
