@@ -15,6 +15,8 @@ export interface ServeCliOptions {
   alias?: string;
   /** Leave old turns out of a chat over the window instead of answering 400. */
   trimHistory?: boolean;
+  /** Tokens a request generates at most when it sets no limit (llama-server's `--n-predict`). */
+  defaultMaxTokens?: number;
   maxQueue: number;
   logJson: boolean;
   /** The spec of each role to load, in load order. */
@@ -54,6 +56,7 @@ export async function runServe(sidecar: SidecarProcess, roles: ModelRoles, optio
       ...(options.cors ? { cors: options.cors } : {}),
       ...(options.alias ? { alias: options.alias } : {}),
       ...(options.trimHistory ? { trimHistory: true } : {}),
+      ...(options.defaultMaxTokens ? { defaultMaxTokens: options.defaultMaxTokens } : {}),
       maxQueue: options.maxQueue,
       logJson: options.logJson,
       onError: (line) => say(line),

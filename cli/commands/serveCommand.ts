@@ -12,11 +12,12 @@ export const serveCommand = defineCommand({
   modelRole: "chat",
   usage: `[--model <chat.gguf>] [--completion-model <fim.gguf>] [--embedding-model <m>] [--rerank-model <m>]
 [--host 127.0.0.1] [--port ${settingDefault("server.port")}] [--api-key-env VAR] [--max-queue ${settingDefault("server.maxQueue")}] [--cors <origin>] [--log-json]`,
-  summary: "serve the loaded models over HTTP (OpenAI- and llama.cpp-compatible routes)",
+  summary: "serve the loaded models over HTTP (OpenAI-, llama.cpp- and Ollama-compatible routes)",
   description: `Serve the loaded models over HTTP until Ctrl-C: OpenAI-compatible (/v1/models, /v1/chat/completions,
-/v1/completions with suffix = FIM, /v1/embeddings, /v1/rerank) and llama.cpp-compatible (/infill, /completion,
-/props, /tokenize, /health), plus /metrics. Loopback only unless --api-key-env names the variable holding a key
-clients must send as 'Authorization: Bearer <key>'.`,
+/v1/completions with suffix = FIM, /v1/embeddings, /v1/rerank), llama.cpp-compatible (/infill, /completion,
+/props, /tokenize, /detokenize, /health) and Ollama-compatible (/api/tags, /api/chat, /api/generate, /api/embed,
+…), plus /metrics. Loopback only unless --api-key-env names the variable holding a key clients must send as
+'Authorization: Bearer <key>'.`,
   options: {
     ...MODEL_OPTIONS,
     "completion-model": {
@@ -42,6 +43,11 @@ clients must send as 'Authorization: Bearer <key>'.`,
       type: "boolean",
       help: "leave the oldest turns out of a chat over the context window (default: 400 with the counts, as llama-server)",
     },
+    "n-predict": {
+      type: "string",
+      arg: "<n>",
+      help: "tokens a request generates at most when it sets no limit of its own (llama-server's -n)",
+    },
     alias: {
       type: "string",
       arg: "<name>",
@@ -59,6 +65,7 @@ clients must send as 'Authorization: Bearer <key>'.`,
       throw new UsageError(`--api-key-env ${apiKeyEnv}: that environment variable is empty or not set`);
     const port = num(values.port, "port", true) ?? settingDefault("server.port");
     const maxQueue = num(values["max-queue"], "max-queue", true) ?? settingDefault("server.maxQueue");
+    const defaultMaxTokens = num(values["n-predict"], "n-predict", true);
     const session = new CliSession(values, { oneShot: true });
     const engineUrl = values["engine-url"];
     const contextSize = session.contextSize;
@@ -92,6 +99,7 @@ clients must send as 'Authorization: Bearer <key>'.`,
         ...(values.cors ? { cors: values.cors } : {}),
         ...(values.alias ? { alias: values.alias } : {}),
         ...(values["trim-history"] ? { trimHistory: true } : {}),
+        ...(defaultMaxTokens !== undefined && defaultMaxTokens > 0 ? { defaultMaxTokens } : {}),
         maxQueue,
         logJson: values["log-json"] ?? false,
         roles: wanted,

@@ -2,7 +2,7 @@ import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer } from "node:http";
 import type { IncomingMessage } from "node:http";
 import cors from "@fastify/cors";
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import {
   MODEL_ROLES,
   type ChatSendResult,
@@ -61,6 +61,12 @@ export interface ServeOptions {
    * with 400 and the counts as llama-server does (default false).
    */
   trimHistory?: boolean;
+  /**
+   * Tokens a request generates at most when it sets no limit of its own (llama-server's `--n-predict`): chat without
+   * `max_tokens`, `/completion` and `/infill` without `n_predict` (or -1), Ollama's without `num_predict`.
+   * Default: Hearth's (the chat setting's limit; 1,024 for a continuation, 128 for FIM).
+   */
+  defaultMaxTokens?: number;
   /** Structured JSON logs (one line per request, with its id) to stderr. */
   logJson?: boolean;
   /** Where a failed request is reported when logs are off (the request id, route and message). */
@@ -158,7 +164,7 @@ export class HearthServer {
     this.app = Fastify({
       logger: options.logJson ? { level: "info", stream: process.stderr } : false,
       // One line per request (written when it ends, below), not fastify's two ("incoming", "completed").
-      disableRequestLogging: true,
+      logController: new LogController({ disableRequestLogging: true }),
       bodyLimit: options.bodyLimit ?? 16 * 1024 * 1024,
       genReqId: (req) => {
         const given = req.headers["x-request-id"];
@@ -334,7 +340,10 @@ export class HearthServer {
       const models = this.options.models();
       const m = models.chat ?? models.completion;
       return {
-        default_generation_settings: { n_ctx: m?.contextSize ?? 0, params: { n_predict: -1 } },
+        default_generation_settings: {
+          n_ctx: m?.contextSize ?? 0,
+          params: { n_predict: this.options.defaultMaxTokens ?? -1 },
+        },
         total_slots: 1,
         model_path: m?.path ?? "",
         build_info: "hearth",
@@ -396,7 +405,7 @@ export class HearthServer {
       system,
       messages,
       params: strip({
-        maxTokens: body.max_completion_tokens ?? noLimit(body.max_tokens),
+        maxTokens: body.max_completion_tokens ?? noLimit(body.max_tokens) ?? this.options.defaultMaxTokens,
         temperature: body.temperature ?? undefined,
         topP: body.top_p ?? undefined,
         topK: body.top_k ?? undefined,
@@ -613,7 +622,10 @@ export class HearthServer {
         strip({
           prompt: body.prompt,
           // -1 (llama-server's default) is "until the end": bounded here by the completion context.
-          maxTokens: body.n_predict === undefined || body.n_predict < 0 ? 1024 : Math.max(1, body.n_predict),
+          maxTokens:
+            body.n_predict === undefined || body.n_predict < 0
+              ? (this.options.defaultMaxTokens ?? 1024)
+              : Math.max(1, body.n_predict),
           temperature: body.temperature,
           topP: body.top_p,
           topK: body.top_k,
@@ -662,7 +674,7 @@ export class HearthServer {
     const result = await this.fim(reply, {
       prefix: prompt[0]!,
       suffix: body.suffix ?? "",
-      maxTokens: body.max_tokens === -1 ? 128 : (body.max_tokens ?? 16),
+      maxTokens: body.max_tokens === -1 ? (this.options.defaultMaxTokens ?? 128) : (body.max_tokens ?? 16),
     });
     if (!result) return reply;
     const stops = stopList(body.stop);
@@ -729,7 +741,10 @@ export class HearthServer {
         reply,
         strip({
           prompt,
-          maxTokens: body.max_tokens === -1 || body.max_tokens === null ? undefined : (body.max_tokens ?? 16),
+          maxTokens:
+            body.max_tokens === -1 || body.max_tokens === null
+              ? this.options.defaultMaxTokens
+              : (body.max_tokens ?? 16),
           temperature: body.temperature ?? undefined,
           topP: body.top_p ?? undefined,
           topK: body.top_k ?? undefined,
@@ -766,7 +781,8 @@ export class HearthServer {
     const context = (body.input_extra ?? [])
       .map((e) => (e.filename ? `${e.filename}\n${e.text ?? ""}` : (e.text ?? "")))
       .join("\n");
-    const nPredict = body.n_predict === undefined || body.n_predict < 0 ? 128 : body.n_predict;
+    const nPredict =
+      body.n_predict === undefined || body.n_predict < 0 ? (this.options.defaultMaxTokens ?? 128) : body.n_predict;
     const result = await this.fim(reply, {
       prefix,
       suffix: withSuffix ? (body.input_suffix ?? "") : "",

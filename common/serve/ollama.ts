@@ -29,7 +29,7 @@ export interface ServeStream {
 
 /** What the Ollama routes need of the server they are registered on (`HearthServer`). */
 export interface OllamaHost {
-  readonly options: { models(): Partial<Record<ModelRole, ModelInfo>> };
+  readonly options: { models(): Partial<Record<ModelRole, ModelInfo>>; defaultMaxTokens?: number };
   /** @throws ApiError 503 loading, 404 no model for the role. */
   model(role: ModelRole): ModelInfo;
   shownName(info: ModelInfo): string;
@@ -158,7 +158,7 @@ export function registerOllamaRoutes(app: FastifyInstance, host: OllamaHost): vo
     const request: ChatRequest = {
       system,
       messages,
-      ...sampling(body.options),
+      ...sampling(body.options, host.options.defaultMaxTokens),
       ...(responseSchema ? { responseSchema } : {}),
       ...(plan ? { tools: plan } : {}),
     };
@@ -218,7 +218,7 @@ export function registerOllamaRoutes(app: FastifyInstance, host: OllamaHost): vo
       return { model, created_at: now(), response: "", done: true, done_reason: "load" };
     }
     const prompt = body.prompt ?? "";
-    const { params, stops } = sampling(body.options);
+    const { params, stops } = sampling(body.options, host.options.defaultMaxTokens);
     const stream = body.stream !== false ? host.openStream(reply, "ndjson") : undefined;
     const piece = (response: string) => stream?.event({ model, created_at: now(), response, done: false });
     const finish = (text: string, doneReason: string, extra: Record<string, number>): unknown => {
@@ -386,12 +386,18 @@ function openAiMessages(messages: NonNullable<schemas.OllamaChatBody["messages"]
   });
 }
 
-/** Ollama's `options` as Hearth's sampling parameters and stop strings (num_predict ≤ 0: the default limit). */
-function sampling(options: schemas.OllamaOptions | undefined): Pick<ChatRequest, "params" | "stops"> {
+/**
+ * Ollama's `options` as Hearth's sampling parameters and stop strings (num_predict absent or ≤ 0: the server's
+ * `defaultMaxTokens`, else Hearth's default limit).
+ */
+function sampling(
+  options: schemas.OllamaOptions | undefined,
+  defaultMaxTokens: number | undefined,
+): Pick<ChatRequest, "params" | "stops"> {
   const o = options ?? {};
   return {
     params: strip({
-      maxTokens: o.num_predict !== undefined && o.num_predict > 0 ? o.num_predict : undefined,
+      maxTokens: o.num_predict !== undefined && o.num_predict > 0 ? o.num_predict : defaultMaxTokens,
       temperature: o.temperature,
       topP: o.top_p,
       topK: o.top_k,
