@@ -8,7 +8,13 @@
  *   - embedding: tokens/s over chunks of the same file.
  *
  *   npm run bench:engines [-- --chat-model <gguf>] [--fim-model <gguf>] [--embedding-model <gguf>] [--runs N]
- *                         [--only chat,fim,embedding]
+ *                         [--only chat,fim,embedding] [--cpu-prof <dir>]
+ *
+ * The FIM section also prints where one request's time goes, phase by phase: the embedded engine's own timing of
+ * each phase (tokenize, KV-cache prefix match, prompt to first token, the other tokens, finish) and the JSON-RPC
+ * round trip around it, next to llama-server's own `timings` (prompt_ms, predicted_ms) for the same requests.
+ * `--cpu-prof <dir>` writes a V8 CPU profile of the embedded engine's sidecar there (open it in Chrome DevTools or
+ * speedscope), kept as the run's artefact.
  *
  * Defaults: stories260K (chat), the lab FIM and embedding models (lab/models; tiny, so the figures are
  * dominated by per-request overhead, which is what the seam adds).
@@ -18,7 +24,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { SidecarProcess } from "../common/sidecar/SidecarProcess";
-import type { ModelSpec } from "../shared/protocol";
+import type { InfillResult, ModelSpec } from "../shared/protocol";
 import { startLlamaServer, type RunningLlamaServer } from "../test/engines/llamaServer";
 import { pct } from "./stats";
 
@@ -32,6 +38,7 @@ const { values } = parseArgs({
     file: { type: "string", default: path.join(root, "node_modules", "semver", "classes", "semver.js") },
     runs: { type: "string", default: "40" },
     only: { type: "string" },
+    "cpu-prof": { type: "string" },
   },
 });
 const want = (section: string) => !values.only || values.only.split(",").includes(section);
@@ -39,9 +46,12 @@ const runs = Number(values.runs);
 const source = readFileSync(values.file!, "utf8");
 const f = (n: number) => n.toFixed(2).padStart(8);
 
+const profileDir = values["cpu-prof"] ? path.resolve(values["cpu-prof"]) : undefined;
 const sidecar = new SidecarProcess({
   sidecarPath: path.join(root, "dist", "sidecar.mjs"),
   init: { modelsDir: path.join(root, ".cache", "models"), threads: 1, gpu: "off" },
+  // Node writes the profile when the process exits (sidecar.stop() below ends it cleanly).
+  ...(profileDir ? { execArgv: ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] } : {}),
 });
 await sidecar.start();
 const servers: RunningLlamaServer[] = [];
@@ -153,15 +163,20 @@ try {
       model: { uri: "", engine: { url: fimServer.url, kind: "llama-server" } },
       contextSize: 1024,
     });
-    const viaSidecar = (client: SidecarProcess, into: number[] & { inside: number[] }) => async (at: number) => {
-      const t0 = performance.now();
-      const r = await client.request("completion/infill", request(at));
-      into.push(performance.now() - t0);
-      into.inside.push(r.timings.totalMs);
-    };
-    const fimEmbedded = Object.assign([] as number[], { inside: [] as number[] });
-    const fimRemote = Object.assign([] as number[], { inside: [] as number[] });
+    type Phases = NonNullable<InfillResult["timings"]["phases"]>;
+    const viaSidecar =
+      (client: SidecarProcess, into: number[] & { inside: number[]; phases: Phases[] }) => async (at: number) => {
+        const t0 = performance.now();
+        const r = await client.request("completion/infill", request(at));
+        into.push(performance.now() - t0);
+        into.inside.push(r.timings.totalMs);
+        if (r.timings.phases) into.phases.push(r.timings.phases);
+      };
+    const fimEmbedded = Object.assign([] as number[], { inside: [] as number[], phases: [] as Phases[] });
+    const fimRemote = Object.assign([] as number[], { inside: [] as number[], phases: [] as Phases[] });
     const fimDirect: number[] = [];
+    /** llama-server's own timings of each direct request. */
+    const directTimings: Array<{ prompt_ms: number; predicted_ms: number; predicted_n: number }> = [];
     const direct = async (at: number) => {
       const r = request(at);
       const t0 = performance.now();
@@ -176,9 +191,12 @@ try {
           cache_prompt: true,
           stop: ["\n"],
         }),
-      }).then((res) => {
+      }).then(async (res) => {
         if (!res.ok) throw new Error(`/infill answered ${res.status}`);
-        return res.json();
+        const body = (await res.json()) as {
+          timings: { prompt_ms: number; predicted_ms: number; predicted_n: number };
+        };
+        directTimings.push(body.timings);
       });
       fimDirect.push(performance.now() - t0);
     };
@@ -209,6 +227,23 @@ try {
     console.log(
       `  of which inside the sidecar (its own timing): embedded ${f(pct(fimEmbedded.inside, 50))}, through Hearth ${f(pct(fimRemote.inside, 50))} ms p50; the rest is IPC`,
     );
+    // One request, phase by phase (p50 of each phase over the positions; the phases' p50s need not add up exactly).
+    const p50 = (xs: number[]) => pct(xs, 50);
+    const phase = (k: keyof Phases) => p50(fimEmbedded.phases.map((p) => p[k]));
+    const rpc = p50(fimEmbedded.map((ms, i) => ms - fimEmbedded.inside[i]!));
+    console.log(`  Per phase, p50 ms                          embedded   llama-server /infill (its timings)`);
+    console.log(`    tokenize prefix, suffix, context         ${f(phase("tokenizeMs"))}`);
+    console.log(`    KV-cache prefix match                    ${f(phase("matchMs"))}`);
+    console.log(
+      `    prompt → first token                     ${f(phase("promptMs"))}   ${f(p50(directTimings.map((t) => t.prompt_ms)))} (prompt_ms)`,
+    );
+    console.log(
+      `    other tokens (decode, sample, detok)     ${f(phase("decodeMs"))}   ${f(p50(directTimings.map((t) => t.predicted_ms)))} (predicted_ms)`,
+    );
+    console.log(`    finish (stops, syntax trim)              ${f(phase("finishMs"))}`);
+    console.log(`    JSON-RPC round trip + client             ${f(rpc)}`);
+    const aroundDirect = fimDirect.map((ms, i) => ms - directTimings[i]!.prompt_ms - directTimings[i]!.predicted_ms);
+    console.log(`    HTTP + JSON + server outside its timings            ${f(p50(aroundDirect))}`);
     console.log(
       `  Hearth's client on llama-server adds ${f(pct(fimRemote, 50) - pct(fimDirect, 50))} ms p50 (goal ≤ 2 ms); ` +
         `embedded/direct p50 ${(pct(fimEmbedded, 50) / pct(fimDirect, 50)).toFixed(2)}x`,

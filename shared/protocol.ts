@@ -454,7 +454,16 @@ export interface InfillResult {
     evaluatedTokens: number;
     completionTokens: number;
   };
-  timings: { totalMs: number; ttftMs: number };
+  timings: {
+    totalMs: number;
+    ttftMs: number;
+    /**
+     * Where the time went, ms (the embedded engine only): tokenizing the prefix, suffix and context; finding the
+     * KV-cache prefix; until the first token (prompt evaluation + first sample); the remaining tokens (decode,
+     * sampling, detokenizing); and the finish (stops, syntax trim). They add up to about `totalMs`.
+     */
+    phases?: { tokenizeMs: number; matchMs: number; promptMs: number; decodeMs: number; finishMs: number };
+  };
   /** Lines cut from the end of a multi-line suggestion because they added syntax errors (needs `language`). */
   linesCut?: number;
 }

@@ -616,24 +616,21 @@ export class HearthServer {
     const stream = body.stream === true ? this.openStream(reply) : undefined;
     const event = (content: string) => stream?.event({ index: 0, content, stop: false, tokens: [] });
     let result: CompleteResult | undefined;
+    const params = strip({
+      prompt: body.prompt,
+      // -1 (llama-server's default) is "until the end": bounded here by the completion context.
+      maxTokens:
+        body.n_predict === undefined || body.n_predict < 0
+          ? (this.options.defaultMaxTokens ?? 1024)
+          : Math.max(1, body.n_predict),
+      temperature: body.temperature,
+      topP: body.top_p,
+      topK: body.top_k,
+      seed: body.seed !== undefined && body.seed >= 0 ? body.seed : undefined,
+      ...(stops.length ? { stop: stops } : {}),
+    });
     try {
-      result = await this.continue(
-        reply,
-        strip({
-          prompt: body.prompt,
-          // -1 (llama-server's default) is "until the end": bounded here by the completion context.
-          maxTokens:
-            body.n_predict === undefined || body.n_predict < 0
-              ? (this.options.defaultMaxTokens ?? 1024)
-              : Math.max(1, body.n_predict),
-          temperature: body.temperature,
-          topP: body.top_p,
-          topK: body.top_k,
-          seed: body.seed !== undefined && body.seed >= 0 ? body.seed : undefined,
-          ...(stops.length ? { stop: stops } : {}),
-        }),
-        event,
-      );
+      result = await this.continue(reply, params, event);
     } catch (error) {
       if (stream) return stream.fail(error instanceof ApiError ? error : fromHearthError(error));
       throw error;
@@ -648,7 +645,17 @@ export class HearthServer {
       stopping_word: result.stoppingWord ?? "",
       tokens_predicted: result.usage.completionTokens,
       tokens_evaluated: result.usage.promptTokens,
+      has_new_line: result.text.includes("\n"),
       truncated: false,
+      // What was applied (llama-server reports its whole sampler chain; these are the settings Hearth takes).
+      generation_settings: strip({
+        n_predict: params.maxTokens,
+        temperature: params.temperature,
+        top_k: params.topK,
+        top_p: params.topP,
+        seed: params.seed,
+        stop: stops,
+      }),
       timings: {
         prompt_n: result.usage.promptTokens,
         prompt_ms: result.timings.ttftMs,
@@ -809,7 +816,9 @@ export class HearthServer {
       tokens_predicted: result.usage.completionTokens,
       tokens_evaluated: result.usage.promptTokens,
       tokens_cached: result.usage.promptTokens - result.usage.evaluatedTokens,
+      has_new_line: content.includes("\n"),
       truncated: false,
+      generation_settings: { n_predict: Math.max(1, nPredict), temperature: 0, stop: stops },
       timings: {
         prompt_n: result.usage.evaluatedTokens,
         prompt_ms: result.timings.ttftMs,

@@ -54,6 +54,8 @@ export interface SidecarProcessOptions {
   crashHint?: string;
   /** Called when the process exits unexpectedly, with the restart delay (undefined: given up). */
   onCrash?: (detail: string, restartInMs: number | undefined) => void;
+  /** Node options of the sidecar process, e.g. `["--cpu-prof", "--cpu-prof-dir=…"]` (default: this process's). */
+  execArgv?: string[];
 }
 
 /**
@@ -99,6 +101,7 @@ export class SidecarProcess implements SidecarApi {
     this.stopping = false;
     const child = fork(this.options.sidecarPath, ["--node-ipc"], {
       stdio: ["ignore", "pipe", "pipe", "ipc"],
+      ...(this.options.execArgv ? { execArgv: this.options.execArgv } : {}),
       env: sidecarEnvironment(process.env),
     });
     this.child = child;

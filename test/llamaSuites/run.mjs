@@ -13,8 +13,11 @@ import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, "..", "..");
-/** Hearth passed 66 of 204 when the guard was set (issue 32); below 60 the run fails (a little room for timing). */
-const MIN_PASS = Number(process.env.HEARTH_SUITES_MIN_PASS ?? 60);
+/**
+ * Hearth passed 66 of 204 when the guard was set and 80 after the second round of issue 32; below 76 the run fails (a
+ * little room for timing-sensitive tests).
+ */
+const MIN_PASS = Number(process.env.HEARTH_SUITES_MIN_PASS ?? 76);
 const SUITES = [
   "basic",
   "completion",
@@ -158,6 +161,15 @@ writeFileSync(
   JSON.stringify(
     {
       commit,
+      counts: Object.fromEntries(
+        [
+          ["llamaServer", control],
+          ["hearth", hearth],
+        ].map(([name, r]) => [
+          name,
+          { passed: count(r, "passed"), failed: count(r, "failed"), skipped: count(r, "skipped"), seconds: r.seconds },
+        ]),
+      ),
       llamaServer: Object.fromEntries(control.outcomes),
       hearth: Object.fromEntries(hearth.outcomes),
       regressions,

@@ -343,6 +343,171 @@ describe("hearth serve: the loaded models over OpenAI- and llama.cpp-compatible 
     expect((tokens.json?.["tokens"] as number[]).length).toBeGreaterThan(2);
   });
 
+  it("replayed: every request llama.vscode sends (src/llama-server.ts) is answered in the shape it reads (issue 32)", async () => {
+    // FIM_PREP: the ring-buffer warm-up, n_predict 0, no samplers; answered quickly and without error.
+    const chunks = [{ text: "export const one = 1;\n", time: 1_765_000_000, filename: "src/util.js" }];
+    const prep = await post(`${server.url}/infill`, {
+      id_slot: 0,
+      input_prefix: "",
+      input_suffix: "",
+      input_extra: chunks,
+      prompt: "",
+      n_predict: 0,
+      samplers: [],
+      cache_prompt: true,
+      t_max_prompt_ms: 500,
+      t_max_predict_ms: 1,
+    });
+    expect(prep.status).toBe(200);
+    // FIM with n_cmpl and n_indent: one object with `content` (its getComplFromContent reads either shape).
+    const fim = await post(`${server.url}/infill`, {
+      id_slot: 0,
+      input_prefix: "export function add(a, b) {\n",
+      input_suffix: "\n}\n",
+      input_extra: chunks,
+      prompt: "  return ",
+      n_predict: 128,
+      n_cmpl: 3,
+      top_k: 40,
+      top_p: 0.99,
+      stream: false,
+      samplers: ["top_k", "top_p", "infill"],
+      cache_prompt: true,
+      n_indent: 2,
+      t_max_prompt_ms: 500,
+      t_max_predict_ms: 2500,
+      model: "",
+    });
+    expect(fim.status).toBe(200);
+    expect("content" in fim.json!).toBe(true);
+    expect(fim.json!["timings"]).toMatchObject({ prompt_n: expect.any(Number), predicted_ms: expect.any(Number) });
+    // Chat and chat-edit: `choices[0].message.content`.
+    for (const body of [
+      {
+        messages: [
+          { role: "system", content: "You are an expert coder." },
+          { role: "user", content: "Once upon a time" },
+        ],
+        stream: false,
+        temperature: 0.8,
+        model: "qwen2.5-coder",
+      },
+      {
+        messages: [
+          { role: "system", content: "You are an expert coder.\nContext" },
+          { role: "user", content: "Rename the variable.\nconst a = 1;" },
+        ],
+        stream: false,
+        cache_prompt: true,
+        temperature: 0.8,
+        top_p: 0.95,
+        max_tokens: -1,
+      },
+    ]) {
+      const chat = await post(`${server.url}/v1/chat/completions`, body);
+      expect(chat.status).toBe(200);
+      const choices = chat.json!["choices"] as Array<{ message: { content?: string } }>;
+      expect(typeof choices[0]!.message.content).toBe("string");
+    }
+    // Embeddings: `data[0].embedding` and `usage.total_tokens`, whatever model name it was configured with.
+    const embedding = await post(`${server.url}/v1/embeddings`, {
+      input: "const a = 1;",
+      model: "GPT-4",
+      encoding_format: "float",
+    });
+    expect(embedding.status).toBe(200);
+    expect((embedding.json!["data"] as Array<{ embedding: number[] }>)[0]!.embedding.length).toBeGreaterThan(8);
+    expect((embedding.json!["usage"] as { total_tokens: number }).total_tokens).toBeGreaterThan(0);
+    // The agent's token budget: /v1/models (one model: its /props), /props' n_ctx, and /tokenize with parse_special.
+    const models = (await (await fetch(`${server.url}/v1/models`)).json()) as { data: Array<{ id: string }> };
+    const props = (await (
+      await fetch(`${server.url}/props?model=${encodeURIComponent(models.data[0]!.id)}`)
+    ).json()) as {
+      default_generation_settings: { n_ctx: number };
+    };
+    expect(props.default_generation_settings.n_ctx).toBeGreaterThan(0);
+    const counted = await post(`${server.url}/tokenize`, {
+      content: "<|im_start|>user\nhi",
+      add_special: false,
+      parse_special: true,
+    });
+    expect((counted.json!["tokens"] as number[]).length).toBeGreaterThan(0);
+    // /apply-template is not served (404): llama.vscode then counts with its own estimate, as it does for any
+    // server without it.
+    expect((await post(`${server.url}/apply-template`, { messages: [{ role: "user", content: "hi" }] })).status).toBe(
+      404,
+    );
+  });
+
+  it("replayed: Continue's llama.cpp provider (POST /completion, SSE) and OpenAI provider (chat and completions, streamed) (issue 32)", async () => {
+    // core/llm/llms/LlamaCpp.ts: everything through /completion with stream: true; it yields each event's `content`.
+    const res = await fetch(`${server.url}/completion`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: "Bearer undefined" },
+      body: JSON.stringify({
+        model: "llama3",
+        prompt: "function add(a, b) {\n  return ",
+        stream: true,
+        n_predict: 12,
+        frequency_penalty: 0,
+        presence_penalty: 0,
+        min_p: 0.05,
+        mirostat: 0,
+        stop: ["\n\n"],
+        top_k: 40,
+        top_p: 0.95,
+        temperature: 0.01,
+      }),
+    });
+    expect(res.status).toBe(200);
+    const events = (await res.text())
+      .split("\n")
+      .filter((l) => l.startsWith("data: "))
+      .map((l) => JSON.parse(l.slice(6)) as { content?: string; stop?: boolean });
+    expect(events.length).toBeGreaterThan(1);
+    expect(events.at(-1)!.stop).toBe(true);
+    expect(events.map((e) => e.content ?? "").join("")).not.toContain("\n\n");
+    // core/llm/openaiTypeConverters.ts toChatBody / toCompleteBody (undefined fields are left out by JSON).
+    const chat = await fetch(`${server.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({
+        messages: [{ role: "user", content: "Once upon a time" }],
+        model: "my-local-model",
+        max_tokens: 8,
+        temperature: 0.5,
+        top_p: 0.9,
+        frequency_penalty: 0,
+        presence_penalty: 0,
+        stream: true,
+        stop: [],
+        tools: [
+          {
+            type: "function",
+            function: {
+              name: "read_file",
+              description: "Read a file",
+              parameters: { type: "object", properties: { path: { type: "string" } } },
+            },
+          },
+        ],
+      }),
+    });
+    expect(chat.status).toBe(200);
+    const chunks = (await chat.text()).split("\n").filter((l) => l.startsWith("data: "));
+    expect(chunks.at(-1)).toBe("data: [DONE]");
+    const complete = await post(`${server.url}/v1/completions`, {
+      prompt: "<PRE> function add(a, b) {\n <SUF>\n} <MID>",
+      model: "my-local-model",
+      max_tokens: 8,
+      temperature: 0.01,
+      stream: false,
+      stop: ["<EOT>"],
+    });
+    expect(complete.status).toBe(200);
+    expect(typeof (complete.json!["choices"] as Array<{ text: string }>)[0]!.text).toBe("string");
+  });
+
   it("/tokenize and /detokenize as llama-server: add_special puts BOS first, with_pieces, a round trip, ids outside the vocabulary 400 (issue 32)", async () => {
     const content = "Once upon a time";
     const plain = (await post(`${server.url}/tokenize`, { content })).json!["tokens"] as number[];

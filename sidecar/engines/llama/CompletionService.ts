@@ -125,6 +125,7 @@ export class CompletionService {
       Math.max(16, Math.min(room, params.prefixTokens ?? INFILL_DEFAULTS.prefixTokens)),
     );
     const prefixTokens = contextTokens.length ? [...contextTokens, ...windowTokens] : windowTokens;
+    const tokenized = performance.now();
     const meter = this.sequence.tokenMeter;
     const outputBefore = meter.usedOutputTokens;
     // What the KV cache already holds decides how much of this prompt needs evaluating: node-llama-cpp keeps the
@@ -135,6 +136,7 @@ export class CompletionService {
     const offset = bos != null && cached[0] === bos ? 1 : 0;
     let reused = offset;
     while (reused - offset < prompt.length && cached[reused] === prompt[reused - offset]) reused++;
+    const matched = performance.now();
     // Hearth's stops (newline, repeated line, time budget) watch the text as it streams, as for every engine.
     const fim = new FimStream(params, signal);
     let firstAt: number | undefined;
@@ -163,6 +165,7 @@ export class CompletionService {
     } finally {
       fim.close();
     }
+    const generated = performance.now();
     const finished = await finishFim(params, text, stopReason);
     text = finished.text;
     stopReason = finished.stopReason;
@@ -177,7 +180,17 @@ export class CompletionService {
         evaluatedTokens: prompt.length + offset - reused,
         completionTokens: meter.usedOutputTokens - outputBefore,
       },
-      timings: { totalMs: round(end - started), ttftMs: round((firstAt ?? end) - started) },
+      timings: {
+        totalMs: round(end - started),
+        ttftMs: round((firstAt ?? end) - started),
+        phases: {
+          tokenizeMs: round(tokenized - started),
+          matchMs: round(matched - tokenized),
+          promptMs: round((firstAt ?? generated) - matched),
+          decodeMs: round(generated - (firstAt ?? generated)),
+          finishMs: round(end - generated),
+        },
+      },
       ...(linesCut !== undefined ? { linesCut } : {}),
     };
   }
