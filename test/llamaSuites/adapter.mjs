@@ -68,8 +68,9 @@ if (target === "llama-server") {
     pass.push("--context-size", flags.get("--ctx-size") ?? flags.get("-c"));
   if (flags.has("--alias")) pass.push("--alias", flags.get("--alias"));
   if (flags.has("--threads")) pass.push("--threads", flags.get("--threads"));
+  // `=`: a value of -1 (no limit) would otherwise read as an option.
   if (flags.has("--n-predict") || flags.has("-n"))
-    pass.push("--n-predict", flags.get("--n-predict") ?? flags.get("-n"));
+    pass.push(`--n-predict=${flags.get("--n-predict") ?? flags.get("-n")}`);
   const env = {};
   if (flags.has("--api-key")) {
     env.HEARTH_SUITE_KEY = String(flags.get("--api-key"));

@@ -650,6 +650,15 @@ describe("hearth serve: the loaded models over OpenAI- and llama.cpp-compatible 
       expect(error).toMatchObject({ type: "exceed_context_size_error", n_ctx: nCtx });
       expect(error["n_prompt_tokens"]).toBeGreaterThan(nCtx);
     }
+    // /completion and /v1/completions too: a prompt over the completion model's window is refused with the counts,
+    // not cut at its start and continued as another text.
+    const fimCtx = models.data.find((m) => m.meta.role === "completion")!.meta.n_ctx;
+    for (const route of ["/completion", "/v1/completions"]) {
+      const prompt = "export function add(a, b) { return a + b; }\n".repeat(fimCtx);
+      const over = await post(`${server.url}${route}`, { prompt, n_predict: 4, max_tokens: 4 });
+      expect(over.status, `${route} ${over.text.slice(0, 200)}`).toBe(400);
+      expect((over.json as { error: Record<string, unknown> }).error).toMatchObject({ n_ctx: fimCtx });
+    }
     // Old turns are not dropped in silence: a history that fits is all evaluated, and a large max_tokens is not
     // reserved up front (the answer gets what the window has left).
     const turn = "Once upon a time there was a little dragon who lived in a cave. ";

@@ -58,6 +58,7 @@ export class CompletionService {
    * A plain continuation of `params.prompt` on the FIM context (node-llama-cpp's `generateCompletion`), any model:
    * FIM tokens are not needed. Stop strings end it before them (node-llama-cpp's custom stop triggers, which hold
    * back a partial match). Queued with the FIM requests; the KV cache keeps what the two share.
+   * @throws HearthError PromptTooLong (with the counts) when the prompt does not fit the context window.
    */
   complete(params: CompleteParams, onDelta: (text: string) => void, signal: AbortSignal): Promise<CompleteResult> {
     const run = this.queue.then(async (): Promise<CompleteResult> => {
@@ -69,6 +70,17 @@ export class CompletionService {
       let text = "";
       let stopReason: CompleteResult["stopReason"] = "cancelled";
       let stoppingWord: string | undefined;
+      // A prompt over the window is refused with the counts, as llama-server does: node-llama-cpp would cut its
+      // beginning and continue a different text without saying so.
+      const promptTokens = this.model.tokenize(params.prompt).length + (this.model.tokens.bos != null ? 1 : 0);
+      if (promptTokens >= this.contextSize) {
+        throw new HearthError(
+          ErrorCodes.PromptTooLong,
+          `The prompt (${promptTokens.toLocaleString("en")} tokens) exceeds the ${this.contextSize}-token context window.`,
+          "Send a shorter prompt, or load the completion model with a larger context (--context-size).",
+          { promptTokens, contextTokens: this.contextSize },
+        );
+      }
       if (!signal.aborted) {
         const response = await this.completion.generateCompletionWithMeta(params.prompt, {
           maxTokens: params.maxTokens ?? INFILL_DEFAULTS.maxTokens,
