@@ -67,6 +67,7 @@ const targets = [
   nodeEsm("bench/chat.ts", "dist/bench-chat.mjs"),
   nodeEsm("bench/completion.ts", "dist/bench-completion.mjs"),
   nodeEsm("bench/engines.ts", "dist/bench-engines.mjs"),
+  nodeEsm("bench/fimLoop.ts", "dist/bench-fim-loop.mjs"),
   nodeEsm("bench/serve.ts", "dist/bench-serve.mjs"),
   nodeEsm("bench/evalAgent.ts", "dist/eval-agent.mjs"),
   nodeEsm("bench/buildRealSize.ts", "dist/models-real-size.mjs"),

@@ -164,19 +164,22 @@ try {
       contextSize: 1024,
     });
     type Phases = NonNullable<InfillResult["timings"]["phases"]>;
-    const viaSidecar =
-      (client: SidecarProcess, into: number[] & { inside: number[]; phases: Phases[] }) => async (at: number) => {
-        const t0 = performance.now();
-        const r = await client.request("completion/infill", request(at));
-        into.push(performance.now() - t0);
-        into.inside.push(r.timings.totalMs);
-        if (r.timings.phases) into.phases.push(r.timings.phases);
-      };
-    const fimEmbedded = Object.assign([] as number[], { inside: [] as number[], phases: [] as Phases[] });
-    const fimRemote = Object.assign([] as number[], { inside: [] as number[], phases: [] as Phases[] });
+    type Runs = number[] & { inside: number[]; phases: Phases[]; promptN: number[]; predictedN: number[] };
+    const viaSidecar = (client: SidecarProcess, into: Runs) => async (at: number) => {
+      const t0 = performance.now();
+      const r = await client.request("completion/infill", request(at));
+      into.push(performance.now() - t0);
+      into.inside.push(r.timings.totalMs);
+      if (r.timings.phases) into.phases.push(r.timings.phases);
+      into.promptN.push(r.usage.evaluatedTokens);
+      into.predictedN.push(r.usage.completionTokens);
+    };
+    const newRuns = (): Runs => Object.assign([] as number[], { inside: [], phases: [], promptN: [], predictedN: [] });
+    const fimEmbedded = newRuns();
+    const fimRemote = newRuns();
     const fimDirect: number[] = [];
     /** llama-server's own timings of each direct request. */
-    const directTimings: Array<{ prompt_ms: number; predicted_ms: number; predicted_n: number }> = [];
+    const directTimings: Array<{ prompt_ms: number; predicted_ms: number; prompt_n: number; predicted_n: number }> = [];
     const direct = async (at: number) => {
       const r = request(at);
       const t0 = performance.now();
@@ -194,7 +197,7 @@ try {
       }).then(async (res) => {
         if (!res.ok) throw new Error(`/infill answered ${res.status}`);
         const body = (await res.json()) as {
-          timings: { prompt_ms: number; predicted_ms: number; predicted_n: number };
+          timings: { prompt_ms: number; predicted_ms: number; prompt_n: number; predicted_n: number };
         };
         directTimings.push(body.timings);
       });
@@ -241,6 +244,10 @@ try {
       `    other tokens (decode, sample, detok)     ${f(phase("decodeMs"))}   ${f(p50(directTimings.map((t) => t.predicted_ms)))} (predicted_ms)`,
     );
     console.log(`    finish (stops, syntax trim)              ${f(phase("finishMs"))}`);
+    // The same work on both paths: prompt tokens evaluated and tokens generated, p50.
+    console.log(
+      `    prompt tokens evaluated / generated      ${f(p50(fimEmbedded.promptN))} / ${p50(fimEmbedded.predictedN)}   ${f(p50(directTimings.map((t) => t.prompt_n)))} / ${p50(directTimings.map((t) => t.predicted_n))}`,
+    );
     console.log(`    JSON-RPC round trip + client             ${f(rpc)}`);
     const aroundDirect = fimDirect.map((ms, i) => ms - directTimings[i]!.prompt_ms - directTimings[i]!.predicted_ms);
     console.log(`    HTTP + JSON + server outside its timings            ${f(p50(aroundDirect))}`);

@@ -84,6 +84,8 @@ export class CompletionService {
       if (!signal.aborted) {
         const response = await this.completion.generateCompletionWithMeta(params.prompt, {
           maxTokens: params.maxTokens ?? INFILL_DEFAULTS.maxTokens,
+          // As llama-server's /completion: no repeat penalty unless asked (node-llama-cpp's default is 1.1).
+          repeatPenalty: false,
           ...(params.temperature !== undefined ? { temperature: params.temperature } : {}),
           ...(params.topP !== undefined ? { topP: params.topP } : {}),
           ...(params.topK !== undefined ? { topK: params.topK } : {}),
@@ -162,6 +164,9 @@ export class CompletionService {
           {
             maxTokens,
             temperature: 0,
+            // node-llama-cpp's default repeat penalty (1.1 over the last 64 tokens) would push the model away from
+            // the identifiers code repeats, and make its suggestions differ from llama-server's /infill (no penalty).
+            repeatPenalty: false,
             signal: fim.signal,
             stopOnAbortSignal: true,
             onTextChunk: (chunk) => {
