@@ -19,6 +19,7 @@ import { ApiError, badRequest, fromHearthError } from "./openaiErrors";
 import { registerOllamaRoutes } from "./ollama";
 import {
   chatMessages,
+  clientSchema,
   firstStop,
   noLimit,
   responseSchemaOf,
@@ -398,7 +399,15 @@ export class HearthServer {
     const info = this.model("chat");
     const plan = body.tools?.length ? chatTools(body.tools, body.tool_choice) : undefined;
     const { system, messages } = chatMessages(body.messages);
-    const responseSchema = responseSchemaOf(body.response_format);
+    if (body.grammar) {
+      throw badRequest(
+        "GBNF grammars ('grammar') are not served: give the answer's shape as a JSON schema ('response_format' or 'json_schema').",
+        "grammar",
+      );
+    }
+    const responseSchema =
+      responseSchemaOf(body.response_format) ??
+      (body.json_schema ? clientSchema(body.json_schema, "json_schema") : undefined);
     if (plan && responseSchema)
       throw badRequest("Give 'tools' or a JSON 'response_format', not both.", "response_format");
     const request: ChatRequest = {

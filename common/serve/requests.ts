@@ -86,8 +86,18 @@ export function responseSchemaOf(format: schemas.ChatBody["response_format"]): o
     checkClientField(() => checkJsonSchema(schema, "response_format.json_schema.schema"));
     return schema;
   }
-  // Any JSON object, enforced by a grammar (llama-server's json_object is the same).
+  // llama-server's `json_object` with a `schema` beside it; else any JSON object, enforced by a grammar.
+  if (format.schema) return clientSchema(format.schema, "response_format.schema");
   return { type: "object", additionalProperties: true };
+}
+
+/**
+ * A JSON schema the client sent for the answer, checked against the shared bounds under the client's name for it.
+ * @throws ApiError 400 naming `field` for a schema over the bounds or not a schema.
+ */
+export function clientSchema(schema: object, field: string): object {
+  checkClientField(() => checkJsonSchema(schema, field));
+  return schema;
 }
 
 /** `max_tokens` as Hearth's `maxTokens`: -1 and null mean the default limit. */

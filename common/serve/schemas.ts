@@ -92,8 +92,13 @@ export const chatCompletions = {
       properties: {
         type: { enum: ["text", "json_object", "json_schema"] },
         json_schema: { type: "object", properties: { name: { type: "string" }, schema: { type: "object" } } },
+        // llama-server's extension: `json_object` with the schema beside it.
+        schema: { type: "object" },
       },
     }),
+    // llama-server's body fields: a JSON schema for the answer, or a GBNF grammar (refused: see the route).
+    json_schema: { type: "object" },
+    grammar: { type: "string" },
   },
 } as const;
 
@@ -120,7 +125,10 @@ export interface ChatBody {
   response_format?: {
     type: "text" | "json_object" | "json_schema";
     json_schema?: { name?: string; schema?: object };
+    schema?: object;
   } | null;
+  json_schema?: object;
+  grammar?: string;
 }
 
 /** `POST /v1/completions` (with `suffix`: fill-in-the-middle). */

@@ -614,6 +614,21 @@ describe("hearth serve: the loaded models over OpenAI- and llama.cpp-compatible 
       .choices[0]!;
     if (content.finish_reason === "stop") expect(typeof JSON.parse(content.message.content)).toBe("object");
     else expect(content.message.content.trimStart().startsWith("{")).toBe(true);
+    // llama-server's own fields: `json_schema` in the body, `schema` beside json_object; a GBNF `grammar` is refused
+    // with 400 naming it, never ignored.
+    for (const extra of [
+      { json_schema: { const: "42" } },
+      { response_format: { type: "json_object", schema: { const: "42" } } },
+    ]) {
+      const forced = await post(`${server.url}/v1/chat/completions`, { messages: story, max_tokens: 6, ...extra });
+      expect(forced.status, forced.text).toBe(200);
+      expect((forced.json as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content).toBe(
+        '"42"',
+      );
+    }
+    const grammar = await post(`${server.url}/v1/chat/completions`, { messages: story, grammar: 'root ::= "a"' });
+    expect(grammar.status).toBe(400);
+    expect(grammar.json).toMatchObject({ error: { param: "grammar" } });
     // /v1/embeddings embeds the text as given: the lab model splits identifiers into words and the index asks for
     // that, the API does not — so the API's vector is the sidecar's raw one, not its document one.
     const text = "parseHttpHeader(requestBuffer)";

@@ -63,7 +63,7 @@ export class EmbeddingService {
       if (input.length > room && kind === "raw") {
         throw new HearthError(
           ErrorCodes.PromptTooLong,
-          `Input ${vectors.length} is ${input.length} tokens; the embedding context holds ${room}.`,
+          `Input ${vectors.length} (${input.length} tokens) is too large for the embedding context (${room} tokens).`,
           "Send shorter inputs, or load the embedding model with a larger context.",
         );
       }
