@@ -72,6 +72,8 @@ export class CliSession {
         threads: num(values.threads, "threads", true) ?? 0,
         gpu,
         allowDownload: !values["no-download"],
+        // Models on the embedded engine: its backend starts loading while the CLI gets ready.
+        prepareEngine: !values["engine-url"],
       },
       onLog: (type, message) => {
         if (this.verbose || type === 1) process.stderr.write(`[sidecar] ${terminalSafe(message)}\n`);

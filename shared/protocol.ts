@@ -114,6 +114,13 @@ export interface SidecarInitOptions {
    * fit it, the least recently used one other than completion is unloaded and loaded again on its next request.
    */
   memoryBudgetBytes?: number;
+  /**
+   * Start the embedded engine's llama.cpp backend right after the handshake, in the background (node-llama-cpp
+   * first runs its prebuilt binary in a child process to check it, then loads it: ~0.3–0.5 s), so a model load that
+   * follows does not wait for it. The CLI sets it unless its model runs on a remote engine; default false, so a
+   * client with only remote engines never loads llama.cpp. A failure here is reported by the first real use.
+   */
+  prepareEngine?: boolean;
 }
 
 /** Returned inside `InitializeResult.capabilities.experimental.hearth`. */

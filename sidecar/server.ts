@@ -158,6 +158,8 @@ export function startServer(connection: Connection): void {
       memoryBudgetBytes: options.memoryBudgetBytes,
       log,
     });
+    // The backend's binary check and load overlap with what the client does before its first model load.
+    if (options.prepareEngine) void runtime.backend().catch(() => undefined);
     const info: SidecarInfo = {
       protocolVersion: PROTOCOL_VERSION,
       pid: process.pid,

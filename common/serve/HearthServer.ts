@@ -1141,7 +1141,6 @@ function sha256(text: string): Buffer {
   return createHash("sha256").update(text, "utf8").digest();
 }
 
-/** Whether `requested` names `info`: its id, or its file name without `.gguf`. */
 /**
  * An abort signal for the sidecar request, aborted when the client disconnects before the answer is sent
  * (the sidecar then stops decoding), or by the caller (a stop string).
