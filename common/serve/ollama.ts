@@ -302,7 +302,7 @@ export function registerOllamaRoutes(app: FastifyInstance, host: OllamaHost): vo
     const body = req.body as schemas.OllamaEmbedBody;
     const info = host.model("embedding");
     const texts = typeof body.input === "string" ? [body.input] : body.input;
-    const started = performance.now();
+    const t0 = performance.now();
     const result = texts.length ? await host.embed(reply, texts) : { vectors: [], tokens: 0, dimensions: 0 };
     const dimensions = body.dimensions;
     if (dimensions !== undefined && result.vectors.length && dimensions > result.dimensions) {
@@ -315,7 +315,7 @@ export function registerOllamaRoutes(app: FastifyInstance, host: OllamaHost): vo
       model: host.shownName(info),
       // Fewer dimensions: the first ones, normalised again (Matryoshka truncation, as Ollama does).
       embeddings: dimensions ? result.vectors.map((v) => normalise(v.slice(0, dimensions))) : result.vectors,
-      total_duration: Math.round((performance.now() - started) * 1e6),
+      total_duration: Math.round((performance.now() - t0) * 1e6),
       load_duration: 0,
       prompt_eval_count: result.tokens,
     };
