@@ -69,7 +69,7 @@ const MANAGEMENT_ROUTES = ["/api/pull", "/api/push", "/api/create", "/api/copy",
  * Model names follow the server's one policy: any name maps to the model that serves the route (a name of a
  * listed model, with or without `:latest`, picks that model where the route can use it); only `/api/show` asks
  * about one model by name and answers 404 for a name it does not list.
- * Differences from Ollama, each deliberate (docs/serve.md): models are the ones the server was started with (no
+ * Differences from Ollama, each deliberate (docs/serving.md): models are the ones the server was started with (no
  * pull/create/delete: 501 naming `hearth models`); `num_ctx` and `keep_alive` are ignored (the window is set at
  * load); an input over the embedding model's window is refused with 400 rather than cut (`truncate` is ignored);
  * `template`, `images` and `context` are refused or ignored as documented.
