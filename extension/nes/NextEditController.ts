@@ -219,10 +219,12 @@ export class NextEditController implements vscode.InlineCompletionItemProvider, 
       return;
     const line = selection.active.line;
     const uri = e.textEditor.document.uri.toString();
-    if (this.lastCursor?.uri === uri && this.lastCursor.line === line) return;
+    const sameLine = this.lastCursor?.uri === uri && this.lastCursor.line === line;
     this.lastCursor = { uri, line };
     const document = e.textEditor.document;
     const hint = this.hint;
+    // A hint is looked at on every move, along its line too: an answer that came while the cursor was past the
+    // insertion point (a hint then) becomes ghost text once the cursor reaches it.
     if (hint) {
       // Onto the hint's lines: an insertion there becomes ghost text; any other edit waits for Tab to accept.
       const inside =
@@ -240,6 +242,7 @@ export class NextEditController implements vscode.InlineCompletionItemProvider, 
       }
       return;
     }
+    if (sameLine) return;
     const cached = this.lookup(e.textEditor.document, selection.active);
     if (cached?.edit) {
       if (this.ranged(e.textEditor.document, selection.active, cached.edit))

@@ -510,12 +510,15 @@ try {
       await page.keyboard.press("End");
       for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowLeft");
       await page.keyboard.type(", z: 3");
-      // Line 2, at the same place.
+      // Line 2, at its end: moving to the line asks for the next edit there. The answer inserts before " };", so
+      // with the cursor past that point it is a hint on the line...
       await page.keyboard.press("ArrowDown");
       await page.keyboard.press("End");
+      await decorationText(/Tab: accept, Esc: dismiss/);
+      // ...and ghost text once the cursor reaches the insertion point along the line (an answer that arrives while
+      // the user is still moving there turns into ghost text the same way).
       for (let i = 0; i < 3; i++) await page.keyboard.press("ArrowLeft");
       await page.locator(".statusbar-item", { hasText: /^Ln 2, Col 34$/ }).waitFor();
-      // Moving to the line asks for the next edit there; it shows as ghost text once the engine answers.
       // Ghost text is syntax-highlighted: ", z: 6" comes as several spans.
       const ghost = page.locator(".ghost-text-decoration", { hasText: "z:" }).first();
       await ghost.waitFor();
