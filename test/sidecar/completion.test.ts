@@ -69,6 +69,26 @@ describe("completion/infill and the completion engine", () => {
     expect(engine.stats.modelCalls).toBe(1);
   });
 
+  it("completion/complete refuses a prompt that does not fit the window, also one within a tenth of it (node-llama-cpp would cut its start); one that fits is evaluated whole", async () => {
+    await sidecar.request("model/load", { role: "completion", model: { uri: fimModel }, contextSize: 1024 });
+    const line = "export const value = 1;\n";
+    const { tokens } = await sidecar.request("model/tokenize", { role: "completion", text: line.repeat(10) });
+    const perLine = tokens.length / 10;
+    // About 95 % of the window: inside it, but over what node-llama-cpp leaves for the prompt.
+    const near = line.repeat(Math.floor((1024 * 0.95) / perLine));
+    const refused = await sidecar
+      .request("completion/complete", { prompt: near, maxTokens: 4 })
+      .catch((e: unknown) => e);
+    expect((refused as { code?: number }).code).toBe(ErrorCodes.PromptTooLong);
+    expect((refused as { data?: { contextTokens?: number } }).data?.contextTokens).toBe(1024);
+    const half = line.repeat(Math.floor((1024 * 0.5) / perLine));
+    const { tokens: halfTokens } = await sidecar.request("model/tokenize", { role: "completion", text: half });
+    const ok = await sidecar.request("completion/complete", { prompt: half, maxTokens: 4 });
+    // Every prompt token evaluated: nothing cut (the count may differ by the leading space node-llama-cpp trims when
+    // it puts BOS first, and by BOS itself when the KV cache already holds it).
+    expect(ok.usage.promptTokens).toBeGreaterThanOrEqual(halfTokens.length - 2);
+  });
+
   it("with the file's language, a multi-line request reports the syntax cut; bad language params are refused", async () => {
     // Plumbing only: the synthetic model's noise holds no newline, so there is nothing to cut (the cut itself is
     // tested with real tree-sitter in test/unit/syntaxTrim.test.ts and with the lab code model in

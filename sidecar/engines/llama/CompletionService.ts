@@ -70,19 +70,25 @@ export class CompletionService {
       let text = "";
       let stopReason: CompleteResult["stopReason"] = "cancelled";
       let stoppingWord: string | undefined;
-      // A prompt over the window is refused with the counts, as llama-server does: node-llama-cpp would cut its
-      // beginning and continue a different text without saying so.
-      const promptTokens = this.model.tokenize(params.prompt).length + (this.model.tokens.bos != null ? 1 : 0);
-      if (promptTokens >= this.contextSize) {
+      // A prompt over the window is refused with the counts, as llama-server does. node-llama-cpp keeps a tenth of
+      // the window free for shifting (its `contextShiftSize`) and cuts the start of a prompt longer than the rest,
+      // continuing a different text without saying so: the same reserve is passed to it and checked here. The prompt
+      // is tokenized once, as node-llama-cpp would (no leading space when it puts BOS first), and given as tokens.
+      const shiftSize = Math.max(1, Math.floor(this.contextSize / 10));
+      const bos = this.model.tokens.shouldPrependBosToken ? this.model.tokens.bos : null;
+      const tokens = this.model.tokenize(params.prompt, false, bos != null ? "trimLeadingSpace" : undefined);
+      const promptTokens = tokens.length + (bos != null ? 1 : 0);
+      if (promptTokens > this.contextSize - shiftSize) {
         throw new HearthError(
           ErrorCodes.PromptTooLong,
-          `The prompt (${promptTokens.toLocaleString("en")} tokens) exceeds the ${this.contextSize}-token context window.`,
+          `The prompt (${promptTokens.toLocaleString("en")} tokens) does not fit the ${this.contextSize}-token context window, which keeps ${shiftSize} tokens free to generate into.`,
           "Send a shorter prompt, or load the completion model with a larger context (--context-size).",
           { promptTokens, contextTokens: this.contextSize },
         );
       }
       if (!signal.aborted) {
-        const response = await this.completion.generateCompletionWithMeta(params.prompt, {
+        const response = await this.completion.generateCompletionWithMeta(tokens, {
+          contextShiftSize: shiftSize,
           maxTokens: params.maxTokens ?? INFILL_DEFAULTS.maxTokens,
           // As llama-server's /completion: no repeat penalty unless asked (node-llama-cpp's default is 1.1).
           repeatPenalty: false,
