@@ -9,6 +9,7 @@ import type {
   ModelRole,
 } from "../../shared/protocol";
 import { checkJsonSchema } from "../../shared/guards";
+import { l2Normalize } from "../../shared/vectors";
 import { ApiError, badRequest, checkClientField } from "./openaiErrors";
 import { chatMessages, firstStop, stopList, strip, type ChatAnswer, type ChatRequest } from "./requests";
 import * as schemas from "./schemas";
@@ -314,7 +315,9 @@ export function registerOllamaRoutes(app: FastifyInstance, host: OllamaHost): vo
     return {
       model: host.shownName(info),
       // Fewer dimensions: the first ones, normalised again (Matryoshka truncation, as Ollama does).
-      embeddings: dimensions ? result.vectors.map((v) => normalise(v.slice(0, dimensions))) : result.vectors,
+      embeddings: dimensions
+        ? result.vectors.map((v) => Array.from(l2Normalize(Float32Array.from(v.slice(0, dimensions)))))
+        : result.vectors,
       total_duration: Math.round((performance.now() - t0) * 1e6),
       load_duration: 0,
       prompt_eval_count: result.tokens,
@@ -470,11 +473,6 @@ function capabilities(info: ModelInfo): string[] {
 /** A stable digest for a served model (Ollama's is its manifest's; here the role and file). */
 function digest(info: ModelInfo): string {
   return createHash("sha256").update(`${info.role}\0${info.path}`).digest("hex");
-}
-
-function normalise(v: number[]): number[] {
-  const norm = Math.sqrt(v.reduce((sum, x) => sum + x * x, 0)) || 1;
-  return v.map((x) => x / norm);
 }
 
 function now(): string {

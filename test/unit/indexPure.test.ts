@@ -4,7 +4,7 @@ import { lexicalTerms, queryTerms, splitIdentifier } from "../../sidecar/search/
 import { languageOf } from "../../shared/languages";
 import { embeddingPrefixes } from "../../sidecar/embeddingText/prefixes";
 import { setLanceCpuThreads, sqlString, tableSuffix } from "../../sidecar/search/store";
-import { l2Normalize } from "../../sidecar/embeddingText/vectors";
+import { l2Normalize } from "../../shared/vectors";
 import { classifyContent, skipReasonByName } from "../../sidecar/search/discover";
 
 describe("identifier splitting", () => {

@@ -1,6 +1,6 @@
 import type { LlamaEmbeddingContext, LlamaModel, Token } from "node-llama-cpp";
 import { embeddingWords } from "../../embeddingText/identifierWords";
-import { l2Normalize } from "../../embeddingText/vectors";
+import { l2Normalize } from "../../../shared/vectors";
 import { embeddingPrefixes, type EmbeddingPrefixes } from "../../embeddingText/prefixes";
 import { HearthError } from "../../../shared/errors";
 import { ErrorCodes, type EmbedKind } from "../../../shared/protocol";

@@ -1,7 +1,7 @@
 import { HearthError } from "../../../shared/errors";
 import { ErrorCodes, type EmbedKind } from "../../../shared/protocol";
 import { embeddingPrefixes, type EmbeddingPrefixes } from "../../embeddingText/prefixes";
-import { l2Normalize } from "../../embeddingText/vectors";
+import { l2Normalize } from "../../../shared/vectors";
 import type { EmbeddingEngine } from "../types";
 import type { EngineHttp } from "./http";
 import { CHARS_PER_TOKEN } from "./units";
